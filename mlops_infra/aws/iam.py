@@ -1,0 +1,67 @@
+"""IAM policy documents built from explicit statements: no wildcard actions, scoped resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+# Actions AWS does not allow to scope to a resource; "*" is the only legal Resource for them.
+# The least-privilege rule accepts "*" for exactly these.
+UNSCOPABLE_ACTIONS: frozenset[str] = frozenset(
+    {
+        "ecr:GetAuthorizationToken",
+        "cloudwatch:PutMetricData",
+        "sagemaker:Search",
+        "logs:DescribeLogGroups",
+    }
+)
+
+
+def statement(
+    actions: list[str],
+    resources: list[pulumi.Input[str]],
+    *,
+    sid: str | None = None,
+    conditions: dict[str, Any] | None = None,
+    effect: str = "Allow",
+) -> dict[str, Any]:
+    """One statement; ``actions`` and ``resources`` are listed explicitly, sorted for stable diffs."""
+    if not actions or not resources:
+        raise ValueError("an IAM statement needs at least one action and one resource")
+    result: dict[str, Any] = {"Effect": effect, "Action": sorted(actions), "Resource": resources}
+    if sid:
+        result["Sid"] = sid
+    if conditions:
+        result["Condition"] = conditions
+    return result
+
+
+def policy_document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
+    """A JSON policy document; Outputs inside statements are resolved at deploy time."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+    """Trust policy for an AWS service, optionally pinned to this account (confused-deputy guard)."""
+    trust: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account is not None:
+        trust["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [trust]})
+
+
+def kms_use_actions() -> list[str]:
+    """Data-key use of a customer-managed key, without wildcards."""
+    return [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+    ]

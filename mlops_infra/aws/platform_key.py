@@ -1,0 +1,154 @@
+"""The platform's customer-managed KMS key, shared by every AWS component that stores data or models."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pulumi.runtime.settings import get_root_resource
+from pydantic import Field
+
+from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.iam import kms_use_actions, statement
+from mlops_infra.component import PlatformComponent
+from mlops_infra.config.base import ComponentArgs
+from mlops_infra.conventions import naming
+
+# Administrative actions for the account's key administrators; use of the key is granted separately.
+KEY_ADMIN_ACTIONS: list[str] = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+
+# Services that encrypt on the platform's behalf (logs, topics, queues, schedules, alarms).
+SERVICE_PRINCIPALS: list[str] = [
+    "events.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "sns.amazonaws.com",
+    "cloudwatch.amazonaws.com",
+    "sagemaker.amazonaws.com",
+]
+
+
+class PlatformKeyArgs(ComponentArgs):
+    """Settings of the platform key."""
+
+    description: str = Field("mlops-infra platform data and model encryption", min_length=1, max_length=8192)
+    deletion_window_days: int = Field(30, ge=7, le=30, description="Days a scheduled deletion waits (7-30).")
+    rotation_period_days: int = Field(365, ge=90, le=2560, description="Automatic rotation period in days.")
+    extra_key_user_arns: list[str] = Field(
+        default_factory=list, description="IAM role ARNs outside the platform's naming prefix that may use the key."
+    )
+
+
+class PlatformKey(PlatformComponent[PlatformKeyArgs]):
+    """A rotating customer-managed key whose use is scoped to the platform's own roles.
+
+    The policy names roles by the platform's naming prefix (``{project}-{environment}-*``),
+    so roles created later can use the key without a dependency cycle.
+    """
+
+    TYPE_TOKEN = "mlops-infra:aws:PlatformKey"
+    ARGS = PlatformKeyArgs
+
+    def __init__(self, name: str, args: PlatformKeyArgs | dict[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        account = account_id(pulumi.InvokeOutputOptions(parent=self))
+        region = region_name(pulumi.InvokeOutputOptions(parent=self))
+        root = account.apply(lambda a: f"arn:aws:iam::{a}:root")
+        role_prefix = naming.physical_name(self.platform.settings.project, self.platform.environment, "", naming.IAM_ROLE)
+        role_pattern = account.apply(lambda a: f"arn:aws:iam::{a}:role/{role_prefix}-*")
+        statements: list[dict[str, Any]] = [
+            {**statement(KEY_ADMIN_ACTIONS, ["*"], sid="KeyAdministration"), "Principal": {"AWS": root}},
+            {
+                **statement(
+                    kms_use_actions() + ["kms:CreateGrant"],
+                    ["*"],
+                    sid="PlatformRolesUseKey",
+                    conditions={"ArnLike": {"aws:PrincipalArn": [role_pattern, *self.args.extra_key_user_arns]}},
+                ),
+                "Principal": {"AWS": root},
+            },
+            {
+                **statement(
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    ["*"],
+                    sid="AwsServicesUseKey",
+                    conditions={"StringEquals": {"aws:SourceAccount": account}},
+                ),
+                "Principal": {"Service": SERVICE_PRINCIPALS},
+            },
+            {
+                **statement(
+                    ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    ["*"],
+                    sid="CloudWatchLogsUseKey",
+                    conditions={
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                                "arn:aws:logs:", region, ":", account, ":log-group:*"
+                            )
+                        }
+                    },
+                ),
+                "Principal": {"Service": region.apply(lambda r: f"logs.{r}.amazonaws.com")},
+            },
+        ]
+        # In a key policy "Resource": "*" means "this key"; it grants nothing else.
+        self.key = aws.kms.Key(
+            self.child_name("key"),
+            description=self.args.description,
+            enable_key_rotation=True,
+            rotation_period_in_days=self.args.rotation_period_days,
+            deletion_window_in_days=self.args.deletion_window_days,
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+            opts=self.child_opts(),
+        )
+        self.alias = aws.kms.Alias(
+            self.child_name("alias"),
+            name=self.platform.name(name, naming.KMS_ALIAS),
+            target_key_id=self.key.key_id,
+            opts=self.child_opts(),
+        )
+        self.arn: pulumi.Output[str] = self.key.arn
+        self.key_id: pulumi.Output[str] = self.key.key_id
+        self.register_outputs({"arn": self.arn, "keyId": self.key_id, "aliasName": self.alias.name})
+
+
+_SHARED_KEYS: "weakref.WeakKeyDictionary[Any, PlatformKey]" = weakref.WeakKeyDictionary()
+
+
+def shared_platform_key() -> PlatformKey:
+    """The stack's shared key (logical name ``platform``), created on first use."""
+    root = get_root_resource()
+    key = _SHARED_KEYS.get(root) if root is not None else None
+    if key is None:
+        key = PlatformKey("platform")
+        if root is not None:
+            _SHARED_KEYS[root] = key
+    return key
+
+
+def key_arn_or_shared(explicit: pulumi.Input[str] | None) -> pulumi.Input[str]:
+    """The key a component encrypts with: the one it was given, else the shared platform key."""
+    return explicit if explicit is not None else shared_platform_key().arn

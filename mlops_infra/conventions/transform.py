@@ -1,0 +1,58 @@
+"""The stack transform: required tags/labels on every taggable resource, protection on stateful ones.
+
+It runs on every resource of the stack, the components' children and the user's own raw
+resources alike, as Pulumi's engine calls resource transforms for all registrations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pulumi
+
+from mlops_infra.config.platform import PlatformSettings
+from mlops_infra.conventions.labels import gcp_labels, k8s_labels
+from mlops_infra.conventions.protection import is_stateful
+from mlops_infra.conventions.taggable import tag_property
+
+
+def _merge(defaults: dict[str, str], existing: Any) -> Any:
+    """Defaults under the resource's own tags; an unknown (computed) value is left alone."""
+    if existing is None:
+        return dict(defaults)
+    if isinstance(existing, dict):
+        return {**defaults, **existing}
+    return existing
+
+
+def tagged_props(type_token: str, props: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    """``props`` with ``tags`` merged into the type's tag property (if it has one)."""
+    prop = tag_property(type_token)
+    if prop is None:
+        return props
+    if prop == "tags":
+        return {**props, "tags": _merge(tags, props.get("tags"))}
+    if prop == "labels":
+        return {**props, "labels": _merge(gcp_labels(tags), props.get("labels"))}
+    metadata = props.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return props
+    metadata = dict(metadata or {})
+    metadata["labels"] = _merge(k8s_labels(tags), metadata.get("labels"))
+    return {**props, "metadata": metadata}
+
+
+def make_stack_transform(settings: PlatformSettings) -> Callable[[pulumi.ResourceTransformArgs], Any]:
+    """Build the transform for ``settings``; register it with ``register_resource_transform``."""
+    tags = settings.required_tags()
+
+    def apply_conventions(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if not args.custom:
+            return None
+        props = tagged_props(args.type_, dict(args.props), tags)
+        opts = args.opts
+        if settings.is_protected and is_stateful(args.type_) and args.name not in settings.protection_exemptions:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True))
+        return pulumi.ResourceTransformResult(props=props, opts=opts)
+
+    return apply_conventions

@@ -1,0 +1,94 @@
+"""What the offline engine records about one program run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourcePosition:
+    """Where in Python source a resource was declared (1-based line)."""
+
+    path: str
+    line: int
+
+
+@dataclass
+class CapturedResource:
+    """One registered resource, as the Pulumi engine would see it.
+
+    ``inputs`` use Pulumi's wire names (camelCase), exactly as a policy pack sees them;
+    secret values are replaced by ``"[secret]"``.
+    """
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    protect: bool = False
+    retain_on_delete: bool = False
+    dependencies: list[str] = field(default_factory=list)
+    provider: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    source: SourcePosition | None = None
+
+    @property
+    def package(self) -> str:
+        """The provider package of the type token: ``aws``, ``gcp``, ``kubernetes``, ``mlops-infra``."""
+        return self.type.split(":")[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented plan-JSON shape of a resource."""
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "inputs": self.inputs,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "dependencies": self.dependencies,
+        }
+
+
+@dataclass
+class CapturedStack:
+    """Every resource and stack output of one offline run of a Pulumi program."""
+
+    project: str
+    stack: str
+    config: dict[str, Any]
+    resources: list[CapturedResource]
+    outputs: dict[str, Any]
+    program_path: str = ""
+
+    def by_type(self, type_token: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def by_urn(self) -> dict[str, CapturedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def children_of(self, urn: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def custom_resources(self) -> list[CapturedResource]:
+        return [r for r in self.resources if r.custom]
+
+    def environment(self) -> str | None:
+        """The stack's ``environment`` config value in any namespace, if set."""
+        for key, value in self.config.items():
+            if key.split(":")[-1] == "environment" and isinstance(value, str):
+                return value
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }

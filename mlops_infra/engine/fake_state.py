@@ -1,0 +1,148 @@
+"""Deterministic fake cloud state for resources registered under mocks.
+
+Every value is derived from the resource's type token and name, so wiring such as
+``bucket.arn`` or ``service_account.email`` resolves and two runs of the same program give
+byte-identical plans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+FAKE_AWS_ACCOUNT = "123456789012"
+FAKE_AWS_REGION = "us-east-1"
+FAKE_GCP_PROJECT = "mlops-offline-project"
+FAKE_GCP_REGION = "us-central1"
+
+_CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def stable_digest(*parts: str, length: int = 12) -> str:
+    """A short hex digest of ``parts``; the same input always gives the same output."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+def _kebab(text: str) -> str:
+    return _CAMEL_BOUNDARY.sub("-", text).lower()
+
+
+def _aws_arn(type_token: str, physical: str, region: str) -> str:
+    # "aws:sagemaker/endpointConfiguration:EndpointConfiguration" -> service "sagemaker",
+    # resource kind "endpoint-configuration".
+    module = type_token.split(":")[1]
+    service = module.split("/")[0]
+    kind = _kebab(type_token.split(":")[2])
+    if service == "s3":
+        return f"arn:aws:s3:::{physical}"
+    if service == "iam":
+        return f"arn:aws:iam::{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
+    if service == "sns":
+        return f"arn:aws:sns:{region}:{FAKE_AWS_ACCOUNT}:{physical}"
+    if service == "sqs":
+        return f"arn:aws:sqs:{region}:{FAKE_AWS_ACCOUNT}:{physical}"
+    if service == "kms" and kind == "key":
+        return f"arn:aws:kms:{region}:{FAKE_AWS_ACCOUNT}:key/{physical}"
+    return f"arn:aws:{service}:{region}:{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
+
+
+def _aws_state(type_token: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    physical = str(inputs.get("name") or inputs.get("bucket") or inputs.get("roleName") or name)
+    state: dict[str, Any] = {}
+    if type_token == "aws:kms/key:Key":
+        key_id = _uuid_like(type_token, name)
+        physical = key_id
+        state["keyId"] = key_id
+    if type_token.startswith("aws:s3/bucket"):
+        state.setdefault("bucket", physical)
+        state["bucketDomainName"] = f"{physical}.s3.amazonaws.com"
+        state["bucketRegionalDomainName"] = f"{physical}.s3.{region}.amazonaws.com"
+    if type_token == "aws:sqs/queue:Queue":
+        state["url"] = f"https://sqs.{region}.amazonaws.com/{FAKE_AWS_ACCOUNT}/{physical}"
+    state["arn"] = _aws_arn(type_token, physical, region)
+    state.setdefault("name", physical)
+    state["tagsAll"] = dict(inputs.get("tags") or {})
+    return physical, state
+
+
+def _gcp_state(type_token: str, name: str, inputs: dict[str, Any], project: str, region: str) -> tuple[str, dict[str, Any]]:
+    physical = str(inputs.get("name") or inputs.get("accountId") or inputs.get("datasetId") or name)
+    kind = _kebab(type_token.split(":")[2]) + "s"
+    location = str(inputs.get("location") or inputs.get("region") or region)
+    resource_id = f"projects/{project}/locations/{location}/{kind}/{physical}"
+    state: dict[str, Any] = {"name": physical, "project": inputs.get("project") or project}
+    if type_token == "gcp:serviceaccount/account:Account":
+        state["email"] = f"{physical}@{project}.iam.gserviceaccount.com"
+        state["member"] = f"serviceAccount:{state['email']}"
+        resource_id = f"projects/{project}/serviceAccounts/{state['email']}"
+    if type_token == "gcp:kms/keyRing:KeyRing":
+        resource_id = f"projects/{project}/locations/{location}/keyRings/{physical}"
+    if type_token == "gcp:kms/cryptoKey:CryptoKey":
+        ring = str(inputs.get("keyRing") or f"projects/{project}/locations/{location}/keyRings/ring")
+        resource_id = f"{ring}/cryptoKeys/{physical}"
+    if type_token == "gcp:storage/bucket:Bucket":
+        state["url"] = f"gs://{physical}"
+        resource_id = physical
+    state["selfLink"] = f"https://www.googleapis.com/{resource_id}"
+    state["effectiveLabels"] = dict(inputs.get("labels") or {})
+    return resource_id, state
+
+
+def _k8s_state(type_token: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    metadata = dict(inputs.get("metadata") or {})
+    metadata.setdefault("name", name)
+    namespace = metadata.get("namespace")
+    state: dict[str, Any] = {"metadata": metadata}
+    resource_id = f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+    return resource_id, state
+
+
+def _uuid_like(*parts: str) -> str:
+    digest = stable_digest(*parts, length=32)
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+def fake_resource_state(
+    type_token: str,
+    name: str,
+    inputs: dict[str, Any],
+    *,
+    aws_region: str = FAKE_AWS_REGION,
+    gcp_project: str = FAKE_GCP_PROJECT,
+    gcp_region: str = FAKE_GCP_REGION,
+) -> tuple[str, dict[str, Any]]:
+    """Return ``(id, state)`` for a resource: its inputs echoed back plus derived outputs."""
+    package = type_token.split(":")[0]
+    if package == "aws":
+        resource_id, extra = _aws_state(type_token, name, inputs, aws_region)
+    elif package == "gcp":
+        resource_id, extra = _gcp_state(type_token, name, inputs, gcp_project, gcp_region)
+    elif package == "kubernetes":
+        resource_id, extra = _k8s_state(type_token, name, inputs)
+    else:
+        resource_id, extra = f"{name}-{stable_digest(type_token, name, length=8)}", {}
+    # Inputs win for user-chosen names; derived outputs (arn, url, email) always come from us.
+    user_named = {"name", "bucket"}
+    state = dict(inputs)
+    for key, value in extra.items():
+        if key not in user_named or key not in state:
+            state[key] = value
+    return resource_id, state
+
+
+def fake_invoke_result(token: str, args: dict[str, Any], *, aws_region: str, gcp_project: str, gcp_region: str) -> dict[str, Any]:
+    """Answers for the data-source invokes that platform programs commonly call."""
+    known: dict[str, dict[str, Any]] = {
+        "aws:index/getCallerIdentity:getCallerIdentity": {
+            "accountId": FAKE_AWS_ACCOUNT,
+            "arn": f"arn:aws:iam::{FAKE_AWS_ACCOUNT}:user/offline",
+            "userId": "AIDAOFFLINE",
+            "id": FAKE_AWS_ACCOUNT,
+        },
+        "aws:index/getRegion:getRegion": {"name": aws_region, "region": aws_region, "id": aws_region},
+        "aws:index/getPartition:getPartition": {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+        "gcp:organizations/getProject:getProject": {"projectId": gcp_project, "number": "123456789012", "name": gcp_project},
+        "gcp:organizations/getClientConfig:getClientConfig": {"project": gcp_project, "region": gcp_region, "accessToken": "offline"},
+    }
+    return known.get(token, dict(args))

@@ -1,0 +1,138 @@
+"""A Pulumi mock monitor that records every registration the way the engine sees it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.sync_await import _sync_await
+
+from mlops_infra.engine.callbacks import InProcessCallbacks, Transform
+from mlops_infra.engine.captured import CapturedResource, SourcePosition
+from mlops_infra.engine.fake_state import fake_invoke_result, fake_resource_state
+
+SECRET_PLACEHOLDER = "[secret]"
+
+
+class DeterministicMocks(Mocks):
+    """Answers resource registrations and invokes with state derived from type and name."""
+
+    def __init__(self, aws_region: str, gcp_project: str, gcp_region: str) -> None:
+        self.aws_region = aws_region
+        self.gcp_project = gcp_project
+        self.gcp_region = gcp_region
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return fake_resource_state(
+            args.typ,
+            args.name,
+            args.inputs,
+            aws_region=self.aws_region,
+            gcp_project=self.gcp_project,
+            gcp_region=self.gcp_region,
+        )
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
+        return fake_invoke_result(
+            args.token,
+            args.args,
+            aws_region=self.aws_region,
+            gcp_project=self.gcp_project,
+            gcp_region=self.gcp_region,
+        )
+
+
+def plain_value(value: Any) -> Any:
+    """Wire value -> JSON value: secrets masked, integral floats back to ints, resources to URNs."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, pulumi.Resource):
+        return _sync_await(value.urn.future())
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return {"asset": type(value).__name__, "path": getattr(value, "path", None) or getattr(value, "uri", None)}
+    return value
+
+
+def _options_from_request(request: Any) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(
+        protect=request.protect,
+        retain_on_delete=request.retainOnDelete,
+        delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+        ignore_changes=list(request.ignoreChanges) or None,
+        replace_on_changes=list(request.replaceOnChanges) or None,
+        additional_secret_outputs=list(request.additionalSecretOutputs) or None,
+    )
+
+
+def _describe_alias(alias: Any) -> str:
+    """A readable form of an alias: its URN, or ``type::name`` of its spec."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    return f"{spec.type or '<same type>'}::{spec.name or '<same name>'}"
+
+
+class CaptureMonitor(MockMonitor):
+    """Runs the stack's resource transforms (as the engine does) and records each resource."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.captured: list[CapturedResource] = []
+        self.callbacks = InProcessCallbacks(self._stack_transforms.append)
+
+    def _apply_transforms(
+        self, transforms: list[Transform], request: Any, props: dict[str, Any]
+    ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+        opts = _options_from_request(request)
+        for transform in transforms:
+            result = transform(
+                pulumi.ResourceTransformArgs(
+                    custom=request.custom, type_=request.type, name=request.name, props=props, opts=opts
+                )
+            )
+            if hasattr(result, "__await__"):
+                result = _sync_await(result)
+            if result is not None:
+                props = result.props
+                opts = result.opts if result.opts is not None else opts
+        return props, opts
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.type == "pulumi:pulumi:Stack":
+            return super().RegisterResource(request)
+        inputs = rpc.deserialize_properties(request.object)
+        transforms = self.callbacks.resolve(request.transforms) + list(self._stack_transforms)
+        inputs, opts = self._apply_transforms(transforms, request, inputs)
+        # Re-serialize so the mocks and the program see the transformed inputs.
+        request.object.CopyFrom(_sync_await(rpc.serialize_properties(inputs, {})))
+        response = super().RegisterResource(request)
+        source = None
+        if request.HasField("sourcePosition") and request.sourcePosition.uri:
+            source = SourcePosition(
+                path=request.sourcePosition.uri.removeprefix("file://"), line=request.sourcePosition.line
+            )
+        self.captured.append(
+            CapturedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                inputs=plain_value(inputs),
+                protect=bool(opts.protect),
+                retain_on_delete=bool(opts.retain_on_delete),
+                dependencies=sorted(set(request.dependencies)),
+                provider=request.provider or None,
+                aliases=[_describe_alias(a) for a in request.aliases] + list(request.aliasURNs),
+                source=source,
+            )
+        )
+        return response

@@ -1,0 +1,165 @@
+"""Run a Pulumi program in-process under mocks and capture its resource graph.
+
+The real Pulumi Python SDK does all the work; only the engine side is emulated: the
+resource monitor answers with deterministic fake state and runs registered transforms.
+No CLI, no cloud credentials, no sockets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import runpy
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import pydantic
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.engine.errors import ProgramError
+from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
+from mlops_infra.engine.monitor import CaptureMonitor, DeterministicMocks, plain_value
+from mlops_infra.engine.project import (
+    PulumiProject,
+    apply_overrides,
+    apply_stack_config,
+    load_project,
+    set_config_value,
+)
+
+
+def format_validation_error(exc: pydantic.ValidationError) -> str:
+    """One line per problem: ``field.path: reason``."""
+    problems = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "(settings)"
+        problems.append(f"{location}: {error['msg']}")
+    return f"invalid {exc.title} settings: " + "; ".join(problems)
+
+
+def _user_frame(exc: BaseException, directory: Path) -> str:
+    """``file:line`` of the deepest frame inside the program's own directory, if any."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(directory)]
+    return f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+
+
+def _as_program_error(exc: BaseException, project: PulumiProject) -> ProgramError:
+    if isinstance(exc, ProgramError):
+        return exc
+    if isinstance(exc, pydantic.ValidationError):
+        return ProgramError(format_validation_error(exc) + _user_frame(exc, project.directory))
+    if isinstance(exc, SyntaxError):
+        return ProgramError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}. Fix the program and run again.")
+    if isinstance(exc, ImportError):
+        return ProgramError(f"the program could not import a module: {exc}{_user_frame(exc, project.directory)}.")
+    message = str(exc) or type(exc).__name__
+    return ProgramError(f"the program failed: {type(exc).__name__}: {message}{_user_frame(exc, project.directory)}")
+
+
+@contextlib.contextmanager
+def _program_context(project: PulumiProject) -> Iterator[None]:
+    """cwd and sys.path as ``pulumi up`` sets them; drop the program's own modules afterwards."""
+    previous_cwd = os.getcwd()
+    previous_path = list(sys.path)
+    previous_modules = set(sys.modules)
+    os.chdir(project.directory)
+    sys.path.insert(0, str(project.directory))
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        sys.path[:] = previous_path
+        for name in set(sys.modules) - previous_modules:
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            if module_file and Path(module_file).resolve().is_relative_to(project.directory):
+                del sys.modules[name]
+
+
+def _install_runtime(project: PulumiProject, stack: str, monitor: CaptureMonitor) -> None:
+    pulumi_settings.reset_options(project=project.name, stack=stack)
+    pulumi.runtime.set_all_config(dict(project.config), list(project.secret_keys))
+    pulumi.runtime.set_mocks(monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
+    pulumi_settings.SETTINGS.callbacks = monitor.callbacks  # type: ignore[assignment]
+
+
+def _config_value(project: PulumiProject, key: str, default: str) -> str:
+    return project.config.get(key, default)
+
+
+def run_project(project: PulumiProject, stack: str, program: Callable[[], None] | None = None) -> CapturedStack:
+    """Run an already-configured project (or ``program`` in its place) and return what it registered."""
+    mocks = DeterministicMocks(
+        aws_region=_config_value(project, "aws:region", FAKE_AWS_REGION),
+        gcp_project=_config_value(project, "gcp:project", FAKE_GCP_PROJECT),
+        gcp_region=_config_value(project, "gcp:region", FAKE_GCP_REGION),
+    )
+    monitor = CaptureMonitor(mocks)
+    outputs: dict[str, Any] = {}
+
+    async def resolve_outputs() -> None:
+        root = pulumi_settings.get_root_resource()
+        for key, value in (getattr(root, "outputs", None) or {}).items():
+            outputs[key] = await pulumi.Output.from_input(value).future()
+
+    def run_main() -> None:
+        runpy.run_path(str(project.main_file), run_name="__main__")
+
+    def pulumi_program() -> Any:
+        (program or run_main)()
+        return resolve_outputs()
+
+    with _program_context(project):
+        _install_runtime(project, stack, monitor)
+        try:
+            _sync_await(run_pulumi_func(pulumi_program))
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a ProgramError
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise _as_program_error(exc, project) from exc
+        finally:
+            pulumi.runtime.set_all_config({}, [])
+    return CapturedStack(
+        project=project.name,
+        stack=stack,
+        config=dict(project.config),
+        resources=sorted(monitor.captured, key=lambda r: r.urn),
+        outputs={k: plain_value(v) for k, v in sorted(outputs.items())},
+        program_path=str(project.main_file),
+    )
+
+
+def run_program(program: str | Path, stack: str = "dev", config: list[str] | None = None) -> CapturedStack:
+    """Plan ``program`` (project directory or ``.py`` file) for ``stack`` offline.
+
+    ``config`` holds ``KEY=VALUE`` overrides applied after ``Pulumi.<stack>.yaml``.
+    Raises :class:`ProgramError` with a one-paragraph message for anything the user must fix.
+    """
+    project = load_project(program)
+    apply_stack_config(project, stack)
+    apply_overrides(project, config or [])
+    return run_project(project, stack)
+
+
+def run_function(
+    program: Callable[[], None],
+    *,
+    project: str = "test",
+    stack: str = "dev",
+    config: dict[str, Any] | None = None,
+    directory: str | Path = ".",
+) -> CapturedStack:
+    """Run a Python callable as a Pulumi program offline (used by tests and ``mlops_infra.testing``).
+
+    ``config`` maps keys (namespaced or not) to values, as a stack's YAML config would.
+    """
+    located = PulumiProject(name=project, directory=Path(directory).resolve(), main_file=Path(directory).resolve())
+    for key, value in (config or {}).items():
+        set_config_value(located, located.namespaced(key), value)
+    return run_project(located, stack, program)

@@ -1,0 +1,23 @@
+"""Plan a Python callable offline with sensible test config."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.engine.runner import run_function
+
+DEFAULT_TEST_CONFIG: dict[str, Any] = {"owner": "ml-platform", "costCenter": "cc-1234"}
+
+
+def plan(
+    program: Callable[[], None],
+    *,
+    environment: str = "dev",
+    project: str = "churn",
+    stack: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> CapturedStack:
+    """Run ``program`` under the offline engine for ``environment`` and return the captured stack."""
+    merged = {**DEFAULT_TEST_CONFIG, "environment": environment, **(config or {})}
+    return run_function(program, project=project, stack=stack or environment, config=merged)
