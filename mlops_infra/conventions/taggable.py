@@ -39,7 +39,10 @@ def tag_property(type_token: str) -> str | None:
         return None
     cls = _resource_class(type_token)
     if cls is None:
-        return None
+        # Kubernetes CustomResources ("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+        # have no SDK class but always carry object metadata.
+        module = type_token.split(":")[1]
+        return "metadata.labels" if package == "kubernetes" and "/" in module else None
     init = getattr(cls, "_internal_init", cls.__init__)
     parameters = inspect.signature(init).parameters
     for python_name, wire_path in candidates:

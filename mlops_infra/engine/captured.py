@@ -50,8 +50,6 @@ class CapturedResource:
             "custom": self.custom,
             "inputs": self.inputs,
             "protect": self.protect,
-            "retainOnDelete": self.retain_on_delete,
-            "dependencies": self.dependencies,
         }
 
 
@@ -65,6 +63,7 @@ class CapturedStack:
     resources: list[CapturedResource]
     outputs: dict[str, Any]
     program_path: str = ""
+    diagnostics: list[str] = field(default_factory=list)  # warnings and errors the program logged
 
     def by_type(self, type_token: str) -> list[CapturedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -72,7 +71,8 @@ class CapturedStack:
     def by_urn(self) -> dict[str, CapturedResource]:
         return {r.urn: r for r in self.resources}
 
-    def children_of(self, urn: str) -> list[CapturedResource]:
+    def children_of(self, urn: str | None) -> list[CapturedResource]:
+        """Direct children of ``urn``; ``None`` gives the stack's top-level resources."""
         return [r for r in self.resources if r.parent == urn]
 
     def custom_resources(self) -> list[CapturedResource]:

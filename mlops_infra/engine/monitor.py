@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from mlops_infra.engine.callbacks import InProcessCallbacks, Transform
 from mlops_infra.engine.captured import CapturedResource, SourcePosition
@@ -72,6 +75,11 @@ def _options_from_request(request: Any) -> pulumi.ResourceOptions:
     )
 
 
+def _is_stack_urn(urn: str) -> bool:
+    """True for the root stack's URN (or none): the plan shows such parents as null."""
+    return not urn or urn.split("::")[2:3] == ["pulumi:pulumi:Stack"]
+
+
 def _describe_alias(alias: Any) -> str:
     """A readable form of an alias: its URN, or ``type::name`` of its spec."""
     if alias.urn:
@@ -87,6 +95,35 @@ class CaptureMonitor(MockMonitor):
         super().__init__(mocks)
         self.captured: list[CapturedResource] = []
         self.callbacks = InProcessCallbacks(self._stack_transforms.append)
+        # Event loops the SDK creates on its executor threads; closed in close().
+        self._thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs exactly as the Pulumi engine builds them: the parent's full qualified type chain, minus the stack."""
+        if parent and not _is_stack_urn(parent):
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+
+    def _track_thread_loop(self) -> None:
+        """Give an executor thread a live loop (replacing one a previous run closed) and remember it."""
+        if threading.current_thread() is threading.main_thread():
+            return
+        loop = _ensure_event_loop()
+        if loop.is_closed():
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+        self._thread_loops.add(loop)
+
+    def close(self) -> None:
+        """Close the worker-thread event loops, so none is left for the garbage collector."""
+        for loop in self._thread_loops:
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+        self._thread_loops.clear()
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self._track_thread_loop()
+        return super().Invoke(request)
 
     def _apply_transforms(
         self, transforms: list[Transform], request: Any, props: dict[str, Any]
@@ -106,6 +143,7 @@ class CaptureMonitor(MockMonitor):
         return props, opts
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self._track_thread_loop()
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)
         inputs = rpc.deserialize_properties(request.object)
@@ -124,7 +162,7 @@ class CaptureMonitor(MockMonitor):
                 urn=response.urn,
                 type=request.type,
                 name=request.name,
-                parent=request.parent or None,
+                parent=None if _is_stack_urn(request.parent) else request.parent,
                 custom=bool(request.custom),
                 inputs=plain_value(inputs),
                 protect=bool(opts.protect),

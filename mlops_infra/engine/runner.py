@@ -8,6 +8,7 @@ No CLI, no cloud credentials, no sockets.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import runpy
 import sys
@@ -82,10 +83,31 @@ def _program_context(project: PulumiProject) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _install_runtime(project: PulumiProject, stack: str, monitor: CaptureMonitor) -> None:
+class _DiagnosticsHandler(logging.Handler):
+    """Collects what the program logs through ``pulumi.log`` (warnings and errors)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _program_logger(handler: _DiagnosticsHandler) -> logging.Logger:
+    logger = logging.getLogger("mlops_infra.engine.program")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    return logger
+
+
+def _install_runtime(project: PulumiProject, stack: str, monitor: CaptureMonitor, logger: logging.Logger) -> None:
     pulumi_settings.reset_options(project=project.name, stack=stack)
     pulumi.runtime.set_all_config(dict(project.config), list(project.secret_keys))
-    pulumi.runtime.set_mocks(monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor, logger=logger
+    )
     pulumi_settings.SETTINGS.callbacks = monitor.callbacks  # type: ignore[assignment]
 
 
@@ -115,8 +137,9 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
         (program or run_main)()
         return resolve_outputs()
 
+    diagnostics = _DiagnosticsHandler()
     with _program_context(project):
-        _install_runtime(project, stack, monitor)
+        _install_runtime(project, stack, monitor, _program_logger(diagnostics))
         try:
             _sync_await(run_pulumi_func(pulumi_program))
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a ProgramError
@@ -125,6 +148,7 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
             raise _as_program_error(exc, project) from exc
         finally:
             pulumi.runtime.set_all_config({}, [])
+            monitor.close()
     return CapturedStack(
         project=project.name,
         stack=stack,
@@ -132,6 +156,7 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
         resources=sorted(monitor.captured, key=lambda r: r.urn),
         outputs={k: plain_value(v) for k, v in sorted(outputs.items())},
         program_path=str(project.main_file),
+        diagnostics=sorted(set(diagnostics.messages)),
     )
 
 

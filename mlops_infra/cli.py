@@ -1,0 +1,140 @@
+"""``mlops-infra``: plan a Pulumi program offline (and, as they land, check and price it).
+
+Exit codes: 0 ok; 1 mandatory policy violations or budget exceeded; 2 bad usage, or a program
+or config error, shown as one paragraph with no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console, RenderableType
+
+from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.engine.errors import ProgramError
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+
+app = typer.Typer(
+    name="mlops-infra",
+    help="Plan, check and price mlops-infra Pulumi programs offline: no cloud account, no Pulumi CLI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True, highlight=False)
+
+
+@app.callback()
+def _commands() -> None:
+    """Plan, check and price mlops-infra Pulumi programs offline."""
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+ProgramArg = Annotated[
+    Path, typer.Argument(help="A Pulumi project directory (with Pulumi.yaml) or a single Python file.", show_default=False)
+]
+StackOpt = Annotated[str, typer.Option("--stack", "-s", help="Stack name; config comes from Pulumi.<stack>.yaml.")]
+ConfigOpt = Annotated[
+    list[str] | None,
+    typer.Option("--config", "-c", help="KEY=VALUE, like `pulumi config set`; repeatable.", show_default=False),
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the output to FILE instead of stdout.")]
+
+
+def fail(message: str) -> NoReturn:
+    """Print a one-paragraph error and exit 2."""
+    stderr.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def run_offline(program: Path, stack: str, config: list[str] | None) -> CapturedStack:
+    """Run the program with the offline engine; any user-fixable problem exits 2."""
+    from mlops_infra.engine.runner import run_program  # deferred: keeps `--help` fast
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    try:
+        return run_program(program, stack, list(config or []))
+    except ProgramError as exc:
+        fail(str(exc))
+
+
+def plan_document(stack: CapturedStack) -> dict[str, Any]:
+    """The documented JSON document; ``check`` and ``cost`` add their sections to it."""
+    return stack.to_json()
+
+
+def emit(content: str | RenderableType, out: Path | None) -> None:
+    """Write to ``out`` (plain text) or to stdout."""
+    if out is None:
+        if isinstance(content, str):
+            sys.stdout.write(content if content.endswith("\n") else content + "\n")
+        else:
+            Console(highlight=False).print(content)
+        return
+    try:
+        if isinstance(content, str):
+            out.write_text(content if content.endswith("\n") else content + "\n", encoding="utf-8")
+        else:
+            with out.open("w", encoding="utf-8") as handle:
+                Console(file=handle, width=160, no_color=True).print(content)
+    except OSError as exc:
+        fail(f"cannot write --out {out}: {exc.strerror}")
+
+
+def print_diagnostics(stack: CapturedStack) -> None:
+    for line in stack.diagnostics:
+        stderr.print(f"[dim]{line}[/]", soft_wrap=True)
+
+
+def to_json_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, default=str)
+
+
+@app.command()
+def plan(
+    program: ProgramArg,
+    stack: StackOpt = "dev",
+    config: ConfigOpt = None,
+    output_format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text or json.")] = PlanFormat.text,
+    out: OutOpt = None,
+) -> None:
+    """Run PROGRAM offline and show every resource it would create."""
+    captured = run_offline(program, stack, config)
+    if output_format is PlanFormat.json:
+        emit(to_json_text(plan_document(captured)), out)
+        return
+    from mlops_infra.render.plan_text import render_plan
+
+    print_diagnostics(captured)
+    emit(render_plan(captured), out)
+
+
+def main() -> None:
+    """Console entry point: no traceback ever reaches the user (set MLOPS_INFRA_DEBUG=1 to see one)."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the contract is a message and exit 2, never a traceback
+        if os.environ.get("MLOPS_INFRA_DEBUG"):
+            raise
+        stderr.print(f"[bold red]error:[/] internal error: {type(exc).__name__}: {exc}", soft_wrap=True)
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Human and machine renderings of a captured stack."""

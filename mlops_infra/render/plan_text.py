@@ -1,0 +1,61 @@
+"""The text form of a plan: a tree of components and children, then counts by cloud and type."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.tree import Tree
+
+from mlops_infra.engine.captured import CapturedResource, CapturedStack
+
+CLOUD_OF_PACKAGE = {"aws": "aws", "gcp": "gcp", "kubernetes": "kubernetes"}
+
+
+def cloud_of(resource: CapturedResource) -> str:
+    """``aws``, ``gcp`` or ``kubernetes`` for provider resources; the component's cloud for ours."""
+    if resource.package == "mlops-infra":
+        return resource.type.split(":")[1]
+    return CLOUD_OF_PACKAGE.get(resource.package, resource.package)
+
+
+def _label(resource: CapturedResource) -> str:
+    marks = " [yellow](protected)[/]" if resource.protect else ""
+    style = "bold cyan" if not resource.custom else "white"
+    return f"[{style}]{resource.type}[/] [dim]{resource.name}[/]{marks}"
+
+
+def resource_tree(stack: CapturedStack) -> Tree:
+    """Components with their children nested below them."""
+    tree = Tree(f"[bold]{stack.project}[/] / [bold]{stack.stack}[/]")
+    children: dict[str | None, list[CapturedResource]] = {}
+    for resource in stack.resources:
+        children.setdefault(resource.parent, []).append(resource)
+
+    def add(node: Tree, parent: str | None) -> None:
+        for resource in sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name)):
+            add(node.add(_label(resource)), resource.urn)
+
+    add(tree, None)
+    return tree
+
+
+def counts_table(stack: CapturedStack) -> Table:
+    """Resource counts by cloud and type (components counted apart from cloud resources)."""
+    table = Table(title="Resources by cloud and type", show_lines=False)
+    table.add_column("cloud")
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    counts = Counter((cloud_of(r), r.type) for r in stack.resources)
+    for (cloud, type_token), count in sorted(counts.items()):
+        table.add_row(cloud, type_token, str(count))
+    per_cloud = Counter(cloud_of(r) for r in stack.custom_resources())
+    summary = ", ".join(f"{cloud}: {n}" for cloud, n in sorted(per_cloud.items()))
+    components = sum(1 for r in stack.resources if not r.custom)
+    table.caption = f"{len(stack.custom_resources())} cloud resources ({summary}); {components} components"
+    return table
+
+
+def render_plan(stack: CapturedStack) -> RenderableType:
+    return Group(resource_tree(stack), counts_table(stack))
