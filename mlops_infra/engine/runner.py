@@ -26,7 +26,7 @@ from pulumi.runtime.sync_await import _sync_await
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError
 from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
-from mlops_infra.engine.monitor import CaptureMonitor, DeterministicMocks, plain_value
+from mlops_infra.engine.monitor import SECRET_PLACEHOLDER, CaptureMonitor, DeterministicMocks, plain_value
 from mlops_infra.engine.project import (
     PulumiProject,
     apply_overrides,
@@ -128,7 +128,9 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
     async def resolve_outputs() -> None:
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
-            outputs[key] = await pulumi.Output.from_input(value).future()
+            output = pulumi.Output.from_input(value)
+            resolved = await output.future()
+            outputs[key] = SECRET_PLACEHOLDER if await output.is_secret() else resolved
 
     def run_main() -> None:
         runpy.run_path(str(project.main_file), run_name="__main__")

@@ -1,0 +1,197 @@
+"""The offline engine runs real Pulumi programs and captures what the engine would see."""
+
+import json
+
+import pytest
+
+from mlops_infra.engine import ProgramError, run_program
+
+BUCKET_PROGRAM = """
+import pulumi
+import pulumi_aws as aws
+
+config = pulumi.Config()
+key = aws.kms.Key("key", enable_key_rotation=True, deletion_window_in_days=30)
+bucket = aws.s3.Bucket("data", bucket=config.require("bucketName"), opts=pulumi.ResourceOptions(protect=True))
+aws.s3.BucketServerSideEncryptionConfiguration(
+    "data-sse",
+    bucket=bucket.id,
+    rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}}],
+)
+queue = aws.sqs.Queue("q", message_retention_seconds=1209600, kms_master_key_id=key.arn)
+pulumi.export("bucketArn", bucket.arn)
+pulumi.export("settings", config.require_object("settings"))
+pulumi.export("password", config.require_secret("password"))
+"""
+
+STACK = """
+config:
+  demo:bucketName: demo-data
+  demo:settings:
+    replicas: 3
+    zones: [a, b]
+  demo:password:
+    secure: AAABAKsomething
+"""
+
+
+def test_captures_types_inputs_wiring_and_outputs(make_project):
+    stack = run_program(make_project(BUCKET_PROGRAM, {"dev": STACK}), "dev")
+    types = sorted(r.type for r in stack.resources)
+    assert types == [
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:sqs/queue:Queue",
+    ]
+    key = stack.by_type("aws:kms/key:Key")[0]
+    sse = stack.by_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )[0]
+    rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    # Wire names are camelCase and the key ARN resolved through deterministic fake state.
+    assert rule["sseAlgorithm"] == "aws:kms"
+    assert rule["kmsMasterKeyId"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert key.urn in sse.dependencies
+    assert sse.inputs["bucket"] == "demo-data"
+    # Integers come back as ints, not floats.
+    assert stack.by_type("aws:sqs/queue:Queue")[0].inputs["messageRetentionSeconds"] == 1209600
+    assert stack.by_type("aws:s3/bucket:Bucket")[0].protect is True
+    assert key.protect is False
+    assert stack.outputs == {
+        "bucketArn": "arn:aws:s3:::demo-data",
+        "password": "[secret]",
+        "settings": {"replicas": 3, "zones": ["a", "b"]},
+    }
+
+
+def test_urns_match_the_real_engine_format(make_project):
+    stack = run_program(make_project(BUCKET_PROGRAM, {"dev": STACK}), "dev")
+    urns = {r.urn for r in stack.resources}
+    assert "urn:pulumi:dev::demo::aws:kms/key:Key::key" in urns
+    assert all(r.parent is None for r in stack.resources)
+
+
+def test_two_runs_give_identical_documents(make_project):
+    project = make_project(BUCKET_PROGRAM, {"dev": STACK})
+    first = json.dumps(run_program(project, "dev").to_json(), sort_keys=True)
+    second = json.dumps(run_program(project, "dev").to_json(), sort_keys=True)
+    assert first == second
+
+
+def test_overrides_beat_stack_file_and_take_project_namespace(make_project):
+    stack = run_program(make_project(BUCKET_PROGRAM, {"dev": STACK}), "dev", ["bucketName=other-bucket"])
+    assert stack.config["demo:bucketName"] == "other-bucket"
+    assert stack.outputs["bucketArn"] == "arn:aws:s3:::other-bucket"
+
+
+def test_secret_config_values_never_reach_the_plan(make_project):
+    program = """
+import pulumi, pulumi_aws as aws
+aws.ssm.Parameter("p", type="SecureString", value=pulumi.Config().require_secret("password"))
+"""
+    stack = run_program(make_project(program, {"dev": STACK.replace("demo:", "demo:")}), "dev", ["bucketName=x"])
+    assert stack.resources[0].inputs["value"] == "[secret]"
+    assert "AAABAKsomething" not in json.dumps(stack.to_json())
+
+
+def test_single_file_program(tmp_path):
+    program = tmp_path / "tiny_program.py"
+    program.write_text("import pulumi_aws as aws\naws.sqs.Queue('q')\n")
+    stack = run_program(program, "dev")
+    assert stack.project == "tiny_program"
+    assert [r.urn for r in stack.resources] == ["urn:pulumi:dev::tiny_program::aws:sqs/queue:Queue::q"]
+
+
+def test_nested_components_get_qualified_urns(make_project):
+    program = """
+import pulumi, pulumi_aws as aws
+class Inner(pulumi.ComponentResource):
+    def __init__(self, name, opts=None):
+        super().__init__("mlops-infra:aws:Inner", name, None, opts)
+        aws.sqs.Queue("q", opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+class Outer(pulumi.ComponentResource):
+    def __init__(self, name, opts=None):
+        super().__init__("mlops-infra:aws:Outer", name, None, opts)
+        Inner("inner", pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+Outer("outer")
+"""
+    stack = run_program(make_project(program), "dev")
+    queue = stack.by_type("aws:sqs/queue:Queue")[0]
+    assert queue.urn == "urn:pulumi:dev::demo::mlops-infra:aws:Outer$mlops-infra:aws:Inner$aws:sqs/queue:Queue::q"
+    assert queue.parent == "urn:pulumi:dev::demo::mlops-infra:aws:Outer$mlops-infra:aws:Inner::inner"
+    assert [r.custom for r in stack.resources if r.type.startswith("mlops-infra")] == [False, False]
+
+
+def test_user_transforms_run_like_the_engine_runs_them(make_project):
+    program = """
+import pulumi, pulumi_aws as aws
+def add_team(args):
+    if args.type_ == "aws:sqs/queue:Queue":
+        return pulumi.ResourceTransformResult({**args.props, "tags": {"team": "ml"}}, args.opts)
+pulumi.runtime.register_resource_transform(add_team)
+aws.sqs.Queue("q")
+def own(args):
+    return pulumi.ResourceTransformResult({**args.props, "delaySeconds": 5}, args.opts)
+aws.sqs.Queue("delayed", opts=pulumi.ResourceOptions(transforms=[own]))
+"""
+    stack = run_program(make_project(program), "dev")
+    queues = {r.name: r.inputs for r in stack.resources}
+    assert queues["q"]["tags"] == {"team": "ml"}
+    assert queues["delayed"] == {"delaySeconds": 5, "tags": {"team": "ml"}}
+
+
+def test_aliases_are_recorded(make_project):
+    program = """
+import pulumi, pulumi_aws as aws
+aws.sqs.Queue("renamed", opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-name")]))
+"""
+    stack = run_program(make_project(program), "dev")
+    assert stack.resources[0].aliases == ["<same type>::old-name"]
+
+
+@pytest.mark.parametrize(
+    ("main", "stacks", "overrides", "expected"),
+    [
+        ("import pulumi\n", {"dev": "config:\n  demo:a: [unclosed\n"}, [], "Pulumi.dev.yaml is not valid YAML at line"),
+        ("def broken(:\n    pass\n", {}, [], "__main__.py:1: syntax error"),
+        ("raise RuntimeError('bucket name collides with prod')\n", {}, [], "bucket name collides with prod"),
+        ("import not_a_module_anywhere\n", {}, [], "could not import a module: No module named 'not_a_module_anywhere'"),
+        ("import pulumi\n", {}, ["novalue"], "--config 'novalue' must look like KEY=VALUE"),
+    ],
+)
+def test_program_errors_become_one_paragraph_messages(make_project, main, stacks, overrides, expected):
+    with pytest.raises(ProgramError) as caught:
+        run_program(make_project(main, stacks), "dev", overrides)
+    assert expected in str(caught.value)
+    assert "Traceback" not in str(caught.value)
+
+
+def test_exception_message_points_at_the_user_line(make_project):
+    with pytest.raises(ProgramError) as caught:
+        run_program(make_project("x = 1\nraise ValueError('no region set')\n"), "dev")
+    assert "ValueError: no region set" in str(caught.value)
+    assert "__main__.py:2" in str(caught.value)
+
+
+def test_missing_program_and_missing_project_file(tmp_path):
+    with pytest.raises(ProgramError, match="program not found"):
+        run_program(tmp_path / "nowhere", "dev")
+    with pytest.raises(ProgramError, match="has no Pulumi.yaml"):
+        run_program(tmp_path, "dev")
+
+
+def test_non_python_runtime_is_refused(make_project):
+    project = make_project("", project_yaml="name: demo\nruntime: nodejs\n")
+    with pytest.raises(ProgramError, match="runtime is 'nodejs'"):
+        run_program(project, "dev")
+
+
+def test_program_modules_do_not_leak_between_runs(make_project, tmp_path):
+    project = make_project("import helper_mod\nhelper_mod.make()\n")
+    (project / "helper_mod.py").write_text("import pulumi_aws as aws\ndef make():\n    aws.sqs.Queue('first')\n")
+    assert [r.name for r in run_program(project, "dev").resources] == ["first"]
+    (project / "helper_mod.py").write_text("import pulumi_aws as aws\ndef make():\n    aws.sqs.Queue('second')\n")
+    assert [r.name for r in run_program(project, "dev").resources] == ["second"]
