@@ -4,4 +4,12 @@ from __future__ import annotations
 
 
 class ProgramError(Exception):
-    """A program or configuration error a user must fix; ``str()`` is the whole message."""
+    """A program or configuration error a user must fix; ``str()`` is the whole message.
+
+    ``registered`` lists the URNs the program had registered before it failed, so tests can
+    assert that validation stopped it before any resource was created.
+    """
+
+    def __init__(self, message: str, registered: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.registered: list[str] = list(registered or [])

@@ -147,7 +147,9 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a ProgramError
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            raise _as_program_error(exc, project) from exc
+            error = _as_program_error(exc, project)
+            error.registered = sorted(r.urn for r in monitor.captured)
+            raise error from exc
         finally:
             pulumi.runtime.set_all_config({}, [])
             monitor.close()
