@@ -45,6 +45,7 @@ SERVICE_PRINCIPALS: list[str] = [
     "sns.amazonaws.com",
     "cloudwatch.amazonaws.com",
     "sagemaker.amazonaws.com",
+    "budgets.amazonaws.com",
 ]
 
 
