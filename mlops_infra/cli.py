@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import warnings
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -39,13 +39,14 @@ def _commands() -> None:
     """Plan, check and price mlops-infra Pulumi programs offline."""
 
 
-class PlanFormat(str, Enum):
+class PlanFormat(StrEnum):
     text = "text"
     json = "json"
 
 
 ProgramArg = Annotated[
-    Path, typer.Argument(help="A Pulumi project directory (with Pulumi.yaml) or a single Python file.", show_default=False)
+    Path,
+    typer.Argument(help="A Pulumi project directory (with Pulumi.yaml) or a single Python file.", show_default=False),
 ]
 StackOpt = Annotated[str, typer.Option("--stack", "-s", help="Stack name; config comes from Pulumi.<stack>.yaml.")]
 ConfigOpt = Annotated[
@@ -129,7 +130,7 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - the contract is a message and exit 2, never a traceback
+    except Exception as exc:
         if os.environ.get("MLOPS_INFRA_DEBUG"):
             raise
         stderr.print(f"[bold red]error:[/] internal error: {type(exc).__name__}: {exc}", soft_wrap=True)

@@ -15,7 +15,6 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
 
-
 EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
@@ -62,7 +61,9 @@ class Budget(PlatformComponent[BudgetArgs]):
     TYPE_TOKEN = "mlops-infra:aws:Budget"
     ARGS = BudgetArgs
 
-    def __init__(self, name: str, args: BudgetArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: BudgetArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__(name, args, opts)
         settings = self.platform.settings
         account = account_id(pulumi.InvokeOutputOptions(parent=self))

@@ -70,18 +70,25 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
     TYPE_TOKEN = "mlops-infra:aws:PlatformKey"
     ARGS = PlatformKeyArgs
 
-    def __init__(self, name: str, args: PlatformKeyArgs | dict[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: PlatformKeyArgs | dict[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__(name, args, opts)
         account = account_id(pulumi.InvokeOutputOptions(parent=self))
         region = region_name(pulumi.InvokeOutputOptions(parent=self))
         root = account.apply(lambda a: f"arn:aws:iam::{a}:root")
-        role_prefix = naming.physical_name(self.platform.settings.project, self.platform.environment, "", naming.IAM_ROLE)
+        role_prefix = naming.physical_name(
+            self.platform.settings.project, self.platform.environment, "", naming.IAM_ROLE
+        )
         role_pattern = account.apply(lambda a: f"arn:aws:iam::{a}:role/{role_prefix}-*")
         statements: list[dict[str, Any]] = [
             {**statement(KEY_ADMIN_ACTIONS, ["*"], sid="KeyAdministration"), "Principal": {"AWS": root}},
             {
                 **statement(
-                    kms_use_actions() + ["kms:CreateGrant"],
+                    [*kms_use_actions(), "kms:CreateGrant"],
                     ["*"],
                     sid="PlatformRolesUseKey",
                     conditions={"ArnLike": {"aws:PrincipalArn": [role_pattern, *self.args.extra_key_user_arns]}},
@@ -136,7 +143,7 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         self.register_outputs({"arn": self.arn, "keyId": self.key_id, "aliasName": self.alias.name})
 
 
-_SHARED_KEYS: "weakref.WeakKeyDictionary[Any, PlatformKey]" = weakref.WeakKeyDictionary()
+_SHARED_KEYS: weakref.WeakKeyDictionary[Any, PlatformKey] = weakref.WeakKeyDictionary()
 
 
 def shared_platform_key() -> PlatformKey:

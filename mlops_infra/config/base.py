@@ -8,7 +8,8 @@ import pulumi
 from pydantic import BaseModel, ConfigDict
 
 # A string known now or only at deploy time (an ARN, a bucket name, a key id).
-StrInput = Union[str, pulumi.Output]  # noqa: UP007 - pydantic needs the runtime Union
+# pydantic checks Outputs with isinstance, which needs the bare (unparameterized) class.
+StrInput = Union[str, pulumi.Output]  # type: ignore[type-arg]
 
 ArgsT = TypeVar("ArgsT", bound="ComponentArgs")
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 REQUIRED_TAG_KEYS: tuple[str, ...] = ("project", "environment", "owner", "cost-center")
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     """The deployment environment of a stack."""
 
     DEV = "dev"

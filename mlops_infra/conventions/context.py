@@ -15,7 +15,7 @@ from mlops_infra.conventions.naming import NameRule, content_suffixed, physical_
 from mlops_infra.conventions.transform import make_stack_transform
 
 # One context per running stack (keyed by its root resource), so many programs can run in one process.
-_CONTEXTS: "weakref.WeakKeyDictionary[Any, PlatformContext]" = weakref.WeakKeyDictionary()
+_CONTEXTS: weakref.WeakKeyDictionary[Any, PlatformContext] = weakref.WeakKeyDictionary()
 
 _CONFIG_KEYS = ("environment", "owner", "costCenter", "tags", "protectedEnvironments", "protectionExemptions")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 from pulumi.runtime import rpc
 
@@ -30,7 +32,7 @@ def _resource_class(type_token: str) -> type | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tag_property(type_token: str) -> str | None:
     """``"tags"``, ``"labels"`` or ``"metadata.labels"`` when the resource type takes them, else None."""
     package = type_token.split(":", 1)[0]
@@ -43,7 +45,7 @@ def tag_property(type_token: str) -> str | None:
         # have no SDK class but always carry object metadata.
         module = type_token.split(":")[1]
         return "metadata.labels" if package == "kubernetes" and "/" in module else None
-    init = getattr(cls, "_internal_init", cls.__init__)
+    init: Callable[..., Any] = getattr(cls, "_internal_init", None) or cls.__init__  # type: ignore[misc]
     parameters = inspect.signature(init).parameters
     for python_name, wire_path in candidates:
         if python_name in parameters:

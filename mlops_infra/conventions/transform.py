@@ -6,7 +6,8 @@ resources alike, as Pulumi's engine calls resource transforms for all registrati
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pulumi
 

@@ -8,7 +8,8 @@ in :class:`~mlops_infra.engine.monitor.CaptureMonitor`, as the engine would.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pulumi.runtime.proto import callback_pb2
 

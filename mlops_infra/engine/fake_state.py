@@ -66,7 +66,9 @@ def _aws_state(type_token: str, name: str, inputs: dict[str, Any], region: str) 
     return physical, state
 
 
-def _gcp_state(type_token: str, name: str, inputs: dict[str, Any], project: str, region: str) -> tuple[str, dict[str, Any]]:
+def _gcp_state(
+    type_token: str, name: str, inputs: dict[str, Any], project: str, region: str
+) -> tuple[str, dict[str, Any]]:
     physical = str(inputs.get("name") or inputs.get("accountId") or inputs.get("datasetId") or name)
     kind = _kebab(type_token.split(":")[2]) + "s"
     location = str(inputs.get("location") or inputs.get("region") or region)
@@ -113,7 +115,7 @@ def fake_resource_state(
     gcp_region: str = FAKE_GCP_REGION,
 ) -> tuple[str, dict[str, Any]]:
     """Return ``(id, state)`` for a resource: its inputs echoed back plus derived outputs."""
-    package = type_token.split(":")[0]
+    package = type_token.split(":", maxsplit=1)[0]
     if package == "aws":
         resource_id, extra = _aws_state(type_token, name, inputs, aws_region)
     elif package == "gcp":
@@ -131,7 +133,9 @@ def fake_resource_state(
     return resource_id, state
 
 
-def fake_invoke_result(token: str, args: dict[str, Any], *, aws_region: str, gcp_project: str, gcp_region: str) -> dict[str, Any]:
+def fake_invoke_result(
+    token: str, args: dict[str, Any], *, aws_region: str, gcp_project: str, gcp_region: str
+) -> dict[str, Any]:
     """Answers for the data-source invokes that platform programs commonly call."""
     known: dict[str, dict[str, Any]] = {
         "aws:index/getCallerIdentity:getCallerIdentity": {
@@ -142,7 +146,15 @@ def fake_invoke_result(token: str, args: dict[str, Any], *, aws_region: str, gcp
         },
         "aws:index/getRegion:getRegion": {"name": aws_region, "region": aws_region, "id": aws_region},
         "aws:index/getPartition:getPartition": {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
-        "gcp:organizations/getProject:getProject": {"projectId": gcp_project, "number": "123456789012", "name": gcp_project},
-        "gcp:organizations/getClientConfig:getClientConfig": {"project": gcp_project, "region": gcp_region, "accessToken": "offline"},
+        "gcp:organizations/getProject:getProject": {
+            "projectId": gcp_project,
+            "number": "123456789012",
+            "name": gcp_project,
+        },
+        "gcp:organizations/getClientConfig:getClientConfig": {
+            "project": gcp_project,
+            "region": gcp_region,
+            "accessToken": "offline",
+        },
     }
     return known.get(token, dict(args))

@@ -8,8 +8,8 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from mlops_infra.engine.callbacks import InProcessCallbacks, Transform
@@ -37,14 +37,15 @@ class DeterministicMocks(Mocks):
             gcp_region=self.gcp_region,
         )
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
-        return fake_invoke_result(
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        result = fake_invoke_result(
             args.token,
             args.args,
             aws_region=self.aws_region,
             gcp_project=self.gcp_project,
             gcp_region=self.gcp_region,
         )
+        return result, []
 
 
 def plain_value(value: Any) -> Any:

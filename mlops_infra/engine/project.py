@@ -76,7 +76,9 @@ def load_project(program: str | Path) -> PulumiProject:
     runtime = spec.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
-        raise ProgramError(f"{project_file}: runtime is {runtime_name!r}; the offline engine runs Python programs only.")
+        raise ProgramError(
+            f"{project_file}: runtime is {runtime_name!r}; the offline engine runs Python programs only."
+        )
     project = PulumiProject(name=str(spec["name"]), directory=path, main_file=_locate_main(path, spec.get("main")))
     _apply_project_defaults(project, spec.get("config"))
     return project
@@ -86,11 +88,12 @@ def _apply_project_defaults(project: PulumiProject, declared: Any) -> None:
     """Project-level config (``config:`` in Pulumi.yaml): plain values or ``{default: ...}``."""
     if not isinstance(declared, dict):
         return
-    for key, value in declared.items():
-        if isinstance(value, dict) and ("default" in value or "type" in value):
-            if "default" not in value:
+    for key, declaration in declared.items():
+        value = declaration
+        if isinstance(declaration, dict) and ("default" in declaration or "type" in declaration):
+            if "default" not in declaration:
                 continue
-            value = value["default"]
+            value = declaration["default"]
         set_config_value(project, project.namespaced(str(key)), value)
 
 

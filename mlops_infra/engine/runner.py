@@ -13,9 +13,9 @@ import os
 import runpy
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pulumi
 import pydantic
@@ -47,7 +47,9 @@ def format_validation_error(exc: pydantic.ValidationError) -> str:
 
 def _user_frame(exc: BaseException, directory: Path) -> str:
     """``file:line`` of the deepest frame inside the program's own directory, if any."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(directory)]
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(directory)
+    ]
     return f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 
@@ -108,7 +110,7 @@ def _install_runtime(project: PulumiProject, stack: str, monitor: CaptureMonitor
     pulumi.runtime.set_mocks(
         monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor, logger=logger
     )
-    pulumi_settings.SETTINGS.callbacks = monitor.callbacks  # type: ignore[assignment]
+    pulumi_settings.SETTINGS.callbacks = monitor.callbacks
 
 
 def _config_value(project: PulumiProject, key: str, default: str) -> str:
@@ -144,7 +146,7 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
         _install_runtime(project, stack, monitor, _program_logger(diagnostics))
         try:
             _sync_await(run_pulumi_func(pulumi_program))
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a ProgramError
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             error = _as_program_error(exc, project)

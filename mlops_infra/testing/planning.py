@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.runner import run_function

@@ -25,7 +25,10 @@ def test_budget_limit_filter_and_alerts():
     }
     notifications = budget.inputs["notifications"]
     assert [(n["notificationType"], n["threshold"]) for n in notifications] == [("ACTUAL", 80), ("FORECASTED", 100)]
-    assert all(n["subscriberSnsTopicArns"] == ["arn:aws:sns:us-east-1:123456789012:churn-prod-platform-budget-alerts"] for n in notifications)
+    assert all(
+        n["subscriberSnsTopicArns"] == ["arn:aws:sns:us-east-1:123456789012:churn-prod-platform-budget-alerts"]
+        for n in notifications
+    )
     assert topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:")
     subscription = one(stack, "aws:sns/topicSubscription:TopicSubscription")
     assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("email", "ml-oncall@example.com")

@@ -55,7 +55,9 @@ def test_shared_key_is_created_once_and_explicit_keys_win():
 
 
 def test_invalid_deletion_window_names_the_field_and_registers_nothing():
-    with pytest.raises(ProgramError, match="deletion_window_days: Input should be greater than or equal to 7") as caught:
+    with pytest.raises(
+        ProgramError, match="deletion_window_days: Input should be greater than or equal to 7"
+    ) as caught:
         plan(lambda: PlatformKey("platform", {"deletion_window_days": 3}))
     assert caught.value.registered == []
 

@@ -1,9 +1,9 @@
 """Platform settings: validation names the field; the transform tags and protects."""
 
-import pydantic
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -8,7 +8,9 @@ import pytest
 def make_project(tmp_path: Path):
     """Write a Pulumi project (Pulumi.yaml, __main__.py, optional stack files) and return its directory."""
 
-    def make(main: str, stacks: dict[str, str] | None = None, name: str = "demo", project_yaml: str | None = None) -> Path:
+    def make(
+        main: str, stacks: dict[str, str] | None = None, name: str = "demo", project_yaml: str | None = None
+    ) -> Path:
         directory = tmp_path / name
         directory.mkdir()
         (directory / "Pulumi.yaml").write_text(

@@ -45,9 +45,7 @@ def test_captures_types_inputs_wiring_and_outputs(make_project):
         "aws:sqs/queue:Queue",
     ]
     key = stack.by_type("aws:kms/key:Key")[0]
-    sse = stack.by_type(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    )[0]
+    sse = stack.by_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0]
     rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
     # Wire names are camelCase and the key ARN resolved through deterministic fake state.
     assert rule["sseAlgorithm"] == "aws:kms"
@@ -158,7 +156,12 @@ aws.sqs.Queue("renamed", opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=
         ("import pulumi\n", {"dev": "config:\n  demo:a: [unclosed\n"}, [], "Pulumi.dev.yaml is not valid YAML at line"),
         ("def broken(:\n    pass\n", {}, [], "__main__.py:1: syntax error"),
         ("raise RuntimeError('bucket name collides with prod')\n", {}, [], "bucket name collides with prod"),
-        ("import not_a_module_anywhere\n", {}, [], "could not import a module: No module named 'not_a_module_anywhere'"),
+        (
+            "import not_a_module_anywhere\n",
+            {},
+            [],
+            "could not import a module: No module named 'not_a_module_anywhere'",
+        ),
         ("import pulumi\n", {}, ["novalue"], "--config 'novalue' must look like KEY=VALUE"),
     ],
 )
@@ -179,7 +182,7 @@ def test_exception_message_points_at_the_user_line(make_project):
 def test_missing_program_and_missing_project_file(tmp_path):
     with pytest.raises(ProgramError, match="program not found"):
         run_program(tmp_path / "nowhere", "dev")
-    with pytest.raises(ProgramError, match="has no Pulumi.yaml"):
+    with pytest.raises(ProgramError, match=r"has no Pulumi\.yaml"):
         run_program(tmp_path, "dev")
 
 
