@@ -28,27 +28,59 @@ def _kebab(text: str) -> str:
     return _CAMEL_BOUNDARY.sub("-", text).lower()
 
 
+# (service, resource path prefix) for types whose ARN is not "{service}:{region}:{account}:{kind}/{name}".
+_AWS_ARN_SHAPES: dict[str, tuple[str, str]] = {
+    "aws:cloudwatch/eventRule:EventRule": ("events", "rule/"),
+    "aws:cloudwatch/eventBus:EventBus": ("events", "event-bus/"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:"),
+    "aws:scheduler/schedule:Schedule": ("scheduler", "schedule/default/"),
+    "aws:scheduler/scheduleGroup:ScheduleGroup": ("scheduler", "schedule-group/"),
+    "aws:lambda/function:Function": ("lambda", "function:"),
+    "aws:sfn/stateMachine:StateMachine": ("states", "stateMachine:"),
+    "aws:glue/catalogDatabase:CatalogDatabase": ("glue", "database/"),
+    "aws:budgets/budget:Budget": ("budgets", "budget/"),
+}
+
+
 def _aws_arn(type_token: str, physical: str, region: str) -> str:
     # "aws:sagemaker/endpointConfiguration:EndpointConfiguration" -> service "sagemaker",
-    # resource kind "endpoint-configuration".
+    # resource kind "endpoint-configuration" (the form SageMaker ARNs take).
     module = type_token.split(":")[1]
     service = module.split("/")[0]
     kind = _kebab(type_token.split(":")[2])
+    if type_token in _AWS_ARN_SHAPES:
+        arn_service, prefix = _AWS_ARN_SHAPES[type_token]
+        return f"arn:aws:{arn_service}:{region}:{FAKE_AWS_ACCOUNT}:{prefix}{physical}"
     if service == "s3":
         return f"arn:aws:s3:::{physical}"
     if service == "iam":
         return f"arn:aws:iam::{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
-    if service == "sns":
-        return f"arn:aws:sns:{region}:{FAKE_AWS_ACCOUNT}:{physical}"
-    if service == "sqs":
-        return f"arn:aws:sqs:{region}:{FAKE_AWS_ACCOUNT}:{physical}"
+    if service in ("sns", "sqs"):
+        return f"arn:aws:{service}:{region}:{FAKE_AWS_ACCOUNT}:{physical}"
     if service == "kms" and kind == "key":
         return f"arn:aws:kms:{region}:{FAKE_AWS_ACCOUNT}:key/{physical}"
+    if service == "sagemaker":
+        # SageMaker lowercases resource names inside ARNs.
+        return f"arn:aws:sagemaker:{region}:{FAKE_AWS_ACCOUNT}:{kind}/{physical.lower()}"
     return f"arn:aws:{service}:{region}:{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
 
 
-def _aws_state(type_token: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
-    physical = str(inputs.get("name") or inputs.get("bucket") or inputs.get("roleName") or name)
+def _aws_physical_name(type_token: str, name: str, inputs: dict[str, Any]) -> str:
+    """The name AWS would know the resource by: ``name``, ``bucket``, or the type's own ``<kind>Name``."""
+    class_name = type_token.split(":")[2]
+    own_name_key = class_name[0].lower() + class_name[1:] + "Name"  # FeatureGroup -> featureGroupName
+    for key in ("name", "bucket", "roleName", own_name_key):
+        value = inputs.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return name
+
+
+def _aws_state(
+    type_token: str, name: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    physical = _aws_physical_name(type_token, name, inputs)
     state: dict[str, Any] = {}
     if type_token == "aws:kms/key:Key":
         key_id = _uuid_like(type_token, name)

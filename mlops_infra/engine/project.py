@@ -65,7 +65,8 @@ def load_project(program: str | Path) -> PulumiProject:
         project_file = next((p for p in (path.parent / "Pulumi.yaml", path.parent / "Pulumi.yml") if p.is_file()), None)
         if project_file is not None and _locate_main(path.parent, (_read_yaml(project_file) or {}).get("main")) == path:
             return load_project(path.parent)
-        name = _PROJECT_NAME.sub("-", path.stem).strip("-_") or "program"
+        # Hyphens, not underscores: physical names derive from the project name.
+        name = _PROJECT_NAME.sub("-", path.stem.replace("_", "-")).strip("-_") or "program"
         return PulumiProject(name=name, directory=path.parent, main_file=path)
     project_file = next((p for p in (path / "Pulumi.yaml", path / "Pulumi.yml") if p.is_file()), None)
     if project_file is None:

@@ -45,11 +45,17 @@ def format_validation_error(exc: pydantic.ValidationError) -> str:
     return f"invalid {exc.title} settings: " + "; ".join(problems)
 
 
+_LIBRARY_DIRS = (Path(__file__).resolve().parents[1], Path(pulumi.__file__).resolve().parents[1])
+
+
+def _is_user_file(filename: str, directory: Path) -> bool:
+    path = Path(filename).resolve()
+    return path.is_relative_to(directory) and not any(path.is_relative_to(lib) for lib in _LIBRARY_DIRS)
+
+
 def _user_frame(exc: BaseException, directory: Path) -> str:
-    """``file:line`` of the deepest frame inside the program's own directory, if any."""
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(directory)
-    ]
+    """``file:line`` of the deepest frame in the user's own code (not this library, not site-packages)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_user_file(f.filename, directory)]
     return f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 

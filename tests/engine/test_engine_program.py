@@ -97,8 +97,8 @@ def test_single_file_program(tmp_path):
     program = tmp_path / "tiny_program.py"
     program.write_text("import pulumi_aws as aws\naws.sqs.Queue('q')\n")
     stack = run_program(program, "dev")
-    assert stack.project == "tiny_program"
-    assert [r.urn for r in stack.resources] == ["urn:pulumi:dev::tiny_program::aws:sqs/queue:Queue::q"]
+    assert stack.project == "tiny-program"
+    assert [r.urn for r in stack.resources] == ["urn:pulumi:dev::tiny-program::aws:sqs/queue:Queue::q"]
 
 
 def test_nested_components_get_qualified_urns(make_project):
