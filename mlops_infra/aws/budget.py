@@ -70,7 +70,7 @@ class Budget(PlatformComponent[BudgetArgs]):
         self.topic = aws.sns.Topic(
             self.child_name("alerts"),
             name=self.platform.name(f"{name}-budget-alerts", naming.SNS_TOPIC),
-            kms_master_key_id=key_arn_or_shared(self.args.kms_key_arn),
+            kms_master_key_id=key_arn_or_shared(self.args.kms_key_arn, requester=self),
             opts=self.child_opts(),
         )
         publish = {

@@ -143,20 +143,29 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         self.register_outputs({"arn": self.arn, "keyId": self.key_id, "aliasName": self.alias.name})
 
 
-_SHARED_KEYS: weakref.WeakKeyDictionary[Any, PlatformKey] = weakref.WeakKeyDictionary()
+# Shared keys per stack (keyed by the root resource) and per AWS provider (None = the default provider).
+_SHARED_KEYS: weakref.WeakKeyDictionary[Any, dict[str | None, PlatformKey]] = weakref.WeakKeyDictionary()
 
 
-def shared_platform_key() -> PlatformKey:
-    """The stack's shared key (logical name ``platform``), created on first use."""
+def shared_platform_key(requester: pulumi.Resource | None = None) -> PlatformKey:
+    """The stack's shared key, created on first use, in the requester's AWS provider (account/region).
+
+    The default provider's key is named ``platform``; a key for an explicit provider is named
+    ``platform-<provider name>`` and is created with that provider, so a component deployed to
+    another region or account never encrypts with a key it cannot reach.
+    """
+    provider = requester.get_provider("aws:kms/key:Key") if requester is not None else None
+    provider_name: str | None = provider._name if provider is not None else None  # noqa: SLF001
     root = get_root_resource()
-    key = _SHARED_KEYS.get(root) if root is not None else None
+    keys = _SHARED_KEYS.setdefault(root, {}) if root is not None else {}
+    key = keys.get(provider_name)
     if key is None:
-        key = PlatformKey("platform")
-        if root is not None:
-            _SHARED_KEYS[root] = key
+        name = "platform" if provider_name is None else f"platform-{provider_name}"
+        key = PlatformKey(name, opts=pulumi.ResourceOptions(provider=provider) if provider is not None else None)
+        keys[provider_name] = key
     return key
 
 
-def key_arn_or_shared(explicit: pulumi.Input[str] | None) -> pulumi.Input[str]:
-    """The key a component encrypts with: the one it was given, else the shared platform key."""
-    return explicit if explicit is not None else shared_platform_key().arn
+def key_arn_or_shared(explicit: pulumi.Input[str] | None, requester: pulumi.Resource | None = None) -> pulumi.Input[str]:
+    """The key a component encrypts with: the one it was given, else the shared key of its provider."""
+    return explicit if explicit is not None else shared_platform_key(requester).arn

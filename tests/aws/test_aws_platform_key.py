@@ -66,3 +66,23 @@ def test_policy_document_is_valid_json():
     stack = plan(lambda: PlatformKey("platform"))
     document = json.loads(one(stack, "aws:kms/key:Key").inputs["policy"])
     assert document["Version"] == "2012-10-17"
+
+
+def test_components_with_an_explicit_provider_get_a_key_in_that_provider():
+    import pulumi
+    import pulumi_aws as aws
+
+    from mlops_infra.aws.budget import Budget
+
+    def program():
+        eu = aws.Provider("eu", region="eu-west-1")
+        Budget("default-region", {"monthly_limit_usd": 10})
+        Budget("eu-budget", {"monthly_limit_usd": 10}, opts=pulumi.ResourceOptions(provider=eu))
+
+    stack = plan(program)
+    keys = {r.name: r for r in stack.by_type("aws:kms/key:Key")}
+    assert set(keys) == {"platform-key", "platform-eu-key"}
+    assert keys["platform-key"].provider is None
+    assert "eu" in keys["platform-eu-key"].provider
+    topics = {r.parent.split("::")[-1]: r.inputs["kmsMasterKeyId"] for r in stack.by_type("aws:sns/topic:Topic")}
+    assert topics["eu-budget"] != topics["default-region"]

@@ -1,0 +1,61 @@
+"""A feature store for a churn model: customer profiles online and offline, transactions offline only.
+
+Plan it offline:  mlops-infra plan examples/aws/feature_store.py --config environment=prod
+Every store is encrypted with the stack's platform key (created on first use). In staging and
+prod the bucket, the Glue database, the key and the feature groups get protect and retainOnDelete.
+"""
+
+import pulumi
+
+from mlops_infra.aws.feature_store import FeatureStore, FeatureStoreArgs
+from mlops_infra.conventions import init_platform
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+
+store = FeatureStore(
+    "churn-features",
+    FeatureStoreArgs.model_validate(
+        {
+            "feature_groups": [
+                {
+                    "name": "customer-profile",
+                    "description": "Latest profile per customer, served to the churn endpoint",
+                    "features": [
+                        {"name": "customer_id", "type": "String"},
+                        {"name": "event_time", "type": "Fractional"},
+                        {"name": "tenure_months", "type": "Integral"},
+                        {"name": "monthly_charges", "type": "Fractional"},
+                        {"name": "contract_type", "type": "String"},
+                    ],
+                    "record_identifier": "customer_id",
+                    "event_time": "event_time",
+                    # Customers inactive for a year drop out of the online store (offline keeps them).
+                    "online_ttl": {"unit": "Days", "value": 365},
+                    "table_format": "Iceberg",
+                },
+                {
+                    "name": "transactions",
+                    "description": "Raw transactions for training windows; never read online",
+                    "features": [
+                        {"name": "transaction_id", "type": "Integral"},
+                        {"name": "customer_id", "type": "String"},
+                        {"name": "event_time", "type": "String"},
+                        {"name": "amount", "type": "Fractional"},
+                    ],
+                    "record_identifier": "transaction_id",
+                    "event_time": "event_time",
+                    "online_store": False,
+                },
+            ],
+            # Training reads the last quarter; older partitions go to cheaper storage.
+            "offline_transition_to_ia_days": 90,
+            "offline_transition_to_glacier_ir_days": 365,
+        }
+    ),
+)
+
+pulumi.export("offlineBucketName", store.bucket_name)
+pulumi.export("offlineBucketArn", store.bucket_arn)
+pulumi.export("featureStoreRoleArn", store.role_arn)
+pulumi.export("glueDatabaseName", store.database_name)
+pulumi.export("featureGroupNames", store.feature_group_names)

@@ -1,0 +1,33 @@
+"""A model registry whose approvals notify the team and start a Step Functions deployment.
+
+Plan it offline:  mlops-infra plan examples/aws/model_registry.py --config environment=prod
+In dev new packages are approved automatically; in staging and prod a person approves them.
+"""
+
+import pulumi
+
+from mlops_infra.aws.model_registry import ModelRegistry
+from mlops_infra.conventions import init_platform
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+
+registry = ModelRegistry(
+    "churn-models",
+    {
+        "description": "Churn classifier versions; approve one to deploy it",
+        # The serving account pulls approved packages from this registry (read-only).
+        "consumer_account_ids": ["210987654321"],
+        "deploy_hook": {
+            "kind": "step_functions",
+            "arn": "arn:aws:states:us-east-1:123456789012:stateMachine:churn-deploy",
+        },
+        "notification_emails": ["ml-platform@example.com"],
+    },
+)
+
+pulumi.export("modelPackageGroupName", registry.group_name)
+pulumi.export("modelPackageGroupArn", registry.group_arn)
+pulumi.export("approvalTopicArn", registry.topic_arn)
+pulumi.export("approvalRuleArn", registry.rule_arn)
+pulumi.export("initialApprovalStatus", registry.initial_approval_status)
+pulumi.export("requiresManualApproval", registry.requires_manual_approval)
