@@ -119,16 +119,19 @@ def _install_runtime(project: PulumiProject, stack: str, monitor: CaptureMonitor
     pulumi_settings.SETTINGS.callbacks = monitor.callbacks
 
 
-def _config_value(project: PulumiProject, key: str, default: str) -> str:
-    return project.config.get(key, default)
-
-
 def run_project(project: PulumiProject, stack: str, program: Callable[[], None] | None = None) -> CapturedStack:
     """Run an already-configured project (or ``program`` in its place) and return what it registered."""
+    # Offline there is no provider to ask, so the region/project the fake state uses is also config.
+    for key, default in (
+        ("aws:region", FAKE_AWS_REGION),
+        ("gcp:project", FAKE_GCP_PROJECT),
+        ("gcp:region", FAKE_GCP_REGION),
+    ):
+        project.config.setdefault(key, default)
     mocks = DeterministicMocks(
-        aws_region=_config_value(project, "aws:region", FAKE_AWS_REGION),
-        gcp_project=_config_value(project, "gcp:project", FAKE_GCP_PROJECT),
-        gcp_region=_config_value(project, "gcp:region", FAKE_GCP_REGION),
+        aws_region=project.config["aws:region"],
+        gcp_project=project.config["gcp:project"],
+        gcp_region=project.config["gcp:region"],
     )
     monitor = CaptureMonitor(mocks)
     outputs: dict[str, Any] = {}

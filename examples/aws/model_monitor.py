@@ -1,0 +1,29 @@
+"""Hourly drift monitoring on the churn endpoint, with an alarm per key feature.
+
+Plan it offline:  mlops-infra plan examples/aws/model_monitor.py --config environment=prod
+Pass the drift alarm ARNs to a TrainingPipeline (retrain_on_alarm_arns) to retrain on drift.
+"""
+
+import pulumi
+
+from mlops_infra.aws.model_monitor import ModelMonitor
+from mlops_infra.conventions import init_platform
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+
+monitor = ModelMonitor(
+    "churn-scoring-monitor",
+    {
+        # Usually Endpoint(...).endpoint_name and Endpoint(...).capture_s3_uri.
+        "endpoint_name": "churn-dev-churn-scoring",
+        "capture_s3_uri": "s3://churn-dev-capture/data-capture",
+        # Produced once by a baselining job over the training set.
+        "baseline_statistics_s3_uri": "s3://churn-baselines/v7/statistics.json",
+        "baseline_constraints_s3_uri": "s3://churn-baselines/v7/constraints.json",
+        "drift_features": ["tenure_months", "monthly_charges", "contract_type"],
+        "drift_threshold": 0.2,
+    },
+)
+
+pulumi.export("scheduleName", monitor.schedule_name)
+pulumi.export("driftAlarmArns", monitor.drift_alarm_arns)

@@ -1,0 +1,266 @@
+"""Drift monitoring for a SageMaker endpoint: Model Monitor data-quality jobs plus drift alarms.
+
+The alarms are what closes the loop: pass ``drift_alarm_arns`` to a TrainingPipeline's
+``retrain_on_alarm_arns`` and a drifting feature starts retraining.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, field_validator, model_validator
+
+from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
+from mlops_infra.aws.model_monitor_images import analyzer_image_uri
+from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.component import PlatformComponent
+from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
+from mlops_infra.conventions import naming
+
+DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+# Model Monitor accepts hourly or daily cron expressions (and NOW for a one-off run).
+_SCHEDULE = re.compile(r"^cron\(0 (\*|[0-9]{1,2}(/[0-9]{1,2})?) \? \* \* \*\)$")
+_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+_FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, prefix.strip("/")
+
+
+class ModelMonitorArgs(ComponentArgs):
+    """Settings of an endpoint's drift monitor."""
+
+    endpoint_name: StrInput = Field(description="The monitored endpoint (e.g. Endpoint(...).endpoint_name).")
+    capture_s3_uri: StrInput = Field(description="Where the endpoint captures traffic (Endpoint(...).capture_s3_uri).")
+    baseline_statistics_s3_uri: str | None = Field(None, description="statistics.json of a baselining job.")
+    baseline_constraints_s3_uri: str | None = Field(None, description="constraints.json of a baselining job.")
+    schedule_expression: str = Field("cron(0 * ? * * *)", description="Hourly or daily cron, in UTC.")
+    instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    volume_size_gb: int = Field(20, ge=1, le=16384)
+    max_runtime_seconds: int = Field(1800, ge=60, le=3600, description="Must end before the next hourly run.")
+    drift_features: list[str] = Field(
+        default_factory=list, max_length=50, description="Features whose baseline drift raises an alarm."
+    )
+    drift_threshold: float = Field(0.1, gt=0, le=1, description="Baseline distance (0-1) above which a feature drifts.")
+    alarm_actions: list[StrInput] = Field(default_factory=list, max_length=5, description="SNS topic ARNs to notify.")
+    analyzer_image_uri: str | None = Field(None, description="Override the region's Model Monitor analyzer image.")
+    kms_key_arn: StrInput | None = None
+
+    @field_validator("schedule_expression")
+    @classmethod
+    def _hourly_or_daily(cls, value: str) -> str:
+        if value != "NOW" and not _SCHEDULE.match(value):
+            raise ValueError("Model Monitor runs hourly or daily: use cron(0 * ? * * *) or cron(0 H ? * * *)")
+        return value
+
+    @field_validator("baseline_statistics_s3_uri", "baseline_constraints_s3_uri")
+    @classmethod
+    def _s3_uri(cls, value: str | None) -> str | None:
+        if value is not None and not _S3_URI.match(value):
+            raise ValueError("must be an s3://bucket/key URI")
+        return value
+
+    @field_validator("drift_features")
+    @classmethod
+    def _feature_names(cls, features: list[str]) -> list[str]:
+        bad = [f for f in features if not _FEATURE.match(f)]
+        if bad:
+            raise ValueError(f"feature names must match {_FEATURE.pattern}: {bad}")
+        if len(set(features)) != len(features):
+            raise ValueError("feature names must be unique")
+        return features
+
+    @model_validator(mode="after")
+    def _baseline_for_drift(self) -> ModelMonitorArgs:
+        baseline = (self.baseline_statistics_s3_uri, self.baseline_constraints_s3_uri)
+        if (baseline[0] is None) != (baseline[1] is None):
+            raise ValueError("baseline_statistics_s3_uri and baseline_constraints_s3_uri go together")
+        if self.drift_features and baseline[0] is None:
+            raise ValueError(
+                "drift_features need a baseline: set baseline_statistics_s3_uri and baseline_constraints_s3_uri"
+            )
+        return self
+
+
+class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
+    """A data-quality monitoring schedule on an endpoint, and an alarm per drifting feature."""
+
+    TYPE_TOKEN = "mlops-infra:aws:ModelMonitor"
+    ARGS = ModelMonitorArgs
+
+    def __init__(
+        self, name: str, args: ModelMonitorArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validated = validate_args(ModelMonitorArgs, args)
+        image = self._analyzer_image(validated)  # before anything registers: an unknown region is a config error
+        super().__init__(name, validated, opts)
+        settings = self.args
+        key_arn = key_arn_or_shared(settings.kms_key_arn, requester=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account, region = account_id(invoke), region_name(invoke)
+        capture_uri: pulumi.Output[str] = pulumi.Output.from_input(settings.capture_s3_uri)
+        capture = capture_uri.apply(_split_s3)
+        capture_bucket_arn = capture.apply(lambda c: f"arn:aws:s3:::{c[0]}")
+        output_uri = capture.apply(lambda c: f"s3://{c[0]}/monitoring/{name}")
+        baselines = [u for u in (settings.baseline_statistics_s3_uri, settings.baseline_constraints_s3_uri) if u]
+
+        reads: list[pulumi.Input[str]] = [
+            capture.apply(lambda c: f"arn:aws:s3:::{c[0]}/{c[1]}/*" if c[1] else f"arn:aws:s3:::{c[0]}/*")
+        ]
+        reads += [f"arn:aws:s3:::{_split_s3(u)[0]}/{_split_s3(u)[1]}" for u in baselines]
+        role_name = self.platform.name(f"{name}-monitor", naming.IAM_ROLE)
+        self.role = aws.iam.Role(
+            self.child_name("role"),
+            name=role_name,
+            assume_role_policy=assume_role_policy("sagemaker.amazonaws.com", account),
+            opts=self.child_opts(),
+        )
+        aws.iam.RolePolicy(
+            self.child_name("role-policy"),
+            role=self.role.id,
+            policy=policy_document(
+                [
+                    statement(["s3:GetObject"], reads, sid="ReadCaptureAndBaseline"),
+                    statement(["s3:ListBucket"], [capture_bucket_arn], sid="ListCapture"),
+                    statement(
+                        ["s3:PutObject"],
+                        [capture.apply(lambda c: f"arn:aws:s3:::{c[0]}/monitoring/{name}/*")],
+                        sid="WriteReports",
+                    ),
+                    statement(kms_use_actions(), [key_arn], sid="UsePlatformKey"),
+                    statement(
+                        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                        [
+                            pulumi.Output.concat(
+                                "arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/ProcessingJobs*"
+                            )
+                        ],
+                        sid="WriteJobLogs",
+                    ),
+                    statement(
+                        ["cloudwatch:PutMetricData"],
+                        ["*"],
+                        sid="PublishDriftMetrics",
+                        conditions={"StringEquals": {"cloudwatch:namespace": DATA_METRICS_NAMESPACE}},
+                    ),
+                ]
+            ),
+            opts=self.child_opts(),
+        )
+        baseline_config = (
+            aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigArgs(
+                statistics_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigStatisticsResourceArgs(
+                    s3_uri=settings.baseline_statistics_s3_uri
+                ),
+                constraints_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigConstraintsResourceArgs(
+                    s3_uri=settings.baseline_constraints_s3_uri
+                ),
+            )
+            if baselines
+            else None
+        )
+        self.job_definition = aws.sagemaker.DataQualityJobDefinition(
+            self.child_name("data-quality"),
+            name=self.platform.name(f"{name}-data-quality", naming.SAGEMAKER),
+            role_arn=self.role.arn,
+            data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
+                image_uri=image, environment={"publish_cloudwatch_metrics": "Enabled"}
+            ),
+            data_quality_baseline_config=baseline_config,
+            data_quality_job_input={
+                "endpoint_input": {
+                    "endpoint_name": settings.endpoint_name,
+                    "local_path": "/opt/ml/processing/input/endpoint",
+                    "s3_data_distribution_type": "FullyReplicated",
+                    "s3_input_mode": "File",
+                }
+            },
+            data_quality_job_output_config={
+                "kms_key_id": key_arn,
+                "monitoring_outputs": {
+                    "s3_output": {
+                        "s3_uri": output_uri,
+                        "local_path": "/opt/ml/processing/output",
+                        "s3_upload_mode": "EndOfJob",
+                    }
+                },
+            },
+            job_resources={
+                "cluster_config": {
+                    "instance_count": 1,
+                    "instance_type": settings.instance_type,
+                    "volume_size_in_gb": settings.volume_size_gb,
+                    "volume_kms_key_id": key_arn,
+                }
+            },
+            network_config={"enable_inter_container_traffic_encryption": True, "enable_network_isolation": True},
+            stopping_condition={"max_runtime_in_seconds": settings.max_runtime_seconds},
+            opts=self.child_opts(),
+        )
+        schedule_name = self.platform.name(f"{name}-data-quality", naming.SAGEMAKER)
+        self.schedule = aws.sagemaker.MonitoringSchedule(
+            self.child_name("schedule"),
+            name=schedule_name,
+            monitoring_schedule_config={
+                "monitoring_job_definition_name": self.job_definition.name,
+                "monitoring_type": "DataQuality",
+                "schedule_config": {"schedule_expression": settings.schedule_expression},
+            },
+            opts=self.child_opts(),
+        )
+        self.drift_alarms = [
+            aws.cloudwatch.MetricAlarm(
+                self.child_name(f"drift-{feature}"),
+                name=self.platform.name(f"{name}-drift-{feature}", naming.CLOUDWATCH_ALARM),
+                alarm_description=(
+                    f"Feature {feature} drifted from its training baseline (distance > {settings.drift_threshold})."
+                ),
+                namespace=DATA_METRICS_NAMESPACE,
+                metric_name=f"feature_baseline_drift_{feature}",
+                dimensions={"Endpoint": settings.endpoint_name, "MonitoringSchedule": self.schedule.name},
+                statistic="Maximum",
+                period=3600,
+                evaluation_periods=1,
+                threshold=settings.drift_threshold,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=list(settings.alarm_actions),
+                opts=self.child_opts(),
+            )
+            for feature in settings.drift_features
+        ]
+        self.schedule_name: pulumi.Output[str] = self.schedule.name
+        self.job_definition_name: pulumi.Output[str] = self.job_definition.name
+        self.drift_alarm_arns: list[pulumi.Output[str]] = [alarm.arn for alarm in self.drift_alarms]
+        self.drift_alarm_names: list[pulumi.Output[str]] = [alarm.name for alarm in self.drift_alarms]
+        self.role_arn: pulumi.Output[str] = self.role.arn
+        self.register_outputs(
+            {
+                "scheduleName": self.schedule_name,
+                "jobDefinitionName": self.job_definition_name,
+                "driftAlarmArns": self.drift_alarm_arns,
+                "roleArn": self.role_arn,
+            }
+        )
+
+    @staticmethod
+    def _analyzer_image(args: ModelMonitorArgs) -> str:
+        if args.analyzer_image_uri:
+            return args.analyzer_image_uri
+        region = (
+            pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        )
+        image = analyzer_image_uri(region) if region else None
+        if image is None:
+            raise ValueError(
+                f"analyzer_image_uri: no Model Monitor image is known for region {region!r}; "
+                "set aws:region to a commercial region or pass analyzer_image_uri"
+            )
+        return image
