@@ -45,7 +45,12 @@ def format_validation_error(exc: pydantic.ValidationError) -> str:
     return f"invalid {exc.title} settings: " + "; ".join(problems)
 
 
-_LIBRARY_DIRS = (Path(__file__).resolve().parents[1], Path(pulumi.__file__).resolve().parents[1])
+# This package and site-packages: never the user's code, never unloaded between runs.
+_LIBRARY_DIRS = (
+    Path(__file__).resolve().parents[1],
+    Path(pulumi.__file__).resolve().parents[1],
+    Path(sys.prefix).resolve(),
+)
 
 
 def _is_user_file(filename: str, directory: Path) -> bool:
@@ -87,7 +92,7 @@ def _program_context(project: PulumiProject) -> Iterator[None]:
         sys.path[:] = previous_path
         for name in set(sys.modules) - previous_modules:
             module_file = getattr(sys.modules[name], "__file__", None) or ""
-            if module_file and Path(module_file).resolve().is_relative_to(project.directory):
+            if module_file and _is_user_file(module_file, project.directory):
                 del sys.modules[name]
 
 

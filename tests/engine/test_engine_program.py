@@ -1,6 +1,7 @@
 """The offline engine runs real Pulumi programs and captures what the engine would see."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -198,3 +199,21 @@ def test_program_modules_do_not_leak_between_runs(make_project, tmp_path):
     assert [r.name for r in run_program(project, "dev").resources] == ["first"]
     (project / "helper_mod.py").write_text("import pulumi_aws as aws\ndef make():\n    aws.sqs.Queue('second')\n")
     assert [r.name for r in run_program(project, "dev").resources] == ["second"]
+
+
+def test_library_modules_imported_during_a_run_stay_loaded(tmp_path, monkeypatch):
+    """A run whose directory contains site-packages (e.g. the repo root with .venv) keeps library modules."""
+    import sys
+
+    from mlops_infra.engine import run_function
+
+    def program():
+        import pulumi_kubernetes.core.v1 as core  # lazily imported by the provider SDK
+
+        core.ConfigMap("cm", metadata={"name": "cm"}, data={"a": "b"})
+
+    site_root = Path(sys.prefix).resolve().parent
+    run_function(program, directory=site_root)
+    assert "pulumi_kubernetes.meta.v1" in sys.modules
+    second = run_function(program, directory=site_root)
+    assert [r.type for r in second.resources] == ["kubernetes:core/v1:ConfigMap"]

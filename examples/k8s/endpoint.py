@@ -1,0 +1,31 @@
+"""The churn model on KServe: sklearn from S3, 10% canary, autoscaling on concurrency, request logging.
+
+Plan it offline:  mlops-infra plan examples/k8s/endpoint.py --config environment=prod
+In dev the endpoint scales to zero when idle and rolls out at once.
+"""
+
+import pulumi
+
+from mlops_infra.conventions import current_platform, init_platform
+from mlops_infra.k8s import Endpoint
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+protected = current_platform().protected
+
+endpoint = Endpoint(
+    "churn",
+    {
+        "namespace": "churn-ml",
+        "model_format": "sklearn",
+        "storage_uri": "s3://acme-churn/models/churn/v7",
+        "canary_traffic_percent": 10 if protected else None,
+        "min_replicas": 2 if protected else 0,
+        "max_replicas": 8,
+        "scale_metric": "concurrency",
+        "scale_target": 20,
+        "logger": {"url": "http://broker-ingress.knative-eventing.svc.cluster.local/churn-ml/capture", "mode": "all"},
+    },
+)
+
+pulumi.export("url", endpoint.url)
+pulumi.export("name", endpoint.isvc_name)

@@ -1,0 +1,38 @@
+"""Feast for the churn model: Redis online store, feature server, S3 registry and offline store.
+
+Plan it offline:  mlops-infra plan examples/k8s/feature_store.py --config environment=prod
+Set the password first: pulumi config set --secret redisPassword ...
+"""
+
+import pulumi
+
+from mlops_infra.conventions import init_platform
+from mlops_infra.k8s import FeatureStore
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+config = pulumi.Config()
+
+store = FeatureStore(
+    "features",
+    {
+        "namespace": "churn-ml",
+        "feast_project": "churn",
+        "entities": [{"name": "customer", "join_key": "customer_id"}],
+        "feature_views": [
+            {
+                "name": "customer_profile",
+                "entities": ["customer"],
+                "source": "customer_profile/",
+                "timestamp_field": "event_time",
+                "features": {"tenure_months": "Int64", "monthly_charges": "Float64"},
+            }
+        ],
+        "registry": {"uri": "s3://acme-churn/feast/registry.db"},
+        "offline_store": {"uri": "s3://acme-churn/feast/offline"},
+        # Example fallback only: real stacks use `pulumi config set --secret redisPassword`.
+        "redis_password": config.get_secret("redisPassword") or pulumi.Output.secret("example-only-redis-password"),
+    },
+)
+
+pulumi.export("feature_server_url", store.feature_server_url)
+pulumi.export("apply_job_hash", store.definitions_hash)

@@ -1,0 +1,38 @@
+"""MLflow for the churn model: PostgreSQL backend, S3 artifacts, oauth2-proxy (OIDC) in front.
+
+Plan it offline:  mlops-infra plan examples/k8s/model_registry.py --config environment=prod
+Set the secrets first: pulumi config set --secret postgresPassword|oidcClientSecret|cookieSecret ...
+"""
+
+import pulumi
+
+from mlops_infra.conventions import init_platform
+from mlops_infra.k8s import ModelRegistry
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+config = pulumi.Config()
+
+
+def secret(key: str) -> pulumi.Output[str]:
+    # Example fallback only: real stacks use `pulumi config set --secret KEY`.
+    return config.get_secret(key) or pulumi.Output.secret(f"example-only-{key}")
+
+
+registry = ModelRegistry(
+    "registry",
+    {
+        "namespace": "churn-ml",
+        "artifact_store": {"uri": "s3://acme-churn/mlflow"},
+        "postgres_password": secret("postgresPassword"),
+        "auth": {
+            "oidc_issuer_url": "https://login.acme.example/realms/ml",
+            "client_id": "mlflow",
+            "client_secret": secret("oidcClientSecret"),
+            "cookie_secret": secret("cookieSecret"),
+            "allowed_groups": ["churn-ml-data-scientists", "churn-ml-ml-engineers"],
+        },
+    },
+)
+
+pulumi.export("tracking_uri", registry.tracking_uri)
+pulumi.export("ui_url", registry.ui_url)

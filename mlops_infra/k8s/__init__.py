@@ -1,0 +1,36 @@
+"""The MLOps platform on any Kubernetes cluster: tenancy, Feast, training, MLflow, KServe, monitoring.
+
+Every workload is built from :mod:`mlops_infra.k8s.workload` (the hardened pod spec), every
+secret from :mod:`mlops_infra.k8s.secrets`, every name is explicit and stable.
+"""
+
+from mlops_infra.k8s.endpoint import Endpoint, EndpointArgs, LoggerSettings
+from mlops_infra.k8s.feature_store import FeatureServerSettings, FeatureStore, FeatureStoreArgs
+from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAuth2ProxySettings
+from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
+from mlops_infra.k8s.tenancy import LimitRangeSettings, PersonaGroups, QuotaSettings, Tenancy, TenancyArgs
+from mlops_infra.k8s.training_pipeline import SecretRef, TrainingPipeline, TrainingPipelineArgs
+from mlops_infra.k8s.workload import ComputeResources
+
+__all__ = [
+    "ComputeResources",
+    "Endpoint",
+    "EndpointArgs",
+    "FeatureServerSettings",
+    "FeatureStore",
+    "FeatureStoreArgs",
+    "LimitRangeSettings",
+    "LoggerSettings",
+    "ModelRegistry",
+    "ModelRegistryArgs",
+    "Monitoring",
+    "MonitoringArgs",
+    "OAuth2ProxySettings",
+    "PersonaGroups",
+    "QuotaSettings",
+    "SecretRef",
+    "Tenancy",
+    "TenancyArgs",
+    "TrainingPipeline",
+    "TrainingPipelineArgs",
+]

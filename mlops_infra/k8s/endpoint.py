@@ -1,0 +1,254 @@
+"""A KServe ``serving.kserve.io/v1beta1`` InferenceService with canary, autoscaling and data capture.
+
+The predictor runs the hardened pod spec (non-root, read-only root FS with an emptyDir
+/tmp, no token, RuntimeDefault seccomp). ``canary_traffic_percent`` sends that share of
+traffic to the newest revision on an update; ``min_replicas: 0`` scales to zero when idle.
+Both need Serverless (Knative) mode, as does scaling on concurrency or rps; RawDeployment
+(plain Deployment + HPA) scales on cpu or memory only. The ``logger`` (mode ``all``) sends
+every request and response to ``logger.url`` for data capture and drift detection; it is
+required in protected environments unless ``allow_no_data_capture`` says otherwise.
+With ``min_replicas >= 2`` a PodDisruptionBudget keeps all but one replica through drains.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field, ValidationInfo, field_validator
+
+from mlops_infra.component import PlatformComponent
+from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
+from mlops_infra.conventions import naming
+from mlops_infra.conventions.context import current_platform
+from mlops_infra.k8s import labels as lbl
+from mlops_infra.k8s import network, objects
+from mlops_infra.k8s.validation import field_error
+from mlops_infra.k8s.workload import ComputeResources, container_security_context, pod_spec_fields, scratch_mount
+
+KSERVE_API = "serving.kserve.io/v1beta1"
+DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+ISVC_LABEL = "serving.kserve.io/inferenceservice"  # KServe puts it on every predictor pod
+STORAGE_SCHEMES = ("s3", "gs", "pvc", "oci", "https")
+KNATIVE_METRICS = ("concurrency", "rps")
+
+
+class LoggerSettings(ComponentArgs):
+    """Data capture: KServe posts every request and response (CloudEvents) to ``url``."""
+
+    url: str = Field(description="http(s) sink, e.g. a Knative broker or a capture service in the cluster.")
+    mode: Literal["all", "request", "response"] = "all"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise ValueError("must be an http(s):// URL without credentials")
+        if parts.scheme == "http" and not parts.hostname.endswith(".svc.cluster.local"):
+            raise ValueError("plain http is only allowed to in-cluster services (*.svc.cluster.local)")
+        return value
+
+
+class EndpointArgs(ComponentArgs):
+    """Settings of one InferenceService."""
+
+    namespace: StrInput
+    model_format: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="sklearn, xgboost, onnx, ...")
+    model_format_version: str | None = Field(None, pattern=r"^[0-9][0-9a-z.]*$")
+    storage_uri: str = Field(description="Model location: s3://, gs://, pvc://, oci:// or https://.")
+    runtime: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="ServingRuntime name.")
+    protocol_version: Literal["v1", "v2"] | None = None
+    deployment_mode: Literal["Serverless", "RawDeployment"] = "Serverless"
+    canary_traffic_percent: int | None = Field(
+        None, ge=0, le=100, description="Share of traffic (%) for a new revision."
+    )
+    min_replicas: int = Field(1, ge=0, le=100, description="0 scales to zero when idle (Serverless only).")
+    max_replicas: int = Field(3, ge=1, le=100)
+    scale_metric: Literal["concurrency", "rps", "cpu", "memory"] = "concurrency"
+    scale_target: int = Field(10, ge=1, le=10_000, description="Target per replica: in-flight requests, rps or % use.")
+    resources: ComputeResources = Field(
+        default_factory=lambda: ComputeResources(
+            cpu_request="500m", cpu_limit="1", memory_request="1Gi", memory_limit="2Gi"
+        )
+    )
+    logger: LoggerSettings | None = None
+    allow_no_data_capture: bool = Field(False, description="Explicit opt-out of the logger in protected environments.")
+    gateway_namespaces: list[str] = Field(
+        default_factory=lambda: ["knative-serving", "istio-system"],
+        description="Namespaces of the ingress gateway / activator that may call the predictor.",
+    )
+    https_egress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
+    service_account_annotations: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("storage_uri")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in STORAGE_SCHEMES or not (parts.netloc or parts.path.strip("/")):
+            raise ValueError(f"must be a {', '.join(s + '://' for s in STORAGE_SCHEMES)} URI")
+        if parts.username or parts.password:
+            raise ValueError("must not embed credentials")
+        return value
+
+    @field_validator("canary_traffic_percent")
+    @classmethod
+    def _canary_needs_serverless(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("deployment_mode") == "RawDeployment":
+            raise ValueError("canary rollout needs deployment_mode Serverless (Knative traffic splitting)")
+        return value
+
+    @field_validator("min_replicas")
+    @classmethod
+    def _zero_needs_serverless(cls, value: int, info: ValidationInfo) -> int:
+        if value == 0 and info.data.get("deployment_mode") == "RawDeployment":
+            raise ValueError("scale to zero (0) needs deployment_mode Serverless")
+        return value
+
+    @field_validator("max_replicas")
+    @classmethod
+    def _at_least_min(cls, value: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min_replicas")
+        if minimum is not None and minimum > value:
+            raise ValueError(f"max_replicas {value} is below min_replicas {minimum}")
+        return value
+
+    @field_validator("scale_metric")
+    @classmethod
+    def _metric_fits_mode(cls, value: str, info: ValidationInfo) -> str:
+        if value in KNATIVE_METRICS and info.data.get("deployment_mode") == "RawDeployment":
+            raise ValueError("RawDeployment (HPA) scales on cpu or memory only")
+        return value
+
+    @field_validator("scale_target")
+    @classmethod
+    def _percent_for_utilisation(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("scale_metric") in ("cpu", "memory") and value > 100:
+            raise ValueError("cpu/memory targets are utilisation percent (1-100)")
+        return value
+
+
+class Endpoint(PlatformComponent[EndpointArgs]):
+    """An InferenceService (+ ServiceAccount, PDB, NetworkPolicies); ``url`` is its cluster-local address."""
+
+    TYPE_TOKEN = "mlops-infra:k8s:Endpoint"
+    ARGS = EndpointArgs
+
+    def __init__(
+        self, name: str, args: EndpointArgs | dict[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validated = validate_args(EndpointArgs, args)
+        context = current_platform()
+        if context.protected and validated.logger is None and not validated.allow_no_data_capture:
+            raise field_error(
+                "EndpointArgs",
+                "logger",
+                f"data capture is required in the protected environment {context.environment!r}: "
+                "set logger.url, or allow_no_data_capture=True to opt out explicitly",
+            )
+        super().__init__(name, validated, opts)
+        a = self.args
+        ns = a.namespace
+        self.isvc_name: str = self.platform.name(name, naming.K8S_LABEL_NAME)
+        part_of = self.platform.settings.project
+        self.labels: dict[str, str] = lbl.standard_labels(a.model_format, self.isvc_name, lbl.PREDICTOR, part_of)
+        self.service_account = objects.service_account(
+            self, "sa", self.isvc_name, ns, self.labels, annotations=a.service_account_annotations
+        )
+        self.inference_service = k8s.apiextensions.CustomResource(
+            self.child_name("isvc"),
+            api_version=KSERVE_API,
+            kind="InferenceService",
+            metadata=objects.metadata(
+                self.isvc_name, ns, self.labels, annotations={DEPLOYMENT_MODE_ANNOTATION: a.deployment_mode}
+            ),
+            spec={"predictor": self._predictor()},
+            opts=self.child_opts(depends_on=[self.service_account]),
+        )
+        self.pod_disruption_budget = None
+        if a.min_replicas >= 2:
+            self.pod_disruption_budget = k8s.policy.v1.PodDisruptionBudget(
+                self.child_name("pdb"),
+                metadata=objects.metadata(self.isvc_name, ns, self.labels),
+                spec=objects.k8s_json({"maxUnavailable": 1, "selector": {"matchLabels": {ISVC_LABEL: self.isvc_name}}}),
+                opts=self.child_opts(),
+            )
+        self.network_policies = self._network_policies(ns, part_of)
+        self.url: pulumi.Output[str] = pulumi.Output.concat("http://", self.isvc_name, ".", ns, ".svc.cluster.local")
+        self.register_outputs({"name": self.isvc_name, "url": self.url})
+
+    def _predictor(self) -> dict[str, Any]:
+        a = self.args
+        scratch = scratch_mount("kserve-container", "/tmp")  # noqa: S108 - emptyDir scratch
+        spec = pod_spec_fields(service_account_name=self.isvc_name, gpus=a.resources.gpus)
+        # KServe picks the serving image from the model format (or runtime): no name or image here.
+        model: dict[str, Any] = {
+            "resources": a.resources.wire(),
+            "securityContext": container_security_context(),
+            "volumeMounts": [scratch.wire()],
+        }
+        model["modelFormat"] = {"name": a.model_format} | (
+            {"version": a.model_format_version} if a.model_format_version else {}
+        )
+        model["storageUri"] = a.storage_uri
+        if a.runtime:
+            model["runtime"] = a.runtime
+        if a.protocol_version:
+            model["protocolVersion"] = a.protocol_version
+        predictor: dict[str, Any] = {
+            "minReplicas": a.min_replicas,
+            "maxReplicas": a.max_replicas,
+            "scaleMetric": a.scale_metric,
+            "scaleTarget": a.scale_target,
+            "serviceAccountName": spec["serviceAccountName"],
+            "automountServiceAccountToken": False,
+            "securityContext": spec["securityContext"],
+            "labels": self.labels,
+            "volumes": [scratch.volume()],
+            "model": model,
+        }
+        if "tolerations" in spec:
+            predictor["tolerations"] = spec["tolerations"]
+        if a.canary_traffic_percent is not None:
+            predictor["canaryTrafficPercent"] = a.canary_traffic_percent
+        if a.logger is not None:
+            predictor["logger"] = {"mode": a.logger.mode, "url": a.logger.url}
+        return predictor
+
+    def _network_policies(self, ns: StrInput, part_of: str) -> list[k8s.networking.v1.NetworkPolicy]:
+        a = self.args
+        pods = {"matchLabels": {ISVC_LABEL: self.isvc_name}}
+        policies = [
+            network.policy(
+                self,
+                "allow-gateway",
+                f"{self.isvc_name}-gateway-in",
+                ns,
+                self.labels,
+                pods=pods,
+                ingress=[{"from": network.namespaces(*a.gateway_namespaces)}],
+            ),
+            network.https_egress(
+                self, "allow-https", f"{self.isvc_name}-https", ns, self.labels, pods=pods, cidrs=a.https_egress_cidrs
+            ),
+        ]
+        if a.logger is not None:
+            parts = urlsplit(a.logger.url)
+            host = parts.hostname or ""
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            if host.endswith(".svc.cluster.local"):
+                target_ns = host.split(".")[-4]
+                policies.append(
+                    network.policy(
+                        self,
+                        "allow-logger",
+                        f"{self.isvc_name}-logger-out",
+                        ns,
+                        self.labels,
+                        pods=pods,
+                        egress=[{"to": network.namespaces(target_ns), "ports": network.ports(port)}],
+                    )
+                )
+        return policies

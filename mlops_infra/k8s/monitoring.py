@@ -1,0 +1,213 @@
+"""Prometheus monitoring of an endpoint: ServiceMonitor, alert rules and a Grafana dashboard.
+
+Alerts (PrometheusRule, prometheus-operator ``monitoring.coreos.com/v1``):
+- p95 latency: ``histogram_quantile(0.95, ...)`` of the latency histogram above a threshold (s);
+- error rate: 5xx share of requests above a threshold;
+- drift: a configurable drift metric (e.g. from a drift detector fed by the logger) above a
+  threshold; it carries ``retrain: "true"`` and the training trigger so Alertmanager can
+  route it to the loop that starts ``TrainingPipeline``'s on-demand template.
+The dashboard is a ConfigMap labelled ``grafana_dashboard: "1"``, which the Grafana
+sidecar of kube-prometheus-stack loads.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field, field_validator
+
+from mlops_infra.component import PlatformComponent
+from mlops_infra.config.base import ComponentArgs, StrInput
+from mlops_infra.conventions import naming
+from mlops_infra.k8s import labels as lbl
+from mlops_infra.k8s import network, objects
+from mlops_infra.k8s.endpoint import ISVC_LABEL
+
+MONITORING_API = "monitoring.coreos.com/v1"
+METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+DURATION = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
+DASHBOARD_LABEL = "grafana_dashboard"
+
+
+class MonitoringArgs(ComponentArgs):
+    """What to scrape and when to alert; thresholds in seconds and ratios."""
+
+    namespace: StrInput
+    endpoint_name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="InferenceService name.")
+    metrics_port: str = Field("http-usermetric", description="Named Service port exposing /metrics.")
+    metrics_path: str = Field("/metrics", pattern=r"^/[A-Za-z0-9_./-]*$")
+    scrape_interval: str = Field("30s", pattern=DURATION)
+    latency_histogram: str = Field("revision_app_request_latencies_bucket", pattern=METRIC_NAME)
+    latency_unit_seconds: float = Field(0.001, gt=0, description="Seconds per histogram unit (Knative: ms).")
+    p95_latency_threshold_seconds: float = Field(0.5, gt=0, le=600)
+    request_counter: str = Field("revision_app_request_count", pattern=METRIC_NAME)
+    error_matcher: str = Field('response_code_class="5xx"', pattern=r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
+    error_rate_threshold: float = Field(0.05, gt=0, lt=1, description="Share of failed requests.")
+    drift_metric: str = Field("model_feature_drift_score", pattern=METRIC_NAME)
+    drift_threshold: float = Field(0.2, gt=0)
+    drift_model_label: str = Field("model", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", description="Label naming the model.")
+    alert_for: str = Field("10m", pattern=DURATION, description="How long a condition holds before firing.")
+    retrain_trigger: str | None = Field(
+        None,
+        pattern=r"^(workflowtemplate|cronjob)/[a-z0-9-]+$",
+        description="TrainingPipeline trigger, e.g. cronjob/x.",
+    )
+    prometheus_namespace: str = Field("monitoring", description="Namespace of Prometheus (allowed to scrape).")
+    selector_labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels Prometheus selects rules/monitors by (e.g. release: kube-prometheus)."
+    )
+
+    @field_validator("drift_metric", "latency_histogram", "request_counter")
+    @classmethod
+    def _no_reserved(cls, value: str) -> str:
+        if value.startswith("__"):
+            raise ValueError("metric names starting with __ are reserved")
+        return value
+
+
+def _selector(namespace: str, endpoint: str) -> str:
+    # Endpoint names are DNS labels: no regex metacharacters to escape.
+    return f'namespace="{namespace}", service=~"{endpoint}-predictor.*"'
+
+
+def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
+    """The three alerting rules (PromQL) for ``namespace``."""
+    sel = _selector(namespace, a.endpoint_name)
+    p95 = (
+        f"histogram_quantile(0.95, sum by (le) (rate({a.latency_histogram}{{{sel}}}[5m])))"
+        f" * {a.latency_unit_seconds} > {a.p95_latency_threshold_seconds}"
+    )
+    errors = (
+        f"sum(rate({a.request_counter}{{{sel}, {a.error_matcher}}}[5m]))"
+        f" / sum(rate({a.request_counter}{{{sel}}}[5m])) > {a.error_rate_threshold}"
+    )
+    drift_sel = f'namespace="{namespace}", {a.drift_model_label}="{a.endpoint_name}"'
+    drift = f"max({a.drift_metric}{{{drift_sel}}}) > {a.drift_threshold}"
+    common = {"endpoint": a.endpoint_name}
+    drift_labels = {**common, "severity": "warning", "retrain": "true"}
+    drift_annotations = {"summary": f"Feature drift of {a.endpoint_name} above {a.drift_threshold}"}
+    if a.retrain_trigger:
+        drift_annotations["retrain_trigger"] = a.retrain_trigger
+    return [
+        {
+            "alert": "EndpointHighP95Latency",
+            "expr": p95,
+            "for": a.alert_for,
+            "labels": {**common, "severity": "warning"},
+            "annotations": {"summary": f"p95 latency of {a.endpoint_name} above {a.p95_latency_threshold_seconds}s"},
+        },
+        {
+            "alert": "EndpointHighErrorRate",
+            "expr": errors,
+            "for": a.alert_for,
+            "labels": {**common, "severity": "critical"},
+            "annotations": {"summary": f"5xx rate of {a.endpoint_name} above {a.error_rate_threshold:.0%}"},
+        },
+        {
+            "alert": "EndpointFeatureDrift",
+            "expr": drift,
+            "for": a.alert_for,
+            "labels": drift_labels,
+            "annotations": drift_annotations,
+        },
+    ]
+
+
+def dashboard(a: MonitoringArgs, namespace: str) -> str:
+    """A Grafana dashboard (JSON) with the three signals the alerts watch."""
+    rules = {rule["alert"]: rule["expr"].rsplit(" > ", 1)[0] for rule in alert_rules(a, namespace)}
+    panels = [
+        {
+            "title": title,
+            "type": "timeseries",
+            "gridPos": {"x": 8 * i, "y": 0, "w": 8, "h": 8},
+            "targets": [{"expr": rules[alert], "refId": "A"}],
+        }
+        for i, (title, alert) in enumerate(
+            (
+                ("p95 latency (s)", "EndpointHighP95Latency"),
+                ("Error rate", "EndpointHighErrorRate"),
+                ("Feature drift", "EndpointFeatureDrift"),
+            )
+        )
+    ]
+    return json.dumps(
+        {
+            "title": f"{a.endpoint_name} ({namespace})",
+            "uid": f"mlops-{a.endpoint_name}"[:40],
+            "schemaVersion": 39,
+            "tags": ["mlops-infra", "kserve"],
+            "time": {"from": "now-6h", "to": "now"},
+            "panels": panels,
+        },
+        sort_keys=True,
+    )
+
+
+class Monitoring(PlatformComponent[MonitoringArgs]):
+    """ServiceMonitor + PrometheusRule (latency, errors, drift) + Grafana dashboard for an endpoint."""
+
+    TYPE_TOKEN = "mlops-infra:k8s:Monitoring"
+    ARGS = MonitoringArgs
+
+    def __init__(
+        self, name: str, args: MonitoringArgs | dict[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args, opts)
+        a = self.args
+        ns = a.namespace
+        base = self.platform.name(name, naming.K8S_LABEL_NAME)
+        labels = {
+            **lbl.standard_labels("monitoring", base, "monitoring", self.platform.settings.project),
+            **a.selector_labels,
+        }
+        self.service_monitor = k8s.apiextensions.CustomResource(
+            self.child_name("service-monitor"),
+            api_version=MONITORING_API,
+            kind="ServiceMonitor",
+            metadata=objects.metadata(base, ns, labels),
+            spec={
+                "selector": {"matchLabels": {ISVC_LABEL: a.endpoint_name}},
+                "namespaceSelector": {"matchNames": [ns]},
+                "endpoints": [
+                    {"port": a.metrics_port, "path": a.metrics_path, "interval": a.scrape_interval, "scheme": "http"}
+                ],
+            },
+            opts=self.child_opts(),
+        )
+        namespace_output: pulumi.Output[str] = pulumi.Output.from_input(ns).apply(str)
+        self.rule = k8s.apiextensions.CustomResource(
+            self.child_name("rules"),
+            api_version=MONITORING_API,
+            kind="PrometheusRule",
+            metadata=objects.metadata(base, ns, labels),
+            spec={
+                "groups": [
+                    {
+                        "name": f"{a.endpoint_name}.rules",
+                        "interval": "1m",
+                        "rules": namespace_output.apply(lambda n: alert_rules(a, n)),
+                    }
+                ]
+            },
+            opts=self.child_opts(),
+        )
+        self.dashboard = k8s.core.v1.ConfigMap(
+            self.child_name("dashboard"),
+            metadata=objects.metadata(f"{base}-dashboard", ns, {**labels, DASHBOARD_LABEL: "1"}),
+            data={f"{a.endpoint_name}.json": namespace_output.apply(lambda n: dashboard(a, n))},
+            opts=self.child_opts(),
+        )
+        self.scrape_policy = network.policy(
+            self,
+            "allow-scrape",
+            f"{base}-scrape-in",
+            ns,
+            labels,
+            pods={"matchLabels": {ISVC_LABEL: a.endpoint_name}},
+            ingress=[{"from": network.namespaces(a.prometheus_namespace), "ports": network.ports(a.metrics_port)}],
+        )
+        self.register_outputs({"rule": base, "dashboard": f"{base}-dashboard"})

@@ -1,0 +1,246 @@
+"""Scheduled and on-demand training: Argo CronWorkflow + WorkflowTemplate, or CronJobs.
+
+With ``argo_enabled`` a WorkflowTemplate holds the hardened training step (retries =
+``backoff_limit``, ``activeDeadlineSeconds``) and a CronWorkflow runs it on the schedule; the
+monitoring loop retrains on demand with ``argo submit --from workflowtemplate/<name>``.
+Without Argo, a batch/v1 CronJob runs on the schedule and a second, suspended CronJob is
+the on-demand template (``kubectl create job --from=cronjob/<name>``). Both forbid
+concurrent runs and keep a bounded history. The ServiceAccount is namespaced; under Argo it
+may only write WorkflowTaskResults (what the executor needs), and it gets an API token only
+then. Note: the executor's API calls need egress to the API server (covered by HTTPS egress
+on 443; add the API server's CIDR if it listens elsewhere).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field, field_validator
+
+from mlops_infra.component import PlatformComponent
+from mlops_infra.config.base import ComponentArgs, StrInput
+from mlops_infra.conventions import naming
+from mlops_infra.k8s import labels as lbl
+from mlops_infra.k8s import network, objects
+from mlops_infra.k8s.cron import cron_schedule, time_zone
+from mlops_infra.k8s.image import PinnedImage
+from mlops_infra.k8s.workload import ComputeResources, Container, SecretEnv, pod_spec, pod_template
+
+ARGO_API = "argoproj.io/v1alpha1"
+# CronJob and CronWorkflow names are limited to 52 characters (runs append a suffix); the base
+# name leaves room for "-on-demand".
+SCHEDULE_BASE_NAME = naming.NameRule(42, r"a-z0-9-", lowercase=True)
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class SecretRef(ComponentArgs):
+    """An env var read from an existing Secret key (e.g. MLflow or storage credentials)."""
+
+    env: str = Field(pattern=ENV_NAME)
+    secret_name: StrInput
+    key: str = Field(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
+
+
+class TrainingPipelineArgs(ComponentArgs):
+    """Settings of a scheduled training job; limits in seconds and run counts."""
+
+    namespace: StrInput
+    image: PinnedImage = Field(description="Training image, pinned by version tag or digest.")
+    command: list[str] = Field(default_factory=list)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, StrInput] = Field(default_factory=dict, description="Plain settings only; secrets go in secret_env.")
+    secret_env: list[SecretRef] = Field(default_factory=list)
+    schedule: str = Field("0 3 * * *", description="Cron schedule (5 fields or @daily-style macro).")
+    timezone: str = Field("UTC", description="IANA time zone the schedule is read in.")
+    argo_enabled: bool = Field(False, description="Argo Workflows CronWorkflow + WorkflowTemplate instead of CronJobs.")
+    resources: ComputeResources = Field(
+        default_factory=lambda: ComputeResources(
+            cpu_request="2", cpu_limit="4", memory_request="8Gi", memory_limit="16Gi", gpus=1
+        ),
+        description="Per training pod; default one GPU (set gpus=0 for CPU-only training).",
+    )
+    backoff_limit: int = Field(2, ge=0, le=10, description="Retries of a failed run.")
+    active_deadline_seconds: int = Field(14_400, ge=60, le=604_800, description="Hard wall-clock limit of a run.")
+    starting_deadline_seconds: int = Field(600, ge=10, le=86_400, description="A run missed by more is skipped.")
+    successful_history_limit: int = Field(3, ge=0, le=50)
+    failed_history_limit: int = Field(5, ge=1, le=50)
+    suspend: bool = False
+    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])  # noqa: S108 - emptyDir scratch
+    service_account_annotations: dict[str, str] = Field(default_factory=dict)
+    https_egress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
+
+    _schedule = field_validator("schedule")(cron_schedule)
+    _timezone = field_validator("timezone")(time_zone)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, StrInput]) -> dict[str, StrInput]:
+        for key in env:
+            if not re.match(ENV_NAME, key):
+                raise ValueError(f"{key!r} is not an environment variable name")
+        return env
+
+
+class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
+    """A scheduled training run plus an on-demand template the monitoring loop can trigger."""
+
+    TYPE_TOKEN = "mlops-infra:k8s:TrainingPipeline"
+    ARGS = TrainingPipelineArgs
+
+    def __init__(
+        self,
+        name: str,
+        args: TrainingPipelineArgs | dict[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(name, args, opts)
+        a = self.args
+        ns = a.namespace
+        self.base: str = self.platform.name(name, SCHEDULE_BASE_NAME)
+        part_of = self.platform.settings.project
+        self.labels: dict[str, str] = lbl.standard_labels("training", self.base, lbl.TRAINING, part_of)
+        self.service_account = objects.service_account(
+            self,
+            "sa",
+            self.base,
+            ns,
+            self.labels,
+            annotations=a.service_account_annotations,
+            automount=a.argo_enabled,
+        )
+        sa_name = objects.name_of(self.service_account)
+        container = Container(
+            name="main",
+            image=a.image,
+            resources=a.resources,
+            command=a.command,
+            args=a.args,
+            env={"HOME": "/tmp", **a.env},  # noqa: S108
+            secret_env=[SecretEnv(ref.env, ref.secret_name, ref.key) for ref in a.secret_env],
+            writable_paths=a.writable_paths,
+        )
+        spec = pod_spec(
+            [container], service_account_name=sa_name, automount_token=a.argo_enabled, restart_policy="Never"
+        )
+        self.schedule: k8s.apiextensions.CustomResource | k8s.batch.v1.CronJob
+        self.template: k8s.apiextensions.CustomResource | k8s.batch.v1.CronJob
+        if a.argo_enabled:
+            self.trigger_kind = "workflowtemplate"
+            self._argo(ns, spec)
+        else:
+            self.trigger_kind = "cronjob"
+            self._cron_jobs(ns, spec)
+        self.trigger_name: str = f"{self.base}-on-demand" if not a.argo_enabled else self.base
+        self.network_policy = network.https_egress(
+            self,
+            "allow-https",
+            f"{self.base}-https",
+            ns,
+            self.labels,
+            pods=network.components(part_of, lbl.TRAINING),
+            cidrs=a.https_egress_cidrs,
+        )
+        self.register_outputs({"trigger": f"{self.trigger_kind}/{self.trigger_name}", "schedule": a.schedule})
+
+    def _argo(self, ns: StrInput, spec: dict[str, Any]) -> None:
+        a = self.args
+        role = k8s.rbac.v1.Role(
+            self.child_name("executor-role"),
+            metadata=objects.metadata(f"{self.base}-executor", ns, self.labels),
+            rules=objects.k8s_json(
+                [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}]
+            ),
+            opts=self.child_opts(),
+        )
+        self.executor_binding = k8s.rbac.v1.RoleBinding(
+            self.child_name("executor-binding"),
+            metadata=objects.metadata(f"{self.base}-executor", ns, self.labels),
+            role_ref=objects.k8s_json(
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{self.base}-executor"}
+            ),
+            subjects=objects.k8s_json([{"kind": "ServiceAccount", "name": self.base, "namespace": ns}]),
+            opts=self.child_opts(depends_on=[role]),
+        )
+        self.executor_role = role
+        step: dict[str, Any] = {
+            "name": "train",
+            "retryStrategy": {"limit": str(a.backoff_limit), "retryPolicy": "OnFailure"},
+            "container": spec["containers"][0],
+        }
+        if "tolerations" in spec:
+            step["tolerations"] = spec["tolerations"]
+        workflow_spec = {
+            "entrypoint": "train",
+            "serviceAccountName": spec["serviceAccountName"],
+            "automountServiceAccountToken": True,
+            "activeDeadlineSeconds": a.active_deadline_seconds,
+            "podMetadata": {"labels": self.labels},
+            "securityContext": spec["securityContext"],
+            "volumes": spec["volumes"],
+            "podGC": {"strategy": "OnPodSuccess"},
+            "ttlStrategy": {"secondsAfterCompletion": 7 * 86_400},
+            "templates": [step],
+        }
+        self.template = k8s.apiextensions.CustomResource(
+            self.child_name("template"),
+            api_version=ARGO_API,
+            kind="WorkflowTemplate",
+            metadata=objects.metadata(self.base, ns, self.labels),
+            spec=workflow_spec,
+            opts=self.child_opts(depends_on=[self.executor_binding]),
+        )
+        self.schedule = k8s.apiextensions.CustomResource(
+            self.child_name("schedule"),
+            api_version=ARGO_API,
+            kind="CronWorkflow",
+            metadata=objects.metadata(self.base, ns, self.labels),
+            spec={
+                "schedules": [a.schedule],
+                "timezone": a.timezone,
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": a.starting_deadline_seconds,
+                "successfulJobsHistoryLimit": a.successful_history_limit,
+                "failedJobsHistoryLimit": a.failed_history_limit,
+                "suspend": a.suspend,
+                "workflowMetadata": {"labels": self.labels},
+                "workflowSpec": {"workflowTemplateRef": {"name": self.base}},
+            },
+            opts=self.child_opts(depends_on=[self.template]),
+        )
+
+    def _cron_jobs(self, ns: StrInput, spec: dict[str, Any]) -> None:
+        a = self.args
+        job_template = {
+            "metadata": {"labels": self.labels},
+            "spec": {
+                "backoffLimit": a.backoff_limit,
+                "activeDeadlineSeconds": a.active_deadline_seconds,
+                "template": pod_template(self.labels, spec),
+            },
+        }
+
+        def cron_job(suffix: str, name: str, suspend: bool) -> k8s.batch.v1.CronJob:
+            return k8s.batch.v1.CronJob(
+                self.child_name(suffix),
+                metadata=objects.metadata(name, ns, self.labels),
+                spec=objects.k8s_json(
+                    {
+                        "schedule": a.schedule,
+                        "timeZone": a.timezone,
+                        "concurrencyPolicy": "Forbid",
+                        "startingDeadlineSeconds": a.starting_deadline_seconds,
+                        "successfulJobsHistoryLimit": a.successful_history_limit,
+                        "failedJobsHistoryLimit": a.failed_history_limit,
+                        "suspend": suspend,
+                        "jobTemplate": job_template,
+                    }
+                ),
+                opts=self.child_opts(),
+            )
+
+        self.schedule = cron_job("schedule", self.base, a.suspend)
+        # Never runs on its own: the monitoring loop creates Jobs from it on demand.
+        self.template = cron_job("on-demand", f"{self.base}-on-demand", True)

@@ -1,0 +1,95 @@
+"""Monitoring: ServiceMonitor, PrometheusRule (p95 latency, error rate, drift) and Grafana dashboard."""
+
+import json
+
+import pydantic
+import pytest
+
+from mlops_infra.engine import ProgramError
+from mlops_infra.k8s import Monitoring, MonitoringArgs
+from mlops_infra.testing import one, plan, required_tags_present
+
+ARGS = {
+    "namespace": "churn-ns",
+    "endpoint_name": "churn-prod-churn",
+    "drift_metric": "churn_feature_psi",
+    "drift_threshold": 0.25,
+    "p95_latency_threshold_seconds": 0.3,
+    "error_rate_threshold": 0.02,
+    "retrain_trigger": "workflowtemplate/churn-prod-training",
+    "selector_labels": {"release": "kube-prometheus-stack"},
+}
+
+
+@pytest.fixture(scope="module")
+def stack():
+    return plan(lambda: Monitoring("churn-monitoring", ARGS), environment="prod")
+
+
+def _rules(stack):
+    rule = one(stack, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    assert rule.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    return {r["alert"]: r for r in rule.inputs["spec"]["groups"][0]["rules"]}
+
+
+def test_p95_latency_alert(stack):
+    rule = _rules(stack)["EndpointHighP95Latency"]
+    assert rule["expr"].startswith("histogram_quantile(0.95, sum by (le) (rate(revision_app_request_latencies_bucket{")
+    assert 'namespace="churn-ns"' in rule["expr"] and 'service=~"churn-prod-churn-predictor.*"' in rule["expr"]
+    assert rule["expr"].endswith("* 0.001 > 0.3")
+    assert rule["for"] == "10m"
+
+
+def test_error_rate_alert(stack):
+    rule = _rules(stack)["EndpointHighErrorRate"]
+    assert 'response_code_class="5xx"' in rule["expr"] and rule["expr"].endswith("> 0.02")
+    assert rule["labels"]["severity"] == "critical"
+
+
+def test_drift_alert_uses_the_configured_metric_and_threshold(stack):
+    rule = _rules(stack)["EndpointFeatureDrift"]
+    assert rule["expr"] == 'max(churn_feature_psi{namespace="churn-ns", model="churn-prod-churn"}) > 0.25'
+    assert rule["labels"]["retrain"] == "true"
+    assert rule["annotations"]["retrain_trigger"] == "workflowtemplate/churn-prod-training"
+
+
+def test_service_monitor_and_scrape_policy(stack):
+    monitor = one(stack, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").inputs["spec"]
+    assert monitor["selector"] == {"matchLabels": {"serving.kserve.io/inferenceservice": "churn-prod-churn"}}
+    assert monitor["namespaceSelector"] == {"matchNames": ["churn-ns"]}
+    assert monitor["endpoints"] == [
+        {"port": "http-usermetric", "path": "/metrics", "interval": "30s", "scheme": "http"}
+    ]
+    policy = one(stack, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
+    assert policy["ingress"][0]["ports"] == [{"port": "http-usermetric", "protocol": "TCP"}]
+    assert policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "monitoring"
+    }
+
+
+def test_grafana_dashboard_configmap(stack):
+    dashboard = one(stack, "kubernetes:core/v1:ConfigMap").inputs
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    board = json.loads(dashboard["data"]["churn-prod-churn.json"])
+    assert [p["title"] for p in board["panels"]] == ["p95 latency (s)", "Error rate", "Feature drift"]
+    assert "churn_feature_psi" in board["panels"][2]["targets"][0]["expr"]
+    assert required_tags_present(stack) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"drift_metric": "drift-score"}, "drift_metric"),
+        ({"drift_threshold": 0}, "drift_threshold"),
+        ({"alert_for": "ten minutes"}, "alert_for"),
+        ({"error_rate_threshold": 1.5}, "error_rate_threshold"),
+        ({"endpoint_name": "Churn"}, "endpoint_name"),
+    ],
+)
+def test_invalid_settings_name_the_field(overrides, field):
+    args = {**ARGS, **overrides}
+    with pytest.raises(pydantic.ValidationError) as info:
+        MonitoringArgs.model_validate(args)
+    assert info.value.errors()[0]["loc"][0] == field
+    with pytest.raises(ProgramError, match=field):
+        plan(lambda: Monitoring("m", args))

@@ -1,0 +1,127 @@
+"""Acceptance of stacks/k8s-kserve: the whole churn platform in a team namespace (offline plan)."""
+
+import json
+
+import pytest
+from k8s_checks import (
+    hardening_problems,
+    pod_specs,
+    rendered_pod_count,
+    secret_leaks,
+    stack_hardening_problems,
+    validate_core,
+    validate_custom,
+)
+
+from mlops_infra.engine import run_program
+from mlops_infra.testing import required_tags_present
+
+REQUIRED_KINDS = (
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:ResourceQuota",
+    "kubernetes:core/v1:LimitRange",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+)
+
+
+@pytest.fixture(scope="module", params=["prod", "dev"])
+def stack(request):
+    return run_program("stacks/k8s-kserve", request.param, [])
+
+
+def test_plan_has_the_platform(stack):
+    for kind in REQUIRED_KINDS:
+        assert stack.by_type(kind), kind
+    components = {r.type for r in stack.resources if not r.custom}
+    assert {
+        "mlops-infra:k8s:Tenancy",
+        "mlops-infra:k8s:FeatureStore",
+        "mlops-infra:k8s:ModelRegistry",
+        "mlops-infra:k8s:TrainingPipeline",
+        "mlops-infra:k8s:Endpoint",
+        "mlops-infra:k8s:Monitoring",
+    } <= components
+    namespace = stack.by_type("kubernetes:core/v1:Namespace")[0].inputs["metadata"]["name"]
+    assert namespace == f"churn-{stack.stack}-churn-ml"
+    for resource in stack.custom_resources():
+        meta = resource.inputs["metadata"]
+        assert meta["name"], resource.urn  # never auto-named
+        if resource.type != "kubernetes:core/v1:Namespace":
+            assert meta["namespace"] == namespace, resource.urn
+    json.dumps(stack.to_json())  # the plan document serialises
+
+
+def test_every_object_carries_the_four_labels(stack):
+    assert required_tags_present(stack) == []
+    for resource in stack.custom_resources():
+        labels = resource.inputs["metadata"]["labels"]
+        assert labels["environment"] == stack.stack and labels["cost-center"] == "cc-1234"
+
+
+def test_pvcs_protected_in_prod_only(stack):
+    claims = stack.by_type("kubernetes:core/v1:PersistentVolumeClaim")
+    assert len(claims) == 2  # Redis and PostgreSQL data
+    assert all(c.protect and c.retain_on_delete for c in claims) == (stack.stack == "prod")
+    # The StatefulSets use those claims, not volumeClaimTemplates (which Pulumi could not protect).
+    for sts in stack.by_type("kubernetes:apps/v1:StatefulSet"):
+        assert "volumeClaimTemplates" not in sts.inputs["spec"]
+        claim_names = [
+            v["persistentVolumeClaim"]["claimName"]
+            for v in sts.inputs["spec"]["template"]["spec"]["volumes"]
+            if "persistentVolumeClaim" in v
+        ]
+        assert claim_names and set(claim_names) <= {c.inputs["metadata"]["name"] for c in claims}
+
+
+def test_core_objects_pass_kubernetes_1_33_and_crds_their_schemas(stack):
+    assert validate_core(stack, "1.33.0") == []
+    assert validate_custom(stack) == []
+
+
+def test_every_pod_spec_is_hardened(stack):
+    assert rendered_pod_count(stack) >= 6  # redis, postgres, feature server, apply job, mlflow, training, predictor
+    assert stack_hardening_problems(stack) == []
+
+
+def test_hardening_check_catches_a_bad_pod(stack):
+    deployment = stack.by_type("kubernetes:apps/v1:Deployment")[0]
+    pod, containers, _ = pod_specs(deployment)[0]
+    bad = json.loads(json.dumps(containers[0]))
+    bad["securityContext"]["readOnlyRootFilesystem"] = False
+    bad["image"] = "mlflow:latest"
+    del bad["resources"]["limits"]
+    problems = hardening_problems({**pod, "hostNetwork": True}, [bad], token_allowed=False)
+    assert len(problems) >= 4
+
+
+def test_secrets_are_secret_and_never_leak(stack):
+    secrets = stack.by_type("kubernetes:core/v1:Secret")
+    assert len(secrets) == 2
+    assert all(s.inputs["stringData"] == "[secret]" for s in secrets)
+    assert secret_leaks(stack) == []
+    document = json.dumps(stack.to_json())
+    assert "offline-secret-placeholder" not in document
+
+
+def test_prod_rolls_out_gradually_and_dev_scales_to_zero(stack):
+    predictor = stack.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")[0].inputs["spec"]["predictor"]
+    if stack.stack == "prod":
+        assert predictor["canaryTrafficPercent"] == 10 and predictor["minReplicas"] == 2
+        assert stack.by_type("kubernetes:policy/v1:PodDisruptionBudget")
+        assert stack.by_type("kubernetes:argoproj.io/v1alpha1:CronWorkflow")
+    else:
+        assert "canaryTrafficPercent" not in predictor and predictor["minReplicas"] == 0
+        assert not stack.by_type("kubernetes:policy/v1:PodDisruptionBudget")
+        assert len(stack.by_type("kubernetes:batch/v1:CronJob")) == 2
+    assert predictor["logger"]["mode"] == "all"
+
+
+def test_drift_alert_names_the_retraining_trigger(stack):
+    rules = stack.by_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")[0].inputs["spec"]["groups"][0]["rules"]
+    drift = next(r for r in rules if r["alert"] == "EndpointFeatureDrift")
+    assert "churn_feature_psi" in drift["expr"] and drift["expr"].endswith("> 0.25")
+    assert drift["annotations"]["retrain_trigger"] == stack.outputs["retrain_trigger"]
