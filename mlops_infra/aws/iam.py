@@ -14,6 +14,12 @@ UNSCOPABLE_ACTIONS: frozenset[str] = frozenset(
         "cloudwatch:PutMetricData",
         "sagemaker:Search",
         "logs:DescribeLogGroups",
+        # SageMaker models in a VPC describe the network to attach ENIs; EC2 offers no resource scope.
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
     }
 )
 

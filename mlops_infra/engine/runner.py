@@ -126,17 +126,11 @@ def _install_runtime(project: PulumiProject, stack: str, monitor: CaptureMonitor
 
 def run_project(project: PulumiProject, stack: str, program: Callable[[], None] | None = None) -> CapturedStack:
     """Run an already-configured project (or ``program`` in its place) and return what it registered."""
-    # Offline there is no provider to ask, so the region/project the fake state uses is also config.
-    for key, default in (
-        ("aws:region", FAKE_AWS_REGION),
-        ("gcp:project", FAKE_GCP_PROJECT),
-        ("gcp:region", FAKE_GCP_REGION),
-    ):
-        project.config.setdefault(key, default)
+    # Fake state uses the configured region/project, else fixed stand-ins; config itself is left as the user set it.
     mocks = DeterministicMocks(
-        aws_region=project.config["aws:region"],
-        gcp_project=project.config["gcp:project"],
-        gcp_region=project.config["gcp:region"],
+        aws_region=project.config.get("aws:region", FAKE_AWS_REGION),
+        gcp_project=project.config.get("gcp:project", FAKE_GCP_PROJECT),
+        gcp_region=project.config.get("gcp:region", FAKE_GCP_REGION),
     )
     monitor = CaptureMonitor(mocks)
     outputs: dict[str, Any] = {}

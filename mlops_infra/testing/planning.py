@@ -8,7 +8,7 @@ from typing import Any
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.runner import run_function
 
-DEFAULT_TEST_CONFIG: dict[str, Any] = {"owner": "ml-platform", "costCenter": "cc-1234"}
+DEFAULT_TEST_CONFIG: dict[str, Any] = {"owner": "ml-platform", "costCenter": "cc-1234", "aws:region": "us-east-1"}
 
 
 def plan(

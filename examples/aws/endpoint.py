@@ -1,0 +1,69 @@
+"""A churn-scoring endpoint: champion/challenger A/B test of two approved registry versions, canary rollout.
+
+Plan it offline:  mlops-infra plan examples/aws/endpoint.py --config environment=prod
+Point a variant at a newer approved version (with its image and artifact) and plan again: the model
+and the endpoint configuration get new names (new versions); the endpoint keeps its name and
+switches to the new configuration with a canary, rolled back if an alarm fires.
+Requests and responses are captured to a KMS-encrypted bucket; in prod the bucket is protected and
+replaced model versions are retained, so a SageMaker-side rollback always finds its configuration.
+"""
+
+import pulumi
+
+from mlops_infra.aws.endpoint import Endpoint, EndpointArgs
+from mlops_infra.conventions import init_platform
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn/xgboost-serve:1.7.6-2"
+# Approved versions in the model registry (see examples/aws/model_registry.py); prod deploys only those.
+PACKAGES = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-models"
+# A canary moves at most half of a fleet per step, so each variant keeps at least 2 instances.
+FLEET = {"initial_instance_count": 2, "autoscaling": {"min_capacity": 2, "max_capacity": 6}}
+
+endpoint = Endpoint(
+    "scoring",
+    EndpointArgs.model_validate(
+        {
+            "variants": [
+                {
+                    "name": "champion",
+                    "model": {
+                        "image": IMAGE,
+                        "model_data_url": "s3://churn-models/champion/2024-06-01/model.tar.gz",
+                        "environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+                        # The approved registry version holding this image and artifact.
+                        "model_package_arn": f"{PACKAGES}/12",
+                    },
+                    "instance_type": "ml.m5.large",
+                    "weight": 90,
+                    **FLEET,
+                },
+                {
+                    "name": "challenger",
+                    "model": {
+                        "image": IMAGE,
+                        "model_data_url": "s3://churn-models/challenger/2024-06-15/model.tar.gz",
+                        "environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+                        "model_package_arn": f"{PACKAGES}/13",
+                    },
+                    "instance_type": "ml.m5.large",
+                    "weight": 10,
+                    **FLEET,
+                },
+            ],
+            # Capture a quarter of the traffic: enough for drift monitoring at this request rate.
+            "data_capture": {"sampling_percentage": 25},
+            # Roll back when p95 latency passes 300 ms or more than 2 % of requests fail.
+            "alarms": {"p95_model_latency_ms": 300, "error_rate_percent": 2},
+            "deployment": {"strategy": "canary", "canary_size": {"type": "CAPACITY_PERCENT", "value": 50}},
+        }
+    ),
+)
+
+pulumi.export("endpointName", endpoint.endpoint_name)
+pulumi.export("endpointConfigName", endpoint.endpoint_config_name)
+pulumi.export("modelNames", endpoint.model_names)
+pulumi.export("alarmNames", endpoint.alarm_names)
+pulumi.export("captureS3Uri", endpoint.capture_s3_uri)
+pulumi.export("roleArn", endpoint.role_arn)

@@ -1,0 +1,574 @@
+"""Settings of the SageMaker Endpoint component: models, variants, data capture, rollout, alarms, scaling.
+
+Every default is the secure choice. Limits come from the SageMaker, CloudWatch and Application
+Auto Scaling API references; SageMaker feature exclusions (serverless, shadow) are checked here so
+a plan fails with the field's name instead of a deploy failing halfway.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+from mlops_infra.config.base import ComponentArgs, StrInput
+
+# ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:TAG][@sha256:DIGEST]
+_ECR_IMAGE = re.compile(
+    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<china>\.cn)?/"
+    r"(?P<repository>(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>\S*))?")
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
+_ECR_REPOSITORY_ARN = re.compile(r"arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9][a-z0-9._/-]*")
+_MODEL_PACKAGE_VERSION_ARN = re.compile(
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}/[0-9]+"
+)
+_SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}")
+# SageMaker's variant-name pattern (ProductionVariant.VariantName).
+VARIANT_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
+SERVERLESS_MEMORY_SIZES_MB: tuple[int, ...] = (1024, 2048, 3072, 4096, 5120, 6144)
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+# AutoRollbackConfig.Alarms takes at most 10 alarms; the component makes this many per production variant.
+MAX_ROLLBACK_ALARMS = 10
+ALARMS_PER_VARIANT = 3
+MAX_PRODUCTION_VARIANTS = 10
+
+
+def parse_ecr_image(image: str) -> re.Match[str]:
+    """The parts of an ECR image URI; raises ValueError for anything else."""
+    match = _ECR_IMAGE.fullmatch(image)
+    if match is None:
+        raise ValueError(
+            f"{image!r} is not an Amazon ECR image URI (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG "
+            "or @sha256:DIGEST); SageMaker hosting pulls images from ECR"
+        )
+    return match
+
+
+def ecr_repository_arn(image: str) -> str:
+    """ARN of the ECR repository an image is pulled from (its account and region, not the caller's)."""
+    parts = parse_ecr_image(image)
+    partition = "aws-cn" if parts["china"] else "aws"
+    return f"arn:{partition}:ecr:{parts['region']}:{parts['account']}:repository/{parts['repository']}"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)`` with no leading or trailing slash on the key."""
+    match = _S3_URI.fullmatch(uri)
+    if match is None:
+        raise ValueError(f"{uri!r} is not an s3://BUCKET/KEY URI")
+    return match["bucket"], (match["key"] or "").strip("/")
+
+
+class ModelArgs(ComponentArgs):
+    """One SageMaker model: a pinned ECR image and its artifact, or an approved registry version of them.
+
+    A change creates a new model version. With ``model_package_arn`` SageMaker deploys the package;
+    ``image`` and ``model_data_url`` must then be the package's, because the execution role is
+    granted exactly those (a mismatch fails closed with AccessDenied).
+    """
+
+    image: str = Field(description="ECR image pinned to a tag other than 'latest' or to an @sha256 digest.")
+    model_data_url: str = Field(description="s3:// URI of the model artifact (for example model.tar.gz).")
+    environment: dict[str, str] = Field(
+        default_factory=dict, max_length=100, description="Container environment variables (not for secrets)."
+    )
+    model_package_arn: str | None = Field(
+        None, description="Approved model package version to deploy (.../model-package/GROUP/VERSION)."
+    )
+
+    @field_validator("model_package_arn")
+    @classmethod
+    def _package_version(cls, arn: str | None) -> str | None:
+        if arn is not None and not _MODEL_PACKAGE_VERSION_ARN.fullmatch(arn):
+            raise ValueError(
+                f"{arn!r} is not a model package version ARN "
+                "(arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION; a group ARN is not a version)"
+            )
+        return arn
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_ecr_image(cls, image: str) -> str:
+        parts = parse_ecr_image(image)
+        if parts["digest"] is None and parts["tag"] in (None, "latest"):
+            raise ValueError(
+                f"{image!r} is not pinned: use a tag other than 'latest' or an @sha256 digest, so a deploy is "
+                "reproducible and a new image is a new model version"
+            )
+        return image
+
+    @field_validator("model_data_url")
+    @classmethod
+    def _s3_object(cls, url: str) -> str:
+        _, key = split_s3_uri(url)
+        if not key or url.endswith("/"):
+            raise ValueError(f"{url!r} must name an S3 object (s3://BUCKET/KEY), not a bucket or prefix")
+        return url
+
+
+class ServerlessArgs(ComponentArgs):
+    """Serverless inference: SageMaker scales concurrency itself; there is no instance type or scaling target."""
+
+    memory_size_in_mb: int = Field(2048, description="Memory per concurrent invocation: 1024-6144 in 1024 steps.")
+    max_concurrency: int = Field(5, ge=1, le=200, description="Concurrent invocations before throttling (1-200).")
+    provisioned_concurrency: int | None = Field(
+        None, ge=1, le=200, description="Warm concurrency (no cold starts), billed while provisioned."
+    )
+
+    @field_validator("memory_size_in_mb")
+    @classmethod
+    def _memory_step(cls, memory: int) -> int:
+        if memory not in SERVERLESS_MEMORY_SIZES_MB:
+            raise ValueError(f"must be one of {list(SERVERLESS_MEMORY_SIZES_MB)} (MB)")
+        return memory
+
+    @field_validator("provisioned_concurrency")
+    @classmethod
+    def _within_max(cls, provisioned: int | None, info: ValidationInfo) -> int | None:
+        maximum = info.data.get("max_concurrency")
+        if provisioned is not None and maximum is not None and provisioned > maximum:
+            raise ValueError(f"must not exceed max_concurrency ({maximum})")
+        return provisioned
+
+
+class AutoscalingArgs(ComponentArgs):
+    """Target tracking on SageMakerVariantInvocationsPerInstance (invocations per instance per minute)."""
+
+    # Instance-based variants cannot scale to zero, so the floor is 1 in every environment.
+    min_capacity: int = Field(1, ge=1, le=1000, description="Fewest instances (>= 1).")
+    max_capacity: int = Field(4, ge=1, le=1000, description="Most instances; bounds the worst-case cost.")
+    target_invocations_per_instance: float = Field(
+        70.0, gt=0, description="Average invocations per instance per minute the policy holds the variant at."
+    )
+    scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600, description="Wait after a scale-in (s).")
+    scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600, description="Wait after a scale-out (s).")
+
+    @field_validator("max_capacity")
+    @classmethod
+    def _max_not_below_min(cls, maximum: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min_capacity")
+        if minimum is not None and maximum < minimum:
+            raise ValueError(f"must be >= min_capacity ({minimum})")
+        return maximum
+
+
+class VariantArgs(ComponentArgs):
+    """A production (or shadow) variant: one model on instances or serverless, with a traffic weight."""
+
+    name: str = Field(pattern=VARIANT_NAME_PATTERN, description="Variant name; keep it stable across deploys.")
+    model: ModelArgs
+    serverless: ServerlessArgs | None = Field(None, description="Serverless capacity instead of instances.")
+    instance_type: str | None = Field(None, description="ml.* instance type; required unless serverless.")
+    initial_instance_count: int = Field(1, ge=1, le=1000, description="Instances at creation (instance-based).")
+    weight: float = Field(1.0, ge=0, description="Relative traffic weight (A/B); for a shadow, the mirrored share.")
+    autoscaling: AutoscalingArgs | None = Field(
+        default_factory=AutoscalingArgs, description="Target-tracking scaling (instance-based variants only)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _serverless_scales_itself(cls, data: Any) -> Any:
+        # The default scaling target applies to instance variants only; a serverless variant gets none.
+        if isinstance(data, dict) and data.get("serverless") is not None and "autoscaling" not in data:
+            return {**data, "autoscaling": None}
+        return data
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_or_serverless(cls, instance_type: str | None, info: ValidationInfo) -> str | None:
+        serverless = info.data.get("serverless") is not None
+        if serverless and instance_type is not None:
+            raise ValueError("a serverless variant has no instance type: remove instance_type or serverless")
+        if not serverless and instance_type is None:
+            raise ValueError("required for an instance-based variant (for example 'ml.m5.large'), or set serverless")
+        if instance_type is not None and not INSTANCE_TYPE_PATTERN.fullmatch(instance_type):
+            raise ValueError(f"{instance_type!r} is not a SageMaker instance type (ml.FAMILY.SIZE)")
+        return instance_type
+
+    @field_validator("autoscaling")
+    @classmethod
+    def _no_target_for_serverless(cls, scaling: AutoscalingArgs | None, info: ValidationInfo) -> AutoscalingArgs | None:
+        if scaling is not None and info.data.get("serverless") is not None:
+            raise ValueError("a serverless variant scales by max_concurrency; it takes no autoscaling target")
+        return scaling
+
+    @property
+    def is_serverless(self) -> bool:
+        return self.serverless is not None
+
+
+class VpcArgs(ComponentArgs):
+    """Private subnets and security groups the model containers run in."""
+
+    subnet_ids: list[StrInput] = Field(min_length=1, max_length=16)
+    security_group_ids: list[StrInput] = Field(min_length=1, max_length=5)
+
+
+class DataCaptureArgs(ComponentArgs):
+    """Request/response capture to S3 (KMS-encrypted), the input of drift monitoring and audits."""
+
+    sampling_percentage: int = Field(100, ge=0, le=100, description="Share of requests captured (0-100 %).")
+    destination_s3_uri: str | None = Field(
+        None, description="Existing s3://BUCKET/PREFIX to capture to; default: a new secure bucket of the endpoint."
+    )
+    capture_input: bool = Field(True, description="Capture request payloads.")
+    capture_output: bool = Field(True, description="Capture response payloads.")
+    json_content_types: list[str] = Field(default_factory=lambda: ["application/json"], max_length=10)
+    csv_content_types: list[str] = Field(default_factory=lambda: ["text/csv"], max_length=10)
+
+    @field_validator("destination_s3_uri")
+    @classmethod
+    def _s3_uri(cls, uri: str | None) -> str | None:
+        if uri is None:
+            return None
+        bucket, key = split_s3_uri(uri)
+        return f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
+
+    @field_validator("capture_output")
+    @classmethod
+    def _captures_something(cls, capture_output: bool, info: ValidationInfo) -> bool:
+        if not capture_output and info.data.get("capture_input") is False:
+            raise ValueError("capture_input and capture_output are both off; set data_capture=None to disable capture")
+        return capture_output
+
+    @field_validator("csv_content_types")
+    @classmethod
+    def _some_content_type(cls, csv: list[str], info: ValidationInfo) -> list[str]:
+        if not csv and not info.data.get("json_content_types"):
+            raise ValueError("list at least one JSON or CSV content type to capture")
+        return csv
+
+
+class CapacitySize(ComponentArgs):
+    """A step of a blue/green traffic shift: a number of instances or a percentage of the new fleet."""
+
+    type: Literal["INSTANCE_COUNT", "CAPACITY_PERCENT"] = "CAPACITY_PERCENT"
+    value: int = Field(ge=1, description="Instances, or percent of the new fleet's capacity.")
+
+
+class DeploymentArgs(ComponentArgs):
+    """Blue/green rollout with a baking period per step; rolls back when any of the endpoint's alarms fires."""
+
+    strategy: Literal["canary", "linear", "all_at_once"] | None = Field(
+        None, description="Traffic shift; default: canary in protected environments, all_at_once elsewhere."
+    )
+    canary_size: CapacitySize = Field(
+        default_factory=lambda: CapacitySize(value=10), description="First step of a canary (<= 50 % of the fleet)."
+    )
+    linear_step_size: CapacitySize = Field(
+        default_factory=lambda: CapacitySize(value=20), description="Each linear step (10-50 % of the fleet)."
+    )
+    wait_interval_seconds: int = Field(600, ge=0, le=3600, description="Baking period after each step (s).")
+    termination_wait_seconds: int = Field(300, ge=0, le=3600, description="Old fleet kept after the shift (s).")
+    maximum_execution_timeout_seconds: int | None = Field(
+        None, ge=600, le=14400, description="Limit of the whole deployment (s); default: SageMaker's."
+    )
+
+    @field_validator("canary_size")
+    @classmethod
+    def _canary_at_most_half(cls, size: CapacitySize) -> CapacitySize:
+        if size.type == "CAPACITY_PERCENT" and size.value > 50:
+            raise ValueError("a canary is at most 50 % of the new fleet's capacity")
+        return size
+
+    @field_validator("linear_step_size")
+    @classmethod
+    def _linear_step_range(cls, size: CapacitySize) -> CapacitySize:
+        if size.type == "CAPACITY_PERCENT" and not 10 <= size.value <= 50:
+            raise ValueError("a linear step is 10-50 % of the new fleet's capacity")
+        return size
+
+    @field_validator("maximum_execution_timeout_seconds")
+    @classmethod
+    def _longer_than_waits(cls, timeout: int | None, info: ValidationInfo) -> int | None:
+        if timeout is None or "wait_interval_seconds" not in info.data or "termination_wait_seconds" not in info.data:
+            return timeout
+        waiting = (
+            info.data["wait_interval_seconds"] * cls._baking_steps(info.data) + info.data["termination_wait_seconds"]
+        )
+        if timeout <= waiting:
+            raise ValueError(f"must exceed the total waiting time of the rollout ({waiting} s)")
+        return timeout
+
+    @staticmethod
+    def _baking_steps(data: dict[str, Any]) -> int:
+        """Baking periods in a rollout: 1 (all at once, canary) or one per linear step (when a percentage)."""
+        step = data.get("linear_step_size")
+        if data.get("strategy") == "linear" and isinstance(step, CapacitySize) and step.type == "CAPACITY_PERCENT":
+            return math.ceil(100 / step.value)
+        return 1
+
+
+class AlarmArgs(ComponentArgs):
+    """Per-variant CloudWatch alarms; the same alarms drive automatic rollback of a deployment."""
+
+    error_rate_percent: float = Field(1.0, gt=0, le=100, description="5XX responses as % of invocations.")
+    p95_model_latency_ms: float = Field(
+        1000.0, gt=0, description="p95 ModelLatency in milliseconds (the alarm compares microseconds)."
+    )
+    model_errors_per_period: int = Field(5, ge=0, description="InvocationModelErrors per period above which to alarm.")
+    period_seconds: int = Field(60, ge=60, le=86400, description="Metric period (s), a multiple of 60.")
+    evaluation_periods: int = Field(3, ge=1, le=1440)
+    datapoints_to_alarm: int = Field(2, ge=1, le=1440, description="Breaching periods (of evaluation_periods).")
+    alarm_actions: list[StrInput] = Field(
+        default_factory=list, max_length=5, description="SNS topic ARNs told on ALARM and on OK."
+    )
+
+    @field_validator("period_seconds")
+    @classmethod
+    def _whole_minutes(cls, period: int) -> int:
+        if period % 60:
+            raise ValueError("must be a multiple of 60 seconds")
+        return period
+
+    @field_validator("evaluation_periods")
+    @classmethod
+    def _within_a_day(cls, periods: int, info: ValidationInfo) -> int:
+        period = info.data.get("period_seconds")
+        if period is not None and periods * period > 86400:
+            raise ValueError("evaluation_periods x period_seconds must be at most one day (86400 s)")
+        return periods
+
+    @field_validator("datapoints_to_alarm")
+    @classmethod
+    def _not_more_than_evaluated(cls, datapoints: int, info: ValidationInfo) -> int:
+        periods = info.data.get("evaluation_periods")
+        if periods is not None and datapoints > periods:
+            raise ValueError(f"must be <= evaluation_periods ({periods})")
+        return datapoints
+
+    @field_validator("alarm_actions")
+    @classmethod
+    def _sns_topics(cls, actions: list[StrInput]) -> list[StrInput]:
+        for action in actions:
+            if isinstance(action, str) and not _SNS_TOPIC_ARN.fullmatch(action):
+                raise ValueError(f"{action!r} is not an SNS topic ARN")
+        return actions
+
+    @property
+    def seconds_to_alarm(self) -> int:
+        """Shortest time from the first bad datapoint to ALARM (s)."""
+        return self.datapoints_to_alarm * self.period_seconds
+
+
+def _serverless(info: ValidationInfo) -> bool:
+    return any(v.is_serverless for v in info.data.get("variants") or [])
+
+
+class EndpointArgs(ComponentArgs):
+    """Settings of a SageMaker real-time endpoint; fields are checked in order, later ones against earlier."""
+
+    variants: list[VariantArgs] = Field(
+        min_length=1, max_length=MAX_PRODUCTION_VARIANTS, description="Production variants (A/B by weight)."
+    )
+    shadow_variant: VariantArgs | None = Field(
+        None, description="Receives a copy of live traffic (weight = mirrored share); its responses are discarded."
+    )
+    kms_key_arn: StrInput | None = Field(
+        None, description="Key ARN for volumes and captured data; default: platform key."
+    )
+    enable_network_isolation: bool = Field(True, description="Containers make no outbound network calls.")
+    vpc: VpcArgs | None = Field(None, description="Run the containers in these private subnets.")
+    ecr_repository_arns: list[StrInput] = Field(
+        default_factory=list, description="Extra ECR repositories to pull from (the images' own are derived)."
+    )
+    data_capture: DataCaptureArgs | None = Field(default_factory=DataCaptureArgs)
+    allow_no_data_capture: bool = Field(False, description="Opt-in needed for data_capture=None in protected envs.")
+    alarms: AlarmArgs = Field(default_factory=AlarmArgs)
+    deployment: DeploymentArgs | None = Field(
+        default_factory=DeploymentArgs, description="None: SageMaker's default all-at-once swap, no rollback alarms."
+    )
+    allow_all_at_once: bool = Field(
+        False, description="Opt-in needed in protected envs for strategy all_at_once or deployment=None."
+    )
+    log_retention_days: int = Field(90, description="Retention of the endpoint's CloudWatch log group (days).")
+    retain_replaced_versions: bool | None = Field(
+        None, description="Keep replaced models/configs in AWS (rollback safety); default: on in protected envs."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shadow_scaling_is_opt_in(cls, data: Any) -> Any:
+        # Scaling a shadow fleet is a choice of the user; the default target applies to production variants.
+        shadow = data.get("shadow_variant") if isinstance(data, dict) else None
+        if isinstance(shadow, dict) and "autoscaling" not in shadow:
+            return {**data, "shadow_variant": {**shadow, "autoscaling": None}}
+        if isinstance(shadow, VariantArgs) and "autoscaling" not in shadow.model_fields_set:
+            return {**data, "shadow_variant": shadow.model_copy(update={"autoscaling": None})}
+        return data
+
+    @field_validator("variants")
+    @classmethod
+    def _distinct_weighted_variants(cls, variants: list[VariantArgs]) -> list[VariantArgs]:
+        names = [v.name for v in variants]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"variant names must be unique; repeated: {duplicates}")
+        if all(v.weight == 0 for v in variants):
+            raise ValueError("at least one variant needs a weight > 0, or no request is served")
+        if len(variants) > 1 and any(v.is_serverless for v in variants):
+            raise ValueError("a serverless variant must be the endpoint's only production variant")
+        return variants
+
+    @field_validator("shadow_variant")
+    @classmethod
+    def _one_production_variant(cls, shadow: VariantArgs | None, info: ValidationInfo) -> VariantArgs | None:
+        if shadow is None or "variants" not in info.data:
+            return shadow
+        variants: list[VariantArgs] = info.data["variants"]
+        if shadow.name in {v.name for v in variants}:
+            raise ValueError(f"the shadow variant's name {shadow.name!r} is already a production variant's")
+        if len(variants) != 1:
+            raise ValueError("an endpoint with a shadow variant has exactly one production variant")
+        if shadow.is_serverless or variants[0].is_serverless:
+            raise ValueError("shadow variants are not supported on serverless endpoints")
+        if shadow.weight <= 0:
+            raise ValueError("the shadow variant needs a weight > 0 (the share of traffic it receives)")
+        return shadow
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _key_arn(cls, value: StrInput | None) -> StrInput | None:
+        if isinstance(value, str) and not _KMS_KEY_ARN.fullmatch(value):
+            raise ValueError("must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); IAM grants use key ARNs")
+        return value
+
+    @field_validator("ecr_repository_arns")
+    @classmethod
+    def _repository_arns(cls, arns: list[StrInput]) -> list[StrInput]:
+        for arn in arns:
+            if isinstance(arn, str) and not _ECR_REPOSITORY_ARN.fullmatch(arn):
+                raise ValueError(f"{arn!r} is not an ECR repository ARN (arn:aws:ecr:REGION:ACCOUNT:repository/NAME)")
+        return arns
+
+    @field_validator("enable_network_isolation")
+    @classmethod
+    def _serverless_has_no_isolation(cls, isolated: bool, info: ValidationInfo) -> bool:
+        if isolated and _serverless(info):
+            raise ValueError("serverless inference does not support network isolation; set it to False explicitly")
+        return isolated
+
+    @field_validator("vpc")
+    @classmethod
+    def _serverless_has_no_vpc(cls, vpc: VpcArgs | None, info: ValidationInfo) -> VpcArgs | None:
+        if vpc is not None and _serverless(info):
+            raise ValueError("serverless inference does not support a VPC configuration")
+        return vpc
+
+    @field_validator("data_capture")
+    @classmethod
+    def _serverless_has_no_capture(
+        cls, capture: DataCaptureArgs | None, info: ValidationInfo
+    ) -> DataCaptureArgs | None:
+        if capture is not None and _serverless(info):
+            raise ValueError(
+                "serverless inference does not support data capture: set data_capture=None "
+                "(and allow_no_data_capture=True in protected environments)"
+            )
+        return capture
+
+    @field_validator("deployment")
+    @classmethod
+    def _guardrails_supported(cls, deployment: DeploymentArgs | None, info: ValidationInfo) -> DeploymentArgs | None:
+        if deployment is None or "variants" not in info.data:
+            return deployment
+        variants: list[VariantArgs] = info.data["variants"]
+        unsupported = "a serverless variant" if _serverless(info) else None
+        if info.data.get("shadow_variant") is not None:
+            unsupported = "a shadow variant"
+        if unsupported:
+            raise ValueError(
+                f"SageMaker deployment guardrails (blue/green with rollback alarms) do not support endpoints with "
+                f"{unsupported}: set deployment=None (and allow_all_at_once=True in protected environments)"
+            )
+        if len(variants) * ALARMS_PER_VARIANT > MAX_ROLLBACK_ALARMS:
+            raise ValueError(
+                f"automatic rollback takes at most {MAX_ROLLBACK_ALARMS} alarms and each variant has "
+                f"{ALARMS_PER_VARIANT}: use at most {MAX_ROLLBACK_ALARMS // ALARMS_PER_VARIANT} variants"
+            )
+        alarms = info.data.get("alarms")
+        if isinstance(alarms, AlarmArgs) and deployment.wait_interval_seconds < alarms.seconds_to_alarm:
+            raise ValueError(
+                f"wait_interval_seconds ({deployment.wait_interval_seconds}) is shorter than the alarms need to fire "
+                f"({alarms.seconds_to_alarm} s = datapoints_to_alarm x period_seconds), so no rollback could happen"
+            )
+        return deployment
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_value(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of CloudWatch Logs' retention periods {list(LOG_RETENTION_DAYS)}")
+        return days
+
+    @property
+    def all_variants(self) -> list[VariantArgs]:
+        """Production variants, then the shadow variant (if any)."""
+        return [*self.variants, *([self.shadow_variant] if self.shadow_variant else [])]
+
+
+Strategy = Literal["canary", "linear", "all_at_once"]
+MIN_FLEET_FOR_GRADUAL_ROLLOUT = 2
+
+
+def _error(loc: tuple[str | int, ...], kind: str, message: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=value)
+
+
+def _fleet_errors(args: EndpointArgs, deployment: DeploymentArgs, strategy: str) -> list[InitErrorDetails]:
+    """A canary or linear step is at most half of a variant's fleet, so every fleet needs 2+ instances."""
+    errors: list[InitErrorDetails] = []
+    why = (
+        f"a {strategy} rollout moves at most 50 % of a variant's instances per step, so every variant needs "
+        "at least 2 instances (or choose deployment.strategy='all_at_once')"
+    )
+    for index, variant in enumerate(args.variants):
+        if variant.initial_instance_count < MIN_FLEET_FOR_GRADUAL_ROLLOUT:
+            loc: tuple[str | int, ...] = ("variants", index, "initial_instance_count")
+            errors.append(_error(loc, "fleet_too_small", why, variant.initial_instance_count))
+        if variant.autoscaling is not None and variant.autoscaling.min_capacity < MIN_FLEET_FOR_GRADUAL_ROLLOUT:
+            loc = ("variants", index, "autoscaling", "min_capacity")
+            errors.append(_error(loc, "fleet_too_small", why, variant.autoscaling.min_capacity))
+    field = "canary_size" if strategy == "canary" else "linear_step_size"
+    step: CapacitySize = getattr(deployment, field)
+    smallest = min(v.autoscaling.min_capacity if v.autoscaling else v.initial_instance_count for v in args.variants)
+    if step.type == "INSTANCE_COUNT" and step.value * 2 > smallest:
+        message = f"{step.value} instances is more than 50 % of the smallest fleet ({smallest} instances)"
+        errors.append(_error(("deployment", field), "step_too_large", message, step.value))
+    return errors
+
+
+def check_environment(args: EndpointArgs, protected: bool, environment: str) -> Strategy | None:
+    """The rollout strategy for this environment; refuses, before anything is registered, controls
+    turned off in a protected environment without their opt-in field and rollouts the fleet cannot do.
+    """
+    errors: list[InitErrorDetails] = []
+    if protected and args.data_capture is None and not args.allow_no_data_capture:
+        message = f"data capture is required in the protected environment {environment!r}; "
+        message += "set allow_no_data_capture=True to run without it"
+        errors.append(_error(("data_capture",), "data_capture_required", message, None))
+    deployment = args.deployment
+    strategy: Strategy | None = None
+    if deployment is not None:
+        strategy = deployment.strategy or ("canary" if protected else "all_at_once")
+    if protected and strategy in (None, "all_at_once") and not args.allow_all_at_once:
+        shift = "deployment=None (an all-at-once swap)" if deployment is None else "strategy 'all_at_once'"
+        message = f"{shift} in the protected environment {environment!r} needs allow_all_at_once=True "
+        message += "(the default there is a canary rollout with automatic rollback)"
+        errors.append(_error(("deployment",), "gradual_rollout_required", message, None))
+    if deployment is not None and strategy in ("canary", "linear"):
+        errors += _fleet_errors(args, deployment, strategy)
+    if errors:
+        raise ValidationError.from_exception_data(EndpointArgs.__name__, errors)
+    return strategy
