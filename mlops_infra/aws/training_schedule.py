@@ -1,0 +1,350 @@
+"""Continuous training: a schedule (EventBridge Scheduler) and alarm rules that start the pipeline.
+
+Both start ``StartPipelineExecution`` through a role allowed exactly that on exactly this
+pipeline. Starts that still fail after the retries land in a KMS-encrypted dead-letter queue
+that only these senders may write to, so a missed retraining is visible instead of silent.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import zoneinfo
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, ValidationInfo, field_validator
+
+from mlops_infra.aws.account import account_id
+from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
+from mlops_infra.component import PlatformComponent
+from mlops_infra.config.base import ComponentArgs, StrInput
+from mlops_infra.conventions import naming
+
+# EventBridge Scheduler's universal target for the SageMaker API (the input is the request).
+START_PIPELINE_TARGET_ARN = "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+EVENTS_PRINCIPAL = "events.amazonaws.com"
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: time to notice and replay a missed start
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+
+_PARAMETER_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_ALARM_ARN = re.compile(r"arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.{1,255}")
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+# (name, lowest, highest, names for 1.., extra special tokens) for the six cron fields, in order.
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("minutes", 0, 59, ()),
+    ("hours", 0, 23, ()),
+    ("day-of-month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 1, 7, _DAYS),
+    ("year", 1970, 2199, ()),
+)
+
+
+def _cron_value(token: str, low: int, high: int, names: tuple[str, ...]) -> bool:
+    if token.upper() in names:
+        return True
+    return token.isdigit() and low <= int(token) <= high
+
+
+def _cron_element(element: str, index: int) -> bool:
+    """One comma-separated element of cron field ``index``: ``*``, ``?``, ``a``, ``a-b``, ``x/n``, ``L``, ``W``."""
+    name, low, high, names = _CRON_FIELDS[index]
+    if element == "*":
+        return True
+    if element == "?":
+        return name in ("day-of-month", "day-of-week")
+    if name == "day-of-month" and (element in ("L", "LW") or re.fullmatch(r"([1-9]|[12]\d|3[01])W", element)):
+        return True
+    if name == "day-of-week" and (element == "L" or re.fullmatch(r"[1-7](L|#[1-5])", element)):
+        return True
+    base, slash, step = element.partition("/")
+    if slash and not (step.isdigit() and 1 <= int(step) <= high):
+        return False
+    if base == "*" and slash:
+        return True
+    start, dash, end = base.partition("-")
+    if not dash:
+        return _cron_value(start, low, high, names)
+    return _cron_value(start, low, high, names) and _cron_value(end, low, high, names)
+
+
+def validate_schedule_expression(expression: str) -> str:
+    """Accept a recurring ``cron(m h dom mon dow year)`` or ``rate(n unit)``; ValueError says what is wrong."""
+    rate = _RATE.fullmatch(expression)
+    if rate:
+        value, unit = int(rate.group(1)), rate.group(2)
+        if value < 1:
+            raise ValueError("a rate needs a positive value")
+        if (value == 1) != (not unit.endswith("s")):
+            raise ValueError(
+                f"use the singular unit for 1 and the plural otherwise, e.g. rate(1 day), rate({value} days)"
+            )
+        return expression
+    if expression.startswith("rate("):
+        raise ValueError("rate(...) takes a positive whole number and minute(s), hour(s) or day(s)")
+    if not (expression.startswith("cron(") and expression.endswith(")")):
+        raise ValueError("must be a recurring cron(minutes hours day-of-month month day-of-week year) or rate(n unit)")
+    fields = expression[5:-1].split(" ")
+    if len(fields) != len(_CRON_FIELDS):
+        raise ValueError(f"cron(...) takes 6 space-separated fields, got {len(fields)}")
+    for index, text in enumerate(fields):
+        elements = text.split(",")
+        if not text or ("?" in elements and len(elements) > 1) or not all(_cron_element(e, index) for e in elements):
+            raise ValueError(f"cron field {_CRON_FIELDS[index][0]} {text!r} is not valid")
+    if (fields[2] == "?") == (fields[4] == "?"):
+        raise ValueError("cron(...) needs '?' in exactly one of day-of-month and day-of-week")
+    return expression
+
+
+@functools.lru_cache(maxsize=1)
+def iana_timezones() -> frozenset[str]:
+    """IANA time zone names known to this Python (the system database or the tzdata package)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+class TrainingScheduleArgs(ComponentArgs):
+    """When and how the schedule starts the pipeline. Times in seconds unless named otherwise."""
+
+    expression: str = Field(description="cron(m h dom mon dow year) or rate(n minutes|hours|days).")
+    timezone: str = Field("UTC", description="IANA time zone the cron expression is read in, e.g. Europe/Berlin.")
+    flexible_time_window: Literal["OFF", "FLEXIBLE"] = "OFF"
+    maximum_window_minutes: int | None = Field(None, ge=1, le=1440, description="Spread of starts when FLEXIBLE.")
+    state: Literal["ENABLED", "DISABLED"] = "ENABLED"
+    maximum_retry_attempts: int = Field(3, ge=0, le=185, description="Retries of a failed start before the DLQ.")
+    maximum_event_age_seconds: int = Field(3600, ge=60, le=86400, description="Give up on a start this old.")
+    pipeline_parameters: dict[str, str] = Field(
+        default_factory=dict, description="Pipeline parameter overrides for scheduled runs (names must exist)."
+    )
+    description: str | None = Field(None, max_length=512)
+
+    @field_validator("expression")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        return validate_schedule_expression(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        if value not in iana_timezones():
+            raise ValueError(f"{value!r} is not an IANA time zone name (for example UTC or Europe/Berlin)")
+        return value
+
+    @field_validator("maximum_window_minutes")
+    @classmethod
+    def _window(cls, value: int | None, info: ValidationInfo) -> int | None:
+        mode = info.data.get("flexible_time_window")
+        if mode == "FLEXIBLE" and value is None:
+            raise ValueError("is required when flexible_time_window is FLEXIBLE")
+        if mode == "OFF" and value is not None:
+            raise ValueError("is only allowed when flexible_time_window is FLEXIBLE")
+        return value
+
+    @field_validator("pipeline_parameters")
+    @classmethod
+    def _parameters(cls, values: dict[str, str]) -> dict[str, str]:
+        for name, value in values.items():
+            if not _PARAMETER_NAME.fullmatch(name):
+                raise ValueError(f"parameter name {name!r} must be 1-256 characters of [A-Za-z0-9_-]")
+            if not 1 <= len(value) <= 1024:
+                raise ValueError(f"parameter {name!r} needs a value of 1-1024 characters")
+        return values
+
+
+def validate_alarm_arns(values: list[StrInput]) -> list[StrInput]:
+    """CloudWatch alarm ARNs: known ones checked, deduplicated and sorted (a stable event pattern);
+    ARNs only known at deploy time (``ModelMonitor(...).drift_alarm_arns``) follow in the given order."""
+    known = [v for v in values if isinstance(v, str)]
+    for value in known:
+        if not _ALARM_ARN.fullmatch(value):
+            raise ValueError(f"{value!r} is not a CloudWatch alarm ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)")
+    return [*sorted(set(known)), *(v for v in values if not isinstance(v, str))]
+
+
+def start_request(pipeline_name: str, parameters: list[dict[str, str]]) -> dict[str, Any]:
+    """The StartPipelineExecution request the schedule sends (parameters only when overridden)."""
+    request: dict[str, Any] = {"PipelineName": pipeline_name}
+    if parameters:
+        request["PipelineParameters"] = parameters
+    return request
+
+
+def _service_role(
+    component: PlatformComponent[Any], suffix: str, service: str, statements: list[dict[str, Any]]
+) -> aws.iam.Role:
+    role = aws.iam.Role(
+        component.child_name(suffix),
+        name=component.platform.name(f"{component.logical_name}-{suffix}", naming.IAM_ROLE),
+        assume_role_policy=assume_role_policy(service, account_id(pulumi.InvokeOutputOptions(parent=component))),
+        opts=component.child_opts(),
+    )
+    aws.iam.RolePolicy(
+        component.child_name(f"{suffix}-policy"),
+        role=role.id,
+        policy=policy_document(statements),
+        opts=component.child_opts(),
+    )
+    return role
+
+
+def create_dead_letter_queue(component: PlatformComponent[Any], key_arn: pulumi.Input[str]) -> aws.sqs.Queue:
+    """Failed starts wait here for 14 days, encrypted with the platform key."""
+    return aws.sqs.Queue(
+        component.child_name("dlq"),
+        name=component.platform.name(f"{component.logical_name}-start-dlq", naming.SQS_QUEUE),
+        kms_master_key_id=key_arn,
+        kms_data_key_reuse_period_seconds=300,
+        message_retention_seconds=DLQ_RETENTION_SECONDS,
+        opts=component.child_opts(),
+    )
+
+
+def create_schedule(
+    component: PlatformComponent[Any],
+    settings: TrainingScheduleArgs,
+    pipeline: aws.sagemaker.Pipeline,
+    key_arn: pulumi.Input[str],
+    dlq: aws.sqs.Queue,
+) -> tuple[aws.scheduler.Schedule, aws.iam.Role]:
+    """The schedule and its role (StartPipelineExecution on this pipeline, SendMessage to the DLQ)."""
+    role = _service_role(
+        component,
+        "scheduler",
+        SCHEDULER_PRINCIPAL,
+        [
+            statement(["sagemaker:StartPipelineExecution"], [pipeline.arn], sid="StartThisPipeline"),
+            statement(["sqs:SendMessage"], [dlq.arn], sid="DeadLetters"),
+            # The schedule's input and the DLQ's messages are encrypted with the platform key.
+            statement(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn], sid="UsePlatformKey"),
+        ],
+    )
+    parameters = [{"Name": k, "Value": v} for k, v in sorted(settings.pipeline_parameters.items())]
+    # No ClientRequestToken: a fixed token would make every later start a duplicate of the first.
+    request = pipeline.pipeline_name.apply(lambda name: json.dumps(start_request(name, parameters)))
+    window = aws.scheduler.ScheduleFlexibleTimeWindowArgs(
+        mode=settings.flexible_time_window, maximum_window_in_minutes=settings.maximum_window_minutes
+    )
+    schedule = aws.scheduler.Schedule(
+        component.child_name("schedule"),
+        name=component.platform.name(f"{component.logical_name}-retrain", naming.SCHEDULER_SCHEDULE),
+        description=settings.description or f"Continuous training of {component.logical_name}",
+        schedule_expression=settings.expression,
+        schedule_expression_timezone=settings.timezone,
+        flexible_time_window=window,
+        state=settings.state,
+        kms_key_arn=key_arn,
+        target=aws.scheduler.ScheduleTargetArgs(
+            arn=START_PIPELINE_TARGET_ARN,
+            role_arn=role.arn,
+            input=request,
+            retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
+                maximum_retry_attempts=settings.maximum_retry_attempts,
+                maximum_event_age_in_seconds=settings.maximum_event_age_seconds,
+            ),
+            dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=dlq.arn),
+        ),
+        opts=component.child_opts(),
+    )
+    return schedule, role
+
+
+def create_alarm_retraining(
+    component: PlatformComponent[Any],
+    alarm_arns: list[StrInput],
+    pipeline: aws.sagemaker.Pipeline,
+    parameters: dict[str, str],
+    dlq: aws.sqs.Queue,
+) -> tuple[aws.cloudwatch.EventRule, aws.iam.Role]:
+    """An EventBridge rule: any of ``alarm_arns`` entering ALARM (drift, quality) starts the pipeline."""
+    role = _service_role(
+        component,
+        "retrain",
+        EVENTS_PRINCIPAL,
+        [statement(["sagemaker:StartPipelineExecution"], [pipeline.arn], sid="StartThisPipeline")],
+    )
+    pattern = {
+        "source": ["aws.cloudwatch"],
+        "detail-type": [ALARM_STATE_CHANGE],
+        "resources": alarm_arns,
+        "detail": {"state": {"value": ["ALARM"]}},
+    }
+    rule = aws.cloudwatch.EventRule(
+        component.child_name("retrain-on-alarm"),
+        name=component.platform.name(f"{component.logical_name}-retrain-on-alarm", naming.EVENTBRIDGE_RULE),
+        description=f"Retrain {component.logical_name} when a monitoring alarm fires",
+        event_pattern=pulumi.Output.json_dumps(pattern),
+        opts=component.child_opts(),
+    )
+    aws.cloudwatch.EventTarget(
+        component.child_name("retrain-target"),
+        rule=rule.name,
+        arn=pipeline.arn,
+        role_arn=role.arn,
+        sagemaker_pipeline_target=aws.cloudwatch.EventTargetSagemakerPipelineTargetArgs(
+            pipeline_parameter_lists=[
+                aws.cloudwatch.EventTargetSagemakerPipelineTargetPipelineParameterListArgs(name=k, value=v)
+                for k, v in sorted(parameters.items())
+            ]
+            or None
+        ),
+        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+            maximum_retry_attempts=3, maximum_event_age_in_seconds=3600
+        ),
+        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
+        opts=component.child_opts(),
+    )
+    return rule, role
+
+
+def create_dead_letter_queue_policy(
+    component: PlatformComponent[Any],
+    dlq: aws.sqs.Queue,
+    scheduler_role: aws.iam.Role | None,
+    schedule: aws.scheduler.Schedule | None,
+    rule: aws.cloudwatch.EventRule | None,
+) -> aws.sqs.QueuePolicy:
+    """Only this component's schedule (through its role) and alarm rule may send; only over TLS."""
+    statements: list[dict[str, Any]] = []
+    if scheduler_role is not None and schedule is not None:
+        # Scheduler sends dead letters with the schedule's execution role.
+        statements.append(
+            {
+                **statement(["sqs:SendMessage"], [dlq.arn], sid="ScheduleDeadLetters"),
+                "Principal": {"AWS": scheduler_role.arn},
+            }
+        )
+    if rule is not None:
+        statements.append(
+            {
+                **statement(
+                    ["sqs:SendMessage"],
+                    [dlq.arn],
+                    sid="AlarmRuleDeadLetters",
+                    conditions={"ArnEquals": {"aws:SourceArn": rule.arn}},
+                ),
+                "Principal": {"Service": EVENTS_PRINCIPAL},
+            }
+        )
+    statements.append(
+        {
+            **statement(
+                ["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                [dlq.arn],
+                sid="DenyInsecureTransport",
+                effect="Deny",
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            ),
+            "Principal": "*",
+        }
+    )
+    return aws.sqs.QueuePolicy(
+        component.child_name("dlq-policy"),
+        queue_url=dlq.url,
+        policy=policy_document(statements),
+        opts=component.child_opts(),
+    )

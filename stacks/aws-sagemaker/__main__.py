@@ -1,0 +1,137 @@
+"""The churn model's MLOps platform on AWS SageMaker.
+
+Features land in the feature store; a SageMaker pipeline retrains weekly (and on drift),
+registers the model for approval, and approved versions serve from endpoints that roll out
+by canary with automatic rollback. Everything is encrypted with one rotating platform key,
+tagged for cost allocation, and capped by a monthly budget.
+"""
+
+import pulumi
+from spec import ECR, load_spec
+
+from mlops_infra.aws import Budget, Endpoint, FeatureStore, ModelRegistry, PlatformKey, TrainingPipeline
+from mlops_infra.aws.model_monitor import ModelMonitor
+from mlops_infra.conventions import init_platform
+
+platform = init_platform()
+spec = load_spec()
+
+key = PlatformKey("platform")
+
+features = FeatureStore(
+    "churn-features",
+    {
+        "kms_key_arn": key.arn,
+        "feature_groups": [
+            {
+                "name": "customer-profile",
+                "description": "Latest profile per customer, served online to the churn endpoint",
+                "features": [
+                    {"name": "customer_id", "type": "String"},
+                    {"name": "event_time", "type": "Fractional"},
+                    {"name": "tenure_months", "type": "Integral"},
+                    {"name": "monthly_charges", "type": "Fractional"},
+                    {"name": "contract_type", "type": "String"},
+                ],
+                "record_identifier": "customer_id",
+                "event_time": "event_time",
+                "online_ttl": {"unit": "Days", "value": 365},
+                "table_format": "Iceberg",
+            }
+        ],
+    },
+)
+
+registry = ModelRegistry(
+    "churn-models",
+    {"kms_key_arn": key.arn, "description": "Churn classifier versions", "notification_emails": spec.alert_emails},
+)
+
+endpoints = [
+    Endpoint(
+        endpoint.name,
+        {
+            "kms_key_arn": key.arn,
+            "variants": [
+                {
+                    "name": "champion",
+                    "model": {
+                        "image": endpoint.image,
+                        "model_data_url": endpoint.model_data_url,
+                        # In prod only an approved registry version deploys (policy: model-approval).
+                        "model_package_arn": endpoint.model_package_arn,
+                    },
+                    "instance_type": endpoint.instance_type,
+                    "initial_instance_count": endpoint.min_capacity,
+                    "autoscaling": {"min_capacity": endpoint.min_capacity, "max_capacity": endpoint.max_capacity},
+                }
+            ],
+            "data_capture": {"sampling_percentage": endpoint.sampling_percentage},
+        },
+    )
+    for endpoint in spec.endpoints
+]
+
+monitors = [
+    ModelMonitor(
+        f"{spec_endpoint.name}-monitor",
+        {
+            "kms_key_arn": key.arn,
+            "endpoint_name": endpoint.endpoint_name,
+            "capture_s3_uri": endpoint.capture_s3_uri,
+            "baseline_statistics_s3_uri": spec.monitoring.baseline_statistics_s3_uri,
+            "baseline_constraints_s3_uri": spec.monitoring.baseline_constraints_s3_uri,
+            "drift_features": spec.monitoring.drift_features,
+            "drift_threshold": spec.monitoring.drift_threshold,
+        },
+    )
+    for spec_endpoint, endpoint in zip(spec.endpoints, endpoints, strict=True)
+]
+
+training = TrainingPipeline(
+    "churn-training",
+    {
+        "kms_key_arn": key.arn,
+        "model_package_group_name": registry.group_name,
+        "model_approval_status": registry.initial_approval_status,
+        "training_image_uri": f"{ECR}/churn-train:1.4.2",
+        "processing_image_uri": f"{ECR}/churn-process:1.4.2",
+        "training_instance_type": spec.training.instance_type,
+        "processing_instance_type": "ml.m5.large",
+        "volume_size_gb": 50,
+        "max_runtime_seconds": 2 * 3600,
+        "metric_name": "auc",
+        "metric_threshold": spec.training.metric_threshold,
+        "metric_direction": "maximize",
+        "preprocess_code_s3_uri": "s3://churn-ml-code/v1.4.2/preprocess.py",
+        "evaluate_code_s3_uri": "s3://churn-ml-code/v1.4.2/evaluate.py",
+        "use_spot_training": spec.training.use_spot,
+        "max_wait_seconds": 4 * 3600,
+        "schedule": {
+            "expression": spec.training.schedule,
+            "timezone": spec.training.timezone,
+            "flexible_time_window": "FLEXIBLE",
+            "maximum_window_minutes": 30,
+            "pipeline_parameters": {"InputDataUrl": "s3://churn-raw-data/weekly/"},
+        },
+        # Drift on any monitored endpoint retrains at once, not just on the weekly schedule.
+        "retrain_on_alarm_arns": [arn for monitor in monitors for arn in monitor.drift_alarm_arns],
+    },
+)
+
+budget = Budget(
+    "platform",
+    {"kms_key_arn": key.arn, "monthly_limit_usd": spec.monthly_budget_usd, "subscriber_emails": spec.alert_emails},
+)
+
+pulumi.export("environment", platform.environment)
+pulumi.export("platformKeyArn", key.arn)
+pulumi.export("featureStoreBucket", features.bucket_name)
+pulumi.export("featureGroups", features.feature_group_names)
+pulumi.export("modelPackageGroup", registry.group_name)
+pulumi.export("pipelineName", training.pipeline_name)
+pulumi.export("trainingScheduleArn", training.schedule_arn)
+pulumi.export("retrainRuleArn", training.retrain_rule_arn)
+pulumi.export("endpointNames", [e.endpoint_name for e in endpoints])
+pulumi.export("driftAlarmNames", [name for m in monitors for name in m.drift_alarm_names])
+pulumi.export("budgetName", budget.budget_name)

@@ -1,0 +1,71 @@
+"""The stack's own settings, read from Pulumi.<stack>.yaml and validated before anything is created."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field
+
+ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class EndpointSpec(_Spec):
+    """One real-time endpoint serving the churn model."""
+
+    name: str = Field(min_length=1, max_length=40)
+    image: str = f"{ECR}/churn/xgboost-serve:1.7.6-2"
+    model_data_url: str = Field("s3://churn-models/champion/model.tar.gz", alias="modelDataUrl")
+    model_package_arn: str | None = Field(None, alias="modelPackageArn")
+    instance_type: str = Field("ml.m5.large", alias="instanceType")
+    min_capacity: int = Field(1, ge=1, alias="minCapacity")
+    max_capacity: int = Field(2, ge=1, alias="maxCapacity")
+    sampling_percentage: int = Field(20, ge=0, le=100, alias="samplingPercentage")
+
+
+class TrainingSpec(_Spec):
+    """Weekly retraining on a schedule, plus retraining when drift alarms fire."""
+
+    instance_type: str = Field("ml.m5.xlarge", alias="instanceType")
+    schedule: str = "cron(0 3 ? * MON *)"
+    timezone: str = "Europe/Berlin"
+    metric_threshold: float = Field(0.8, alias="metricThreshold")
+    use_spot: bool = Field(True, alias="useSpot")
+
+
+class MonitoringSpec(_Spec):
+    """Drift monitoring of every endpoint against the training baseline."""
+
+    baseline_statistics_s3_uri: str = Field("s3://churn-baselines/v7/statistics.json", alias="baselineStatisticsS3Uri")
+    baseline_constraints_s3_uri: str = Field(
+        "s3://churn-baselines/v7/constraints.json", alias="baselineConstraintsS3Uri"
+    )
+    drift_features: list[str] = Field(
+        default_factory=lambda: ["tenure_months", "monthly_charges", "contract_type"], alias="driftFeatures"
+    )
+    drift_threshold: float = Field(0.2, gt=0, le=1, alias="driftThreshold")
+
+
+class ChurnPlatformSpec(_Spec):
+    """Everything the churn platform stack reads from config."""
+
+    monthly_budget_usd: float = Field(gt=0, alias="monthlyBudgetUsd")
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
+    endpoints: list[EndpointSpec] = Field(min_length=1, max_length=100)
+    alert_emails: list[str] = Field(default_factory=list, alias="alertEmails")
+
+
+def load_spec() -> ChurnPlatformSpec:
+    """Read the stack config; a bad value stops the program naming the config key."""
+    config = pulumi.Config()
+    raw: dict[str, Any] = {}
+    for key in ("monthlyBudgetUsd", "training", "monitoring", "endpoints", "alertEmails"):
+        value = config.get_object(key)
+        if value is not None:
+            raw[key] = value
+    return ChurnPlatformSpec.model_validate(raw)

@@ -1,0 +1,110 @@
+"""Benchmark: offline plan of the AWS stack scaled to N endpoints, against raw registration.
+
+Not collected by pytest (no ``test_`` prefix). Run:
+
+    uv run python tests/benchmarks/plan_benchmark.py            # N = 1, 10, 50
+    uv run python tests/benchmarks/plan_benchmark.py --n 1 5
+
+For each N it prints resources, wall seconds, ms per resource and peak RSS of the plan, then
+the same captured custom resources registered raw (``pulumi.CustomResource`` with identical
+inputs, no components, no transform) under the same mocks. Each measurement runs in a fresh
+process, so peak RSS belongs to that run alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+STACK = Path(__file__).resolve().parents[2] / "stacks" / "aws-sagemaker"
+
+
+def endpoint_specs(count: int) -> list[dict[str, Any]]:
+    """``count`` endpoint specs shaped like the stack's own (see stacks/aws-sagemaker/Pulumi.prod.yaml)."""
+    return [{"name": f"churn-{index}"} for index in range(count)]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def measure_plan(count: int) -> dict[str, Any]:
+    from mlops_infra.engine import run_program
+
+    overrides = [f"endpoints={json.dumps(endpoint_specs(count))}"]
+    started = time.perf_counter()
+    stack = run_program(STACK, "prod", overrides)
+    seconds = time.perf_counter() - started
+    raw = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in stack.custom_resources()]
+    Path(f"/tmp/mlops-benchmark-raw-{count}.json").write_text(json.dumps(raw))
+    return {"resources": len(stack.resources), "seconds": seconds, "rss_mb": _peak_rss_mb()}
+
+
+def measure_raw(count: int) -> dict[str, Any]:
+    import pulumi
+
+    from mlops_infra.engine import run_function
+
+    raw = json.loads(Path(f"/tmp/mlops-benchmark-raw-{count}.json").read_text())
+
+    def program() -> None:
+        for index, item in enumerate(raw):
+            pulumi.CustomResource(item["type"], f"{item['name']}-{index}", item["inputs"])
+
+    started = time.perf_counter()
+    stack = run_function(program, project="raw", stack="prod")
+    seconds = time.perf_counter() - started
+    return {"resources": len(stack.resources), "seconds": seconds, "rss_mb": _peak_rss_mb()}
+
+
+def _child(mode: str, count: int) -> None:
+    warnings.filterwarnings("ignore")
+    measure = measure_plan if mode == "plan" else measure_raw
+    print(json.dumps(measure(count)))
+
+
+def _run_child(mode: str, count: int) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(count)], capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"{mode} N={count} failed:\n{completed.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 10, 50], help="endpoint counts")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], int(args.child[1]))
+        return
+    header = (
+        f"{'N':>4} {'resources':>9} {'plan s':>8} {'ms/res':>7} {'peak RSS MB':>11} "
+        f"| {'raw res':>7} {'raw s':>7} {'raw ms/res':>10} {'raw RSS MB':>10} | {'ratio':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    for count in args.n:
+        planned = _run_child("plan", count)
+        raw = _run_child("raw", count)
+        plan_ms = 1000 * planned["seconds"] / planned["resources"]
+        raw_ms = 1000 * raw["seconds"] / raw["resources"]
+        print(
+            f"{count:>4} {planned['resources']:>9} {planned['seconds']:>8.2f} {plan_ms:>7.2f} "
+            f"{planned['rss_mb']:>11.0f} | {raw['resources']:>7} {raw['seconds']:>7.2f} {raw_ms:>10.2f} "
+            f"{raw['rss_mb']:>10.0f} | {planned['seconds'] / raw['seconds']:>5.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
