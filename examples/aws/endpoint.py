@@ -10,7 +10,9 @@ replaced model versions are retained, so a SageMaker-side rollback always finds 
 
 import pulumi
 
+from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.endpoint import Endpoint, EndpointArgs
+from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -61,7 +63,21 @@ endpoint = Endpoint(
     ),
 )
 
+# Hourly drift monitoring of the captured traffic (policy: monitoring-required in prod).
+monitor = ModelMonitor(
+    "scoring-monitor",
+    {
+        "endpoint_name": endpoint.endpoint_name,
+        "capture_s3_uri": endpoint.capture_s3_uri,
+        "baseline_statistics_s3_uri": "s3://churn-baselines/v7/statistics.json",
+        "baseline_constraints_s3_uri": "s3://churn-baselines/v7/constraints.json",
+        "drift_features": ["tenure_months", "monthly_charges"],
+    },
+)
+Budget("example", {"monthly_limit_usd": 2000})
+
 pulumi.export("endpointName", endpoint.endpoint_name)
+pulumi.export("driftAlarmArns", monitor.drift_alarm_arns)
 pulumi.export("endpointConfigName", endpoint.endpoint_config_name)
 pulumi.export("modelNames", endpoint.model_names)
 pulumi.export("alarmNames", endpoint.alarm_names)

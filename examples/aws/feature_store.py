@@ -8,6 +8,7 @@ prod the bucket, the Glue database, the key and the feature groups get protect a
 import pulumi
 
 from mlops_infra.aws.feature_store import FeatureStore, FeatureStoreArgs
+from mlops_infra.aws.budget import Budget
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -59,3 +60,6 @@ pulumi.export("offlineBucketArn", store.bucket_arn)
 pulumi.export("featureStoreRoleArn", store.role_arn)
 pulumi.export("glueDatabaseName", store.database_name)
 pulumi.export("featureGroupNames", store.feature_group_names)
+
+# Every stack declares its budget (policy: budget-required).
+Budget("example", {"monthly_limit_usd": 500})

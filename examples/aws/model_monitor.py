@@ -8,6 +8,7 @@ Pass the drift alarm ARNs to a TrainingPipeline (retrain_on_alarm_arns) to retra
 import pulumi
 
 from mlops_infra.aws.model_monitor import ModelMonitor
+from mlops_infra.aws.budget import Budget
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -28,3 +29,6 @@ monitor = ModelMonitor(
 
 pulumi.export("scheduleName", monitor.schedule_name)
 pulumi.export("driftAlarmArns", monitor.drift_alarm_arns)
+
+# Every stack declares its budget (policy: budget-required).
+Budget("example", {"monthly_limit_usd": 500})

@@ -7,6 +7,7 @@ In dev new packages are approved automatically; in staging and prod a person app
 import pulumi
 
 from mlops_infra.aws.model_registry import ModelRegistry
+from mlops_infra.aws.budget import Budget
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -31,3 +32,6 @@ pulumi.export("approvalTopicArn", registry.topic_arn)
 pulumi.export("approvalRuleArn", registry.rule_arn)
 pulumi.export("initialApprovalStatus", registry.initial_approval_status)
 pulumi.export("requiresManualApproval", registry.requires_manual_approval)
+
+# Every stack declares its budget (policy: budget-required).
+Budget("example", {"monthly_limit_usd": 500})

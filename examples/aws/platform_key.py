@@ -6,6 +6,7 @@ Plan it offline:  mlops-infra plan examples/aws/platform_key.py --config environ
 import pulumi
 
 from mlops_infra.aws import PlatformKey
+from mlops_infra.aws.budget import Budget
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -13,3 +14,6 @@ init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 key = PlatformKey("platform", {"rotation_period_days": 180})
 
 pulumi.export("keyArn", key.arn)
+
+# Every stack declares its budget (policy: budget-required).
+Budget("example", {"monthly_limit_usd": 500})

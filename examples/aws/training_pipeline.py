@@ -9,6 +9,7 @@ with the platform key; the artifact bucket is private, versioned and TLS-only.
 import pulumi
 
 from mlops_infra.aws.training_pipeline import TrainingPipeline
+from mlops_infra.aws.budget import Budget
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -57,3 +58,6 @@ pulumi.export("scheduleArn", training.schedule_arn)
 pulumi.export("dlqArn", training.dlq_arn)
 pulumi.export("retrainRuleArn", training.retrain_rule_arn)
 pulumi.export("approvalStatus", training.approval_status)
+
+# Every stack declares its budget (policy: budget-required).
+Budget("example", {"monthly_limit_usd": 500})

@@ -7,7 +7,7 @@ In dev the endpoint scales to zero when idle and rolls out at once.
 import pulumi
 
 from mlops_infra.conventions import current_platform, init_platform
-from mlops_infra.k8s import Endpoint
+from mlops_infra.k8s import Endpoint, Monitoring
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 protected = current_platform().protected
@@ -26,6 +26,9 @@ endpoint = Endpoint(
         "logger": {"url": "http://broker-ingress.knative-eventing.svc.cluster.local/churn-ml/capture", "mode": "all"},
     },
 )
+
+# Latency, error-rate and drift alerts on the endpoint (policy: monitoring-required in prod).
+Monitoring("churn-monitoring", {"namespace": "churn-ml", "endpoint_name": endpoint.isvc_name})
 
 pulumi.export("url", endpoint.url)
 pulumi.export("name", endpoint.isvc_name)

@@ -23,6 +23,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
+from mlops_infra.conventions.markers import ALLOW_PUBLIC_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.validation import field_error
@@ -33,6 +34,9 @@ DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 ISVC_LABEL = "serving.kserve.io/inferenceservice"  # KServe puts it on every predictor pod
 STORAGE_SCHEMES = ("s3", "gs", "pvc", "oci", "https")
 KNATIVE_METRICS = ("concurrency", "rps")
+
+
+KSERVE_VISIBILITY_LABEL = "networking.kserve.io/visibility"
 
 
 class LoggerSettings(ComponentArgs):
@@ -81,6 +85,9 @@ class EndpointArgs(ComponentArgs):
         description="Namespaces of the ingress gateway / activator that may call the predictor.",
     )
     https_egress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
+    allow_public_access: bool = Field(
+        False, description="Expose through the cluster's external ingress gateway (default: cluster-local only)."
+    )
     service_account_annotations: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("storage_uri")
@@ -161,9 +168,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             self.child_name("isvc"),
             api_version=KSERVE_API,
             kind="InferenceService",
-            metadata=objects.metadata(
-                self.isvc_name, ns, self.labels, annotations={DEPLOYMENT_MODE_ANNOTATION: a.deployment_mode}
-            ),
+            metadata=objects.metadata(self.isvc_name, ns, self._exposure_labels(), annotations=self._annotations()),
             spec={"predictor": self._predictor()},
             opts=self.child_opts(depends_on=[self.service_account]),
         )
@@ -178,6 +183,19 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         self.network_policies = self._network_policies(ns, part_of)
         self.url: pulumi.Output[str] = pulumi.Output.concat("http://", self.isvc_name, ".", ns, ".svc.cluster.local")
         self.register_outputs({"name": self.isvc_name, "url": self.url})
+
+    def _exposure_labels(self) -> dict[str, str]:
+        """Cluster-local unless public exposure was explicitly allowed (KServe's visibility label)."""
+        if self.args.allow_public_access:
+            return dict(self.labels)
+        return {**self.labels, KSERVE_VISIBILITY_LABEL: "cluster-local"}
+
+    def _annotations(self) -> dict[str, str]:
+        annotations: dict[str, str] = {DEPLOYMENT_MODE_ANNOTATION: self.args.deployment_mode}
+        if self.args.allow_public_access:
+            # The explicit, reviewable marker the no-public-access policy looks for.
+            annotations[ALLOW_PUBLIC_MARKER] = "true"
+        return annotations
 
     def _predictor(self) -> dict[str, Any]:
         a = self.args

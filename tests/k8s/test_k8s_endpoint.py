@@ -151,3 +151,22 @@ def test_min_above_max_always_fails(minimum, gap):
     with pytest.raises(pydantic.ValidationError) as info:
         EndpointArgs.model_validate(endpoint_args(min_replicas=minimum, max_replicas=maximum))
     assert info.value.errors()[0]["loc"] == ("max_replicas",)
+
+
+def test_cluster_local_by_default_and_public_only_when_explicitly_allowed():
+    from mlops_infra.policy.config import load_policy_config
+    from mlops_infra.policy.evaluate import evaluate_stack
+
+    isvc_type = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+    private = plan(lambda: Endpoint("churn", endpoint_args()), environment="prod")
+    metadata = one(private, isvc_type).inputs["metadata"]
+    assert metadata["labels"]["networking.kserve.io/visibility"] == "cluster-local"
+    assert "mlops-infra/allow-public" not in metadata["annotations"]
+
+    public = plan(lambda: Endpoint("churn", endpoint_args(allow_public_access=True)), environment="prod")
+    metadata = one(public, isvc_type).inputs["metadata"]
+    assert "networking.kserve.io/visibility" not in metadata["labels"]
+    assert metadata["annotations"]["mlops-infra/allow-public"] == "true"
+    for stack in (private, public):
+        ids = {v.policy_id for v in evaluate_stack(stack, load_policy_config(None))}
+        assert "no-public-access" not in ids
