@@ -1,7 +1,7 @@
 """Hourly drift monitoring on the churn endpoint, with an alarm per key feature.
 
-Plan it offline:  mlops-infra plan examples/aws/model_monitor.py --config aws:region=us-east-1 --config environment=prod
-The region picks SageMaker's Model Monitor analyzer image (see docs/components/aws-model-monitor.md).
+Plan it offline:  mlops-infra plan examples/aws/model_monitor.py --config environment=prod
+The region (aws:region, else the provider's) picks SageMaker's Model Monitor analyzer image.
 Pass the drift alarm ARNs to a TrainingPipeline (retrain_on_alarm_arns) to retrain on drift.
 """
 

@@ -29,6 +29,16 @@ _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 _FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
 
+def _image_for_region(region: str) -> str:
+    image = analyzer_image_uri(region)
+    if image is None:
+        raise ValueError(
+            f"analyzer_image_uri: no Model Monitor image is known for region {region!r}; "
+            "set aws:region to a commercial region or pass analyzer_image_uri"
+        )
+    return image
+
+
 def _split_s3(uri: str) -> tuple[str, str]:
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     return bucket, prefix.strip("/")
@@ -251,16 +261,14 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
         )
 
     @staticmethod
-    def _analyzer_image(args: ModelMonitorArgs) -> str:
+    def _analyzer_image(args: ModelMonitorArgs) -> pulumi.Input[str]:
+        """The analyzer image: explicit, else from the configured region (checked now), else the provider's."""
         if args.analyzer_image_uri:
             return args.analyzer_image_uri
         region = (
             pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         )
-        image = analyzer_image_uri(region) if region else None
-        if image is None:
-            raise ValueError(
-                f"analyzer_image_uri: no Model Monitor image is known for region {region!r}; "
-                "set aws:region to a commercial region or pass analyzer_image_uri"
-            )
-        return image
+        if region is None:
+            # Region comes from the provider (profile, instance metadata): resolve the image from it.
+            return region_name().apply(_image_for_region)
+        return _image_for_region(region)

@@ -935,7 +935,8 @@ def test_example_plans_in_dev_and_prod(config: list[str], environment: str) -> N
     assert stack.outputs["endpointName"] == endpoint.inputs["name"] == f"endpoint-{environment}-scoring"
     assert stack.outputs["endpointConfigName"] == config_inputs(stack)["name"]
     assert set(stack.outputs["modelNames"]) == {"champion", "challenger"}
-    assert sorted(stack.outputs["alarmNames"]) == sorted(a.inputs["name"] for a in stack.by_type(ALARM))
+    endpoint_alarms = [a for a in stack.by_type(ALARM) if a.parent == one(stack, "mlops-infra:aws:Endpoint").urn]
+    assert sorted(stack.outputs["alarmNames"]) == sorted(a.inputs["name"] for a in endpoint_alarms)
     routing = endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
     assert routing["type"] == "CANARY"
     assert config_inputs(stack)["dataCaptureConfig"]["initialSamplingPercentage"] == 25

@@ -124,6 +124,17 @@ def test_schedules_that_are_not_on_the_hour_are_refused(hour, minute):
     assert caught.value.errors()[0]["loc"] == ("schedule_expression",)
 
 
+def test_without_region_config_the_image_follows_the_provider_region(monkeypatch):
+    from mlops_infra.engine import run_function
+
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    stack = run_function(monitor(), project="churn", config={"environment": "dev", "owner": "o", "costCenter": "c"})
+    job = one(stack, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
+    # The offline engine's provider answers us-east-1.
+    assert job.inputs["dataQualityAppSpecification"]["imageUri"].startswith("156813124566.dkr.ecr.us-east-1.")
+
+
 def test_image_registry_matches_the_sagemaker_sdk():
     image_uris = pytest.importorskip("sagemaker.image_uris")
     for region in ANALYZER_REGISTRY_ACCOUNTS:
