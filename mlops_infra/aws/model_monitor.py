@@ -250,6 +250,8 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
         self.job_definition_name: pulumi.Output[str] = self.job_definition.name
         self.drift_alarm_arns: list[pulumi.Output[str]] = [alarm.arn for alarm in self.drift_alarms]
         self.drift_alarm_names: list[pulumi.Output[str]] = [alarm.name for alarm in self.drift_alarms]
+        # Matches every drift alarm of this monitor; use it in retrain_on_alarm_name_patterns.
+        self.drift_alarm_name_pattern: str = self.platform.name(f"{name}-drift-", naming.CLOUDWATCH_ALARM) + "*"
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.register_outputs(
             {

@@ -31,6 +31,7 @@ from mlops_infra.aws.training_schedule import (
     create_dead_letter_queue_policy,
     create_schedule,
     validate_alarm_arns,
+    validate_alarm_name_patterns,
 )
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
@@ -178,6 +179,12 @@ class TrainingPipelineArgs(ComponentArgs):
     artifact_bucket_arn: StrInput | None = None
     artifact_prefix: str | None = Field(None, max_length=512, description="Key prefix; default pipelines/NAME.")
     schedule: TrainingScheduleArgs | None = Field(None, description="Continuous training; None: on demand only.")
+    retrain_on_alarm_name_patterns: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Alarm-name wildcards (e.g. 'churn-prod-*-drift-*') whose ALARM state starts retraining; "
+        "one pattern covers any number of monitors (EventBridge limits a pattern's size, not its matches).",
+    )
     retrain_on_alarm_arns: list[StrInput] = Field(
         default_factory=list,
         max_length=20,
@@ -286,6 +293,11 @@ class TrainingPipelineArgs(ComponentArgs):
             if unknown:
                 raise ValueError(f"pipeline_parameters {unknown} are not parameters of the pipeline {sorted(known)}")
         return value
+
+    @field_validator("retrain_on_alarm_name_patterns")
+    @classmethod
+    def _alarm_patterns(cls, values: list[str]) -> list[str]:
+        return validate_alarm_name_patterns(values)
 
     @field_validator("retrain_on_alarm_arns")
     @classmethod
@@ -432,16 +444,22 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.dlq: aws.sqs.Queue | None = None
         self.retrain_rule: aws.cloudwatch.EventRule | None = None
         scheduler_role = None
-        if settings.schedule is not None or settings.retrain_on_alarm_arns:
+        retrains_on_alarms = bool(settings.retrain_on_alarm_arns or settings.retrain_on_alarm_name_patterns)
+        if settings.schedule is not None or retrains_on_alarms:
             self.dlq = create_dead_letter_queue(self, self.key_arn)
         if settings.schedule is not None and self.dlq is not None:
             self.schedule, scheduler_role = create_schedule(
                 self, settings.schedule, self.pipeline, self.key_arn, self.dlq
             )
-        if settings.retrain_on_alarm_arns and self.dlq is not None:
+        if retrains_on_alarms and self.dlq is not None:
             parameters = settings.schedule.pipeline_parameters if settings.schedule else {}
             self.retrain_rule, _ = create_alarm_retraining(
-                self, settings.retrain_on_alarm_arns, self.pipeline, parameters, self.dlq
+                self,
+                settings.retrain_on_alarm_arns,
+                self.pipeline,
+                parameters,
+                self.dlq,
+                alarm_name_patterns=settings.retrain_on_alarm_name_patterns,
             )
         if self.dlq is not None:
             create_dead_letter_queue_policy(self, self.dlq, scheduler_role, self.schedule, self.retrain_rule)

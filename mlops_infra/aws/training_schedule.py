@@ -166,6 +166,39 @@ def validate_alarm_arns(values: list[StrInput]) -> list[StrInput]:
     return [*sorted(set(known)), *(v for v in values if not isinstance(v, str))]
 
 
+_ALARM_NAME_PATTERN = re.compile(r"^[A-Za-z0-9._/*-]{1,255}$")
+
+
+def validate_alarm_name_patterns(values: list[str]) -> list[str]:
+    """EventBridge wildcard patterns over alarm names: at least one literal character, sorted."""
+    for value in values:
+        if not _ALARM_NAME_PATTERN.fullmatch(value) or not value.strip("*"):
+            raise ValueError(f"{value!r} must be an alarm name or a wildcard over one (letters, digits, ._/- and *)")
+    return sorted(set(values))
+
+
+def alarm_event_pattern(arns: list[StrInput], name_patterns: list[str]) -> dict[str, Any]:
+    """ALARM state changes of the listed alarms or of any alarm whose name matches a pattern."""
+    matchers: list[dict[str, Any]] = []
+    if arns:
+        matchers.append({"resources": list(arns)})
+    if name_patterns:
+        matchers.append({"detail": {"alarmName": [{"wildcard": p} for p in name_patterns]}})
+    pattern: dict[str, Any] = {
+        "source": ["aws.cloudwatch"],
+        "detail-type": [ALARM_STATE_CHANGE],
+        "detail": {"state": {"value": ["ALARM"]}},
+    }
+    if len(matchers) == 1:
+        if "resources" in matchers[0]:
+            pattern["resources"] = matchers[0]["resources"]
+        else:
+            pattern["detail"].update(matchers[0]["detail"])
+    else:
+        pattern["$or"] = matchers
+    return pattern
+
+
 def start_request(pipeline_name: str, parameters: list[dict[str, str]]) -> dict[str, Any]:
     """The StartPipelineExecution request the schedule sends (parameters only when overridden)."""
     request: dict[str, Any] = {"PipelineName": pipeline_name}
@@ -259,20 +292,17 @@ def create_alarm_retraining(
     pipeline: aws.sagemaker.Pipeline,
     parameters: dict[str, str],
     dlq: aws.sqs.Queue,
+    *,
+    alarm_name_patterns: list[str],
 ) -> tuple[aws.cloudwatch.EventRule, aws.iam.Role]:
-    """An EventBridge rule: any of ``alarm_arns`` entering ALARM (drift, quality) starts the pipeline."""
+    """An EventBridge rule: a listed or name-matched alarm entering ALARM (drift, quality) starts the pipeline."""
     role = _service_role(
         component,
         "retrain",
         EVENTS_PRINCIPAL,
         [statement(["sagemaker:StartPipelineExecution"], [pipeline.arn], sid="StartThisPipeline")],
     )
-    pattern = {
-        "source": ["aws.cloudwatch"],
-        "detail-type": [ALARM_STATE_CHANGE],
-        "resources": alarm_arns,
-        "detail": {"state": {"value": ["ALARM"]}},
-    }
+    pattern = alarm_event_pattern(alarm_arns, alarm_name_patterns)
     rule = aws.cloudwatch.EventRule(
         component.child_name("retrain-on-alarm"),
         name=component.platform.name(f"{component.logical_name}-retrain-on-alarm", naming.EVENTBRIDGE_RULE),

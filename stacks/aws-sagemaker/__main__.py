@@ -115,7 +115,8 @@ training = TrainingPipeline(
             "pipeline_parameters": {"InputDataUrl": "s3://churn-raw-data/weekly/"},
         },
         # Drift on any monitored endpoint retrains at once, not just on the weekly schedule.
-        "retrain_on_alarm_arns": [arn for monitor in monitors for arn in monitor.drift_alarm_arns],
+        # One wildcard covers every monitor's drift alarms, however many endpoints the stack has.
+        "retrain_on_alarm_name_patterns": [f"{platform.settings.project}-{platform.environment}-*-monitor-drift-*"],
     },
 )
 

@@ -703,3 +703,18 @@ def test_example_program_plans_in_dev_and_prod(environment):
     assert stack.outputs["dlqArn"].startswith("arn:aws:sqs:")
     assert stack.outputs["executionRoleArn"] == one(stack, PIPELINE).inputs["roleArn"]
     assert one(stack, "aws:s3/bucket:Bucket").protect is (environment == "prod")
+
+
+def test_alarm_name_patterns_scale_retraining_to_any_number_of_monitors():
+    import json as _json
+
+    from mlops_infra.aws.training_schedule import alarm_event_pattern
+
+    only_names = alarm_event_pattern([], ["churn-prod-*-drift-*"])
+    assert only_names["detail"] == {"state": {"value": ["ALARM"]}, "alarmName": [{"wildcard": "churn-prod-*-drift-*"}]}
+    assert "resources" not in only_names
+    arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:quality"
+    both = alarm_event_pattern([arn], ["churn-prod-*-drift-*"])
+    assert both["$or"] == [{"resources": [arn]}, {"detail": {"alarmName": [{"wildcard": "churn-prod-*-drift-*"}]}}]
+    assert both["detail"] == {"state": {"value": ["ALARM"]}}
+    assert len(_json.dumps(only_names)) < 2048  # EventBridge's default pattern size limit

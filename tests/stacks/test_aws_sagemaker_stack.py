@@ -1,5 +1,6 @@
 """Acceptance: the AWS SageMaker stack plans offline with every control in place."""
 
+import fnmatch
 import json
 import os
 from pathlib import Path
@@ -84,8 +85,14 @@ def test_prod_runs_the_closed_loop(prod_document):
         a["inputs"]["name"] for a in by_type["aws:cloudwatch/metricAlarm:MetricAlarm"] if "-drift-" in a["name"]
     }
     retrain = next(r for r in by_type["aws:cloudwatch/eventRule:EventRule"] if "retrain" in r["name"])
-    watched = json.loads(retrain["inputs"]["eventPattern"])["resources"]
-    assert len(drift_alarms) == 3 and {arn.rsplit(":", 1)[-1] for arn in watched} == drift_alarms
+    watched = json.loads(retrain["inputs"]["eventPattern"])["detail"]["alarmName"][0]["wildcard"]
+    assert len(drift_alarms) == 3
+    assert all(fnmatch.fnmatchcase(name, watched) for name in drift_alarms)
+    assert not any(
+        fnmatch.fnmatchcase(a["inputs"]["name"], watched)
+        for a in by_type["aws:cloudwatch/metricAlarm:MetricAlarm"]
+        if a["inputs"]["name"] not in drift_alarms
+    )
     approval = next(p for p in definition["Parameters"] if p["Name"] == "ModelApprovalStatus")
     assert approval["DefaultValue"] == "PendingManualApproval", "prod registers new models for manual approval"
 
