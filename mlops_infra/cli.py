@@ -124,6 +124,56 @@ def plan(
     emit(render_plan(captured), out)
 
 
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+PolicyConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--policy-config", help="Policy settings (JSON or YAML; native or policy-pack shape)."),
+]
+CheckFormatOpt = Annotated[CheckFormat, typer.Option("--format", "-f", help="text, json or sarif.")]
+
+
+@app.command()
+def check(  # noqa: PLR0917 - the documented CLI contract has six options
+    program: ProgramArg,
+    stack: StackOpt = "dev",
+    config: ConfigOpt = None,
+    policy_config: PolicyConfigOpt = None,
+    output_format: CheckFormatOpt = CheckFormat.text,
+    out: OutOpt = None,
+) -> None:
+    """Run PROGRAM offline and check it against every guardrail policy; exit 1 on a mandatory violation."""
+    from mlops_infra.policy.config import load_policy_config  # deferred: keeps `--help` fast
+    from mlops_infra.policy.evaluate import evaluate_stack, has_mandatory
+
+    try:
+        rules = load_policy_config(policy_config)
+    except ProgramError as exc:
+        fail(str(exc))
+    captured = run_offline(program, stack, config)
+    violations = evaluate_stack(captured, rules)
+    if output_format is CheckFormat.json:
+        from mlops_infra.policy.report import add_violations
+
+        emit(to_json_text(add_violations(plan_document(captured), violations)), out)
+    elif output_format is CheckFormat.sarif:
+        from mlops_infra.policy.sarif import to_sarif
+
+        # GitHub resolves relative artifact URIs from the repository root: CI runs from there.
+        emit(to_json_text(to_sarif(captured, violations, rules, source_root=Path.cwd())), out)
+    else:
+        from mlops_infra.policy.report import render_text
+
+        print_diagnostics(captured)
+        emit(render_text(violations), out)
+    if has_mandatory(violations):
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
 def main() -> None:
     """Console entry point: no traceback ever reaches the user (set MLOPS_INFRA_DEBUG=1 to see one)."""
     try:

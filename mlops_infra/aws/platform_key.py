@@ -155,7 +155,7 @@ def shared_platform_key(requester: pulumi.Resource | None = None) -> PlatformKey
     another region or account never encrypts with a key it cannot reach.
     """
     provider = requester.get_provider("aws:kms/key:Key") if requester is not None else None
-    provider_name: str | None = provider._name if provider is not None else None  # noqa: SLF001
+    provider_name: str | None = provider._name if provider is not None else None
     root = get_root_resource()
     keys = _SHARED_KEYS.setdefault(root, {}) if root is not None else {}
     key = keys.get(provider_name)
@@ -166,6 +166,8 @@ def shared_platform_key(requester: pulumi.Resource | None = None) -> PlatformKey
     return key
 
 
-def key_arn_or_shared(explicit: pulumi.Input[str] | None, requester: pulumi.Resource | None = None) -> pulumi.Input[str]:
+def key_arn_or_shared(
+    explicit: pulumi.Input[str] | None, requester: pulumi.Resource | None = None
+) -> pulumi.Input[str]:
     """The key a component encrypts with: the one it was given, else the shared key of its provider."""
     return explicit if explicit is not None else shared_platform_key(requester).arn

@@ -88,6 +88,12 @@ def init_platform(settings: PlatformSettings | None = None, **defaults: Any) -> 
     return context
 
 
+def initialized_platform() -> PlatformContext | None:
+    """The stack's context if ``init_platform`` already ran, without creating one."""
+    root = get_root_resource()
+    return _CONTEXTS.get(root) if root is not None else None
+
+
 def current_platform() -> PlatformContext:
     """The stack's context, initialised from stack config on first use."""
     root = get_root_resource()

@@ -26,6 +26,8 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "gcp:vertex/aiFeatureGroup:AiFeatureGroup",
         "gcp:vertex/aiMetadataStore:AiMetadataStore",
         "gcp:artifactregistry/repository:Repository",
+        # Vertex model registry entries (dynamic resources): deleting one deletes the model's versions.
+        "pulumi-python:dynamic/vertex:VertexModel",
         # Kubernetes
         "kubernetes:core/v1:PersistentVolumeClaim",
         "kubernetes:core/v1:PersistentVolume",

@@ -22,8 +22,15 @@ _TAG_PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# Provider package of each type-token package; imported on demand so the answer never depends on
+# whether the program happened to import the SDK first (a policy pack never does).
+_SDK_MODULES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "kubernetes": "pulumi_kubernetes"}
+
+
 def _resource_class(type_token: str) -> type | None:
     package, module, _ = type_token.split(":", 2)
+    if package in _SDK_MODULES:
+        importlib.import_module(_SDK_MODULES[package])  # registers its resource modules
     for resource_module in rpc._RESOURCE_MODULES.get(f"{package}:{module}", []):
         info = getattr(resource_module, "mod_info", None)
         if not info or type_token not in info.get("classes", {}):

@@ -64,6 +64,8 @@ class CapturedStack:
     outputs: dict[str, Any]
     program_path: str = ""
     diagnostics: list[str] = field(default_factory=list)  # warnings and errors the program logged
+    # The environment init_platform() resolved (config or the program's defaults), if it ran.
+    platform_environment: str | None = None
 
     def by_type(self, type_token: str) -> list[CapturedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -79,11 +81,11 @@ class CapturedStack:
         return [r for r in self.resources if r.custom]
 
     def environment(self) -> str | None:
-        """The stack's ``environment`` config value in any namespace, if set."""
+        """The stack's ``environment``: config in any namespace, else what init_platform() resolved."""
         for key, value in self.config.items():
             if key.split(":")[-1] == "environment" and isinstance(value, str):
                 return value
-        return None
+        return self.platform_environment
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,31 @@
+"""Example: a private Vertex AI endpoint serving the approved (champion) churn model, with a canary."""
+
+import pulumi
+
+from mlops_infra.conventions import init_platform
+from mlops_infra.gcp import Budget, Endpoint
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+region = pulumi.Config("gcp").get("region") or "us-central1"
+model = f"projects/acme-ml/locations/{region}/models/churn-dev-churn"
+
+endpoint = Endpoint(
+    "churn",
+    {
+        "region": region,
+        "deployments": [
+            {"key": "blue", "model": model, "alias": "champion", "min_replica_count": 1, "max_replica_count": 3},
+            {"key": "green", "model": model, "alias": "champion", "machine_type": "n1-standard-8"},
+        ],
+        # Applied in order on every change of the rollout: 10% canary, then half, then all.
+        "traffic_steps": [{"blue": 90, "green": 10}, {"blue": 50, "green": 50}, {"green": 100}],
+        "request_logging": {"sampling_rate": 0.5, "table_expiration_days": 90},
+        "alerts": {"error_rate": 0.02, "latency_p99_ms": 500},
+    },
+)
+
+# Every stack declares a budget (policy budget-required).
+Budget("example", {"billing_account": "01A2B3-C4D5E6-F7A8B9", "monthly_limit": 2000})
+
+pulumi.export("endpoint", endpoint.resource_name)
+pulumi.export("loggingDataset", endpoint.logging_dataset.dataset_id if endpoint.logging_dataset else None)

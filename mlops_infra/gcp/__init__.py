@@ -1,0 +1,29 @@
+"""GCP Vertex AI components (type tokens ``mlops-infra:gcp:<Name>``)."""
+
+from mlops_infra.gcp.budget import Budget, BudgetArgs
+from mlops_infra.gcp.endpoint import DeploymentSpec, Endpoint, EndpointArgs
+from mlops_infra.gcp.feature_store import FeatureStore, FeatureStoreArgs
+from mlops_infra.gcp.model_registry import ModelRegistry, ModelRegistryArgs
+from mlops_infra.gcp.platform_key import PlatformKey, PlatformKeyArgs, key_name_or_shared, shared_platform_key
+from mlops_infra.gcp.secure_bucket import SecureBucket, SecureBucketArgs
+from mlops_infra.gcp.training_pipeline import TrainingPipeline, TrainingPipelineArgs
+
+__all__ = [
+    "Budget",
+    "BudgetArgs",
+    "DeploymentSpec",
+    "Endpoint",
+    "EndpointArgs",
+    "FeatureStore",
+    "FeatureStoreArgs",
+    "ModelRegistry",
+    "ModelRegistryArgs",
+    "PlatformKey",
+    "PlatformKeyArgs",
+    "SecureBucket",
+    "SecureBucketArgs",
+    "TrainingPipeline",
+    "TrainingPipelineArgs",
+    "key_name_or_shared",
+    "shared_platform_key",
+]

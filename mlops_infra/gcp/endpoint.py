@@ -1,0 +1,293 @@
+"""A private, CMEK-encrypted Vertex AI endpoint with request logging, stepped rollouts and alerts."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field, field_validator, model_validator
+
+from mlops_infra.component import PlatformComponent
+from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
+from mlops_infra.conventions import naming
+from mlops_infra.conventions.context import PlatformContext, current_platform
+from mlops_infra.conventions.markers import public_exposure_labels
+from mlops_infra.gcp.bigquery_dataset import cmek_dataset
+from mlops_infra.gcp.dynamic.clients import check_api_endpoint
+from mlops_infra.gcp.dynamic.vertex_deployment import VertexModelDeployment, check_canary
+from mlops_infra.gcp.endpoint_alerts import AlertSpec, endpoint_alert_policies
+from mlops_infra.gcp.iam import ServiceAgent, service_agent_member
+from mlops_infra.gcp.platform_key import key_for
+from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpoint
+from mlops_infra.gcp.settings import KmsKeyName, Region
+from mlops_infra.gcp.traffic import check_traffic_steps
+from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERSION_ALIAS_PATTERN, field_error
+
+CPU_UTILIZATION = "aiplatform.googleapis.com/prediction/online/cpu/utilization"
+AUTOSCALING_METRICS = (
+    CPU_UTILIZATION,
+    "aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle",
+    "aiplatform.googleapis.com/prediction/online/request_count",
+)
+
+
+class AutoscalingTarget(ComponentArgs):
+    """Scale replicas to keep ``metric_name`` near ``target`` (percent, or requests per replica)."""
+
+    metric_name: Literal[AUTOSCALING_METRICS] = CPU_UTILIZATION  # type: ignore[valid-type]
+    target: int = Field(60, ge=1, le=100_000)
+
+
+class DeploymentSpec(ComponentArgs):
+    """A model version served by the endpoint, under a stable ``key`` that traffic splits refer to."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="Name used in traffic_steps (blue, green...).")
+    model: StrInput = Field(description="Model resource name without version (ModelRegistry.model_name(...)).")
+    alias: str | None = Field(None, pattern=VERSION_ALIAS_PATTERN, description="Deploy the version with this alias.")
+    version: str | None = Field(None, pattern=r"^[0-9]+$", description="Or pin a version id (not in protected envs).")
+    revision: StrInput | None = Field(
+        None, description="A value that changes when the alias moves (VertexModel.version_id): triggers a rollout."
+    )
+    machine_type: str = Field("n1-standard-4", min_length=1)
+    accelerator_type: str | None = Field(None, pattern=r"^[A-Z0-9_]+$", description="For example NVIDIA_TESLA_T4.")
+    accelerator_count: int = Field(0, ge=0, le=16)
+    min_replica_count: int = Field(1, ge=1, le=1000)
+    max_replica_count: int = Field(1, ge=1, le=1000)
+    autoscaling: list[AutoscalingTarget] = Field(default_factory=lambda: [AutoscalingTarget()])
+    service_account: StrInput | None = Field(None, description="Identity the serving container runs as.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeploymentSpec:
+        if (self.alias is None) == (self.version is None):
+            raise ValueError("set exactly one of alias or version")
+        if self.max_replica_count < self.min_replica_count:
+            raise ValueError("max_replica_count must be >= min_replica_count")
+        if (self.accelerator_type is None) != (self.accelerator_count == 0):
+            raise ValueError("accelerator_type and accelerator_count > 0 go together")
+        return self
+
+
+class RequestLoggingSpec(ComponentArgs):
+    """Request-response logging (data capture) into a CMEK BigQuery dataset."""
+
+    enabled: bool = True
+    sampling_rate: float = Field(1.0, gt=0, le=1, description="Fraction of requests logged (0-1].")
+    table: str = Field("request_response_logging", pattern=BIGQUERY_ID_PATTERN, description="Created by Vertex AI.")
+    table_expiration_days: int | None = Field(None, ge=1, le=3650, description="Log retention; None keeps rows.")
+
+
+class EndpointArgs(ComponentArgs):
+    """Settings of an endpoint."""
+
+    region: Region
+    kms_key_name: KmsKeyName = None
+    display_name: str | None = Field(None, max_length=128)
+    endpoint_id: str | None = Field(None, pattern=r"^[1-9][0-9]{0,9}$", description="Numeric id; default derived.")
+    network: str | None = Field(
+        None, pattern=r"^projects/[^/]+/global/networks/[^/]+$", description="VPC peering instead of PSC."
+    )
+    psc_project_allowlist: list[str] = Field(default_factory=list, description="PSC consumers; default this project.")
+    allow_public_endpoint: bool = Field(False, description="Explicit opt-in to a public endpoint (no PSC, no VPC).")
+    request_logging: RequestLoggingSpec = Field(default_factory=RequestLoggingSpec)
+    deployments: list[DeploymentSpec] = Field(default_factory=list)
+    traffic_steps: list[dict[str, int]] = Field(
+        default_factory=list, description="Splits applied in order (key -> percent); default all to the only key."
+    )
+    approved_alias: str = Field("champion", pattern=VERSION_ALIAS_PATTERN)
+    step_wait_seconds: int | None = Field(
+        None, ge=0, le=86400, description="Bake time between traffic steps; default 300 s protected, 0 otherwise."
+    )
+    canary_percentages: list[int] | None = Field(
+        None,
+        description="When a deployment's version changes in place, the share moved to the new version at each "
+        "stage; default [10, 50, 100] in protected environments, [100] otherwise.",
+    )
+    alerts: AlertSpec = Field(default_factory=AlertSpec)
+    api_endpoint: str | None = Field(None, description="Vertex API host; default {region}-aiplatform.googleapis.com.")
+
+    @field_validator("api_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return check_api_endpoint(value) if value is not None else None
+
+    @field_validator("canary_percentages")
+    @classmethod
+    def _canary(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None:
+            check_canary(value)
+        return value
+
+    @model_validator(mode="after")
+    def _network_and_traffic(self) -> EndpointArgs:
+        if self.allow_public_endpoint and (self.network or self.psc_project_allowlist):
+            raise ValueError("allow_public_endpoint excludes network and psc_project_allowlist")
+        if self.network and self.psc_project_allowlist:
+            raise ValueError("network (VPC peering) and psc_project_allowlist (PSC) are mutually exclusive")
+        keys = [d.key for d in self.deployments]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"deployments: keys must be unique, got {keys}")
+        if self.deployments:
+            check_traffic_steps(self.resolved_steps(), keys)
+        elif self.traffic_steps:
+            raise ValueError("traffic_steps need deployments")
+        return self
+
+    def resolved_steps(self) -> list[dict[str, int]]:
+        """The declared steps, or all traffic to the single deployment."""
+        if self.traffic_steps or len(self.deployments) != 1:
+            return self.traffic_steps
+        return [{self.deployments[0].key: 100}]
+
+
+def _check_approval(args: EndpointArgs, platform: PlatformContext) -> None:
+    """Protected environments deploy only versions carrying the approved alias, and keep data capture on."""
+    if not platform.protected:
+        return
+    for index, deployment in enumerate(args.deployments):
+        if deployment.alias != args.approved_alias:
+            field = "version" if deployment.version else "alias"
+            raise field_error(
+                "EndpointArgs",
+                ("deployments", index, field),
+                f"{platform.environment} deploys only model versions with the approved alias "
+                f"'{args.approved_alias}', got {field} {deployment.alias or deployment.version!r}",
+                deployment.alias or deployment.version,
+            )
+
+
+def derived_endpoint_id(physical_name: str) -> str:
+    """A stable 10-digit endpoint id (Vertex endpoint ids are numeric) from the endpoint's name."""
+    return str(10**9 + int(hashlib.sha256(physical_name.encode()).hexdigest(), 16) % (9 * 10**9))
+
+
+class Endpoint(PlatformComponent[EndpointArgs]):
+    """AiEndpoint (CMEK, PSC or VPC), BigQuery request logging, model deployments and alert policies."""
+
+    TYPE_TOKEN = "mlops-infra:gcp:Endpoint"
+    ARGS = EndpointArgs
+
+    def __init__(
+        self, name: str, args: EndpointArgs | dict[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        checked = validate_args(EndpointArgs, args)
+        _check_approval(checked, current_platform())
+        super().__init__(name, checked, opts)
+        a = self.args
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        project = project_id(invoke)
+        vertex_agent = service_agent_member(ServiceAgent.AIPLATFORM, project_number(invoke))
+        physical = self.platform.name(name, naming.GCP_RESOURCE)
+        self.endpoint_id = a.endpoint_id or derived_endpoint_id(physical)
+        vertex_key = key_for(a.kms_key_name, a.region, ServiceAgent.AIPLATFORM, requester=self)
+
+        depends: list[pulumi.Resource] = list(vertex_key.depends_on)
+        logging = None
+        self.logging_dataset: gcp.bigquery.Dataset | None = None
+        if a.request_logging.enabled:
+            self.logging_dataset = cmek_dataset(
+                self.child_name("logs"),
+                dataset_id=self.platform.name(f"{name}_logs", naming.BIGQUERY_ID),
+                region=a.region,
+                key=key_for(a.kms_key_name, a.region, ServiceAgent.BIGQUERY, requester=self),
+                description=f"Request-response logs of the {name} endpoint",
+                table_expiration_days=a.request_logging.table_expiration_days,
+                opts=self.child_opts(),
+            )
+            # Vertex AI creates the log table and streams rows as its service agent.
+            writer = gcp.bigquery.DatasetIamMember(
+                self.child_name("logs-vertex-writer"),
+                dataset_id=self.logging_dataset.dataset_id,
+                role="roles/bigquery.dataEditor",
+                member=vertex_agent,
+                opts=self.child_opts(),
+            )
+            depends.append(writer)
+            logging = gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigArgs(
+                enabled=True,
+                sampling_rate=a.request_logging.sampling_rate,
+                bigquery_destination=gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigBigqueryDestinationArgs(
+                    output_uri=pulumi.Output.concat(
+                        "bq://", project, ".", self.logging_dataset.dataset_id, ".", a.request_logging.table
+                    )
+                ),
+            )
+        psc = None
+        if not a.allow_public_endpoint and not a.network:
+            psc = gcp.vertex.AiEndpointPrivateServiceConnectConfigArgs(
+                enable_private_service_connect=True,
+                project_allowlists=a.psc_project_allowlist or project.apply(lambda p: [p]),
+            )
+        self.endpoint = gcp.vertex.AiEndpoint(
+            self.child_name("endpoint"),
+            name=self.endpoint_id,
+            display_name=a.display_name or physical,
+            description=f"{name} online predictions ({self.platform.environment})",
+            location=a.region,
+            region=a.region,
+            encryption_spec=gcp.vertex.AiEndpointEncryptionSpecArgs(kms_key_name=vertex_key.name),
+            network=a.network,
+            private_service_connect_config=psc,
+            labels=public_exposure_labels(a.allow_public_endpoint) or None,
+            predict_request_response_logging_config=logging,
+            # The deployment resource owns the traffic split.
+            opts=self.child_opts(depends_on=depends, ignore_changes=["trafficSplit"]),
+        )
+        self.resource_name: pulumi.Output[str] = pulumi.Output.concat(
+            "projects/", project, f"/locations/{a.region}/endpoints/{self.endpoint_id}"
+        )
+        self.deployment: VertexModelDeployment | None = None
+        if a.deployments:
+            self.deployment = self._deploy(project)
+        self.alert_policies = endpoint_alert_policies(
+            self.child_name("alert"),
+            display_name=a.display_name or physical,
+            endpoint_id=self.endpoint_id,
+            spec=a.alerts,
+            labels=self.platform.gcp_labels,
+            opts=self.child_opts(),
+        )
+        self.register_outputs(
+            {
+                "endpoint": self.resource_name,
+                "endpointId": self.endpoint_id,
+                "loggingDataset": self.logging_dataset.dataset_id if self.logging_dataset else None,
+            }
+        )
+
+    def _deploy(self, project: pulumi.Output[str]) -> VertexModelDeployment:
+        a = self.args
+        deployments = [
+            {
+                "key": d.key,
+                "model": d.model,
+                "alias": d.alias,
+                "version": d.version,
+                "revision": d.revision,
+                "machine_type": d.machine_type,
+                "accelerator_type": d.accelerator_type,
+                "accelerator_count": d.accelerator_count,
+                "min_replica_count": d.min_replica_count,
+                "max_replica_count": d.max_replica_count,
+                "autoscaling_metric_specs": [{"metric_name": s.metric_name, "target": s.target} for s in d.autoscaling],
+                "service_account": d.service_account,
+            }
+            for d in a.deployments
+        ]
+        protected = self.platform.protected
+        wait = a.step_wait_seconds if a.step_wait_seconds is not None else (300 if protected else 0)
+        canary = a.canary_percentages or ([10, 50, 100] if protected else [100])
+        return VertexModelDeployment(
+            self.child_name("deployment"),
+            project=project,
+            region=a.region,
+            api_endpoint=a.api_endpoint or vertex_api_endpoint(a.region),
+            endpoint=self.resource_name,
+            deployments=deployments,
+            traffic_steps=a.resolved_steps(),
+            required_alias=a.approved_alias if protected else None,
+            step_wait_seconds=wait,
+            canary_percentages=canary,
+            opts=self.child_opts(depends_on=[self.endpoint]),
+        )

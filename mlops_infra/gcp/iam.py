@@ -1,0 +1,40 @@
+"""GCP IAM helpers: service-agent identities and the roles the platform may never grant."""
+
+from __future__ import annotations
+
+import enum
+
+import pulumi
+
+# Basic ("primitive") roles grant thousands of permissions across every service in a project.
+PRIMITIVE_ROLES: frozenset[str] = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
+
+KMS_ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+class ServiceAgent(enum.StrEnum):
+    """Google-managed identities that encrypt data with a customer-managed key on our behalf."""
+
+    AIPLATFORM = "aiplatform"
+    BIGQUERY = "bigquery"
+    STORAGE = "storage"
+    ARTIFACT_REGISTRY = "artifactregistry"
+
+
+_AGENT_EMAILS: dict[ServiceAgent, str] = {
+    ServiceAgent.AIPLATFORM: "service-{n}@gcp-sa-aiplatform.iam.gserviceaccount.com",
+    ServiceAgent.BIGQUERY: "bq-{n}@bigquery-encryption.iam.gserviceaccount.com",
+    ServiceAgent.STORAGE: "service-{n}@gs-project-accounts.iam.gserviceaccount.com",
+    ServiceAgent.ARTIFACT_REGISTRY: "service-{n}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+}
+
+
+def service_agent_member(agent: ServiceAgent, project_number: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``serviceAccount:<agent email>`` for the project with ``project_number``."""
+    template = _AGENT_EMAILS[agent]
+    return pulumi.Output.from_input(project_number).apply(lambda n: "serviceAccount:" + template.format(n=n))
+
+
+def service_account_member(email: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``serviceAccount:<email>``."""
+    return pulumi.Output.concat("serviceAccount:", email)

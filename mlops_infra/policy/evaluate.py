@@ -1,0 +1,166 @@
+"""Evaluate every rule on a captured stack: the function behind ``mlops-infra check``.
+
+The per-policy functions here are also what the policy pack's validate callbacks call, so the
+offline check, the pack and tests share one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mlops_infra.engine.captured import CapturedResource, CapturedStack
+from mlops_infra.policy.config import PolicyConfig
+from mlops_infra.policy.context import RuleContext, StackContext
+from mlops_infra.policy.enforcement import enforcement_for, environment_of
+from mlops_infra.policy.model import (
+    Enforcement,
+    PolicySpec,
+    ResourceView,
+    StackView,
+    ViewOptions,
+    Violation,
+    stack_urn_for,
+)
+from mlops_infra.policy.rules import REGISTRY
+from mlops_infra.policy.values import UnknownValue
+
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+def _skip_message(spec: PolicySpec, skipped: UnknownValue) -> str:
+    return f"{skipped}: {spec.id} check skipped until the value is known (pulumi up, or mlops-infra check)"
+
+
+def resource_violations(
+    spec: PolicySpec, view: ResourceView, stack_config: Mapping[str, Any], config: PolicyConfig
+) -> list[Violation]:
+    """Violations of one policy's resource rule on one resource (skipped checks as advisory notes)."""
+    if spec.resource_check is None or view.type.startswith(PROVIDER_PREFIX):
+        return []
+    environment = environment_of(view, stack_config)
+    level = enforcement_for(spec.id, environment, config)
+    if level is Enforcement.DISABLED:
+        return []
+    ctx = RuleContext(config, environment)
+    if spec.protected_only and not ctx.protected:
+        return []
+    findings = []
+    try:
+        for finding in spec.resource_check(view, ctx):  # findings before an unknown value are kept
+            findings.append(finding)
+    except UnknownValue as exc:
+        ctx.skipped.append(exc)
+    violations = [Violation(spec.id, level, view.urn, view.type, f.message) for f in findings]
+    violations += [
+        Violation(spec.id, Enforcement.ADVISORY, view.urn, view.type, _skip_message(spec, s), note=True)
+        for s in ctx.skipped
+    ]
+    return violations
+
+
+def stack_violations(spec: PolicySpec, stack: StackView, config: PolicyConfig) -> list[Violation]:
+    """Violations of one policy's stack rule; each finding's enforcement follows its resource's environment."""
+    if spec.stack_check is None:
+        return []
+    ctx = StackContext(config, stack.config)
+    findings = []
+    try:
+        for finding in spec.stack_check(stack, ctx):
+            findings.append(finding)
+    except UnknownValue as exc:
+        ctx.skipped.append((stack.stack_urn, exc))
+    violations = []
+    for finding in findings:
+        target = stack.find(finding.urn) if finding.urn else None
+        level = enforcement_for(spec.id, environment_of(target, stack.config) if target else _stack_env(stack), config)
+        if level is not Enforcement.DISABLED:
+            violations.append(
+                Violation(
+                    spec.id,
+                    level,
+                    finding.urn or stack.stack_urn,
+                    finding.resource_type or "pulumi:pulumi:Stack",
+                    finding.message,
+                )
+            )
+    for urn, skipped in ctx.skipped:
+        target = stack.find(urn)
+        if enforcement_for(spec.id, environment_of(target, stack.config), config) is not Enforcement.DISABLED:
+            violations.append(
+                Violation(
+                    spec.id,
+                    Enforcement.ADVISORY,
+                    urn,
+                    target.type if target else "pulumi:pulumi:Stack",
+                    _skip_message(spec, skipped),
+                    note=True,
+                )
+            )
+    return violations
+
+
+def _stack_env(stack: StackView) -> str | None:
+    """The stack's environment: config, else the single ``environment`` tag its resources agree on."""
+    from_config = environment_of(None, stack.config)
+    if from_config is not None:
+        return from_config
+    tagged = {environment_of(r, {}) for r in stack.custom()} - {None}
+    return tagged.pop() if len(tagged) == 1 else None
+
+
+def view_from_captured(resource: CapturedResource, providers: Mapping[str, CapturedResource]) -> ResourceView:
+    # A provider reference is "<provider URN>::<provider id>".
+    provider = providers.get(resource.provider.rsplit("::", 1)[0]) if resource.provider else None
+    return ResourceView(
+        type=resource.type,
+        props=resource.inputs,
+        urn=resource.urn,
+        name=resource.name,
+        options=ViewOptions(
+            protect=resource.protect,
+            retain_on_delete=resource.retain_on_delete,
+            parent=resource.parent,
+            provider_props=provider.inputs if provider is not None else None,
+        ),
+        dependencies=tuple(resource.dependencies),
+        custom=resource.custom,
+    )
+
+
+def stack_view(stack: CapturedStack) -> StackView:
+    """A captured stack as rules see it (provider props attached to each resource)."""
+    providers = {r.urn: r for r in stack.resources if r.type.startswith(PROVIDER_PREFIX)}
+    config = dict(stack.config)
+    if environment_of(None, config) is None and stack.platform_environment is not None:
+        # No `environment` in config: the program's init_platform() defaults decided it, and the
+        # engine saw that; resources without tags (key rings, dynamic resources) then follow it too.
+        config[f"{stack.project}:environment"] = stack.platform_environment
+    return StackView(
+        resources=tuple(view_from_captured(r, providers) for r in stack.resources),
+        config=config,
+        stack_urn=stack_urn_for(stack.project, stack.stack),
+    )
+
+
+def evaluate_view(
+    stack: StackView, config: PolicyConfig, policies: Iterable[PolicySpec] | None = None
+) -> list[Violation]:
+    """Every policy on every resource and on the stack, sorted by policy, URN and message."""
+    violations: list[Violation] = []
+    for spec in policies if policies is not None else REGISTRY.values():
+        for view in stack.resources:
+            if view.custom:
+                violations += resource_violations(spec, view, stack.config, config)
+        violations += stack_violations(spec, stack, config)
+    return sorted(violations, key=lambda v: (v.policy_id, v.urn, v.message))
+
+
+def evaluate_stack(stack: CapturedStack, config: PolicyConfig | None = None) -> list[Violation]:
+    """Evaluate all rules on a stack captured by the offline engine (defaults when ``config`` is None)."""
+    return evaluate_view(stack_view(stack), config or PolicyConfig())
+
+
+def has_mandatory(violations: Iterable[Violation]) -> bool:
+    """True when any violation blocks (``mlops-infra check`` exits 1)."""
+    return any(v.enforcement is Enforcement.MANDATORY and not v.note for v in violations)

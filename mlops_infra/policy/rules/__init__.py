@@ -1,0 +1,52 @@
+"""The rule registry: one module per policy id, each exporting ``SPEC``.
+
+``cost-budget`` is a documented id whose rule belongs to the cost package (it needs prices).
+"""
+
+from __future__ import annotations
+
+from mlops_infra.policy.model import PolicySpec
+from mlops_infra.policy.rules import (
+    allowed_instance_types,
+    budget_required,
+    data_capture,
+    deletion_protection,
+    deployment_safety,
+    encryption_at_rest,
+    encryption_in_transit,
+    k8s_namespace_guardrails,
+    k8s_pod_security,
+    key_rotation,
+    least_privilege_iam,
+    log_retention,
+    model_approval,
+    monitoring_required,
+    network_isolation,
+    no_public_access,
+    required_tags,
+)
+
+_MODULES = (
+    encryption_at_rest,
+    key_rotation,
+    encryption_in_transit,
+    required_tags,
+    no_public_access,
+    network_isolation,
+    least_privilege_iam,
+    data_capture,
+    model_approval,
+    deletion_protection,
+    deployment_safety,
+    monitoring_required,
+    allowed_instance_types,
+    budget_required,
+    k8s_pod_security,
+    k8s_namespace_guardrails,
+    log_retention,
+)
+
+REGISTRY: dict[str, PolicySpec] = {module.SPEC.id: module.SPEC for module in _MODULES}
+EXTERNAL_POLICY_IDS: tuple[str, ...] = ("cost-budget",)
+
+__all__ = ["EXTERNAL_POLICY_IDS", "REGISTRY"]

@@ -1,0 +1,150 @@
+"""allowed-instance-types: instance and machine types come from the configured allow-list.
+
+Patterns are shell globs (``ml.m5.*``, ``n1-standard-*``); the default list holds the common
+general-purpose, compute, memory and mainstream GPU families and leaves out the largest training
+families (p4d, p5, trn1, a3), which a stack allows explicitly in its policy config.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.k8s_workloads import workloads
+from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.rules.common import SAGEMAKER_JOB_DEFINITION, subject
+from mlops_infra.policy.sagemaker_pipeline import INSTANCE_TYPE, job_steps
+from mlops_infra.policy.values import get, is_unknown, items, walk
+
+ID = "allowed-instance-types"
+INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
+KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+
+# Paths of instance/machine type properties per type token ("[]" = every list element).
+PATHS: dict[str, tuple[str, ...]] = {
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": (
+        "productionVariants[].instanceType",
+        "shadowProductionVariants[].instanceType",
+    ),
+    "aws:sagemaker/notebookInstance:NotebookInstance": ("instanceType",),
+    "aws:sagemaker/trainingJob:TrainingJob": (
+        "resourceConfig.instanceType",
+        "resourceConfig.instanceGroups[].instanceType",
+    ),
+    "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob": (
+        "trainingJobDefinition.resourceConfig.instanceType",
+        "trainingJobDefinition.hyperParameterTuningResourceConfig.instanceType",
+        "trainingJobDefinitions[].resourceConfig.instanceType",
+    ),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ("jobResources.clusterConfig.instanceType",),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": (
+        "monitoringScheduleConfig.monitoringJobDefinition.monitoringResources.clusterConfig.instanceType",
+    ),
+    "aws:ec2/instance:Instance": ("instanceType",),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("instanceType",),
+    "aws:eks/nodeGroup:NodeGroup": ("instanceTypes[]",),
+    "gcp:workbench/instance:Instance": ("gceSetup.machineType",),
+    "gcp:notebooks/instance:Instance": ("machineType",),
+    "gcp:notebooks/runtime:Runtime": ("virtualMachine.virtualMachineConfig.machineType",),
+    "gcp:compute/instance:Instance": ("machineType",),
+    "gcp:compute/instanceTemplate:InstanceTemplate": ("machineType",),
+    "gcp:container/nodePool:NodePool": ("nodeConfig.machineType",),
+    "gcp:container/cluster:Cluster": ("nodeConfig.machineType",),
+    "gcp:vertex/aiDeploymentResourcePool:AiDeploymentResourcePool": ("dedicatedResources.machineSpec.machineType",),
+    "gcp:vertex/aiIndexEndpointDeployedIndex:AiIndexEndpointDeployedIndex": (
+        "dedicatedResources.machineSpec.machineType",
+    ),
+    "gcp:vertex/aiPersistentResource:AiPersistentResource": ("resourcePools[].machineSpec.machineType",),
+    "gcp:vertex/aiEndpointWithModelGardenDeployment:AiEndpointWithModelGardenDeployment": (
+        "deployConfig.dedicatedResources.machineSpec.machineType",
+    ),
+}
+
+
+def _values(props: Mapping[str, Any], path: str) -> list[tuple[str, Any]]:
+    """(concrete path, value) for a path whose ``[]`` parts fan out over list elements."""
+    head, sep, rest = path.partition("[]")
+    if not sep:
+        return [(path, get(props, path))]
+    found = []
+    for index, element in enumerate(items(get(props, head), head)):
+        concrete = f"{head}[{index}]"
+        if not rest:
+            found.append((concrete, element))
+        elif isinstance(element, Mapping):
+            found += [(f"{concrete}.{p}", v) for p, v in _values(element, rest.lstrip("."))]
+    return found
+
+
+def _pipeline(view: ResourceView) -> list[tuple[str, Any]]:
+    return [
+        (f"step {s.name!r} Arguments.{INSTANCE_TYPE[s.type]}", s.value(INSTANCE_TYPE[s.type]))
+        for s in job_steps(view.props)
+        if s.type in INSTANCE_TYPE
+    ]
+
+
+def _k8s(view: ResourceView) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for pod, _ in workloads(view.type, view.props):
+        selector = pod.spec.get("nodeSelector")
+        if isinstance(selector, Mapping):
+            found += [(f"{pod.path}.nodeSelector[{k}]", v) for k, v in selector.items() if k in INSTANCE_TYPE_LABELS]
+        for path, value in walk(pod.spec.get("affinity"), f"{pod.path}.affinity"):
+            if (
+                isinstance(value, Mapping)
+                and value.get("key") in INSTANCE_TYPE_LABELS
+                and value.get("operator") == "In"
+            ):
+                found += [(f"{path}.values", v) for v in items(value.get("values"), f"{path}.values")]
+    if view.type == KARPENTER_NODE_POOL:
+        for index, requirement in enumerate(items(get(view.props, "spec.template.spec.requirements"), "requirements")):
+            if isinstance(requirement, Mapping) and requirement.get("key") in INSTANCE_TYPE_LABELS:
+                where = f"spec.template.spec.requirements[{index}].values"
+                found += [(where, v) for v in items(requirement.get("values"), where)]
+    return found
+
+
+def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    with ctx.unknowns():
+        if view.type == "aws:sagemaker/pipeline:Pipeline":
+            candidates = _pipeline(view)
+        elif view.package == "kubernetes":
+            candidates = _k8s(view)
+        else:
+            paths = PATHS.get(view.type) or (
+                ("jobResources.clusterConfig.instanceType",) if SAGEMAKER_JOB_DEFINITION.match(view.type) else ()
+            )
+            candidates = [pair for path in paths for pair in _values(view.props, path)]
+        allowed = ctx.config.allowed_instance_types
+        for path, value in candidates:
+            if not isinstance(value, str) or is_unknown(value) or not value:
+                continue
+            if not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
+                yield Finding(
+                    f"{subject(view)}: {path} is {value}, which is not in the allowed instance types. Use an "
+                    "allowed type, or add it to allowedInstanceTypes in the policy config if it is approved "
+                    "for this stack."
+                )
+
+
+SPEC = PolicySpec(
+    id=ID,
+    title="Instance and machine types from the allow-list",
+    description=(
+        "SageMaker instance types (endpoints, notebooks, training, tuning, monitoring, pipeline steps), EC2/EKS node "
+        "types, GCP machine types (Workbench, notebooks, Compute, GKE node pools, Vertex deployment resources) and "
+        "Kubernetes instance-type node selectors, affinities and Karpenter NodePool requirements match "
+        "allowedInstanceTypes."
+    ),
+    remediation="Pick an allowed type or extend allowedInstanceTypes in the policy config (glob patterns).",
+    resource_types={
+        "aws": (*sorted(t for t in PATHS if t.startswith("aws:")), "aws:sagemaker/pipeline:Pipeline"),
+        "gcp": tuple(sorted(t for t in PATHS if t.startswith("gcp:"))),
+        "kubernetes": ("every workload with a pod spec (nodeSelector, nodeAffinity)", KARPENTER_NODE_POOL),
+    },
+    resource_check=check,
+    config_properties=("allowedInstanceTypes",),
+)

@@ -1,0 +1,129 @@
+"""encryption-in-transit: TLS-only bucket access and encrypted traffic between training and
+monitoring containers; HTTPS-only listeners, ingresses and TLS policies.
+
+S3 buckets are checked at stack level (``stack_rules.s3_bucket_tls``): TLS-only is a bucket
+policy statement that denies ``aws:SecureTransport = false``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.rules.common import SAGEMAKER_JOB_DEFINITION, Handler, covered_types, dispatch, subject
+from mlops_infra.policy.sagemaker_pipeline import INTER_CONTAINER, enabled, job_steps
+from mlops_infra.policy.stack_rules import s3_bucket_tls
+from mlops_infra.policy.values import get, is_set, is_true, items, known
+
+ID = "encryption-in-transit"
+OLD_TLS = ("TLS_1_0", "TLS_1_1")
+
+
+def _inter_container(flag: str, what: str) -> Handler:
+    def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+        if not is_true(get(view.props, flag), flag):
+            yield Finding(
+                f"{subject(view)}: traffic between the {what}'s instances is not encrypted. Set {flag}: true."
+            )
+
+    return check
+
+
+def _tuning_job(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    bases = (["trainingJobDefinition"] if is_set(view.props.get("trainingJobDefinition")) else []) + [
+        f"trainingJobDefinitions[{i}]"
+        for i, _ in enumerate(items(view.props.get("trainingJobDefinitions"), "trainingJobDefinitions"))
+    ]
+    for base in bases:
+        yield from _inter_container(f"{base}.enableInterContainerTrafficEncryption", "training job")(view, ctx)
+
+
+def _monitoring_schedule(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    base = "monitoringScheduleConfig.monitoringJobDefinition"
+    if is_set(get(view.props, base)):
+        yield from _inter_container(f"{base}.networkConfig.enableInterContainerTrafficEncryption", "monitoring job")(
+            view, ctx
+        )
+
+
+def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    for step in job_steps(view.props):
+        path = INTER_CONTAINER.get(step.type)
+        if path is not None and not enabled(step.value(path)):
+            yield Finding(
+                f"{subject(view)}: step {step.name!r} ({step.type}) sends unencrypted traffic between its "
+                f"instances. Set Arguments.{path}: true in pipelineDefinition "
+                "(encrypt_inter_container_traffic in the SageMaker SDK)."
+            )
+
+
+def _listener(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    if known(view.props.get("protocol"), "protocol") != "HTTP":
+        return
+    actions = [a for a in items(view.props.get("defaultActions"), "defaultActions") if isinstance(a, Mapping)]
+    redirects = all(a.get("type") == "redirect" and get(a, "redirect.protocol") == "HTTPS" for a in actions) and actions
+    if not redirects:
+        yield Finding(
+            f"{subject(view)}: serves plain HTTP. Use protocol HTTPS with certificateArn, or make every "
+            "defaultActions entry a redirect to HTTPS."
+        )
+
+
+def _ssl_policy(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    version = known(view.props.get("minTlsVersion"), "minTlsVersion") or "TLS_1_0"
+    if version in OLD_TLS:
+        yield Finding(f"{subject(view)}: minTlsVersion is {version}. Set minTlsVersion: TLS_1_2.")
+
+
+def _ingress(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    if not is_set(get(view.props, "spec.tls")):
+        yield Finding(
+            f"{subject(view)}: serves plain HTTP. Set spec.tls with hosts and a secretName (cert-manager can issue it)."
+        )
+
+
+HANDLERS: dict[str, Handler] = {
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _inter_container(
+        "networkConfig.enableInterContainerTrafficEncryption", "monitoring job"
+    ),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _monitoring_schedule,
+    "aws:sagemaker/trainingJob:TrainingJob": _inter_container("enableInterContainerTrafficEncryption", "training job"),
+    "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob": _tuning_job,
+    "aws:sagemaker/pipeline:Pipeline": _pipeline,
+    "aws:lb/listener:Listener": _listener,
+    "aws:alb/listener:Listener": _listener,
+    "gcp:compute/sSLPolicy:SSLPolicy": _ssl_policy,
+    "kubernetes:networking.k8s.io/v1:Ingress": _ingress,
+}
+
+SPEC = PolicySpec(
+    id=ID,
+    title="TLS-only access and encrypted inter-container traffic",
+    description=(
+        "S3 buckets deny requests without TLS (bucket policy on aws:SecureTransport); SageMaker training, tuning, "
+        "processing and monitoring jobs (raw and in pipeline definitions) encrypt traffic between instances; load "
+        "balancer listeners and Kubernetes Ingresses serve HTTPS; GCP SSL policies require TLS 1.2."
+    ),
+    remediation="Use SecureBucket and the pipeline components (they set these), or set the named property.",
+    resource_types={
+        **covered_types(HANDLERS),
+        "aws": (
+            *covered_types(HANDLERS)["aws"],
+            "aws:s3/bucket:Bucket",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "aws:sagemaker/*JobDefinition",
+        ),
+    },
+    checkov_ids=("CKV_AWS_369",),
+    resource_check=dispatch(
+        HANDLERS,
+        [
+            (
+                SAGEMAKER_JOB_DEFINITION,
+                _inter_container("networkConfig.enableInterContainerTrafficEncryption", "monitoring job"),
+            )
+        ],
+    ),
+    stack_check=s3_bucket_tls,
+)

@@ -1,0 +1,188 @@
+"""k8s-pod-security: every container runs non-root, unprivileged, read-only, with dropped
+capabilities, a seccomp profile, CPU/memory requests and limits and a pinned image; no pod shares
+the host's namespaces or mounts host paths.
+
+Applies to every object that embeds a pod spec: Pods, Deployments, StatefulSets, DaemonSets,
+ReplicaSets, Jobs, CronJobs, PodTemplates, Argo workflows and templates, KServe InferenceServices
+and any other custom resource that carries ``containers``. A container setting wins over the pod's
+``securityContext``, as in Kubernetes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.k8s_workloads import Container, PodSpec, image_reference_problem, workloads
+from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.rules.common import subject
+from mlops_infra.policy.values import is_true, items, known
+
+ID = "k8s-pod-security"
+SAFE_SECCOMP = ("RuntimeDefault", "Localhost")
+ALLOWED_ADDED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+HOST_NAMESPACES = ("hostPID", "hostIPC", "hostNetwork")
+
+
+def _context(spec: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    value = known(spec.get("securityContext"), f"{path}.securityContext")
+    return value if isinstance(value, Mapping) else {}
+
+
+def _effective(container: Container, key: str) -> Any:
+    """A security setting as Kubernetes applies it: the container's, else the pod's."""
+    own = _context(container.spec, container.path)
+    if key in own:
+        return known(own[key], f"{container.path}.securityContext.{key}")
+    pod = _context(container.pod.spec, container.pod.path)
+    return known(pod.get(key), f"{container.pod.path}.securityContext.{key}")
+
+
+def _pod_findings(view: ResourceView, pod: PodSpec) -> Iterator[Finding]:
+    for key in HOST_NAMESPACES:
+        if is_true(pod.spec.get(key), f"{pod.path}.{key}"):
+            yield Finding(
+                f"{subject(view)}: {pod.path}.{key} is true, so the pod shares the node's "
+                f"{key[4:].upper()} namespace. Remove {key}."
+            )
+    for index, volume in enumerate(items(pod.spec.get("volumes"), f"{pod.path}.volumes")):
+        if isinstance(volume, Mapping) and volume.get("hostPath") is not None:
+            yield Finding(
+                f"{subject(view)}: {pod.path}.volumes[{index}] mounts the node's filesystem (hostPath). "
+                "Use a PersistentVolumeClaim, emptyDir or a CSI volume."
+            )
+
+
+def _run_as_root(container: Container) -> str | None:
+    user = _effective(container, "runAsUser")
+    if isinstance(user, (int, float)) and user == 0:
+        return "runs as root (runAsUser 0)"
+    if _effective(container, "runAsNonRoot") is True or (isinstance(user, (int, float)) and user > 0):
+        return None
+    return "may run as root (neither runAsNonRoot: true nor a non-zero runAsUser)"
+
+
+def _capabilities(container: Container) -> list[str]:
+    caps = known(_context(container.spec, container.path).get("capabilities"), "capabilities")
+    caps = caps if isinstance(caps, Mapping) else {}
+    problems = []
+    dropped = {str(c).upper() for c in items(caps.get("drop"), "capabilities.drop")}
+    if "ALL" not in dropped:
+        problems.append('capabilities.drop does not include "ALL"')
+    added = sorted({str(c).upper() for c in items(caps.get("add"), "capabilities.add")} - ALLOWED_ADDED_CAPABILITIES)
+    if added:
+        problems.append(f"capabilities.add grants {', '.join(added)}")
+    return problems
+
+
+def _resources(container: Container) -> list[str]:
+    resources = known(container.spec.get("resources"), f"{container.path}.resources")
+    resources = resources if isinstance(resources, Mapping) else {}
+    missing = []
+    for kind in ("requests", "limits"):
+        raw = resources.get(kind)
+        values: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        missing += [f"{kind}.{r}" for r in ("cpu", "memory") if r not in values]
+    return missing
+
+
+def _container_findings(view: ResourceView, container: Container) -> Iterator[Finding]:
+    where = f"{container.path} ({container.name})" if container.name else container.path
+    prefix = f"{subject(view)}: {where}"
+    context = f"{container.path}.securityContext"
+    if _effective(container, "privileged") is True:
+        yield Finding(f"{prefix} is privileged, with full access to the node. Remove {context}.privileged.")
+    if _effective(container, "allowPrivilegeEscalation") is not False:
+        yield Finding(f"{prefix} may gain privileges (setuid). Set {context}.allowPrivilegeEscalation: false.")
+    root = _run_as_root(container)
+    if root:
+        yield Finding(f"{prefix} {root}. Set {context}.runAsNonRoot: true and runAsUser to a non-zero UID.")
+    if _effective(container, "readOnlyRootFilesystem") is not True:
+        yield Finding(
+            f"{prefix} can write to its root filesystem. Set {context}.readOnlyRootFilesystem: true "
+            "(mount an emptyDir for scratch space)."
+        )
+    for problem in _capabilities(container):
+        yield Finding(f'{prefix}: {problem}. Set {context}.capabilities.drop: ["ALL"] and add nothing.')
+    seccomp = _effective(container, "seccompProfile")
+    if not (isinstance(seccomp, Mapping) and seccomp.get("type") in SAFE_SECCOMP):
+        yield Finding(
+            f"{prefix} has no seccomp profile. Set securityContext.seccompProfile.type: RuntimeDefault "
+            "(pod or container)."
+        )
+    missing = _resources(container)
+    if missing:
+        yield Finding(
+            f"{prefix} has no {', '.join(missing)}. Set {container.path}.resources requests and limits for "
+            "cpu and memory so the scheduler and quotas can account for it."
+        )
+    image = container.spec.get("image")
+    if container.requires_image or image is not None:
+        image_problem = image_reference_problem(image)
+        if image_problem:
+            yield Finding(f"{prefix}: {image_problem}. Pin the image to a version tag or an @sha256 digest.")
+
+
+def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    if view.package != "kubernetes":
+        return
+    with ctx.unknowns():
+        found = workloads(view.type, view.props)
+    for pod, containers in found:
+        with ctx.unknowns():
+            yield from _pod_findings(view, pod)
+        for container in containers:
+            with ctx.unknowns():
+                yield from _container_findings(view, container)
+
+
+SPEC = PolicySpec(
+    id=ID,
+    title="Pods run non-root, unprivileged, read-only, with limits and pinned images",
+    description=(
+        "Every container of every pod spec (built-in workloads, Argo workflows, KServe InferenceServices, other "
+        "custom resources) runs as non-root, is not privileged, cannot escalate privileges, has a read-only root "
+        "filesystem, drops ALL capabilities, uses the RuntimeDefault (or Localhost) seccomp profile, sets CPU and "
+        "memory requests and limits, and pins its image (no 'latest', no missing tag). Pods do not use hostPID, "
+        "hostIPC, hostNetwork or hostPath volumes."
+    ),
+    remediation="Use mlops_infra.k8s workload helpers (they set a restricted securityContext) or set the fields named.",
+    resource_types={
+        "kubernetes": (
+            "kubernetes:core/v1:Pod",
+            "kubernetes:core/v1:PodTemplate",
+            "kubernetes:core/v1:ReplicationController",
+            "kubernetes:apps/v1:Deployment",
+            "kubernetes:apps/v1:StatefulSet",
+            "kubernetes:apps/v1:DaemonSet",
+            "kubernetes:apps/v1:ReplicaSet",
+            "kubernetes:batch/v1:Job",
+            "kubernetes:batch/v1:CronJob",
+            "kubernetes:argoproj.io/v1alpha1:Workflow",
+            "kubernetes:argoproj.io/v1alpha1:WorkflowTemplate",
+            "kubernetes:argoproj.io/v1alpha1:ClusterWorkflowTemplate",
+            "kubernetes:argoproj.io/v1alpha1:CronWorkflow",
+            "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+            "any custom resource embedding pod specs (Kubeflow PyTorchJob/TFJob, RayCluster, Knative Service, ...)",
+        )
+    },
+    checkov_ids=(
+        "CKV_K8S_10",
+        "CKV_K8S_11",
+        "CKV_K8S_12",
+        "CKV_K8S_13",
+        "CKV_K8S_14",
+        "CKV_K8S_16",
+        "CKV_K8S_17",
+        "CKV_K8S_18",
+        "CKV_K8S_19",
+        "CKV_K8S_20",
+        "CKV_K8S_22",
+        "CKV_K8S_23",
+        "CKV_K8S_28",
+        "CKV_K8S_31",
+        "CKV_K8S_37",
+    ),
+    resource_check=check,
+)

@@ -1,0 +1,498 @@
+"""A small fake of the Vertex AI REST API (v1) for the dynamic-resource tests.
+
+It implements only the methods the providers call, binds 127.0.0.1 on a free port, and checks
+request bodies strictly: an unknown field, a missing required field or an invalid value is
+answered with HTTP 400 and recorded in ``errors``, so a wrong request fails the test.
+Long-running operations come back not-done and finish on their first GET, which exercises the
+clients' operation polling without sleeping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
+ALIAS = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9-]$")
+LABEL = re.compile(r"^[a-z0-9_-]{0,63}$")
+AUTOSCALING_METRICS = {
+    "aiplatform.googleapis.com/prediction/online/cpu/utilization",
+    "aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle",
+    "aiplatform.googleapis.com/prediction/online/request_count",
+}
+MUTABLE_PATHS = {
+    "dedicatedResources.minReplicaCount",
+    "dedicatedResources.maxReplicaCount",
+    "dedicatedResources.autoscalingMetricSpecs",
+}
+
+LOC = r"projects/[^/]+/locations/[^/]+"
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, status: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.status, self.message = code, status, message
+
+
+def bad(message: str) -> ApiError:
+    return ApiError(400, "INVALID_ARGUMENT", message)
+
+
+def only(body: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise bad(f"unknown fields {unknown} in {where}")
+
+
+def need(body: dict[str, Any], keys: list[str], where: str) -> None:
+    missing = [k for k in keys if body.get(k) in (None, "", [], {})]
+    if missing:
+        raise bad(f"missing required fields {missing} in {where}")
+
+
+@dataclass
+class FakeVertex:
+    """State of the fake service; tests read ``requests`` and ``errors`` and may inject failures."""
+
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)  # model name -> {"versions": {id: model}}
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failures: dict[str, list[int]] = field(default_factory=dict)  # route -> call numbers (1-based) that fail
+    calls: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ids: Any = field(default_factory=lambda: itertools.count(1001))
+
+    # -- helpers for tests ------------------------------------------------------------------
+
+    def add_endpoint(self, name: str) -> None:
+        self.endpoints[name] = {"name": name, "deployedModels": [], "trafficSplit": {}}
+
+    def fail(self, route: str, *call_numbers: int) -> None:
+        """Make the n-th call (1-based) of ``route`` (e.g. ``updateEndpoint``) answer HTTP 500."""
+        self.failures[route] = list(call_numbers)
+
+    def routes(self) -> list[str]:
+        return [route for _, route, _ in self.requests]
+
+    def version(self, model: str, ref: str) -> dict[str, Any]:
+        """Resolve ``ref`` (a version id or an alias) of ``model``."""
+        entry = self.models.get(model)
+        if entry is None:
+            raise ApiError(404, "NOT_FOUND", f"model {model} not found")
+        for version in entry["versions"].values():
+            if version["versionId"] == ref or ref in version["versionAliases"]:
+                return version
+        raise ApiError(404, "NOT_FOUND", f"model {model}@{ref} not found")
+
+    def _operation(self, owner: str, response: dict[str, Any] | None, type_name: str) -> dict[str, Any]:
+        name = f"{owner}/operations/{next(self.ids)}"
+        result = {"name": name, "done": True}
+        result["response"] = {"@type": f"type.googleapis.com/{type_name}", **(response or {})}
+        self.operations[name] = result
+        return {"name": name, "done": False}
+
+    # -- models -----------------------------------------------------------------------------
+
+    def upload(self, parent: str, body: dict[str, Any]) -> dict[str, Any]:
+        only(body, {"model", "modelId", "parentModel", "serviceAccount"}, "UploadModelRequest")
+        model = body.get("model") or {}
+        only(
+            model,
+            {"displayName", "description", "artifactUri", "containerSpec", "labels", "encryptionSpec",
+             "versionDescription", "versionAliases"},
+            "Model",
+        )  # fmt: skip
+        need(model, ["displayName", "artifactUri", "containerSpec", "encryptionSpec"], "Model")
+        if not str(model["artifactUri"]).startswith("gs://"):
+            raise bad("artifactUri must be a gs:// URI")
+        container = model["containerSpec"]
+        only(container, {"imageUri", "predictRoute", "healthRoute", "ports", "command", "args", "env"}, "containerSpec")
+        need(container, ["imageUri"], "containerSpec")
+        for port in container.get("ports", []):
+            only(port, {"containerPort"}, "Port")
+        only(model["encryptionSpec"], {"kmsKeyName"}, "encryptionSpec")
+        if not KMS_KEY.match(str(model["encryptionSpec"].get("kmsKeyName", ""))):
+            raise bad("encryptionSpec.kmsKeyName must be a Cloud KMS crypto key name")
+        for key, value in (model.get("labels") or {}).items():
+            if not LABEL.match(key) or not LABEL.match(value):
+                raise bad(f"label {key}={value} is not label-safe")
+        if body.get("parentModel"):
+            if body.get("modelId"):
+                raise bad("modelId and parentModel are exclusive")
+            name = body["parentModel"]
+            if name not in self.models:
+                raise ApiError(404, "NOT_FOUND", f"parent model {name} not found")
+        else:
+            need(body, ["modelId"], "UploadModelRequest")
+            name = f"{parent}/models/{body['modelId']}"
+            if name in self.models:
+                raise ApiError(409, "ALREADY_EXISTS", f"model {name} already exists")
+            self.models[name] = {"versions": {}}
+        versions = self.models[name]["versions"]
+        version_id = str(len(versions) + 1)
+        stored = {**model, "name": name, "versionId": version_id, "versionAliases": [] if versions else ["default"]}
+        versions[version_id] = stored
+        return self._operation(
+            name,
+            {"model": name, "modelVersionId": version_id},
+            "google.cloud.aiplatform.v1.UploadModelResponse",
+        )
+
+    def merge_aliases(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        only(body, {"versionAliases"}, "MergeVersionAliasesRequest")
+        need(body, ["versionAliases"], "MergeVersionAliasesRequest")
+        model, _, ref = name.partition("@")
+        if not ref.isdigit():
+            raise bad("mergeVersionAliases needs the version id in the name (model@1234)")
+        version = self.version(model, ref)
+        for alias in body["versionAliases"]:
+            bare = alias.removeprefix("-")
+            if not ALIAS.match(bare) or bare == "default":
+                raise bad(f"invalid version alias {alias!r}")
+            if alias.startswith("-"):
+                if bare in version["versionAliases"]:
+                    version["versionAliases"].remove(bare)
+                continue
+            for other in self.models[model]["versions"].values():
+                if other is not version and bare in other["versionAliases"]:
+                    raise ApiError(400, "FAILED_PRECONDITION", f"alias {bare} is used by version {other['versionId']}")
+            if bare not in version["versionAliases"]:
+                version["versionAliases"].append(bare)
+        return version
+
+    def patch_model(self, name: str, body: dict[str, Any], mask: str) -> dict[str, Any]:
+        paths = set(mask.split(","))
+        if not paths or not paths <= {"displayName", "description", "labels"}:
+            raise bad(f"updateMask {mask!r} may only name displayName, description, labels")
+        only(body, paths | {"name"}, "Model (update)")
+        model, _, ref = name.partition("@")
+        version = self.version(model, ref or "default")
+        for path in paths:
+            version[path] = body.get(path)
+        return version
+
+    def delete_model(self, name: str) -> dict[str, Any]:
+        if name not in self.models:
+            raise ApiError(404, "NOT_FOUND", f"model {name} not found")
+        for endpoint in self.endpoints.values():
+            if any(d["model"].split("@")[0] == name for d in endpoint["deployedModels"]):
+                raise ApiError(400, "FAILED_PRECONDITION", f"model {name} is deployed to {endpoint['name']}")
+        del self.models[name]
+        return self._operation(name, None, "google.protobuf.Empty")
+
+    def delete_version(self, name: str) -> dict[str, Any]:
+        model, _, ref = name.partition("@")
+        version = self.version(model, ref)
+        if "default" in version["versionAliases"]:
+            raise ApiError(400, "FAILED_PRECONDITION", "the default version cannot be deleted")
+        del self.models[model]["versions"][version["versionId"]]
+        return self._operation(model, None, "google.protobuf.Empty")
+
+    # -- endpoints --------------------------------------------------------------------------
+
+    def endpoint(self, name: str) -> dict[str, Any]:
+        if name not in self.endpoints:
+            raise ApiError(404, "NOT_FOUND", f"endpoint {name} not found")
+        return self.endpoints[name]
+
+    def _check_split(self, endpoint: dict[str, Any], split: dict[str, Any], allow_new: bool) -> dict[str, int]:
+        deployed = {d["id"] for d in endpoint["deployedModels"]}
+        for key, value in split.items():
+            if not isinstance(value, int) or not 0 <= value <= 100:
+                raise bad(f"trafficSplit[{key}] must be a percentage, got {value!r}")
+            if key not in deployed and not (allow_new and key == "0"):
+                raise bad(f"trafficSplit names {key}, which is not deployed on {endpoint['name']}")
+        if split and sum(split.values()) != 100:
+            raise bad(f"trafficSplit must sum to 100, got {sum(split.values())}")
+        return dict(split)
+
+    def deploy(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        endpoint = self.endpoint(name)
+        only(body, {"deployedModel", "trafficSplit"}, "DeployModelRequest")
+        deployed = body.get("deployedModel") or {}
+        only(
+            deployed,
+            {"model", "displayName", "dedicatedResources", "serviceAccount", "disableContainerLogging",
+             "enableAccessLogging"},
+            "DeployedModel",
+        )  # fmt: skip
+        need(deployed, ["model", "dedicatedResources"], "DeployedModel")
+        model, _, ref = deployed["model"].partition("@")
+        version = self.version(model, ref or "default")
+        self._check_resources(deployed["dedicatedResources"])
+        split = self._check_split(endpoint, body.get("trafficSplit") or {}, allow_new=True)
+        deployed_id = str(next(self.ids))
+        stored = {**deployed, "id": deployed_id, "modelVersionId": version["versionId"]}
+        endpoint["deployedModels"].append(stored)
+        if split:
+            endpoint["trafficSplit"] = {(deployed_id if k == "0" else k): v for k, v in split.items()}
+        return self._operation(
+            name, {"deployedModel": {"id": deployed_id}}, "google.cloud.aiplatform.v1.DeployModelResponse"
+        )
+
+    @staticmethod
+    def _check_resources(resources: dict[str, Any]) -> None:
+        only(
+            resources,
+            {"machineSpec", "minReplicaCount", "maxReplicaCount", "autoscalingMetricSpecs"},
+            "dedicatedResources",
+        )
+        need(resources, ["machineSpec", "minReplicaCount"], "dedicatedResources")
+        machine = resources["machineSpec"]
+        only(machine, {"machineType", "acceleratorType", "acceleratorCount"}, "machineSpec")
+        need(machine, ["machineType"], "machineSpec")
+        if bool(machine.get("acceleratorType")) != bool(machine.get("acceleratorCount")):
+            raise bad("machineSpec: acceleratorType and acceleratorCount go together")
+        low, high = resources["minReplicaCount"], resources.get("maxReplicaCount", resources["minReplicaCount"])
+        if not (isinstance(low, int) and low >= 1 and isinstance(high, int) and high >= low):
+            raise bad(f"replica counts must satisfy 1 <= min <= max, got {low}..{high}")
+        for spec in resources.get("autoscalingMetricSpecs", []):
+            only(spec, {"metricName", "target"}, "autoscalingMetricSpecs")
+            if spec.get("metricName") not in AUTOSCALING_METRICS:
+                raise bad(f"unknown autoscaling metric {spec.get('metricName')!r}")
+            if not isinstance(spec.get("target"), int) or spec["target"] < 1:
+                raise bad("autoscaling target must be a positive integer")
+
+    def undeploy(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        endpoint = self.endpoint(name)
+        only(body, {"deployedModelId", "trafficSplit"}, "UndeployModelRequest")
+        need(body, ["deployedModelId"], "UndeployModelRequest")
+        deployed_id = body["deployedModelId"]
+        if deployed_id not in {d["id"] for d in endpoint["deployedModels"]}:
+            raise ApiError(404, "NOT_FOUND", f"deployed model {deployed_id} not found")
+        split = body.get("trafficSplit")
+        current = split if split is not None else endpoint["trafficSplit"]
+        if current.get(deployed_id, 0) > 0:
+            raise ApiError(400, "FAILED_PRECONDITION", f"deployed model {deployed_id} still receives traffic")
+        endpoint["deployedModels"] = [d for d in endpoint["deployedModels"] if d["id"] != deployed_id]
+        endpoint["trafficSplit"] = {k: v for k, v in current.items() if k != deployed_id}
+        return self._operation(name, {}, "google.cloud.aiplatform.v1.UndeployModelResponse")
+
+    def mutate(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        endpoint = self.endpoint(name)
+        only(body, {"deployedModel", "updateMask"}, "MutateDeployedModelRequest")
+        need(body, ["deployedModel", "updateMask"], "MutateDeployedModelRequest")
+        paths = set(str(body["updateMask"]).split(","))
+        if not paths <= MUTABLE_PATHS:
+            raise bad(f"updateMask {sorted(paths - MUTABLE_PATHS)} cannot be mutated")
+        deployed = body["deployedModel"]
+        only(deployed, {"id", "dedicatedResources"}, "DeployedModel (mutate)")
+        self._check_resources(deployed["dedicatedResources"])
+        target = next((d for d in endpoint["deployedModels"] if d["id"] == deployed.get("id")), None)
+        if target is None:
+            raise ApiError(404, "NOT_FOUND", f"deployed model {deployed.get('id')} not found")
+        resources = target["dedicatedResources"]
+        for path in paths:
+            key = path.split(".")[1]
+            resources[key] = deployed["dedicatedResources"].get(key)
+        return self._operation(
+            name, {"deployedModel": target}, "google.cloud.aiplatform.v1.MutateDeployedModelResponse"
+        )
+
+    def patch_endpoint(self, name: str, body: dict[str, Any], mask: str) -> dict[str, Any]:
+        endpoint = self.endpoint(name)
+        if mask != "trafficSplit":
+            raise bad(f"updateMask must be trafficSplit, got {mask!r}")
+        only(body, {"trafficSplit", "name"}, "Endpoint (update)")
+        endpoint["trafficSplit"] = self._check_split(endpoint, body.get("trafficSplit") or {}, allow_new=False)
+        return endpoint
+
+    # -- schedules --------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_schedule(body: dict[str, Any], parent: str) -> None:
+        only(
+            body,
+            {"displayName", "cron", "maxConcurrentRunCount", "createPipelineJobRequest", "name"},
+            "Schedule",
+        )
+        need(body, ["displayName", "cron", "maxConcurrentRunCount", "createPipelineJobRequest"], "Schedule")
+        request = body["createPipelineJobRequest"]
+        only(request, {"parent", "pipelineJob", "pipelineJobId"}, "createPipelineJobRequest")
+        if request.get("parent") != parent:
+            raise bad(f"createPipelineJobRequest.parent must be {parent}")
+        job = request.get("pipelineJob") or {}
+        only(
+            job,
+            {"displayName", "pipelineSpec", "templateUri", "runtimeConfig", "encryptionSpec", "serviceAccount",
+             "labels", "network"},
+            "PipelineJob",
+        )  # fmt: skip
+        need(job, ["displayName", "runtimeConfig", "encryptionSpec", "serviceAccount"], "PipelineJob")
+        if not KMS_KEY.match(str(job["encryptionSpec"].get("kmsKeyName", ""))):
+            raise bad("pipelineJob.encryptionSpec.kmsKeyName must be a crypto key name")
+        if not str(job["runtimeConfig"].get("gcsOutputDirectory", "")).startswith("gs://"):
+            raise bad("pipelineJob.runtimeConfig.gcsOutputDirectory must be gs://")
+        if ("pipelineSpec" in job) == ("templateUri" in job):
+            raise bad("pipelineJob needs exactly one of pipelineSpec and templateUri")
+        if not str(body["maxConcurrentRunCount"]).isdigit() or int(body["maxConcurrentRunCount"]) < 1:
+            raise bad("maxConcurrentRunCount must be a positive int64")
+        if len(str(body["cron"]).split()) not in (5, 6):
+            raise bad(f"invalid cron {body['cron']!r}")
+
+    def create_schedule(self, parent: str, body: dict[str, Any]) -> dict[str, Any]:
+        self._check_schedule(body, parent)
+        name = f"{parent}/schedules/{next(self.ids)}"
+        self.schedules[name] = {**body, "name": name, "state": "ACTIVE"}
+        return self.schedules[name]
+
+    def schedule(self, name: str) -> dict[str, Any]:
+        if name not in self.schedules:
+            raise ApiError(404, "NOT_FOUND", f"schedule {name} not found")
+        return self.schedules[name]
+
+    def patch_schedule(self, name: str, body: dict[str, Any], mask: str) -> dict[str, Any]:
+        current = self.schedule(name)
+        allowed = {"displayName", "cron", "maxConcurrentRunCount", "createPipelineJobRequest"}
+        paths = set(mask.split(","))
+        if not paths <= allowed:
+            raise bad(f"updateMask {sorted(paths - allowed)} is not updatable")
+        merged = {k: v for k, v in current.items() if k not in ("name", "state")}
+        merged.update({k: v for k, v in body.items() if k != "name"})
+        self._check_schedule(merged, name.rsplit("/schedules/", 1)[0])
+        current.update({p: body[p] for p in paths})
+        return current
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeVertex
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def _dispatch(self) -> None:
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        path = re.sub(r"^/(v1|ui)/", "", unquote(url.path))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+            with self.fake.lock:
+                _, result = self._route(self.command, path, body, query)
+            self._send(200, result)
+        except ApiError as err:
+            if err.code == 400:
+                self.fake.errors.append(f"{self.command} {path}: {err.message}")
+            self._send(err.code, {"error": {"code": err.code, "message": err.message, "status": err.status}})
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _dispatch
+
+    def _send(self, code: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self, route: str, name: str, body: dict[str, Any], mask: str) -> Any:
+        return _handle_route(self.fake, route, name, body, mask)
+
+    def _route(self, method: str, path: str, body: dict[str, Any], query: dict[str, str]) -> tuple[str, Any]:
+        fake = self.fake
+        table: list[tuple[str, str, str]] = [
+            ("POST", rf"^({LOC})/models:upload$", "uploadModel"),
+            ("GET", rf"^({LOC}/.+/operations/[^/]+)$", "getOperation"),
+            ("POST", rf"^({LOC}/models/[^/:]+):mergeVersionAliases$", "mergeVersionAliases"),
+            ("GET", rf"^({LOC}/models/[^/:]+)$", "getModel"),
+            ("PATCH", rf"^({LOC}/models/[^/:]+)$", "updateModel"),
+            ("DELETE", rf"^({LOC}/models/[^/:@]+)$", "deleteModel"),
+            ("DELETE", rf"^({LOC}/models/[^/:]+):deleteVersion$", "deleteModelVersion"),
+            ("POST", rf"^({LOC}/endpoints/[^/:]+):deployModel$", "deployModel"),
+            ("POST", rf"^({LOC}/endpoints/[^/:]+):undeployModel$", "undeployModel"),
+            ("POST", rf"^({LOC}/endpoints/[^/:]+):mutateDeployedModel$", "mutateDeployedModel"),
+            ("GET", rf"^({LOC}/endpoints/[^/:]+)$", "getEndpoint"),
+            ("PATCH", rf"^({LOC}/endpoints/[^/:]+)$", "updateEndpoint"),
+            ("POST", rf"^({LOC})/schedules$", "createSchedule"),
+            ("GET", rf"^({LOC}/schedules/[^/:]+)$", "getSchedule"),
+            ("PATCH", rf"^({LOC}/schedules/[^/:]+)$", "updateSchedule"),
+            ("DELETE", rf"^({LOC}/schedules/[^/:]+)$", "deleteSchedule"),
+            ("POST", rf"^({LOC}/schedules/[^/:]+):pause$", "pauseSchedule"),
+            ("POST", rf"^({LOC}/schedules/[^/:]+):resume$", "resumeSchedule"),
+        ]
+        for verb, pattern, route in table:
+            match = re.match(pattern, path)
+            if verb != method or not match:
+                continue
+            fake.requests.append((method, route, body))
+            fake.calls[route] = fake.calls.get(route, 0) + 1
+            if fake.calls[route] in fake.failures.get(route, []):
+                raise ApiError(500, "INTERNAL", f"injected failure of {route} call {fake.calls[route]}")
+            return route, self._handle(route, match.group(1), body, query.get("updateMask", ""))
+        raise ApiError(404, "NOT_FOUND", f"the fake does not implement {method} {path}")
+
+
+def _handle_route(fake: FakeVertex, route: str, name: str, body: dict[str, Any], mask: str) -> Any:
+    """Call the fake's implementation of ``route`` on resource ``name``."""
+    resource, _, ref = name.partition("@")
+    handlers: dict[str, Any] = {
+        "uploadModel": lambda: fake.upload(name, body),
+        "getOperation": lambda: fake.operations[name] if name in fake.operations else _missing(name),
+        "mergeVersionAliases": lambda: fake.merge_aliases(name, body),
+        "getModel": lambda: fake.version(resource, ref or "default"),
+        "updateModel": lambda: fake.patch_model(name, body, mask),
+        "deleteModel": lambda: fake.delete_model(name),
+        "deleteModelVersion": lambda: fake.delete_version(name),
+        "deployModel": lambda: fake.deploy(name, body),
+        "undeployModel": lambda: fake.undeploy(name, body),
+        "mutateDeployedModel": lambda: fake.mutate(name, body),
+        "getEndpoint": lambda: fake.endpoint(name),
+        "updateEndpoint": lambda: fake.patch_endpoint(name, body, mask),
+        "createSchedule": lambda: fake.create_schedule(name, body),
+        "getSchedule": lambda: fake.schedule(name),
+        "updateSchedule": lambda: fake.patch_schedule(name, body, mask),
+        "deleteSchedule": lambda: _delete_schedule(fake, name),
+        "pauseSchedule": lambda: _set_state(fake, name, "PAUSED"),
+        "resumeSchedule": lambda: _set_state(fake, name, "ACTIVE"),
+    }
+    return handlers[route]()
+
+
+def _missing(name: str) -> dict[str, Any]:
+    raise ApiError(404, "NOT_FOUND", f"{name} not found")
+
+
+def _set_state(fake: FakeVertex, name: str, state: str) -> dict[str, Any]:
+    fake.schedule(name)["state"] = state
+    return {}
+
+
+def _delete_schedule(fake: FakeVertex, name: str) -> dict[str, Any]:
+    fake.schedule(name)
+    del fake.schedules[name]
+    return fake._operation(name, None, "google.protobuf.Empty")
+
+
+class FakeVertexServer:
+    """Runs a :class:`FakeVertex` on 127.0.0.1 in a daemon thread; ``url`` is the api_endpoint to use."""
+
+    def __init__(self) -> None:
+        self.fake = FakeVertex()
+        handler = type("Handler", (_Handler,), {"fake": self.fake})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeVertexServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

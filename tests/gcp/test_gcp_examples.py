@@ -1,0 +1,56 @@
+"""Every examples/gcp program runs offline in dev and in prod and builds what it says."""
+
+from pathlib import Path
+
+import pytest
+
+from mlops_infra.conventions import STATEFUL_TYPES
+from mlops_infra.engine import run_program
+from mlops_infra.policy.evaluate import evaluate_stack
+from mlops_infra.policy.model import Enforcement
+from mlops_infra.testing import required_tags_present
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "gcp"
+
+# example -> (main resource type, output that must be set)
+EXPECTED = {
+    "budget.py": ("gcp:billing/budget:Budget", "budget"),
+    "platform_key.py": ("gcp:kms/cryptoKey:CryptoKey", "keyName"),
+    "secure_bucket.py": ("gcp:storage/bucket:Bucket", "bucketUrl"),
+    "feature_store.py": ("gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore", "offlineDataset"),
+    "training_pipeline.py": ("gcp:cloudscheduler/job:Job", "pipelineRoot"),
+    "model_registry.py": ("pulumi-python:dynamic/vertex:VertexModel", "churnModel"),
+    "endpoint.py": ("pulumi-python:dynamic/vertex:VertexModelDeployment", "endpoint"),
+}
+
+
+def test_every_example_is_covered():
+    assert {p.name for p in EXAMPLES.glob("*.py")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+@pytest.mark.parametrize("example", sorted(EXPECTED))
+def test_example_runs(example, environment):
+    overrides = [] if environment == "dev" else ["environment=prod"]
+    stack = run_program(EXAMPLES / example, "dev", overrides)
+    token, output = EXPECTED[example]
+    assert stack.by_type(token), token
+    assert stack.outputs[output]
+    assert required_tags_present(stack) == []
+    budget = stack.by_type("gcp:billing/budget:Budget")
+    assert len(budget) == 1 and budget[0].inputs["thresholdRules"]  # every example declares a budget
+    if example == "budget.py":
+        return
+    labelled = [r for r in stack.resources if isinstance(r.inputs.get("labels"), dict)]
+    assert labelled and all(r.inputs["labels"]["environment"] == environment for r in labelled)
+    stateful = [r for r in stack.resources if r.type in STATEFUL_TYPES]
+    assert stateful and all(r.protect == (environment == "prod") for r in stateful)
+
+
+@pytest.mark.parametrize("example", sorted(EXPECTED))
+def test_examples_pass_our_policies(example):
+    # environment is passed as config: the policies cannot yet see init_platform's default (reported).
+    for overrides in (["environment=dev"], ["environment=prod"]):
+        stack = run_program(EXAMPLES / example, "dev", overrides)
+        mandatory = [v for v in evaluate_stack(stack) if v.enforcement is Enforcement.MANDATORY]
+        assert mandatory == [], (overrides, mandatory)

@@ -1,0 +1,120 @@
+"""Pipeline specs: compiled files (JSON/YAML), kfp functions compiled at program time, the built-in template."""
+
+import json
+import re
+
+import pytest
+import yaml
+from kfp import dsl
+
+from mlops_infra.gcp.pipeline_spec import (
+    SpecFile,
+    SpecFunction,
+    SpecTemplate,
+    check_parameter_values,
+    compile_pipeline,
+    root_parameters,
+)
+
+IMAGE = "us-central1-docker.pkg.dev/acme-ml/images/trainer@sha256:" + "c" * 64
+
+
+@dsl.component(base_image="python:3.11-slim")
+def add(a: float, b: float) -> float:
+    return a + b
+
+
+@dsl.pipeline(name="adder")
+def adder(a: float, b: float = 2.0) -> None:
+    add(a=a, b=b)
+
+
+def test_function_compiles_offline_to_a_pipeline_spec():
+    spec = compile_pipeline(adder)
+    assert spec["pipelineInfo"]["name"] == "adder"
+    assert root_parameters(spec) == {
+        "a": {"parameterType": "NUMBER_DOUBLE"},
+        "b": {"defaultValue": 2.0, "isOptional": True, "parameterType": "NUMBER_DOUBLE"},
+    }
+    assert SpecFunction(function=adder).load() == spec
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_compiled_file_is_read_in_either_format(tmp_path, suffix):
+    spec = compile_pipeline(adder)
+    path = tmp_path / f"pipeline{suffix}"
+    path.write_text(json.dumps(spec) if suffix == ".json" else yaml.safe_dump(spec))
+    assert SpecFile(path=str(path)).load() == spec
+
+
+def test_pipeline_job_wrapper_is_unwrapped(tmp_path):
+    spec = compile_pipeline(adder)
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps({"pipelineSpec": spec, "runtimeConfig": {}}))
+    assert SpecFile(path=str(path)).load()["pipelineInfo"]["name"] == "adder"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON/YAML"),
+        ('{"root": {}}', "missing ['pipelineInfo', 'schemaVersion']"),
+        ("[]", "not a PipelineSpec"),
+    ],
+)
+def test_bad_files_fail_with_the_reason(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SpecFile(path=str(path)).load()
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ValueError, match=r"nope\.yaml"):
+        SpecFile(path=str(tmp_path / "nope.yaml")).load()
+
+
+def test_template_gates_registration_on_the_metric():
+    spec = SpecTemplate(image=IMAGE, name="churn-training", metric_threshold=0.85).load()
+    tasks = spec["root"]["dag"]["tasks"]
+    assert set(tasks) == {"preprocess", "train", "evaluate", "condition-1"}
+    assert tasks["train"]["dependentTasks"] == ["preprocess"]
+    assert set(tasks["evaluate"]["dependentTasks"]) == {"preprocess", "train"}
+    gate = tasks["condition-1"]
+    assert gate["taskInfo"]["name"] == "metric-meets-threshold"
+    assert gate["triggerPolicy"]["condition"] == (
+        "inputs.parameter_values['pipelinechannel--evaluate-metric'] >= "
+        "inputs.parameter_values['pipelinechannel--metric_threshold']"
+    )
+    inner = spec["components"]["comp-condition-1"]["dag"]["tasks"]
+    assert set(inner) == {"register"}
+    params = root_parameters(spec)
+    assert params["metric_threshold"]["defaultValue"] == 0.85
+    assert params["model_alias"]["defaultValue"] == "challenger"
+    executors = spec["deploymentSpec"]["executors"]
+    assert {e["container"]["image"] for e in executors.values()} == {IMAGE}
+    assert executors["exec-train"]["container"]["command"] == ["python", "-m", "trainer.train"]
+
+
+def test_template_resources_reach_the_train_step():
+    spec = SpecTemplate(image=IMAGE, train_cpu_limit="8", train_memory_limit="32G").load()
+    resources = spec["deploymentSpec"]["executors"]["exec-train"]["container"]["resources"]
+    assert resources["cpuLimit"] == 8.0 and resources["memoryLimit"] == 32.0
+
+
+def test_template_refuses_a_latest_image():
+    with pytest.raises(ValueError, match="latest"):
+        SpecTemplate(image="gcr.io/acme/trainer:latest")
+
+
+def test_parameter_values_are_checked_against_the_spec():
+    spec = compile_pipeline(adder)
+    check_parameter_values(spec, {"a": 1.5})
+    with pytest.raises(ValueError, match=r"unknown pipeline parameters \['c'\]"):
+        check_parameter_values(spec, {"a": 1.0, "c": 3})
+    with pytest.raises(ValueError, match=r"missing values for required pipeline parameters \['a'\]"):
+        check_parameter_values(spec, {})
+    with pytest.raises(ValueError, match="'a' must be NUMBER_DOUBLE, got str"):
+        check_parameter_values(spec, {"a": "one"})
+    with pytest.raises(ValueError, match="got a boolean"):
+        check_parameter_values(spec, {"a": True})

@@ -1,0 +1,146 @@
+"""The stacks/gcp-vertex project: the whole churn platform, planned offline for dev and prod."""
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops_infra.conventions import STATEFUL_TYPES
+from mlops_infra.conventions.taggable import _resource_class
+from mlops_infra.engine import run_program
+from mlops_infra.gcp.iam import PRIMITIVE_ROLES
+from mlops_infra.policy.evaluate import evaluate_stack
+from mlops_infra.policy.model import Enforcement
+from mlops_infra.testing import required_tags_present
+
+STACK = Path(__file__).resolve().parents[2] / "stacks" / "gcp-vertex"
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return run_program(STACK, "prod", [])
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_program(STACK, "dev", [])
+
+
+def types(stack):
+    return {r.type for r in stack.resources}
+
+
+def accepts_encryption_spec(type_token):
+    cls = _resource_class(type_token)
+    return cls is not None and "encryption_spec" in inspect.signature(cls._internal_init).parameters
+
+
+def test_prod_plan_has_the_whole_platform(prod):
+    present = types(prod)
+    for token in (
+        "gcp:kms/cryptoKey:CryptoKey",
+        "gcp:storage/bucket:Bucket",
+        "gcp:bigquery/dataset:Dataset",
+        "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore",
+        "gcp:vertex/aiFeatureGroup:AiFeatureGroup",
+        "gcp:cloudscheduler/job:Job",
+        "gcp:vertex/aiEndpoint:AiEndpoint",
+        "gcp:serviceaccount/account:Account",
+        "pulumi-python:dynamic/vertex:VertexModel",
+        "pulumi-python:dynamic/vertex:VertexModelDeployment",
+        "gcp:monitoring/alertPolicy:AlertPolicy",
+    ):
+        assert token in present, token
+    assert len(prod.by_type("gcp:storage/bucket:Bucket")) == 3
+    assert len(prod.by_type("gcp:bigquery/dataset:Dataset")) == 2
+    assert prod.outputs["environment"] == "prod"
+    assert prod.outputs["endpoint"].startswith("projects/acme-churn-prod/locations/us-central1/endpoints/")
+
+
+def test_every_vertex_resource_that_can_be_cmek_encrypted_is(prod):
+    vertex = [r for r in prod.resources if r.type.startswith("gcp:vertex/") and accepts_encryption_spec(r.type)]
+    assert {r.type for r in vertex} == {
+        "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore",
+        "gcp:vertex/aiEndpoint:AiEndpoint",
+    }
+    key = prod.outputs["kmsKey"]
+    assert all(r.inputs["encryptionSpec"] == {"kmsKeyName": key} for r in vertex)
+    for dynamic in prod.by_type("pulumi-python:dynamic/vertex:VertexModel"):
+        assert dynamic.inputs["kms_key_name"] == key
+    assert all(b.inputs["encryption"]["defaultKmsKeyName"] == key for b in prod.by_type("gcp:storage/bucket:Bucket"))
+    assert all(
+        d.inputs["defaultEncryptionConfiguration"]["kmsKeyName"] == key
+        for d in prod.by_type("gcp:bigquery/dataset:Dataset")
+    )
+    assert all(r.inputs["kmsKeyName"] == key for r in prod.by_type("gcp:artifactregistry/repository:Repository"))
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_every_labelable_resource_carries_the_four_labels(environment, dev, prod):
+    stack = {"dev": dev, "prod": prod}[environment]
+    assert required_tags_present(stack) == []
+    endpoint = stack.by_type("gcp:vertex/aiEndpoint:AiEndpoint")[0]
+    assert endpoint.inputs["labels"] == {
+        "project": "churn-gcp",
+        "environment": environment,
+        "owner": "ml-platform",
+        "cost-center": "cc-1234",
+    }
+
+
+def test_stateful_resources_are_protected_in_prod_only(dev, prod):
+    stateful = [r for r in prod.resources if r.type in STATEFUL_TYPES]
+    assert len(stateful) >= 10
+    assert all(r.protect and r.retain_on_delete for r in stateful)
+    assert not any(r.protect for r in dev.resources)
+
+
+def test_no_primitive_roles_and_private_endpoints(prod):
+    roles = {r.inputs["role"] for r in prod.resources if "role" in r.inputs}
+    assert roles and not roles & PRIMITIVE_ROLES
+    endpoint = prod.by_type("gcp:vertex/aiEndpoint:AiEndpoint")[0]
+    assert endpoint.inputs["privateServiceConnectConfig"]["enablePrivateServiceConnect"] is True
+    assert endpoint.inputs["predictRequestResponseLoggingConfig"]["samplingRate"] == 0.5
+    store = prod.by_type("gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore")[0]
+    assert (
+        store.inputs["dedicatedServingEndpoint"]["privateServiceConnectConfig"]["enablePrivateServiceConnect"] is True
+    )
+
+
+def test_prod_rollout_is_gated_and_gradual(prod, dev):
+    deployment = prod.by_type("pulumi-python:dynamic/vertex:VertexModelDeployment")[0].inputs
+    assert deployment["required_alias"] == "champion"
+    assert deployment["canary_percentages"] == [10, 50, 100]
+    assert deployment["deployments"][0]["min_replica_count"] == 2
+    model = prod.by_type("pulumi-python:dynamic/vertex:VertexModel")[0].inputs
+    assert "champion" in model["version_aliases"] and "@sha256:" in model["serving_image_uri"]
+    assert "required_alias" not in dev.by_type("pulumi-python:dynamic/vertex:VertexModelDeployment")[0].inputs
+
+
+def test_retraining_schedule_comes_from_stack_config(dev, prod):
+    assert prod.by_type("gcp:cloudscheduler/job:Job")[0].inputs["schedule"] == "0 3 * * 1"
+    assert dev.by_type("gcp:cloudscheduler/job:Job")[0].inputs["schedule"] == "0 4 * * *"
+
+
+def test_plan_is_deterministic_json_without_provider_blobs(prod):
+    again = run_program(STACK, "prod", [])
+    document = json.dumps(prod.to_json(), sort_keys=True)
+    assert document == json.dumps(again.to_json(), sort_keys=True)
+    for dynamic in prod.resources:
+        if dynamic.type.startswith("pulumi-python:"):
+            assert dynamic.inputs["__provider"] == "[secret]"
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_our_own_policies_pass_on_the_stack(environment, dev, prod):
+    stack = {"dev": dev, "prod": prod}[environment]
+    mandatory = [v for v in evaluate_stack(stack) if v.enforcement is Enforcement.MANDATORY]
+    assert mandatory == []
+
+
+def test_the_stack_declares_a_budget_with_alerts(prod):
+    budget = prod.by_type("gcp:billing/budget:Budget")[0].inputs
+    assert budget["amount"] == {"specifiedAmount": {"currencyCode": "USD", "units": "5000"}}
+    assert budget["budgetFilter"]["projects"] == ["projects/123456789012"]
+    assert [r["thresholdPercent"] for r in budget["thresholdRules"]] == [0.8, 1.0]
