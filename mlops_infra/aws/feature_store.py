@@ -48,7 +48,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
     ) -> None:
         super().__init__(name, args, opts)
         settings = self.args
-        self.kms_key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn)
+        self.kms_key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn, requester=self)
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         self._account = account_id(invoke_opts)
         self._region = region_name(invoke_opts)

@@ -198,7 +198,7 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
         self.topic = aws.sns.Topic(
             self.child_name("approvals"),
             name=self.platform.name(f"{short}-approvals", naming.SNS_TOPIC),
-            kms_master_key_id=key_arn_or_shared(self.args.kms_key_arn),
+            kms_master_key_id=key_arn_or_shared(self.args.kms_key_arn, requester=self),
             signature_version=2,
             opts=self.child_opts(),
         )

@@ -166,8 +166,10 @@ def shared_platform_key(requester: pulumi.Resource | None = None) -> PlatformKey
     return key
 
 
-def key_arn_or_shared(
-    explicit: pulumi.Input[str] | None, requester: pulumi.Resource | None = None
-) -> pulumi.Input[str]:
-    """The key a component encrypts with: the one it was given, else the shared key of its provider."""
+def key_arn_or_shared(explicit: pulumi.Input[str] | None, requester: pulumi.Resource) -> pulumi.Input[str]:
+    """The key a component encrypts with: the one it was given, else the shared key of its provider.
+
+    ``requester`` (the calling component) is required so the shared key is always created with the
+    component's own AWS provider (account and region).
+    """
     return explicit if explicit is not None else shared_platform_key(requester).arn

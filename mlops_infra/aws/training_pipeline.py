@@ -380,7 +380,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.approval_status: str = resolve_approval_status(validated, current_platform())
         super().__init__(name, validated, opts)
         settings = self.args
-        self.key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn, self)
+        self.key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn, requester=self)
         self.prefix = settings.artifact_prefix or f"pipelines/{name}"
         self.artifact_bucket: SecureBucket | None = None
         if settings.artifact_bucket_name is not None and settings.artifact_bucket_arn is not None:

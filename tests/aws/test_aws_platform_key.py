@@ -45,9 +45,12 @@ def test_shared_key_is_created_once_and_explicit_keys_win():
     arns = []
 
     def program():
-        arns.append(key_arn_or_shared("arn:aws:kms:us-east-1:123456789012:key/explicit"))
+        import pulumi
+
+        holder = pulumi.ComponentResource("mlops-infra:test:Holder", "holder")
+        arns.append(key_arn_or_shared("arn:aws:kms:us-east-1:123456789012:key/explicit", requester=holder))
         assert shared_platform_key() is shared_platform_key()
-        key_arn_or_shared(None)
+        key_arn_or_shared(None, requester=holder)
 
     stack = plan(program)
     assert arns == ["arn:aws:kms:us-east-1:123456789012:key/explicit"]
