@@ -190,7 +190,16 @@ def run_program(program: str | Path, stack: str = "dev", config: list[str] | Non
     project = load_project(program)
     apply_stack_config(project, stack)
     apply_overrides(project, config or [])
-    return run_project(project, stack)
+    try:
+        return run_project(project, stack)
+    except ProgramError as error:
+        stack_file = project.directory / f"Pulumi.{stack}.yaml"
+        if project.main_file.name == "__main__.py" and not stack_file.is_file():
+            # The likeliest cause of missing settings: a typo in --stack.
+            raise ProgramError(
+                f"{error} (note: there is no {stack_file.name} in {project.directory})", error.registered
+            ) from error
+        raise
 
 
 def run_function(

@@ -80,3 +80,9 @@ def test_console_script_never_prints_a_traceback(make_project):
     )
     assert completed.returncode == 2
     assert "KeyError" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_unknown_stack_points_at_the_missing_stack_file(make_project):
+    result = runner.invoke(app, ["plan", str(make_project(PROGRAM)), "--stack", "qa"])
+    assert result.exit_code == 2
+    assert "environment: Field required" in result.stderr and "there is no Pulumi.qa.yaml" in result.stderr
