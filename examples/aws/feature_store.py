@@ -7,8 +7,8 @@ prod the bucket, the Glue database, the key and the feature groups get protect a
 
 import pulumi
 
-from mlops_infra.aws.feature_store import FeatureStore, FeatureStoreArgs
 from mlops_infra.aws.budget import Budget
+from mlops_infra.aws.feature_store import FeatureStore, FeatureStoreArgs
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")

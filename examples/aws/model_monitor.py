@@ -7,8 +7,8 @@ Pass the drift alarm ARNs to a TrainingPipeline (retrain_on_alarm_arns) to retra
 
 import pulumi
 
-from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.aws.budget import Budget
+from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")

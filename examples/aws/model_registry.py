@@ -6,8 +6,8 @@ In dev new packages are approved automatically; in staging and prod a person app
 
 import pulumi
 
-from mlops_infra.aws.model_registry import ModelRegistry
 from mlops_infra.aws.budget import Budget
+from mlops_infra.aws.model_registry import ModelRegistry
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")

@@ -8,8 +8,8 @@ with the platform key; the artifact bucket is private, versioned and TLS-only.
 
 import pulumi
 
-from mlops_infra.aws.training_pipeline import TrainingPipeline
 from mlops_infra.aws.budget import Budget
+from mlops_infra.aws.training_pipeline import TrainingPipeline
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")

@@ -90,7 +90,9 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         self._region = region_name(invoke_opts)
         self._partition = aws.get_partition_output(opts=invoke_opts).partition
         self.physical_name: str = self.platform.name(name, naming.SAGEMAKER)
-        self.kms_key_arn: pulumi.Output[str] = pulumi.Output.from_input(key_arn_or_shared(settings.kms_key_arn, requester=self))
+        self.kms_key_arn: pulumi.Output[str] = pulumi.Output.from_input(
+            key_arn_or_shared(settings.kms_key_arn, requester=self)
+        )
         retain = settings.retain_replaced_versions
         self.retains_replaced_versions: bool = self.platform.protected if retain is None else retain
 

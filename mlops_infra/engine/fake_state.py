@@ -77,9 +77,7 @@ def _aws_physical_name(type_token: str, name: str, inputs: dict[str, Any]) -> st
     return name
 
 
-def _aws_state(
-    type_token: str, name: str, inputs: dict[str, Any], region: str
-) -> tuple[str, dict[str, Any]]:
+def _aws_state(type_token: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
     physical = _aws_physical_name(type_token, name, inputs)
     state: dict[str, Any] = {}
     if type_token == "aws:kms/key:Key":

@@ -35,13 +35,18 @@ def test_children_and_wiring():
         "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer"
     )
     assert job.inputs["dataQualityJobInput"]["endpointInput"]["endpointName"] == "churn-prod-scoring"
-    assert job.inputs["dataQualityBaselineConfig"]["constraintsResource"]["s3Uri"] == BASE["baseline_constraints_s3_uri"]
+    assert (
+        job.inputs["dataQualityBaselineConfig"]["constraintsResource"]["s3Uri"] == BASE["baseline_constraints_s3_uri"]
+    )
     output = job.inputs["dataQualityJobOutputConfig"]
     assert output["monitoringOutputs"]["s3Output"]["s3Uri"] == "s3://churn-prod-capture/monitoring/churn-monitor"
     # The same key encrypts reports and the job's volume; traffic between containers is encrypted, no egress.
     key = output["kmsKeyId"]
     assert key.startswith("arn:aws:kms:") and job.inputs["jobResources"]["clusterConfig"]["volumeKmsKeyId"] == key
-    assert job.inputs["networkConfig"] == {"enableInterContainerTrafficEncryption": True, "enableNetworkIsolation": True}
+    assert job.inputs["networkConfig"] == {
+        "enableInterContainerTrafficEncryption": True,
+        "enableNetworkIsolation": True,
+    }
     config = schedule.inputs["monitoringScheduleConfig"]
     assert config["monitoringJobDefinitionName"] == job.inputs["name"]
     assert config["scheduleConfig"]["scheduleExpression"] == "cron(0 * ? * * *)"
@@ -55,8 +60,15 @@ def test_one_drift_alarm_per_feature_on_model_monitor_metrics():
     assert set(alarms) == {"feature_baseline_drift_tenure_months", "feature_baseline_drift_monthly_charges"}
     alarm = alarms["feature_baseline_drift_tenure_months"]
     assert alarm["namespace"] == DATA_METRICS_NAMESPACE
-    assert alarm["dimensions"] == {"Endpoint": "churn-prod-scoring", "MonitoringSchedule": "churn-dev-churn-monitor-data-quality"}
-    assert (alarm["threshold"], alarm["comparisonOperator"], alarm["statistic"]) == (0.2, "GreaterThanThreshold", "Maximum")
+    assert alarm["dimensions"] == {
+        "Endpoint": "churn-prod-scoring",
+        "MonitoringSchedule": "churn-dev-churn-monitor-data-quality",
+    }
+    assert (alarm["threshold"], alarm["comparisonOperator"], alarm["statistic"]) == (
+        0.2,
+        "GreaterThanThreshold",
+        "Maximum",
+    )
     assert alarm["treatMissingData"] == "notBreaching"
 
 
@@ -81,16 +93,20 @@ def test_role_is_scoped_to_capture_reports_baselines_and_key():
 def test_monitoring_without_baseline_has_no_drift_alarms():
     stack = plan(monitor(baseline_statistics_s3_uri=None, baseline_constraints_s3_uri=None, drift_features=[]))
     assert stack.by_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
-    assert "dataQualityBaselineConfig" not in one(
-        stack, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
-    ).inputs
+    assert (
+        "dataQualityBaselineConfig"
+        not in one(stack, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"schedule_expression": "rate(5 minutes)"}, "schedule_expression"),
-        ({"baseline_constraints_s3_uri": None}, "Value error, baseline_statistics_s3_uri and baseline_constraints_s3_uri"),
+        (
+            {"baseline_constraints_s3_uri": None},
+            "Value error, baseline_statistics_s3_uri and baseline_constraints_s3_uri",
+        ),
         ({"baseline_statistics_s3_uri": None, "baseline_constraints_s3_uri": None}, "drift_features need a baseline"),
         ({"drift_features": ["tenure months"]}, "drift_features"),
         ({"instance_type": "m5.large"}, "instance_type"),
@@ -104,10 +120,14 @@ def test_invalid_settings_name_the_field_and_register_nothing(overrides, field):
 
 
 def test_unknown_region_needs_an_explicit_image():
-    with pytest.raises(ProgramError, match="analyzer_image_uri: no Model Monitor image is known for region 'xx-moon-1'"):
+    with pytest.raises(
+        ProgramError, match="analyzer_image_uri: no Model Monitor image is known for region 'xx-moon-1'"
+    ):
         plan(monitor(), config={"aws:region": "xx-moon-1"})
-    stack = plan(monitor(analyzer_image_uri="111122223333.dkr.ecr.xx-moon-1.amazonaws.com/analyzer:1"),
-                 config={"aws:region": "xx-moon-1"})
+    stack = plan(
+        monitor(analyzer_image_uri="111122223333.dkr.ecr.xx-moon-1.amazonaws.com/analyzer:1"),
+        config={"aws:region": "xx-moon-1"},
+    )
     job = one(stack, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
     assert job.inputs["dataQualityAppSpecification"]["imageUri"].endswith("/analyzer:1")
 

@@ -14,6 +14,7 @@ import types
 import pytest
 
 from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.pipeline_definition import iter_steps, security_findings, step_dependencies, topological_order
 from mlops_infra.aws.training_pipeline import TrainingPipeline
 from mlops_infra.testing import one, plan
 
@@ -275,15 +276,15 @@ def definitions(sdk_pipeline):
 
 
 def _steps(definition):
-    return {step["Name"]: step for step, _ in template.iter_steps(definition)}
+    return {step["Name"]: step for step, _ in iter_steps(definition)}
 
 
 def test_same_steps_types_and_dependency_graph(definitions):
     sdk, native = definitions
     assert sdk["Version"] == native["Version"] == "2020-12-01"
     assert {n: s["Type"] for n, s in _steps(sdk).items()} == {n: s["Type"] for n, s in _steps(native).items()}
-    assert template.step_dependencies(sdk) == template.step_dependencies(native)
-    assert template.topological_order(template.step_dependencies(native))[:3] == ["Preprocess", "Train", "Evaluate"]
+    assert step_dependencies(sdk) == step_dependencies(native)
+    assert topological_order(step_dependencies(native))[:3] == ["Preprocess", "Train", "Evaluate"]
 
 
 def test_same_parameters(definitions):
@@ -363,7 +364,7 @@ def test_an_sdk_pipeline_object_deploys_as_the_definition(sdk_pipeline):
     )
     deployed = json.loads(one(stack, "aws:sagemaker/pipeline:Pipeline").inputs["pipelineDefinition"])
     assert deployed == _deployed_form(json.loads(pipeline.definition()))
-    assert template.security_findings(deployed) == []
+    assert security_findings(deployed) == []
 
 
 def _deployed_form(definition):

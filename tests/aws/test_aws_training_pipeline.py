@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.iam import UNSCOPABLE_ACTIONS
+from mlops_infra.aws.pipeline_definition import iter_steps, security_findings, step_dependencies, topological_order
 from mlops_infra.aws.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 from mlops_infra.aws.training_schedule import START_PIPELINE_TARGET_ARN, TrainingScheduleArgs
 from mlops_infra.engine import ProgramError, run_program
@@ -75,7 +76,7 @@ def definition_of(stack):
 
 
 def steps_by_name(definition):
-    return {step["Name"]: step for step, _ in template.iter_steps(definition)}
+    return {step["Name"]: step for step, _ in iter_steps(definition)}
 
 
 def role_named(stack, suffix):
@@ -137,7 +138,7 @@ def test_every_job_encrypts_volumes_and_outputs_with_the_key(prod):
     assert training["OutputDataConfig"]["KmsKeyId"] == KEY
     assert training["EnableNetworkIsolation"] is True
     assert training["EnableInterContainerTrafficEncryption"] is True
-    assert template.security_findings(definition) == []
+    assert security_findings(definition) == []
     for step in (steps[template.PREPROCESS], steps[template.TRAIN], steps[template.EVALUATE]):
         assert step["Arguments"]["RoleArn"] == one(prod, PIPELINE).inputs["roleArn"]
 
@@ -342,7 +343,7 @@ def test_without_schedule_or_alarms_there_is_nothing_to_start_it():
 def test_step_graph_runs_preprocess_train_evaluate_then_the_condition(prod):
     definition = definition_of(prod)
     assert definition["Version"] == "2020-12-01"
-    graph = template.step_dependencies(definition)
+    graph = step_dependencies(definition)
     assert graph == {
         "Preprocess": set(),
         "Train": {"Preprocess"},
@@ -351,7 +352,7 @@ def test_step_graph_runs_preprocess_train_evaluate_then_the_condition(prod):
         "RegisterModel": {"CheckMetric", "Train", "Evaluate"},
         "MetricBelowThreshold": {"CheckMetric"},
     }
-    order = template.topological_order(graph)
+    order = topological_order(graph)
     assert order.index("Preprocess") < order.index("Train") < order.index("Evaluate") < order.index("CheckMetric")
     assert order.index("CheckMetric") < order.index("RegisterModel")
 
@@ -696,7 +697,7 @@ def test_example_program_plans_in_dev_and_prod(environment):
     definition = definition_of(stack)
     parameters = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
     assert parameters["ModelApprovalStatus"] == ("PendingManualApproval" if environment == "prod" else "Approved")
-    assert template.security_findings(definition) == []
+    assert security_findings(definition) == []
     assert stack.outputs["pipelineName"] == f"training-pipeline-{environment}-churn"
     assert stack.outputs["approvalStatus"] == parameters["ModelApprovalStatus"]
     assert stack.outputs["scheduleArn"].startswith("arn:aws:scheduler:")

@@ -1,0 +1,270 @@
+"""Settings of the SageMaker training pipeline (``TrainingPipelineArgs``) and the checks behind them.
+
+Kept apart from the component so the validation (pinned ECR images, instance types, S3 URIs, a
+supplied pipeline definition, schedule parameters) reads on its own; ``training_pipeline`` re-exports
+``TrainingPipelineArgs``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.pipeline_definition import container_images, security_findings, validate_definition
+from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
+from mlops_infra.config.base import ComponentArgs, StrInput
+
+MAX_TRAINING_SECONDS = 28 * 24 * 3600  # CreateTrainingJob MaxRuntimeInSeconds / MaxWaitTimeInSeconds limit
+# Strings in a supplied definition replaced with this component's values at deploy time.
+PLACEHOLDERS = ("${ExecutionRoleArn}", "${KmsKeyArn}", "${ArtifactS3Uri}")
+
+_ECR_IMAGE = re.compile(
+    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?/"
+    r"(?P<repo>[a-z0-9][a-z0-9._/-]{0,255})(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:(?P<digest>[0-9a-f]{64}))?"
+)
+_INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
+_PREFIX = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
+
+
+def ecr_repository_arn(image_uri: str) -> str:
+    """``arn:aws:ecr:REGION:ACCOUNT:repository/REPO`` of an ECR image URI (ValueError otherwise)."""
+    match = _ECR_IMAGE.fullmatch(image_uri)
+    if not match:
+        raise ValueError(f"{image_uri!r} is not an ECR image URI (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG)")
+    partition = "aws-cn" if match["cn"] else "aws"
+    return f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+
+
+def check_pinned_image(image_uri: str) -> str:
+    """An ECR image pinned to a digest or a tag other than ``latest`` (a moving tag retrains on unknown code)."""
+    ecr_repository_arn(image_uri)
+    match = _ECR_IMAGE.fullmatch(image_uri)
+    assert match is not None
+    if match["digest"] is None and match["tag"] in (None, "latest"):
+        raise ValueError(f"{image_uri!r} must be pinned: a tag other than 'latest', or @sha256:DIGEST")
+    return image_uri
+
+
+def _check_s3_uri(value: str | None) -> str | None:
+    if value is not None and not _S3_URI.fullmatch(value):
+        raise ValueError(f"{value!r} is not an s3://bucket/key URI")
+    return value
+
+
+def _check_instance_types(values: list[str]) -> list[str]:
+    for value in values:
+        if not _INSTANCE_TYPE.fullmatch(value):
+            raise ValueError(f"{value!r} is not a SageMaker instance type (ml.FAMILY.SIZE, e.g. ml.m5.xlarge)")
+    return values
+
+
+def load_definition(value: Any) -> dict[str, Any] | None:
+    """A definition given as a dict, a path to a JSON file, or a sagemaker SDK ``Pipeline``."""
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, (str, Path)):
+        path = Path(value)
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"cannot read the pipeline definition file {str(path)!r}: {exc.strerror}") from exc
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{str(path)!r} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{str(path)!r} must hold a JSON object")
+        return loaded
+    if callable(getattr(value, "definition", None)):
+        try:
+            from sagemaker.workflow.pipeline import Pipeline  # noqa: PLC0415 - optional extra, imported on use
+        except ImportError as exc:
+            raise ValueError(
+                f"a sagemaker Pipeline needs the 'sagemaker' extra (pip install 'mlops-infra[sagemaker]'): {exc}"
+            ) from exc
+        if not isinstance(value, Pipeline):
+            raise ValueError(f"expected a sagemaker.workflow.pipeline.Pipeline, got {type(value).__name__}")
+        loaded_sdk: dict[str, Any] = json.loads(value.definition())
+        return loaded_sdk
+    raise ValueError("must be a dict, a path to a JSON file, or a sagemaker.workflow.pipeline.Pipeline")
+
+
+class TrainingPipelineArgs(ComponentArgs):
+    """Settings of a training pipeline. Sizes in GB, times in seconds; every default is the secure choice."""
+
+    model_package_group_name: StrInput = Field(description="Registry group new model versions go to.")
+    training_image_uri: str = Field(description="Pinned ECR training image (tag other than latest, or digest).")
+    processing_image_uri: str = Field(description="Pinned ECR image of the preprocess and evaluate steps.")
+    inference_image_uri: str | None = Field(None, description="Image registered with the model; default: training.")
+    training_instance_type: str
+    processing_instance_type: str
+    volume_size_gb: int = Field(ge=1, le=16384, description="Encrypted storage volume of each job instance.")
+    max_runtime_seconds: int = Field(ge=1, le=MAX_TRAINING_SECONDS, description="Training stops after this.")
+    metric_name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    metric_threshold: float = Field(description="Registered only when the metric meets this.")
+    metric_direction: Literal["maximize", "minimize"] = Field(description="maximize: metric >= threshold.")
+    metric_json_path: str | None = Field(None, description="Path in evaluation.json; default metrics.NAME.value.")
+    training_instance_count: int = Field(1, ge=1, le=100)
+    processing_instance_count: int = Field(1, ge=1, le=100)
+    processing_max_runtime_seconds: int = Field(3600, ge=1, le=777600)
+    model_approval_status: Literal["Approved", "PendingManualApproval"] | None = Field(
+        None, description="Default: PendingManualApproval in protected environments, Approved elsewhere."
+    )
+    use_spot_training: bool = Field(False, description="Managed spot training (checkpointed, cheaper, may wait).")
+    max_wait_seconds: int | None = Field(None, ge=1, le=MAX_TRAINING_SECONDS, description="Spot only; >= runtime.")
+    enable_network_isolation: bool = Field(True, description="Jobs get no network access; False is an opt-out.")
+    vpc_subnet_ids: list[str] = Field(default_factory=list, max_length=16)
+    vpc_security_group_ids: list[str] = Field(default_factory=list, max_length=5)
+    hyperparameters: dict[str, str] = Field(default_factory=dict, max_length=100)
+    input_data_s3_uri: str | None = Field(None, description="Default InputDataUrl; default {artifacts}/input/.")
+    preprocess_code_s3_uri: str | None = Field(None, description="Script run by python3; default: image entrypoint.")
+    evaluate_code_s3_uri: str | None = Field(None, description="Script that writes evaluation.json.")
+    content_types: list[str] = Field(default_factory=lambda: ["text/csv"], min_length=1)
+    response_types: list[str] = Field(default_factory=lambda: ["text/csv"], min_length=1)
+    inference_instance_types: list[str] = Field(default_factory=lambda: ["ml.m5.large"], min_length=1)
+    transform_instance_types: list[str] = Field(default_factory=lambda: ["ml.m5.large"], min_length=1)
+    pipeline_definition: dict[str, Any] | None = Field(
+        None, description="Replaces the built-in template: a dict, a JSON file path, or a sagemaker Pipeline."
+    )
+    allow_insecure_definition: bool = Field(False, description="Accept a definition without KMS/isolation (opt-out).")
+    kms_key_arn: StrInput | None = Field(None, description="Key for artifacts, volumes, DLQ; default: platform key.")
+    artifact_bucket_name: StrInput | None = Field(None, description="Shared bucket (with artifact_bucket_arn).")
+    artifact_bucket_arn: StrInput | None = None
+    artifact_prefix: str | None = Field(None, max_length=512, description="Key prefix; default pipelines/NAME.")
+    schedule: TrainingScheduleArgs | None = Field(None, description="Continuous training; None: on demand only.")
+    retrain_on_alarm_name_patterns: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Alarm-name wildcards (e.g. 'churn-prod-*-drift-*') whose ALARM state starts retraining; "
+        "one pattern covers any number of monitors (EventBridge limits a pattern's size, not its matches).",
+    )
+    retrain_on_alarm_arns: list[StrInput] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Alarms (e.g. ModelMonitor drift alarms) that start retraining.",
+    )
+    description: str | None = Field(None, max_length=3072)
+
+    @field_validator("training_image_uri", "processing_image_uri", "inference_image_uri")
+    @classmethod
+    def _pinned(cls, value: str | None) -> str | None:
+        return None if value is None else check_pinned_image(value)
+
+    @field_validator("training_instance_type", "processing_instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        return _check_instance_types([value])[0]
+
+    @field_validator("inference_instance_types", "transform_instance_types")
+    @classmethod
+    def _instance_types(cls, values: list[str]) -> list[str]:
+        return _check_instance_types(values)
+
+    @field_validator("metric_threshold")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("max_wait_seconds")
+    @classmethod
+    def _max_wait(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return None
+        if not info.data.get("use_spot_training"):
+            raise ValueError("is only used with use_spot_training=True")
+        runtime = info.data.get("max_runtime_seconds")
+        if runtime is not None and value < runtime:
+            raise ValueError(f"must be at least max_runtime_seconds ({runtime}): spot waiting counts toward it")
+        return value
+
+    @field_validator("vpc_security_group_ids")
+    @classmethod
+    def _vpc_pairs(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        if bool(values) != bool(info.data.get("vpc_subnet_ids")):
+            raise ValueError("set vpc_subnet_ids and vpc_security_group_ids together")
+        return values
+
+    @field_validator("input_data_s3_uri", "preprocess_code_s3_uri", "evaluate_code_s3_uri")
+    @classmethod
+    def _s3(cls, value: str | None) -> str | None:
+        return _check_s3_uri(value)
+
+    @field_validator("pipeline_definition", mode="before")
+    @classmethod
+    def _load(cls, value: Any) -> dict[str, Any] | None:
+        return load_definition(value)
+
+    @field_validator("pipeline_definition")
+    @classmethod
+    def _definition(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        validate_definition(value)
+        for image in container_images(value):
+            if image not in PLACEHOLDERS:
+                check_pinned_image(image)
+        return value
+
+    @field_validator("allow_insecure_definition")
+    @classmethod
+    def _secure_definition(cls, allowed: bool, info: ValidationInfo) -> bool:
+        findings = security_findings(info.data.get("pipeline_definition") or {})
+        if findings and not allowed:
+            raise ValueError(
+                "the pipeline_definition leaves data or traffic unprotected: "
+                + "; ".join(findings)
+                + " (fix it, or set allow_insecure_definition=True to accept this explicitly)"
+            )
+        return allowed
+
+    @field_validator("artifact_bucket_arn")
+    @classmethod
+    def _shared_bucket(cls, value: StrInput | None, info: ValidationInfo) -> StrInput | None:
+        if (value is None) != (info.data.get("artifact_bucket_name") is None):
+            raise ValueError("set artifact_bucket_name and artifact_bucket_arn together (a shared bucket)")
+        if isinstance(value, str) and not value.startswith("arn:aws"):
+            raise ValueError(f"{value!r} is not an S3 bucket ARN")
+        return value
+
+    @field_validator("artifact_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value is not None and not _PREFIX.fullmatch(value):
+            raise ValueError("use key segments of [A-Za-z0-9._-] separated by '/', without leading or trailing '/'")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_parameters(
+        cls, value: TrainingScheduleArgs | None, info: ValidationInfo
+    ) -> TrainingScheduleArgs | None:
+        if value is not None:
+            known = set(pipeline_parameter_names(info.data.get("pipeline_definition")))
+            unknown = sorted(set(value.pipeline_parameters) - known)
+            if unknown:
+                raise ValueError(f"pipeline_parameters {unknown} are not parameters of the pipeline {sorted(known)}")
+        return value
+
+    @field_validator("retrain_on_alarm_name_patterns")
+    @classmethod
+    def _alarm_patterns(cls, values: list[str]) -> list[str]:
+        return validate_alarm_name_patterns(values)
+
+    @field_validator("retrain_on_alarm_arns")
+    @classmethod
+    def _alarms(cls, values: list[StrInput]) -> list[StrInput]:
+        return validate_alarm_arns(values)
+
+
+def pipeline_parameter_names(definition: dict[str, Any] | None) -> list[str]:
+    """Parameter names of a supplied definition, or of the built-in template."""
+    if definition is None:
+        return list(template.TEMPLATE_PARAMETER_NAMES)
+    return [str(p["Name"]) for p in definition.get("Parameters") or []]

@@ -1,0 +1,191 @@
+"""The execution role of the training pipeline: the role its jobs run as, and the policy statements it holds.
+
+The statements grant exactly what the steps need on this pipeline's own artifact prefix, key,
+images, jobs and model package group. Kept apart from the component so the least-privilege
+policy can be read (and reviewed) on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
+from mlops_infra.aws.pipeline_definition import container_images
+from mlops_infra.aws.training_pipeline_args import _S3_URI, PLACEHOLDERS, TrainingPipelineArgs, ecr_repository_arn
+from mlops_infra.component import PlatformComponent
+from mlops_infra.conventions import naming
+
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+_JOB_ACTIONS = [
+    "sagemaker:AddTags",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:DescribeProcessingJob",
+    "sagemaker:DescribeTrainingJob",
+    "sagemaker:StopProcessingJob",
+    "sagemaker:StopTrainingJob",
+]
+_VPC_INTERFACE_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+]
+# EC2 Describe* calls accept no resource ARN; SageMaker makes them to place jobs in the VPC.
+_VPC_DESCRIBE_ACTIONS = [
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+]
+
+
+def _s3_read_grants(uris: list[str]) -> dict[str, list[str]]:
+    """Bucket -> key prefixes the role must read (inputs and code outside the artifact prefix)."""
+    grants: dict[str, list[str]] = {}
+    for uri in uris:
+        match = _S3_URI.fullmatch(uri)
+        if match:
+            grants.setdefault(match["bucket"], []).append(match["key"] or "")
+    return grants
+
+
+def _image_uris(settings: TrainingPipelineArgs) -> list[str]:
+    images = {settings.training_image_uri, settings.processing_image_uri}
+    if settings.inference_image_uri:
+        images.add(settings.inference_image_uri)
+    if settings.pipeline_definition is not None:
+        images.update(i for i in container_images(settings.pipeline_definition) if i not in PLACEHOLDERS)
+    return sorted(images)
+
+
+def _execution_statements(
+    settings: TrainingPipelineArgs,
+    role_arn: pulumi.Output[str],
+    bucket_arn: pulumi.Input[str],
+    *,
+    prefix: str,
+    key_arn: pulumi.Input[str],
+    account: pulumi.Output[str],
+    region: pulumi.Output[str],
+) -> list[dict[str, Any]]:
+    """Exactly what the steps need, on this pipeline's own prefix, key, images, jobs and group."""
+    arn = pulumi.Output.concat
+    sagemaker_arn = arn("arn:aws:sagemaker:", region, ":", account, ":")
+    group = settings.model_package_group_name
+    log_groups = arn("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/*")
+    statements = [
+        statement(
+            ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            [arn(bucket_arn, "/", prefix, "/*")],
+            sid="ArtifactObjects",
+        ),
+        statement(
+            ["s3:ListBucket"],
+            [bucket_arn],
+            sid="ListArtifactPrefix",
+            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}},
+        ),
+        statement(kms_use_actions(), [key_arn], sid="UsePlatformKey"),
+        statement(
+            ["kms:CreateGrant"],
+            [key_arn],
+            sid="GrantKeyToSageMakerVolumes",
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+        statement(
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            [*sorted({ecr_repository_arn(image) for image in _image_uris(settings)})],
+            sid="PullPipelineImages",
+        ),
+        statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+        statement(
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [log_groups, arn(log_groups, ":log-stream:*")],
+            sid="JobLogs",
+        ),
+        statement(
+            _JOB_ACTIONS,
+            [arn(sagemaker_arn, "processing-job/pipelines-*"), arn(sagemaker_arn, "training-job/pipelines-*")],
+            sid="RunPipelineJobs",
+        ),
+        statement(
+            ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"],
+            [arn(sagemaker_arn, "model-package-group/", group), arn(sagemaker_arn, "model-package/", group, "/*")],
+            sid="RegisterModelVersions",
+        ),
+    ]
+    # Scheduled and alarm-started runs may read their InputDataUrl override too.
+    scheduled_input = settings.schedule.pipeline_parameters.get(template.INPUT_DATA_URL) if settings.schedule else None
+    sources = (
+        settings.input_data_s3_uri,
+        settings.preprocess_code_s3_uri,
+        settings.evaluate_code_s3_uri,
+        scheduled_input,
+    )
+    reads = [uri for uri in sources if uri]
+    for index, (bucket, keys) in enumerate(sorted(_s3_read_grants(reads).items())):
+        statements.append(
+            statement(["s3:GetObject"], [f"arn:aws:s3:::{bucket}/{key}*" for key in keys], sid=f"ReadInputs{index}")
+        )
+        statements.append(
+            statement(
+                ["s3:ListBucket"],
+                [f"arn:aws:s3:::{bucket}"],
+                sid=f"ListInputs{index}",
+                conditions={"StringLike": {"s3:prefix": [f"{key}*" for key in keys]}},
+            )
+        )
+    if settings.vpc_subnet_ids:
+        ec2 = arn("arn:aws:ec2:", region, ":", account, ":")
+        interfaces: list[pulumi.Input[str]] = [arn(ec2, "network-interface/*")]
+        interfaces += [arn(ec2, "subnet/", s) for s in settings.vpc_subnet_ids]
+        interfaces += [arn(ec2, "security-group/", g) for g in settings.vpc_security_group_ids]
+        statements.append(statement(_VPC_INTERFACE_ACTIONS, interfaces, sid="VpcNetworkInterfaces"))
+        statements.append(statement(_VPC_DESCRIBE_ACTIONS, ["*"], sid="VpcDescribe"))
+    # Jobs run as this role: it may pass itself to SageMaker and nothing else.
+    statements.append(
+        statement(
+            ["iam:PassRole"],
+            [role_arn],
+            sid="PassOwnRoleToSageMaker",
+            conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_PRINCIPAL}},
+        )
+    )
+    return statements
+
+
+def create_execution_role(
+    component: PlatformComponent[TrainingPipelineArgs],
+    key_arn: pulumi.Input[str],
+    bucket_arn: pulumi.Input[str],
+    *,
+    prefix: str,
+    account: pulumi.Output[str],
+    region: pulumi.Output[str],
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The role SageMaker runs the pipeline's jobs as, and its inline policy (the role's own ARN is in it)."""
+    name = component.logical_name
+    role = aws.iam.Role(
+        component.child_name("execution-role"),
+        name=component.platform.name(f"{name}-exec", naming.IAM_ROLE),
+        description=f"Runs the jobs of the {name} training pipeline",
+        assume_role_policy=assume_role_policy(SAGEMAKER_PRINCIPAL, account),
+        opts=component.child_opts(),
+    )
+    role_policy = aws.iam.RolePolicy(
+        component.child_name("execution-policy"),
+        role=role.id,
+        policy=policy_document(
+            _execution_statements(
+                component.args, role.arn, bucket_arn, prefix=prefix, key_arn=key_arn, account=account, region=region
+            )
+        ),
+        opts=component.child_opts(),
+    )
+    return role, role_policy
