@@ -30,6 +30,32 @@ def _filter(endpoint_id: pulumi.Input[str], metric: str) -> pulumi.Output[str]:
     )
 
 
+def _alert_policy(
+    resource_name: str,
+    *,
+    display_name: str,
+    severity: str,
+    advice: str,
+    condition: gcp.monitoring.AlertPolicyConditionArgs,
+    spec: AlertSpec,
+    labels: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> gcp.monitoring.AlertPolicy:
+    """One single-condition policy with the settings every endpoint alert shares."""
+    return gcp.monitoring.AlertPolicy(
+        resource_name,
+        display_name=display_name,
+        combiner="OR",
+        enabled=spec.enabled,
+        severity=severity,
+        notification_channels=spec.notification_channels,
+        user_labels=labels,
+        documentation=gcp.monitoring.AlertPolicyDocumentationArgs(content=advice, mime_type="text/markdown"),
+        conditions=[condition],
+        opts=opts,
+    )
+
+
 def endpoint_alert_policies(
     logical_name: str,
     *,
@@ -42,72 +68,58 @@ def endpoint_alert_policies(
     """An error-rate policy (errors / predictions) and a p99 latency policy for one endpoint."""
     duration = f"{spec.duration_seconds}s"
     window = "60s"
-    error_rate = gcp.monitoring.AlertPolicy(
+    error_rate = _alert_policy(
         f"{logical_name}-error-rate",
         display_name=f"{display_name} error rate > {spec.error_rate:.0%}",
-        combiner="OR",
-        enabled=spec.enabled,
         severity="ERROR",
-        notification_channels=spec.notification_channels,
-        user_labels=labels,
-        documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-            content="Online prediction errors exceed the threshold; check the latest rollout and the serving logs.",
-            mime_type="text/markdown",
+        advice="Online prediction errors exceed the threshold; check the latest rollout and the serving logs.",
+        condition=gcp.monitoring.AlertPolicyConditionArgs(
+            display_name="prediction error ratio",
+            condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
+                filter=_filter(endpoint_id, "error_count"),
+                denominator_filter=_filter(endpoint_id, "prediction_count"),
+                comparison="COMPARISON_GT",
+                threshold_value=spec.error_rate,
+                duration=duration,
+                aggregations=[
+                    gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
+                        alignment_period=window, per_series_aligner="ALIGN_RATE", cross_series_reducer="REDUCE_SUM"
+                    )
+                ],
+                denominator_aggregations=[
+                    gcp.monitoring.AlertPolicyConditionConditionThresholdDenominatorAggregationArgs(
+                        alignment_period=window, per_series_aligner="ALIGN_RATE", cross_series_reducer="REDUCE_SUM"
+                    )
+                ],
+            ),
         ),
-        conditions=[
-            gcp.monitoring.AlertPolicyConditionArgs(
-                display_name="prediction error ratio",
-                condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
-                    filter=_filter(endpoint_id, "error_count"),
-                    denominator_filter=_filter(endpoint_id, "prediction_count"),
-                    comparison="COMPARISON_GT",
-                    threshold_value=spec.error_rate,
-                    duration=duration,
-                    aggregations=[
-                        gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                            alignment_period=window, per_series_aligner="ALIGN_RATE", cross_series_reducer="REDUCE_SUM"
-                        )
-                    ],
-                    denominator_aggregations=[
-                        gcp.monitoring.AlertPolicyConditionConditionThresholdDenominatorAggregationArgs(
-                            alignment_period=window, per_series_aligner="ALIGN_RATE", cross_series_reducer="REDUCE_SUM"
-                        )
-                    ],
-                ),
-            )
-        ],
+        spec=spec,
+        labels=labels,
         opts=opts,
     )
-    latency = gcp.monitoring.AlertPolicy(
+    latency = _alert_policy(
         f"{logical_name}-latency",
         display_name=f"{display_name} p99 latency > {spec.latency_p99_ms:.0f} ms",
-        combiner="OR",
-        enabled=spec.enabled,
         severity="WARNING",
-        notification_channels=spec.notification_channels,
-        user_labels=labels,
-        documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-            content="p99 online prediction latency exceeds the threshold; check replica bounds and autoscaling.",
-            mime_type="text/markdown",
+        advice="p99 online prediction latency exceeds the threshold; check replica bounds and autoscaling.",
+        condition=gcp.monitoring.AlertPolicyConditionArgs(
+            display_name="prediction latency p99",
+            condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
+                filter=_filter(endpoint_id, "prediction_latencies"),
+                comparison="COMPARISON_GT",
+                threshold_value=spec.latency_p99_ms,
+                duration=duration,
+                aggregations=[
+                    gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
+                        alignment_period=window,
+                        per_series_aligner="ALIGN_PERCENTILE_99",
+                        cross_series_reducer="REDUCE_MAX",
+                    )
+                ],
+            ),
         ),
-        conditions=[
-            gcp.monitoring.AlertPolicyConditionArgs(
-                display_name="prediction latency p99",
-                condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
-                    filter=_filter(endpoint_id, "prediction_latencies"),
-                    comparison="COMPARISON_GT",
-                    threshold_value=spec.latency_p99_ms,
-                    duration=duration,
-                    aggregations=[
-                        gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                            alignment_period=window,
-                            per_series_aligner="ALIGN_PERCENTILE_99",
-                            cross_series_reducer="REDUCE_MAX",
-                        )
-                    ],
-                ),
-            )
-        ],
+        spec=spec,
+        labels=labels,
         opts=opts,
     )
     return [error_rate, latency]
