@@ -8,6 +8,7 @@ managed by the ``VertexSchedule`` dynamic resource instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pulumi
@@ -195,44 +196,47 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             member=member,
             opts=self.child_opts(),
         )
-        for i, dataset in enumerate(a.read_datasets):
-            gcp.bigquery.DatasetIamMember(
-                self.child_name(f"dataset-reader-{i}"),
-                dataset_id=dataset,
-                role="roles/bigquery.dataViewer",
-                member=member,
-                opts=self.child_opts(),
-            )
-        for i, bucket in enumerate(a.read_buckets):
-            gcp.storage.BucketIAMMember(
-                self.child_name(f"bucket-reader-{i}"),
-                bucket=bucket,
-                role="roles/storage.objectViewer",
-                member=member,
-                opts=self.child_opts(),
-            )
-        for i, bucket in enumerate(a.write_buckets):
-            gcp.storage.BucketIAMMember(
-                self.child_name(f"bucket-writer-{i}"),
-                bucket=bucket,
-                role="roles/storage.objectAdmin",
-                member=member,
-                opts=self.child_opts(),
-            )
-        for i, repository in enumerate(a.image_repositories):
-            gcp.artifactregistry.RepositoryIamMember(
-                self.child_name(f"images-reader-{i}"),
-                repository=repository,
-                location=a.region,
-                role="roles/artifactregistry.reader",
-                member=member,
-                opts=self.child_opts(),
-            )
+        # Each resource the user names gets exactly one role, granted on that resource alone.
+        grants: list[tuple[str, list[StrInput], str, Callable[..., pulumi.CustomResource]]] = [
+            ("dataset-reader", a.read_datasets, "roles/bigquery.dataViewer", self._dataset_member),
+            ("bucket-reader", a.read_buckets, "roles/storage.objectViewer", self._bucket_member),
+            ("bucket-writer", a.write_buckets, "roles/storage.objectAdmin", self._bucket_member),
+            ("images-reader", a.image_repositories, "roles/artifactregistry.reader", self._repository_member),
+        ]
+        for suffix, targets, role, grant in grants:
+            for i, target in enumerate(targets):
+                grant(self.child_name(f"{suffix}-{i}"), target, role, member)
         # The schedule submits jobs as this account that run as this account: actAs on itself only.
         gcp.serviceaccount.IAMMember(
             self.child_name("act-as-self"),
             service_account_id=self.service_account.name,
             role="roles/iam.serviceAccountUser",
+            member=member,
+            opts=self.child_opts(),
+        )
+
+    def _dataset_member(
+        self, resource_name: str, dataset: pulumi.Input[str], role: str, member: pulumi.Input[str]
+    ) -> pulumi.CustomResource:
+        return gcp.bigquery.DatasetIamMember(
+            resource_name, dataset_id=dataset, role=role, member=member, opts=self.child_opts()
+        )
+
+    def _bucket_member(
+        self, resource_name: str, bucket: pulumi.Input[str], role: str, member: pulumi.Input[str]
+    ) -> pulumi.CustomResource:
+        return gcp.storage.BucketIAMMember(
+            resource_name, bucket=bucket, role=role, member=member, opts=self.child_opts()
+        )
+
+    def _repository_member(
+        self, resource_name: str, repository: pulumi.Input[str], role: str, member: pulumi.Input[str]
+    ) -> pulumi.CustomResource:
+        return gcp.artifactregistry.RepositoryIamMember(
+            resource_name,
+            repository=repository,
+            location=self.args.region,
+            role=role,
             member=member,
             opts=self.child_opts(),
         )

@@ -230,3 +230,29 @@ def test_invalid_retry_count_always_names_the_field(retries):
             }
         )
     assert info.value.errors()[0]["loc"] == ("schedule", "retry_count")
+
+
+def test_each_named_resource_gets_one_role_on_itself(gcp_plan):
+    stack = gcp_plan(
+        pipeline(
+            read_datasets=["churn_features"],
+            read_buckets=["churn-raw"],
+            write_buckets=["churn-models"],
+            image_repositories=["churn-images"],
+        )
+    )
+    grants = {
+        r.name: r.inputs
+        for r in stack.resources
+        if any(k in r.name for k in ("dataset-reader", "bucket-reader", "bucket-writer", "images-reader"))
+    }
+    assert {
+        name: (inputs["role"], inputs.get("datasetId") or inputs.get("bucket") or inputs.get("repository"))
+        for name, inputs in grants.items()
+    } == {
+        "training-dataset-reader-0": ("roles/bigquery.dataViewer", "churn_features"),
+        "training-bucket-reader-0": ("roles/storage.objectViewer", "churn-raw"),
+        "training-bucket-writer-0": ("roles/storage.objectAdmin", "churn-models"),
+        "training-images-reader-0": ("roles/artifactregistry.reader", "churn-images"),
+    }
+    assert grants["training-images-reader-0"]["location"] == "us-central1"
