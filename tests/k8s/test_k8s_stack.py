@@ -46,7 +46,8 @@ def test_plan_has_the_platform(stack):
         "mlops-infra:k8s:Monitoring",
     } <= components
     namespace = stack.by_type("kubernetes:core/v1:Namespace")[0].inputs["metadata"]["name"]
-    assert namespace == f"churn-{stack.stack}-churn-ml"
+    assert stack.project == "churn-k8s"  # distinct from stacks/aws-sagemaker (churn): never the same Pulumi stack
+    assert namespace == f"churn-k8s-{stack.stack}-churn-ml"
     for resource in stack.custom_resources():
         meta = resource.inputs["metadata"]
         assert meta["name"], resource.urn  # never auto-named
