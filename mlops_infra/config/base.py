@@ -1,23 +1,21 @@
-"""Base model for component arguments: strict, immutable, and able to hold Pulumi Outputs."""
+"""Base model for component arguments: the spec's strict, immutable base, able to hold Pulumi Outputs.
+
+Component args and the cloud-neutral spec share one base (:class:`mlops_infra.spec.base.Spec`),
+so a cloud's args can be "the neutral spec plus that cloud's extras".
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
-import pulumi
-from pydantic import BaseModel, ConfigDict
+from mlops_infra.spec.base import Spec, StrInput
 
-# A string known now or only at deploy time (an ARN, a bucket name, a key id).
-# pydantic checks Outputs with isinstance, which needs the bare (unparameterized) class.
-StrInput = Union[str, pulumi.Output]  # type: ignore[type-arg]
+ComponentArgs = Spec
+"""Typed, validated arguments of a component; unknown fields are errors, not silently ignored."""
 
-ArgsT = TypeVar("ArgsT", bound="ComponentArgs")
+ArgsT = TypeVar("ArgsT", bound=Spec)
 
-
-class ComponentArgs(BaseModel):
-    """Typed, validated arguments of a component; unknown fields are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True)
+__all__ = ["ArgsT", "ComponentArgs", "StrInput", "validate_args"]
 
 
 def validate_args(model: type[ArgsT], args: ArgsT | dict[str, Any] | None) -> ArgsT:

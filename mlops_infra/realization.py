@@ -1,0 +1,37 @@
+"""What a cloud's ``realize`` module receives: the target cloud, the environment's defaults and naming.
+
+Each cloud has ``mlops_infra/<cloud>/realize.py`` with two functions:
+
+- ``check(spec, context)``: raise :func:`mlops_infra.spec.field_error` (path from the spec's root) for
+  anything this cloud cannot realize. Registers nothing. ``MlPlatform`` checks every target first.
+- ``realize(parent, spec, context)``: create this cloud's components with ``context.opts(parent)``
+  and ``context.child_name(...)`` names, and return the cloud's outputs (camelCase keys).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from mlops_infra.conventions.context import PlatformContext
+from mlops_infra.spec.cloud import Cloud
+from mlops_infra.spec.environment import EnvironmentDefaults
+
+
+@dataclass(frozen=True)
+class RealizeContext:
+    """One target cloud of one platform."""
+
+    cloud: Cloud
+    platform_name: str
+    defaults: EnvironmentDefaults
+    platform: PlatformContext
+
+    def child_name(self, name: str) -> str:
+        """Logical name of a component on this cloud: ``{cloud}-{name}``, unique across targets."""
+        return f"{self.cloud.value}-{name}"
+
+    def opts(self, parent: pulumi.Resource, **options: object) -> pulumi.ResourceOptions:
+        """Options of a component on this cloud: parented to the platform (providers propagate)."""
+        return pulumi.ResourceOptions(parent=parent, **options)  # type: ignore[arg-type]

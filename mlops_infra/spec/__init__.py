@@ -1,0 +1,82 @@
+"""The cloud-neutral platform spec: one vocabulary that AWS, GCP and Kubernetes all realize.
+
+Intent only: nothing here imports a provider SDK. Value types (``Schedule``, ``Percent``,
+``KeyRef``, ...) each have their one validator next to them; every cloud's component args
+use them, so a concept has one name and one unit everywhere.
+"""
+
+from __future__ import annotations
+
+from mlops_infra.spec.access import AccessSpec
+from mlops_infra.spec.alerts import Alerts, AlertsSpec
+from mlops_infra.spec.approval import Approval, ApprovalMode
+from mlops_infra.spec.base import Spec, StrInput, Switch, field_error
+from mlops_infra.spec.budget import BudgetSpec
+from mlops_infra.spec.capture import DataCapture
+from mlops_infra.spec.cloud import Cloud
+from mlops_infra.spec.compute import SIZE_CLASSES, Compute, KubernetesResources, SizeClass
+from mlops_infra.spec.endpoint import EndpointSpec, ModelFormat, ModelSpec
+from mlops_infra.spec.environment import EnvironmentDefaults, environment_defaults
+from mlops_infra.spec.feature_store import Feature, FeatureGroupSpec, FeatureStoreSpec, FeatureType
+from mlops_infra.spec.images import Images
+from mlops_infra.spec.load import deep_merge, load_spec, platform_json_schema
+from mlops_infra.spec.monitoring import DriftSpec, MonitoringSpec
+from mlops_infra.spec.platform import PlatformSpec
+from mlops_infra.spec.registry import RegistrySpec
+from mlops_infra.spec.rollout import Rollout, RolloutStrategy
+from mlops_infra.spec.scaling import Scaling, ScalingMetric, ScalingTarget
+from mlops_infra.spec.schedule import Schedule
+from mlops_infra.spec.training import MetricDirection, MetricGate, TrainingSpec
+from mlops_infra.spec.types import Arn, Email, KeyRef, Name, ObjectUri, Percent, PinnedImage
+
+__all__ = [
+    "SIZE_CLASSES",
+    "AccessSpec",
+    "Alerts",
+    "AlertsSpec",
+    "Approval",
+    "ApprovalMode",
+    "Arn",
+    "BudgetSpec",
+    "Cloud",
+    "Compute",
+    "DataCapture",
+    "DriftSpec",
+    "Email",
+    "EndpointSpec",
+    "EnvironmentDefaults",
+    "Feature",
+    "FeatureGroupSpec",
+    "FeatureStoreSpec",
+    "FeatureType",
+    "Images",
+    "KeyRef",
+    "KubernetesResources",
+    "MetricDirection",
+    "MetricGate",
+    "ModelFormat",
+    "ModelSpec",
+    "MonitoringSpec",
+    "Name",
+    "ObjectUri",
+    "Percent",
+    "PinnedImage",
+    "PlatformSpec",
+    "RegistrySpec",
+    "Rollout",
+    "RolloutStrategy",
+    "Scaling",
+    "ScalingMetric",
+    "ScalingTarget",
+    "Schedule",
+    "SizeClass",
+    "Spec",
+    "StrInput",
+    "Switch",
+    "TrainingSpec",
+    "deep_merge",
+    "environment_defaults",
+    "field_error",
+    "load_spec",
+    "platform_json_schema",
+]
