@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 import pulumi
@@ -12,6 +14,7 @@ from mlops_infra.conventions.context import PlatformContext, current_platform
 from mlops_infra.realization import RealizeContext
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.environment import environment_defaults
+from mlops_infra.spec.load import load_spec
 from mlops_infra.spec.platform import PlatformSpec
 
 TYPE_TOKEN = "mlops-infra:index:MlPlatform"
@@ -68,3 +71,32 @@ class MlPlatform(pulumi.ComponentResource):
         }
         self.outputs = pulumi.Output.from_input(per_cloud)
         self.register_outputs({"outputs": self.outputs})
+
+
+def _config_value(config: pulumi.Config, key: str) -> Any:
+    """A config value as YAML wrote it: objects and lists decoded, plain strings as they are."""
+    raw = config.get(key)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def platform_spec_from_config(spec_file: Path, config: pulumi.Config) -> PlatformSpec:
+    """``spec_file`` with the stack's ``platform`` overrides deep-merged over it, on the stack's ``cloud``(s).
+
+    Config keys (project namespace): ``cloud`` (``aws``, ``gcp``, ``k8s`` or a list of them) and
+    ``platform`` (any part of the spec). Raises ValueError or a ValidationError naming the field.
+    """
+    clouds = _config_value(config, "cloud")
+    if clouds is None:
+        raise ValueError(
+            f"config key {config.name}:cloud is not set: set it to aws, gcp, k8s or a list of them "
+            "in Pulumi.<stack>.yaml"
+        )
+    overrides = _config_value(config, "platform") or {}
+    if not isinstance(overrides, dict):
+        raise ValueError(f"config key {config.name}:platform must be a mapping of spec overrides")
+    return load_spec(spec_file, {**overrides, "clouds": clouds})
