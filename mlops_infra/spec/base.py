@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Union
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Strict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, InstanceOf, Strict, WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 # A string known now, or only at deploy time (an ARN, a bucket name, a URI from another resource).
 # pydantic checks Outputs with isinstance, which needs the bare (unparameterized) class; editors
 # see a plain string in the JSON Schema.
-StrInput = Annotated[Union[str, pulumi.Output], WithJsonSchema({"type": "string"})]  # type: ignore[type-arg]
+StrInput = Annotated[Union[str, InstanceOf[pulumi.Output]], WithJsonSchema({"type": "string"})]  # type: ignore[type-arg]
 
 # A security or behaviour switch: only true/false, never 'yes', 1 or 'on'.
 Switch = Annotated[bool, Strict()]
