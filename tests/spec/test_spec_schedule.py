@@ -38,7 +38,15 @@ def test_invalid_cron_is_refused_with_the_reason(cron, reason):
 
 @pytest.mark.parametrize(
     "cron",
-    ["0 3 * * 1", "*/15 * * * *", "0 0 29 2 *", "0 0 31 2 1", "30 2 1-7 * MON", "0 9-17/2 * * MON-FRI", "0 0 1 JAN,JUL *"],
+    [
+        "0 3 * * 1",
+        "*/15 * * * *",
+        "0 0 29 2 *",
+        "0 0 31 2 1",
+        "30 2 1-7 * MON",
+        "0 9-17/2 * * MON-FRI",
+        "0 0 1 JAN,JUL *",
+    ],
 )
 def test_valid_cron_is_kept_with_normalised_spacing(cron):
     assert Schedule(cron=f"  {cron}  ").cron == " ".join(cron.split())
