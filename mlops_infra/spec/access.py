@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field
 
 from mlops_infra.spec.base import Spec
 
-GROUP_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9@._:/-]{0,255}$"
+GROUP_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9@._:/-]{0,255}$")
+
+
+def check_group(value: str) -> str:
+    """An identity-provider group name (SSO group, Google group e-mail, OIDC group claim)."""
+    if not GROUP_PATTERN.fullmatch(value):
+        raise ValueError(f"{value!r} is not a group name (letters, digits and @._:/-, no spaces)")
+    return value
+
+
+Group = Annotated[str, AfterValidator(check_group)]
 
 
 class AccessSpec(Spec):
     """Identity-provider groups per persona; each cloud grants each persona least privilege."""
 
-    data_scientists: list[str] = Field(default_factory=list, description="Read features, run pipelines in dev.")
-    ml_engineers: list[str] = Field(default_factory=list, description="Plus operate pipelines and the registry.")
-    devops: list[str] = Field(default_factory=list, description="Operate endpoints and alarms; no data read.")
-    analysts: list[str] = Field(default_factory=list, description="Read dashboards and cost.")
-    model_approvers: list[str] = Field(default_factory=list, description="Who may approve a model for prod.")
-
-    @model_validator(mode="after")
-    def _groups(self) -> AccessSpec:
-        for field_name in ("data_scientists", "ml_engineers", "devops", "analysts", "model_approvers"):
-            for group in getattr(self, field_name):
-                if not re.fullmatch(GROUP_PATTERN, group):
-                    raise ValueError(f"{field_name}: {group!r} is not a group name")
-        return self
+    data_scientists: list[Group] = Field(default_factory=list, description="Read features, run pipelines in dev.")
+    ml_engineers: list[Group] = Field(default_factory=list, description="Plus operate pipelines and the registry.")
+    devops: list[Group] = Field(default_factory=list, description="Operate endpoints and alarms; no data read.")
+    analysts: list[Group] = Field(default_factory=list, description="Read dashboards and cost.")
+    model_approvers: list[Group] = Field(default_factory=list, description="Who may approve a model for prod.")
