@@ -6,22 +6,15 @@ from typing import Any
 
 import pulumi
 
-# Actions AWS does not allow to scope to a resource; "*" is the only legal Resource for them.
-# The least-privilege rule accepts "*" for exactly these.
-UNSCOPABLE_ACTIONS: frozenset[str] = frozenset(
-    {
-        "ecr:GetAuthorizationToken",
-        "cloudwatch:PutMetricData",
-        "sagemaker:Search",
-        "logs:DescribeLogGroups",
-        # SageMaker models in a VPC describe the network to attach ENIs; EC2 offers no resource scope.
-        "ec2:DescribeDhcpOptions",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
-    }
-)
+from mlops_infra.policy.facts.aws_iam import UNSCOPABLE_ACTIONS
+
+__all__ = [
+    "UNSCOPABLE_ACTIONS",
+    "assume_role_policy",
+    "kms_use_actions",
+    "policy_document",
+    "statement",
+]
 
 
 def statement(

@@ -2,7 +2,8 @@
 
 These functions take any definition (the rendered built-in template or one a user supplies) and never
 build one; rendering lives in ``pipeline_template``. ``TrainingPipelineArgs`` validates a supplied
-definition with them, and the execution role pulls the images they find.
+definition with them, and the execution role pulls the images they find. Security gaps are not
+judged here: ``security_findings`` calls the policy rules' own checks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlops_infra.aws.pipeline_template import SCHEMA_VERSION
+from mlops_infra.policy.rules import encryption_at_rest, encryption_in_transit, network_isolation
 
 STEP_TYPES = frozenset(
     {
@@ -146,35 +148,22 @@ def _dig(value: Any, *path: str) -> Any:
 
 
 def security_findings(definition: Mapping[str, Any]) -> list[str]:
-    """What a Processing or Training step leaves unprotected (empty list: nothing).
+    """What the definition's job steps leave unprotected (empty list: nothing), per the policy rules.
 
-    Checked: KMS on volumes and outputs, inter-container traffic encryption, and network
-    isolation or a VPC. A parameter reference (``Get``) counts as a key, not as a ``true`` flag.
+    This is the check the policy pack and ``mlops-infra check`` run on the deployed pipeline
+    (encryption-at-rest, encryption-in-transit and network-isolation on
+    ``aws:sagemaker/pipeline:Pipeline``), called here before anything is registered so a component
+    never accepts what the policy then refuses. Checked for every job-like step (Training,
+    Processing, Transform, QualityCheck, ClarifyCheck, Tuning definitions): KMS keys on volumes and
+    outputs, inter-container traffic encryption, network isolation or a VPC. A parameter reference
+    resolves to its DefaultValue; one without a default is decided at execution time and passes.
     """
-    findings: list[str] = []
-    for step, _parent in iter_steps(definition):
-        arguments, name = step.get("Arguments") or {}, step.get("Name")
-        if step.get("Type") == "Processing":
-            volume_key = _dig(arguments, "ProcessingResources", "ClusterConfig", "VolumeKmsKeyId")
-            output_key = _dig(arguments, "ProcessingOutputConfig", "KmsKeyId")
-            has_outputs = bool(_dig(arguments, "ProcessingOutputConfig", "Outputs"))
-            network = arguments.get("NetworkConfig") or {}
-        elif step.get("Type") == "Training":
-            volume_key = _dig(arguments, "ResourceConfig", "VolumeKmsKeyId")
-            output_key = _dig(arguments, "OutputDataConfig", "KmsKeyId")
-            has_outputs = True
-            network = arguments
-        else:
-            continue
-        if not volume_key:
-            findings.append(f"{name}: no KMS key on the storage volume (VolumeKmsKeyId)")
-        if has_outputs and not output_key:
-            findings.append(f"{name}: no KMS key on the outputs (KmsKeyId)")
-        if network.get("EnableInterContainerTrafficEncryption") is not True:
-            findings.append(f"{name}: inter-container traffic is not encrypted")
-        if network.get("EnableNetworkIsolation") is not True and not network.get("VpcConfig"):
-            findings.append(f"{name}: neither network isolation nor a VPC")
-    return findings
+    props = {"pipelineDefinition": definition}
+    return [
+        *encryption_at_rest.pipeline_findings(props),
+        *encryption_in_transit.pipeline_findings(props),
+        *network_isolation.pipeline_findings(props),
+    ]
 
 
 def container_images(definition: Mapping[str, Any]) -> set[str]:

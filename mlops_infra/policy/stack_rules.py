@@ -23,7 +23,7 @@ from mlops_infra.policy.correlation import (
     mentions,
     referrers,
 )
-from mlops_infra.policy.iam_documents import denies_insecure_transport, principal_is_everyone, statements
+from mlops_infra.policy.facts.aws_iam import denies_insecure_transport, principal_is_everyone, statements
 from mlops_infra.policy.markers import marker_hint, public_allowed
 from mlops_infra.policy.model import Finding, ResourceView, StackView
 from mlops_infra.policy.values import get, is_set, is_true, items, known

@@ -546,11 +546,11 @@ def test_user_definition_from_a_json_file(tmp_path):
         ),
         (
             lambda d: d["Steps"][0]["Arguments"]["ResourceConfig"].pop("VolumeKmsKeyId"),
-            "no KMS key on the storage volume",
+            "ML storage volume without a customer-managed key",
         ),
         (
             lambda d: d["Steps"][0]["Arguments"].update(EnableNetworkIsolation=False),
-            "neither network isolation nor a VPC",
+            "'Train' \\(Training\\) can reach the internet",
         ),
     ],
 )

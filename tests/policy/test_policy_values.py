@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_infra.policy.iam_documents import statements
+from mlops_infra.policy.facts.aws_iam import statements
 from mlops_infra.policy.values import UNKNOWN_STRING, UnknownValue, contains_unknown, get, is_set, items
 
 

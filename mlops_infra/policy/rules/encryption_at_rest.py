@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.facts.sagemaker_pipeline import OUTPUT_KMS, VOLUME_KMS, job_steps, present
 from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
 from mlops_infra.policy.rules.common import (
     SAGEMAKER_JOB_DEFINITION,
@@ -20,7 +21,6 @@ from mlops_infra.policy.rules.common import (
     key_problem,
     subject,
 )
-from mlops_infra.policy.sagemaker_pipeline import OUTPUT_KMS, VOLUME_KMS, job_steps, present
 from mlops_infra.policy.stack_rules import s3_bucket_encryption
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 
@@ -199,8 +199,13 @@ def _labeling_job(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
         yield from _need_key(view, get(view.props, prop), prop, "the auto-labeling instances' storage volume")
 
 
-def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
-    for step in job_steps(view.props):
+def pipeline_findings(props: Mapping[str, Any]) -> Iterator[str]:
+    """The steps of ``props["pipelineDefinition"]`` that store data without a customer-managed key.
+
+    One message per gap, naming the step and the argument. The SageMaker pipeline rule and
+    ``mlops_infra.aws.TrainingPipeline`` (for a supplied definition) both call this.
+    """
+    for step in job_steps(props):
         for table, what in ((OUTPUT_KMS, "output in S3"), (VOLUME_KMS, "ML storage volume")):
             path = table.get(step.type)
             if path is None:
@@ -208,11 +213,16 @@ def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
             if path.startswith("ProcessingOutputConfig") and step.value("ProcessingOutputConfig") is None:
                 continue  # a processing step without outputs writes nothing to S3
             if not present(step.value(path)):
-                yield Finding(
-                    f"{subject(view)}: step {step.name!r} ({step.type}) leaves its {what} without a "
+                yield (
+                    f"step {step.name!r} ({step.type}) leaves its {what} without a "
                     f"customer-managed key. Set Arguments.{path} in pipelineDefinition "
                     "(KmsKeyId / VolumeKmsKeyId in the SageMaker SDK step)."
                 )
+
+
+def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    for message in pipeline_findings(view.props):
+        yield Finding(f"{subject(view)}: {message}")
 
 
 # --- AWS data stores ----------------------------------------------------------------------------

@@ -8,11 +8,12 @@ policy statement that denies ``aws:SecureTransport = false``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.facts.sagemaker_pipeline import INTER_CONTAINER, enabled, job_steps
 from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
 from mlops_infra.policy.rules.common import SAGEMAKER_JOB_DEFINITION, Handler, covered_types, dispatch, subject
-from mlops_infra.policy.sagemaker_pipeline import INTER_CONTAINER, enabled, job_steps
 from mlops_infra.policy.stack_rules import s3_bucket_tls
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 
@@ -47,15 +48,25 @@ def _monitoring_schedule(view: ResourceView, ctx: RuleContext) -> Iterator[Findi
         )
 
 
-def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
-    for step in job_steps(view.props):
+def pipeline_findings(props: Mapping[str, Any]) -> Iterator[str]:
+    """The steps of ``props["pipelineDefinition"]`` whose instances talk unencrypted (one message each).
+
+    The SageMaker pipeline rule and ``mlops_infra.aws.TrainingPipeline`` (for a supplied definition)
+    both call this.
+    """
+    for step in job_steps(props):
         path = INTER_CONTAINER.get(step.type)
         if path is not None and not enabled(step.value(path)):
-            yield Finding(
-                f"{subject(view)}: step {step.name!r} ({step.type}) sends unencrypted traffic between its "
+            yield (
+                f"step {step.name!r} ({step.type}) sends unencrypted traffic between its "
                 f"instances. Set Arguments.{path}: true in pipelineDefinition "
                 "(encrypt_inter_container_traffic in the SageMaker SDK)."
             )
+
+
+def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    for message in pipeline_findings(view.props):
+        yield Finding(f"{subject(view)}: {message}")
 
 
 def _listener(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.k8s_workloads import Container, PodSpec, image_reference_problem, workloads
+from mlops_infra.policy.facts.k8s_workloads import Container, PodSpec, image_reference_problem, workloads
 from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
 from mlops_infra.policy.rules.common import subject
 from mlops_infra.policy.values import is_true, items, known

@@ -2,7 +2,7 @@
 
 AWS: every Allow statement names explicit actions (no ``*``, ``s3:*`` or ``s3:Get*``) and scoped
 resources. ``"Resource": "*"`` is accepted only for actions AWS cannot scope
-(``mlops_infra.aws.iam.UNSCOPABLE_ACTIONS``) and in KMS key policies, where ``*`` means the key
+(``mlops_infra.policy.facts.aws_iam.UNSCOPABLE_ACTIONS``) and in KMS key policies, where ``*`` means the key
 itself. GCP: no owner/editor/viewer, no project-wide service-account impersonation.
 Kubernetes: no ``*`` verbs, resources or API groups, no escalate/bind/impersonate, no cluster-admin.
 """
@@ -13,9 +13,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlops_infra.aws.iam import UNSCOPABLE_ACTIONS
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.iam_documents import Statement, principal_is_everyone, statements
+from mlops_infra.policy.facts.aws_iam import UNSCOPABLE_ACTIONS, Statement, principal_is_everyone, statements
 from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, subject
 from mlops_infra.policy.values import as_document, get, items, known

@@ -8,12 +8,13 @@ containers that must reach data sources.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.facts.sagemaker_pipeline import NETWORK, enabled, job_steps, present
 from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
 from mlops_infra.policy.rules.common import SAGEMAKER_JOB_DEFINITION, Handler, covered_types, dispatch, subject
-from mlops_infra.policy.sagemaker_pipeline import NETWORK, enabled, job_steps, present
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 
 ID = "network-isolation"
@@ -71,18 +72,28 @@ def _monitoring_schedule(view: ResourceView, ctx: RuleContext) -> Iterator[Findi
         )
 
 
-def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
-    for step in job_steps(view.props):
+def pipeline_findings(props: Mapping[str, Any]) -> Iterator[str]:
+    """The steps of ``props["pipelineDefinition"]`` neither network-isolated nor in a VPC (one message each).
+
+    The SageMaker pipeline rule and ``mlops_infra.aws.TrainingPipeline`` (for a supplied definition)
+    both call this.
+    """
+    for step in job_steps(props):
         paths = NETWORK.get(step.type)
         if paths is None:
             continue
         flag, vpc = paths
         if not enabled(step.value(flag)) and not present(step.value(f"{vpc}.Subnets")):
-            yield Finding(
-                f"{subject(view)}: step {step.name!r} ({step.type}) can reach the internet. Set "
+            yield (
+                f"step {step.name!r} ({step.type}) can reach the internet. Set "
                 f"Arguments.{flag}: true or Arguments.{vpc} (Subnets, SecurityGroupIds) in pipelineDefinition "
                 "(enable_network_isolation / network_config in the SageMaker SDK)."
             )
+
+
+def _pipeline(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    for message in pipeline_findings(view.props):
+        yield Finding(f"{subject(view)}: {message}")
 
 
 def _shielded(base: str) -> Handler:

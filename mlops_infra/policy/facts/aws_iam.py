@@ -1,4 +1,8 @@
-"""IAM policy documents as rules read them: statements with actions, resources and principals as lists."""
+"""Facts about AWS IAM: the actions AWS cannot scope, and policy documents as rules read them.
+
+Rules (least-privilege-iam) and components (``mlops_infra.aws.iam``) both read these; this module
+imports no cloud SDK.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_infra.policy.values import UnknownValue, as_document, is_unknown
+
+# Actions AWS does not allow to scope to a resource; "*" is the only legal Resource for them.
+# The least-privilege rule accepts "*" for exactly these; components may grant them on "*".
+UNSCOPABLE_ACTIONS: frozenset[str] = frozenset(
+    {
+        "ecr:GetAuthorizationToken",
+        "cloudwatch:PutMetricData",
+        "sagemaker:Search",
+        "logs:DescribeLogGroups",
+        # SageMaker models in a VPC describe the network to attach ENIs; EC2 offers no resource scope.
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+    }
+)
 
 
 @dataclass(frozen=True)
