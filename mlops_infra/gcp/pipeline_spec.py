@@ -19,6 +19,7 @@ import yaml
 from pydantic import Field, PrivateAttr, field_validator
 
 from mlops_infra.config.base import ComponentArgs
+from mlops_infra.gcp.pipeline_template import training_pipeline
 from mlops_infra.gcp.validation import check_image
 
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
@@ -77,8 +78,6 @@ class SpecTemplate(ComponentArgs):
 
     def load(self) -> dict[str, Any]:
         if self._compiled is None:
-            from mlops_infra.gcp.pipeline_template import training_pipeline
-
             self._compiled = compile_pipeline(training_pipeline(self))
         return self._compiled
 

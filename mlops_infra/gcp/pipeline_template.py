@@ -9,13 +9,32 @@ alias such as ``challenger``; promotion to the approved alias stays a separate d
 # ruff: noqa: PLC0415, PLR0917 - kfp loads lazily; a kfp pipeline signature lists its parameters.
 # No ``from __future__ import annotations`` here: kfp reads the step signatures' real types.
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mlops_infra.gcp.pipeline_spec import SpecTemplate
+from typing import Any, Protocol
 
 
-def training_pipeline(template: "SpecTemplate") -> Callable[..., Any]:
+class TemplateSettings(Protocol):
+    """What the template reads from its settings (``pipeline_spec.SpecTemplate`` has these fields).
+
+    A protocol rather than an import: ``pipeline_spec`` imports this module, never the other way round.
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def image(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def metric_name(self) -> str: ...
+    @property
+    def metric_threshold(self) -> float: ...
+    @property
+    def train_cpu_limit(self) -> str | None: ...
+    @property
+    def train_memory_limit(self) -> str | None: ...
+
+
+def training_pipeline(template: TemplateSettings) -> Callable[..., Any]:
     """Build the kfp pipeline function for ``template`` (kfp imported lazily: the ``vertex`` extra)."""
     from kfp import dsl
 
