@@ -15,7 +15,6 @@ from mlops_infra.policy.context import RuleContext, StackContext
 from mlops_infra.policy.enforcement import enforcement_for, environment_of
 from mlops_infra.policy.model import (
     Enforcement,
-    PolicySpec,
     ResourceView,
     StackView,
     ViewOptions,
@@ -23,6 +22,7 @@ from mlops_infra.policy.model import (
     stack_urn_for,
 )
 from mlops_infra.policy.rules import REGISTRY
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import UnknownValue
 
 PROVIDER_PREFIX = "pulumi:providers:"

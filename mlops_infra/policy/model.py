@@ -1,5 +1,8 @@
 """The vocabulary of the rule library: policy ids, enforcement, what a rule sees and what it reports.
 
+Vocabulary only: a policy's definition and the signatures of its checks live in ``policy.spec``
+(they need the rule context, which needs the config, which needs these ids).
+
 Rules see a :class:`ResourceView`: the type token, the props in Pulumi wire format (camelCase,
 exactly as the engine or a policy pack receives them) and the resource options. The offline check
 builds views from a captured stack, the policy pack from ``pulumi_policy`` arguments, so both run
@@ -8,16 +11,13 @@ the same functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from mlops_infra.conventions.taggable import tag_property
 from mlops_infra.policy.values import UnknownValue, is_unknown
-
-if TYPE_CHECKING:
-    from mlops_infra.policy.context import RuleContext, StackContext
 
 # The documented, stable policy ids (architecture contract). cost-budget's rule lives in the cost package.
 PolicyId = Literal[
@@ -188,28 +188,3 @@ class Finding:
     message: str
     urn: str | None = None
     resource_type: str | None = None
-
-
-ResourceCheck = Callable[["ResourceView", "RuleContext"], Iterable[Finding]]
-StackCheck = Callable[["StackView", "StackContext"], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
-class PolicySpec:
-    """One policy id: its documentation, the checkov ids it matches and its check functions.
-
-    ``resource_check`` runs per resource (a pack ResourceValidationPolicy); ``stack_check`` runs
-    on the whole stack for correlations (a pack StackValidationPolicy). ``protected_only``
-    policies apply only to resources in protected environments ("production endpoints ...").
-    """
-
-    id: str
-    title: str
-    description: str
-    remediation: str
-    resource_types: Mapping[str, tuple[str, ...]]
-    checkov_ids: tuple[str, ...] = ()
-    resource_check: ResourceCheck | None = None
-    stack_check: StackCheck | None = None
-    protected_only: bool = False
-    config_properties: tuple[str, ...] = ()

@@ -34,7 +34,6 @@ from mlops_infra.policy.enforcement import enforcement_for, stack_environment
 from mlops_infra.policy.evaluate import resource_violations, stack_violations
 from mlops_infra.policy.model import (
     Enforcement,
-    PolicySpec,
     ResourceView,
     StackView,
     ViewOptions,
@@ -42,6 +41,7 @@ from mlops_infra.policy.model import (
     stack_urn_from,
 )
 from mlops_infra.policy.rules import REGISTRY
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import UNKNOWN_STRING
 
 PACK_NAME = "mlops-guardrails"

@@ -17,8 +17,9 @@ from typing import Any
 from mlops_infra.engine.captured import CapturedResource, CapturedStack
 from mlops_infra.policy.config import PolicyConfig
 from mlops_infra.policy.enforcement import ALWAYS_MANDATORY
-from mlops_infra.policy.model import Enforcement, PolicySpec, Violation
+from mlops_infra.policy.model import Enforcement, Violation
 from mlops_infra.policy.rules import REGISTRY
+from mlops_infra.policy.spec import PolicySpec
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from mlops_infra.policy.model import PolicySpec
 from mlops_infra.policy.rules import (
     allowed_instance_types,
     budget_required,
@@ -25,6 +24,7 @@ from mlops_infra.policy.rules import (
     no_public_access,
     required_tags,
 )
+from mlops_infra.policy.spec import PolicySpec
 
 _MODULES = (
     encryption_at_rest,

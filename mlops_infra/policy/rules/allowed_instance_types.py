@@ -14,8 +14,9 @@ from typing import Any
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.k8s_workloads import workloads
 from mlops_infra.policy.facts.sagemaker_pipeline import INSTANCE_TYPE, job_steps
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import SAGEMAKER_JOB_DEFINITION, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import get, is_unknown, items, walk
 
 ID = "allowed-instance-types"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_infra.policy.model import PolicySpec
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.stack_rules import AWS_BUDGET, GCP_BUDGET, stack_budget
 
 ID = "budget-required"

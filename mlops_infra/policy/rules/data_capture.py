@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 
 ID = "data-capture"

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 
 from mlops_infra.conventions.protection import STATEFUL_TYPES
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.stack_rules import s3_bucket_versioning
 from mlops_infra.policy.values import get, is_set, is_true
 

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.k8s_workloads import workloads
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import get, is_set, items, known
 
 ID = "deployment-safety"

@@ -12,7 +12,7 @@ from typing import Any
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.sagemaker_pipeline import OUTPUT_KMS, VOLUME_KMS, job_steps, present
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import (
     SAGEMAKER_JOB_DEFINITION,
     Handler,
@@ -21,6 +21,7 @@ from mlops_infra.policy.rules.common import (
     key_problem,
     subject,
 )
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.stack_rules import s3_bucket_encryption
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.sagemaker_pipeline import INTER_CONTAINER, enabled, job_steps
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import SAGEMAKER_JOB_DEFINITION, Handler, covered_types, dispatch, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.stack_rules import s3_bucket_tls
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 

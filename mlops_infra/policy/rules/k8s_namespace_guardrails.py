@@ -3,7 +3,7 @@ NetworkPolicy in every namespace the stack creates (stack-level)."""
 
 from __future__ import annotations
 
-from mlops_infra.policy.model import PolicySpec
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.stack_rules import (
     LIMIT_RANGE_TYPE,
     NAMESPACE_TYPE,

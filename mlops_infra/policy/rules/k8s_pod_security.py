@@ -15,8 +15,9 @@ from typing import Any
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.k8s_workloads import Container, PodSpec, image_reference_problem, workloads
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import is_true, items, known
 
 ID = "k8s-pod-security"

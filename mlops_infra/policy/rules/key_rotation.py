@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterator
 
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import is_true, known
 
 ID = "key-rotation"

@@ -15,8 +15,9 @@ from typing import Any
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.aws_iam import UNSCOPABLE_ACTIONS, Statement, principal_is_everyone, statements
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import as_document, get, items, known
 
 ID = "least-privilege-iam"

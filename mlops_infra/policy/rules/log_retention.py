@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import known
 
 ID = "log-retention"

@@ -18,8 +18,9 @@ from typing import Any
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.k8s_workloads import KSERVE_COMPONENTS, KSERVE_FRAMEWORKS
 from mlops_infra.policy.facts.sagemaker_pipeline import pipeline_steps
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import get, is_set, is_unknown, items
 
 ID = "model-approval"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_infra.policy.model import PolicySpec
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.stack_rules import (
     ALERT_POLICY,
     INFERENCE_SERVICE,

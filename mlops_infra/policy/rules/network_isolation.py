@@ -13,8 +13,9 @@ from typing import Any
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.facts.sagemaker_pipeline import NETWORK, enabled, job_steps, present
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import SAGEMAKER_JOB_DEFINITION, Handler, covered_types, dispatch, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 
 ID = "network-isolation"

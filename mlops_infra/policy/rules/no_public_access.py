@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.markers import marker_hint, public_allowed
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.stack_rules import s3_bucket_public_access
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 

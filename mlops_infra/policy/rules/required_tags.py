@@ -15,8 +15,9 @@ from typing import Any
 from mlops_infra.conventions.labels import gcp_label
 from mlops_infra.conventions.taggable import tag_property
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.model import Finding, PolicySpec, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import subject
+from mlops_infra.policy.spec import PolicySpec
 from mlops_infra.policy.values import is_unknown
 
 ID = "required-tags"
