@@ -15,15 +15,18 @@ and review the diff of the snapshot files like code.
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pulumi
 import pytest
 
-from mlops_infra.engine import CapturedStack
+from mlops_infra.engine import CapturedStack, run_program
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE_VARIABLE = "MLOPS_INFRA_UPDATE_SNAPSHOTS"
@@ -56,6 +59,12 @@ def _type_and_name(urn: str) -> tuple[str, str]:
     return parts[2].split("$")[-1], "::".join(parts[3:])
 
 
+def _parent_chain(urn: str) -> str:
+    """The parents' type chain of ``urn`` ("" for a top-level resource)."""
+    chain = urn.split("::")[2]
+    return chain.rpartition("$")[0]
+
+
 @dataclass(frozen=True)
 class UrnDiff:
     """How a plan's URNs differ from its snapshot."""
@@ -72,7 +81,9 @@ def diff_urns(snapshot: Iterable[str], stack: CapturedStack) -> UrnDiff:
     """Compare the planned URNs of ``stack`` with ``snapshot``; note removed URNs an added resource aliases.
 
     The engine records an alias as a URN, or as ``type::name`` (``<same type>``/``<same name>`` for
-    the parts the alias keeps); the latter matches a removed URN with that own type and name.
+    the parts the alias keeps); the latter matches a removed URN with that own type and name under
+    the same parents (the engine does not record an alias's parent, so a move to another parent is
+    reported as removed + added, never as safe).
     """
     expected = set(snapshot)
     by_urn = stack.by_urn()
@@ -91,7 +102,8 @@ def diff_urns(snapshot: Iterable[str], stack: CapturedStack) -> UrnDiff:
                 resource.name if alias_name == "<same name>" else alias_name,
             )
             for old_urn in removed:
-                if old_urn not in aliased and _type_and_name(old_urn) == wanted:
+                same_parents = _parent_chain(old_urn) == _parent_chain(new_urn)
+                if old_urn not in aliased and same_parents and _type_and_name(old_urn) == wanted:
                     aliased[old_urn] = new_urn
     return UrnDiff(removed, added, aliased)
 
@@ -162,3 +174,70 @@ def test_listed_stacks_match_their_stack_files_and_every_snapshot_a_listed_stack
     unlisted = sorted({stack_dir for stack_dir, _ in on_disk} - listed_dirs)
     if unlisted:
         warnings.warn(f"stack directories without URN snapshots (add them to SHIPPED_STACKS): {unlisted}", stacklevel=1)
+
+
+# The snapshot test's own comparison must catch a renamed child: plan a stack whose child gets another name.
+RENAME_CASE = ("aws-sagemaker", "dev")
+
+
+def _child_to_rename(snapshot: list[str]) -> str:
+    """The first URN of a component's child whose (type, name) is unique in the snapshot."""
+    counts = Counter(_type_and_name(urn) for urn in snapshot)
+    return next(urn for urn in snapshot if "$" in urn.split("::")[2] and counts[_type_and_name(urn)] == 1)
+
+
+def _plan_with_renamed_child(monkeypatch, old_urn: str, *, alias: bool) -> tuple[CapturedStack, str]:
+    """Plan RENAME_CASE with the resource of ``old_urn`` registered as ``<name>-renamed``; its new URN."""
+    own_type, old_name = _type_and_name(old_urn)
+    new_name = f"{old_name}-renamed"
+    original = pulumi.Resource.__init__
+    signature = inspect.signature(original)
+    renamed: list[str] = []
+
+    def init(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        if (bound.arguments["t"], bound.arguments["name"]) == (own_type, old_name):
+            bound.arguments["name"] = new_name
+            if alias:
+                aliased = pulumi.ResourceOptions(aliases=[pulumi.Alias(name=old_name)])
+                bound.arguments["opts"] = pulumi.ResourceOptions.merge(bound.arguments.get("opts"), aliased)
+            renamed.append(new_name)
+        original(*bound.args, **bound.kwargs)
+
+    monkeypatch.setattr(pulumi.Resource, "__init__", init)
+    stack = run_program(STACKS_ROOT / RENAME_CASE[0], RENAME_CASE[1], [])
+    assert renamed == [new_name], "the stack no longer declares the child this test renames"
+    return stack, old_urn.removesuffix(f"::{old_name}") + f"::{new_name}"
+
+
+def test_a_renamed_child_fails_the_snapshot_comparison(planned, monkeypatch):
+    path = snapshot_path(*RENAME_CASE)
+    snapshot = read_snapshot(path)
+    assert not diff_urns(snapshot, planned(*RENAME_CASE))  # control: the unchanged stack matches
+    old_urn = _child_to_rename(snapshot)
+
+    stack, new_urn = _plan_with_renamed_child(monkeypatch, old_urn, alias=False)
+    change = diff_urns(snapshot, stack)
+
+    assert change, "a renamed child must fail the snapshot test"
+    assert change.removed == [old_urn] and change.added == [new_urn] and change.aliased == {}
+    message = describe(change, path)
+    assert f"removed (1), `pulumi up` would DELETE these live resources:\n    - {old_urn}" in message
+    assert f"added (1), `pulumi up` would CREATE:\n    + {new_urn}" in message
+    assert "aliases" in message and f"{UPDATE_VARIABLE}=1" in message
+
+
+def test_an_aliased_rename_is_reported_as_a_move_and_still_needs_a_new_snapshot(planned, monkeypatch):
+    path = snapshot_path(*RENAME_CASE)
+    snapshot = read_snapshot(path)
+    old_urn = _child_to_rename(snapshot)
+
+    stack, new_urn = _plan_with_renamed_child(monkeypatch, old_urn, alias=True)
+    change = diff_urns(snapshot, stack)
+
+    assert change, "even a safe (aliased) rename changes the snapshot: it is regenerated deliberately"
+    assert change.removed == [old_urn] and change.added == [new_urn]
+    assert change.aliased == {old_urn: new_urn}
+    message = describe(change, path)
+    assert f"moved by an alias (1), kept by `pulumi up`:\n    ~ {old_urn}\n      -> {new_urn}" in message
+    assert "DELETE" not in message and "CREATE" not in message
