@@ -1,7 +1,9 @@
 """The stack transform: required tags/labels on every taggable resource, protection on stateful ones.
 
 It runs on every resource of the stack, the components' children and the user's own raw
-resources alike, as Pulumi's engine calls resource transforms for all registrations.
+resources alike, as Pulumi's engine calls resource transforms for all registrations. mlops-infra
+component resources get the stack's ``environment`` and ``protected`` as inputs (no tags: components
+have no cloud properties).
 """
 
 from __future__ import annotations
@@ -43,13 +45,29 @@ def tagged_props(type_token: str, props: dict[str, Any], tags: dict[str, str]) -
     return {**props, "metadata": metadata}
 
 
+# Component resources of this library carry the stack's environment and its protection as their own
+# inputs, so the decision travels in the resource graph: the offline engine and policy packs read it
+# there (from a resource's ancestors) instead of from this library's in-process state.
+COMPONENT_PACKAGE = "mlops-infra"
+ENVIRONMENT_INPUT = "environment"
+PROTECTED_INPUT = "protected"
+
+
+def platform_inputs(settings: PlatformSettings) -> dict[str, Any]:
+    """The inputs every mlops-infra component resource carries: ``environment`` and ``protected``."""
+    return {ENVIRONMENT_INPUT: settings.environment.value, PROTECTED_INPUT: settings.is_protected}
+
+
 def make_stack_transform(settings: PlatformSettings) -> Callable[[pulumi.ResourceTransformArgs], Any]:
     """Build the transform for ``settings``; register it with ``register_resource_transform``."""
     tags = settings.required_tags()
+    stamp = platform_inputs(settings)
 
     def apply_conventions(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if not args.custom:
-            return None
+            if args.type_.split(":", 1)[0] != COMPONENT_PACKAGE:
+                return None
+            return pulumi.ResourceTransformResult(props={**stamp, **dict(args.props or {})}, opts=args.opts)
         props = tagged_props(args.type_, dict(args.props), tags)
         opts = args.opts
         if settings.is_protected and is_stateful(args.type_) and args.name not in settings.protection_exemptions:

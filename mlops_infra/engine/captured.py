@@ -64,8 +64,6 @@ class CapturedStack:
     outputs: dict[str, Any]
     program_path: str = ""
     diagnostics: list[str] = field(default_factory=list)  # warnings and errors the program logged
-    # The environment init_platform() resolved (config or the program's defaults), if it ran.
-    platform_environment: str | None = None
 
     def by_type(self, type_token: str) -> list[CapturedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -81,11 +79,24 @@ class CapturedStack:
         return [r for r in self.resources if r.custom]
 
     def environment(self) -> str | None:
-        """The stack's ``environment``: config in any namespace, else what init_platform() resolved."""
-        for key, value in self.config.items():
-            if key.split(":")[-1] == "environment" and isinstance(value, str):
+        """The stack's ``environment``: config in any namespace, else the graph's component inputs.
+
+        Component resources carry ``environment`` as an input (the platform's conventions put it
+        there, config or program defaults alike); one value shared by all of them is the stack's.
+        """
+        for key, value in sorted(self.config.items()):
+            if key.split(":")[-1] == "environment" and isinstance(value, str) and value:
                 return value
-        return self.platform_environment
+        return self.component_environment()
+
+    def component_environment(self) -> str | None:
+        """The one ``environment`` input the stack's component resources agree on (None if none or several)."""
+        found = {
+            r.inputs.get("environment")
+            for r in self.resources
+            if not r.custom and not r.type.startswith("pulumi:") and isinstance(r.inputs.get("environment"), str)
+        }
+        return found.pop() if len(found) == 1 else None
 
     def to_json(self) -> dict[str, Any]:
         return {

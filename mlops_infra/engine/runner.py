@@ -23,7 +23,6 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from mlops_infra.conventions.context import initialized_platform
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError
 from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
@@ -136,12 +135,7 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
     monitor = CaptureMonitor(mocks)
     outputs: dict[str, Any] = {}
 
-    resolved_environment: list[str] = []
-
     async def resolve_outputs() -> None:
-        platform = initialized_platform()
-        if platform is not None:
-            resolved_environment.append(platform.environment)
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)
@@ -177,7 +171,6 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
         outputs={k: plain_value(v) for k, v in sorted(outputs.items())},
         program_path=str(project.main_file),
         diagnostics=sorted(set(diagnostics.messages)),
-        platform_environment=resolved_environment[0] if resolved_environment else None,
     )
 
 

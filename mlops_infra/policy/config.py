@@ -14,6 +14,12 @@ Two shapes are accepted, so one file serves both ``mlops-infra check --policy-co
 
 * Pulumi policy-pack config: top-level keys are policy names (or ``all``), values an enforcement
   level or ``{"enforcementLevel": ..., <property>: ...}``.
+
+``protectedEnvironments`` here is a fallback for raw programs that do not use the platform
+settings. Which environments are protected is the platform's decision (``PlatformSettings``, the
+stack config key ``protectedEnvironments``, and the ``environment``/``protected`` inputs of
+mlops-infra components); when the stack gives it, it wins over this key, also when they disagree
+(``enforcement.with_platform_protection``).
 """
 
 from __future__ import annotations
@@ -110,7 +116,8 @@ class PolicyConfig(BaseModel):
     protected_environments: frozenset[str] = Field(
         frozenset({"staging", "prod"}),
         alias="protectedEnvironments",
-        description="Environments where every policy is mandatory and production-only rules apply.",
+        description="Environments where every policy is mandatory and production-only rules apply. Fallback only: "
+        "the stack's platform settings (stack config protectedEnvironments) win when the program uses them.",
     )
     allow_public_marker: str = Field(
         DEFAULT_ALLOW_PUBLIC_MARKER,

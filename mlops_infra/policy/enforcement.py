@@ -3,12 +3,19 @@
 Mandatory in protected environments; advisory elsewhere, except required-tags,
 encryption-at-rest and no-public-access, which are mandatory everywhere. A stack that does not
 say which environment it is gets the strict treatment: unknown counts as protected.
+
+Which environments are protected is the platform's decision (``PlatformSettings``): the stack
+config key ``protectedEnvironments`` (``Pulumi.<stack>.yaml``), and the ``environment`` /
+``protected`` inputs the platform conventions put on every mlops-infra component resource (what the
+program actually decided, its defaults included). When the stack gives either, it wins over the
+policy config's ``protectedEnvironments``, which stays only as the fallback for raw programs that do
+not use the platform settings (:func:`with_platform_protection`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlops_infra.policy.config import PolicyConfig
@@ -17,6 +24,11 @@ from mlops_infra.policy.values import UnknownValue, is_unknown
 
 ALWAYS_MANDATORY: frozenset[str] = frozenset({"required-tags", "encryption-at-rest", "no-public-access"})
 ENVIRONMENT_KEY = "environment"
+PROTECTED_ENVIRONMENTS_KEY = "protectedEnvironments"
+PROTECTED_INPUT = "protected"
+COMPONENT_PACKAGE = "mlops-infra"
+# Config namespaces of providers: their keys are never the platform's settings.
+PROVIDER_NAMESPACES = frozenset({"aws", "gcp", "kubernetes", "pulumi"})
 
 
 def is_protected(environment: str | None, config: PolicyConfig) -> bool:
@@ -77,3 +89,63 @@ def environment_of(view: ResourceView | None, stack_config: Mapping[str, Any]) -
     if from_stack is not None or view is None:
         return from_stack
     return resource_environment(view)
+
+
+def stack_protected_environments(stack_config: Mapping[str, Any]) -> frozenset[str] | None:
+    """The platform's ``protectedEnvironments`` from stack config (project namespace), if set.
+
+    Values arrive as the engine and the Pulumi CLI store them: a JSON list in a string.
+    """
+    for key in sorted(stack_config):
+        namespace, _, name = str(key).rpartition(":")
+        if name != PROTECTED_ENVIRONMENTS_KEY or namespace in PROVIDER_NAMESPACES:
+            continue
+        value = stack_config[key]
+        if isinstance(value, str) and not is_unknown(value):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                continue
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return frozenset(value)
+    return None
+
+
+def component_protection(resources: Iterable[ResourceView]) -> dict[str, bool]:
+    """Environment -> protected, as the stack's mlops-infra component resources carry it in their inputs."""
+    decided: dict[str, bool] = {}
+    for view in resources:
+        if view.custom or view.package != COMPONENT_PACKAGE:
+            continue
+        environment, protected = view.props.get(ENVIRONMENT_KEY), view.props.get(PROTECTED_INPUT)
+        if isinstance(environment, str) and isinstance(protected, bool) and not is_unknown(environment):
+            decided[environment] = protected
+    return decided
+
+
+def component_environment(resources: Iterable[ResourceView]) -> str | None:
+    """The one ``environment`` input the stack's mlops-infra components agree on (None if none or several)."""
+    found = set(component_protection(resources))
+    return found.pop() if len(found) == 1 else None
+
+
+def with_platform_protection(
+    config: PolicyConfig, stack_config: Mapping[str, Any], resources: Iterable[ResourceView] = ()
+) -> PolicyConfig:
+    """``config`` with the protected environments the stack's platform settings decided.
+
+    Order: the components' own ``environment``/``protected`` inputs (what the platform did), then
+    the stack config's ``protectedEnvironments``, then the policy config's ``protectedEnvironments``
+    (raw programs without platform settings). The stack's platform settings win when they disagree
+    with the policy config: the policy then judges the stack by the protection it was built with.
+    """
+    from_stack = stack_protected_environments(stack_config)
+    protected = set(from_stack if from_stack is not None else config.protected_environments)
+    for environment, is_protected_there in component_protection(resources).items():
+        if is_protected_there:
+            protected.add(environment)
+        else:
+            protected.discard(environment)
+    if protected == set(config.protected_environments):
+        return config
+    return config.model_copy(update={"protected_environments": frozenset(protected)})

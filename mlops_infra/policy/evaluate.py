@@ -12,7 +12,12 @@ from typing import Any
 from mlops_infra.engine.captured import CapturedResource, CapturedStack
 from mlops_infra.policy.config import PolicyConfig
 from mlops_infra.policy.context import RuleContext, StackContext
-from mlops_infra.policy.enforcement import enforcement_for, environment_of
+from mlops_infra.policy.enforcement import (
+    component_environment,
+    enforcement_for,
+    environment_of,
+    with_platform_protection,
+)
 from mlops_infra.policy.model import (
     Enforcement,
     ResourceView,
@@ -132,15 +137,16 @@ def stack_view(stack: CapturedStack) -> StackView:
     """A captured stack as rules see it (provider props attached to each resource)."""
     providers = {r.urn: r for r in stack.resources if r.type.startswith(PROVIDER_PREFIX)}
     config = dict(stack.config)
-    if environment_of(None, config) is None and stack.platform_environment is not None:
-        # No `environment` in config: the program's init_platform() defaults decided it, and the
-        # engine saw that; resources without tags (key rings, dynamic resources) then follow it too.
-        config[f"{stack.project}:environment"] = stack.platform_environment
-    return StackView(
-        resources=tuple(view_from_captured(r, providers) for r in stack.resources),
-        config=config,
-        stack_urn=stack_urn_for(stack.project, stack.stack),
-    )
+    views = tuple(view_from_captured(r, providers) for r in stack.resources)
+    view = StackView(resources=views, config=config, stack_urn=stack_urn_for(stack.project, stack.stack))
+    if environment_of(None, config) is None:
+        # No `environment` in config: the program's defaults decided it, and the graph says which
+        # (components' `environment` inputs, else the tag every tagged resource agrees on);
+        # resources without tags (key rings, dynamic resources) then follow it too.
+        environment = component_environment(views) or _stack_env(view)
+        if environment is not None:
+            config[f"{stack.project}:environment"] = environment
+    return view
 
 
 def evaluate_view(
@@ -148,6 +154,7 @@ def evaluate_view(
 ) -> list[Violation]:
     """Every policy on every resource and on the stack, sorted by policy, URN and message."""
     violations: list[Violation] = []
+    config = with_platform_protection(config, stack.config, stack.resources)
     for spec in policies if policies is not None else REGISTRY.values():
         for view in stack.resources:
             if view.custom:

@@ -30,7 +30,7 @@ from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 from pulumi_policy.secret import Secret
 
 from mlops_infra.policy.config import PolicyConfig
-from mlops_infra.policy.enforcement import enforcement_for, stack_environment
+from mlops_infra.policy.enforcement import enforcement_for, stack_environment, with_platform_protection
 from mlops_infra.policy.evaluate import resource_violations, stack_violations
 from mlops_infra.policy.model import (
     Enforcement,
@@ -164,8 +164,15 @@ def _report(violations: list[Violation], report_violation: ReportViolation, with
         raise error
 
 
-def _config_for(base: PolicyConfig, args: ResourceValidationArgs | StackValidationArgs) -> PolicyConfig:
-    return base.with_pack_properties(args.get_config())
+def _config_for(
+    base: PolicyConfig,
+    args: ResourceValidationArgs | StackValidationArgs,
+    stack_config: Mapping[str, Any],
+    stack: StackView | None = None,
+) -> PolicyConfig:
+    """The pack config with this policy's properties, then the stack's platform protection over it."""
+    resources = stack.resources if stack is not None else ()
+    return with_platform_protection(base.with_pack_properties(args.get_config()), stack_config, resources)
 
 
 def resource_validator(spec: PolicySpec, config: PolicyConfig, stack_config: StackConfigSource) -> Callable[..., None]:
@@ -173,7 +180,8 @@ def resource_validator(spec: PolicySpec, config: PolicyConfig, stack_config: Sta
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         view = view_from_resource_args(args)
-        _report(resource_violations(spec, view, stack_config(), _config_for(config, args)), report_violation, False)
+        settings = stack_config()
+        _report(resource_violations(spec, view, settings, _config_for(config, args, settings)), report_violation, False)
 
     return validate
 
@@ -183,7 +191,7 @@ def stack_validator(spec: PolicySpec, config: PolicyConfig, stack_config: StackC
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         stack = stack_from_args(args, stack_config())
-        _report(stack_violations(spec, stack, _config_for(config, args)), report_violation, True)
+        _report(stack_violations(spec, stack, _config_for(config, args, stack.config, stack)), report_violation, True)
 
     return validate
 
@@ -227,10 +235,11 @@ def build_policies(
         return stack_config if stack_config is not None else runtime_stack_config()
 
     environment = stack_environment(source())
+    levels_config = with_platform_protection(config, source())
     resource_policies: list[ResourceValidationPolicy] = []
     stack_policies: list[StackValidationPolicy] = []
     for spec in REGISTRY.values():
-        level = PACK_LEVELS[enforcement_for(spec.id, environment, config)]
+        level = PACK_LEVELS[enforcement_for(spec.id, environment, levels_config)]
         common: dict[str, Any] = {
             "description": spec.title,
             "enforcement_level": level,
