@@ -14,13 +14,13 @@ endpoint = Endpoint(
     {
         "region": region,
         "deployments": [
-            {"key": "blue", "model": model, "alias": "champion", "min_replica_count": 1, "max_replica_count": 3},
+            {"key": "blue", "model": model, "alias": "champion", "min_replicas": 1, "max_replicas": 3},
             {"key": "green", "model": model, "alias": "champion", "machine_type": "n1-standard-8"},
         ],
         # Applied in order on every change of the rollout: 10% canary, then half, then all.
         "traffic_steps": [{"blue": 90, "green": 10}, {"blue": 50, "green": 50}, {"green": 100}],
-        "request_logging": {"sampling_rate": 0.5, "table_expiration_days": 90},
-        "alerts": {"error_rate": 0.02, "latency_p99_ms": 500},
+        "request_logging": {"sampling_percent": 50, "table_expiration_days": 90},
+        "alerts": {"error_rate_percent": 2, "p95_latency_ms": 500},
     },
 )
 

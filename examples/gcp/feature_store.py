@@ -34,7 +34,7 @@ store = FeatureStore(
             {
                 "name": "churn_serving",
                 "features": {"customer": ["tenure_months", "monthly_charges"]},
-                "sync_cron": "0 */6 * * *",
+                "schedule": {"cron": "0 */6 * * *", "time_zone": "UTC"},
             }
         ],
     },

@@ -1,7 +1,7 @@
 """GCP Vertex AI components (type tokens ``mlops-infra:gcp:<Name>``)."""
 
 from mlops_infra.gcp.budget import Budget, BudgetArgs
-from mlops_infra.gcp.endpoint import DeploymentSpec, Endpoint, EndpointArgs
+from mlops_infra.gcp.endpoint import DeploymentArgs, Endpoint, EndpointArgs
 from mlops_infra.gcp.feature_store import FeatureStore, FeatureStoreArgs
 from mlops_infra.gcp.model_registry import ModelRegistry, ModelRegistryArgs
 from mlops_infra.gcp.platform_key import PlatformKey, PlatformKeyArgs, key_name_or_shared, shared_platform_key
@@ -11,7 +11,7 @@ from mlops_infra.gcp.training_pipeline import TrainingPipeline, TrainingPipeline
 __all__ = [
     "Budget",
     "BudgetArgs",
-    "DeploymentSpec",
+    "DeploymentArgs",
     "Endpoint",
     "EndpointArgs",
     "FeatureStore",

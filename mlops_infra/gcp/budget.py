@@ -9,28 +9,28 @@ import pulumi_gcp as gcp
 from pydantic import Field, field_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs
 from mlops_infra.conventions.naming import NameRule
 from mlops_infra.gcp.project import project_number
+from mlops_infra.spec.base import Spec, StrInput
 
 # Budget display names: at most 60 characters.
 BUDGET_DISPLAY_NAME = NameRule(60, r"A-Za-z0-9_-")
 
 
-class BudgetThreshold(ComponentArgs):
+class BudgetThreshold(Spec):
     """Notify when spend crosses ``threshold_percent`` of the limit (current or forecasted)."""
 
     threshold_percent: float = Field(gt=0, le=1000, description="Percent of the monthly limit, e.g. 80.")
     basis: Literal["CURRENT_SPEND", "FORECASTED_SPEND"] = "CURRENT_SPEND"
 
 
-class BudgetArgs(ComponentArgs):
+class BudgetArgs(Spec):
     """Settings of the stack's budget."""
 
     billing_account: str = Field(
         pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", description="Billing account id (XXXXXX-XXXXXX-XXXXXX)."
     )
-    monthly_limit: int = Field(gt=0, le=100_000_000, description="Monthly limit in whole currency units.")
+    monthly_limit: float = Field(gt=0, le=100_000_000, description="Monthly limit in the billing currency, e.g. 1500.")
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="Must be the billing account's currency.")
     thresholds: list[BudgetThreshold] = Field(
         default_factory=lambda: [
@@ -39,7 +39,7 @@ class BudgetArgs(ComponentArgs):
         ],
         min_length=1,
     )
-    notification_channels: list[str] = Field(
+    notification_channels: list[StrInput] = Field(
         default_factory=list, max_length=5, description="Cloud Monitoring channels (at most 5)."
     )
     label_filter: dict[str, str] | None = Field(
@@ -52,6 +52,12 @@ class BudgetArgs(ComponentArgs):
         if labels is not None and len(labels) != 1:
             raise ValueError("Cloud Billing budgets filter on exactly one label")
         return labels
+
+
+def _nanos(amount: float) -> int | None:
+    """The fractional part of ``amount`` in billionths of a unit (None for a whole amount)."""
+    nanos = round((amount - int(amount)) * 1_000_000_000)
+    return nanos or None
 
 
 class Budget(PlatformComponent[BudgetArgs]):
@@ -72,7 +78,7 @@ class Budget(PlatformComponent[BudgetArgs]):
             display_name=self.platform.name(name, BUDGET_DISPLAY_NAME),
             amount=gcp.billing.BudgetAmountArgs(
                 specified_amount=gcp.billing.BudgetAmountSpecifiedAmountArgs(
-                    currency_code=a.currency, units=str(a.monthly_limit)
+                    currency_code=a.currency, units=str(int(a.monthly_limit)), nanos=_nanos(a.monthly_limit)
                 )
             ),
             budget_filter=gcp.billing.BudgetBudgetFilterArgs(

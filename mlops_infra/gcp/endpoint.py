@@ -17,13 +17,16 @@ from mlops_infra.conventions.markers import public_exposure_labels
 from mlops_infra.gcp.bigquery_dataset import cmek_dataset
 from mlops_infra.gcp.dynamic.clients import check_api_endpoint
 from mlops_infra.gcp.dynamic.vertex_deployment import VertexModelDeployment, check_canary
-from mlops_infra.gcp.endpoint_alerts import AlertSpec, endpoint_alert_policies
+from mlops_infra.gcp.endpoint_alerts import EndpointAlerts, endpoint_alert_policies
 from mlops_infra.gcp.iam import ServiceAgent, service_agent_member
 from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpoint
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.traffic import check_traffic_steps
-from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERSION_ALIAS_PATTERN, field_error
+from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERSION_ALIAS_PATTERN
+from mlops_infra.spec.base import Switch, field_error
+from mlops_infra.spec.compute import check_gcp_machine_type
+from mlops_infra.spec.types import PositivePercent
 
 CPU_UTILIZATION = "aiplatform.googleapis.com/prediction/online/cpu/utilization"
 AUTOSCALING_METRICS = (
@@ -40,7 +43,7 @@ class AutoscalingTarget(ComponentArgs):
     target: int = Field(60, ge=1, le=100_000)
 
 
-class DeploymentSpec(ComponentArgs):
+class DeploymentArgs(ComponentArgs):
     """A model version served by the endpoint, under a stable ``key`` that traffic splits refer to."""
 
     key: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="Name used in traffic_steps (blue, green...).")
@@ -50,30 +53,35 @@ class DeploymentSpec(ComponentArgs):
     revision: StrInput | None = Field(
         None, description="A value that changes when the alias moves (VertexModel.version_id): triggers a rollout."
     )
-    machine_type: str = Field("n1-standard-4", min_length=1)
+    machine_type: str = Field("n1-standard-4", description="Vertex machine type, e.g. n1-standard-4.")
     accelerator_type: str | None = Field(None, pattern=r"^[A-Z0-9_]+$", description="For example NVIDIA_TESLA_T4.")
     accelerator_count: int = Field(0, ge=0, le=16)
-    min_replica_count: int = Field(1, ge=1, le=1000)
-    max_replica_count: int = Field(1, ge=1, le=1000)
+    min_replicas: int = Field(1, ge=1, le=1000, description="Fewest replicas; Vertex cannot scale to zero.")
+    max_replicas: int = Field(1, ge=1, le=1000, description="Most replicas; bounds the worst-case cost.")
     autoscaling: list[AutoscalingTarget] = Field(default_factory=lambda: [AutoscalingTarget()])
     service_account: StrInput | None = Field(None, description="Identity the serving container runs as.")
 
+    @field_validator("machine_type")
+    @classmethod
+    def _machine(cls, value: str) -> str:
+        return check_gcp_machine_type(value)
+
     @model_validator(mode="after")
-    def _consistent(self) -> DeploymentSpec:
+    def _consistent(self) -> DeploymentArgs:
         if (self.alias is None) == (self.version is None):
             raise ValueError("set exactly one of alias or version")
-        if self.max_replica_count < self.min_replica_count:
-            raise ValueError("max_replica_count must be >= min_replica_count")
+        if self.max_replicas < self.min_replicas:
+            raise ValueError(f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas})")
         if (self.accelerator_type is None) != (self.accelerator_count == 0):
             raise ValueError("accelerator_type and accelerator_count > 0 go together")
         return self
 
 
-class RequestLoggingSpec(ComponentArgs):
+class RequestLoggingArgs(ComponentArgs):
     """Request-response logging (data capture) into a CMEK BigQuery dataset."""
 
-    enabled: bool = True
-    sampling_rate: float = Field(1.0, gt=0, le=1, description="Fraction of requests logged (0-1].")
+    enabled: Switch = True
+    sampling_percent: PositivePercent = Field(100, description="Share of requests logged, percent (0-100].")
     table: str = Field("request_response_logging", pattern=BIGQUERY_ID_PATTERN, description="Created by Vertex AI.")
     table_expiration_days: int | None = Field(None, ge=1, le=3650, description="Log retention; None keeps rows.")
 
@@ -89,9 +97,9 @@ class EndpointArgs(ComponentArgs):
         None, pattern=r"^projects/[^/]+/global/networks/[^/]+$", description="VPC peering instead of PSC."
     )
     psc_project_allowlist: list[str] = Field(default_factory=list, description="PSC consumers; default this project.")
-    allow_public_endpoint: bool = Field(False, description="Explicit opt-in to a public endpoint (no PSC, no VPC).")
-    request_logging: RequestLoggingSpec = Field(default_factory=RequestLoggingSpec)
-    deployments: list[DeploymentSpec] = Field(default_factory=list)
+    allow_public_endpoint: Switch = Field(False, description="Explicit opt-in to a public endpoint (no PSC, no VPC).")
+    request_logging: RequestLoggingArgs = Field(default_factory=RequestLoggingArgs)
+    deployments: list[DeploymentArgs] = Field(default_factory=list)
     traffic_steps: list[dict[str, int]] = Field(
         default_factory=list, description="Splits applied in order (key -> percent); default all to the only key."
     )
@@ -104,7 +112,7 @@ class EndpointArgs(ComponentArgs):
         description="When a deployment's version changes in place, the share moved to the new version at each "
         "stage; default [10, 50, 100] in protected environments, [100] otherwise.",
     )
-    alerts: AlertSpec = Field(default_factory=AlertSpec)
+    alerts: EndpointAlerts = Field(default_factory=EndpointAlerts)
     api_endpoint: str | None = Field(None, description="Vertex API host; default {region}-aiplatform.googleapis.com.")
 
     @field_validator("api_endpoint")
@@ -206,7 +214,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             depends.append(writer)
             logging = gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigArgs(
                 enabled=True,
-                sampling_rate=a.request_logging.sampling_rate,
+                # Vertex samples a 0-1 fraction of requests.
+                sampling_rate=a.request_logging.sampling_percent / 100,
                 bigquery_destination=gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigBigqueryDestinationArgs(
                     output_uri=pulumi.Output.concat(
                         "bq://", project, ".", self.logging_dataset.dataset_id, ".", a.request_logging.table
@@ -268,8 +277,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                 "machine_type": d.machine_type,
                 "accelerator_type": d.accelerator_type,
                 "accelerator_count": d.accelerator_count,
-                "min_replica_count": d.min_replica_count,
-                "max_replica_count": d.max_replica_count,
+                "min_replica_count": d.min_replicas,
+                "max_replica_count": d.max_replicas,
                 "autoscaling_metric_specs": [{"metric_name": s.metric_name, "target": s.target} for s in d.autoscaling],
                 "service_account": d.service_account,
             }

@@ -6,20 +6,29 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from mlops_infra.config.base import ComponentArgs
+from mlops_infra.spec.alerts import Alerts
+from mlops_infra.spec.base import StrInput, Switch
 
 METRIC_PREFIX = "aiplatform.googleapis.com/prediction/online"
 RESOURCE_TYPE = "aiplatform.googleapis.com/Endpoint"
 
 
-class AlertSpec(ComponentArgs):
-    """Thresholds of the endpoint's alert policies."""
+class EndpointAlerts(Alerts):
+    """The shared thresholds (error rate in percent, p95 latency in ms) plus where GCP sends the alerts.
 
-    enabled: bool = True
-    error_rate: float = Field(0.05, gt=0, le=1, description="Errors / predictions above which to alert (0-1).")
-    latency_p99_ms: float = Field(1000, gt=0, description="99th percentile prediction latency, milliseconds.")
-    duration_seconds: int = Field(300, ge=0, le=86400, description="How long a breach lasts before alerting.")
-    notification_channels: list[str] = Field(default_factory=list, description="Monitoring channel ids.")
+    Cloud Monitoring has no M-of-N evaluation: a condition must hold for
+    ``period_seconds * datapoints_to_alarm`` seconds, aligned over ``period_seconds`` windows.
+    """
+
+    enabled: Switch = True
+    notification_channels: list[StrInput] = Field(
+        default_factory=list, description="Monitoring channel names (projects/P/notificationChannels/ID)."
+    )
+
+    @property
+    def duration_seconds(self) -> int:
+        """How long a breach lasts before the policy fires, seconds."""
+        return self.period_seconds * self.datapoints_to_alarm
 
 
 def _filter(endpoint_id: pulumi.Input[str], metric: str) -> pulumi.Output[str]:
@@ -37,7 +46,7 @@ def _alert_policy(
     severity: str,
     advice: str,
     condition: gcp.monitoring.AlertPolicyConditionArgs,
-    spec: AlertSpec,
+    spec: EndpointAlerts,
     labels: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> gcp.monitoring.AlertPolicy:
@@ -61,16 +70,16 @@ def endpoint_alert_policies(
     *,
     display_name: str,
     endpoint_id: pulumi.Input[str],
-    spec: AlertSpec,
+    spec: EndpointAlerts,
     labels: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> list[gcp.monitoring.AlertPolicy]:
-    """An error-rate policy (errors / predictions) and a p99 latency policy for one endpoint."""
+    """An error-rate policy (errors / predictions) and a p95 latency policy for one endpoint."""
     duration = f"{spec.duration_seconds}s"
-    window = "60s"
+    window = f"{spec.period_seconds}s"
     error_rate = _alert_policy(
         f"{logical_name}-error-rate",
-        display_name=f"{display_name} error rate > {spec.error_rate:.0%}",
+        display_name=f"{display_name} error rate > {spec.error_rate_percent:g}%",
         severity="ERROR",
         advice="Online prediction errors exceed the threshold; check the latest rollout and the serving logs.",
         condition=gcp.monitoring.AlertPolicyConditionArgs(
@@ -79,7 +88,8 @@ def endpoint_alert_policies(
                 filter=_filter(endpoint_id, "error_count"),
                 denominator_filter=_filter(endpoint_id, "prediction_count"),
                 comparison="COMPARISON_GT",
-                threshold_value=spec.error_rate,
+                # Cloud Monitoring compares the ratio as a 0-1 fraction.
+                threshold_value=spec.error_rate_percent / 100,
                 duration=duration,
                 aggregations=[
                     gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
@@ -99,20 +109,20 @@ def endpoint_alert_policies(
     )
     latency = _alert_policy(
         f"{logical_name}-latency",
-        display_name=f"{display_name} p99 latency > {spec.latency_p99_ms:.0f} ms",
+        display_name=f"{display_name} p95 latency > {spec.p95_latency_ms:g} ms",
         severity="WARNING",
-        advice="p99 online prediction latency exceeds the threshold; check replica bounds and autoscaling.",
+        advice="p95 online prediction latency exceeds the threshold; check replica bounds and autoscaling.",
         condition=gcp.monitoring.AlertPolicyConditionArgs(
-            display_name="prediction latency p99",
+            display_name="prediction latency p95",
             condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
                 filter=_filter(endpoint_id, "prediction_latencies"),
                 comparison="COMPARISON_GT",
-                threshold_value=spec.latency_p99_ms,
+                threshold_value=spec.p95_latency_ms,
                 duration=duration,
                 aggregations=[
                     gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
                         alignment_period=window,
-                        per_series_aligner="ALIGN_PERCENTILE_99",
+                        per_series_aligner="ALIGN_PERCENTILE_95",
                         cross_series_reducer="REDUCE_MAX",
                     )
                 ],

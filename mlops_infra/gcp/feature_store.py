@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs
@@ -19,10 +19,12 @@ from mlops_infra.gcp.platform_key import KeyRef, key_for
 from mlops_infra.gcp.project import project_id, project_number
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import KmsKeyName, Region
-from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERTEX_FEATURE_PATTERN, check_cron
+from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERTEX_FEATURE_PATTERN
+from mlops_infra.spec.base import Switch
+from mlops_infra.spec.schedule import Schedule
 
 
-class ColumnSpec(ComponentArgs):
+class ColumnArgs(ComponentArgs):
     """One column of a source table the component creates."""
 
     name: str = Field(pattern=BIGQUERY_ID_PATTERN)
@@ -31,7 +33,7 @@ class ColumnSpec(ComponentArgs):
     description: str = ""
 
 
-class FeatureSpec(ComponentArgs):
+class FeatureArgs(ComponentArgs):
     """A feature of a group: a column of the group's BigQuery source."""
 
     name: str = Field(pattern=VERTEX_FEATURE_PATTERN)
@@ -43,21 +45,21 @@ class FeatureSpec(ComponentArgs):
         return self.column or self.name
 
 
-class FeatureGroupSpec(ComponentArgs):
+class FeatureGroupArgs(ComponentArgs):
     """A feature group over one BigQuery table of the offline store."""
 
     name: str = Field(pattern=VERTEX_FEATURE_PATTERN)
     table: str = Field(pattern=BIGQUERY_ID_PATTERN, description="Table id in the offline-store dataset.")
     entity_id_columns: list[str] = Field(min_length=1, description="Columns that identify an entity.")
-    features: list[FeatureSpec] = Field(min_length=1)
-    columns: list[ColumnSpec] | None = Field(
+    features: list[FeatureArgs] = Field(min_length=1)
+    columns: list[ColumnArgs] | None = Field(
         None, description="Schema of a table to create; None when data pipelines own the table."
     )
     partition_column: str | None = Field(None, description="TIMESTAMP/DATE column to partition the table by day.")
     description: str = ""
 
     @model_validator(mode="after")
-    def _columns_exist(self) -> FeatureGroupSpec:
+    def _columns_exist(self) -> FeatureGroupArgs:
         names = [f.name for f in self.features]
         if len(set(names)) != len(names):
             raise ValueError(f"features: duplicate feature names in {names}")
@@ -73,7 +75,7 @@ class FeatureGroupSpec(ComponentArgs):
         return self
 
 
-class OnlineStoreSpec(ComponentArgs):
+class OnlineStoreArgs(ComponentArgs):
     """The online serving store: Optimized (private via PSC) or Bigtable (autoscaled)."""
 
     name: str = Field("online", pattern=VERTEX_FEATURE_PATTERN)
@@ -81,7 +83,7 @@ class OnlineStoreSpec(ComponentArgs):
     min_nodes: int = Field(1, ge=1, le=1000, description="Bigtable autoscaling floor (nodes).")
     max_nodes: int = Field(3, ge=1, le=1000, description="Bigtable autoscaling ceiling (nodes, <= 10 x min).")
     cpu_utilization_target: int = Field(50, ge=10, le=80, description="Bigtable CPU target (percent).")
-    allow_public_endpoint: bool = Field(
+    allow_public_endpoint: Switch = Field(
         False, description="Explicit opt-in to a public serving endpoint instead of Private Service Connect."
     )
     psc_project_allowlist: list[str] = Field(
@@ -89,7 +91,7 @@ class OnlineStoreSpec(ComponentArgs):
     )
 
     @model_validator(mode="after")
-    def _bounds(self) -> OnlineStoreSpec:
+    def _bounds(self) -> OnlineStoreArgs:
         if self.max_nodes < self.min_nodes:
             raise ValueError("max_nodes must be >= min_nodes")
         if self.max_nodes > 10 * self.min_nodes:
@@ -97,17 +99,21 @@ class OnlineStoreSpec(ComponentArgs):
         return self
 
 
-class FeatureViewSpec(ComponentArgs):
+class FeatureViewArgs(ComponentArgs):
     """Features served online, synced from the registry on a cron schedule."""
 
     name: str = Field(pattern=VERTEX_FEATURE_PATTERN)
     features: dict[str, list[str]] = Field(min_length=1, description="Feature group name -> feature names.")
-    sync_cron: str = Field("0 */6 * * *", description="When to sync from BigQuery (unix cron, optional CRON_TZ=).")
+    schedule: Schedule = Field(
+        default_factory=lambda: Schedule(cron="0 */6 * * *"), description="When to sync from BigQuery (every 6 h)."
+    )
 
-    @field_validator("sync_cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        return check_cron(value)
+
+def vertex_cron(schedule: Schedule) -> str:
+    """The cron Vertex reads: plain in UTC, else prefixed with ``TZ=<zone>``."""
+    if schedule.time_zone in {"UTC", "Etc/UTC"}:
+        return schedule.cron
+    return f"TZ={schedule.time_zone} {schedule.cron}"
 
 
 class FeatureStoreArgs(ComponentArgs):
@@ -116,9 +122,9 @@ class FeatureStoreArgs(ComponentArgs):
     region: Region
     kms_key_name: KmsKeyName = None
     dataset_id: str | None = Field(None, pattern=BIGQUERY_ID_PATTERN, description="Offline-store dataset id.")
-    feature_groups: list[FeatureGroupSpec] = Field(min_length=1)
-    online_store: OnlineStoreSpec | None = Field(default_factory=OnlineStoreSpec)
-    feature_views: list[FeatureViewSpec] = Field(default_factory=list)
+    feature_groups: list[FeatureGroupArgs] = Field(min_length=1)
+    online_store: OnlineStoreArgs | None = Field(default_factory=OnlineStoreArgs)
+    feature_views: list[FeatureViewArgs] = Field(default_factory=list)
     staging_bucket_name: str | None = Field(None, description="Explicit global name of the staging bucket.")
 
     @model_validator(mode="after")
@@ -200,7 +206,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         )
 
     def _feature_group(
-        self, spec: FeatureGroupSpec, project: pulumi.Output[str], key: KeyRef
+        self, spec: FeatureGroupArgs, project: pulumi.Output[str], key: KeyRef
     ) -> gcp.vertex.AiFeatureGroup:
         depends: list[pulumi.Resource] = [self.dataset]
         if spec.columns is not None:
@@ -246,7 +252,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
 
     def _online_store(
         self,
-        spec: OnlineStoreSpec,
+        spec: OnlineStoreArgs,
         project: pulumi.Output[str],
         key_name: pulumi.Input[str],
         key_deps: tuple[pulumi.Resource, ...],
@@ -284,7 +290,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
             opts=self.child_opts(depends_on=list(key_deps)),
         )
 
-    def _feature_view(self, spec: FeatureViewSpec, store: gcp.vertex.AiFeatureOnlineStore) -> None:
+    def _feature_view(self, spec: FeatureViewArgs, store: gcp.vertex.AiFeatureOnlineStore) -> None:
         groups = [
             gcp.vertex.AiFeatureOnlineStoreFeatureviewFeatureRegistrySourceFeatureGroupArgs(
                 feature_group_id=self.feature_groups[group].name, feature_ids=features
@@ -298,7 +304,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
             name=spec.name,
             region=self.args.region,
             feature_online_store=store.name,
-            sync_config=gcp.vertex.AiFeatureOnlineStoreFeatureviewSyncConfigArgs(cron=spec.sync_cron),
+            sync_config=gcp.vertex.AiFeatureOnlineStoreFeatureviewSyncConfigArgs(cron=vertex_cron(spec.schedule)),
             feature_registry_source=gcp.vertex.AiFeatureOnlineStoreFeatureviewFeatureRegistrySourceArgs(
                 feature_groups=groups
             ),

@@ -15,7 +15,7 @@ import pulumi_gcp as gcp
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
+from mlops_infra.config.base import ComponentArgs, validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
 from mlops_infra.gcp.dynamic.clients import check_api_endpoint
@@ -25,15 +25,17 @@ from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpoint
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import KmsKeyName, Region
-from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN, check_gcs_uri, check_image, field_error
+from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
+from mlops_infra.spec.base import field_error
+from mlops_infra.spec.types import GcsUri, PinnedImage, has_digest
 
 
-class ModelVersionSpec(ComponentArgs):
+class ModelVersionArgs(ComponentArgs):
     """A model registered in the registry (one managed version)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,40}$", description="Short model name; the id is prefixed.")
-    artifact_uri: StrInput = Field(description="gs:// directory holding the model artifacts.")
-    serving_image: str = Field(description="Serving container, pinned (digest required in protected envs).")
+    artifact_uri: GcsUri = Field(description="gs:// directory holding the model artifacts.")
+    serving_image: PinnedImage = Field(description="Serving container, pinned (digest required in protected envs).")
     aliases: list[str] = Field(default_factory=lambda: ["challenger"], description="Version aliases to set.")
     display_name: str | None = Field(None, max_length=128)
     description: str = ""
@@ -42,16 +44,6 @@ class ModelVersionSpec(ComponentArgs):
     health_route: str | None = Field(None, pattern=r"^/.*")
     port: int | None = Field(None, ge=1, le=65535)
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels on the model.")
-
-    @field_validator("artifact_uri")
-    @classmethod
-    def _gcs(cls, value: StrInput) -> StrInput:
-        return check_gcs_uri(value) if isinstance(value, str) else value
-
-    @field_validator("serving_image")
-    @classmethod
-    def _pinned(cls, value: str) -> str:
-        return check_image(value, require_digest=False)
 
     @field_validator("aliases")
     @classmethod
@@ -70,7 +62,7 @@ class ModelRegistryArgs(ComponentArgs):
     region: Region
     kms_key_name: KmsKeyName = None
     approved_alias: str = Field("champion", pattern=VERSION_ALIAS_PATTERN, description="Alias that means approved.")
-    models: list[ModelVersionSpec] = Field(default_factory=list)
+    models: list[ModelVersionArgs] = Field(default_factory=list)
     models_bucket_name: str | None = Field(None, description="Explicit global name of the models bucket.")
     keep_image_versions: int | None = Field(
         None, ge=1, le=1000, description="Artifact Registry cleanup: keep this many recent image versions."
@@ -95,12 +87,13 @@ def _check_protected(args: ModelRegistryArgs) -> None:
     if not current_platform().protected:
         return
     for index, model in enumerate(args.models):
-        try:
-            check_image(model.serving_image, require_digest=True)
-        except ValueError as exc:
+        if not has_digest(model.serving_image):
             raise field_error(
-                "ModelRegistryArgs", ("models", index, "serving_image"), str(exc), model.serving_image
-            ) from None
+                "ModelRegistryArgs",
+                ("models", index, "serving_image"),
+                f"{model.serving_image!r} must be pinned by digest (image@sha256:<64 hex>) in protected environments",
+                model.serving_image,
+            )
 
 
 class ModelRegistry(PlatformComponent[ModelRegistryArgs]):

@@ -110,6 +110,34 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
 _SHARED_KEYS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], PlatformKey]] = weakref.WeakKeyDictionary()
 
 
+def _shared_slot(
+    region: str, requester: pulumi.Resource | None
+) -> tuple[dict[tuple[str, str | None], PlatformKey], tuple[str, str | None], pulumi.ProviderResource | None]:
+    """The stack's shared-key table, the requester's slot in it, and the requester's GCP provider."""
+    provider = requester.get_provider("gcp:kms/cryptoKey:CryptoKey") if requester is not None else None
+    provider_name: str | None = provider._name if provider is not None else None
+    root = get_root_resource()
+    keys = _SHARED_KEYS.setdefault(root, {}) if root is not None else {}
+    return keys, (region, provider_name), provider
+
+
+def registered_shared_key(region: str, requester: pulumi.Resource | None = None) -> PlatformKey | None:
+    """The shared key of ``region`` for the requester's provider, when one exists already."""
+    keys, slot, _ = _shared_slot(region, requester)
+    return keys.get(slot)
+
+
+def adopt_shared_key(key: PlatformKey, requester: pulumi.Resource | None = None) -> None:
+    """Make ``key`` the shared key of its region for the requester's provider (a platform brings its own key).
+
+    Components created afterwards with no explicit key encrypt with it and wait for its grants.
+    """
+    keys, slot, _ = _shared_slot(key.region, requester)
+    if slot in keys and keys[slot] is not key:
+        raise ValueError(f"the stack already has a shared platform key for {key.region}")
+    keys[slot] = key
+
+
 def shared_platform_key(region: str, requester: pulumi.Resource | None = None) -> PlatformKey:
     """The stack's shared key for ``region``, created on first use in the requester's GCP provider.
 
@@ -118,11 +146,9 @@ def shared_platform_key(region: str, requester: pulumi.Resource | None = None) -
     with that provider, so a component deployed to another project never encrypts with a key it
     cannot reach.
     """
-    provider = requester.get_provider("gcp:kms/cryptoKey:CryptoKey") if requester is not None else None
-    provider_name: str | None = provider._name if provider is not None else None
-    root = get_root_resource()
-    keys = _SHARED_KEYS.setdefault(root, {}) if root is not None else {}
-    key = keys.get((region, provider_name))
+    keys, slot, provider = _shared_slot(region, requester)
+    provider_name = slot[1]
+    key = keys.get(slot)
     if key is None:
         name = "platform"
         if provider_name is not None:
@@ -131,7 +157,7 @@ def shared_platform_key(region: str, requester: pulumi.Resource | None = None) -
             name += f"-{region}"
         opts = pulumi.ResourceOptions(provider=provider) if provider is not None else None
         key = PlatformKey(name, {"region": region}, opts=opts)
-        keys[(region, provider_name)] = key
+        keys[slot] = key
     return key
 
 

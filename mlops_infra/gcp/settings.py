@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mlops_infra.config.base import StrInput
 from mlops_infra.gcp.project import REGION_PATTERN, configured_region
+from mlops_infra.spec.types import KeyRef
 
 # One region per component: CMEK needs the key, the data and the Vertex resource in the same region.
 Region = Annotated[
@@ -21,6 +21,6 @@ Region = Annotated[
 
 # A Cloud KMS crypto key id; None means the stack's shared platform key for the region.
 KmsKeyName = Annotated[
-    StrInput | None,
+    KeyRef | None,
     Field(description="Cloud KMS key (projects/.../cryptoKeys/...); default the shared platform key."),
 ]

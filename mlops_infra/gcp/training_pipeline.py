@@ -26,31 +26,34 @@ from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.project import project_id, vertex_api_endpoint
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import KmsKeyName, Region
-from mlops_infra.gcp.validation import check_cron
+from mlops_infra.spec.base import Switch
+from mlops_infra.spec.schedule import Schedule
 
 # Project-level roles the pipeline identity needs; everything else is granted on single resources.
 PROJECT_ROLES = ("roles/aiplatform.user",)
 BIGQUERY_JOB_ROLE = "roles/bigquery.jobUser"
 
 
-class ScheduleSpec(ComponentArgs):
-    """When and how retraining runs."""
+class ScheduleArgs(Schedule):
+    """When retraining runs (``cron`` read in ``time_zone``), and how a failed submission is retried."""
 
-    cron: str = Field(description="Unix cron, for example '0 3 * * 1' (Mondays 03:00).")
-    time_zone: str = Field("Etc/UTC", pattern=r"^[A-Za-z]+(?:[/_+-][A-Za-z0-9_+-]+)*$", description="IANA zone.")
+    time_zone: str = Field("Etc/UTC", description="IANA time zone the cron expression is read in.")
     engine: Literal["cloud-scheduler", "vertex-schedule"] = "cloud-scheduler"
-    paused: bool = False
+    paused: Switch = False
     retry_count: int = Field(3, ge=0, le=5, description="Retries of a failed submission.")
-    min_backoff_seconds: int = Field(30, ge=1, le=3600)
-    max_backoff_seconds: int = Field(3600, ge=1, le=86400)
-    max_doublings: int = Field(5, ge=0, le=16)
+    min_backoff_seconds: int = Field(30, ge=1, le=3600, description="First retry delay, seconds.")
+    max_backoff_seconds: int = Field(3600, ge=1, le=86400, description="Longest retry delay, seconds.")
+    max_doublings: int = Field(5, ge=0, le=16, description="Times the retry delay doubles before growing linearly.")
     attempt_deadline_seconds: int = Field(180, ge=15, le=1800, description="HTTP attempt deadline (15-1800 s).")
     max_concurrent_runs: int = Field(1, ge=1, le=100, description="Vertex Schedule only: runs at once.")
 
-    @field_validator("cron")
+    @field_validator("max_backoff_seconds")
     @classmethod
-    def _cron(cls, value: str) -> str:
-        return check_cron(value)
+    def _backoff(cls, value: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min_backoff_seconds")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"max_backoff_seconds ({value}) is below min_backoff_seconds ({minimum})")
+        return value
 
 
 class TrainingPipelineArgs(ComponentArgs):
@@ -61,7 +64,7 @@ class TrainingPipelineArgs(ComponentArgs):
     spec: SpecSource
     parameter_values: dict[str, Any] = Field(default_factory=dict, description="Runtime parameter values.")
     display_name: str | None = Field(None, max_length=128)
-    schedule: ScheduleSpec | None = Field(None, description="Continuous training; None runs on demand only.")
+    schedule: ScheduleArgs | None = Field(None, description="Continuous training; None runs on demand only.")
     template_uri: str | None = Field(
         None,
         pattern=r"^https://[a-z0-9-]+-kfp\.pkg\.dev/.+",
@@ -241,7 +244,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             opts=self.child_opts(),
         )
 
-    def _scheduler_job(self, name: str, schedule: ScheduleSpec, project: pulumi.Output[str]) -> gcp.cloudscheduler.Job:
+    def _scheduler_job(self, name: str, schedule: ScheduleArgs, project: pulumi.Output[str]) -> gcp.cloudscheduler.Job:
         return gcp.cloudscheduler.Job(
             self.child_name("schedule"),
             name=self.platform.name(f"{name}-retrain", naming.GCP_RESOURCE),
@@ -269,16 +272,14 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             opts=self.child_opts(),
         )
 
-    def _vertex_schedule(self, name: str, schedule: ScheduleSpec, project: pulumi.Output[str]) -> pulumi.Resource:
+    def _vertex_schedule(self, name: str, schedule: ScheduleArgs, project: pulumi.Output[str]) -> pulumi.Resource:
         return VertexSchedule(
             self.child_name("vertex-schedule"),
             project=project,
             region=self.args.region,
             api_endpoint=vertex_api_endpoint(self.args.region),
             display_name=self.platform.name(f"{name}-retrain", naming.GCP_RESOURCE),
-            cron=schedule.cron
-            if schedule.cron.startswith(("TZ=", "CRON_TZ="))
-            else f"TZ={schedule.time_zone} {schedule.cron}",
+            cron=f"TZ={schedule.time_zone} {schedule.cron}",
             max_concurrent_run_count=schedule.max_concurrent_runs,
             paused=schedule.paused,
             pipeline_job=self.job_body,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, model_validator
 
 from mlops_infra.spec.base import Spec
 from mlops_infra.spec.types import GcsUri
+
+BILLING_ACCOUNT_PATTERN = r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$"
+NETWORK_PATTERN = r"^projects/[^/]+/global/networks/[^/]+$"
+ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
 
 
 class GcpPlatformSpec(Spec):
@@ -15,3 +21,26 @@ class GcpPlatformSpec(Spec):
     model_store_uri: GcsUri | None = Field(
         None, description="gs:// prefix that relative model artifacts are read from; default the registry's bucket."
     )
+    billing_account: str | None = Field(
+        None,
+        pattern=BILLING_ACCOUNT_PATTERN,
+        description="Cloud Billing account (XXXXXX-XXXXXX-XXXXXX) the budget watches; required on GCP.",
+    )
+    network: str | None = Field(
+        None,
+        pattern=NETWORK_PATTERN,
+        description="VPC that endpoints peer with; None serves them over Private Service Connect to this project.",
+    )
+    psc_project_allowlist: list[ProjectId] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Projects allowed to reach endpoints over Private Service Connect; default the deploying one.",
+    )
+
+    @model_validator(mode="after")
+    def _one_network_path(self) -> GcpPlatformSpec:
+        if self.network is not None and self.psc_project_allowlist:
+            raise ValueError(
+                "network (VPC peering) and psc_project_allowlist (Private Service Connect) exclude each other"
+            )
+        return self

@@ -99,6 +99,12 @@ training = TrainingPipeline(
     },
 )
 
+# Share of requests logged, percent; `samplingRate` (a 0-1 fraction) is still read for older configs.
+sampling_percent = float(
+    endpoint_settings["samplingPercent"]
+    if "samplingPercent" in endpoint_settings
+    else float(endpoint_settings.get("samplingRate", 1.0)) * 100
+)
 endpoint = Endpoint(
     "churn",
     {
@@ -109,12 +115,20 @@ endpoint = Endpoint(
                 "alias": "champion",
                 "revision": registry.models["churn"].version_id,
                 "machine_type": endpoint_settings.get("machineType", "n1-standard-4"),
-                "min_replica_count": int(endpoint_settings.get("minReplicas", 1)),
-                "max_replica_count": int(endpoint_settings.get("maxReplicas", 2)),
+                "min_replicas": int(endpoint_settings.get("minReplicas", 1)),
+                "max_replicas": int(endpoint_settings.get("maxReplicas", 2)),
             }
         ],
-        "request_logging": {"sampling_rate": float(endpoint_settings.get("samplingRate", 1.0))},
-        "alerts": {"notification_channels": endpoint_settings.get("notificationChannels", [])},
+        "request_logging": {"sampling_percent": sampling_percent},
+        # Alert when over 5 % of predictions fail or p95 latency exceeds 1 s for 5 one-minute periods.
+        "alerts": {
+            "error_rate_percent": 5,
+            "p95_latency_ms": 1000,
+            "period_seconds": 60,
+            "evaluation_periods": 5,
+            "datapoints_to_alarm": 5,
+            "notification_channels": endpoint_settings.get("notificationChannels", []),
+        },
     },
 )
 

@@ -53,7 +53,7 @@ def test_vpc_peering_and_explicit_public_opt_in(gcp_plan):
 
 
 def test_requests_and_responses_are_logged_to_a_cmek_dataset(gcp_plan):
-    stack = gcp_plan(endpoint(request_logging={"sampling_rate": 0.25, "table_expiration_days": 30}))
+    stack = gcp_plan(endpoint(request_logging={"sampling_percent": 25, "table_expiration_days": 30}))
     ai = one(stack, "gcp:vertex/aiEndpoint:AiEndpoint")
     assert ai.inputs["predictRequestResponseLoggingConfig"] == {
         "enabled": True,
@@ -77,7 +77,7 @@ def test_logging_can_be_turned_off_explicitly(gcp_plan):
 
 def test_deployment_resource_carries_machines_scaling_and_steps(gcp_plan):
     deployments = [
-        {"key": "blue", "model": MODEL, "alias": "champion", "min_replica_count": 2, "max_replica_count": 4},
+        {"key": "blue", "model": MODEL, "alias": "champion", "min_replicas": 2, "max_replicas": 4},
         {
             "key": "green",
             "model": MODEL,
@@ -137,8 +137,10 @@ def test_alert_policies_watch_error_rate_and_latency(gcp_plan):
     stack = gcp_plan(
         endpoint(
             alerts={
-                "error_rate": 0.02,
-                "latency_p99_ms": 250,
+                "error_rate_percent": 2,
+                "p95_latency_ms": 250,
+                "evaluation_periods": 5,
+                "datapoints_to_alarm": 5,
                 "notification_channels": ["projects/acme-ml/notificationChannels/1"],
             }
         )
@@ -149,11 +151,15 @@ def test_alert_policies_watch_error_rate_and_latency(gcp_plan):
     resource = f'resource.type = "aiplatform.googleapis.com/Endpoint" AND resource.labels.endpoint_id = "{ENDPOINT_ID}"'
     assert errors["filter"] == f'{resource} AND metric.type = "aiplatform.googleapis.com/prediction/online/error_count"'
     assert errors["denominatorFilter"].endswith('"aiplatform.googleapis.com/prediction/online/prediction_count"')
+    # 2 percent of requests, compared by Cloud Monitoring as a 0-1 ratio; 5 breaching one-minute periods.
     assert (errors["comparison"], errors["thresholdValue"], errors["duration"]) == ("COMPARISON_GT", 0.02, "300s")
+    assert errors["aggregations"][0]["alignmentPeriod"] == "60s"
     latency = policies["churn-alert-latency"]["conditions"][0]["conditionThreshold"]
     assert latency["filter"].endswith('"aiplatform.googleapis.com/prediction/online/prediction_latencies"')
-    assert latency["aggregations"][0]["perSeriesAligner"] == "ALIGN_PERCENTILE_99"
+    assert latency["aggregations"][0]["perSeriesAligner"] == "ALIGN_PERCENTILE_95"
     assert latency["thresholdValue"] == 250
+    assert policies["churn-alert-error-rate"]["displayName"].endswith("error rate > 2%")
+    assert policies["churn-alert-latency"]["displayName"].endswith("p95 latency > 250 ms")
     assert all(p["notificationChannels"] == ["projects/acme-ml/notificationChannels/1"] for p in policies.values())
     assert all(p["userLabels"]["environment"] == "dev" for p in policies.values())
 
@@ -188,13 +194,27 @@ def test_traffic_split_validation(steps, message):
     ("change", "location"),
     [
         ({"allow_public_endpoint": True, "network": "projects/1/global/networks/n"}, ()),
-        ({"request_logging": {"sampling_rate": 1.5}}, ("request_logging", "sampling_rate")),
-        ({"request_logging": {"sampling_rate": 0}}, ("request_logging", "sampling_rate")),
+        ({"request_logging": {"sampling_percent": 150}}, ("request_logging", "sampling_percent")),
+        ({"request_logging": {"sampling_percent": 0}}, ("request_logging", "sampling_percent")),
+        ({"request_logging": {"sampling_rate": 0.5}}, ("request_logging", "sampling_rate")),
+        ({"alerts": {"error_rate_percent": 150}}, ("alerts", "error_rate_percent")),
+        ({"alerts": {"p95_latency_ms": 0}}, ("alerts", "p95_latency_ms")),
+        ({"alerts": {"error_rate": 0.05}}, ("alerts", "error_rate")),
+        ({"allow_public_endpoint": "yes"}, ("allow_public_endpoint",)),
+        (
+            {"deployments": [{"key": "blue", "model": MODEL, "alias": "champion", "machine_type": "huge-box"}]},
+            ("deployments", 0, "machine_type"),
+        ),
+        (
+            {"deployments": [{"key": "blue", "model": MODEL, "alias": "champion", "min_replica_count": 1}]},
+            ("deployments", 0, "min_replica_count"),
+        ),
+        ({"kms_key_name": "alias/platform"}, ("kms_key_name",)),
         ({"deployments": [{"key": "blue", "model": MODEL}]}, ("deployments", 0)),
         (
             {
                 "deployments": [
-                    {"key": "blue", "model": MODEL, "alias": "champion", "min_replica_count": 3, "max_replica_count": 2}
+                    {"key": "blue", "model": MODEL, "alias": "champion", "min_replicas": 3, "max_replicas": 2}
                 ]
             },
             ("deployments", 0),

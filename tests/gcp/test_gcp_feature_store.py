@@ -23,7 +23,11 @@ GROUP = {
     "partition_column": "event_time",
     "features": [{"name": "tenure_months"}, {"name": "monthly_charges"}, {"name": "churned"}],
 }
-VIEW = {"name": "serving", "features": {"customer": ["tenure_months", "monthly_charges"]}, "sync_cron": "0 * * * *"}
+VIEW = {
+    "name": "serving",
+    "features": {"customer": ["tenure_months", "monthly_charges"]},
+    "schedule": {"cron": "0 * * * *"},
+}
 KEY = "projects/acme-ml/locations/us-central1/keyRings/churn-dev-platform/cryptoKeys/churn-dev-platform"
 
 
@@ -153,7 +157,22 @@ def test_existing_table_is_not_created(gcp_plan):
     [
         ({"feature_views": [{**VIEW, "features": {"orders": ["x"]}}]}, (), "unknown feature group 'orders'"),
         ({"feature_views": [{**VIEW, "features": {"customer": ["age"]}}]}, (), "has no features ['age']"),
-        ({"feature_views": [{**VIEW, "sync_cron": "hourly"}]}, ("feature_views", 0, "sync_cron"), "cron"),
+        (
+            {"feature_views": [{**VIEW, "schedule": {"cron": "hourly"}}]},
+            ("feature_views", 0, "schedule", "cron"),
+            "5 fields",
+        ),
+        (
+            {"feature_views": [{**VIEW, "schedule": {"cron": "99 99 * * *"}}]},
+            ("feature_views", 0, "schedule", "cron"),
+            "outside 0-59",
+        ),
+        (
+            {"feature_views": [{**VIEW, "schedule": {"cron": "0 * * * *", "time_zone": "Mars/Olympus"}}]},
+            ("feature_views", 0, "schedule", "time_zone"),
+            "IANA",
+        ),
+        ({"online_store": {"allow_public_endpoint": 1}}, ("online_store", "allow_public_endpoint"), "boolean"),
         ({"online_store": {"storage": "bigtable", "min_nodes": 1, "max_nodes": 20}}, ("online_store",), "10 x"),
         ({"feature_groups": [{**GROUP, "entity_id_columns": ["id"]}]}, ("feature_groups", 0), "['id']"),
         ({"feature_groups": [{**GROUP, "name": "Customer"}]}, ("feature_groups", 0, "name"), "pattern"),

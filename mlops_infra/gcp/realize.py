@@ -1,0 +1,571 @@
+"""A cloud-neutral :class:`PlatformSpec` realized on GCP Vertex AI (contract: ``mlops_infra.realization``).
+
+What each spec section becomes:
+
+- the platform key: one Cloud KMS key for ``gcp.region``; every component encrypts with it (CMEK)
+  and waits for the service agents' grants;
+- ``feature_store``: a CMEK BigQuery dataset with one partitioned table per group (feature types
+  mapped to BigQuery types), Vertex feature groups, and a private (PSC) online store with one
+  feature view per online group;
+- ``registry``: models bucket, serving-image repository and one Vertex model per distinct
+  endpoint model; the approved label is the version alias endpoints deploy. Automatic approval
+  sets it at registration; manual approval leaves it to a reviewer (``challenger`` until then);
+- ``training``: the built-in kfp template (the metric gate decides what is registered), the
+  machine's vCPU and memory as step limits, and the spec ``Schedule`` on Cloud Scheduler;
+- ``endpoints``: private Vertex endpoints (PSC, or VPC peering with ``gcp.network``), replicas
+  from ``effective_scaling`` (Vertex cannot scale to zero), the rollout as canary percentages
+  and bake time, request logging from ``effective_data_capture``, alerts on error rate and p95;
+- ``alerts.emails``: e-mail notification channels used by endpoint alerts and the budget;
+- ``budget``: a Cloud Billing budget on the project, actual and forecast spend at each threshold;
+- drift: see :mod:`mlops_infra.gcp.drift` (retraining on drift is realized when monitoring is on).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from mlops_infra.conventions import naming
+from mlops_infra.gcp.budget import Budget
+from mlops_infra.gcp.endpoint import Endpoint
+from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
+from mlops_infra.gcp.feature_store import FeatureStore
+from mlops_infra.gcp.model_registry import ModelRegistry
+from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
+from mlops_infra.gcp.project import project_id
+from mlops_infra.gcp.training_pipeline import TrainingPipeline
+from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
+from mlops_infra.realization import RealizeContext
+from mlops_infra.spec.approval import ApprovalMode
+from mlops_infra.spec.base import field_error
+from mlops_infra.spec.cloud import Cloud
+from mlops_infra.spec.endpoint import EndpointSpec
+from mlops_infra.spec.environment import (
+    effective_approval,
+    effective_data_capture,
+    effective_rollout,
+    effective_scaling,
+)
+from mlops_infra.spec.feature_store import FeatureGroupSpec, FeatureType
+from mlops_infra.spec.images import Images
+from mlops_infra.spec.platform import PlatformSpec
+from mlops_infra.spec.rollout import Rollout, RolloutStrategy
+from mlops_infra.spec.scaling import ScalingMetric
+from mlops_infra.spec.training import MetricDirection, TrainingSpec
+from mlops_infra.spec.types import has_digest, uri_scheme
+
+TITLE = "PlatformSpec"
+CPU_UTILIZATION = "aiplatform.googleapis.com/prediction/online/cpu/utilization"
+CHALLENGER_ALIAS = "challenger"
+
+BIGQUERY_TYPES: dict[FeatureType, str] = {
+    FeatureType.STRING: "STRING",
+    FeatureType.INT64: "INT64",
+    FeatureType.FLOAT64: "FLOAT64",
+    FeatureType.BOOL: "BOOL",
+    FeatureType.TIMESTAMP: "TIMESTAMP",
+}
+"""Spec feature type -> BigQuery column type of the offline store."""
+
+# Parameters of the built-in template a spec may set; the others are wired by the realization.
+TEMPLATE_PARAMETERS = frozenset({"source_uri", "parent_model", "serving_image", "model_alias"})
+WIRED_PARAMETERS = frozenset({"kms_key_name", "metric_name", "metric_threshold"})
+
+# Memory per vCPU of the Compute Engine machine families Vertex offers, GB.
+_MEMORY_PER_VCPU_GB: dict[tuple[str, str], float] = {
+    ("n1", "standard"): 3.75,
+    ("n1", "highmem"): 6.5,
+    ("n1", "highcpu"): 0.9,
+    ("e2", "standard"): 4,
+    ("e2", "highmem"): 8,
+    ("e2", "highcpu"): 1,
+    ("n2", "standard"): 4,
+    ("n2", "highmem"): 8,
+    ("n2", "highcpu"): 1,
+    ("n2d", "standard"): 4,
+    ("n2d", "highmem"): 8,
+    ("n2d", "highcpu"): 1,
+    ("c2", "standard"): 4,
+}
+_MACHINE = re.compile(r"^(?P<family>[a-z0-9]+)-(?P<kind>[a-z]+)-(?P<cpus>[0-9]+)$")
+_MODEL_NAME_MAX = 41
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+def check(spec: PlatformSpec, context: RealizeContext) -> None:
+    """Refuse, naming the field, what GCP cannot realize. Registers nothing."""
+    defaults = context.defaults
+    if spec.gcp.billing_account is None:
+        raise field_error(
+            TITLE,
+            ("gcp", "billing_account"),
+            "the GCP budget needs the Cloud Billing account id (XXXXXX-XXXXXX-XXXXXX) it watches",
+        )
+    approval = effective_approval(spec.registry, defaults)
+    label = approval.approved_label
+    if label == "default" or not re.fullmatch(VERSION_ALIAS_PATTERN, label):
+        raise field_error(
+            TITLE,
+            ("registry", "approval", "approved_label"),
+            f"{label!r} is not a Vertex version alias (2-128 characters, ends with a letter or digit, not 'default')",
+            label,
+        )
+    if spec.training is not None:
+        _check_training(spec, spec.training, context)
+    for index, endpoint in enumerate(spec.endpoints):
+        _check_endpoint(spec, index, endpoint, context)
+
+
+def _image_path(images: Images, prefix: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    return (*prefix, "per_cloud", "gcp") if Cloud.GCP in images.per_cloud else (*prefix, "image")
+
+
+def _check_image(images: Images, prefix: tuple[str | int, ...], what: str, context: RealizeContext) -> None:
+    """GCP needs an image; protected environments need it pinned by digest (a tag can be re-pointed)."""
+    image = images.for_cloud(Cloud.GCP)
+    if image is None:
+        raise field_error(TITLE, prefix, f"names no {what} image for gcp (set image or per_cloud.gcp)")
+    if context.defaults.protected and not has_digest(image):
+        raise field_error(
+            TITLE,
+            _image_path(images, prefix),
+            f"{context.defaults.environment} runs only digest-pinned images (image@sha256:<64 hex>), got {image!r}",
+            image,
+        )
+
+
+def _check_training(spec: PlatformSpec, training: TrainingSpec, context: RealizeContext) -> None:
+    _check_image(training.image, ("training", "image"), "training", context)
+    _, accelerator, _ = training.compute.gcp_machine()
+    if accelerator is not None:
+        raise field_error(
+            TITLE,
+            ("training", "compute"),
+            "the GCP training template runs on CPU only: GPU training is not realized on GCP yet",
+        )
+    if training.gate.direction is MetricDirection.MINIMIZE:
+        raise field_error(
+            TITLE,
+            ("training", "gate", "direction"),
+            "the GCP training template registers a model when metric >= threshold: minimize is not realized on GCP",
+        )
+    for name in training.parameters:
+        if name in WIRED_PARAMETERS or name not in TEMPLATE_PARAMETERS:
+            raise field_error(
+                TITLE,
+                ("training", "parameters", name),
+                f"the GCP training template takes {sorted(TEMPLATE_PARAMETERS)} "
+                f"({sorted(WIRED_PARAMETERS)} come from the spec)",
+            )
+    if spec.feature_store is None and "source_uri" not in training.parameters:
+        raise field_error(
+            TITLE,
+            ("training", "parameters", "source_uri"),
+            "with no feature store, the training data's bq:// or gs:// URI must be given",
+        )
+    if not spec.endpoints and "serving_image" not in training.parameters:
+        raise field_error(
+            TITLE,
+            ("training", "parameters", "serving_image"),
+            "with no endpoint, the serving image registered with each trained model must be given",
+        )
+
+
+def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, context: RealizeContext) -> None:
+    path: tuple[str | int, ...] = ("endpoints", index)
+    _check_image(endpoint.model.serving, (*path, "model", "serving"), "serving", context)
+    artifact = endpoint.model.artifact
+    scheme = uri_scheme(artifact)
+    if scheme and scheme != "gs":
+        raise field_error(
+            TITLE,
+            (*path, "model", "artifact"),
+            f"Vertex AI reads models from Cloud Storage: use gs:// or a path relative to gcp.model_store_uri, "
+            f"not {scheme}://",
+            artifact,
+        )
+    if len(_registered_model_name(spec, endpoint)) > _MODEL_NAME_MAX:
+        raise field_error(
+            TITLE,
+            (*path, "name"),
+            f"registry.model_name and the endpoint name together exceed {_MODEL_NAME_MAX} characters on Vertex",
+            endpoint.name,
+        )
+    if endpoint.scaling is not None:
+        if endpoint.scaling.min_replicas < 1:
+            raise field_error(
+                TITLE,
+                (*path, "scaling", "min_replicas"),
+                "Vertex AI endpoints cannot scale to zero: min_replicas must be at least 1",
+                endpoint.scaling.min_replicas,
+            )
+        if endpoint.scaling.target.metric is not ScalingMetric.CPU_PERCENT:
+            raise field_error(
+                TITLE,
+                (*path, "scaling", "target", "metric"),
+                f"Vertex AI autoscaling is realized on cpu_percent only, not {endpoint.scaling.target.metric.value}",
+                endpoint.scaling.target.metric.value,
+            )
+    rollout = effective_rollout(endpoint, context.defaults)
+    for field in ("canary_percent", "step_percent"):
+        value = getattr(rollout, field)
+        if value != int(value):
+            raise field_error(
+                TITLE,
+                (*path, "rollout", field),
+                f"Vertex AI splits traffic in whole percents, got {value}",
+                value,
+            )
+    capture = effective_data_capture(endpoint, context.defaults)
+    if capture is not None:
+        if capture.destination_uri is not None:
+            raise field_error(
+                TITLE,
+                (*path, "data_capture", "destination_uri"),
+                "Vertex AI logs requests to a BigQuery dataset the platform creates; a destination URI is not "
+                "realized on GCP",
+                capture.destination_uri,
+            )
+        if not (capture.capture_request and capture.capture_response):
+            raise field_error(
+                TITLE,
+                (*path, "data_capture"),
+                "Vertex AI request-response logging records both requests and responses; "
+                "capture_request and capture_response must both be true on GCP",
+            )
+
+
+# --- realize -------------------------------------------------------------------------------------
+
+
+def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
+    """Create the platform's GCP components under ``parent`` and return their names (camelCase keys)."""
+    defaults = context.defaults
+    region = spec.gcp.region
+    key = registered_shared_key(region, parent)
+    if key is None:
+        key = PlatformKey(context.child_name("key"), {"region": region}, opts=context.opts(parent))
+        adopt_shared_key(key, parent)
+    project = project_id(pulumi.InvokeOutputOptions(parent=parent))
+    channels = [
+        gcp.monitoring.NotificationChannel(
+            context.child_name(f"alert-email-{index}"),
+            display_name=f"{context.platform_name} alerts: {email}",
+            type="email",
+            labels={"email_address": email},
+            user_labels=context.platform.gcp_labels,
+            opts=context.opts(parent),
+        )
+        for index, email in enumerate(spec.alerts.emails)
+    ]
+    channel_names: list[pulumi.Input[str]] = [channel.name for channel in channels]
+
+    features: FeatureStore | None = None
+    if spec.feature_store is not None:
+        features = FeatureStore(
+            context.child_name("features"),
+            {
+                "region": region,
+                "feature_groups": [_feature_group(g) for g in spec.feature_store.feature_groups],
+                "online_store": {} if any(g.online for g in spec.feature_store.feature_groups) else None,
+                "feature_views": [
+                    {"name": g.name, "features": {g.name: _value_features(g)}}
+                    for g in spec.feature_store.feature_groups
+                    if g.online
+                ],
+            },
+            opts=context.opts(parent),
+        )
+
+    approval = effective_approval(spec.registry, defaults)
+    registry_name = context.child_name("registry")
+    models_bucket = context.platform.name(f"{registry_name}-models", naming.GCS_BUCKET)
+    model_store: pulumi.Input[str] = spec.gcp.model_store_uri or f"gs://{models_bucket}"
+    aliases = [approval.approved_label] if approval.mode is ApprovalMode.AUTOMATIC else [CHALLENGER_ALIAS]
+    models: dict[str, dict[str, Any]] = {}
+    for endpoint in spec.endpoints:
+        model_name = _registered_model_name(spec, endpoint)
+        models.setdefault(
+            model_name,
+            {
+                "name": model_name,
+                "artifact_uri": _artifact_directory(model_store, endpoint.model.artifact),
+                "serving_image": endpoint.model.serving.for_cloud(Cloud.GCP),
+                "aliases": aliases,
+                "description": spec.registry.description,
+                "labels": {"model-format": endpoint.model.format.value},
+            },
+        )
+    registry = ModelRegistry(
+        registry_name,
+        {
+            "region": region,
+            "approved_alias": approval.approved_label,
+            "models": list(models.values()),
+            "models_bucket_name": models_bucket,
+        },
+        opts=context.opts(parent),
+    )
+    registered_model = (
+        registry.model_name(spec.registry.model_name)
+        if spec.registry.model_name in registry.models
+        else pulumi.Output.concat(
+            "projects/",
+            project,
+            f"/locations/{region}/models/",
+            context.platform.name(spec.registry.model_name, naming.GCP_RESOURCE),
+        )
+    )
+
+    pipeline: TrainingPipeline | None = None
+    pipeline_name: str | None = None
+    if spec.training is not None:
+        pipeline_name = context.platform.name(context.child_name("training"), naming.GCP_RESOURCE)
+        pipeline = _training(
+            parent,
+            spec,
+            context,
+            training=spec.training,
+            pipeline_name=pipeline_name,
+            features=features,
+            registry=registry,
+            registered_model=registered_model,
+        )
+
+    endpoints: list[Endpoint] = []
+    for endpoint in spec.endpoints:
+        endpoints.append(
+            _endpoint(
+                parent,
+                spec,
+                context,
+                endpoint=endpoint,
+                registry=registry,
+                approved_alias=approval.approved_label,
+                channels=channel_names,
+            )
+        )
+
+    # DRIFT_PLACEHOLDER
+    del pipeline
+
+    budget = spec.budget
+    realized_budget = Budget(
+        context.child_name("budget"),
+        {
+            "billing_account": spec.gcp.billing_account,
+            "monthly_limit": budget.monthly_limit_usd,
+            "currency": "USD",
+            "thresholds": [
+                {"threshold_percent": percent, "basis": basis}
+                for percent in budget.alert_at_percent
+                for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
+            ],
+            "notification_channels": channel_names[:5],
+        },
+        opts=context.opts(parent),
+    )
+    return {
+        "keyName": key.key_name,
+        "featureStore": features.dataset_id if features is not None else None,
+        "pipelineName": pipeline_name,
+        "registryName": registered_model,
+        "endpointNames": [e.resource_name for e in endpoints],
+        "budgetName": realized_budget.budget.name,
+    }
+
+
+def _value_features(group: FeatureGroupSpec) -> list[str]:
+    """The group's feature values: every feature but the entity key and the event time."""
+    return [f.name for f in group.features if f.name not in {group.entity_key, group.event_time}]
+
+
+def _feature_group(group: FeatureGroupSpec) -> dict[str, Any]:
+    """A Vertex feature group over a day-partitioned BigQuery table with the spec's typed columns."""
+    keys = {group.entity_key, group.event_time}
+    return {
+        "name": group.name,
+        "table": group.name,
+        "description": group.description,
+        "entity_id_columns": [group.entity_key],
+        "partition_column": group.event_time,
+        "columns": [
+            {
+                "name": f.name,
+                "type": BIGQUERY_TYPES[f.type],
+                "mode": "REQUIRED" if f.name in keys else "NULLABLE",
+                "description": f.description,
+            }
+            for f in group.features
+        ],
+        "features": [{"name": f.name, "description": f.description} for f in group.features if f.name not in keys],
+    }
+
+
+def _registered_model_name(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
+    """The registry's model for the first endpoint's model; other models get the endpoint's name appended."""
+    first = spec.endpoints[0] if spec.endpoints else None
+    same = first is not None and (
+        first.model.artifact == endpoint.model.artifact
+        and first.model.serving.for_cloud(Cloud.GCP) == endpoint.model.serving.for_cloud(Cloud.GCP)
+    )
+    return spec.registry.model_name if same else f"{spec.registry.model_name}-{endpoint.name}"
+
+
+def _artifact_directory(store: pulumi.Input[str], artifact: str) -> pulumi.Input[str]:
+    """The gs:// directory Vertex reads the model from: a file's directory (Vertex's artifactUri is a folder)."""
+    if "://" in artifact:
+        return _directory(artifact)
+    if isinstance(store, str):
+        return _directory(f"{store.rstrip('/')}/{artifact}")
+    return pulumi.Output.concat(store, "/", artifact).apply(
+        lambda uri: _directory(uri.replace("//" + artifact, "/" + artifact))
+    )
+
+
+def _directory(uri: str) -> str:
+    last = uri.rstrip("/").rsplit("/", 1)[-1]
+    if uri.endswith("/") or "." not in last:
+        return uri
+    return uri[: len(uri) - len(last)]
+
+
+def _machine_limits(machine_type: str) -> tuple[str | None, str | None]:
+    """vCPU and memory of a machine type as kfp step limits (Vertex picks the machine that fits them)."""
+    match = _MACHINE.fullmatch(machine_type)
+    if match is None:
+        return None, None
+    cpus = int(match["cpus"])
+    per_cpu = _MEMORY_PER_VCPU_GB.get((match["family"], match["kind"]))
+    memory = f"{math.floor(cpus * per_cpu)}G" if per_cpu is not None else None
+    return str(cpus), memory
+
+
+def _training(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    training: TrainingSpec,
+    pipeline_name: str,
+    features: FeatureStore | None,
+    registry: ModelRegistry,
+    registered_model: pulumi.Output[str],
+) -> TrainingPipeline:
+    approval = effective_approval(spec.registry, context.defaults)
+    machine_type, _, _ = training.compute.gcp_machine()
+    cpu, memory = _machine_limits(machine_type)
+    parameters: dict[str, Any] = {
+        "parent_model": registered_model,
+        # Automatic approval: a version that passes the gate is approved at registration.
+        "model_alias": approval.approved_label if approval.mode is ApprovalMode.AUTOMATIC else CHALLENGER_ALIAS,
+    }
+    if spec.endpoints:
+        parameters["serving_image"] = spec.endpoints[0].model.serving.for_cloud(Cloud.GCP)
+    if features is not None and spec.feature_store is not None:
+        project = project_id(pulumi.InvokeOutputOptions(parent=parent))
+        table = spec.feature_store.feature_groups[0].name
+        parameters["source_uri"] = pulumi.Output.concat("bq://", project, ".", features.dataset_id, f".{table}")
+    parameters.update(training.parameters)
+    return TrainingPipeline(
+        context.child_name("training"),
+        {
+            "region": spec.gcp.region,
+            "spec": {
+                "kind": "template",
+                "name": pipeline_name,
+                "image": training.image.for_cloud(Cloud.GCP),
+                "metric_name": training.gate.name,
+                "metric_threshold": training.gate.threshold,
+                "train_cpu_limit": cpu,
+                "train_memory_limit": memory,
+            },
+            "parameter_values": parameters,
+            "schedule": {"cron": training.schedule.cron, "time_zone": training.schedule.time_zone}
+            if training.schedule is not None
+            else None,
+            "network": spec.gcp.network,
+            "read_datasets": [features.dataset_id] if features is not None else [],
+            "write_buckets": [registry.models_bucket_name],
+            "image_repositories": [registry.image_repository.repository_id],
+        },
+        opts=context.opts(parent),
+    )
+
+
+def canary_percentages(rollout: Rollout) -> list[int]:
+    """The share of a replaced version's traffic moved to its successor at each stage, percent."""
+    if rollout.strategy is RolloutStrategy.CANARY:
+        return [int(rollout.canary_percent), 100]
+    if rollout.strategy is RolloutStrategy.LINEAR:
+        step = int(rollout.step_percent)
+        return [*range(step, 100, step), 100]
+    return [100]
+
+
+def _endpoint(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    endpoint: EndpointSpec,
+    registry: ModelRegistry,
+    approved_alias: str,
+    channels: list[pulumi.Input[str]],
+) -> Endpoint:
+    defaults = context.defaults
+    scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=False)
+    rollout = effective_rollout(endpoint, defaults)
+    capture = effective_data_capture(endpoint, defaults)
+    machine_type, accelerator_type, accelerator_count = endpoint.compute.gcp_machine()
+    model = registry.models[_registered_model_name(spec, endpoint)]
+    alerts = endpoint.alerts
+    return Endpoint(
+        context.child_name(endpoint.name),
+        {
+            "region": spec.gcp.region,
+            "network": spec.gcp.network,
+            "psc_project_allowlist": spec.gcp.psc_project_allowlist,
+            "allow_public_endpoint": endpoint.allow_public_access,
+            "deployments": [
+                {
+                    "key": "primary",
+                    "model": model.name,
+                    "alias": approved_alias,
+                    "revision": model.version_id,
+                    "machine_type": machine_type,
+                    "accelerator_type": accelerator_type,
+                    "accelerator_count": accelerator_count,
+                    "min_replicas": max(scaling.min_replicas, 1),
+                    "max_replicas": max(scaling.max_replicas, 1),
+                    "autoscaling": [{"metric_name": CPU_UTILIZATION, "target": round(scaling.target.value)}],
+                }
+            ],
+            "approved_alias": approved_alias,
+            "step_wait_seconds": rollout.bake_seconds,
+            "canary_percentages": canary_percentages(rollout),
+            "request_logging": {"enabled": False}
+            if capture is None
+            else {"enabled": True, "sampling_percent": capture.sampling_percent}
+            if capture.sampling_percent > 0
+            else {"enabled": False},
+            "alerts": EndpointAlerts(**alerts.model_dump(), notification_channels=channels),
+        },
+        opts=context.opts(parent),
+    )
+
+
+def _baseline_table(
+    project: pulumi.Output[str], features: FeatureStore | None, spec: PlatformSpec
+) -> pulumi.Output[str] | None:
+    """The training data the live requests are compared with: the first feature group's offline table."""
+    if features is None or spec.feature_store is None:
+        return None
+    table = spec.feature_store.feature_groups[0].name
+    return pulumi.Output.concat(project, ".", features.dataset_id, f".{table}")

@@ -1,0 +1,306 @@
+"""The churn PlatformSpec realized on GCP Vertex AI: what each spec section becomes, and what GCP refuses."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from mlops_infra.engine import ProgramError
+from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.gcp.realize import canary_percentages
+from mlops_infra.platform import MlPlatform
+from mlops_infra.spec import Rollout
+from mlops_infra.spec.load import deep_merge
+from mlops_infra.testing import one, plan
+
+SPEC_FILE = Path(__file__).resolve().parents[2] / "stacks" / "platform" / "platform.yaml"
+CONFIG = {"gcp:project": "acme-churn", "gcp:region": "europe-west4"}
+BILLING = "01A2B3-C4D5E6-F7A8B9"
+KEY = "projects/acme-churn/locations/europe-west4/keyRings/churn-{env}-gcp-key/cryptoKeys/churn-{env}-gcp-key"
+ENCRYPTING = {
+    "gcp:storage/bucket:Bucket": lambda i: i["encryption"]["defaultKmsKeyName"],
+    "gcp:bigquery/dataset:Dataset": lambda i: i["defaultEncryptionConfiguration"]["kmsKeyName"],
+    "gcp:bigquery/table:Table": lambda i: i["encryptionConfiguration"]["kmsKeyName"],
+    "gcp:vertex/aiEndpoint:AiEndpoint": lambda i: i["encryptionSpec"]["kmsKeyName"],
+    "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": lambda i: i["encryptionSpec"]["kmsKeyName"],
+    "gcp:artifactregistry/repository:Repository": lambda i: i["kmsKeyName"],
+    "pulumi-python:dynamic/vertex:VertexModel": lambda i: i["kms_key_name"],
+}
+
+
+def churn_spec(**overrides: Any) -> dict[str, Any]:
+    """platform.yaml on GCP with a billing account, and ``overrides`` deep-merged over it."""
+    document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    return deep_merge(document, deep_merge({"clouds": ["gcp"], "gcp": {"billing_account": BILLING}}, overrides))
+
+
+def realize(environment: str = "dev", **overrides: Any) -> CapturedStack:
+    spec = churn_spec(**overrides)
+
+    def program() -> None:
+        pulumi.export("platform", MlPlatform("churn", spec).outputs)
+
+    return plan(program, environment=environment, config=CONFIG)
+
+
+@pytest.fixture(scope="module")
+def dev() -> CapturedStack:
+    return realize("dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> CapturedStack:
+    return realize("prod", alerts={"emails": ["ml-platform@example.com", "ml-oncall@example.com"]})
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_every_encrypting_child_uses_the_platform_key(environment, dev, prod):
+    stack = dev if environment == "dev" else prod
+    key = KEY.format(env=environment)
+    seen = 0
+    for type_, read in ENCRYPTING.items():
+        for resource in stack.by_type(type_):
+            assert read(resource.inputs) == key, resource.urn
+            seen += 1
+    assert seen >= 8
+    job = one(stack, "gcp:cloudscheduler/job:Job")
+    body = json.loads(base64.b64decode(job.inputs["httpTarget"]["body"]))
+    assert body["encryptionSpec"] == {"kmsKeyName": key}
+    # One platform key, owned by the platform component, rotating every 90 days.
+    crypto_key = one(stack, "gcp:kms/cryptoKey:CryptoKey")
+    assert crypto_key.inputs["rotationPeriod"] == f"{90 * 86400}s"
+    assert "mlops-infra:index:MlPlatform" in crypto_key.urn and "gcp-key" in crypto_key.urn
+
+
+def test_feature_store_maps_feature_types_to_bigquery(dev):
+    table = one(dev, "gcp:bigquery/table:Table")
+    schema = {c["name"]: (c["type"], c["mode"]) for c in json.loads(table.inputs["schema"])}
+    assert schema == {
+        "customer_id": ("STRING", "REQUIRED"),
+        "event_time": ("TIMESTAMP", "REQUIRED"),
+        "tenure_months": ("INT64", "NULLABLE"),
+        "monthly_charges": ("FLOAT64", "NULLABLE"),
+        "contract_type": ("STRING", "NULLABLE"),
+    }
+    assert table.inputs["timePartitioning"] == {"type": "DAY", "field": "event_time"}
+    group = one(dev, "gcp:vertex/aiFeatureGroup:AiFeatureGroup")
+    assert group.inputs["bigQuery"]["entityIdColumns"] == ["customer_id"]
+    features = {f.inputs["name"] for f in dev.by_type("gcp:vertex/aiFeatureGroupFeature:AiFeatureGroupFeature")}
+    assert features == {"tenure_months", "monthly_charges", "contract_type"}
+    online = one(dev, "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore")
+    psc = online.inputs["dedicatedServingEndpoint"]["privateServiceConnectConfig"]
+    assert psc == {"enablePrivateServiceConnect": True, "projectAllowlists": ["acme-churn"]}
+    view = one(dev, "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview")
+    assert view.inputs["featureRegistrySource"]["featureGroups"][0]["featureIds"] == [
+        "tenure_months",
+        "monthly_charges",
+        "contract_type",
+    ]
+
+
+def test_training_schedule_image_machine_and_gate(prod):
+    job = one(prod, "gcp:cloudscheduler/job:Job")
+    assert (job.inputs["schedule"], job.inputs["timeZone"]) == ("0 3 * * 1", "Europe/Berlin")
+    body = json.loads(base64.b64decode(job.inputs["httpTarget"]["body"]))
+    parameters = body["runtimeConfig"]["parameterValues"]
+    assert parameters["model_alias"] == "challenger"  # manual approval: a reviewer promotes
+    assert parameters["source_uri"] == "bq://acme-churn.churn_prod_gcp_features.customer_profile"
+    assert parameters["parent_model"] == "projects/acme-churn/locations/europe-west4/models/churn-prod-churn"
+    assert parameters["serving_image"].endswith(
+        "churn-serve@sha256:" + "ca302cd636c92cbec6e4b30c2823e7cffd1a247d7454c1fb0f74cc7844210b8c"
+    )
+    train = next(
+        t for name, t in body["pipelineSpec"]["deploymentSpec"]["executors"].items() if name.split("-")[-1] == "train"
+    )
+    container = train["container"]
+    assert container["image"].startswith("europe-west4-docker.pkg.dev/churn-ml/images/churn-train@sha256:")
+    # medium = n1-standard-4: 4 vCPU, 15 GB as the train step's limits.
+    assert container["resources"]["resourceCpuLimit"] == "4"
+    assert container["resources"]["resourceMemoryLimit"] == "15G"
+    assert body["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]["metric_threshold"]["defaultValue"] == 0.8
+
+
+def test_registry_approval_alias_per_environment(dev, prod):
+    dev_model = one(dev, "pulumi-python:dynamic/vertex:VertexModel")
+    assert dev_model.inputs["version_aliases"] == ["champion"]  # automatic: approved at registration
+    prod_model = one(prod, "pulumi-python:dynamic/vertex:VertexModel")
+    assert prod_model.inputs["version_aliases"] == ["challenger"]  # manual: a reviewer sets champion
+    # The relative artifact resolves against the registry's models bucket, as a directory.
+    assert prod_model.inputs["artifact_uri"] == "gs://churn-prod-gcp-registry-models/churn/champion/"
+    deployment = one(prod, "pulumi-python:dynamic/vertex:VertexModelDeployment")
+    assert deployment.inputs["deployments"][0]["alias"] == "champion"
+    assert deployment.inputs["required_alias"] == "champion"
+
+
+def test_endpoint_private_scaling_rollout_and_logging(dev, prod):
+    endpoint = one(prod, "gcp:vertex/aiEndpoint:AiEndpoint")
+    assert endpoint.inputs["privateServiceConnectConfig"] == {
+        "enablePrivateServiceConnect": True,
+        "projectAllowlists": ["acme-churn"],
+    }
+    assert "mlops-infra_allow-public" not in endpoint.inputs["labels"]
+    # prod default capture: 20 percent of requests, written as Vertex's 0-1 sampling rate.
+    assert endpoint.inputs["predictRequestResponseLoggingConfig"]["samplingRate"] == 0.2
+    deployment = one(prod, "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs
+    served = deployment["deployments"][0]
+    assert (served["machine_type"], served["min_replica_count"], served["max_replica_count"]) == (
+        "n1-standard-2",
+        2,
+        4,
+    )
+    assert served["autoscaling_metric_specs"] == [
+        {"metric_name": "aiplatform.googleapis.com/prediction/online/cpu/utilization", "target": 60}
+    ]
+    # prod default rollout: a 10 percent canary baked for 600 s.
+    assert (deployment["canary_percentages"], deployment["step_wait_seconds"]) == ([10, 100], 600)
+    dev_endpoint = one(dev, "gcp:vertex/aiEndpoint:AiEndpoint")
+    assert "predictRequestResponseLoggingConfig" not in dev_endpoint.inputs  # dev: no capture
+    dev_deployment = one(dev, "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs
+    # Vertex cannot scale to zero: dev gets one replica, all at once.
+    assert dev_deployment["deployments"][0]["min_replica_count"] == 1
+    assert (dev_deployment["canary_percentages"], dev_deployment["step_wait_seconds"]) == ([100], 0)
+
+
+def test_alert_thresholds_in_spec_units_and_notification_channels(prod):
+    channels = prod.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
+    assert sorted(c.inputs["labels"]["email_address"] for c in channels) == [
+        "ml-oncall@example.com",
+        "ml-platform@example.com",
+    ]
+    assert all(c.inputs["type"] == "email" for c in channels)
+    policies = {p.name: p.inputs for p in prod.by_type("gcp:monitoring/alertPolicy:AlertPolicy")}
+    errors = policies["gcp-scoring-alert-error-rate"]["conditions"][0]["conditionThreshold"]
+    latency = policies["gcp-scoring-alert-latency"]["conditions"][0]["conditionThreshold"]
+    # platform.yaml: error_rate_percent 1 -> a 0.01 ratio; p95_latency_ms 300 -> 300 ms at the 95th percentile.
+    assert errors["thresholdValue"] == 0.01
+    assert latency["thresholdValue"] == 300
+    assert latency["aggregations"][0]["perSeriesAligner"] == "ALIGN_PERCENTILE_95"
+    assert errors["duration"] == "120s"  # 2 breaching 60 s periods
+    assert all(len(p["notificationChannels"]) == 2 for p in policies.values())
+
+
+def test_budget_thresholds_and_channels(prod):
+    budget = one(prod, "gcp:billing/budget:Budget").inputs
+    assert budget["billingAccount"] == BILLING
+    assert budget["amount"]["specifiedAmount"] == {"currencyCode": "USD", "units": "1500"}
+    assert budget["thresholdRules"] == [
+        {"thresholdPercent": 0.8, "spendBasis": "CURRENT_SPEND"},
+        {"thresholdPercent": 0.8, "spendBasis": "FORECASTED_SPEND"},
+        {"thresholdPercent": 1, "spendBasis": "CURRENT_SPEND"},
+        {"thresholdPercent": 1, "spendBasis": "FORECASTED_SPEND"},
+    ]
+    assert len(budget["allUpdatesRule"]["monitoringNotificationChannels"]) == 2
+
+
+def test_labels_and_outputs(prod):
+    for type_ in ("gcp:vertex/aiEndpoint:AiEndpoint", "gcp:storage/bucket:Bucket", "gcp:bigquery/dataset:Dataset"):
+        for resource in prod.by_type(type_):
+            assert resource.inputs["labels"]["environment"] == "prod", resource.urn
+    platform = one(prod, "mlops-infra:index:MlPlatform")
+    assert platform.inputs["protected"] is True
+    outputs = prod.outputs["platform"]["gcp"]
+    assert outputs["keyName"] == KEY.format(env="prod")
+    assert outputs["featureStore"] == "churn_prod_gcp_features"
+    assert outputs["pipelineName"] == "churn-prod-gcp-training"
+    assert outputs["registryName"] == "projects/acme-churn/locations/europe-west4/models/churn-prod-churn"
+    assert len(outputs["endpointNames"]) == 1 and outputs["endpointNames"][0].startswith(
+        "projects/acme-churn/locations/europe-west4/endpoints/"
+    )
+    assert set(outputs) == {"keyName", "featureStore", "pipelineName", "registryName", "endpointNames", "budgetName"}
+
+
+def test_canary_percentages_follow_the_rollout():
+    assert canary_percentages(Rollout(strategy="canary", canary_percent=5)) == [5, 100]
+    assert canary_percentages(Rollout(strategy="linear", step_percent=25)) == [25, 50, 75, 100]
+    assert canary_percentages(Rollout(strategy="linear", step_percent=30)) == [30, 60, 90, 100]
+    assert canary_percentages(Rollout(strategy="all_at_once", bake_seconds=0)) == [100]
+
+
+def _endpoint(spec: dict[str, Any]) -> dict[str, Any]:
+    return spec["endpoints"][0]
+
+
+@pytest.mark.parametrize(
+    ("environment", "change", "path", "reason"),
+    [
+        ("dev", lambda s: s["gcp"].pop("billing_account"), "gcp.billing_account", "Billing account"),
+        (
+            "dev",
+            lambda s: _endpoint(s)["model"].update(artifact="s3://models/churn/model.tar.gz"),
+            "endpoints.0.model.artifact",
+            "not s3://",
+        ),
+        (
+            "dev",
+            lambda s: _endpoint(s)["model"]["serving"]["per_cloud"].pop("gcp"),
+            "endpoints.0.model.serving",
+            "no serving image for gcp",
+        ),
+        (
+            "prod",
+            lambda s: s["training"]["image"]["per_cloud"].update(gcp="europe-west4-docker.pkg.dev/p/r/train:1.2.0"),
+            "training.image.per_cloud.gcp",
+            "digest-pinned",
+        ),
+        (
+            "prod",
+            lambda s: _endpoint(s)["model"]["serving"].update(per_cloud={}, image="ghcr.io/acme/serve:1.0.0"),
+            "endpoints.0.model.serving.image",
+            "digest-pinned",
+        ),
+        ("dev", lambda s: s["training"]["image"]["per_cloud"].pop("gcp"), "training.image", "no training image"),
+        (
+            "dev",
+            lambda s: _endpoint(s).update(scaling={"min_replicas": 0, "max_replicas": 2}),
+            "endpoints.0.scaling.min_replicas",
+            "cannot scale to zero",
+        ),
+        (
+            "dev",
+            lambda s: _endpoint(s).update(scaling={"target": {"metric": "concurrency", "value": 5}}),
+            "endpoints.0.scaling.target.metric",
+            "cpu_percent",
+        ),
+        (
+            "dev",
+            lambda s: _endpoint(s).update(rollout={"strategy": "canary", "canary_percent": 12.5}),
+            "endpoints.0.rollout.canary_percent",
+            "whole percents",
+        ),
+        (
+            "dev",
+            lambda s: _endpoint(s).update(data_capture={"destination_uri": "gs://capture-bucket/x"}),
+            "endpoints.0.data_capture.destination_uri",
+            "BigQuery",
+        ),
+        (
+            "dev",
+            lambda s: s["registry"].update(approval={"approved_label": "default"}),
+            "registry.approval.approved_label",
+            "alias",
+        ),
+        ("dev", lambda s: s["training"]["gate"].update(direction="minimize"), "training.gate.direction", "minimize"),
+        (
+            "dev",
+            lambda s: s["training"].update(parameters={"kms_key_name": "x"}),
+            "training.parameters.kms_key_name",
+            "template",
+        ),
+        ("dev", lambda s: s["training"].update(compute={"size": "gpu-small"}), "training.compute", "GPU"),
+    ],
+)
+def test_check_refuses_before_registering_anything(environment, change, path, reason):
+    spec = churn_spec()
+    change(spec)
+    with pytest.raises(ProgramError) as info:
+        plan(lambda: MlPlatform("churn", spec), environment=environment, config=CONFIG)
+    message = str(info.value)
+    assert path in message, message
+    assert reason in message, message
+    assert info.value.registered == []
