@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
+from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
 from mlops_infra.conventions.markers import ALLOW_PUBLIC_MARKER
@@ -28,6 +28,7 @@ from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.validation import field_error
 from mlops_infra.k8s.workload import ComputeResources, container_security_context, pod_spec_fields, scratch_mount
+from mlops_infra.spec.base import Spec, StrInput
 
 KSERVE_API = "serving.kserve.io/v1beta1"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
@@ -39,7 +40,7 @@ KNATIVE_METRICS = ("concurrency", "rps")
 KSERVE_VISIBILITY_LABEL = "networking.kserve.io/visibility"
 
 
-class LoggerSettings(ComponentArgs):
+class LoggerSettings(Spec):
     """Data capture: KServe posts every request and response (CloudEvents) to ``url``."""
 
     url: str = Field(description="http(s) sink, e.g. a Knative broker or a capture service in the cluster.")
@@ -56,7 +57,7 @@ class LoggerSettings(ComponentArgs):
         return value
 
 
-class EndpointArgs(ComponentArgs):
+class EndpointArgs(Spec):
     """Settings of one InferenceService."""
 
     namespace: StrInput

@@ -15,14 +15,14 @@ from typing import Literal
 import yaml
 from pydantic import Field, field_validator
 
-from mlops_infra.config.base import ComponentArgs
+from mlops_infra.spec.base import Spec
 
 IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
 FeastType = Literal["Int32", "Int64", "Float32", "Float64", "String", "Bool", "UnixTimestamp", "Bytes"]
 REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
 
 
-class Entity(ComponentArgs):
+class Entity(Spec):
     """A Feast entity: what features are keyed by (e.g. customer, keyed by customer_id)."""
 
     name: str = Field(pattern=IDENTIFIER)
@@ -30,7 +30,7 @@ class Entity(ComponentArgs):
     description: str = Field("", max_length=256)
 
 
-class FeatureView(ComponentArgs):
+class FeatureView(Spec):
     """Typed features read from a Parquet source under the offline store, served online when ``online``."""
 
     name: str = Field(pattern=IDENTIFIER)

@@ -18,7 +18,6 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
@@ -34,6 +33,7 @@ from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.redis import RedisSettings, redis
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
+from mlops_infra.spec.base import Spec, StrInput
 
 FEATURE_SERVER_PORT = 6566
 REPO_DIR = "/feast/repo"
@@ -41,7 +41,7 @@ REGISTRY_MOUNT = "/feast/registry"
 OFFLINE_MOUNT = "/feast/offline"
 
 
-class FeatureServerSettings(ComponentArgs):
+class FeatureServerSettings(Spec):
     image: PinnedImage = "feastdev/feature-server:0.40.1"
     replicas: int = Field(2, ge=1, le=50, description="Feature server pods (2+ survive a node drain).")
     resources: ComputeResources = Field(
@@ -51,7 +51,7 @@ class FeatureServerSettings(ComponentArgs):
     )
 
 
-class FeatureStoreArgs(ComponentArgs):
+class FeatureStoreArgs(Spec):
     """Settings of a Feast feature store in one namespace."""
 
     namespace: StrInput = Field(description="Target namespace (e.g. Tenancy.namespace_name).")

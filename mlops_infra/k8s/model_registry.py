@@ -19,7 +19,6 @@ import pulumi
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
@@ -28,6 +27,7 @@ from mlops_infra.k8s.postgres import PostgresSettings, postgres
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
+from mlops_infra.spec.base import Spec, StrInput
 
 MLFLOW_PORT = 5000
 PROXY_PORT = 4180
@@ -35,7 +35,7 @@ PROXY_UID = 65532  # "nonroot" of the distroless oauth2-proxy image
 ARTIFACT_MOUNT = "/mlflow/artifacts"
 
 
-class OAuth2ProxySettings(ComponentArgs):
+class OAuth2ProxySettings(Spec):
     """OIDC login in front of MLflow; the client and cookie secrets are Pulumi secrets."""
 
     image: PinnedImage = "quay.io/oauth2-proxy/oauth2-proxy:v7.6.0"
@@ -60,7 +60,7 @@ class OAuth2ProxySettings(ComponentArgs):
         return value
 
 
-class ModelRegistryArgs(ComponentArgs):
+class ModelRegistryArgs(Spec):
     """Settings of an MLflow model registry in one namespace."""
 
     namespace: StrInput

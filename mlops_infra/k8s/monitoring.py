@@ -20,11 +20,11 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.endpoint import ISVC_LABEL
+from mlops_infra.spec.base import Spec, StrInput, Switch
 
 MONITORING_API = "monitoring.coreos.com/v1"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
@@ -32,7 +32,7 @@ DURATION = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([
 DASHBOARD_LABEL = "grafana_dashboard"
 
 
-class MonitoringArgs(ComponentArgs):
+class MonitoringArgs(Spec):
     """What to scrape and when to alert; thresholds in seconds and ratios."""
 
     namespace: StrInput
@@ -46,6 +46,7 @@ class MonitoringArgs(ComponentArgs):
     request_counter: str = Field("revision_app_request_count", pattern=METRIC_NAME)
     error_matcher: str = Field('response_code_class="5xx"', pattern=r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
     error_rate_threshold: float = Field(0.05, gt=0, lt=1, description="Share of failed requests.")
+    drift_enabled: Switch = Field(True, description="Alert on drift (needs a detector exporting drift_metric).")
     drift_metric: str = Field("model_feature_drift_score", pattern=METRIC_NAME)
     drift_threshold: float = Field(0.2, gt=0)
     drift_model_label: str = Field("model", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", description="Label naming the model.")
@@ -91,7 +92,7 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
     drift_annotations = {"summary": f"Feature drift of {a.endpoint_name} above {a.drift_threshold}"}
     if a.retrain_trigger:
         drift_annotations["retrain_trigger"] = a.retrain_trigger
-    return [
+    rules = [
         {
             "alert": "EndpointHighP95Latency",
             "expr": p95,
@@ -114,6 +115,7 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
             "annotations": drift_annotations,
         },
     ]
+    return rules if a.drift_enabled else rules[:2]
 
 
 def dashboard(a: MonitoringArgs, namespace: str) -> str:
@@ -133,6 +135,7 @@ def dashboard(a: MonitoringArgs, namespace: str) -> str:
                 ("Feature drift", "EndpointFeatureDrift"),
             )
         )
+        if alert in rules
     ]
     return json.dumps(
         {

@@ -1,4 +1,4 @@
-"""RBAC role tables of the three personas, with explicit verbs and resources (never ``*``).
+"""RBAC role tables of the personas, with explicit verbs and resources (never ``*``).
 
 - data-scientist: reads and writes datasets (ConfigMaps, PVCs), runs training (Jobs,
   CronJobs, Argo Workflows/CronWorkflows), reads what is deployed. Registering models goes
@@ -6,6 +6,9 @@
 - ml-engineer: deploys and monitors (InferenceServices, Deployments, HPAs, PDBs,
   ServiceMonitors, PrometheusRules), reads training, may submit a retraining Workflow.
 - viewer: get/list/watch only.
+- devops (optional): operates endpoints and alerts (InferenceServices, scaling, PDBs,
+  Prometheus rules and monitors); reads pods, logs and events; no ConfigMaps or PVCs (no data).
+- analyst (optional): reads dashboards' sources and cost (ResourceQuota usage); nothing else.
 Nobody gets Secrets, RBAC objects, or ``pods/exec``: those stay with the platform team.
 """
 
@@ -75,8 +78,32 @@ VIEWER: Final = (
     Rule((MONITORING,), ("podmonitors", "prometheusrules", "servicemonitors"), READ),
 )
 
+DEVOPS: Final = (
+    Rule((KSERVE,), ("inferenceservices",), (*READ, "update", "patch")),
+    Rule(("apps",), ("deployments", "replicasets"), READ),
+    Rule(("apps",), ("deployments/scale",), ("get", "update", "patch")),
+    Rule(("autoscaling",), ("horizontalpodautoscalers",), READ_WRITE),
+    Rule(("policy",), ("poddisruptionbudgets",), READ_WRITE),
+    Rule((MONITORING,), ("podmonitors", "prometheusrules", "servicemonitors"), READ_WRITE),
+    Rule((CORE,), ("endpoints", "events", "pods", "pods/log", "services"), READ),
+    Rule((CORE,), ("limitranges", "resourcequotas"), READ),
+)
+
+ANALYST: Final = (
+    Rule((CORE,), ("limitranges", "resourcequotas"), READ),
+    Rule((MONITORING,), ("prometheusrules", "servicemonitors"), READ),
+    Rule((KSERVE,), ("inferenceservices",), READ),
+)
+
 PERSONAS: Final[dict[str, tuple[Rule, ...]]] = {
     "data-scientist": DATA_SCIENTIST,
     "ml-engineer": ML_ENGINEER,
     "viewer": VIEWER,
 }
+"""Roles every team namespace has (bound when the persona has groups)."""
+
+OPTIONAL_PERSONAS: Final[dict[str, tuple[Rule, ...]]] = {
+    "devops": DEVOPS,
+    "analyst": ANALYST,
+}
+"""Roles created only when the persona has groups (so existing namespaces gain nothing unasked)."""

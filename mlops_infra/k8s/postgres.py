@@ -15,17 +15,17 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs
 from mlops_infra.k8s import objects
 from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
+from mlops_infra.spec.base import Spec
 
 POSTGRES_PORT = 5432
 POSTGRES_UID = 999  # the postgres user of the official Debian-based image
 DATA_MOUNT = "/var/lib/postgresql/data"
 
 
-class PostgresSettings(ComponentArgs):
+class PostgresSettings(Spec):
     """The in-cluster database used when no external database URL is given."""
 
     image: PinnedImage = "postgres:16.4"

@@ -16,17 +16,17 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs
 from mlops_infra.k8s import objects
 from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, pod_spec, pod_template
+from mlops_infra.spec.base import Spec
 
 REDIS_PORT = 6379
 REDIS_UID = 999  # the redis user of the official image owns nothing else
 
 
-class RedisSettings(ComponentArgs):
+class RedisSettings(Spec):
     """The online store's Redis; sizes in Kubernetes quantities."""
 
     image: PinnedImage = "redis:7.2.5"

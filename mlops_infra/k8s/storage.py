@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from mlops_infra.config.base import ComponentArgs
 from mlops_infra.k8s.quantity import quantity
+from mlops_infra.spec.base import Spec
 
 
-class StorageLocation(ComponentArgs):
+class StorageLocation(Spec):
     """Object storage (``s3://`` or ``gs://`` URI) or a PVC of ``pvc_size``; exactly one.
 
     Object storage is reached over HTTPS with the workload's identity (IRSA / GKE Workload

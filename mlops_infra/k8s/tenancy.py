@@ -18,20 +18,20 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import network
 from mlops_infra.k8s.labels import MANAGED_BY, MANAGER, PART_OF
 from mlops_infra.k8s.objects import k8s_json, metadata, name_of, service_account
-from mlops_infra.k8s.personas import PERSONAS
+from mlops_infra.k8s.personas import OPTIONAL_PERSONAS, PERSONAS
 from mlops_infra.k8s.quantity import parse_quantity, quantity
 from mlops_infra.k8s.workload import GPU_RESOURCE
+from mlops_infra.spec.base import Spec
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 GROUP_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:@/=-]*$"
 
 
-class QuotaSettings(ComponentArgs):
+class QuotaSettings(Spec):
     """Namespace totals (ResourceQuota ``hard``); CPU in cores, memory and storage in bytes."""
 
     requests_cpu: str = "16"
@@ -72,7 +72,7 @@ class QuotaSettings(ComponentArgs):
         }
 
 
-class LimitRangeSettings(ComponentArgs):
+class LimitRangeSettings(Spec):
     """Per-container defaults (applied when a pod omits them) and ceilings; per-claim storage bounds."""
 
     default_cpu_request: str = "100m"
@@ -108,14 +108,16 @@ class LimitRangeSettings(ComponentArgs):
         return self
 
 
-class PersonaGroups(ComponentArgs):
+class PersonaGroups(Spec):
     """Identity-provider groups bound to each persona's Role (default: ``{team}-<persona>s``)."""
 
     data_scientists: list[str] = Field(default_factory=list, max_length=20)
     ml_engineers: list[str] = Field(default_factory=list, max_length=20)
     viewers: list[str] = Field(default_factory=list, max_length=20)
+    devops: list[str] = Field(default_factory=list, max_length=20, description="Operate endpoints; no data read.")
+    analysts: list[str] = Field(default_factory=list, max_length=20, description="Read dashboards and quota use.")
 
-    @field_validator("data_scientists", "ml_engineers", "viewers")
+    @field_validator("data_scientists", "ml_engineers", "viewers", "devops", "analysts")
     @classmethod
     def _group_names(cls, values: list[str]) -> list[str]:
         for value in values:
@@ -124,7 +126,7 @@ class PersonaGroups(ComponentArgs):
         return sorted(set(values))
 
 
-class TenancyArgs(ComponentArgs):
+class TenancyArgs(Spec):
     """Settings of a team namespace; every default is the locked-down choice."""
 
     team: str = Field(min_length=1, max_length=30, pattern=DNS_LABEL, description="Team id (DNS label).")
@@ -218,10 +220,13 @@ class Tenancy(PlatformComponent[TenancyArgs]):
             "data-scientist": self.groups.data_scientists,
             "ml-engineer": self.groups.ml_engineers,
             "viewer": self.groups.viewers,
+            "devops": self.groups.devops,
+            "analyst": self.groups.analysts,
         }
+        personas = dict(PERSONAS) | {persona: rules for persona, rules in OPTIONAL_PERSONAS.items() if members[persona]}
         self.roles: dict[str, k8s.rbac.v1.Role] = {}
         self.role_bindings: dict[str, k8s.rbac.v1.RoleBinding] = {}
-        for persona, rules in PERSONAS.items():
+        for persona, rules in personas.items():
             role_name = f"{a.team}-{persona}"
             self.roles[persona] = k8s.rbac.v1.Role(
                 self.child_name(f"role-{persona}"),

@@ -21,13 +21,13 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.cron import cron_schedule, time_zone
 from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.workload import ComputeResources, Container, SecretEnv, pod_spec, pod_template
+from mlops_infra.spec.base import Spec, StrInput
 
 ARGO_API = "argoproj.io/v1alpha1"
 # CronJob and CronWorkflow names are limited to 52 characters (runs append a suffix); the base
@@ -36,7 +36,7 @@ SCHEDULE_BASE_NAME = naming.NameRule(42, r"a-z0-9-", lowercase=True)
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
-class SecretRef(ComponentArgs):
+class SecretRef(Spec):
     """An env var read from an existing Secret key (e.g. MLflow or storage credentials)."""
 
     env: str = Field(pattern=ENV_NAME)
@@ -44,7 +44,7 @@ class SecretRef(ComponentArgs):
     key: str = Field(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
 
 
-class TrainingPipelineArgs(ComponentArgs):
+class TrainingPipelineArgs(Spec):
     """Settings of a scheduled training job; limits in seconds and run counts."""
 
     namespace: StrInput

@@ -20,16 +20,16 @@ from typing import Any
 import pulumi
 from pydantic import Field, field_validator, model_validator
 
-from mlops_infra.config.base import ComponentArgs
 from mlops_infra.k8s.image import pinned_image
 from mlops_infra.k8s.quantity import parse_quantity, quantity
+from mlops_infra.spec.base import Spec
 
 GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_UID = 10001  # an unprivileged uid that exists in no base image, so it owns nothing there
 SCRATCH_SIZE_LIMIT = "1Gi"  # per writable emptyDir: a runaway temp file cannot fill the node's disk
 
 
-class ComputeResources(ComponentArgs):
+class ComputeResources(Spec):
     """CPU (cores), memory (bytes) and GPUs of one container; requests never exceed limits."""
 
     cpu_request: str = Field("250m", description="Guaranteed CPU, e.g. 250m (a quarter core).")

@@ -1,11 +1,53 @@
-"""What only Kubernetes needs to realize a platform spec (no provider import: plain data)."""
+"""What only Kubernetes needs to realize a platform spec (no provider import: plain data).
+
+Secrets (Redis, PostgreSQL, OIDC client and cookie secrets) are never part of the spec: the
+realization reads them from the stack's secret config (see ``mlops_infra.k8s.realize``).
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from mlops_infra.spec.base import Spec
-from mlops_infra.spec.types import ObjectUri
+from pydantic import AfterValidator, Field, field_validator
+
+from mlops_infra.spec.base import Spec, Switch
+from mlops_infra.spec.types import ObjectUri, check_object_uri
+
+DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+_CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]+)?)$")
+_MEMORY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:Ki|Mi|Gi|Ti)$")
+_ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+DataUri = Annotated[str, AfterValidator(lambda v: check_object_uri(v, ("s3", "gs")))]
+"""An ``s3://`` or ``gs://`` prefix (Feast and MLflow reach it with the workload identity)."""
+
+
+def check_cpu(value: str) -> str:
+    """A CPU quantity in cores (``16``) or millicores (``500m``)."""
+    if not _CPU.fullmatch(value):
+        raise ValueError(f"{value!r} is not a CPU quantity like '16' or '500m'")
+    return value
+
+
+def check_memory(value: str) -> str:
+    """A memory quantity with a binary suffix (``64Gi``)."""
+    if not _MEMORY.fullmatch(value):
+        raise ValueError(f"{value!r} is not a memory quantity like '64Gi'")
+    return value
+
+
+class K8sQuota(Spec):
+    """The namespace's ResourceQuota ceiling: CPU in cores, memory in bytes (binary suffix), GPUs."""
+
+    requests_cpu: Annotated[str, AfterValidator(check_cpu)] = "16"
+    limits_cpu: Annotated[str, AfterValidator(check_cpu)] = "32"
+    requests_memory: Annotated[str, AfterValidator(check_memory)] = "64Gi"
+    limits_memory: Annotated[str, AfterValidator(check_memory)] = "128Gi"
+    gpus: int | None = Field(
+        None, ge=0, le=512, description="nvidia.com/gpu ceiling; None: what training and the endpoints ask for."
+    )
 
 
 class K8sPlatformSpec(Spec):
@@ -14,3 +56,55 @@ class K8sPlatformSpec(Spec):
     model_store_uri: ObjectUri | None = Field(
         None, description="Where relative model artifacts are read from (s3://, gs:// or pvc://)."
     )
+    team: str | None = Field(
+        None,
+        min_length=1,
+        max_length=30,
+        pattern=DNS_LABEL,
+        description="Team id; the namespace is {project}-{environment}-{team}. None: the registry's model name.",
+    )
+    data_uri: DataUri | None = Field(
+        None,
+        description="s3:// or gs:// prefix for Feast's registry and offline store and MLflow's artifacts; "
+        "None: PersistentVolumeClaims in the namespace.",
+    )
+    oidc_issuer_url: str | None = Field(
+        None, description="https:// OIDC issuer that MLflow's login (oauth2-proxy) trusts; required."
+    )
+    argo_enabled: Switch = Field(False, description="Argo CronWorkflow + WorkflowTemplate instead of CronJobs.")
+    workload_identity: dict[str, str] = Field(
+        default_factory=dict,
+        description="ServiceAccount annotations for object storage (IRSA role ARN, GKE service account).",
+    )
+    quota: K8sQuota = Field(default_factory=K8sQuota)
+    capture_sink_url: str | None = Field(
+        None,
+        description="http(s) sink KServe's logger posts captures to; "
+        "None: the namespace's Knative broker (broker-ingress.knative-eventing).",
+    )
+    drift_metric: str = Field(
+        "model_feature_drift_score",
+        pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$",
+        description="Prometheus metric a drift detector exports (per namespace and model).",
+    )
+    prometheus_selector_labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels Prometheus selects rules and monitors by (release: ...)."
+    )
+
+    @field_validator("oidc_issuer_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+            raise ValueError(f"{value!r} must be an https:// URL without credentials")
+        return value
+
+    @field_validator("workload_identity")
+    @classmethod
+    def _annotation_keys(cls, values: dict[str, str]) -> dict[str, str]:
+        for key in values:
+            if not _ANNOTATION_KEY.fullmatch(key) or len(key) > 316:
+                raise ValueError(f"{key!r} is not an annotation key")
+        return values

@@ -1,0 +1,479 @@
+"""The cloud-neutral ``PlatformSpec`` on Kubernetes: what ``stacks/k8s-kserve`` composes, from the spec.
+
+- Tenancy: a namespace ``{project}-{environment}-{team}`` with ResourceQuota, LimitRange,
+  default-deny NetworkPolicies and a Role per persona of ``spec.access`` (DevOps and analysts
+  get their own least-privilege Roles when they have groups).
+- Feast from ``spec.feature_store`` (one entity per entity key, one feature view per group).
+- MLflow (behind oauth2-proxy) as the registry; the approval gate travels to the training job
+  (``MLOPS_APPROVAL_MODE``, ``MLOPS_APPROVED_ALIAS``): MLflow itself enforces no approval.
+- Training: an Argo CronWorkflow or a CronJob on the spec's ``Schedule`` (cron + time zone),
+  sized from ``Compute.kubernetes_resources()`` (GPUs as ``nvidia.com/gpu``).
+- KServe InferenceServices: compute, scaling (dev scales to zero), rollout as
+  ``canaryTrafficPercent``, data capture as the KServe logger, cluster-local unless
+  ``allow_public_access``.
+- Prometheus: error-rate (percent) and p95-latency (ms) alerts per endpoint, the drift alert when
+  monitoring is on, naming the on-demand training trigger when ``retrain_on_drift``.
+
+Not realized, by design: the budget (Kubernetes has no billing; the ResourceQuota caps resources,
+not dollars: a warning says so), the offline store's retention (the bucket's lifecycle), spot
+capacity and the training volume size (node pools belong to the cluster). Secrets come from the
+stack's secret config, never from the spec: ``redisPassword``, ``postgresPassword``,
+``oidcClientSecret``, ``cookieSecret``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pydantic import ValidationError
+
+from mlops_infra.k8s.endpoint import Endpoint
+from mlops_infra.k8s.feature_store import FeatureStore
+from mlops_infra.k8s.model_registry import ModelRegistry
+from mlops_infra.k8s.monitoring import Monitoring
+from mlops_infra.k8s.quantity import parse_quantity
+from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
+from mlops_infra.k8s.training_pipeline import TrainingPipeline
+from mlops_infra.realization import RealizeContext
+from mlops_infra.spec.base import field_error
+from mlops_infra.spec.cloud import Cloud
+from mlops_infra.spec.compute import Compute
+from mlops_infra.spec.endpoint import EndpointSpec
+from mlops_infra.spec.environment import (
+    effective_approval,
+    effective_data_capture,
+    effective_rollout,
+    effective_scaling,
+    monitoring_enabled,
+)
+from mlops_infra.spec.feature_store import FeatureStoreSpec, FeatureType
+from mlops_infra.spec.platform import PlatformSpec
+from mlops_infra.spec.rollout import Rollout, RolloutStrategy
+from mlops_infra.spec.scaling import Scaling, ScalingMetric
+
+SPEC = "PlatformSpec"
+SECRET_KEYS = {
+    "redis_password": "redisPassword",
+    "postgres_password": "postgresPassword",
+    "oidc_client_secret": "oidcClientSecret",
+    "cookie_secret": "cookieSecret",
+}
+"""Stack secret config the realization reads (``pulumi config set --secret <key> ...``)."""
+
+FEAST_TYPES: Mapping[FeatureType, str] = {
+    FeatureType.STRING: "String",
+    FeatureType.INT64: "Int64",
+    FeatureType.FLOAT64: "Float64",
+    FeatureType.BOOL: "Bool",
+    FeatureType.TIMESTAMP: "UnixTimestamp",
+}
+SCALE_METRICS: Mapping[ScalingMetric, str] = {
+    ScalingMetric.CONCURRENCY: "concurrency",
+    ScalingMetric.REQUESTS_PER_SECOND: "rps",
+    ScalingMetric.CPU_PERCENT: "cpu",
+}
+MAX_REPLICAS = 100  # EndpointArgs' ceiling
+MAX_SCALE_TARGET = 10_000
+MAX_RUN_SECONDS = 604_800  # TrainingPipelineArgs' ceiling (7 days)
+NO_EXPIRY_TTL_DAYS = 3650  # Feast's online TTL when the spec sets none
+PVC_SIZES = {"registry": "1Gi", "offline": "50Gi", "artifacts": "20Gi"}
+KNATIVE_BROKER = "http://broker-ingress.knative-eventing.svc.cluster.local"
+
+
+def team(spec: PlatformSpec) -> str:
+    """The team id: ``k8s.team``, else the registered model's name."""
+    return spec.k8s.team or spec.registry.model_name
+
+
+def feast_project(spec: PlatformSpec) -> str:
+    """Feast project id (``[a-z][a-z0-9_]{0,15}``) from the registered model's name."""
+    return spec.registry.model_name.replace("-", "_")[:16].rstrip("_")
+
+
+def model_uri(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
+    """The artifact as an absolute URI: relative paths resolve against ``k8s.model_store_uri``."""
+    artifact = endpoint.model.artifact
+    if "://" in artifact:
+        return artifact
+    store = spec.k8s.model_store_uri
+    if not isinstance(store, str):  # check() refused a missing store; an Output cannot be joined here
+        raise ValueError("k8s.model_store_uri must be a known string to resolve a relative artifact")
+    return f"{store.rstrip('/')}/{artifact}"
+
+
+def resources(compute: Compute) -> dict[str, Any]:
+    """ComputeResources args from the size class (limits equal requests)."""
+    size = compute.kubernetes_resources()
+    return {
+        "cpu_request": size.cpu,
+        "cpu_limit": size.cpu,
+        "memory_request": size.memory,
+        "memory_limit": size.memory,
+        "gpus": size.gpu,
+    }
+
+
+def canary_percent(rollout: Rollout) -> int | None:
+    """KServe's ``canaryTrafficPercent``: the canary share, a linear rollout's first step, or None (at once)."""
+    if rollout.strategy is RolloutStrategy.CANARY:
+        return round(rollout.canary_percent)
+    if rollout.strategy is RolloutStrategy.LINEAR:
+        return round(rollout.step_percent)
+    return None
+
+
+def _secret_config_missing() -> list[str]:
+    config = pulumi.Config()
+    return [key for key in SECRET_KEYS.values() if config.get(key) is None]
+
+
+def _gpus_needed(spec: PlatformSpec, context: RealizeContext) -> int:
+    training = spec.training.compute.kubernetes_resources().gpu if spec.training is not None else 0
+    serving = sum(
+        e.compute.kubernetes_resources().gpu
+        * effective_scaling(e, context.defaults, can_scale_to_zero=True).max_replicas
+        for e in spec.endpoints
+    )
+    return training + serving
+
+
+def _check_compute(compute: Compute, location: tuple[str | int, ...]) -> None:
+    size = compute.kubernetes_resources()
+    limits = LimitRangeSettings()
+    if parse_quantity(size.cpu) > parse_quantity(limits.max_cpu):
+        raise field_error(SPEC, (*location, "resources", "cpu"), f"above the namespace's {limits.max_cpu} CPU limit")
+    if parse_quantity(size.memory) > parse_quantity(limits.max_memory):
+        raise field_error(
+            SPEC, (*location, "resources", "memory"), f"above the namespace's {limits.max_memory} memory limit"
+        )
+
+
+def _check_feature_store(store: FeatureStoreSpec) -> None:
+    for index, group in enumerate(store.feature_groups):
+        if not [f for f in group.features if f.name not in (group.entity_key, group.event_time)]:
+            raise field_error(
+                SPEC,
+                ("feature_store", "feature_groups", index, "features"),
+                "Feast needs at least one feature besides entity_key and event_time",
+            )
+
+
+def _check_scaling(scaling: Scaling, location: tuple[str | int, ...]) -> None:
+    if scaling.max_replicas > MAX_REPLICAS:
+        raise field_error(SPEC, (*location, "max_replicas"), f"KServe realizes at most {MAX_REPLICAS} replicas")
+    if scaling.target.value > MAX_SCALE_TARGET:
+        raise field_error(SPEC, (*location, "target", "value"), f"KServe targets at most {MAX_SCALE_TARGET}")
+
+
+def _check_endpoint(spec: PlatformSpec, context: RealizeContext, index: int, endpoint: EndpointSpec) -> None:
+    location: tuple[str | int, ...] = ("endpoints", index)
+    if "://" not in endpoint.model.artifact and spec.k8s.model_store_uri is None:
+        raise field_error(
+            SPEC,
+            ("k8s", "model_store_uri"),
+            f"endpoint {endpoint.name!r} has the relative artifact {endpoint.model.artifact!r}: "
+            "set k8s.model_store_uri (s3://, gs:// or pvc://) to resolve it",
+        )
+    if endpoint.model.format.value == "custom":
+        raise field_error(
+            SPEC, (*location, "model", "format"), "KServe picks the server by model format: 'custom' is not realized"
+        )
+    _check_compute(endpoint.compute, (*location, "compute"))
+    scaling_location = (*location, "scaling") if endpoint.scaling is not None else location
+    _check_scaling(effective_scaling(endpoint, context.defaults, can_scale_to_zero=True), scaling_location)
+    rollout = effective_rollout(endpoint, context.defaults)
+    if rollout.strategy is RolloutStrategy.BLUE_GREEN:
+        raise field_error(
+            SPEC, (*location, "rollout", "strategy"), "KServe has no blue/green rollout: use canary or linear"
+        )
+    capture = effective_data_capture(endpoint, context.defaults)
+    destination = capture.destination_uri if capture is not None else None
+    if isinstance(destination, str) and not destination.startswith("https://"):
+        raise field_error(
+            SPEC,
+            (*location, "data_capture", "destination_uri"),
+            "KServe's logger posts to an http(s) sink: give an https:// URL, or leave it unset and set "
+            "k8s.capture_sink_url (the sink writes to object storage)",
+        )
+
+
+def check(spec: PlatformSpec, context: RealizeContext) -> None:
+    """Refuse what Kubernetes cannot realize, naming the spec field; registers nothing."""
+    k8s = spec.k8s
+    if k8s.oidc_issuer_url is None:
+        raise field_error(
+            SPEC, ("k8s", "oidc_issuer_url"), "MLflow's login needs the https:// OIDC issuer of your identity provider"
+        )
+    try:
+        QuotaSettings.model_validate(k8s.quota.model_dump(exclude={"gpus"}))
+    except ValidationError as error:
+        raise field_error(SPEC, ("k8s", "quota"), error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    if k8s.quota.gpus is not None and k8s.quota.gpus < _gpus_needed(spec, context):
+        raise field_error(
+            SPEC,
+            ("k8s", "quota", "gpus"),
+            f"{k8s.quota.gpus} GPUs cannot run training and the endpoints at their maximum "
+            f"({_gpus_needed(spec, context)} GPUs)",
+        )
+    groups = spec.access.data_scientists + spec.access.ml_engineers + spec.access.model_approvers
+    if not groups:
+        raise field_error(
+            SPEC, ("access", "ml_engineers"), "MLflow admits identity-provider groups only: name at least one"
+        )
+    if spec.feature_store is not None:
+        _check_feature_store(spec.feature_store)
+    if spec.training is not None:
+        if spec.training.image.for_cloud(Cloud.K8S) is None:
+            raise field_error(SPEC, ("training", "image", "per_cloud", "k8s"), "no training image for Kubernetes")
+        if spec.training.max_runtime_seconds > MAX_RUN_SECONDS:
+            raise field_error(
+                SPEC, ("training", "max_runtime_seconds"), f"Kubernetes runs are limited to {MAX_RUN_SECONDS} s here"
+            )
+        _check_compute(spec.training.compute, ("training", "compute"))
+    for index, endpoint in enumerate(spec.endpoints):
+        _check_endpoint(spec, context, index, endpoint)
+    missing = _secret_config_missing()
+    if missing:
+        project = pulumi.get_project()
+        raise field_error(
+            "StackConfig",
+            (f"{project}:{missing[0]}",),
+            "secret is not set: pulumi config set --secret " + missing[0] + " <value>",
+        )
+
+
+def _storage(spec: PlatformSpec, path: str, pvc: str) -> dict[str, str]:
+    data = spec.k8s.data_uri
+    return {"uri": f"{data.rstrip('/')}/{path}"} if data else {"pvc_size": PVC_SIZES[pvc]}
+
+
+def _feature_store(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, namespace: pulumi.Output[str]
+) -> FeatureStore | None:
+    store = spec.feature_store
+    if store is None:
+        return None
+    config = pulumi.Config()
+    entities = {g.entity_key: {"name": g.entity_key, "join_key": g.entity_key} for g in store.feature_groups}
+    views = [
+        {
+            "name": group.name,
+            "entities": [group.entity_key],
+            "source": f"{group.name}/",
+            "timestamp_field": group.event_time,
+            "ttl_days": group.online_ttl_days or NO_EXPIRY_TTL_DAYS,
+            "online": group.online,
+            "features": {
+                f.name: FEAST_TYPES[f.type]
+                for f in group.features
+                if f.name not in (group.entity_key, group.event_time)
+            },
+        }
+        for group in store.feature_groups
+    ]
+    return FeatureStore(
+        context.child_name("features"),
+        {
+            "namespace": namespace,
+            "feast_project": feast_project(spec),
+            "entities": list(entities.values()),
+            "feature_views": views,
+            "registry": _storage(spec, "feast/registry.db", "registry"),
+            "offline_store": _storage(spec, "feast/offline", "offline"),
+            "redis_password": config.require_secret(SECRET_KEYS["redis_password"]),
+            "service_account_annotations": spec.k8s.workload_identity,
+        },
+        opts=context.opts(parent),
+    )
+
+
+def _registry(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, namespace: pulumi.Output[str]
+) -> ModelRegistry:
+    config = pulumi.Config()
+    access = spec.access
+    return ModelRegistry(
+        context.child_name("registry"),
+        {
+            "namespace": namespace,
+            "artifact_store": _storage(spec, "mlflow", "artifacts"),
+            "postgres_password": config.require_secret(SECRET_KEYS["postgres_password"]),
+            "auth": {
+                "oidc_issuer_url": spec.k8s.oidc_issuer_url,
+                "client_id": f"mlflow-{context.defaults.environment}",
+                "client_secret": config.require_secret(SECRET_KEYS["oidc_client_secret"]),
+                "cookie_secret": config.require_secret(SECRET_KEYS["cookie_secret"]),
+                "allowed_groups": sorted({*access.data_scientists, *access.ml_engineers, *access.model_approvers}),
+            },
+            "service_account_annotations": spec.k8s.workload_identity,
+        },
+        opts=context.opts(parent),
+    )
+
+
+def _training(
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    env: Mapping[str, pulumi.Input[str]],
+) -> TrainingPipeline | None:
+    training = spec.training
+    if training is None:
+        return None
+    approval = effective_approval(spec.registry, context.defaults)
+    gate = training.gate
+    schedule: dict[str, Any] = (
+        {"schedule": training.schedule.cron, "timezone": training.schedule.time_zone}
+        if training.schedule is not None
+        else {"suspend": True}  # on demand only: the default schedule stays suspended
+    )
+    return TrainingPipeline(
+        context.child_name("training"),
+        {
+            "namespace": namespace,
+            "image": training.image.for_cloud(Cloud.K8S),
+            "args": [f"--{name}={value}" for name, value in sorted(training.parameters.items())],
+            "env": {
+                **env,
+                "MLOPS_REGISTERED_MODEL": spec.registry.model_name,
+                "MLOPS_APPROVAL_MODE": approval.mode.value,
+                "MLOPS_APPROVED_ALIAS": approval.approved_label,
+                "MLOPS_GATE_METRIC": gate.name,
+                "MLOPS_GATE_THRESHOLD": str(gate.threshold),
+                "MLOPS_GATE_DIRECTION": gate.direction.value,
+            },
+            **schedule,
+            "argo_enabled": spec.k8s.argo_enabled,
+            "resources": resources(training.compute),
+            "active_deadline_seconds": training.max_runtime_seconds,
+            "service_account_annotations": spec.k8s.workload_identity,
+        },
+        opts=context.opts(parent),
+    )
+
+
+def _logger(spec: PlatformSpec, context: RealizeContext, endpoint: EndpointSpec, namespace: str) -> dict[str, str]:
+    capture = effective_data_capture(endpoint, context.defaults)
+    if capture is None:
+        return {}
+    # KServe logs every request: sampling_percent is not applied on Kubernetes (the sink may sample).
+    mode = (
+        "all"
+        if capture.capture_request and capture.capture_response
+        else ("request" if capture.capture_request else "response")
+    )
+    destination = capture.destination_uri if isinstance(capture.destination_uri, str) else None
+    url = destination or spec.k8s.capture_sink_url or f"{KNATIVE_BROKER}/{namespace}/capture"
+    return {"url": url, "mode": mode}
+
+
+def _endpoint(
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    tenancy: Tenancy,
+    endpoint: EndpointSpec,
+) -> Endpoint:
+    scaling = effective_scaling(endpoint, context.defaults, can_scale_to_zero=True)
+    logger = _logger(spec, context, endpoint, tenancy.physical_namespace)
+    args: dict[str, Any] = {
+        "namespace": tenancy.namespace_name,
+        "model_format": endpoint.model.format.value,
+        "model_format_version": endpoint.model.format_version,
+        "storage_uri": model_uri(spec, endpoint),
+        "canary_traffic_percent": canary_percent(effective_rollout(endpoint, context.defaults)),
+        "min_replicas": scaling.min_replicas,
+        "max_replicas": scaling.max_replicas,
+        "scale_metric": SCALE_METRICS[scaling.target.metric],
+        "scale_target": max(1, round(scaling.target.value)),
+        "resources": resources(endpoint.compute),
+        "allow_public_access": endpoint.allow_public_access,
+        "service_account_annotations": spec.k8s.workload_identity,
+    }
+    if logger:
+        args["logger"] = logger
+    return Endpoint(context.child_name(endpoint.name), args, opts=context.opts(parent))
+
+
+def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    endpoint: EndpointSpec,
+    served: Endpoint,
+    training: TrainingPipeline | None,
+) -> Monitoring:
+    alerts = endpoint.alerts
+    drift_on = monitoring_enabled(spec.monitoring, context.defaults)
+    drift = spec.monitoring.drift
+    args: dict[str, Any] = {
+        "namespace": namespace,
+        "endpoint_name": served.isvc_name,
+        "p95_latency_threshold_seconds": alerts.p95_latency_ms / 1000,
+        "error_rate_threshold": alerts.error_rate_percent / 100,
+        "alert_for": f"{alerts.period_seconds * alerts.datapoints_to_alarm}s",
+        "drift_enabled": drift_on,
+        "drift_metric": spec.k8s.drift_metric,
+        "selector_labels": spec.k8s.prometheus_selector_labels,
+    }
+    if drift is not None:
+        args["drift_threshold"] = drift.threshold
+    if drift_on and training is not None and spec.training is not None and spec.training.retrain_on_drift:
+        args["retrain_trigger"] = f"{training.trigger_kind}/{training.trigger_name}"
+    return Monitoring(context.child_name(f"{endpoint.name}-monitoring"), args, opts=context.opts(parent))
+
+
+def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
+    """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
+    access = spec.access
+    tenancy = Tenancy(
+        context.child_name("team"),
+        {
+            "team": team(spec),
+            "quota": {
+                "requests_cpu": spec.k8s.quota.requests_cpu,
+                "limits_cpu": spec.k8s.quota.limits_cpu,
+                "requests_memory": spec.k8s.quota.requests_memory,
+                "limits_memory": spec.k8s.quota.limits_memory,
+                "gpus": spec.k8s.quota.gpus if spec.k8s.quota.gpus is not None else _gpus_needed(spec, context),
+            },
+            "groups": {
+                "data_scientists": access.data_scientists,
+                "ml_engineers": access.ml_engineers,
+                "devops": access.devops,
+                "analysts": access.analysts,
+            },
+        },
+        opts=context.opts(parent),
+    )
+    namespace = tenancy.namespace_name
+    features = _feature_store(parent, spec, context, namespace)
+    registry = _registry(parent, spec, context, namespace)
+    env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": registry.tracking_uri}
+    if features is not None:
+        env["FEAST_FEATURE_SERVER_URL"] = features.feature_server_url
+    training = _training(parent, spec, context, namespace, env)
+    endpoints = []
+    for endpoint in spec.endpoints:
+        served = _endpoint(parent, spec, context, tenancy, endpoint)
+        _monitoring(parent, spec, context, namespace, endpoint, served, training)
+        endpoints.append(served)
+    pulumi.log.warn(
+        f"k8s: budget.monthly_limit_usd ({spec.budget.monthly_limit_usd:g} USD) is not realized on Kubernetes "
+        "(no billing API); the namespace ResourceQuota caps CPU, memory and GPUs instead",
+        resource=parent,
+    )
+    return {
+        "namespace": namespace,
+        "featureStore": feast_project(spec) if features is not None else None,
+        "pipelineName": training.base if training is not None else None,
+        "registryName": spec.registry.model_name,
+        "registryUrl": registry.ui_url,
+        "endpointNames": [served.isvc_name for served in endpoints],
+        "endpointUrls": [served.url for served in endpoints],
+        "retrainTrigger": f"{training.trigger_kind}/{training.trigger_name}" if training is not None else None,
+    }

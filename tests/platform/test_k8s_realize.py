@@ -1,0 +1,348 @@
+"""The churn PlatformSpec realized on Kubernetes (stacks/platform k8s-dev and k8s-prod), and what check refuses."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops_infra.engine import CapturedStack, ProgramError, run_program
+from mlops_infra.platform import MlPlatform
+from mlops_infra.testing import plan, required_tags_present
+
+# plan() drops modules first imported during a run from under the project directory (here the
+# repository), including lazily imported pulumi-kubernetes type modules: import them up front.
+for _group in ("core.v1", "apps.v1", "batch.v1", "networking.v1", "rbac.v1", "policy.v1", "meta.v1"):
+    for _module in ("_inputs", "outputs"):
+        importlib.import_module(f"pulumi_kubernetes.{_group}.{_module}")
+
+ROOT = Path(__file__).resolve().parents[2]
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+SECRETS = {
+    "redisPassword": "a-long-redis-password",
+    "postgresPassword": "a-long-postgres-password",
+    "oidcClientSecret": "client-secret",
+    "cookieSecret": "0123456789abcdef0123456789abcdef",
+}
+K8S = {
+    "team": "churn-ml",
+    "model_store_uri": "s3://acme-churn/models",
+    "oidc_issuer_url": "https://login.acme.example/realms/ml",
+}
+
+
+@pytest.fixture(scope="module", params=["k8s-dev", "k8s-prod"])
+def stack(request: pytest.FixtureRequest) -> CapturedStack:
+    return run_program(ROOT / "stacks" / "platform", request.param)
+
+
+def by_kind(stack: CapturedStack, kind: str) -> list[Any]:
+    return [r for r in stack.custom_resources() if r.type.endswith(f":{kind}")]
+
+
+def named(stack: CapturedStack, kind: str, name: str) -> Any:
+    (found,) = [r for r in by_kind(stack, kind) if r.inputs["metadata"]["name"] == name]
+    return found
+
+
+def predictor(stack: CapturedStack) -> dict[str, Any]:
+    (isvc,) = stack.by_type(ISVC)
+    return isvc.inputs["spec"]["predictor"]
+
+
+def prod(stack: CapturedStack) -> bool:
+    return stack.stack == "k8s-prod"
+
+
+def test_namespace_quota_limits_and_default_deny(stack: CapturedStack) -> None:
+    env = "prod" if prod(stack) else "dev"
+    namespace = f"churn-platform-{env}-churn-ml"
+    (ns,) = by_kind(stack, "Namespace")
+    assert ns.inputs["metadata"]["name"] == namespace
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    (quota,) = by_kind(stack, "ResourceQuota")
+    hard = quota.inputs["spec"]["hard"]
+    assert (hard["requests.cpu"], hard["requests.memory"]) == ("16", "64Gi")
+    assert hard["services.loadbalancers"] == hard["services.nodeports"] == "0"
+    assert hard["requests.nvidia.com/gpu"] == "0"  # medium training, small endpoint: no GPU asked for
+    (limits,) = by_kind(stack, "LimitRange")
+    assert limits.inputs["spec"]["limits"][0]["max"] == {"cpu": "16", "memory": "64Gi"}
+    deny = named(stack, "NetworkPolicy", "default-deny-all")
+    assert deny.inputs["spec"] == {
+        "podSelector": {},
+        "ingress": [],
+        "egress": [],
+        "policyTypes": ["Ingress", "Egress"],
+    }
+    for resource in stack.custom_resources():
+        if resource.type != "kubernetes:core/v1:Namespace":
+            assert resource.inputs["metadata"]["namespace"] == namespace, resource.urn
+
+
+def test_labels_and_names(stack: CapturedStack) -> None:
+    assert required_tags_present(stack) == []
+    for resource in stack.custom_resources():
+        labels = resource.inputs["metadata"]["labels"]
+        assert labels["cost-center"] == "cc-1234" and labels["owner"] == "ml-platform"
+        assert labels["environment"] == ("prod" if prod(stack) else "dev")
+    (ns,) = by_kind(stack, "Namespace")
+    assert ns.inputs["metadata"]["labels"]["mlops-infra/team"] == "churn-ml"
+    # Every component hangs under the platform, named {cloud}-{part}.
+    components = {r.name for r in stack.resources if r.type.startswith("mlops-infra:k8s:")}
+    assert components == {
+        "k8s-team",
+        "k8s-features",
+        "k8s-registry",
+        "k8s-training",
+        "k8s-scoring",
+        "k8s-scoring-monitoring",
+    }
+
+
+def test_persona_role_bindings_follow_spec_access(stack: CapturedStack) -> None:
+    bindings = {
+        b.inputs["roleRef"]["name"]: sorted(s["name"] for s in b.inputs["subjects"])
+        for b in by_kind(stack, "RoleBinding")
+        if b.inputs["roleRef"]["name"].startswith("churn-ml-")
+    }
+    assert bindings == {
+        "churn-ml-data-scientist": ["churn-data-scientists"],
+        "churn-ml-ml-engineer": ["churn-ml-engineers"],
+        "churn-ml-devops": ["platform-devops"],
+        "churn-ml-analyst": ["churn-analysts"],
+    }
+    roles = {r.inputs["metadata"]["name"]: r.inputs["rules"] for r in by_kind(stack, "Role")}
+    for name, rules in roles.items():
+        for rule in rules:
+            assert "*" not in rule["verbs"] and "*" not in rule["resources"], name
+            assert "secrets" not in rule["resources"] and "pods/exec" not in rule["resources"], name
+    devops = {res for rule in roles["churn-ml-devops"] for res in rule["resources"]}
+    assert "inferenceservices" in devops and "prometheusrules" in devops
+    assert not devops & {"configmaps", "persistentvolumeclaims"}  # no data read
+    analyst = roles["churn-ml-analyst"]
+    assert all(rule["verbs"] == ["get", "list", "watch"] for rule in analyst)
+    assert "resourcequotas" in {res for rule in analyst for res in rule["resources"]}
+
+
+def test_images_are_pinned(stack: CapturedStack) -> None:
+    images = []
+    for kind in ("Deployment", "StatefulSet", "Job"):
+        for workload in by_kind(stack, kind):
+            images += [c["image"] for c in workload.inputs["spec"]["template"]["spec"]["containers"]]
+    training = (
+        by_kind(stack, "WorkflowTemplate")[0].inputs["spec"]["templates"][0]["container"]
+        if prod(stack)
+        else named(stack, "CronJob", "churn-platform-dev-k8s-training").inputs["spec"]["jobTemplate"]["spec"][
+            "template"
+        ]["spec"]["containers"][0]
+    )
+    images.append(training["image"])
+    assert training["image"].startswith("ghcr.io/example/churn-train@sha256:c0c574b4")  # the spec's per_cloud k8s
+    for image in images:
+        assert "@sha256:" in image or (":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest")), image
+
+
+def test_training_schedule_time_zone_compute_and_gate(stack: CapturedStack) -> None:
+    if prod(stack):
+        (schedule,) = by_kind(stack, "CronWorkflow")
+        spec = schedule.inputs["spec"]
+        assert (spec["schedules"], spec["timezone"]) == (["0 3 * * 1"], "Europe/Berlin")
+        container = by_kind(stack, "WorkflowTemplate")[0].inputs["spec"]["templates"][0]["container"]
+        assert by_kind(stack, "WorkflowTemplate")[0].inputs["spec"]["activeDeadlineSeconds"] == 7200
+    else:
+        cron = named(stack, "CronJob", "churn-platform-dev-k8s-training")
+        spec = cron.inputs["spec"]
+        assert (spec["schedule"], spec["timeZone"], spec["suspend"]) == ("0 3 * * 1", "Europe/Berlin", False)
+        assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 7200
+        on_demand = named(stack, "CronJob", "churn-platform-dev-k8s-training-on-demand")
+        assert on_demand.inputs["spec"]["suspend"] is True
+        container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    # size class medium = 2 CPU, 8 GiB; limits equal requests
+    assert container["resources"] == {
+        "requests": {"cpu": "2", "memory": "8Gi"},
+        "limits": {"cpu": "2", "memory": "8Gi"},
+    }
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["MLOPS_APPROVAL_MODE"] == ("manual" if prod(stack) else "automatic")
+    assert env["MLOPS_APPROVED_ALIAS"] == "champion"
+    assert (env["MLOPS_GATE_METRIC"], env["MLOPS_GATE_THRESHOLD"], env["MLOPS_GATE_DIRECTION"]) == (
+        "auc",
+        "0.8",
+        "maximize",
+    )
+    assert env["MLOPS_REGISTERED_MODEL"] == "churn"
+    assert env["MLFLOW_TRACKING_URI"].endswith(":5000")
+
+
+def test_endpoint_rollout_scaling_capture_and_exposure(stack: CapturedStack) -> None:
+    (isvc,) = stack.by_type(ISVC)
+    meta = isvc.inputs["metadata"]
+    assert meta["labels"]["networking.kserve.io/visibility"] == "cluster-local"
+    p = predictor(stack)
+    env = "prod" if prod(stack) else "dev"
+    assert p["model"]["storageUri"] == f"s3://acme-churn-{env}/models/churn/champion/model.tar.gz"
+    assert p["model"]["modelFormat"] == {"name": "xgboost", "version": "1.7"}
+    assert p["model"]["resources"]["requests"] == {"cpu": "1", "memory": "4Gi"}  # size small
+    if prod(stack):
+        assert p["canaryTrafficPercent"] == 10
+        assert (p["minReplicas"], p["maxReplicas"]) == (2, 4)
+        assert p["logger"] == {
+            "mode": "all",
+            "url": "http://broker-ingress.knative-eventing.svc.cluster.local/churn-platform-prod-churn-ml/capture",
+        }
+        assert by_kind(stack, "PodDisruptionBudget")
+    else:
+        assert "canaryTrafficPercent" not in p
+        assert (p["minReplicas"], p["maxReplicas"]) == (0, 2)  # dev scales to zero
+        assert "logger" not in p
+        assert not by_kind(stack, "PodDisruptionBudget")
+
+
+def test_alerts_in_spec_units_and_drift_only_when_monitoring(stack: CapturedStack) -> None:
+    (rule,) = stack.by_type(RULE)
+    rules = {r["alert"]: r for r in rule.inputs["spec"]["groups"][0]["rules"]}
+    # platform.yaml: error_rate_percent 1, p95_latency_ms 300; PromQL compares in Prometheus' base units
+    assert rules["EndpointHighErrorRate"]["expr"].endswith(" > 0.01")  # 1 % as a ratio of requests
+    assert rules["EndpointHighErrorRate"]["annotations"]["summary"].endswith("above 1%")
+    assert rules["EndpointHighP95Latency"]["expr"].endswith(" * 0.001 > 0.3")  # ms histogram -> 300 ms in s
+    assert "histogram_quantile(0.95," in rules["EndpointHighP95Latency"]["expr"]
+    assert rules["EndpointHighErrorRate"]["for"] == "120s"  # 60 s x 2 datapoints
+    if prod(stack):
+        drift = rules["EndpointFeatureDrift"]
+        assert drift["expr"].endswith(" > 0.2")
+        assert drift["annotations"]["retrain_trigger"] == "workflowtemplate/churn-platform-prod-k8s-training"
+        assert drift["labels"]["retrain"] == "true"
+    else:
+        assert "EndpointFeatureDrift" not in rules  # monitoring is off in dev
+    assert rule.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_feature_store_from_spec(stack: CapturedStack) -> None:
+    repo = next(c for c in by_kind(stack, "ConfigMap") if "features.py" in c.inputs["data"])
+    definitions = repo.inputs["data"]["features.py"]
+    assert 'Entity(name="customer_id", join_keys=["customer_id"]' in definitions
+    assert 'Field(name="tenure_months", dtype=Int64)' in definitions
+    assert 'Field(name="monthly_charges", dtype=Float64)' in definitions
+    assert 'Field(name="contract_type", dtype=String)' in definitions
+    assert 'name="event_time"' not in definitions.split("schema=")[1].split("]")[0]  # key/time are not features
+    assert "ttl=timedelta(days=365)" in definitions
+    env = "prod" if prod(stack) else "dev"
+    assert f"s3://acme-churn-{env}/feast/offline/customer_profile/" in definitions
+
+
+def test_outputs_are_camel_case(stack: CapturedStack) -> None:
+    outputs = stack.outputs["platform"]["k8s"]
+    env = "prod" if prod(stack) else "dev"
+    assert outputs["namespace"] == f"churn-platform-{env}-churn-ml"
+    assert outputs["featureStore"] == "churn"
+    assert outputs["pipelineName"] == f"churn-platform-{env}-k8s-training"
+    assert outputs["registryName"] == "churn"
+    assert outputs["endpointNames"] == [f"churn-platform-{env}-k8s-scoring"]
+
+
+# --- check: refused before anything is registered, naming the spec field ---------------------------
+
+
+def churn_spec(**changes: Any) -> dict[str, Any]:
+    spec = yaml.safe_load((ROOT / "stacks" / "platform" / "platform.yaml").read_text())
+    spec = copy.deepcopy(spec) | {"clouds": ["k8s"], "k8s": dict(K8S)}
+    for path, value in changes.items():
+        node = spec
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        node[last] = value
+    return spec
+
+
+def realize(spec: dict[str, Any], environment: str = "prod", config: dict[str, Any] | None = None) -> CapturedStack:
+    return plan(lambda: MlPlatform("churn", spec), environment=environment, config={**SECRETS, **(config or {})})
+
+
+def refused(spec: dict[str, Any], environment: str = "prod", config: dict[str, Any] | None = None) -> str:
+    with pytest.raises(ProgramError) as error:
+        realize(spec, environment, config)
+    assert error.value.registered == []
+    return str(error.value)
+
+
+def test_relative_artifact_needs_model_store() -> None:
+    spec = churn_spec()
+    del spec["k8s"]["model_store_uri"]
+    assert "k8s.model_store_uri: endpoint 'scoring' has the relative artifact" in refused(spec)
+    # an absolute artifact needs no store
+    spec["endpoints"][0]["model"]["artifact"] = "gs://acme-models/churn/v7/model.tar.gz"
+    (isvc,) = realize(spec).by_type(ISVC)
+    assert isvc.inputs["spec"]["predictor"]["model"]["storageUri"] == "gs://acme-models/churn/v7/model.tar.gz"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"k8s.oidc_issuer_url": None}, "k8s.oidc_issuer_url: MLflow's login needs"),
+        ({"k8s.quota": {"gpus": 0}, "training.compute": {"size": "gpu-small"}}, "k8s.quota.gpus: 0 GPUs cannot"),
+        ({"k8s.quota": {"requests_cpu": "64"}}, "k8s.quota: requests_cpu exceeds limits_cpu"),
+        ({"endpoints.0.rollout": {"strategy": "blue_green"}}, "endpoints.0.rollout.strategy: KServe has no blue/green"),
+        ({"endpoints.0.scaling": {"max_replicas": 500}}, "endpoints.0.scaling.max_replicas: KServe realizes at most"),
+        ({"endpoints.0.model.format": "custom"}, "endpoints.0.model.format: KServe picks the server"),
+        (
+            {"endpoints.0.compute": {"resources": {"cpu": "32", "memory": "8Gi"}}},
+            "endpoints.0.compute.resources.cpu: above the namespace's 16 CPU limit",
+        ),
+        (
+            {"endpoints.0.data_capture": {"destination_uri": "s3://acme-capture/churn"}},
+            "endpoints.0.data_capture.destination_uri: KServe's logger posts to an http(s) sink",
+        ),
+        ({"training.image": {"image": None, "per_cloud": {"aws": "a/b:1.0"}}}, "training.image.per_cloud.k8s"),
+        ({"access": {"analysts": ["churn-analysts"]}}, "access.ml_engineers: MLflow admits identity-provider groups"),
+    ],
+)
+def test_check_names_the_field(changes: dict[str, Any], message: str) -> None:
+    assert message in refused(churn_spec(**changes))
+
+
+def test_missing_secret_config_is_named() -> None:
+    with pytest.raises(ProgramError, match=r"churn:cookieSecret: secret is not set") as error:
+        without = {key: value for key, value in SECRETS.items() if key != "cookieSecret"}
+        plan(lambda: MlPlatform("churn", churn_spec()), environment="dev", config=without)
+    assert error.value.registered == []
+
+
+def test_gpu_training_and_quota_follow_the_size_class() -> None:
+    stack = realize(churn_spec(**{"training.compute": {"size": "gpu-small"}}), environment="dev")
+    (quota,) = [r for r in stack.custom_resources() if r.type.endswith(":ResourceQuota")]
+    assert quota.inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "1"
+    (cron,) = [r for r in stack.custom_resources() if r.name == "k8s-training-schedule"]
+    pod = cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["resources"]["limits"] == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_explicit_sections_win_over_environment_defaults() -> None:
+    spec = churn_spec(
+        **{
+            "endpoints.0.rollout": {"strategy": "linear", "step_percent": 20},
+            "endpoints.0.scaling": {
+                "min_replicas": 1,
+                "max_replicas": 6,
+                "target": {"metric": "concurrency", "value": 8},
+            },
+            "endpoints.0.data_capture": {"capture_response": False},
+            "endpoints.0.allow_public_access": True,
+            "training.schedule": None,
+        }
+    )
+    stack = realize(spec, environment="dev")
+    (isvc,) = stack.by_type(ISVC)
+    p = isvc.inputs["spec"]["predictor"]
+    assert p["canaryTrafficPercent"] == 20  # linear: the first step
+    assert (p["minReplicas"], p["maxReplicas"], p["scaleMetric"], p["scaleTarget"]) == (1, 6, "concurrency", 8)
+    assert p["logger"]["mode"] == "request"
+    assert "networking.kserve.io/visibility" not in isvc.inputs["metadata"]["labels"]
+    (cron,) = [r for r in stack.custom_resources() if r.name == "k8s-training-schedule"]
+    assert cron.inputs["spec"]["suspend"] is True  # no schedule: on demand only
