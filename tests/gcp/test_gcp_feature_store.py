@@ -106,6 +106,13 @@ def test_bigtable_store_autoscales_within_bounds(gcp_plan):
     assert "optimized" not in online.inputs
 
 
+def test_feature_view_sync_reads_the_cron_in_its_time_zone(gcp_plan):
+    berlin = {**VIEW, "schedule": {"cron": "30 2 * * *", "time_zone": "Europe/Berlin"}}
+    stack = gcp_plan(store(feature_views=[berlin]))
+    view = one(stack, "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview")
+    assert view.inputs["syncConfig"] == {"cron": "TZ=Europe/Berlin 30 2 * * *"}
+
+
 def test_feature_view_syncs_registry_features_on_a_cron(gcp_plan):
     stack = gcp_plan(store())
     view = one(stack, "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview")

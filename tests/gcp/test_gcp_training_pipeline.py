@@ -204,6 +204,18 @@ def test_unknown_parameter_fails_before_anything_is_registered(gcp_plan):
     [
         ({"schedule": {"cron": "every monday"}}, ("schedule", "cron")),
         ({"schedule": {"cron": "0 3 * * 1", "attempt_deadline_seconds": 5}}, ("schedule", "attempt_deadline_seconds")),
+        # Values outside their field's range, and expressions that never fire, are refused.
+        ({"schedule": {"cron": "99 99 * * *"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "0 0 31 2 *"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "CRON_TZ=UTC 0 3 * * 1"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "0 3 * * 1", "time_zone": "Europe/Atlantis"}}, ("schedule", "time_zone")),
+        ({"schedule": {"cron": "0 3 * * 1", "time_zone": "Not A Zone"}}, ("schedule", "time_zone")),
+        (
+            {"schedule": {"cron": "0 3 * * 1", "min_backoff_seconds": 600, "max_backoff_seconds": 60}},
+            ("schedule", "max_backoff_seconds"),
+        ),
+        ({"schedule": {"cron": "0 3 * * 1", "paused": "yes"}}, ("schedule", "paused")),
+        ({"kms_key_name": "my-key"}, ("kms_key_name",)),
         ({"spec": {"kind": "template", "image": "trainer"}}, ("spec", "template", "image")),
         ({"spec": {"kind": "notebook"}}, ("spec",)),
         ({"template_uri": "gs://bucket/spec.json"}, ("template_uri",)),
@@ -215,6 +227,14 @@ def test_invalid_settings_name_the_field(change, location):
     with pytest.raises(pydantic.ValidationError) as info:
         TrainingPipelineArgs.model_validate(args)
     assert info.value.errors()[0]["loc"] == location
+
+
+def test_backoff_error_names_both_bounds():
+    schedule = {"cron": "0 3 * * 1", "min_backoff_seconds": 600, "max_backoff_seconds": 60}
+    args = {"region": "us-central1", "spec": {"kind": "template", "image": IMAGE}, "parameter_values": PARAMS}
+    with pytest.raises(pydantic.ValidationError) as info:
+        TrainingPipelineArgs.model_validate({**args, "schedule": schedule})
+    assert info.value.errors()[0]["msg"].endswith("max_backoff_seconds (60) is below min_backoff_seconds (600)")
 
 
 @settings(max_examples=25, deadline=None)
