@@ -21,7 +21,7 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn/xgboost-serve:1.7.6-
 # Approved versions in the model registry (see examples/aws/model_registry.py); prod deploys only those.
 PACKAGES = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-models"
 # A canary moves at most half of a fleet per step, so each variant keeps at least 2 instances.
-FLEET = {"initial_instance_count": 2, "autoscaling": {"min_capacity": 2, "max_capacity": 6}}
+FLEET = {"initial_instance_count": 2, "autoscaling": {"min_replicas": 2, "max_replicas": 6}}
 
 endpoint = Endpoint(
     "scoring",

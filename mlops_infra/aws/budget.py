@@ -12,8 +12,9 @@ from mlops_infra.aws.account import account_id
 from mlops_infra.aws.iam import statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
+from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import StrInput
 
 EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 

@@ -135,7 +135,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             opts=self.child_opts(depends_on=[self.log_group, *([self.capture_bucket] if self.capture_bucket else [])]),
         )
         self.scaling: dict[str, tuple[aws.appautoscaling.Target, aws.appautoscaling.Policy]] = {
-            v.name: create_variant_autoscaling(self, self.endpoint, v.name, v.autoscaling)
+            v.name: create_variant_autoscaling(self, self.endpoint, v.name, v.autoscaling, v.instance_type)
             for v in settings.all_variants
             if v.autoscaling is not None
         }
@@ -195,7 +195,14 @@ class Endpoint(PlatformComponent[EndpointArgs]):
     def _role_statements(self) -> list[dict[str, Any]]:
         """Least privilege: this endpoint's artifacts, images, key, capture prefix and log group only."""
         settings = self.args
-        artifacts = sorted({"/".join(split_s3_uri(v.model.model_data_url)) for v in settings.all_variants})
+        urls = [v.model.model_data_url for v in settings.all_variants]
+        artifacts: list[pulumi.Input[str]] = [*sorted({"/".join(split_s3_uri(u)) for u in urls if isinstance(u, str)})]
+        # An artifact known only at deploy time (a bucket of this stack) is granted as it resolves.
+        artifacts += [
+            pulumi.Output.from_input(u).apply(lambda url: "/".join(split_s3_uri(url)))
+            for u in urls
+            if not isinstance(u, str)
+        ]
         repositories = sorted({ecr_repository_arn(v.model.image) for v in settings.all_variants})
         log_group = f"log-group:{METRICS_NAMESPACE}/{self.physical_name}"
         statements = [

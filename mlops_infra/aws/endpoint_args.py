@@ -14,7 +14,9 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from mlops_infra.config.base import ComponentArgs, StrInput
+from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.scaling import ScalingTarget
 
 # ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:TAG][@sha256:DIGEST]
 _ECR_IMAGE = re.compile(
@@ -79,18 +81,20 @@ class ModelArgs(ComponentArgs):
     """
 
     image: str = Field(description="ECR image pinned to a tag other than 'latest' or to an @sha256 digest.")
-    model_data_url: str = Field(description="s3:// URI of the model artifact (for example model.tar.gz).")
+    model_data_url: StrInput = Field(
+        description="s3:// URI of the model artifact (for example model.tar.gz); may come from another resource."
+    )
     environment: dict[str, str] = Field(
         default_factory=dict, max_length=100, description="Container environment variables (not for secrets)."
     )
-    model_package_arn: str | None = Field(
+    model_package_arn: StrInput | None = Field(
         None, description="Approved model package version to deploy (.../model-package/GROUP/VERSION)."
     )
 
     @field_validator("model_package_arn")
     @classmethod
-    def _package_version(cls, arn: str | None) -> str | None:
-        if arn is not None and not _MODEL_PACKAGE_VERSION_ARN.fullmatch(arn):
+    def _package_version(cls, arn: StrInput | None) -> StrInput | None:
+        if isinstance(arn, str) and not _MODEL_PACKAGE_VERSION_ARN.fullmatch(arn):
             raise ValueError(
                 f"{arn!r} is not a model package version ARN "
                 "(arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION; a group ARN is not a version)"
@@ -110,11 +114,18 @@ class ModelArgs(ComponentArgs):
 
     @field_validator("model_data_url")
     @classmethod
-    def _s3_object(cls, url: str) -> str:
-        _, key = split_s3_uri(url)
-        if not key or url.endswith("/"):
-            raise ValueError(f"{url!r} must name an S3 object (s3://BUCKET/KEY), not a bucket or prefix")
+    def _s3_object(cls, url: StrInput) -> StrInput:
+        if isinstance(url, str):
+            check_s3_object(url)
         return url
+
+
+def check_s3_object(url: str) -> str:
+    """``url`` names an S3 object (``s3://BUCKET/KEY``), not a bucket or a prefix."""
+    _, key = split_s3_uri(url)
+    if not key or url.endswith("/"):
+        raise ValueError(f"{url!r} must name an S3 object (s3://BUCKET/KEY), not a bucket or prefix")
+    return url
 
 
 class ServerlessArgs(ComponentArgs):
@@ -143,23 +154,29 @@ class ServerlessArgs(ComponentArgs):
 
 
 class AutoscalingArgs(ComponentArgs):
-    """Target tracking on SageMakerVariantInvocationsPerInstance (invocations per instance per minute)."""
+    """Target tracking of an instance-based variant: on ``target`` (the shared vocabulary) when set,
+    else on SageMakerVariantInvocationsPerInstance (invocations per instance per minute)."""
 
     # Instance-based variants cannot scale to zero, so the floor is 1 in every environment.
-    min_capacity: int = Field(1, ge=1, le=1000, description="Fewest instances (>= 1).")
-    max_capacity: int = Field(4, ge=1, le=1000, description="Most instances; bounds the worst-case cost.")
+    min_replicas: int = Field(1, ge=1, le=1000, description="Fewest instances (>= 1).")
+    max_replicas: int = Field(4, ge=1, le=1000, description="Most instances; bounds the worst-case cost.")
     target_invocations_per_instance: float = Field(
         70.0, gt=0, description="Average invocations per instance per minute the policy holds the variant at."
+    )
+    target: ScalingTarget | None = Field(
+        None,
+        description="Shared target (cpu_percent, requests_per_second, concurrency); None: "
+        "target_invocations_per_instance.",
     )
     scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600, description="Wait after a scale-in (s).")
     scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600, description="Wait after a scale-out (s).")
 
-    @field_validator("max_capacity")
+    @field_validator("max_replicas")
     @classmethod
     def _max_not_below_min(cls, maximum: int, info: ValidationInfo) -> int:
-        minimum = info.data.get("min_capacity")
+        minimum = info.data.get("min_replicas")
         if minimum is not None and maximum < minimum:
-            raise ValueError(f"must be >= min_capacity ({minimum})")
+            raise ValueError(f"must be >= min_replicas ({minimum})")
         return maximum
 
 
@@ -537,12 +554,12 @@ def _fleet_errors(args: EndpointArgs, deployment: DeploymentArgs, strategy: str)
         if variant.initial_instance_count < MIN_FLEET_FOR_GRADUAL_ROLLOUT:
             loc: tuple[str | int, ...] = ("variants", index, "initial_instance_count")
             errors.append(_error(loc, "fleet_too_small", why, variant.initial_instance_count))
-        if variant.autoscaling is not None and variant.autoscaling.min_capacity < MIN_FLEET_FOR_GRADUAL_ROLLOUT:
-            loc = ("variants", index, "autoscaling", "min_capacity")
-            errors.append(_error(loc, "fleet_too_small", why, variant.autoscaling.min_capacity))
+        if variant.autoscaling is not None and variant.autoscaling.min_replicas < MIN_FLEET_FOR_GRADUAL_ROLLOUT:
+            loc = ("variants", index, "autoscaling", "min_replicas")
+            errors.append(_error(loc, "fleet_too_small", why, variant.autoscaling.min_replicas))
     field = "canary_size" if strategy == "canary" else "linear_step_size"
     step: CapacitySize = getattr(deployment, field)
-    smallest = min(v.autoscaling.min_capacity if v.autoscaling else v.initial_instance_count for v in args.variants)
+    smallest = min(v.autoscaling.min_replicas if v.autoscaling else v.initial_instance_count for v in args.variants)
     if step.type == "INSTANCE_COUNT" and step.value * 2 > smallest:
         message = f"{step.value} instances is more than 50 % of the smallest fleet ({smallest} instances)"
         errors.append(_error(("deployment", field), "step_too_large", message, step.value))

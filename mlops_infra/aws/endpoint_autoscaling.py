@@ -8,17 +8,20 @@ changes the *instance type* of a scaled variant: do that in two deploys (see the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pulumi_aws as aws
 
 from mlops_infra.aws.endpoint_args import AutoscalingArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions.naming import NameRule
+from mlops_infra.spec.scaling import ScalingMetric
 
 SERVICE_NAMESPACE = "sagemaker"
+ENDPOINT_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 PREDEFINED_METRIC = "SageMakerVariantInvocationsPerInstance"
+CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
 # Application Auto Scaling policy names: up to 256 printable characters.
 SCALING_POLICY = NameRule(256, r"A-Za-z0-9._-")
 
@@ -28,11 +31,64 @@ def resource_id(endpoint_name: str, variant_name: str) -> str:
     return f"endpoint/{endpoint_name}/variant/{variant_name}"
 
 
+def vcpus(instance_type: str) -> int:
+    """vCPUs of a SageMaker instance type by its size (medium 1, large 2, xlarge 4, Nxlarge 4N)."""
+    size = instance_type.rsplit(".", 1)[-1]
+    if size in _VCPUS:
+        return _VCPUS[size]
+    return 4 * int(size.removesuffix("xlarge") or 1) if size.endswith("xlarge") else 1
+
+
+_VCPUS = {"medium": 1, "large": 2, "xlarge": 4}
+
+
+def tracked_metric(
+    settings: AutoscalingArgs, endpoint: aws.sagemaker.Endpoint, variant_name: str, instance_type: str | None
+) -> dict[str, Any]:
+    """The target value and metric of the policy, in the units SageMaker reports.
+
+    ``requests_per_second`` becomes invocations per instance per *minute*; ``cpu_percent`` is a share of
+    the instance, while SageMaker's CPUUtilization sums every vCPU (up to 100 x vCPUs), so the target is
+    scaled by the instance type's vCPUs.
+    """
+    target = settings.target
+    if target is None:
+        return {
+            "target_value": settings.target_invocations_per_instance,
+            "predefined_metric_specification": {"predefined_metric_type": PREDEFINED_METRIC},
+        }
+    if target.metric is ScalingMetric.REQUESTS_PER_SECOND:
+        return {
+            "target_value": target.value * 60,
+            "predefined_metric_specification": {"predefined_metric_type": PREDEFINED_METRIC},
+        }
+    if target.metric is ScalingMetric.CONCURRENCY:
+        return {
+            "target_value": target.value,
+            "predefined_metric_specification": {"predefined_metric_type": CONCURRENCY_METRIC},
+        }
+    cores = vcpus(instance_type) if instance_type else 1
+    return {
+        "target_value": target.value * cores,
+        "customized_metric_specification": {
+            "namespace": ENDPOINT_METRICS_NAMESPACE,
+            "metric_name": "CPUUtilization",
+            "statistic": "Average",
+            "unit": "Percent",
+            "dimensions": [
+                {"name": "EndpointName", "value": endpoint.name},
+                {"name": "VariantName", "value": variant_name},
+            ],
+        },
+    }
+
+
 def create_variant_autoscaling(
     component: PlatformComponent[Any],
     endpoint: aws.sagemaker.Endpoint,
     variant_name: str,
     settings: AutoscalingArgs,
+    instance_type: str | None = None,
 ) -> tuple[aws.appautoscaling.Target, aws.appautoscaling.Policy]:
     """The scalable target and target-tracking policy of ``variant_name`` on ``endpoint``."""
     target = aws.appautoscaling.Target(
@@ -40,8 +96,8 @@ def create_variant_autoscaling(
         service_namespace=SERVICE_NAMESPACE,
         scalable_dimension=SCALABLE_DIMENSION,
         resource_id=endpoint.name.apply(lambda name: resource_id(name, variant_name)),
-        min_capacity=settings.min_capacity,
-        max_capacity=settings.max_capacity,
+        min_capacity=settings.min_replicas,
+        max_capacity=settings.max_replicas,
         opts=component.child_opts(depends_on=[endpoint]),
     )
     policy = aws.appautoscaling.Policy(
@@ -51,12 +107,14 @@ def create_variant_autoscaling(
         service_namespace=target.service_namespace,
         scalable_dimension=target.scalable_dimension,
         resource_id=target.resource_id,
-        target_tracking_scaling_policy_configuration={
-            "target_value": settings.target_invocations_per_instance,
-            "predefined_metric_specification": {"predefined_metric_type": PREDEFINED_METRIC},
-            "scale_in_cooldown": settings.scale_in_cooldown_seconds,
-            "scale_out_cooldown": settings.scale_out_cooldown_seconds,
-        },
+        target_tracking_scaling_policy_configuration=cast(
+            aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgsDict,
+            {
+                **tracked_metric(settings, endpoint, variant_name, instance_type),
+                "scale_in_cooldown": settings.scale_in_cooldown_seconds,
+                "scale_out_cooldown": settings.scale_out_cooldown_seconds,
+            },
+        ),
         opts=component.child_opts(),
     )
     return target, policy

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.aws.secure_bucket import MIN_DAYS_BEFORE_IA, KmsKeyArn, check_transition_order
-from mlops_infra.config.base import ComponentArgs
+from mlops_infra.spec.base import Spec as ComponentArgs
 
 # SageMaker CreateFeatureGroup API limits.
 FEATURE_NAME_PATTERN = r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$"

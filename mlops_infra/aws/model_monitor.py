@@ -15,17 +15,22 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.arns import SnsTopicArn
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.aws.secure_bucket import KmsKeyArn
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
+from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
+from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.types import S3Uri
 
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 # Model Monitor accepts hourly or daily cron expressions (and NOW for a one-off run).
 _SCHEDULE = re.compile(r"^cron\(0 (\*|[0-9]{1,2}(/[0-9]{1,2})?) \? \* \* \*\)$")
-_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+_ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
 
@@ -44,13 +49,20 @@ def _split_s3(uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+def _object_arn(uri: StrInput) -> pulumi.Input[str]:
+    """``arn:aws:s3:::BUCKET/KEY`` of an s3:// URI, known now or at deploy time."""
+    if isinstance(uri, str):
+        return "arn:aws:s3:::{}/{}".format(*_split_s3(uri))
+    return pulumi.Output.from_input(uri).apply(lambda known: "arn:aws:s3:::{}/{}".format(*_split_s3(known)))
+
+
 class ModelMonitorArgs(ComponentArgs):
     """Settings of an endpoint's drift monitor."""
 
     endpoint_name: StrInput = Field(description="The monitored endpoint (e.g. Endpoint(...).endpoint_name).")
-    capture_s3_uri: StrInput = Field(description="Where the endpoint captures traffic (Endpoint(...).capture_s3_uri).")
-    baseline_statistics_s3_uri: str | None = Field(None, description="statistics.json of a baselining job.")
-    baseline_constraints_s3_uri: str | None = Field(None, description="constraints.json of a baselining job.")
+    capture_s3_uri: S3Uri = Field(description="Where the endpoint captures traffic (Endpoint(...).capture_s3_uri).")
+    baseline_statistics_s3_uri: S3Uri | None = Field(None, description="statistics.json of a baselining job.")
+    baseline_constraints_s3_uri: S3Uri | None = Field(None, description="constraints.json of a baselining job.")
     schedule_expression: str = Field("cron(0 * ? * * *)", description="Hourly or daily cron, in UTC.")
     instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     volume_size_gb: int = Field(20, ge=1, le=16384)
@@ -59,22 +71,27 @@ class ModelMonitorArgs(ComponentArgs):
         default_factory=list, max_length=50, description="Features whose baseline drift raises an alarm."
     )
     drift_threshold: float = Field(0.1, gt=0, le=1, description="Baseline distance (0-1) above which a feature drifts.")
-    alarm_actions: list[StrInput] = Field(default_factory=list, max_length=5, description="SNS topic ARNs to notify.")
+    alarm_actions: list[SnsTopicArn] = Field(
+        default_factory=list, max_length=5, description="SNS topic ARNs to notify."
+    )
     analyzer_image_uri: str | None = Field(None, description="Override the region's Model Monitor analyzer image.")
-    kms_key_arn: StrInput | None = None
+    kms_key_arn: KmsKeyArn | None = None
+
+    @field_validator("endpoint_name")
+    @classmethod
+    def _endpoint_name(cls, value: StrInput) -> StrInput:
+        if isinstance(value, str) and not _ENDPOINT_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a SageMaker endpoint name (1-63 letters, digits and '-', "
+                "starting and ending with a letter or digit)"
+            )
+        return value
 
     @field_validator("schedule_expression")
     @classmethod
     def _hourly_or_daily(cls, value: str) -> str:
         if value != "NOW" and not _SCHEDULE.match(value):
             raise ValueError("Model Monitor runs hourly or daily: use cron(0 * ? * * *) or cron(0 H ? * * *)")
-        return value
-
-    @field_validator("baseline_statistics_s3_uri", "baseline_constraints_s3_uri")
-    @classmethod
-    def _s3_uri(cls, value: str | None) -> str | None:
-        if value is not None and not _S3_URI.match(value):
-            raise ValueError("must be an s3://bucket/key URI")
         return value
 
     @field_validator("drift_features")
@@ -124,7 +141,7 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
         reads: list[pulumi.Input[str]] = [
             capture.apply(lambda c: f"arn:aws:s3:::{c[0]}/{c[1]}/*" if c[1] else f"arn:aws:s3:::{c[0]}/*")
         ]
-        reads += [f"arn:aws:s3:::{_split_s3(u)[0]}/{_split_s3(u)[1]}" for u in baselines]
+        reads += [_object_arn(u) for u in baselines]
         role_name = self.platform.name(f"{name}-monitor", naming.IAM_ROLE)
         self.role = aws.iam.Role(
             self.child_name("role"),

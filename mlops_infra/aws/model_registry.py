@@ -23,9 +23,11 @@ from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput, validate_args
+from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
+from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import StrInput
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"

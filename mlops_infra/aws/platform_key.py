@@ -13,8 +13,8 @@ from pydantic import Field
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.iam import kms_use_actions, statement
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs
 from mlops_infra.conventions import naming
+from mlops_infra.spec.base import Spec as ComponentArgs
 
 # Administrative actions for the account's key administrators; use of the key is granted separately.
 KEY_ADMIN_ACTIONS: list[str] = [

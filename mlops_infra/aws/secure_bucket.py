@@ -12,8 +12,9 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.iam import policy_document, statement
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
+from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import StrInput
 
 # S3 keeps objects in STANDARD_IA for at least 30 days before any further transition (S3 User Guide,
 # "Transitioning objects using Amazon S3 Lifecycle"), and will not move them there sooner than 30 days.

@@ -18,7 +18,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.pipeline_definition import container_images, security_findings, validate_definition
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
-from mlops_infra.config.base import ComponentArgs, StrInput
+from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import StrInput
 
 MAX_TRAINING_SECONDS = 28 * 24 * 3600  # CreateTrainingJob MaxRuntimeInSeconds / MaxWaitTimeInSeconds limit
 # Strings in a supplied definition replaced with this component's values at deploy time.

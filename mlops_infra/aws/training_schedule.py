@@ -20,8 +20,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from mlops_infra.aws.account import account_id
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.component import PlatformComponent
-from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
+from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import StrInput
 
 # EventBridge Scheduler's universal target for the SageMaker API (the input is the request).
 START_PIPELINE_TARGET_ARN = "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"

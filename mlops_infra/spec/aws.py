@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, Strict
 
 from mlops_infra.spec.base import Spec
-from mlops_infra.spec.types import S3Uri
+from mlops_infra.spec.types import Name, S3Uri, check_arn
+
+_PACKAGE_VERSION = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[A-Za-z0-9-]{1,63}/[0-9]+$"
+)
+
+
+def check_model_package_version_arn(value: str) -> str:
+    """A SageMaker model package *version* ARN (``.../model-package/GROUP/VERSION``), not a group's."""
+    check_arn(value, "sagemaker")
+    if not _PACKAGE_VERSION.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a model package version ARN "
+            "(arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION; a group ARN is not a version)"
+        )
+    return value
+
+
+ModelPackageVersionArn = Annotated[str, AfterValidator(check_model_package_version_arn)]
+ApprovedVersion = Annotated[int, Strict(), Field(ge=1)] | ModelPackageVersionArn
+"""An approved version: its number in the platform's own registry group, or a version ARN of another registry."""
 
 
 class AwsPlatformSpec(Spec):
@@ -13,4 +36,11 @@ class AwsPlatformSpec(Spec):
 
     model_store_uri: S3Uri | None = Field(
         None, description="s3:// prefix that relative model artifacts are read from; default the registry's bucket."
+    )
+    approved_model_packages: dict[Name, ApprovedVersion] = Field(
+        default_factory=dict,
+        description=(
+            "Per endpoint name, the approved model package version it serves: a version number of the platform's "
+            "registry group, or a version ARN. Required in protected environments (policy model-approval)."
+        ),
     )

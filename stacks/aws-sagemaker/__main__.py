@@ -62,8 +62,8 @@ endpoints = [
                         "model_package_arn": endpoint.model_package_arn,
                     },
                     "instance_type": endpoint.instance_type,
-                    "initial_instance_count": endpoint.min_capacity,
-                    "autoscaling": {"min_capacity": endpoint.min_capacity, "max_capacity": endpoint.max_capacity},
+                    "initial_instance_count": endpoint.min_replicas,
+                    "autoscaling": {"min_replicas": endpoint.min_replicas, "max_replicas": endpoint.max_replicas},
                 }
             ],
             "data_capture": {"sampling_percentage": endpoint.sampling_percentage},

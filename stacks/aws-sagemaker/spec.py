@@ -22,8 +22,8 @@ class EndpointSpec(_Spec):
     model_data_url: str = Field("s3://churn-models/champion/model.tar.gz", alias="modelDataUrl")
     model_package_arn: str | None = Field(None, alias="modelPackageArn")
     instance_type: str = Field("ml.m5.large", alias="instanceType")
-    min_capacity: int = Field(1, ge=1, alias="minCapacity")
-    max_capacity: int = Field(2, ge=1, alias="maxCapacity")
+    min_replicas: int = Field(1, ge=1, alias="minCapacity")
+    max_replicas: int = Field(2, ge=1, alias="maxCapacity")
     sampling_percentage: int = Field(20, ge=0, le=100, alias="samplingPercentage")
 
 

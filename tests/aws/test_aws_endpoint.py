@@ -50,7 +50,7 @@ PROVIDER_CLASSES = (
     aws.s3.Bucket,
     aws.sagemaker.EndpointConfiguration,
 )
-PROD_FLEET = {"initial_instance_count": 2, "autoscaling": {"min_capacity": 2, "max_capacity": 6}}
+PROD_FLEET = {"initial_instance_count": 2, "autoscaling": {"min_replicas": 2, "max_replicas": 6}}
 
 
 def variant(name: str, artifact: str = "v1", image: str = IMAGE, **overrides: Any) -> dict[str, Any]:
@@ -296,7 +296,7 @@ def test_shadow_variant_gets_a_model_and_mirrored_traffic_but_no_rollout() -> No
 
 def test_shadow_variant_autoscaling_is_opt_in() -> None:
     args = shadow_args()
-    args["shadow_variant"] = {**args["shadow_variant"], "autoscaling": {"min_capacity": 1, "max_capacity": 2}}
+    args["shadow_variant"] = {**args["shadow_variant"], "autoscaling": {"min_replicas": 1, "max_replicas": 2}}
     stack = endpoint_plan(args)
     assert sorted(t.inputs["resourceId"] for t in stack.by_type(TARGET)) == [
         "endpoint/churn-dev-scoring/variant/candidate",
@@ -310,7 +310,7 @@ def test_a_shadow_given_as_a_model_also_scales_only_when_asked() -> None:
     )
     assert parsed.shadow_variant is not None
     assert parsed.shadow_variant.autoscaling is None
-    scaled = VariantArgs.model_validate({**shadow_args()["shadow_variant"], "autoscaling": {"max_capacity": 3}})
+    scaled = VariantArgs.model_validate({**shadow_args()["shadow_variant"], "autoscaling": {"max_replicas": 3}})
     parsed = EndpointArgs.model_validate({**shadow_args(), "shadow_variant": scaled})
     assert parsed.shadow_variant is not None
     assert parsed.shadow_variant.autoscaling is not None
@@ -638,8 +638,8 @@ def test_autoscaling_settings_and_opt_out() -> None:
     scaled = variant(
         "main",
         autoscaling={
-            "min_capacity": 1,
-            "max_capacity": 3,
+            "min_replicas": 1,
+            "max_replicas": 3,
             "target_invocations_per_instance": 250,
             "scale_in_cooldown_seconds": 900,
             "scale_out_cooldown_seconds": 30,
@@ -715,9 +715,9 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[Any, ...]]] = [
     ("duplicate names", {"variants": [variant("a"), variant("a", "v2")]}, "dev", ("variants",)),
     (
         "min above max",
-        {"variants": [variant("a", autoscaling={"min_capacity": 5, "max_capacity": 2})]},
+        {"variants": [variant("a", autoscaling={"min_replicas": 5, "max_replicas": 2})]},
         "dev",
-        ("variants", 0, "autoscaling", "max_capacity"),
+        ("variants", 0, "autoscaling", "max_replicas"),
     ),
     (
         "sampling 150",

@@ -34,7 +34,7 @@ ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TARGET = "aws:appautoscaling/target:Target"
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-FLEET = {"initial_instance_count": 2, "autoscaling": {"min_capacity": 2, "max_capacity": 4}}
+FLEET = {"initial_instance_count": 2, "autoscaling": {"min_replicas": 2, "max_replicas": 4}}
 
 
 def args(

@@ -105,7 +105,7 @@ def test_monitoring_without_baseline_has_no_drift_alarms():
         ({"schedule_expression": "rate(5 minutes)"}, "schedule_expression"),
         (
             {"baseline_constraints_s3_uri": None},
-            "Value error, baseline_statistics_s3_uri and baseline_constraints_s3_uri",
+            "baseline_statistics_s3_uri and baseline_constraints_s3_uri go together",
         ),
         ({"baseline_statistics_s3_uri": None, "baseline_constraints_s3_uri": None}, "drift_features need a baseline"),
         ({"drift_features": ["tenure months"]}, "drift_features"),

@@ -1,0 +1,710 @@
+"""A cloud-neutral :class:`~mlops_infra.spec.PlatformSpec` realized with the AWS SageMaker components.
+
+``check`` refuses, naming the spec's field, everything AWS cannot realize (a ``gs://`` artifact, a
+missing ECR image, a cron that restricts both day fields, a rollout SageMaker cannot run on the
+fleet, ...) before anything is registered; it also builds every component's args once, so an
+AWS-only limit fails here and not halfway through a plan. ``realize`` then creates, under the
+platform component: the platform key, the model store, the feature store, the registry (its
+approval gate from the environment), the training pipeline (schedule, metric gate, retraining on
+the drift alarms), every endpoint with its drift monitor, and the budget.
+
+Approved models in protected environments: a SageMaker endpoint serves an approved registry
+version when its model names the version's ARN (``modelPackageName``, policy model-approval).
+SageMaker has no "approved alias" to follow at deploy time, so the version is data:
+``aws.approved_model_packages[<endpoint>]`` holds its number in the platform's registry group (the
+ARN is built from the group, account and region) or a version ARN of another registry. It is
+required in protected environments, and optional in dev.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import pulumi
+from pydantic import ValidationError
+
+from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.budget import Budget, BudgetArgs
+from mlops_infra.aws.endpoint import Endpoint
+from mlops_infra.aws.endpoint_args import EndpointArgs, check_environment, parse_ecr_image
+from mlops_infra.aws.feature_store import FeatureStore
+from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureStoreArgs
+from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
+from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
+from mlops_infra.aws.platform_key import PlatformKey
+from mlops_infra.aws.schedule import eventbridge_cron
+from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
+from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
+from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
+from mlops_infra.realization import RealizeContext
+from mlops_infra.spec.approval import ApprovalMode
+from mlops_infra.spec.base import Spec, StrInput, field_error
+from mlops_infra.spec.cloud import Cloud
+from mlops_infra.spec.compute import Compute
+from mlops_infra.spec.environment import (
+    effective_approval,
+    effective_data_capture,
+    effective_rollout,
+    effective_scaling,
+    monitoring_enabled,
+)
+from mlops_infra.spec.feature_store import FeatureGroupSpec, FeatureType
+from mlops_infra.spec.images import Images
+from mlops_infra.spec.platform import PlatformSpec
+from mlops_infra.spec.rollout import Rollout, RolloutStrategy
+from mlops_infra.spec.schedule import Schedule
+from mlops_infra.spec.types import uri_scheme
+
+# SageMaker Feature Store types (its only three).
+FEATURE_TYPES: dict[FeatureType, str] = {
+    FeatureType.STRING: "String",
+    FeatureType.INT64: "Integral",
+    FeatureType.FLOAT64: "Fractional",
+    FeatureType.TIMESTAMP: "Fractional",  # Unix epoch seconds, as SageMaker reads a Fractional event time
+    FeatureType.BOOL: "Integral",  # 0 or 1
+}
+# SageMaker canary and linear steps move at most half of a variant's fleet.
+MAX_STEP_PERCENT = 50
+MIN_LINEAR_STEP_PERCENT = 10
+MIN_FLEET_FOR_GRADUAL_ROLLOUT = 2
+# AWS Budgets takes at most 5 notifications: one per threshold (actual spend) plus a forecast at the highest.
+MAX_BUDGET_NOTIFICATIONS = 5
+MAX_BUDGET_SUBSCRIBERS = 10
+MONITOR_INSTANCE = Compute().aws_instance_type()
+PROCESSING_INSTANCE = Compute().aws_instance_type()
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
+
+# Stand-ins for values that exist only once resources do, so ``check`` can build every args model.
+_KEY_PLACEHOLDER = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000"
+_STORE_PLACEHOLDER = "s3://model-store-placeholder"
+_PACKAGE_PLACEHOLDER = "arn:aws:sagemaker:us-east-1:000000000000:model-package/placeholder/1"
+
+Loc = tuple[str | int, ...]
+ArgsT = TypeVar("ArgsT", bound=Spec)
+
+
+def _error(location: Loc, message: str, value: Any = None) -> ValidationError:
+    return field_error(PlatformSpec, location, message, value)
+
+
+# --- values the spec leaves to each cloud -------------------------------------------------------------
+
+
+def _image(images: Images, location: Loc, what: str) -> str:
+    """The ECR image AWS runs for ``images``; a missing or non-ECR image is an error naming where to set it."""
+    image = images.for_cloud(Cloud.AWS)
+    source: Loc = (*location, "per_cloud", Cloud.AWS.value) if Cloud.AWS in images.per_cloud else (*location, "image")
+    if image is None:
+        raise _error(
+            (*location, "per_cloud", Cloud.AWS.value),
+            f"no {what} image for AWS: set {'.'.join(map(str, location))}.per_cloud.aws (or .image) to an ECR image",
+        )
+    try:
+        parse_ecr_image(image)
+    except ValueError as exc:
+        raise _error(source, str(exc), image) from None
+    return image
+
+
+def _store_base(spec: PlatformSpec, store_bucket: StrInput | None) -> StrInput:
+    """``s3://...`` that relative paths resolve against: ``aws.model_store_uri``, else the platform's model store."""
+    uri = spec.aws.model_store_uri
+    if isinstance(uri, str):
+        return uri.rstrip("/")
+    if uri is not None:
+        return cast(pulumi.Output[str], uri).apply(lambda known: known.rstrip("/"))
+    if store_bucket is None:
+        return _STORE_PLACEHOLDER
+    return pulumi.Output.concat("s3://", store_bucket)
+
+
+def _resolve(path: str, base: StrInput) -> StrInput:
+    """An absolute ``s3://`` URI as it is; a relative path under the model store."""
+    if "://" in path:
+        return path
+    if isinstance(base, str):
+        return f"{base}/{path}"
+    return pulumi.Output.concat(base, "/", path)
+
+
+def _check_s3(value: str, location: Loc, what: str) -> None:
+    scheme = uri_scheme(value)
+    if scheme and scheme != "s3":
+        raise _error(
+            location, f"{what} {value!r} is a {scheme}:// URI; on AWS it must be s3:// or a relative path", value
+        )
+
+
+# --- feature store --------------------------------------------------------------------------------------
+
+
+def _group_definition(group: FeatureGroupSpec, location: Loc) -> dict[str, Any]:
+    types = {f.name: f.type for f in group.features}
+    for index, feature in enumerate(group.features):
+        if feature.name in RESERVED_FEATURE_NAMES:
+            raise _error(
+                (*location, "features", index, "name"),
+                f"{feature.name!r} is a column SageMaker adds to every offline table; rename the feature",
+            )
+    if types[group.entity_key] not in (FeatureType.STRING, FeatureType.INT64):
+        raise _error(
+            (*location, "entity_key"),
+            f"SageMaker identifies records by a string or int64 feature, not {types[group.entity_key].value}",
+        )
+    if types[group.event_time] not in (FeatureType.TIMESTAMP, FeatureType.FLOAT64, FeatureType.STRING):
+        raise _error(
+            (*location, "event_time"),
+            f"SageMaker reads the event time from a timestamp, float64 or string feature, not "
+            f"{types[group.event_time].value}",
+        )
+    definition: dict[str, Any] = {
+        # SageMaker group names take '-' where the spec's names take '_'.
+        "name": group.name.replace("_", "-"),
+        "features": [{"name": f.name, "type": FEATURE_TYPES[f.type]} for f in group.features],
+        "record_identifier": group.entity_key,
+        "event_time": group.event_time,
+        "online_store": group.online,
+        "online_ttl": {"unit": "Days", "value": group.online_ttl_days}
+        if group.online and group.online_ttl_days
+        else None,
+        "table_format": "Iceberg",
+    }
+    if group.description:
+        definition["description"] = group.description[:128]
+    return definition
+
+
+def feature_store_args(spec: PlatformSpec, key_arn: StrInput) -> FeatureStoreArgs | None:
+    """The feature store's args; offline records move to archive storage after ``offline_retention_days``."""
+    store = spec.feature_store
+    if store is None:
+        return None
+    groups = [_group_definition(g, ("feature_store", "feature_groups", i)) for i, g in enumerate(store.feature_groups)]
+    lifecycle: dict[str, Any] = {}
+    days = store.offline_retention_days
+    if days is not None:
+        # Archive (GLACIER_IR) after the retention; STANDARD_IA first when S3's 30-day minimums leave room.
+        lifecycle = {
+            "offline_transition_to_glacier_ir_days": days,
+            "offline_transition_to_ia_days": min(90, days - 30) if days >= 60 else None,
+        }
+    return _build(
+        FeatureStoreArgs,
+        {"kms_key_arn": key_arn, "feature_groups": groups, **lifecycle},
+        ("feature_store",),
+    )
+
+
+# --- registry -------------------------------------------------------------------------------------------
+
+
+def registry_args(spec: PlatformSpec, context: RealizeContext, key_arn: StrInput) -> ModelRegistryArgs:
+    """The registry's args: manual approval (PendingManualApproval) unless the environment or spec says automatic."""
+    approval = effective_approval(spec.registry, context.defaults)
+    if approval.mode is ApprovalMode.AUTOMATIC and context.defaults.protected:
+        raise _error(
+            ("registry", "approval", "mode"),
+            f"automatic approval in the protected environment {context.defaults.environment!r} would register models "
+            "as Approved (policy model-approval): use manual",
+            approval.mode.value,
+        )
+    return _build(
+        ModelRegistryArgs,
+        {
+            "group_name": spec.registry.model_name,
+            "description": spec.registry.description or None,
+            "kms_key_arn": key_arn,
+            "approval_mode": "manual" if approval.mode is ApprovalMode.MANUAL else "auto",
+            "notification_emails": list(spec.alerts.emails),
+        },
+        ("registry",),
+    )
+
+
+# --- training -------------------------------------------------------------------------------------------
+
+
+def training_schedule(schedule: Schedule) -> tuple[str, str]:
+    """(EventBridge ``cron(...)``, IANA time zone) of the spec's schedule."""
+    try:
+        return eventbridge_cron(schedule), schedule.time_zone
+    except ValueError as exc:
+        raise _error(("training", "schedule", "cron"), str(exc), schedule.cron) from None
+
+
+def drift_alarm_pattern(context: RealizeContext) -> str:
+    """Wildcard over every drift alarm of this platform's monitors (``{project}-{env}-aws-*-monitor-drift-*``)."""
+    settings = context.platform.settings
+    return f"{settings.project}-{context.platform.environment}-{context.child_name('')}*-monitor-drift-*"
+
+
+def training_args(
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    key_arn: StrInput,
+    group_name: StrInput,
+    approval_status: str,
+    artifact_bucket: tuple[StrInput, StrInput] | None,
+    artifact_prefix: str | None,
+    retrain_on_drift: bool,
+) -> TrainingPipelineArgs | None:
+    """The pipeline's args: the AWS image, the size class's instance, spot, the metric gate, schedule, retraining."""
+    training = spec.training
+    if training is None:
+        return None
+    image = _image(training.image, ("training", "image"), "training")
+    unknown = sorted(set(training.parameters) - set(template.TEMPLATE_PARAMETER_NAMES))
+    if unknown:
+        raise _error(
+            ("training", "parameters", unknown[0]),
+            f"{unknown[0]!r} is not a parameter of the SageMaker pipeline {list(template.TEMPLATE_PARAMETER_NAMES)}",
+        )
+    values: dict[str, Any] = {
+        "kms_key_arn": key_arn,
+        "model_package_group_name": group_name,
+        "model_approval_status": approval_status,
+        "training_image_uri": image,
+        "processing_image_uri": image,
+        "training_instance_type": training.compute.aws_instance_type(),
+        "processing_instance_type": PROCESSING_INSTANCE,
+        "volume_size_gb": training.volume_size_gb,
+        "max_runtime_seconds": training.max_runtime_seconds,
+        "metric_name": training.gate.name,
+        "metric_threshold": training.gate.threshold,
+        "metric_direction": training.gate.direction.value,
+        "use_spot_training": training.use_spot,
+        # Spot capacity may take as long as the run itself to appear.
+        "max_wait_seconds": min(2 * training.max_runtime_seconds, MAX_TRAINING_SECONDS) if training.use_spot else None,
+        "artifact_prefix": artifact_prefix,
+    }
+    if artifact_bucket is not None:
+        values["artifact_bucket_name"], values["artifact_bucket_arn"] = artifact_bucket
+    if training.schedule is not None:
+        expression, time_zone = training_schedule(training.schedule)
+        values["schedule"] = {
+            "expression": expression,
+            "timezone": time_zone,
+            "pipeline_parameters": dict(training.parameters),
+        }
+    if retrain_on_drift:
+        values["retrain_on_alarm_name_patterns"] = [drift_alarm_pattern(context)]
+    args = _build(TrainingPipelineArgs, values, ("training",))
+    try:
+        resolve_approval_status(args, context.platform)
+    except ValidationError as exc:
+        raise _error(("training", "parameters", template.MODEL_APPROVAL_STATUS), _reason(exc)) from None
+    return args
+
+
+# --- endpoints ------------------------------------------------------------------------------------------
+
+
+def _deployment(rollout: Rollout, location: Loc, protected: bool, environment: str) -> dict[str, Any] | None:
+    """SageMaker deployment guardrails for the rollout; None is SageMaker's all-at-once swap."""
+    strategy = rollout.strategy
+    if protected and strategy in (RolloutStrategy.ALL_AT_ONCE, RolloutStrategy.BLUE_GREEN):
+        raise _error(
+            (*location, "strategy"),
+            f"{strategy.value} shifts all traffic at once on SageMaker, refused in the protected environment "
+            f"{environment!r} (policy deployment-safety): use canary or linear",
+            strategy.value,
+        )
+    if strategy is RolloutStrategy.ALL_AT_ONCE:
+        return None
+    if not rollout.rollback_on_alarms:
+        raise _error(
+            (*location, "rollback_on_alarms"),
+            "SageMaker deployment guardrails always roll back on the endpoint's alarms; use all_at_once for none",
+        )
+    deployment: dict[str, Any] = {"wait_interval_seconds": rollout.bake_seconds}
+    if strategy is RolloutStrategy.BLUE_GREEN:
+        return {**deployment, "strategy": "all_at_once"}
+    field, percent, low = (
+        ("canary_percent", rollout.canary_percent, 1)
+        if strategy is RolloutStrategy.CANARY
+        else ("step_percent", rollout.step_percent, MIN_LINEAR_STEP_PERCENT)
+    )
+    if percent != int(percent) or not low <= percent <= MAX_STEP_PERCENT:
+        raise _error(
+            (*location, field),
+            f"SageMaker {strategy.value} steps are whole percents of the fleet from {low} to {MAX_STEP_PERCENT}",
+            percent,
+        )
+    size = {"type": "CAPACITY_PERCENT", "value": int(percent)}
+    key = "canary_size" if strategy is RolloutStrategy.CANARY else "linear_step_size"
+    return {**deployment, "strategy": strategy.value, key: size}
+
+
+def endpoint_args(
+    spec: PlatformSpec,
+    index: int,
+    context: RealizeContext,
+    *,
+    key_arn: StrInput,
+    store_base: StrInput,
+    package_arn: StrInput | None,
+) -> EndpointArgs:
+    """One endpoint's args: compute, scaling, rollout, capture and alarms after the environment's defaults."""
+    endpoint = spec.endpoints[index]
+    location: Loc = ("endpoints", index)
+    defaults = context.defaults
+    image = _image(endpoint.model.serving, (*location, "model", "serving"), "serving")
+    _check_s3(endpoint.model.artifact, (*location, "model", "artifact"), "the model artifact")
+    scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=False)
+    if scaling.min_replicas < 1:
+        raise _error(
+            (*location, "scaling", "min_replicas"),
+            "SageMaker real-time endpoints cannot scale to zero: use 1 or more",
+            scaling.min_replicas,
+        )
+    rollout = effective_rollout(endpoint, defaults)
+    rollout_location: Loc = (*location, "rollout")
+    deployment = _deployment(rollout, rollout_location, defaults.protected, defaults.environment)
+    if rollout.strategy in (RolloutStrategy.CANARY, RolloutStrategy.LINEAR) and (
+        scaling.min_replicas < MIN_FLEET_FOR_GRADUAL_ROLLOUT
+    ):
+        raise _error(
+            (*location, "scaling", "min_replicas"),
+            f"a SageMaker {rollout.strategy.value} rollout moves at most half of the fleet per step, so it needs "
+            f"at least {MIN_FLEET_FOR_GRADUAL_ROLLOUT} instances",
+            scaling.min_replicas,
+        )
+    capture = effective_data_capture(endpoint, defaults)
+    data_capture: dict[str, Any] | None = None
+    if capture is not None:
+        if capture.sampling_percent != int(capture.sampling_percent):
+            raise _error(
+                (*location, "data_capture", "sampling_percent"),
+                "SageMaker samples a whole percent of requests (0-100)",
+                capture.sampling_percent,
+            )
+        destination = capture.destination_uri
+        if isinstance(destination, str):
+            _check_s3(destination, (*location, "data_capture", "destination_uri"), "the capture destination")
+        data_capture = {
+            "sampling_percentage": int(capture.sampling_percent),
+            "destination_s3_uri": destination,
+            "capture_input": capture.capture_request,
+            "capture_output": capture.capture_response,
+        }
+    label = effective_approval(spec.registry, defaults).approved_label
+    variant = {
+        "name": label,
+        "model": {
+            "image": image,
+            "model_data_url": _resolve(endpoint.model.artifact, store_base),
+            "model_package_arn": package_arn,
+        },
+        "instance_type": endpoint.compute.aws_instance_type(),
+        "initial_instance_count": scaling.min_replicas,
+        "autoscaling": {
+            "min_replicas": scaling.min_replicas,
+            "max_replicas": scaling.max_replicas,
+            "target": scaling.target,
+            "scale_in_cooldown_seconds": scaling.scale_in_cooldown_seconds,
+            "scale_out_cooldown_seconds": scaling.scale_out_cooldown_seconds,
+        },
+    }
+    alerts = endpoint.alerts
+    args = _build(
+        EndpointArgs,
+        {
+            "kms_key_arn": key_arn,
+            "variants": [variant],
+            "data_capture": data_capture,
+            "alarms": {
+                "error_rate_percent": alerts.error_rate_percent,
+                "p95_model_latency_ms": alerts.p95_latency_ms,
+                "period_seconds": alerts.period_seconds,
+                "evaluation_periods": alerts.evaluation_periods,
+                "datapoints_to_alarm": alerts.datapoints_to_alarm,
+            },
+            "deployment": deployment,
+            # Only reached in dev: check refuses all-at-once in protected environments above.
+            "allow_all_at_once": deployment is None,
+        },
+        location,
+    )
+    try:
+        check_environment(args, defaults.protected, defaults.environment)
+    except ValidationError as exc:
+        raise _error(location, f"AWS cannot realize this endpoint: {_reason(exc)}") from None
+    return args
+
+
+def _package_reference(spec: PlatformSpec, name: str) -> int | str | None:
+    return spec.aws.approved_model_packages.get(name)
+
+
+def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
+    names = [e.name for e in spec.endpoints]
+    for key in spec.aws.approved_model_packages:
+        if key not in names:
+            raise _error(("aws", "approved_model_packages", key), f"{key!r} is not an endpoint of the spec {names}")
+    if not context.defaults.protected:
+        return
+    for endpoint in spec.endpoints:
+        if endpoint.name not in spec.aws.approved_model_packages:
+            raise _error(
+                ("aws", "approved_model_packages", endpoint.name),
+                f"endpoint {endpoint.name!r} serves an unregistered artifact in the protected environment "
+                f"{context.defaults.environment!r} (policy model-approval): set aws.approved_model_packages."
+                f"{endpoint.name} to the approved version number in the registry (or a model package version ARN)",
+            )
+
+
+# --- monitoring -----------------------------------------------------------------------------------------
+
+
+def monitor_schedule(schedule: Schedule) -> str:
+    """Model Monitor's hourly or daily UTC cron for the spec's drift schedule."""
+    minute, hour, day_of_month, month, day_of_week = schedule.fields
+    daily = hour.isdigit() and schedule.time_zone in ("UTC", "Etc/UTC")
+    if minute != "0" or (day_of_month, month, day_of_week) != ("*", "*", "*") or not (hour == "*" or daily):
+        raise _error(
+            ("monitoring", "drift", "schedule"),
+            "SageMaker Model Monitor runs hourly ('0 * * * *') or daily at a UTC hour ('0 H * * *' with time_zone UTC)",
+            schedule.cron,
+        )
+    return f"cron(0 {hour} ? * * *)"
+
+
+def monitor_args(
+    spec: PlatformSpec,
+    index: int,
+    *,
+    key_arn: StrInput,
+    store_base: StrInput,
+    endpoint_name: StrInput,
+    capture_uri: StrInput,
+) -> ModelMonitorArgs:
+    """The drift monitor of endpoint ``index``: the spec's features, threshold and schedule."""
+    drift = spec.monitoring.drift
+    if drift is None:
+        raise _error(("monitoring", "drift"), "drift monitoring is on: name the features to watch in monitoring.drift")
+    baseline = drift.baseline or f"{spec.registry.model_name}/baseline"
+    _check_s3(baseline, ("monitoring", "drift", "baseline"), "the drift baseline")
+    prefix = _resolve(baseline.rstrip("/"), store_base)
+    return _build(
+        ModelMonitorArgs,
+        {
+            "kms_key_arn": key_arn,
+            "endpoint_name": endpoint_name,
+            "capture_s3_uri": capture_uri,
+            "baseline_statistics_s3_uri": _resolve(STATISTICS_FILE, prefix),
+            "baseline_constraints_s3_uri": _resolve(CONSTRAINTS_FILE, prefix),
+            "schedule_expression": monitor_schedule(drift.schedule),
+            "instance_type": MONITOR_INSTANCE,
+            "drift_features": list(drift.features),
+            "drift_threshold": drift.threshold,
+        },
+        ("endpoints", index),
+    )
+
+
+# --- budget ---------------------------------------------------------------------------------------------
+
+
+def budget_args(spec: PlatformSpec, key_arn: StrInput) -> BudgetArgs:
+    """Actual-spend alerts at each threshold and a forecast alert at the highest, to ``alerts.emails``."""
+    thresholds = spec.budget.alert_at_percent
+    if len(thresholds) + 1 > MAX_BUDGET_NOTIFICATIONS:
+        raise _error(
+            ("budget", "alert_at_percent"),
+            f"AWS Budgets sends at most {MAX_BUDGET_NOTIFICATIONS} notifications: list at most "
+            f"{MAX_BUDGET_NOTIFICATIONS - 1} thresholds (each on actual spend, plus a forecast at the highest)",
+            thresholds,
+        )
+    if len(spec.alerts.emails) > MAX_BUDGET_SUBSCRIBERS:
+        raise _error(("alerts", "emails"), f"AWS Budgets notifies at most {MAX_BUDGET_SUBSCRIBERS} e-mail subscribers")
+    alerts = [{"threshold_percent": p, "kind": "ACTUAL"} for p in thresholds]
+    alerts.append({"threshold_percent": thresholds[-1], "kind": "FORECASTED"})
+    return _build(
+        BudgetArgs,
+        {
+            "kms_key_arn": key_arn,
+            "monthly_limit_usd": spec.budget.monthly_limit_usd,
+            "alerts": alerts,
+            "subscriber_emails": list(spec.alerts.emails),
+        },
+        ("budget",),
+    )
+
+
+# --- the contract ---------------------------------------------------------------------------------------
+
+
+def _reason(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def _build(model: type[ArgsT], values: Mapping[str, Any], location: Loc) -> ArgsT:
+    """``model`` from ``values``; a refusal names the spec's section and the AWS field that failed."""
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        raise _error(location, f"AWS cannot realize this: {_reason(exc)}") from None
+
+
+def _monitored(spec: PlatformSpec, context: RealizeContext) -> bool:
+    return bool(spec.endpoints) and monitoring_enabled(spec.monitoring, context.defaults)
+
+
+def check(spec: PlatformSpec, context: RealizeContext) -> None:
+    """Raise a field error (path from the spec's root) for anything AWS cannot realize; registers nothing."""
+    _check_packages(spec, context)
+    store = _store_base(spec, None)
+    feature_store_args(spec, _KEY_PLACEHOLDER)
+    registry = registry_args(spec, context, _KEY_PLACEHOLDER)
+    monitored = _monitored(spec, context)
+    training_args(
+        spec,
+        context,
+        key_arn=_KEY_PLACEHOLDER,
+        group_name="placeholder",
+        approval_status="PendingManualApproval" if registry.approval_mode == "manual" else "Approved",
+        artifact_bucket=None,
+        artifact_prefix=None,
+        retrain_on_drift=monitored and spec.training is not None and spec.training.retrain_on_drift,
+    )
+    for index, endpoint in enumerate(spec.endpoints):
+        args = endpoint_args(
+            spec,
+            index,
+            context,
+            key_arn=_KEY_PLACEHOLDER,
+            store_base=store,
+            package_arn=_PACKAGE_PLACEHOLDER if endpoint.name in spec.aws.approved_model_packages else None,
+        )
+        if monitored:
+            if args.data_capture is None:
+                raise _error(
+                    ("endpoints", index, "data_capture"),
+                    "drift monitoring reads the endpoint's captured requests: turn data capture on",
+                )
+            monitor_args(
+                spec,
+                index,
+                key_arn=_KEY_PLACEHOLDER,
+                store_base=store,
+                endpoint_name=f"{endpoint.name}-placeholder",
+                capture_uri=f"{_STORE_PLACEHOLDER}/capture",
+            )
+    budget_args(spec, _KEY_PLACEHOLDER)
+
+
+@dataclass
+class _Built:
+    """The realized components, for outputs and wiring."""
+
+    key: PlatformKey
+    store: SecureBucket | None = None
+    features: FeatureStore | None = None
+    registry: ModelRegistry | None = None
+    training: TrainingPipeline | None = None
+    budget: Budget | None = None
+
+
+def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: pulumi.Resource) -> StrInput | None:
+    """The approved version's ARN: as given, or version N of the registry's group in its account and region."""
+    if reference is None or isinstance(reference, str):
+        return reference
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    # SageMaker lowercases the group name inside model package ARNs.
+    group = registry.physical_group_name.lower()
+    return pulumi.Output.concat(
+        "arn:aws:sagemaker:", region_name(invoke), ":", account_id(invoke), f":model-package/{group}/{reference}"
+    )
+
+
+def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
+    """Create the platform's AWS components under ``parent``; returns the camelCase outputs."""
+    opts: Callable[[], pulumi.ResourceOptions] = lambda: context.opts(parent)  # noqa: E731
+    name = context.child_name
+    built = _Built(key=PlatformKey(name("key"), opts=opts()))
+    key_arn = built.key.arn
+
+    artifact_bucket: tuple[StrInput, StrInput] | None = None
+    artifact_prefix: str | None = None
+    if spec.aws.model_store_uri is None:
+        built.store = SecureBucket(
+            name("model-store"), SecureBucketArgs(purpose="model-store", kms_key_arn=key_arn), opts=opts()
+        )
+        artifact_bucket = (built.store.bucket_name, built.store.arn)
+    elif isinstance(spec.aws.model_store_uri, str):
+        bucket, _, prefix = spec.aws.model_store_uri.removeprefix("s3://").partition("/")
+        artifact_bucket = (bucket, f"arn:aws:s3:::{bucket}")
+        artifact_prefix = "/".join(filter(None, (prefix.strip("/"), "pipelines", name("training"))))
+    store_base = _store_base(spec, built.store.bucket_name if built.store else None)
+
+    features = feature_store_args(spec, key_arn)
+    if features is not None:
+        built.features = FeatureStore(name("features"), features, opts=opts())
+
+    built.registry = ModelRegistry(name("registry"), registry_args(spec, context, key_arn), opts=opts())
+    monitored = _monitored(spec, context)
+    pipeline = training_args(
+        spec,
+        context,
+        key_arn=key_arn,
+        group_name=built.registry.group_name,
+        approval_status=built.registry.initial_approval_status,
+        artifact_bucket=artifact_bucket,
+        artifact_prefix=artifact_prefix,
+        retrain_on_drift=monitored and spec.training is not None and spec.training.retrain_on_drift,
+    )
+    if pipeline is not None:
+        built.training = TrainingPipeline(name("training"), pipeline, opts=opts())
+
+    endpoint_names: dict[str, pulumi.Output[str]] = {}
+    for index, spec_endpoint in enumerate(spec.endpoints):
+        package = _package_arn(_package_reference(spec, spec_endpoint.name), built.registry, parent)
+        args = endpoint_args(spec, index, context, key_arn=key_arn, store_base=store_base, package_arn=package)
+        endpoint = Endpoint(name(spec_endpoint.name), args, opts=opts())
+        endpoint_names[spec_endpoint.name] = endpoint.endpoint_name
+        if monitored and endpoint.capture_s3_uri is not None:
+            ModelMonitor(
+                name(f"{spec_endpoint.name}-monitor"),
+                monitor_args(
+                    spec,
+                    index,
+                    key_arn=key_arn,
+                    store_base=store_base,
+                    endpoint_name=endpoint.endpoint_name,
+                    capture_uri=endpoint.capture_s3_uri,
+                ),
+                opts=opts(),
+            )
+
+    built.budget = Budget(name("budget"), budget_args(spec, key_arn), opts=opts())
+    return {
+        "keyArn": key_arn,
+        "featureStore": built.features.feature_group_names if built.features else None,
+        "pipelineName": built.training.pipeline_name if built.training else None,
+        "registryName": built.registry.group_name,
+        "endpointNames": endpoint_names,
+        "budgetName": built.budget.budget_name,
+    }
+
+
+__all__ = [
+    "FEATURE_TYPES",
+    "budget_args",
+    "check",
+    "drift_alarm_pattern",
+    "endpoint_args",
+    "feature_store_args",
+    "monitor_args",
+    "monitor_schedule",
+    "realize",
+    "registry_args",
+    "training_args",
+    "training_schedule",
+]
