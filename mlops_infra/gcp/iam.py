@@ -29,6 +29,17 @@ _AGENT_EMAILS: dict[ServiceAgent, str] = {
 }
 
 
+# Not in ServiceAgent: only a drift workflow needs it, so the platform key grants it on demand.
+WORKFLOWS_AGENT_EMAIL = "service-{n}@gcp-sa-workflows.iam.gserviceaccount.com"
+
+
+def workflows_agent_member(project_number: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``serviceAccount:`` of the Cloud Workflows service agent, which encrypts workflow data with CMEK."""
+    return pulumi.Output.from_input(project_number).apply(
+        lambda n: "serviceAccount:" + WORKFLOWS_AGENT_EMAIL.format(n=n)
+    )
+
+
 def service_agent_member(agent: ServiceAgent, project_number: pulumi.Input[str]) -> pulumi.Output[str]:
     """``serviceAccount:<agent email>`` for the project with ``project_number``."""
     template = _AGENT_EMAILS[agent]

@@ -31,6 +31,7 @@ import pulumi_gcp as gcp
 
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.budget import Budget
+from mlops_infra.gcp.drift import DriftRetraining
 from mlops_infra.gcp.endpoint import Endpoint
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
 from mlops_infra.gcp.feature_store import FeatureStore
@@ -49,6 +50,7 @@ from mlops_infra.spec.environment import (
     effective_data_capture,
     effective_rollout,
     effective_scaling,
+    monitoring_enabled,
 )
 from mlops_infra.spec.feature_store import FeatureGroupSpec, FeatureType
 from mlops_infra.spec.images import Images
@@ -118,6 +120,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         )
     if spec.training is not None:
         _check_training(spec, spec.training, context)
+    _check_drift(spec, context)
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, index, endpoint, context)
 
@@ -352,8 +355,16 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             )
         )
 
-    # DRIFT_PLACEHOLDER
-    del pipeline
+    drift_check = _drift(
+        parent,
+        spec,
+        context,
+        project=project,
+        features=features,
+        endpoints=endpoints,
+        pipeline=pipeline,
+        channels=channel_names,
+    )
 
     budget = spec.budget
     realized_budget = Budget(
@@ -378,6 +389,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "registryName": registered_model,
         "endpointNames": [e.resource_name for e in endpoints],
         "budgetName": realized_budget.budget.name,
+        "driftWorkflow": drift_check.workflow_name if drift_check is not None else None,
     }
 
 
@@ -561,11 +573,97 @@ def _endpoint(
     )
 
 
-def _baseline_table(
-    project: pulumi.Output[str], features: FeatureStore | None, spec: PlatformSpec
-) -> pulumi.Output[str] | None:
-    """The training data the live requests are compared with: the first feature group's offline table."""
-    if features is None or spec.feature_store is None:
+def _drift_group(spec: PlatformSpec) -> FeatureGroupSpec | None:
+    """The feature group holding every watched feature (its offline table is the drift baseline)."""
+    drift = spec.monitoring.drift
+    if drift is None or spec.feature_store is None:
         return None
-    table = spec.feature_store.feature_groups[0].name
-    return pulumi.Output.concat(project, ".", features.dataset_id, f".{table}")
+    for group in spec.feature_store.feature_groups:
+        if set(drift.features) <= {f.name for f in group.features}:
+            return group
+    return None
+
+
+def _drift_on(spec: PlatformSpec, context: RealizeContext) -> bool:
+    return (
+        bool(spec.endpoints)
+        and spec.monitoring.drift is not None
+        and monitoring_enabled(spec.monitoring, context.defaults)
+    )
+
+
+def _check_drift(spec: PlatformSpec, context: RealizeContext) -> None:
+    """Drift on GCP compares the endpoints' request logs with one feature group's offline table."""
+    if not _drift_on(spec, context):
+        return
+    drift = spec.monitoring.drift
+    assert drift is not None
+    if drift.baseline is not None:
+        raise field_error(
+            TITLE,
+            ("monitoring", "drift", "baseline"),
+            "on GCP the baseline is the feature store's offline table; a baseline path is not realized",
+            drift.baseline,
+        )
+    if _drift_group(spec) is None:
+        raise field_error(
+            TITLE,
+            ("monitoring", "drift", "features"),
+            "on GCP drift is measured against one feature group's offline table: "
+            "declare a feature_store with a group holding every watched feature",
+            drift.features,
+        )
+    if all(effective_data_capture(e, context.defaults) is None for e in spec.endpoints):
+        raise field_error(
+            TITLE,
+            ("endpoints", 0, "data_capture"),
+            "drift on GCP reads the endpoints' request logs: turn data_capture on for at least one endpoint",
+        )
+
+
+def _drift(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    project: pulumi.Output[str],
+    features: FeatureStore | None,
+    endpoints: list[Endpoint],
+    pipeline: TrainingPipeline | None,
+    channels: list[pulumi.Input[str]],
+) -> DriftRetraining | None:
+    """The scheduled drift check; it starts the pipeline when ``training.retrain_on_drift``."""
+    drift = spec.monitoring.drift
+    group = _drift_group(spec)
+    if not _drift_on(spec, context) or drift is None or group is None or features is None:
+        return None
+    logged = [e for e in endpoints if e.logging_dataset is not None]
+    types = {f.name: f.type for f in group.features}
+    retrain = pipeline is not None and spec.training is not None and spec.training.retrain_on_drift
+    return DriftRetraining(
+        context.child_name("drift"),
+        {
+            "region": spec.gcp.region,
+            "schedule": drift.schedule,
+            "threshold": drift.threshold,
+            "features": [
+                {"name": name, "numeric": types[name] in {FeatureType.INT64, FeatureType.FLOAT64}}
+                for name in drift.features
+            ],
+            "baseline_table": pulumi.Output.concat(project, ".", features.dataset_id, f".{group.name}"),
+            "baseline_time_column": group.event_time,
+            "logging_tables": [
+                pulumi.Output.concat(project, ".", e.logging_dataset.dataset_id, f".{e.args.request_logging.table}")
+                for e in logged
+                if e.logging_dataset is not None
+            ],
+            "read_datasets": [
+                features.dataset_id,
+                *(e.logging_dataset.dataset_id for e in logged if e.logging_dataset),
+            ],
+            "pipeline_job": pipeline.job_body if retrain and pipeline is not None else None,
+            "pipeline_service_account": pipeline.service_account_email if retrain and pipeline is not None else None,
+            "notification_channels": channels,
+        },
+        opts=context.opts(parent),
+    )

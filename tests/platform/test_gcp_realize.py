@@ -13,6 +13,7 @@ import yaml
 
 from mlops_infra.engine import ProgramError
 from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.gcp.drift_query import DriftFeature, drift_query
 from mlops_infra.gcp.realize import canary_percentages
 from mlops_infra.platform import MlPlatform
 from mlops_infra.spec import Rollout
@@ -32,6 +33,10 @@ ENCRYPTING = {
     "gcp:artifactregistry/repository:Repository": lambda i: i["kmsKeyName"],
     "pulumi-python:dynamic/vertex:VertexModel": lambda i: i["kms_key_name"],
 }
+
+
+def training_job(stack: CapturedStack) -> Any:
+    return next(j for j in stack.by_type("gcp:cloudscheduler/job:Job") if j.name == "gcp-training-schedule")
 
 
 def churn_spec(**overrides: Any) -> dict[str, Any]:
@@ -69,7 +74,7 @@ def test_every_encrypting_child_uses_the_platform_key(environment, dev, prod):
             assert read(resource.inputs) == key, resource.urn
             seen += 1
     assert seen >= 8
-    job = one(stack, "gcp:cloudscheduler/job:Job")
+    job = training_job(stack)
     body = json.loads(base64.b64decode(job.inputs["httpTarget"]["body"]))
     assert body["encryptionSpec"] == {"kmsKeyName": key}
     # One platform key, owned by the platform component, rotating every 90 days.
@@ -105,7 +110,7 @@ def test_feature_store_maps_feature_types_to_bigquery(dev):
 
 
 def test_training_schedule_image_machine_and_gate(prod):
-    job = one(prod, "gcp:cloudscheduler/job:Job")
+    job = training_job(prod)
     assert (job.inputs["schedule"], job.inputs["timeZone"]) == ("0 3 * * 1", "Europe/Berlin")
     body = json.loads(base64.b64decode(job.inputs["httpTarget"]["body"]))
     parameters = body["runtimeConfig"]["parameterValues"]
@@ -212,7 +217,16 @@ def test_labels_and_outputs(prod):
     assert len(outputs["endpointNames"]) == 1 and outputs["endpointNames"][0].startswith(
         "projects/acme-churn/locations/europe-west4/endpoints/"
     )
-    assert set(outputs) == {"keyName", "featureStore", "pipelineName", "registryName", "endpointNames", "budgetName"}
+    assert set(outputs) == {
+        "keyName",
+        "featureStore",
+        "pipelineName",
+        "registryName",
+        "endpointNames",
+        "budgetName",
+        "driftWorkflow",
+    }
+    assert outputs["driftWorkflow"] == "churn-prod-gcp-drift"
 
 
 def test_canary_percentages_follow_the_rollout():
@@ -303,4 +317,107 @@ def test_check_refuses_before_registering_anything(environment, change, path, re
     message = str(info.value)
     assert path in message, message
     assert reason in message, message
+    assert info.value.registered == []
+
+
+def test_drift_check_runs_on_its_schedule_and_retrains(prod, dev):
+    assert dev.by_type("mlops-infra:gcp:DriftRetraining") == []  # dev: monitoring off by default
+    drift = one(prod, "mlops-infra:gcp:DriftRetraining")
+    children = {r.name: r for r in prod.resources if r.parent == drift.urn}
+    job = children["gcp-drift-schedule"].inputs
+    assert (job["schedule"], job["timeZone"]) == ("0 * * * *", "UTC")
+    assert job["httpTarget"]["uri"].endswith("/workflows/churn-prod-gcp-drift/executions")
+    workflow = children["gcp-drift-workflow"].inputs
+    assert workflow["cryptoKeyName"] == KEY.format(env="prod")
+    steps = [next(iter(step.items())) for step in json.loads(workflow["sourceContents"])["main"]["steps"]]
+    names = [name for name, _ in steps]
+    assert names == ["measure", "decide", "alarm", "retrain", "started", "stable"]
+    query = steps[0][1]["args"]["body"]["query"]
+    assert "COUNTIF(distance > 0.2)" in query
+    assert "`acme-churn.churn_prod_gcp_features.customer_profile`" in query
+    assert "`acme-churn.churn_prod_gcp_scoring_logs.request_response_logging`" in query
+    assert "APPROX_QUANTILES(v, 10)" in query and "JSON_VALUE(instance, '$.contract_type')" in query
+    retrain = dict(steps)["retrain"]["args"]
+    assert retrain["url"] == (
+        "https://europe-west4-aiplatform.googleapis.com/v1/projects/acme-churn/locations/europe-west4/pipelineJobs"
+    )
+    assert retrain["body"]["encryptionSpec"] == {"kmsKeyName": KEY.format(env="prod")}
+    metric = children["gcp-drift-metric"].inputs
+    assert 'jsonPayload.event="mlops-drift"' in metric["filter"]
+    alert = children["gcp-drift-alert"].inputs
+    assert len(alert["notificationChannels"]) == 2
+    # Least privilege: two project roles plus Vertex jobs, reads on the two datasets, actAs on the pipeline only.
+    roles = sorted(r.inputs["role"] for r in prod.by_type("gcp:projects/iAMMember:IAMMember") if "drift" in r.name)
+    assert roles == [
+        "roles/aiplatform.user",
+        "roles/bigquery.jobUser",
+        "roles/logging.logWriter",
+        "roles/workflows.invoker",
+    ]
+    act_as = children["gcp-drift-act-as-pipeline"].inputs
+    assert act_as["serviceAccountId"].endswith(
+        "/serviceAccounts/churn-prod-gcp-training@acme-churn.iam.gserviceaccount.com"
+    )
+    assert (
+        children["gcp-drift-key-workflows-agent"].inputs["member"].endswith("@gcp-sa-workflows.iam.gserviceaccount.com")
+    )
+
+
+def test_drift_without_retraining_only_alerts():
+    stack = realize("prod", training={"retrain_on_drift": False})
+    workflow = one(stack, "gcp:workflows/workflow:Workflow").inputs
+    names = [next(iter(step)) for step in json.loads(workflow["sourceContents"])["main"]["steps"]]
+    assert "retrain" not in names and "alarm" in names
+    assert not [r for r in stack.by_type("gcp:serviceaccount/iAMMember:IAMMember") if "drift" in r.name]
+
+
+def test_drift_query_distances():
+    numeric = drift_query(
+        features=[DriftFeature(name="age", numeric=True), DriftFeature(name="plan")],
+        baseline_table="acme-churn.features.customers",
+        baseline_time_column="event_time",
+        logging_tables=["acme-churn.logs.a", "acme-churn.logs.b"],
+        threshold=0.15,
+        baseline_days=7,
+        window_hours=6,
+    )
+    assert "RANGE_BUCKET(v, (SELECT q FROM bounds_age))" in numeric
+    assert "SELECT v AS k" in numeric  # plan is categorical: compared value by value
+    assert numeric.count("INTERVAL 6 HOUR") == 4 and numeric.count("INTERVAL 7 DAY") == 2
+    assert "COUNTIF(distance > 0.15)" in numeric
+    with pytest.raises(ValueError, match=r"project\.dataset\.table"):
+        drift_query(
+            features=[DriftFeature(name="age")],
+            baseline_table="customers; DROP TABLE x",
+            baseline_time_column="event_time",
+            logging_tables=["acme-churn.logs.a"],
+            threshold=0.1,
+            baseline_days=1,
+            window_hours=1,
+        )
+
+
+@pytest.mark.parametrize(
+    ("environment", "change", "path", "reason"),
+    [
+        (
+            "prod",
+            lambda s: s["monitoring"]["drift"].update(baseline="churn/baseline/stats.json"),
+            "monitoring.drift.baseline",
+            "offline table",
+        ),
+        (
+            "dev",
+            lambda s: s["monitoring"].update(enabled=True),
+            "endpoints.0.data_capture",
+            "request logs",
+        ),
+    ],
+)
+def test_drift_check_refusals(environment, change, path, reason):
+    spec = churn_spec()
+    change(spec)
+    with pytest.raises(ProgramError) as info:
+        plan(lambda: MlPlatform("churn", spec), environment=environment, config=CONFIG)
+    assert path in str(info.value) and reason in str(info.value)
     assert info.value.registered == []
