@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, RenderableType
+from rich.markup import escape
 
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError
@@ -31,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, emoji=False)
 
 
 @app.callback()
@@ -48,27 +49,45 @@ ProgramArg = Annotated[
     Path,
     typer.Argument(help="A Pulumi project directory (with Pulumi.yaml) or a single Python file.", show_default=False),
 ]
-StackOpt = Annotated[str, typer.Option("--stack", "-s", help="Stack name; config comes from Pulumi.<stack>.yaml.")]
+StackOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        "-s",
+        help="Stack name (default: dev); config comes from Pulumi.<stack>.yaml. For a single .py file "
+        "without that file, --stack dev|staging|prod also sets environment unless --config sets one; "
+        "a note on stderr always says which environment was used.",
+        show_default=False,
+    ),
+]
+DEFAULT_STACK = "dev"
 ConfigOpt = Annotated[
     list[str] | None,
-    typer.Option("--config", "-c", help="KEY=VALUE, like `pulumi config set`; repeatable.", show_default=False),
+    typer.Option(
+        "--config",
+        "-c",
+        help="KEY=VALUE or NAMESPACE:KEY=VALUE, like `pulumi config set`; repeatable.",
+        show_default=False,
+    ),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the output to FILE instead of stdout.")]
 
 
 def fail(message: str) -> NoReturn:
-    """Print a one-paragraph error and exit 2."""
-    stderr.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    """Print a one-paragraph error and exit 2 (the message is shown verbatim, never read as markup)."""
+    stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(EXIT_ERROR)
 
 
-def run_offline(program: Path, stack: str, config: list[str] | None) -> CapturedStack:
+def run_offline(program: Path, stack: str | None, config: list[str] | None) -> CapturedStack:
     """Run the program with the offline engine; any user-fixable problem exits 2."""
     from mlops_infra.engine.runner import run_program  # deferred: keeps `--help` fast
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
-        return run_program(program, stack, list(config or []))
+        return run_program(
+            program, stack or DEFAULT_STACK, list(config or []), environment_from_stack=stack is not None
+        )
     except ProgramError as exc:
         fail(str(exc))
 
@@ -84,21 +103,23 @@ def emit(content: str | RenderableType, out: Path | None) -> None:
         if isinstance(content, str):
             sys.stdout.write(content if content.endswith("\n") else content + "\n")
         else:
-            Console(highlight=False).print(content)
+            Console(highlight=False, emoji=False).print(content)
         return
     try:
         if isinstance(content, str):
             out.write_text(content if content.endswith("\n") else content + "\n", encoding="utf-8")
         else:
             with out.open("w", encoding="utf-8") as handle:
-                Console(file=handle, width=160, no_color=True).print(content)
+                Console(file=handle, width=160, no_color=True, emoji=False).print(content)
     except OSError as exc:
         fail(f"cannot write --out {out}: {exc.strerror}")
 
 
 def print_diagnostics(stack: CapturedStack) -> None:
+    """The engine's notes and the program's warnings, on stderr (stdout stays the document)."""
     for line in stack.diagnostics:
-        stderr.print(f"[dim]{line}[/]", soft_wrap=True)
+        style = "yellow" if line.startswith("warning:") else "dim"
+        stderr.print(f"[{style}]{escape(line)}[/]", soft_wrap=True)
 
 
 def to_json_text(document: dict[str, Any]) -> str:
@@ -108,19 +129,19 @@ def to_json_text(document: dict[str, Any]) -> str:
 @app.command()
 def plan(
     program: ProgramArg,
-    stack: StackOpt = "dev",
+    stack: StackOpt = None,
     config: ConfigOpt = None,
     output_format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text or json.")] = PlanFormat.text,
     out: OutOpt = None,
 ) -> None:
     """Run PROGRAM offline and show every resource it would create."""
     captured = run_offline(program, stack, config)
+    print_diagnostics(captured)
     if output_format is PlanFormat.json:
         emit(to_json_text(plan_document(captured)), out)
         return
     from mlops_infra.render.plan_text import render_plan
 
-    print_diagnostics(captured)
     emit(render_plan(captured), out)
 
 
@@ -140,7 +161,7 @@ CheckFormatOpt = Annotated[CheckFormat, typer.Option("--format", "-f", help="tex
 @app.command()
 def check(  # noqa: PLR0917 - the documented CLI contract has six options
     program: ProgramArg,
-    stack: StackOpt = "dev",
+    stack: StackOpt = None,
     config: ConfigOpt = None,
     policy_config: PolicyConfigOpt = None,
     output_format: CheckFormatOpt = CheckFormat.text,
@@ -155,6 +176,7 @@ def check(  # noqa: PLR0917 - the documented CLI contract has six options
     except ProgramError as exc:
         fail(str(exc))
     captured = run_offline(program, stack, config)
+    print_diagnostics(captured)
     violations = evaluate_stack(captured, rules)
     if output_format is CheckFormat.json:
         from mlops_infra.policy.report import add_violations
@@ -168,7 +190,6 @@ def check(  # noqa: PLR0917 - the documented CLI contract has six options
     else:
         from mlops_infra.policy.report import render_text
 
-        print_diagnostics(captured)
         emit(render_text(violations), out)
     if has_mandatory(violations):
         raise typer.Exit(EXIT_VIOLATIONS)
@@ -183,7 +204,7 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("MLOPS_INFRA_DEBUG"):
             raise
-        stderr.print(f"[bold red]error:[/] internal error: {type(exc).__name__}: {exc}", soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] internal error: {escape(f'{type(exc).__name__}: {exc}')}", soft_wrap=True)
         sys.exit(EXIT_ERROR)
 
 

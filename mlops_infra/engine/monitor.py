@@ -14,7 +14,6 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from mlops_infra.engine.callbacks import InProcessCallbacks, Transform
 from mlops_infra.engine.captured import CapturedResource, SourcePosition
-from mlops_infra.engine.errors import ProgramError
 from mlops_infra.engine.fake_state import fake_invoke_result, fake_resource_state
 
 SECRET_PLACEHOLDER = "[secret]"
@@ -97,6 +96,7 @@ class CaptureMonitor(MockMonitor):
         super().__init__(mocks)
         self.captured: list[CapturedResource] = []
         self._urns: set[str] = set()
+        self.duplicates: list[str] = []  # warnings: URNs registered more than once
         self.callbacks = InProcessCallbacks(self._stack_transforms.append)
         # Event loops the SDK creates on its executor threads; closed in close().
         self._thread_loops: set[asyncio.AbstractEventLoop] = set()
@@ -156,10 +156,11 @@ class CaptureMonitor(MockMonitor):
         request.object.CopyFrom(_sync_await(rpc.serialize_properties(inputs, {})))
         response = super().RegisterResource(request)
         if response.urn in self._urns:
-            # The Pulumi engine refuses a second registration of one URN; so does the offline engine.
-            raise ProgramError(
-                f"duplicate resource URN {response.urn}: two resources of type {request.type} are named "
-                f"{request.name!r} under the same parent. Give one of them another name."
+            # The Pulumi engine refuses a second registration of one URN (`pulumi up` fails); reported
+            # as a warning so the rest of the plan stays visible.
+            self.duplicates.append(
+                f"warning: duplicate resource URN {response.urn}: two resources of type {request.type} are named "
+                f"{request.name!r} under the same parent, which `pulumi up` refuses. Give one of them another name."
             )
         self._urns.add(response.urn)
         source = None

@@ -24,24 +24,26 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from mlops_infra.engine.captured import CapturedStack
-from mlops_infra.engine.errors import ProgramError
+from mlops_infra.engine.errors import ProgramError, validation_message
 from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
 from mlops_infra.engine.monitor import SECRET_PLACEHOLDER, CaptureMonitor, DeterministicMocks, plain_value
 from mlops_infra.engine.project import (
     PulumiProject,
     apply_overrides,
+    apply_single_file_stack,
     apply_stack_config,
     load_project,
     set_config_value,
+    single_file_environment_note,
 )
 
 
 def format_validation_error(exc: pydantic.ValidationError) -> str:
-    """One line per problem: ``field.path: reason``."""
+    """One line per problem: ``field.path: reason`` (without pydantic's ``Value error, `` prefix)."""
     problems = []
     for error in exc.errors():
         location = ".".join(str(part) for part in error["loc"]) or "(settings)"
-        problems.append(f"{location}: {error['msg']}")
+        problems.append(f"{location}: {validation_message(error['msg'])}")
     return f"invalid {exc.title} settings: " + "; ".join(problems)
 
 
@@ -170,21 +172,35 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
         resources=sorted(monitor.captured, key=lambda r: r.urn),
         outputs={k: plain_value(v) for k, v in sorted(outputs.items())},
         program_path=str(project.main_file),
-        diagnostics=sorted(set(diagnostics.messages)),
+        diagnostics=[*project.notes, *monitor.duplicates, *sorted(set(diagnostics.messages))],
     )
 
 
-def run_program(program: str | Path, stack: str = "dev", config: list[str] | None = None) -> CapturedStack:
+def run_program(
+    program: str | Path,
+    stack: str = "dev",
+    config: list[str] | None = None,
+    *,
+    environment_from_stack: bool = False,
+) -> CapturedStack:
     """Plan ``program`` (project directory or ``.py`` file) for ``stack`` offline.
 
-    ``config`` holds ``KEY=VALUE`` overrides applied after ``Pulumi.<stack>.yaml``.
+    ``config`` holds ``KEY=VALUE`` overrides applied after ``Pulumi.<stack>.yaml``. For a single
+    ``.py`` file without ``Pulumi.<stack>.yaml`` beside it, ``environment_from_stack`` (the CLI's
+    explicit ``--stack``) sets ``environment=<stack>`` when the stack is dev, staging or prod and no
+    environment is configured; otherwise a note says which environment the program chose.
     Raises :class:`ProgramError` with a one-paragraph message for anything the user must fix.
     """
     project = load_project(program)
     apply_stack_config(project, stack)
     apply_overrides(project, config or [])
+    from_stack = environment_from_stack and apply_single_file_stack(project, stack)
     try:
-        return run_project(project, stack)
+        captured = run_project(project, stack)
+        note = None if from_stack else single_file_environment_note(project, stack, captured.environment())
+        if note is not None:
+            captured.diagnostics.insert(0, note)
+        return captured
     except ProgramError as error:
         stack_file = project.directory / f"Pulumi.{stack}.yaml"
         if project.main_file.name == "__main__.py" and not stack_file.is_file():

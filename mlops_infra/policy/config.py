@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mlops_infra.config.platform import REQUIRED_TAG_KEYS
 from mlops_infra.conventions.markers import ALLOW_PUBLIC_MARKER
-from mlops_infra.engine.errors import ProgramError
+from mlops_infra.engine.errors import ProgramError, validation_message
 from mlops_infra.policy.model import POLICY_IDS, Enforcement
 
 # Broad general-purpose, memory, compute and mainstream GPU/inference families. The largest GPU
@@ -177,7 +177,7 @@ def _problems(exc: pydantic.ValidationError) -> str:
     parts = []
     for error in exc.errors():
         location = ".".join(str(p) for p in error["loc"]) or "(config)"
-        parts.append(f"{location}: {error['msg'].removeprefix('Value error, ')}")
+        parts.append(f"{location}: {validation_message(error['msg'])}")
     return "; ".join(parts)
 
 

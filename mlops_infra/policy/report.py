@@ -1,4 +1,7 @@
-"""Check results for people (a rich table grouped by policy, with counts) and for scripts (JSON)."""
+"""Check results for people (a rich table grouped by policy, with counts) and for scripts (JSON).
+
+Messages and names go into the tables as plain ``Text`` (or escaped): never read as rich markup.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -36,21 +40,21 @@ def summary_table(violations: list[Violation]) -> Table:
         table.add_column(column, justify="left" if column == "policy" else "right")
     counts = Counter((v.policy_id, _label(v)) for v in violations)
     for policy in sorted({v.policy_id for v in violations}):
-        table.add_row(policy, *(str(counts[(policy, label)]) for label in ("mandatory", "advisory", "skipped")))
+        table.add_row(escape(policy), *(str(counts[(policy, label)]) for label in ("mandatory", "advisory", "skipped")))
     mandatory = sum(1 for v in violations if v.enforcement is Enforcement.MANDATORY and not v.note)
     table.caption = f"{len(violations)} findings, {mandatory} mandatory"
     return table
 
 
 def policy_table(policy_id: str, violations: list[Violation]) -> Table:
-    table = Table(title=f"{policy_id} ({len(violations)})", title_justify="left", show_lines=False, expand=True)
+    table = Table(title=escape(f"{policy_id} ({len(violations)})"), title_justify="left", show_lines=False, expand=True)
     table.add_column("level", no_wrap=True)
     table.add_column("resource", overflow="fold", ratio=1)
     table.add_column("message", overflow="fold", ratio=3)
     for violation in violations:
         level = Text(_label(violation), style="dim" if violation.note else STYLES[violation.enforcement])
-        resource = f"{violation.resource_type}\n{violation.urn.rsplit('::', 1)[-1]}"
-        table.add_row(level, resource, violation.message)
+        resource = Text(f"{violation.resource_type}\n{violation.urn.rsplit('::', 1)[-1]}")
+        table.add_row(level, resource, Text(violation.message))
     return table
 
 

@@ -1,10 +1,14 @@
-"""The text form of a plan: a tree of components and children, then counts by cloud and type."""
+"""The text form of a plan: a tree of components and children, then counts by cloud and type.
+
+Every name, type and project printed here is escaped: rich must never read user text as markup.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -23,12 +27,12 @@ def cloud_of(resource: CapturedResource) -> str:
 def _label(resource: CapturedResource) -> str:
     marks = " [yellow](protected)[/]" if resource.protect else ""
     style = "bold cyan" if not resource.custom else "white"
-    return f"[{style}]{resource.type}[/] [dim]{resource.name}[/]{marks}"
+    return f"[{style}]{escape(resource.type)}[/] [dim]{escape(resource.name)}[/]{marks}"
 
 
 def resource_tree(stack: CapturedStack) -> Tree:
     """Components with their children nested below them."""
-    tree = Tree(f"[bold]{stack.project}[/] / [bold]{stack.stack}[/]")
+    tree = Tree(f"[bold]{escape(stack.project)}[/] / [bold]{escape(stack.stack)}[/]")
     children: dict[str | None, list[CapturedResource]] = {}
     for resource in stack.resources:
         children.setdefault(resource.parent, []).append(resource)
@@ -49,11 +53,11 @@ def counts_table(stack: CapturedStack) -> Table:
     table.add_column("count", justify="right")
     counts = Counter((cloud_of(r), r.type) for r in stack.resources)
     for (cloud, type_token), count in sorted(counts.items()):
-        table.add_row(cloud, type_token, str(count))
+        table.add_row(escape(cloud), escape(type_token), str(count))
     per_cloud = Counter(cloud_of(r) for r in stack.custom_resources())
     summary = ", ".join(f"{cloud}: {n}" for cloud, n in sorted(per_cloud.items()))
     components = sum(1 for r in stack.resources if not r.custom)
-    table.caption = f"{len(stack.custom_resources())} cloud resources ({summary}); {components} components"
+    table.caption = escape(f"{len(stack.custom_resources())} cloud resources ({summary}); {components} components")
     return table
 
 
