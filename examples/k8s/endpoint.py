@@ -18,7 +18,7 @@ endpoint = Endpoint(
         "namespace": "churn-ml",
         "model_format": "sklearn",
         "storage_uri": "s3://acme-churn/models/churn/v7",
-        "canary_traffic_percent": 10 if protected else None,
+        "canary_percent": 10 if protected else None,
         "min_replicas": 2 if protected else 0,
         "max_replicas": 8,
         "scale_metric": "concurrency",

@@ -18,7 +18,7 @@ monitoring = Monitoring(
         "endpoint_name": f"churn-{environment}-churn",
         "drift_metric": "churn_feature_psi",
         "drift_threshold": 0.25,
-        "p95_latency_threshold_seconds": 0.3,
+        "p95_latency_ms": 300,
         "retrain_trigger": f"workflowtemplate/churn-{environment}-training",
         "selector_labels": {"release": "kube-prometheus-stack"},
     },

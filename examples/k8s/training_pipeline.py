@@ -20,8 +20,7 @@ training = TrainingPipeline(
         "image": "ghcr.io/acme/churn-train:1.8.3",
         "command": ["python", "-m", "churn.train"],
         "env": {"MLFLOW_TRACKING_URI": "http://churn-dev-registry.churn-ml.svc.cluster.local:5000"},
-        "schedule": "0 3 * * 1",
-        "timezone": "Europe/Berlin",
+        "schedule": {"cron": "0 3 * * 1", "time_zone": "Europe/Berlin"},
         "argo_enabled": True if argo is None else argo,
         "resources": {
             "cpu_request": "4",

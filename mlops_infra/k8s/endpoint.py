@@ -1,23 +1,26 @@
 """A KServe ``serving.kserve.io/v1beta1`` InferenceService with canary, autoscaling and data capture.
 
 The predictor runs the hardened pod spec (non-root, read-only root FS with an emptyDir
-/tmp, no token, RuntimeDefault seccomp). ``canary_traffic_percent`` sends that share of
-traffic to the newest revision on an update; ``min_replicas: 0`` scales to zero when idle.
+/tmp, no token, RuntimeDefault seccomp). ``canary_percent`` sends that share of traffic
+(whole percent) to the newest revision on an update; ``min_replicas: 0`` scales to zero when idle.
 Both need Serverless (Knative) mode, as does scaling on concurrency or rps; RawDeployment
 (plain Deployment + HPA) scales on cpu or memory only. The ``logger`` (mode ``all``) sends
 every request and response to ``logger.url`` for data capture and drift detection; it is
 required in protected environments unless ``allow_no_data_capture`` says otherwise.
 With ``min_replicas >= 2`` a PodDisruptionBudget keeps all but one replica through drains.
+``storage_uri`` and the logger URL may come from another resource (a ``pulumi.Output``, such as
+an AWS bucket's URI): they are checked when known.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
@@ -26,35 +29,55 @@ from mlops_infra.conventions.context import current_platform
 from mlops_infra.conventions.markers import ALLOW_PUBLIC_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
-from mlops_infra.k8s.validation import field_error
 from mlops_infra.k8s.workload import ComputeResources, container_security_context, pod_spec_fields, scratch_mount
-from mlops_infra.spec.base import Spec, StrInput
+from mlops_infra.spec.base import Spec, StrInput, Switch, field_error
+from mlops_infra.spec.types import ObjectUri, Percent, check_object_uri
 
 KSERVE_API = "serving.kserve.io/v1beta1"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 ISVC_LABEL = "serving.kserve.io/inferenceservice"  # KServe puts it on every predictor pod
-STORAGE_SCHEMES = ("s3", "gs", "pvc", "oci", "https")
 KNATIVE_METRICS = ("concurrency", "rps")
 
 
 KSERVE_VISIBILITY_LABEL = "networking.kserve.io/visibility"
 
 
+def _check_logger_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise ValueError("must be an http(s):// URL without credentials")
+    if parts.scheme == "http" and not parts.hostname.endswith(".svc.cluster.local"):
+        raise ValueError("plain http is only allowed to in-cluster services (*.svc.cluster.local)")
+    return value
+
+
+def _check_storage_uri(value: str) -> str:
+    check_object_uri(value)
+    parts = urlsplit(value)
+    if parts.username or parts.password:
+        raise ValueError("must not embed credentials")
+    return value
+
+
+def _when_known(check: Callable[[str], str]) -> Callable[[StrInput], StrInput]:
+    def validate(value: StrInput) -> StrInput:
+        return check(value) if isinstance(value, str) else value
+
+    return validate
+
+
 class LoggerSettings(Spec):
     """Data capture: KServe posts every request and response (CloudEvents) to ``url``."""
 
-    url: str = Field(description="http(s) sink, e.g. a Knative broker or a capture service in the cluster.")
+    url: Annotated[StrInput, AfterValidator(_when_known(_check_logger_url))] = Field(
+        description="http(s) sink, e.g. a Knative broker or a capture service in the cluster; may be an Output."
+    )
     mode: Literal["all", "request", "response"] = "all"
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-            raise ValueError("must be an http(s):// URL without credentials")
-        if parts.scheme == "http" and not parts.hostname.endswith(".svc.cluster.local"):
-            raise ValueError("plain http is only allowed to in-cluster services (*.svc.cluster.local)")
-        return value
+    egress_namespace: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="Namespace of the sink, for the egress NetworkPolicy when url is only known at deploy time.",
+    )
 
 
 class EndpointArgs(Spec):
@@ -63,12 +86,14 @@ class EndpointArgs(Spec):
     namespace: StrInput
     model_format: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="sklearn, xgboost, onnx, ...")
     model_format_version: str | None = Field(None, pattern=r"^[0-9][0-9a-z.]*$")
-    storage_uri: str = Field(description="Model location: s3://, gs://, pvc://, oci:// or https://.")
+    storage_uri: Annotated[ObjectUri, AfterValidator(_when_known(_check_storage_uri))] = Field(
+        description="Model location: s3://, gs://, pvc://, oci:// or https://; may be another resource's Output."
+    )
     runtime: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="ServingRuntime name.")
     protocol_version: Literal["v1", "v2"] | None = None
     deployment_mode: Literal["Serverless", "RawDeployment"] = "Serverless"
-    canary_traffic_percent: int | None = Field(
-        None, ge=0, le=100, description="Share of traffic (%) for a new revision."
+    canary_percent: Percent | None = Field(
+        None, description="Share of traffic for a new revision, whole percent (KServe canaryTrafficPercent)."
     )
     min_replicas: int = Field(1, ge=0, le=100, description="0 scales to zero when idle (Serverless only).")
     max_replicas: int = Field(3, ge=1, le=100)
@@ -80,30 +105,24 @@ class EndpointArgs(Spec):
         )
     )
     logger: LoggerSettings | None = None
-    allow_no_data_capture: bool = Field(False, description="Explicit opt-out of the logger in protected environments.")
+    allow_no_data_capture: Switch = Field(
+        False, description="Explicit opt-out of the logger in protected environments."
+    )
     gateway_namespaces: list[str] = Field(
         default_factory=lambda: ["knative-serving", "istio-system"],
         description="Namespaces of the ingress gateway / activator that may call the predictor.",
     )
     https_egress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
-    allow_public_access: bool = Field(
+    allow_public_access: Switch = Field(
         False, description="Expose through the cluster's external ingress gateway (default: cluster-local only)."
     )
     service_account_annotations: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("storage_uri")
+    @field_validator("canary_percent")
     @classmethod
-    def _storage(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in STORAGE_SCHEMES or not (parts.netloc or parts.path.strip("/")):
-            raise ValueError(f"must be a {', '.join(s + '://' for s in STORAGE_SCHEMES)} URI")
-        if parts.username or parts.password:
-            raise ValueError("must not embed credentials")
-        return value
-
-    @field_validator("canary_traffic_percent")
-    @classmethod
-    def _canary_needs_serverless(cls, value: int | None, info: ValidationInfo) -> int | None:
+    def _canary_needs_serverless(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and value != int(value):
+            raise ValueError(f"KServe splits traffic in whole percent, not {value}")
         if value is not None and info.data.get("deployment_mode") == "RawDeployment":
             raise ValueError("canary rollout needs deployment_mode Serverless (Knative traffic splitting)")
         return value
@@ -151,8 +170,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         context = current_platform()
         if context.protected and validated.logger is None and not validated.allow_no_data_capture:
             raise field_error(
-                "EndpointArgs",
-                "logger",
+                EndpointArgs,
+                ("logger",),
                 f"data capture is required in the protected environment {context.environment!r}: "
                 "set logger.url, or allow_no_data_capture=True to opt out explicitly",
             )
@@ -230,8 +249,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         }
         if "tolerations" in spec:
             predictor["tolerations"] = spec["tolerations"]
-        if a.canary_traffic_percent is not None:
-            predictor["canaryTrafficPercent"] = a.canary_traffic_percent
+        if a.canary_percent is not None:
+            predictor["canaryTrafficPercent"] = int(a.canary_percent)
         if a.logger is not None:
             predictor["logger"] = {"mode": a.logger.mode, "url": a.logger.url}
         return predictor
@@ -254,11 +273,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             ),
         ]
         if a.logger is not None:
-            parts = urlsplit(a.logger.url)
-            host = parts.hostname or ""
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            if host.endswith(".svc.cluster.local"):
-                target_ns = host.split(".")[-4]
+            target_ns, target_ports = _logger_target(a.logger)
+            if target_ns is not None:
                 policies.append(
                     network.policy(
                         self,
@@ -267,7 +283,19 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                         ns,
                         self.labels,
                         pods=pods,
-                        egress=[{"to": network.namespaces(target_ns), "ports": network.ports(port)}],
+                        egress=[{"to": network.namespaces(target_ns), "ports": network.ports(*target_ports)}],
                     )
                 )
         return policies
+
+
+def _logger_target(logger: LoggerSettings) -> tuple[str | None, tuple[int, ...]]:
+    """(namespace, ports) the logger egress policy opens: from a known in-cluster URL, else ``egress_namespace``."""
+    if not isinstance(logger.url, str):
+        return logger.egress_namespace, (80, 443)
+    parts = urlsplit(logger.url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if host.endswith(".svc.cluster.local"):
+        return host.split(".")[-4], (port,)
+    return logger.egress_namespace, (port,)

@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, field_validator
 
-from mlops_infra.spec.base import Spec
+from mlops_infra.spec.base import Spec, Switch
 
 IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
 FeastType = Literal["Int32", "Int64", "Float32", "Float64", "String", "Bool", "UnixTimestamp", "Bytes"]
@@ -44,7 +44,7 @@ class FeatureView(Spec):
     timestamp_field: str = Field("event_time", pattern=IDENTIFIER)
     ttl_days: int = Field(30, ge=1, le=3650, description="How long a value stays valid online (days).")
     features: dict[str, FeastType] = Field(min_length=1)
-    online: bool = True
+    online: Switch = True
 
     @field_validator("features")
     @classmethod

@@ -29,11 +29,11 @@ from mlops_infra.k8s.feast_repo import (
     render_definitions,
     validate_definitions,
 )
-from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.redis import RedisSettings, redis
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
 from mlops_infra.spec.base import Spec, StrInput
+from mlops_infra.spec.types import PinnedImage
 
 FEATURE_SERVER_PORT = 6566
 REPO_DIR = "/feast/repo"

@@ -22,12 +22,12 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
-from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.postgres import PostgresSettings, postgres
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
 from mlops_infra.spec.base import Spec, StrInput
+from mlops_infra.spec.types import PinnedImage
 
 MLFLOW_PORT = 5000
 PROXY_PORT = 4180

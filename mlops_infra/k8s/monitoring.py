@@ -1,13 +1,14 @@
 """Prometheus monitoring of an endpoint: ServiceMonitor, alert rules and a Grafana dashboard.
 
 Alerts (PrometheusRule, prometheus-operator ``monitoring.coreos.com/v1``):
-- p95 latency: ``histogram_quantile(0.95, ...)`` of the latency histogram above a threshold (s);
-- error rate: 5xx share of requests above a threshold;
+- p95 latency: ``histogram_quantile(0.95, ...)`` of the latency histogram above ``p95_latency_ms``;
+- error rate: 5xx share of requests above ``error_rate_percent`` (0-100);
 - drift: a configurable drift metric (e.g. from a drift detector fed by the logger) above a
   threshold; it carries ``retrain: "true"`` and the training trigger so Alertmanager can
   route it to the loop that starts ``TrainingPipeline``'s on-demand template.
-The dashboard is a ConfigMap labelled ``grafana_dashboard: "1"``, which the Grafana
-sidecar of kube-prometheus-stack loads.
+Thresholds are given in the platform's units (percent, milliseconds); the PromQL compares in
+Prometheus' base units (a ratio, seconds), converted here. The dashboard is a ConfigMap labelled
+``grafana_dashboard: "1"``, which the Grafana sidecar of kube-prometheus-stack loads.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.endpoint import ISVC_LABEL
 from mlops_infra.spec.base import Spec, StrInput, Switch
+from mlops_infra.spec.types import PositivePercent
 
 MONITORING_API = "monitoring.coreos.com/v1"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
@@ -33,7 +35,7 @@ DASHBOARD_LABEL = "grafana_dashboard"
 
 
 class MonitoringArgs(Spec):
-    """What to scrape and when to alert; thresholds in seconds and ratios."""
+    """What to scrape and when to alert; error rate in percent, latency in milliseconds."""
 
     namespace: StrInput
     endpoint_name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="InferenceService name.")
@@ -41,11 +43,11 @@ class MonitoringArgs(Spec):
     metrics_path: str = Field("/metrics", pattern=r"^/[A-Za-z0-9_./-]*$")
     scrape_interval: str = Field("30s", pattern=DURATION)
     latency_histogram: str = Field("revision_app_request_latencies_bucket", pattern=METRIC_NAME)
-    latency_unit_seconds: float = Field(0.001, gt=0, description="Seconds per histogram unit (Knative: ms).")
-    p95_latency_threshold_seconds: float = Field(0.5, gt=0, le=600)
+    latency_unit_ms: float = Field(1.0, gt=0, description="Milliseconds per histogram unit (Knative reports ms).")
+    p95_latency_ms: float = Field(500, gt=0, le=600_000, description="95th-percentile latency ceiling, ms.")
     request_counter: str = Field("revision_app_request_count", pattern=METRIC_NAME)
     error_matcher: str = Field('response_code_class="5xx"', pattern=r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
-    error_rate_threshold: float = Field(0.05, gt=0, lt=1, description="Share of failed requests.")
+    error_rate_percent: PositivePercent = Field(5.0, description="Failed requests, percent of all (0-100].")
     drift_enabled: Switch = Field(True, description="Alert on drift (needs a detector exporting drift_metric).")
     drift_metric: str = Field("model_feature_drift_score", pattern=METRIC_NAME)
     drift_threshold: float = Field(0.2, gt=0)
@@ -79,11 +81,11 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
     sel = _selector(namespace, a.endpoint_name)
     p95 = (
         f"histogram_quantile(0.95, sum by (le) (rate({a.latency_histogram}{{{sel}}}[5m])))"
-        f" * {a.latency_unit_seconds} > {a.p95_latency_threshold_seconds}"
+        f" * {a.latency_unit_ms / 1000} > {a.p95_latency_ms / 1000}"
     )
     errors = (
         f"sum(rate({a.request_counter}{{{sel}, {a.error_matcher}}}[5m]))"
-        f" / sum(rate({a.request_counter}{{{sel}}}[5m])) > {a.error_rate_threshold}"
+        f" / sum(rate({a.request_counter}{{{sel}}}[5m])) > {a.error_rate_percent / 100}"
     )
     drift_sel = f'namespace="{namespace}", {a.drift_model_label}="{a.endpoint_name}"'
     drift = f"max({a.drift_metric}{{{drift_sel}}}) > {a.drift_threshold}"
@@ -98,14 +100,14 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
             "expr": p95,
             "for": a.alert_for,
             "labels": {**common, "severity": "warning"},
-            "annotations": {"summary": f"p95 latency of {a.endpoint_name} above {a.p95_latency_threshold_seconds}s"},
+            "annotations": {"summary": f"p95 latency of {a.endpoint_name} above {a.p95_latency_ms / 1000}s"},
         },
         {
             "alert": "EndpointHighErrorRate",
             "expr": errors,
             "for": a.alert_for,
             "labels": {**common, "severity": "critical"},
-            "annotations": {"summary": f"5xx rate of {a.endpoint_name} above {a.error_rate_threshold:.0%}"},
+            "annotations": {"summary": f"5xx rate of {a.endpoint_name} above {a.error_rate_percent:g}%"},
         },
         {
             "alert": "EndpointFeatureDrift",

@@ -16,9 +16,9 @@ from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.k8s import objects
-from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
 from mlops_infra.spec.base import Spec
+from mlops_infra.spec.types import PinnedImage
 
 POSTGRES_PORT = 5432
 POSTGRES_UID = 999  # the postgres user of the official Debian-based image

@@ -326,7 +326,7 @@ def _training(
     approval = effective_approval(spec.registry, context.defaults)
     gate = training.gate
     schedule: dict[str, Any] = (
-        {"schedule": training.schedule.cron, "timezone": training.schedule.time_zone}
+        {"schedule": training.schedule}
         if training.schedule is not None
         else {"suspend": True}  # on demand only: the default schedule stays suspended
     )
@@ -384,7 +384,7 @@ def _endpoint(
         "model_format": endpoint.model.format.value,
         "model_format_version": endpoint.model.format_version,
         "storage_uri": model_uri(spec, endpoint),
-        "canary_traffic_percent": canary_percent(effective_rollout(endpoint, context.defaults)),
+        "canary_percent": canary_percent(effective_rollout(endpoint, context.defaults)),
         "min_replicas": scaling.min_replicas,
         "max_replicas": scaling.max_replicas,
         "scale_metric": SCALE_METRICS[scaling.target.metric],
@@ -413,8 +413,8 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
     args: dict[str, Any] = {
         "namespace": namespace,
         "endpoint_name": served.isvc_name,
-        "p95_latency_threshold_seconds": alerts.p95_latency_ms / 1000,
-        "error_rate_threshold": alerts.error_rate_percent / 100,
+        "p95_latency_ms": alerts.p95_latency_ms,
+        "error_rate_percent": alerts.error_rate_percent,
         "alert_for": f"{alerts.period_seconds * alerts.datapoints_to_alarm}s",
         "drift_enabled": drift_on,
         "drift_metric": spec.k8s.drift_metric,

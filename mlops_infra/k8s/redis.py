@@ -17,10 +17,10 @@ from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.k8s import objects
-from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, pod_spec, pod_template
 from mlops_infra.spec.base import Spec
+from mlops_infra.spec.types import PinnedImage
 
 REDIS_PORT = 6379
 REDIS_UID = 999  # the redis user of the official image owns nothing else

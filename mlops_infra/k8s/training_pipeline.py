@@ -24,10 +24,10 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
-from mlops_infra.k8s.cron import cron_schedule, time_zone
-from mlops_infra.k8s.image import PinnedImage
 from mlops_infra.k8s.workload import ComputeResources, Container, SecretEnv, pod_spec, pod_template
-from mlops_infra.spec.base import Spec, StrInput
+from mlops_infra.spec.base import Spec, StrInput, Switch
+from mlops_infra.spec.schedule import Schedule
+from mlops_infra.spec.types import PinnedImage
 
 ARGO_API = "argoproj.io/v1alpha1"
 # CronJob and CronWorkflow names are limited to 52 characters (runs append a suffix); the base
@@ -53,9 +53,13 @@ class TrainingPipelineArgs(Spec):
     args: list[str] = Field(default_factory=list)
     env: dict[str, StrInput] = Field(default_factory=dict, description="Plain settings only; secrets go in secret_env.")
     secret_env: list[SecretRef] = Field(default_factory=list)
-    schedule: str = Field("0 3 * * *", description="Cron schedule (5 fields or @daily-style macro).")
-    timezone: str = Field("UTC", description="IANA time zone the schedule is read in.")
-    argo_enabled: bool = Field(False, description="Argo Workflows CronWorkflow + WorkflowTemplate instead of CronJobs.")
+    schedule: Schedule = Field(
+        default_factory=lambda: Schedule(cron="0 3 * * *"),
+        description="5-field cron read in time_zone (macros like @daily are refused: write 0 0 * * *).",
+    )
+    argo_enabled: Switch = Field(
+        False, description="Argo Workflows CronWorkflow + WorkflowTemplate instead of CronJobs."
+    )
     resources: ComputeResources = Field(
         default_factory=lambda: ComputeResources(
             cpu_request="2", cpu_limit="4", memory_request="8Gi", memory_limit="16Gi", gpus=1
@@ -67,13 +71,10 @@ class TrainingPipelineArgs(Spec):
     starting_deadline_seconds: int = Field(600, ge=10, le=86_400, description="A run missed by more is skipped.")
     successful_history_limit: int = Field(3, ge=0, le=50)
     failed_history_limit: int = Field(5, ge=1, le=50)
-    suspend: bool = False
+    suspend: Switch = Field(False, description="Pause the schedule (the on-demand template still works).")
     writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])  # noqa: S108 - emptyDir scratch
     service_account_annotations: dict[str, str] = Field(default_factory=dict)
     https_egress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
-
-    _schedule = field_validator("schedule")(cron_schedule)
-    _timezone = field_validator("timezone")(time_zone)
 
     @field_validator("env")
     @classmethod
@@ -143,7 +144,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             pods=network.components(part_of, lbl.TRAINING),
             cidrs=a.https_egress_cidrs,
         )
-        self.register_outputs({"trigger": f"{self.trigger_kind}/{self.trigger_name}", "schedule": a.schedule})
+        self.register_outputs({"trigger": f"{self.trigger_kind}/{self.trigger_name}", "schedule": a.schedule.cron})
 
     def _argo(self, ns: StrInput, spec: dict[str, Any]) -> None:
         a = self.args
@@ -198,8 +199,8 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             kind="CronWorkflow",
             metadata=objects.metadata(self.base, ns, self.labels),
             spec={
-                "schedules": [a.schedule],
-                "timezone": a.timezone,
+                "schedules": [a.schedule.cron],
+                "timezone": a.schedule.time_zone,
                 "concurrencyPolicy": "Forbid",
                 "startingDeadlineSeconds": a.starting_deadline_seconds,
                 "successfulJobsHistoryLimit": a.successful_history_limit,
@@ -228,8 +229,8 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
                 metadata=objects.metadata(name, ns, self.labels),
                 spec=objects.k8s_json(
                     {
-                        "schedule": a.schedule,
-                        "timeZone": a.timezone,
+                        "schedule": a.schedule.cron,
+                        "timeZone": a.schedule.time_zone,
                         "concurrencyPolicy": "Forbid",
                         "startingDeadlineSeconds": a.starting_deadline_seconds,
                         "successfulJobsHistoryLimit": a.successful_history_limit,

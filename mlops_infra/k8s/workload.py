@@ -20,9 +20,9 @@ from typing import Any
 import pulumi
 from pydantic import Field, field_validator, model_validator
 
-from mlops_infra.k8s.image import pinned_image
 from mlops_infra.k8s.quantity import parse_quantity, quantity
 from mlops_infra.spec.base import Spec
+from mlops_infra.spec.types import check_pinned_image
 
 GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_UID = 10001  # an unprivileged uid that exists in no base image, so it owns nothing there
@@ -133,7 +133,7 @@ class Container:
     run_as_user: int | None = None
 
     def __post_init__(self) -> None:
-        pinned_image(self.image)
+        check_pinned_image(self.image)
         if self.run_as_user is not None and self.run_as_user <= 0:
             raise ValueError(f"container {self.name}: run_as_user must be a non-root uid (> 0)")
 

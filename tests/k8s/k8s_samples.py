@@ -57,8 +57,7 @@ def training_args(**overrides: Any) -> dict[str, Any]:
         "namespace": "churn-ns",
         "image": "ghcr.io/acme/churn-train:1.8.3",
         "command": ["python", "-m", "churn.train"],
-        "schedule": "0 3 * * 1",
-        "timezone": "Europe/Berlin",
+        "schedule": {"cron": "0 3 * * 1", "time_zone": "Europe/Berlin"},
     }
     args.update(overrides)
     return args
@@ -69,7 +68,7 @@ def endpoint_args(**overrides: Any) -> dict[str, Any]:
         "namespace": "churn-ns",
         "model_format": "sklearn",
         "storage_uri": "s3://acme-churn/models/churn/v7",
-        "canary_traffic_percent": 10,
+        "canary_percent": 10,
         "min_replicas": 2,
         "max_replicas": 6,
         "scale_metric": "rps",

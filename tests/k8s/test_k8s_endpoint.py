@@ -57,7 +57,7 @@ def test_pdb_only_with_two_or_more_replicas(stack):
 
 
 def test_scale_to_zero_in_serverless_mode():
-    stack = plan(lambda: Endpoint("churn", endpoint_args(min_replicas=0, canary_traffic_percent=None)))
+    stack = plan(lambda: Endpoint("churn", endpoint_args(min_replicas=0, canary_percent=None)))
     predictor = one(stack, ISVC).inputs["spec"]["predictor"]
     assert predictor["minReplicas"] == 0 and "canaryTrafficPercent" not in predictor
 
@@ -66,9 +66,7 @@ def test_raw_deployment_mode():
     stack = plan(
         lambda: Endpoint(
             "churn",
-            endpoint_args(
-                deployment_mode="RawDeployment", canary_traffic_percent=None, scale_metric="cpu", scale_target=70
-            ),
+            endpoint_args(deployment_mode="RawDeployment", canary_percent=None, scale_metric="cpu", scale_target=70),
         )
     )
     isvc = one(stack, ISVC).inputs
@@ -105,19 +103,19 @@ def test_data_capture_required_in_protected_environments():
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"canary_traffic_percent": 150}, "canary_traffic_percent"),
-        ({"canary_traffic_percent": -1}, "canary_traffic_percent"),
+        ({"canary_percent": 150}, "canary_percent"),
+        ({"canary_percent": -1}, "canary_percent"),
         (
             {
                 "deployment_mode": "RawDeployment",
-                "canary_traffic_percent": None,
+                "canary_percent": None,
                 "scale_metric": "cpu",
                 "min_replicas": 0,
             },
             "min_replicas",
         ),
-        ({"deployment_mode": "RawDeployment", "scale_metric": "cpu"}, "canary_traffic_percent"),
-        ({"deployment_mode": "RawDeployment", "canary_traffic_percent": None}, "scale_metric"),
+        ({"deployment_mode": "RawDeployment", "scale_metric": "cpu"}, "canary_percent"),
+        ({"deployment_mode": "RawDeployment", "canary_percent": None}, "scale_metric"),
         ({"min_replicas": 5, "max_replicas": 2}, "max_replicas"),
         ({"scale_metric": "cpu", "scale_target": 250}, "scale_target"),
         ({"storage_uri": "ftp://models/churn"}, "storage_uri"),
@@ -138,8 +136,8 @@ def test_invalid_settings_name_the_field_and_register_nothing(overrides, field):
 @given(st.integers(min_value=101, max_value=10_000) | st.integers(max_value=-1))
 def test_canary_outside_0_to_100_always_fails(percent):
     with pytest.raises(pydantic.ValidationError) as info:
-        EndpointArgs.model_validate(endpoint_args(canary_traffic_percent=percent))
-    assert info.value.errors()[0]["loc"] == ("canary_traffic_percent",)
+        EndpointArgs.model_validate(endpoint_args(canary_percent=percent))
+    assert info.value.errors()[0]["loc"] == ("canary_percent",)
 
 
 @settings(max_examples=25, deadline=None)

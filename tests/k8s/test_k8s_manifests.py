@@ -43,7 +43,7 @@ def _everything() -> None:
         "churn-raw",
         endpoint_args(
             deployment_mode="RawDeployment",
-            canary_traffic_percent=None,
+            canary_percent=None,
             scale_metric="cpu",
             scale_target=70,
             resources={"gpus": 1},

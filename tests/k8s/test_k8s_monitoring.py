@@ -14,8 +14,8 @@ ARGS = {
     "endpoint_name": "churn-prod-churn",
     "drift_metric": "churn_feature_psi",
     "drift_threshold": 0.25,
-    "p95_latency_threshold_seconds": 0.3,
-    "error_rate_threshold": 0.02,
+    "p95_latency_ms": 300,
+    "error_rate_percent": 2,
     "retrain_trigger": "workflowtemplate/churn-prod-training",
     "selector_labels": {"release": "kube-prometheus-stack"},
 }
@@ -36,13 +36,15 @@ def test_p95_latency_alert(stack):
     rule = _rules(stack)["EndpointHighP95Latency"]
     assert rule["expr"].startswith("histogram_quantile(0.95, sum by (le) (rate(revision_app_request_latencies_bucket{")
     assert 'namespace="churn-ns"' in rule["expr"] and 'service=~"churn-prod-churn-predictor.*"' in rule["expr"]
-    assert rule["expr"].endswith("* 0.001 > 0.3")
+    assert rule["expr"].endswith("* 0.001 > 0.3")  # ms histogram in seconds vs 300 ms in seconds
+    assert rule["annotations"]["summary"].endswith("above 0.3s")
     assert rule["for"] == "10m"
 
 
 def test_error_rate_alert(stack):
     rule = _rules(stack)["EndpointHighErrorRate"]
-    assert 'response_code_class="5xx"' in rule["expr"] and rule["expr"].endswith("> 0.02")
+    assert 'response_code_class="5xx"' in rule["expr"] and rule["expr"].endswith("> 0.02")  # 2 % as a ratio
+    assert rule["annotations"]["summary"].endswith("above 2%")
     assert rule["labels"]["severity"] == "critical"
 
 
@@ -82,7 +84,10 @@ def test_grafana_dashboard_configmap(stack):
         ({"drift_metric": "drift-score"}, "drift_metric"),
         ({"drift_threshold": 0}, "drift_threshold"),
         ({"alert_for": "ten minutes"}, "alert_for"),
-        ({"error_rate_threshold": 1.5}, "error_rate_threshold"),
+        ({"error_rate_percent": 150}, "error_rate_percent"),
+        ({"error_rate_percent": 0}, "error_rate_percent"),
+        ({"p95_latency_ms": 0}, "p95_latency_ms"),
+        ({"error_rate_threshold": 0.02}, "error_rate_threshold"),  # the old 0-1 field is gone, not ignored
         ({"endpoint_name": "Churn"}, "endpoint_name"),
     ],
 )
@@ -93,3 +98,10 @@ def test_invalid_settings_name_the_field(overrides, field):
     assert info.value.errors()[0]["loc"][0] == field
     with pytest.raises(ProgramError, match=field):
         plan(lambda: Monitoring("m", args))
+
+
+def test_drift_alert_off_leaves_latency_and_errors():
+    stack = plan(lambda: Monitoring("churn-monitoring", {**ARGS, "drift_enabled": False}), environment="dev")
+    assert set(_rules(stack)) == {"EndpointHighP95Latency", "EndpointHighErrorRate"}
+    board = json.loads(one(stack, "kubernetes:core/v1:ConfigMap").inputs["data"]["churn-prod-churn.json"])
+    assert [p["title"] for p in board["panels"]] == ["p95 latency (s)", "Error rate"]
