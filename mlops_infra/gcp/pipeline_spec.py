@@ -8,6 +8,7 @@ plans that use a compiled file do not need it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -16,11 +17,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, model_validator
 
 from mlops_infra.config.base import ComponentArgs
 from mlops_infra.gcp.pipeline_template import training_pipeline
-from mlops_infra.gcp.validation import check_image
+from mlops_infra.spec.types import PinnedImage
 
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
 
@@ -41,21 +42,12 @@ class SpecFile(ComponentArgs):
     kind: Literal["file"] = "file"
     path: str = Field(min_length=1, description="Path to the compiled spec, relative to the program directory.")
 
-    def load(self) -> dict[str, Any]:
-        return load_spec_file(self.path)
-
 
 class SpecFunction(ComponentArgs):
     """(b) A ``@kfp.dsl.pipeline`` function, compiled when the program runs."""
 
     kind: Literal["function"] = "function"
     function: Callable[..., Any]
-    _compiled: dict[str, Any] | None = PrivateAttr(None)
-
-    def load(self) -> dict[str, Any]:
-        if self._compiled is None:
-            self._compiled = compile_pipeline(self.function)
-        return self._compiled
 
 
 class SpecTemplate(ComponentArgs):
@@ -63,26 +55,43 @@ class SpecTemplate(ComponentArgs):
 
     kind: Literal["template"] = "template"
     name: str = Field("training", pattern=PIPELINE_NAME_PATTERN, description="Pipeline name in the spec.")
-    image: str = Field(description="Trainer image implementing the steps (pinned by digest or version tag).")
+    image: PinnedImage = Field(description="Trainer image implementing the steps (pinned by digest or version tag).")
     module: str = Field("trainer", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$", description="Python package of the steps.")
     metric_name: str = Field("auc", min_length=1, description="Metric the evaluate step writes.")
-    metric_threshold: float = Field(0.8, description="Register only when metric >= threshold.")
+    metric_threshold: float = Field(0.8, description="Register only when the metric passes the threshold.")
+    metric_direction: Literal["maximize", "minimize"] = Field(
+        "maximize", description="maximize: register when metric >= threshold; minimize: when metric <= threshold."
+    )
     train_cpu_limit: str | None = Field(None, pattern=r"^[0-9]+m?$", description="CPU limit of the train step.")
     train_memory_limit: str | None = Field(None, pattern=r"^[0-9]+[KMGT]i?$", description="Memory limit of train.")
-    _compiled: dict[str, Any] | None = PrivateAttr(None)
+    train_accelerator_type: str | None = Field(
+        None, pattern=r"^NVIDIA_[A-Z0-9_]+$|^TPU_V[0-9A-Z_]+$", description="Accelerator of the train step."
+    )
+    train_accelerator_count: int = Field(0, ge=0, le=16, description="Accelerators of the train step.")
 
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, image: str) -> str:
-        return check_image(image, require_digest=False)
-
-    def load(self) -> dict[str, Any]:
-        if self._compiled is None:
-            self._compiled = compile_pipeline(training_pipeline(self))
-        return self._compiled
+    @model_validator(mode="after")
+    def _accelerator_pair(self) -> SpecTemplate:
+        if (self.train_accelerator_type is None) != (self.train_accelerator_count == 0):
+            raise ValueError("train_accelerator_type and train_accelerator_count go together (both set or neither)")
+        return self
 
 
 SpecSource = Annotated[SpecFile | SpecFunction | SpecTemplate, Field(discriminator="kind")]
+
+
+def load_pipeline_spec(source: SpecFile | SpecFunction | SpecTemplate) -> dict[str, Any]:
+    """The PipelineSpec of ``source``: a file is read each time; a function or the template compiles once."""
+    if isinstance(source, SpecFile):
+        return load_spec_file(source.path)
+    return _compiled(source)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source: SpecFunction | SpecTemplate) -> dict[str, Any]:
+    """Compiled once per distinct (immutable, hashable) source."""
+    if isinstance(source, SpecFunction):
+        return compile_pipeline(source.function)
+    return compile_pipeline(training_pipeline(source))
 
 
 def _require_kfp() -> Any:

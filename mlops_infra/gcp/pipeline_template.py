@@ -32,6 +32,12 @@ class TemplateSettings(Protocol):
     def train_cpu_limit(self) -> str | None: ...
     @property
     def train_memory_limit(self) -> str | None: ...
+    @property
+    def train_accelerator_type(self) -> str | None: ...
+    @property
+    def train_accelerator_count(self) -> int: ...
+    @property
+    def metric_direction(self) -> str: ...
 
 
 def training_pipeline(template: TemplateSettings) -> Callable[..., Any]:
@@ -110,10 +116,17 @@ def training_pipeline(template: TemplateSettings) -> Callable[..., Any]:
             trained.set_cpu_limit(template.train_cpu_limit)
         if template.train_memory_limit:
             trained.set_memory_limit(template.train_memory_limit)
+        if template.train_accelerator_type:
+            trained.set_accelerator_type(template.train_accelerator_type)
+            trained.set_accelerator_limit(template.train_accelerator_count)
         evaluated = evaluate(
             dataset=prepared.outputs["dataset"], model=trained.outputs["model"], metric_name=metric_name
         )
-        with dsl.If(evaluated.outputs["metric"] >= metric_threshold, name="metric-meets-threshold"):
+        metric = evaluated.outputs["metric"]
+        good_enough = (
+            metric <= metric_threshold if template.metric_direction == "minimize" else metric >= metric_threshold
+        )
+        with dsl.If(good_enough, name="metric-meets-threshold"):
             register(
                 model=trained.outputs["model"],
                 parent_model=parent_model,

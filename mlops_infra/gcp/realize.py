@@ -10,14 +10,16 @@ What each spec section becomes:
 - ``registry``: models bucket, serving-image repository and one Vertex model per distinct
   endpoint model; the approved label is the version alias endpoints deploy. Automatic approval
   sets it at registration; manual approval leaves it to a reviewer (``challenger`` until then);
-- ``training``: the built-in kfp template (the metric gate decides what is registered), the
-  machine's vCPU and memory as step limits, and the spec ``Schedule`` on Cloud Scheduler;
+- ``training``: the built-in kfp template (the metric gate, in its direction, decides what is
+  registered), the machine's vCPU, memory and accelerators as train-step limits (Vertex picks the
+  machine that fits), and the spec ``Schedule`` on Cloud Scheduler;
 - ``endpoints``: private Vertex endpoints (PSC, or VPC peering with ``gcp.network``), replicas
   from ``effective_scaling`` (Vertex cannot scale to zero), the rollout as canary percentages
   and bake time, request logging from ``effective_data_capture``, alerts on error rate and p95;
 - ``alerts.emails``: e-mail notification channels used by endpoint alerts and the budget;
 - ``budget``: a Cloud Billing budget on the project, actual and forecast spend at each threshold;
-- drift: see :mod:`mlops_infra.gcp.drift` (retraining on drift is realized when monitoring is on).
+- drift: :mod:`mlops_infra.gcp.drift`, a scheduled workflow that measures drift in BigQuery and
+  starts the pipeline (when monitoring is on and ``training.retrain_on_drift``).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from mlops_infra.spec.images import Images
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import ScalingMetric
-from mlops_infra.spec.training import MetricDirection, TrainingSpec
+from mlops_infra.spec.training import TrainingSpec
 from mlops_infra.spec.types import has_digest, uri_scheme
 
 TITLE = "PlatformSpec"
@@ -145,19 +147,6 @@ def _check_image(images: Images, prefix: tuple[str | int, ...], what: str, conte
 
 def _check_training(spec: PlatformSpec, training: TrainingSpec, context: RealizeContext) -> None:
     _check_image(training.image, ("training", "image"), "training", context)
-    _, accelerator, _ = training.compute.gcp_machine()
-    if accelerator is not None:
-        raise field_error(
-            TITLE,
-            ("training", "compute"),
-            "the GCP training template runs on CPU only: GPU training is not realized on GCP yet",
-        )
-    if training.gate.direction is MetricDirection.MINIMIZE:
-        raise field_error(
-            TITLE,
-            ("training", "gate", "direction"),
-            "the GCP training template registers a model when metric >= threshold: minimize is not realized on GCP",
-        )
     for name in training.parameters:
         if name in WIRED_PARAMETERS or name not in TEMPLATE_PARAMETERS:
             raise field_error(
@@ -471,7 +460,7 @@ def _training(
     registered_model: pulumi.Output[str],
 ) -> TrainingPipeline:
     approval = effective_approval(spec.registry, context.defaults)
-    machine_type, _, _ = training.compute.gcp_machine()
+    machine_type, accelerator_type, accelerator_count = training.compute.gcp_machine()
     cpu, memory = _machine_limits(machine_type)
     parameters: dict[str, Any] = {
         "parent_model": registered_model,
@@ -495,8 +484,11 @@ def _training(
                 "image": training.image.for_cloud(Cloud.GCP),
                 "metric_name": training.gate.name,
                 "metric_threshold": training.gate.threshold,
+                "metric_direction": training.gate.direction.value,
                 "train_cpu_limit": cpu,
                 "train_memory_limit": memory,
+                "train_accelerator_type": accelerator_type,
+                "train_accelerator_count": accelerator_count,
             },
             "parameter_values": parameters,
             "schedule": {"cron": training.schedule.cron, "time_zone": training.schedule.time_zone}

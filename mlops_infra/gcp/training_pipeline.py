@@ -21,7 +21,13 @@ from mlops_infra.conventions import naming
 from mlops_infra.gcp.dynamic.vertex_schedule import VertexSchedule
 from mlops_infra.gcp.iam import ServiceAgent, service_account_member
 from mlops_infra.gcp.pipeline_job import CLOUD_PLATFORM_SCOPE, encode_body, pipeline_job_body, pipeline_jobs_url
-from mlops_infra.gcp.pipeline_spec import SpecSource, SpecTemplate, check_parameter_values, pipeline_name
+from mlops_infra.gcp.pipeline_spec import (
+    SpecSource,
+    SpecTemplate,
+    check_parameter_values,
+    load_pipeline_spec,
+    pipeline_name,
+)
 from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.project import project_id, vertex_api_endpoint
 from mlops_infra.gcp.secure_bucket import SecureBucket
@@ -87,7 +93,7 @@ class TrainingPipelineArgs(ComponentArgs):
         spec = info.data.get("spec")
         if spec is None:
             return values  # the spec itself failed validation
-        check_parameter_values(spec.load(), _with_template_defaults(spec, values))
+        check_parameter_values(load_pipeline_spec(spec), _with_template_defaults(spec, values))
         return values
 
 
@@ -113,7 +119,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         super().__init__(name, args, opts)
         a = self.args
         project = project_id(pulumi.InvokeOutputOptions(parent=self))
-        self.spec: dict[str, Any] = a.spec.load()
+        self.spec: dict[str, Any] = load_pipeline_spec(a.spec)
         self.service_account = gcp.serviceaccount.Account(
             self.child_name("sa"),
             account_id=self.platform.name(name, naming.GCP_SERVICE_ACCOUNT_ID),

@@ -3,6 +3,7 @@
 import json
 import re
 
+import pydantic
 import pytest
 import yaml
 from kfp import dsl
@@ -13,6 +14,7 @@ from mlops_infra.gcp.pipeline_spec import (
     SpecTemplate,
     check_parameter_values,
     compile_pipeline,
+    load_pipeline_spec,
     root_parameters,
 )
 
@@ -36,7 +38,7 @@ def test_function_compiles_offline_to_a_pipeline_spec():
         "a": {"parameterType": "NUMBER_DOUBLE"},
         "b": {"defaultValue": 2.0, "isOptional": True, "parameterType": "NUMBER_DOUBLE"},
     }
-    assert SpecFunction(function=adder).load() == spec
+    assert load_pipeline_spec(SpecFunction(function=adder)) == spec
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
@@ -44,14 +46,14 @@ def test_compiled_file_is_read_in_either_format(tmp_path, suffix):
     spec = compile_pipeline(adder)
     path = tmp_path / f"pipeline{suffix}"
     path.write_text(json.dumps(spec) if suffix == ".json" else yaml.safe_dump(spec))
-    assert SpecFile(path=str(path)).load() == spec
+    assert load_pipeline_spec(SpecFile(path=str(path))) == spec
 
 
 def test_pipeline_job_wrapper_is_unwrapped(tmp_path):
     spec = compile_pipeline(adder)
     path = tmp_path / "job.json"
     path.write_text(json.dumps({"pipelineSpec": spec, "runtimeConfig": {}}))
-    assert SpecFile(path=str(path)).load()["pipelineInfo"]["name"] == "adder"
+    assert load_pipeline_spec(SpecFile(path=str(path)))["pipelineInfo"]["name"] == "adder"
 
 
 @pytest.mark.parametrize(
@@ -66,16 +68,16 @@ def test_bad_files_fail_with_the_reason(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content)
     with pytest.raises(ValueError, match=re.escape(message)):
-        SpecFile(path=str(path)).load()
+        load_pipeline_spec(SpecFile(path=str(path)))
 
 
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(ValueError, match=r"nope\.yaml"):
-        SpecFile(path=str(tmp_path / "nope.yaml")).load()
+        load_pipeline_spec(SpecFile(path=str(tmp_path / "nope.yaml")))
 
 
 def test_template_gates_registration_on_the_metric():
-    spec = SpecTemplate(image=IMAGE, name="churn-training", metric_threshold=0.85).load()
+    spec = load_pipeline_spec(SpecTemplate(image=IMAGE, name="churn-training", metric_threshold=0.85))
     tasks = spec["root"]["dag"]["tasks"]
     assert set(tasks) == {"preprocess", "train", "evaluate", "condition-1"}
     assert tasks["train"]["dependentTasks"] == ["preprocess"]
@@ -97,7 +99,7 @@ def test_template_gates_registration_on_the_metric():
 
 
 def test_template_resources_reach_the_train_step():
-    spec = SpecTemplate(image=IMAGE, train_cpu_limit="8", train_memory_limit="32G").load()
+    spec = load_pipeline_spec(SpecTemplate(image=IMAGE, train_cpu_limit="8", train_memory_limit="32G"))
     resources = spec["deploymentSpec"]["executors"]["exec-train"]["container"]["resources"]
     assert resources["cpuLimit"] == 8.0 and resources["memoryLimit"] == 32.0
 
@@ -118,3 +120,40 @@ def test_parameter_values_are_checked_against_the_spec():
         check_parameter_values(spec, {"a": "one"})
     with pytest.raises(ValueError, match="got a boolean"):
         check_parameter_values(spec, {"a": True})
+
+
+def _gate_condition(spec):
+    tasks = spec["root"]["dag"]["tasks"]
+    return tasks["condition-1"]["triggerPolicy"]["condition"]
+
+
+def test_template_gate_direction_and_gpu_train_step():
+    maximize = load_pipeline_spec(SpecTemplate(image=IMAGE))
+    assert " >= " in _gate_condition(maximize)
+    minimize = load_pipeline_spec(
+        SpecTemplate(
+            image=IMAGE,
+            metric_name="rmse",
+            metric_direction="minimize",
+            train_accelerator_type="NVIDIA_TESLA_T4",
+            train_accelerator_count=1,
+        )
+    )
+    assert " <= " in _gate_condition(minimize)
+    accelerator = minimize["deploymentSpec"]["executors"]["exec-train"]["container"]["resources"]["accelerator"]
+    assert accelerator["type"] == "NVIDIA_TESLA_T4" and int(accelerator["count"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        ({"train_accelerator_type": "NVIDIA_TESLA_T4"}, ()),
+        ({"train_accelerator_type": "T4", "train_accelerator_count": 1}, ("train_accelerator_type",)),
+        ({"metric_direction": "lower"}, ("metric_direction",)),
+        ({"image": "trainer"}, ("image",)),
+    ],
+)
+def test_template_settings_name_the_field(change, location):
+    with pytest.raises(pydantic.ValidationError) as info:
+        SpecTemplate.model_validate({"image": IMAGE, **change})
+    assert info.value.errors()[0]["loc"] == location
