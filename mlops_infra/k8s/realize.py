@@ -80,6 +80,8 @@ MAX_RUN_SECONDS = 604_800  # TrainingPipelineArgs' ceiling (7 days)
 NO_EXPIRY_TTL_DAYS = 3650  # Feast's online TTL when the spec sets none
 PVC_SIZES = {"registry": "1Gi", "offline": "50Gi", "artifacts": "20Gi"}
 KNATIVE_BROKER = "http://broker-ingress.knative-eventing.svc.cluster.local"
+RESERVED_NAMES = frozenset({"team", "features", "registry", "training"})
+"""Parts named ``k8s-<part>``: an endpoint of the same name would share their ServiceAccount names."""
 
 
 def team(spec: PlatformSpec) -> str:
@@ -169,6 +171,12 @@ def _check_scaling(scaling: Scaling, location: tuple[str | int, ...]) -> None:
 
 def _check_endpoint(spec: PlatformSpec, context: RealizeContext, index: int, endpoint: EndpointSpec) -> None:
     location: tuple[str | int, ...] = ("endpoints", index)
+    if endpoint.name in RESERVED_NAMES:
+        raise field_error(
+            SPEC,
+            (*location, "name"),
+            f"{endpoint.name!r} is the name of a platform part on Kubernetes ({', '.join(sorted(RESERVED_NAMES))})",
+        )
     if "://" not in endpoint.model.artifact and spec.k8s.model_store_uri is None:
         raise field_error(
             SPEC,

@@ -290,6 +290,7 @@ def test_relative_artifact_needs_model_store() -> None:
         ({"endpoints.0.rollout": {"strategy": "blue_green"}}, "endpoints.0.rollout.strategy: KServe has no blue/green"),
         ({"endpoints.0.scaling": {"max_replicas": 500}}, "endpoints.0.scaling.max_replicas: KServe realizes at most"),
         ({"endpoints.0.model.format": "custom"}, "endpoints.0.model.format: KServe picks the server"),
+        ({"endpoints.0.name": "training"}, "endpoints.0.name: 'training' is the name of a platform part"),
         (
             {"endpoints.0.compute": {"resources": {"cpu": "32", "memory": "8Gi"}}},
             "endpoints.0.compute.resources.cpu: above the namespace's 16 CPU limit",
