@@ -21,7 +21,7 @@ from mlops_infra.gcp.endpoint_alerts import EndpointAlerts, endpoint_alert_polic
 from mlops_infra.gcp.iam import ServiceAgent, service_agent_member
 from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpoint
-from mlops_infra.gcp.settings import KmsKeyName, Region
+from mlops_infra.gcp.settings import KmsKeyName, Network, Region
 from mlops_infra.gcp.traffic import check_traffic_steps
 from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERSION_ALIAS_PATTERN
 from mlops_infra.spec.base import Switch, field_error
@@ -93,9 +93,7 @@ class EndpointArgs(ComponentArgs):
     kms_key_name: KmsKeyName = None
     display_name: str | None = Field(None, max_length=128)
     endpoint_id: str | None = Field(None, pattern=r"^[1-9][0-9]{0,9}$", description="Numeric id; default derived.")
-    network: str | None = Field(
-        None, pattern=r"^projects/[^/]+/global/networks/[^/]+$", description="VPC peering instead of PSC."
-    )
+    network: Network | None = Field(None, description="VPC peering instead of PSC.")
     psc_project_allowlist: list[str] = Field(default_factory=list, description="PSC consumers; default this project.")
     allow_public_endpoint: Switch = Field(False, description="Explicit opt-in to a public endpoint (no PSC, no VPC).")
     request_logging: RequestLoggingArgs = Field(default_factory=RequestLoggingArgs)
@@ -129,9 +127,9 @@ class EndpointArgs(ComponentArgs):
 
     @model_validator(mode="after")
     def _network_and_traffic(self) -> EndpointArgs:
-        if self.allow_public_endpoint and (self.network or self.psc_project_allowlist):
+        if self.allow_public_endpoint and (self.network is not None or self.psc_project_allowlist):
             raise ValueError("allow_public_endpoint excludes network and psc_project_allowlist")
-        if self.network and self.psc_project_allowlist:
+        if self.network is not None and self.psc_project_allowlist:
             raise ValueError("network (VPC peering) and psc_project_allowlist (PSC) are mutually exclusive")
         keys = [d.key for d in self.deployments]
         if len(set(keys)) != len(keys):
@@ -223,7 +221,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                 ),
             )
         psc = None
-        if not a.allow_public_endpoint and not a.network:
+        if not a.allow_public_endpoint and a.network is None:
             psc = gcp.vertex.AiEndpointPrivateServiceConnectConfigArgs(
                 enable_private_service_connect=True,
                 project_allowlists=a.psc_project_allowlist or project.apply(lambda p: [p]),

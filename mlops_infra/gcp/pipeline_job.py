@@ -21,7 +21,7 @@ def pipeline_job_body(
     parameter_values: dict[str, Any],
     spec: dict[str, Any] | None = None,
     template_uri: str | None = None,
-    network: str | None = None,
+    network: pulumi.Input[str] | None = None,
 ) -> pulumi.Output[dict[str, Any]]:
     """A PipelineJob: inline ``pipelineSpec`` or an Artifact Registry ``templateUri``, always CMEK-encrypted."""
     if (spec is None) == (template_uri is None):
@@ -37,7 +37,7 @@ def pipeline_job_body(
         body["pipelineSpec"] = spec
     else:
         body["templateUri"] = template_uri
-    if network:
+    if network is not None:
         body["network"] = network
     return pulumi.Output.from_input(body)
 

@@ -15,6 +15,7 @@ from mlops_infra.conventions.markers import public_exposure_labels
 from mlops_infra.gcp.iam import ServiceAgent
 from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.settings import KmsKeyName, Region
+from mlops_infra.spec.base import Switch
 
 SECONDS_PER_DAY = 86_400
 
@@ -39,10 +40,10 @@ class SecureBucketArgs(ComponentArgs):
         None, ge=1, le=36500, description="Delete live objects this many days old (None keeps them)."
     )
     soft_delete_days: int = Field(7, ge=0, le=90, description="Soft-delete retention in days (0 turns it off).")
-    allow_public_access: bool = Field(
+    allow_public_access: Switch = Field(
         False, description="Explicit opt-out of public access prevention (never needed for ML data)."
     )
-    force_destroy: bool = Field(False, description="Let `pulumi destroy` delete a non-empty bucket.")
+    force_destroy: Switch = Field(False, description="Let `pulumi destroy` delete a non-empty bucket.")
 
 
 class SecureBucket(PlatformComponent[SecureBucketArgs]):

@@ -31,7 +31,7 @@ from mlops_infra.gcp.pipeline_spec import (
 from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.project import project_id, vertex_api_endpoint
 from mlops_infra.gcp.secure_bucket import SecureBucket
-from mlops_infra.gcp.settings import KmsKeyName, Region
+from mlops_infra.gcp.settings import KmsKeyName, Network, Region
 from mlops_infra.spec.base import Switch
 from mlops_infra.spec.schedule import Schedule
 
@@ -76,9 +76,7 @@ class TrainingPipelineArgs(ComponentArgs):
         pattern=r"^https://[a-z0-9-]+-kfp\.pkg\.dev/.+",
         description="Run a template pushed to Artifact Registry instead of the inline spec.",
     )
-    network: str | None = Field(
-        None, pattern=r"^projects/[^/]+/global/networks/[^/]+$", description="VPC the pipeline's jobs peer with."
-    )
+    network: Network | None = Field(None, description="VPC the pipeline's jobs peer with.")
     read_datasets: list[StrInput] = Field(default_factory=list, description="BigQuery dataset ids the pipeline reads.")
     read_buckets: list[StrInput] = Field(default_factory=list, description="Buckets the pipeline reads.")
     write_buckets: list[StrInput] = Field(default_factory=list, description="Buckets the pipeline writes (models).")

@@ -37,6 +37,15 @@ def test_endpoint_is_cmek_encrypted_and_private_by_default(gcp_plan):
     assert grant.urn in ai.dependencies
 
 
+def test_network_may_come_from_another_resource(gcp_plan):
+    import pulumi
+
+    network = pulumi.Output.from_input("projects/123/global/networks/shared")
+    peered = one(gcp_plan(endpoint(network=network)), "gcp:vertex/aiEndpoint:AiEndpoint")
+    assert peered.inputs["network"] == "projects/123/global/networks/shared"
+    assert "privateServiceConnectConfig" not in peered.inputs
+
+
 def test_vpc_peering_and_explicit_public_opt_in(gcp_plan):
     peered = one(gcp_plan(endpoint(network="projects/123/global/networks/ml")), "gcp:vertex/aiEndpoint:AiEndpoint")
     assert peered.inputs["network"] == "projects/123/global/networks/ml"
@@ -210,6 +219,7 @@ def test_traffic_split_validation(steps, message):
             ("deployments", 0, "min_replica_count"),
         ),
         ({"kms_key_name": "alias/platform"}, ("kms_key_name",)),
+        ({"network": "default"}, ("network",)),
         ({"deployments": [{"key": "blue", "model": MODEL}]}, ("deployments", 0)),
         (
             {

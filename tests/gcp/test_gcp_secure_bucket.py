@@ -65,7 +65,16 @@ def test_bucket_protected_in_prod(gcp_plan):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("bucket_name", "Bad_Name"), ("noncurrent_version_days", 0), ("storage_class", "HOT"), ("region", "mars")],
+    [
+        ("bucket_name", "Bad_Name"),
+        ("noncurrent_version_days", 0),
+        ("storage_class", "HOT"),
+        ("region", "mars"),
+        # Security switches are strict booleans: 'true' or 1 is not an opt-in.
+        ("allow_public_access", "true"),
+        ("force_destroy", 1),
+        ("kms_key_name", "projects/p/keyRings/r"),
+    ],
 )
 def test_invalid_settings_name_the_field(field, value):
     with pytest.raises(pydantic.ValidationError) as info:
