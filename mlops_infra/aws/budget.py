@@ -9,6 +9,7 @@ import pulumi_aws as aws
 from pydantic import Field, StringConstraints, field_validator
 
 from mlops_infra.aws.account import account_id
+from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.component import PlatformComponent
@@ -109,7 +110,7 @@ class Budget(PlatformComponent[BudgetArgs]):
             )
         self.budget = aws.budgets.Budget(
             self.child_name("budget"),
-            name=self.platform.name(name, naming.BUDGET),
+            name=global_name(self, name, naming.BUDGET),
             budget_type="COST",
             time_unit="MONTHLY",
             limit_amount=f"{self.args.monthly_limit_usd:.2f}",

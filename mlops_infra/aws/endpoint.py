@@ -25,6 +25,7 @@ from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.endpoint_alarms import create_variant_alarms
 from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment, ecr_repository_arn, split_s3_uri
 from mlops_infra.aws.endpoint_autoscaling import create_variant_autoscaling
+from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
@@ -107,7 +108,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         )
         self.role = aws.iam.Role(
             self.child_name("role"),
-            name=self.platform.name(f"{name}-endpoint", naming.IAM_ROLE),
+            name=global_name(self, f"{name}-endpoint", naming.IAM_ROLE),
             description=f"SageMaker runs the models of endpoint {self.physical_name}",
             assume_role_policy=assume_role_policy(SAGEMAKER_PRINCIPAL, self._account),
             opts=self.child_opts(),

@@ -14,6 +14,7 @@ from mlops_infra.aws.feature_store_args import (
     FeatureStoreArgs,
     OnlineTtl,
 )
+from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
@@ -73,7 +74,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         )
         self.role = aws.iam.Role(
             self.child_name("role"),
-            name=self.platform.name(f"{name}-feature-store", naming.IAM_ROLE),
+            name=global_name(self, f"{name}-feature-store", naming.IAM_ROLE),
             description="SageMaker Feature Store writes the offline store of this feature store only.",
             assume_role_policy=assume_role_policy("sagemaker.amazonaws.com", self._account),
             opts=self.child_opts(),

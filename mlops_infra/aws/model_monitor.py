@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.arns import SnsTopicArn
+from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.platform_key import key_arn_or_shared
@@ -142,7 +143,7 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
             capture.apply(lambda c: f"arn:aws:s3:::{c[0]}/{c[1]}/*" if c[1] else f"arn:aws:s3:::{c[0]}/*")
         ]
         reads += [_object_arn(u) for u in baselines]
-        role_name = self.platform.name(f"{name}-monitor", naming.IAM_ROLE)
+        role_name = global_name(self, f"{name}-monitor", naming.IAM_ROLE)
         self.role = aws.iam.Role(
             self.child_name("role"),
             name=role_name,

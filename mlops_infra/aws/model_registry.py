@@ -20,6 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.component import PlatformComponent
@@ -334,7 +335,7 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
             )
         self.hook_role = aws.iam.Role(
             self.child_name("hook-role"),
-            name=self.platform.name(f"{short}-deploy-hook", naming.IAM_ROLE),
+            name=global_name(self, f"{short}-deploy-hook", naming.IAM_ROLE),
             description="EventBridge starts the deployment of approved model packages",
             assume_role_policy=assume_role_policy(EVENTS_PRINCIPAL, self._account),
             opts=self.child_opts(),

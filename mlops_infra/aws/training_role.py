@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.pipeline_definition import container_images
 from mlops_infra.aws.training_pipeline_args import _S3_URI, PLACEHOLDERS, TrainingPipelineArgs, ecr_repository_arn
@@ -173,7 +174,7 @@ def create_execution_role(
     name = component.logical_name
     role = aws.iam.Role(
         component.child_name("execution-role"),
-        name=component.platform.name(f"{name}-exec", naming.IAM_ROLE),
+        name=global_name(component, f"{name}-exec", naming.IAM_ROLE),
         description=f"Runs the jobs of the {name} training pipeline",
         assume_role_policy=assume_role_policy(SAGEMAKER_PRINCIPAL, account),
         opts=component.child_opts(),

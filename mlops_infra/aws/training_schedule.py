@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.aws.account import account_id
+from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
@@ -213,7 +214,7 @@ def _service_role(
 ) -> aws.iam.Role:
     role = aws.iam.Role(
         component.child_name(suffix),
-        name=component.platform.name(f"{component.logical_name}-{suffix}", naming.IAM_ROLE),
+        name=global_name(component, f"{component.logical_name}-{suffix}", naming.IAM_ROLE),
         assume_role_policy=assume_role_policy(service, account_id(pulumi.InvokeOutputOptions(parent=component))),
         opts=component.child_opts(),
     )

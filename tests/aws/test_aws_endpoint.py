@@ -182,7 +182,7 @@ def test_outputs_match_the_resources() -> None:
     assert sorted(stack.outputs["alarms"]) == sorted(a.inputs["name"] for a in stack.by_type(ALARM))
     assert all(arn.startswith("arn:aws:cloudwatch:us-east-1:123456789012:") for arn in stack.outputs["alarmArns"])
     assert stack.outputs["capture"] == config_inputs(stack)["dataCaptureConfig"]["destinationS3Uri"]
-    assert stack.outputs["role"] == "arn:aws:iam::123456789012:role/churn-dev-scoring-endpoint"
+    assert stack.outputs["role"] == "arn:aws:iam::123456789012:role/churn-dev-us-east-1-scoring-endpoint"
 
 
 # --- keys and data capture ----------------------------------------------------------------------------
@@ -349,8 +349,8 @@ def test_serverless_provisioned_concurrency() -> None:
 
 
 def test_models_are_network_isolated_by_default_and_use_the_role(ab_prod: CapturedStack) -> None:
-    role_arn = "arn:aws:iam::123456789012:role/churn-prod-scoring-endpoint"
-    assert one(ab_prod, ROLE).inputs["name"] == "churn-prod-scoring-endpoint"
+    role_arn = "arn:aws:iam::123456789012:role/churn-prod-us-east-1-scoring-endpoint"
+    assert one(ab_prod, ROLE).inputs["name"] == "churn-prod-us-east-1-scoring-endpoint"
     for model in ab_prod.by_type(MODEL):
         assert model.inputs["enableNetworkIsolation"] is True
         assert model.inputs["executionRoleArn"] == role_arn

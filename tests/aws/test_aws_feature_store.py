@@ -177,7 +177,7 @@ def test_child_names_are_stable(dev: CapturedStack) -> None:
 def test_physical_names_are_explicit(dev: CapturedStack) -> None:
     assert one(dev, BUCKET).inputs["bucket"] == BUCKET_NAME
     assert one(dev, DATABASE).inputs["name"] == "churn_dev_features"
-    assert one(dev, ROLE).inputs["name"] == "churn-dev-features-feature-store"
+    assert one(dev, ROLE).inputs["name"] == "churn-dev-us-east-1-features-feature-store"
     assert group_named(dev, "customer").inputs["featureGroupName"] == "churn-dev-features-customer"
     assert group_named(dev, "transactions").inputs["featureGroupName"] == "churn-dev-features-transactions"
 
@@ -195,7 +195,7 @@ def test_outputs_are_registered() -> None:
     assert outputs == {
         "bucket": BUCKET_NAME,
         "bucketArn": BUCKET_ARN,
-        "role": f"arn:aws:iam::{ACCOUNT}:role/churn-dev-features-feature-store",
+        "role": f"arn:aws:iam::{ACCOUNT}:role/churn-dev-us-east-1-features-feature-store",
         "database": "churn_dev_features",
         "groups": {"customer": "churn-dev-features-customer", "transactions": "churn-dev-features-transactions"},
     }
@@ -324,7 +324,7 @@ def test_feature_definitions_are_wired(dev: CapturedStack) -> None:
     assert customer["recordIdentifierFeatureName"] == "customer_id"
     assert customer["eventTimeFeatureName"] == "event_time"
     assert customer["description"] == "Latest profile per customer"
-    assert customer["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-dev-features-feature-store"
+    assert customer["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-dev-us-east-1-features-feature-store"
 
 
 def test_online_store_ttl_and_tier(dev: CapturedStack) -> None:

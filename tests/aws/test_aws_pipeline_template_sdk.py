@@ -369,6 +369,6 @@ def test_an_sdk_pipeline_object_deploys_as_the_definition(sdk_pipeline):
 
 def _deployed_form(definition):
     """What the component sends: the SDK definition with every job's role set to the execution role."""
-    role = "arn:aws:iam::123456789012:role/churn-dev-churn-exec"
+    role = "arn:aws:iam::123456789012:role/churn-dev-us-east-1-churn-exec"
     text = json.dumps(definition).replace(f'"RoleArn": "{ROLE}"', f'"RoleArn": "{role}"')
     return json.loads(text)

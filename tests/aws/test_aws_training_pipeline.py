@@ -116,7 +116,7 @@ def test_children_types_counts_and_parents(prod):
 def test_pipeline_is_named_explicitly_and_runs_as_the_execution_role(prod):
     pipeline = one(prod, PIPELINE)
     assert pipeline.inputs["pipelineName"] == "churn-prod-churn"
-    assert pipeline.inputs["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-prod-churn-exec"
+    assert pipeline.inputs["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-prod-us-east-1-churn-exec"
     # Jobs only start once the role's permissions exist.
     policy = next(r for r in prod.by_type(ROLE_POLICY) if r.name == "churn-execution-policy")
     assert policy.urn in pipeline.dependencies
@@ -264,7 +264,7 @@ def test_scheduler_and_alarm_roles_may_only_start_this_pipeline(prod):
 def test_dead_letter_queue_accepts_only_this_schedule_and_rule_over_tls(prod):
     statements = {s["Sid"]: s for s in iam_statements(one(prod, "aws:sqs/queuePolicy:QueuePolicy"))}
     assert statements["ScheduleDeadLetters"]["Principal"] == {
-        "AWS": f"arn:aws:iam::{ACCOUNT}:role/churn-prod-churn-scheduler"
+        "AWS": f"arn:aws:iam::{ACCOUNT}:role/churn-prod-us-east-1-churn-scheduler"
     }
     assert statements["ScheduleDeadLetters"]["Action"] == ["sqs:SendMessage"]
     rule_arn = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/churn-prod-churn-retrain-on-alarm"
@@ -286,7 +286,7 @@ def test_schedule_starts_the_pipeline_through_the_universal_target(prod):
     assert schedule["state"] == "ENABLED"
     target = schedule["target"]
     assert target["arn"] == START_PIPELINE_TARGET_ARN
-    assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-prod-churn-scheduler"
+    assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-prod-us-east-1-churn-scheduler"
     assert target["retryPolicy"] == {"maximumRetryAttempts": 3, "maximumEventAgeInSeconds": 3600}
     assert target["deadLetterConfig"] == {"arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:churn-prod-churn-start-dlq"}
     request = json.loads(target["input"])
@@ -327,7 +327,7 @@ def test_alarm_rule_starts_the_pipeline_when_an_alarm_fires(prod):
     }
     target = one(prod, "aws:cloudwatch/eventTarget:EventTarget").inputs
     assert target["arn"] == f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/churn-prod-churn"
-    assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-prod-churn-retrain"
+    assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/churn-prod-us-east-1-churn-retrain"
     assert target["sagemakerPipelineTarget"] == {
         "pipelineParameterLists": [{"name": "InputDataUrl", "value": "s3://churn-raw-data/daily/"}]
     }
