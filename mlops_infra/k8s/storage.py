@@ -6,6 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.k8s.quantity import quantity
 from mlops_infra.spec.base import Spec
+from mlops_infra.spec.k8s import DataUri
 
 
 class StorageLocation(Spec):
@@ -16,7 +17,7 @@ class StorageLocation(Spec):
     is protected in protected environments.
     """
 
-    uri: str | None = Field(None, pattern=r"^(s3|gs)://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_./=-]*)?$")
+    uri: DataUri | None = Field(None, description="s3:// or gs:// URI (the spec's validator).")
     pvc_size: str | None = Field(None, description="Size of a new PVC, e.g. 50Gi.")
     storage_class: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 

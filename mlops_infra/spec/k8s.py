@@ -20,7 +20,16 @@ _CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]+)?)$")
 _MEMORY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:Ki|Mi|Gi|Ti)$")
 _ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 
-DataUri = Annotated[str, AfterValidator(lambda v: check_object_uri(v, ("s3", "gs")))]
+
+def check_data_uri(value: str) -> str:
+    """An ``s3://`` or ``gs://`` URI without whitespace, quotes or backslashes (it is rendered into configs)."""
+    check_object_uri(value, ("s3", "gs"))
+    if re.search(r"[\s\"'\\]", value):
+        raise ValueError(f"{value!r} has whitespace, a quote or a backslash in its path")
+    return value
+
+
+DataUri = Annotated[str, AfterValidator(check_data_uri)]
 """An ``s3://`` or ``gs://`` prefix (Feast and MLflow reach it with the workload identity)."""
 
 
