@@ -21,6 +21,7 @@ EXPECTED = {
     "training_pipeline.py": ("gcp:cloudscheduler/job:Job", "pipelineRoot"),
     "model_registry.py": ("pulumi-python:dynamic/vertex:VertexModel", "churnModel"),
     "endpoint.py": ("pulumi-python:dynamic/vertex:VertexModelDeployment", "endpoint"),
+    "platform.py": ("mlops-infra:index:MlPlatform", "platform"),
 }
 
 
@@ -41,7 +42,10 @@ def test_example_runs(example, environment):
     assert len(budget) == 1 and budget[0].inputs["thresholdRules"]  # every example declares a budget
     if example == "budget.py":
         return
-    labelled = [r for r in stack.resources if isinstance(r.inputs.get("labels"), dict)]
+    # A notification channel's `labels` configure it (email_address); its resource labels are `userLabels`.
+    channel = "gcp:monitoring/notificationChannel:NotificationChannel"
+    labelled = [r for r in stack.resources if isinstance(r.inputs.get("labels"), dict) and r.type != channel]
+    assert all(c.inputs["userLabels"]["environment"] == environment for c in stack.by_type(channel))
     assert labelled and all(r.inputs["labels"]["environment"] == environment for r in labelled)
     stateful = [r for r in stack.resources if r.type in STATEFUL_TYPES]
     assert stateful and all(r.protect == (environment == "prod") for r in stateful)
