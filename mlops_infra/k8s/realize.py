@@ -37,7 +37,7 @@ from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
 from mlops_infra.realization import RealizeContext
-from mlops_infra.spec.base import field_error
+from mlops_infra.spec.base import StrInput, field_error
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.endpoint import EndpointSpec
@@ -94,15 +94,17 @@ def feast_project(spec: PlatformSpec) -> str:
     return spec.registry.model_name.replace("-", "_")[:16].rstrip("_")
 
 
-def model_uri(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
-    """The artifact as an absolute URI: relative paths resolve against ``k8s.model_store_uri``."""
+def model_uri(spec: PlatformSpec, endpoint: EndpointSpec) -> StrInput:
+    """The artifact as an absolute URI: relative paths resolve against ``k8s.model_store_uri`` (may be an Output)."""
     artifact = endpoint.model.artifact
     if "://" in artifact:
         return artifact
     store = spec.k8s.model_store_uri
-    if not isinstance(store, str):  # check() refused a missing store; an Output cannot be joined here
-        raise ValueError("k8s.model_store_uri must be a known string to resolve a relative artifact")
-    return f"{store.rstrip('/')}/{artifact}"
+    if store is None:  # check() refused this already
+        raise ValueError("k8s.model_store_uri is needed to resolve a relative artifact")
+    if isinstance(store, str):
+        return f"{store.rstrip('/')}/{artifact}"
+    return pulumi.Output.from_input(store).apply(lambda root: f"{root.rstrip('/')}/{artifact}")
 
 
 def resources(compute: Compute) -> dict[str, Any]:
@@ -117,13 +119,19 @@ def resources(compute: Compute) -> dict[str, Any]:
     }
 
 
-def canary_percent(rollout: Rollout) -> int | None:
-    """KServe's ``canaryTrafficPercent``: the canary share, a linear rollout's first step, or None (at once)."""
+def canary_share(rollout: Rollout) -> float | None:
+    """The share a new version gets first: the canary, a linear rollout's first step, or None (at once)."""
     if rollout.strategy is RolloutStrategy.CANARY:
-        return round(rollout.canary_percent)
+        return rollout.canary_percent
     if rollout.strategy is RolloutStrategy.LINEAR:
-        return round(rollout.step_percent)
+        return rollout.step_percent
     return None
+
+
+def canary_percent(rollout: Rollout) -> int | None:
+    """KServe's ``canaryTrafficPercent`` (whole percent; check() refused fractions)."""
+    share = canary_share(rollout)
+    return None if share is None else int(share)
 
 
 def _secret_config_missing() -> list[str]:
@@ -196,8 +204,18 @@ def _check_endpoint(spec: PlatformSpec, context: RealizeContext, index: int, end
         raise field_error(
             SPEC, (*location, "rollout", "strategy"), "KServe has no blue/green rollout: use canary or linear"
         )
+    share = canary_share(rollout)
+    if share is not None and share != int(share):
+        field = "canary_percent" if rollout.strategy is RolloutStrategy.CANARY else "step_percent"
+        raise field_error(SPEC, (*location, "rollout", field), f"KServe splits traffic in whole percent, not {share}")
     capture = effective_data_capture(endpoint, context.defaults)
     destination = capture.destination_uri if capture is not None else None
+    if destination is not None and not isinstance(destination, str):
+        raise field_error(
+            SPEC,
+            (*location, "data_capture", "destination_uri"),
+            "KServe's logger needs its sink URL at plan time (an https:// URL), not another resource's output",
+        )
     if isinstance(destination, str) and not destination.startswith("https://"):
         raise field_error(
             SPEC,

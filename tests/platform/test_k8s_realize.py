@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 import yaml
 
@@ -290,6 +291,10 @@ def test_relative_artifact_needs_model_store() -> None:
         ({"endpoints.0.rollout": {"strategy": "blue_green"}}, "endpoints.0.rollout.strategy: KServe has no blue/green"),
         ({"endpoints.0.scaling": {"max_replicas": 500}}, "endpoints.0.scaling.max_replicas: KServe realizes at most"),
         ({"endpoints.0.model.format": "custom"}, "endpoints.0.model.format: KServe picks the server"),
+        (
+            {"endpoints.0.rollout": {"strategy": "canary", "canary_percent": 12.5}},
+            "endpoints.0.rollout.canary_percent: KServe splits traffic in whole percent, not 12.5",
+        ),
         ({"endpoints.0.name": "training"}, "endpoints.0.name: 'training' is the name of a platform part"),
         (
             {"endpoints.0.compute": {"resources": {"cpu": "32", "memory": "8Gi"}}},
@@ -347,3 +352,16 @@ def test_explicit_sections_win_over_environment_defaults() -> None:
     assert "networking.kserve.io/visibility" not in isvc.inputs["metadata"]["labels"]
     (cron,) = [r for r in stack.custom_resources() if r.name == "k8s-training-schedule"]
     assert cron.inputs["spec"]["suspend"] is True  # no schedule: on demand only
+
+
+def test_a_model_store_from_another_resource_resolves_relative_artifacts() -> None:
+    def program() -> None:
+        bucket = aws.s3.BucketV2("models", bucket="acme-churn-models")
+        spec = churn_spec()
+        spec["k8s"]["model_store_uri"] = bucket.bucket.apply(lambda name: f"s3://{name}/models/")
+        MlPlatform("churn", spec)
+
+    stack = plan(program, environment="prod", config=SECRETS)
+    (isvc,) = stack.by_type(ISVC)
+    storage = isvc.inputs["spec"]["predictor"]["model"]["storageUri"]
+    assert storage == "s3://acme-churn-models/models/churn/champion/model.tar.gz"
