@@ -16,6 +16,8 @@ from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.gcp.drift_query import DriftFeature, drift_query
 from mlops_infra.gcp.realize import canary_percentages
 from mlops_infra.platform import MlPlatform
+from mlops_infra.policy.evaluate import evaluate_stack
+from mlops_infra.policy.model import Enforcement
 from mlops_infra.spec import Rollout
 from mlops_infra.spec.load import deep_merge
 from mlops_infra.testing import one, plan
@@ -436,3 +438,10 @@ def test_drift_check_refusals(environment, change, path, reason):
         plan(lambda: MlPlatform("churn", spec), environment=environment, config=CONFIG)
     assert path in str(info.value) and reason in str(info.value)
     assert info.value.registered == []
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_realized_platform_passes_the_mandatory_policies(environment, dev, prod):
+    stack = dev if environment == "dev" else prod
+    mandatory = [v for v in evaluate_stack(stack) if v.enforcement is Enforcement.MANDATORY]
+    assert mandatory == []
