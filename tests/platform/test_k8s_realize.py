@@ -236,6 +236,13 @@ def test_feature_store_from_spec(stack: CapturedStack) -> None:
     assert f"s3://acme-churn-{env}/feast/offline/customer_profile/" in definitions
 
 
+def test_stateful_data_is_protected_in_prod_only(stack: CapturedStack) -> None:
+    claims = by_kind(stack, "PersistentVolumeClaim")
+    # data_uri is set: only the databases have claims
+    assert sorted(c.name for c in claims) == ["k8s-features-redis-data", "k8s-registry-postgres-data"]
+    assert all(c.protect and c.retain_on_delete for c in claims) == prod(stack)
+
+
 def test_outputs_are_camel_case(stack: CapturedStack) -> None:
     outputs = stack.outputs["platform"]["k8s"]
     env = "prod" if prod(stack) else "dev"
