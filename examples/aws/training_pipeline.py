@@ -39,8 +39,8 @@ training = TrainingPipeline(
         "use_spot_training": True,
         "max_wait_seconds": 4 * 3600,
         "schedule": {
-            "expression": "cron(0 3 ? * MON *)",
-            "timezone": "Europe/Berlin",
+            "cron": "0 3 * * 1",  # Mondays 03:00 (EventBridge: cron(0 3 ? * MON *))
+            "time_zone": "Europe/Berlin",
             "flexible_time_window": "FLEXIBLE",
             "maximum_window_minutes": 30,
             "pipeline_parameters": {"InputDataUrl": "s3://churn-raw-data/weekly/"},

@@ -15,13 +15,19 @@ from mlops_infra.spec.base import StrInput
 from mlops_infra.spec.types import check_arn
 
 
+def check_service_arn(value: str, service: str, resource_prefix: str = "") -> str:
+    """``value`` is an ARN of ``service`` whose resource starts with ``resource_prefix`` (``alarm:``, ``role/``)."""
+    check_arn(value, service)
+    resource = value.split(":", 5)[5]
+    if resource_prefix and not resource.startswith(resource_prefix):
+        raise ValueError(f"{value!r} is not an ARN of a {service} {resource_prefix.rstrip(':/')}")
+    return value
+
+
 def _service(service: str, resource_prefix: str = "") -> Callable[[StrInput], StrInput]:
     def validate(value: StrInput) -> StrInput:
         if isinstance(value, str):
-            check_arn(value, service)
-            resource = value.split(":", 5)[5]
-            if resource_prefix and not resource.startswith(resource_prefix):
-                raise ValueError(f"{value!r} is not an ARN of a {service} {resource_prefix.rstrip(':/')}")
+            check_service_arn(value, service, resource_prefix)
         return value
 
     return validate

@@ -285,10 +285,10 @@ def training_args(
     if artifact_bucket is not None:
         values["artifact_bucket_name"], values["artifact_bucket_arn"] = artifact_bucket
     if training.schedule is not None:
-        expression, time_zone = training_schedule(training.schedule)
+        training_schedule(training.schedule)  # refuses, naming training.schedule.cron, what EventBridge cannot say
         values["schedule"] = {
-            "expression": expression,
-            "timezone": time_zone,
+            "cron": training.schedule.cron,
+            "time_zone": training.schedule.time_zone,
             "pipeline_parameters": dict(training.parameters),
         }
     if retrain_on_drift:

@@ -7,10 +7,8 @@ that only these senders may write to, so a missed retraining is visible instead 
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import zoneinfo
 from typing import Any, Literal
 
 import pulumi
@@ -18,12 +16,14 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.aws.account import account_id
+from mlops_infra.aws.arns import check_service_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
+from mlops_infra.aws.schedule import eventbridge_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
-from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.schedule import Schedule
 
 # EventBridge Scheduler's universal target for the SageMaker API (the input is the request).
 START_PIPELINE_TARGET_ARN = "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"
@@ -33,88 +33,12 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: time to notice and replay
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 
 _PARAMETER_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_ALARM_ARN = re.compile(r"arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.{1,255}")
-_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
-# (name, lowest, highest, names for 1.., extra special tokens) for the six cron fields, in order.
-_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
-    ("minutes", 0, 59, ()),
-    ("hours", 0, 23, ()),
-    ("day-of-month", 1, 31, ()),
-    ("month", 1, 12, _MONTHS),
-    ("day-of-week", 1, 7, _DAYS),
-    ("year", 1970, 2199, ()),
-)
 
 
-def _cron_value(token: str, low: int, high: int, names: tuple[str, ...]) -> bool:
-    if token.upper() in names:
-        return True
-    return token.isdigit() and low <= int(token) <= high
+class TrainingScheduleArgs(Schedule):
+    """When and how the schedule starts the pipeline: ``cron`` (5 fields, e.g. ``0 3 * * 1``) read in
+    ``time_zone``, written for EventBridge Scheduler as ``cron(0 3 ? * MON *)``. Times in seconds."""
 
-
-def _cron_element(element: str, index: int) -> bool:
-    """One comma-separated element of cron field ``index``: ``*``, ``?``, ``a``, ``a-b``, ``x/n``, ``L``, ``W``."""
-    name, low, high, names = _CRON_FIELDS[index]
-    if element == "*":
-        return True
-    if element == "?":
-        return name in ("day-of-month", "day-of-week")
-    if name == "day-of-month" and (element in ("L", "LW") or re.fullmatch(r"([1-9]|[12]\d|3[01])W", element)):
-        return True
-    if name == "day-of-week" and (element == "L" or re.fullmatch(r"[1-7](L|#[1-5])", element)):
-        return True
-    base, slash, step = element.partition("/")
-    if slash and not (step.isdigit() and 1 <= int(step) <= high):
-        return False
-    if base == "*" and slash:
-        return True
-    start, dash, end = base.partition("-")
-    if not dash:
-        return _cron_value(start, low, high, names)
-    return _cron_value(start, low, high, names) and _cron_value(end, low, high, names)
-
-
-def validate_schedule_expression(expression: str) -> str:
-    """Accept a recurring ``cron(m h dom mon dow year)`` or ``rate(n unit)``; ValueError says what is wrong."""
-    rate = _RATE.fullmatch(expression)
-    if rate:
-        value, unit = int(rate.group(1)), rate.group(2)
-        if value < 1:
-            raise ValueError("a rate needs a positive value")
-        if (value == 1) != (not unit.endswith("s")):
-            raise ValueError(
-                f"use the singular unit for 1 and the plural otherwise, e.g. rate(1 day), rate({value} days)"
-            )
-        return expression
-    if expression.startswith("rate("):
-        raise ValueError("rate(...) takes a positive whole number and minute(s), hour(s) or day(s)")
-    if not (expression.startswith("cron(") and expression.endswith(")")):
-        raise ValueError("must be a recurring cron(minutes hours day-of-month month day-of-week year) or rate(n unit)")
-    fields = expression[5:-1].split(" ")
-    if len(fields) != len(_CRON_FIELDS):
-        raise ValueError(f"cron(...) takes 6 space-separated fields, got {len(fields)}")
-    for index, text in enumerate(fields):
-        elements = text.split(",")
-        if not text or ("?" in elements and len(elements) > 1) or not all(_cron_element(e, index) for e in elements):
-            raise ValueError(f"cron field {_CRON_FIELDS[index][0]} {text!r} is not valid")
-    if (fields[2] == "?") == (fields[4] == "?"):
-        raise ValueError("cron(...) needs '?' in exactly one of day-of-month and day-of-week")
-    return expression
-
-
-@functools.lru_cache(maxsize=1)
-def iana_timezones() -> frozenset[str]:
-    """IANA time zone names known to this Python (the system database or the tzdata package)."""
-    return frozenset(zoneinfo.available_timezones())
-
-
-class TrainingScheduleArgs(ComponentArgs):
-    """When and how the schedule starts the pipeline. Times in seconds unless named otherwise."""
-
-    expression: str = Field(description="cron(m h dom mon dow year) or rate(n minutes|hours|days).")
-    timezone: str = Field("UTC", description="IANA time zone the cron expression is read in, e.g. Europe/Berlin.")
     flexible_time_window: Literal["OFF", "FLEXIBLE"] = "OFF"
     maximum_window_minutes: int | None = Field(None, ge=1, le=1440, description="Spread of starts when FLEXIBLE.")
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
@@ -125,16 +49,10 @@ class TrainingScheduleArgs(ComponentArgs):
     )
     description: str | None = Field(None, max_length=512)
 
-    @field_validator("expression")
+    @field_validator("cron")
     @classmethod
-    def _expression(cls, value: str) -> str:
-        return validate_schedule_expression(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        if value not in iana_timezones():
-            raise ValueError(f"{value!r} is not an IANA time zone name (for example UTC or Europe/Berlin)")
+    def _eventbridge_can_say_it(cls, value: str) -> str:
+        eventbridge_cron(Schedule(cron=value))
         return value
 
     @field_validator("maximum_window_minutes")
@@ -163,8 +81,7 @@ def validate_alarm_arns(values: list[StrInput]) -> list[StrInput]:
     ARNs only known at deploy time (``ModelMonitor(...).drift_alarm_arns``) follow in the given order."""
     known = [v for v in values if isinstance(v, str)]
     for value in known:
-        if not _ALARM_ARN.fullmatch(value):
-            raise ValueError(f"{value!r} is not a CloudWatch alarm ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME)")
+        check_service_arn(value, "cloudwatch", "alarm:")
     return [*sorted(set(known)), *(v for v in values if not isinstance(v, str))]
 
 
@@ -268,8 +185,8 @@ def create_schedule(
         component.child_name("schedule"),
         name=component.platform.name(f"{component.logical_name}-retrain", naming.SCHEDULER_SCHEDULE),
         description=settings.description or f"Continuous training of {component.logical_name}",
-        schedule_expression=settings.expression,
-        schedule_expression_timezone=settings.timezone,
+        schedule_expression=eventbridge_cron(settings),
+        schedule_expression_timezone=settings.time_zone,
         flexible_time_window=window,
         state=settings.state,
         kms_key_arn=key_arn,

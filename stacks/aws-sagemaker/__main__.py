@@ -108,8 +108,8 @@ training = TrainingPipeline(
         "use_spot_training": spec.training.use_spot,
         "max_wait_seconds": 4 * 3600,
         "schedule": {
-            "expression": spec.training.schedule,
-            "timezone": spec.training.timezone,
+            "cron": spec.training.schedule,
+            "time_zone": spec.training.time_zone,
             "flexible_time_window": "FLEXIBLE",
             "maximum_window_minutes": 30,
             "pipeline_parameters": {"InputDataUrl": "s3://churn-raw-data/weekly/"},

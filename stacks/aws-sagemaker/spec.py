@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def five_field_cron(value: str) -> str:
+    """Config written for EventBridge (``cron(0 3 ? * MON *)``) as the 5-field cron the library takes.
+
+    Older stack files spell the schedule the way EventBridge does; EventBridge numbers days of the
+    week 1-7 from Sunday, cron 0-6. Anything else is passed on as written (and validated there).
+    """
+    text = value.strip()
+    if not (text.startswith("cron(") and text.endswith(")")):
+        return text
+    fields = text[5:-1].split()
+    if len(fields) != 6:
+        return text
+    minute, hour, day_of_month, month, day_of_week, _year = fields
+    day_of_week = "*" if day_of_week == "?" else re.sub(r"\d+", lambda d: str(int(d.group()) - 1), day_of_week)
+    return " ".join((minute, hour, "*" if day_of_month == "?" else day_of_month, month, day_of_week))
 
 
 class _Spec(BaseModel):
@@ -31,8 +49,14 @@ class TrainingSpec(_Spec):
     """Weekly retraining on a schedule, plus retraining when drift alarms fire."""
 
     instance_type: str = Field("ml.m5.xlarge", alias="instanceType")
-    schedule: str = "cron(0 3 ? * MON *)"
-    timezone: str = "Europe/Berlin"
+    schedule: str = Field("0 3 * * 1", description="5-field cron (Mondays 03:00); read in time_zone.")
+    time_zone: str = Field("Europe/Berlin", alias="timeZone")
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _five_fields(cls, value: Any) -> Any:
+        return five_field_cron(value) if isinstance(value, str) else value
+
     metric_threshold: float = Field(0.8, alias="metricThreshold")
     use_spot: bool = Field(True, alias="useSpot")
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.iam import UNSCOPABLE_ACTIONS
 from mlops_infra.aws.pipeline_definition import iter_steps, security_findings, step_dependencies, topological_order
+from mlops_infra.aws.schedule import eventbridge_cron
 from mlops_infra.aws.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 from mlops_infra.aws.training_schedule import START_PIPELINE_TARGET_ARN, TrainingScheduleArgs
 from mlops_infra.engine import ProgramError, run_program
@@ -47,8 +48,8 @@ def args(**overrides):
         "metric_direction": "maximize",
         "kms_key_arn": KEY,
         "schedule": {
-            "expression": "cron(0 3 ? * MON *)",
-            "timezone": "Europe/Berlin",
+            "cron": "0 3 * * 1",  # Mondays 03:00 (EventBridge: cron(0 3 ? * MON *))
+            "time_zone": "Europe/Berlin",
             "pipeline_parameters": {"InputDataUrl": "s3://churn-raw-data/daily/"},
         },
         "retrain_on_alarm_arns": [ALARM],
@@ -300,7 +301,7 @@ def test_schedule_starts_the_pipeline_through_the_universal_target(prod):
 def test_flexible_window_disabled_state_and_retry_policy_are_passed_through():
     stack = build(
         schedule={
-            "expression": "rate(12 hours)",
+            "cron": "0 */12 * * *",
             "flexible_time_window": "FLEXIBLE",
             "maximum_window_minutes": 45,
             "state": "DISABLED",
@@ -309,7 +310,7 @@ def test_flexible_window_disabled_state_and_retry_policy_are_passed_through():
         }
     )
     schedule = one(stack, SCHEDULE).inputs
-    assert schedule["scheduleExpression"] == "rate(12 hours)"
+    assert schedule["scheduleExpression"] == "cron(0 0/12 * * ? *)"
     assert schedule["scheduleExpressionTimezone"] == "UTC"
     assert schedule["flexibleTimeWindow"] == {"mode": "FLEXIBLE", "maximumWindowInMinutes": 45}
     assert schedule["state"] == "DISABLED"
@@ -408,7 +409,7 @@ def test_approval_status_is_manual_in_protected_environments(environment, config
 
 
 def test_a_schedule_cannot_auto_approve_in_prod():
-    overriding = {"expression": "rate(1 day)", "pipeline_parameters": {"ModelApprovalStatus": "Approved"}}
+    overriding = {"cron": "0 0 * * *", "pipeline_parameters": {"ModelApprovalStatus": "Approved"}}
     with pytest.raises(ProgramError, match=r"schedule\.pipeline_parameters\.ModelApprovalStatus") as caught:
         build("prod", schedule=overriding)
     assert caught.value.registered == []
@@ -595,7 +596,7 @@ def test_an_sdk_pipeline_without_the_sagemaker_extra_gets_a_clear_error(monkeypa
 def test_schedule_parameters_must_exist_in_the_pipeline():
     with pytest.raises(ValidationError, match=r"\['Epochs'\] are not parameters") as caught:
         TrainingPipelineArgs.model_validate(
-            args(schedule={"expression": "rate(1 day)", "pipeline_parameters": {"Epochs": "3"}})
+            args(schedule={"cron": "0 0 * * *", "pipeline_parameters": {"Epochs": "3"}})
         )
     assert caught.value.errors()[0]["loc"] == ("schedule",)
 
@@ -603,22 +604,22 @@ def test_schedule_parameters_must_exist_in_the_pipeline():
 @pytest.mark.parametrize(
     ("overrides", "location"),
     [
-        ({"schedule": {"expression": "cron(0 3 * * MON *)"}}, ("schedule", "expression")),
-        ({"schedule": {"expression": "cron(61 3 ? * MON *)"}}, ("schedule", "expression")),
-        ({"schedule": {"expression": "every day"}}, ("schedule", "expression")),
-        ({"schedule": {"expression": "cron(0 3 ?,1 * MON *)"}}, ("schedule", "expression")),
-        ({"schedule": {"expression": "rate(1 days)"}}, ("schedule", "expression")),
-        ({"schedule": {"expression": "rate(1 day)", "timezone": "Mars/Olympus_Mons"}}, ("schedule", "timezone")),
+        ({"schedule": {"cron": "0 3 ? * MON"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "61 3 * * 1"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "every day"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "cron(0 3 ? * MON *)"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "0 3 1 * 1"}}, ("schedule", "cron")),
+        ({"schedule": {"cron": "0 0 * * *", "time_zone": "Mars/Olympus_Mons"}}, ("schedule", "time_zone")),
         (
-            {"schedule": {"expression": "rate(1 day)", "flexible_time_window": "FLEXIBLE"}},
+            {"schedule": {"cron": "0 0 * * *", "flexible_time_window": "FLEXIBLE"}},
             ("schedule", "maximum_window_minutes"),
         ),
         (
-            {"schedule": {"expression": "rate(1 day)", "maximum_retry_attempts": 186}},
+            {"schedule": {"cron": "0 0 * * *", "maximum_retry_attempts": 186}},
             ("schedule", "maximum_retry_attempts"),
         ),
         (
-            {"schedule": {"expression": "rate(1 day)", "maximum_event_age_seconds": 59}},
+            {"schedule": {"cron": "0 0 * * *", "maximum_event_age_seconds": 59}},
             ("schedule", "maximum_event_age_seconds"),
         ),
         ({"training_image_uri": TRAIN_IMAGE.replace("1.4.2", "latest")}, ("training_image_uri",)),
@@ -658,36 +659,42 @@ def test_invalid_args_name_the_field_and_register_nothing(overrides, location):
 @settings(max_examples=25, deadline=None)
 @given(
     st.one_of(
-        st.text(max_size=40).filter(lambda s: not s.startswith(("cron(", "rate("))),
-        st.integers(min_value=-5, max_value=0).map(lambda n: f"rate({n} minutes)"),
-        st.sampled_from(["second", "seconds", "week", "weeks", "month"]).map(lambda u: f"rate(5 {u})"),
-        st.integers(min_value=60, max_value=999).map(lambda m: f"cron({m} 3 ? * MON *)"),
-        st.integers(min_value=24, max_value=99).map(lambda h: f"cron(0 {h} ? * * *)"),
-        st.integers(min_value=32, max_value=99).map(lambda d: f"cron(0 3 {d} * ? *)"),
-        st.integers(min_value=1, max_value=31).map(lambda d: f"cron(0 3 {d} * MON *)"),  # both days set
-        st.integers(min_value=1, max_value=5).map(lambda n: "cron(" + " ".join(["*"] * n) + ")"),
+        st.text(max_size=40),
+        st.integers(min_value=60, max_value=999).map(lambda m: f"{m} 3 * * 1"),
+        st.integers(min_value=24, max_value=99).map(lambda h: f"0 {h} * * *"),
+        st.integers(min_value=32, max_value=99).map(lambda d: f"0 3 {d} * *"),
+        st.integers(min_value=1, max_value=31).map(lambda d: f"0 3 {d} * 1"),  # both days set: EventBridge cannot
+        st.integers(min_value=1, max_value=4).map(lambda n: " ".join(["*"] * n)),
+        st.just("0 3 ? * MON *"),  # EventBridge's own 6-field form is not a cron
     )
 )
-def test_invalid_schedule_expressions_always_name_the_field(expression):
+def test_invalid_schedules_always_name_the_field(cron):
     with pytest.raises(ValidationError) as caught:
-        TrainingScheduleArgs.model_validate({"expression": expression})
-    assert caught.value.errors()[0]["loc"] == ("expression",)
+        TrainingScheduleArgs.model_validate({"cron": cron})
+    assert caught.value.errors()[0]["loc"] == ("cron",)
 
 
 @settings(max_examples=25, deadline=None)
 @given(
     minute=st.integers(0, 59),
     hour=st.integers(0, 23),
-    day=st.sampled_from(["MON", "MON-FRI", "1", "2#1", "L", "SUN,SAT"]),
+    day=st.sampled_from(["1", "1-5", "0", "7", "6,0", "MON-FRI", "*"]),
     every=st.integers(1, 30),
 )
-def test_valid_recurring_expressions_are_accepted(minute, hour, day, every):
-    for expression in (
-        f"cron({minute} {hour} ? * {day} *)",
-        f"cron(0/{every} {hour} * * ? *)",
-        f"rate({every} {'minute' if every == 1 else 'minutes'})",
-    ):
-        assert TrainingScheduleArgs.model_validate({"expression": expression}).expression == expression
+def test_valid_schedules_are_written_for_eventbridge(minute, hour, day, every):
+    for cron in (f"{minute} {hour} * * {day}", f"*/{every} {hour} * * *"):
+        schedule = TrainingScheduleArgs.model_validate({"cron": cron})
+        expression = eventbridge_cron(schedule)
+        fields = expression.removeprefix("cron(").removesuffix(")").split(" ")
+        assert len(fields) == 6 and fields[5] == "*"
+        assert (fields[2] == "?") != (fields[4] == "?"), expression  # '?' in exactly one day field
+        assert fields[0] == (f"0/{every}" if cron.startswith("*/") else str(minute))
+
+
+def test_schedule_days_of_week_are_converted_from_cron_numbering():
+    assert eventbridge_cron(TrainingScheduleArgs(cron="0 3 * * 0")) == "cron(0 3 ? * SUN *)"
+    assert eventbridge_cron(TrainingScheduleArgs(cron="0 3 * * 7")) == "cron(0 3 ? * SUN *)"
+    assert eventbridge_cron(TrainingScheduleArgs(cron="0 3 * * 1-5")) == "cron(0 3 ? * MON-FRI *)"
 
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])
