@@ -1,7 +1,11 @@
-"""Which property of a provider resource carries tags or labels.
+"""Which property of a provider resource carries its tags or labels (the resource's own metadata).
 
-Answered from the provider SDKs themselves: each resource class's constructor is
-inspected, so new provider resource types are covered without a hand-written list.
+Answered from the provider SDKs themselves: each resource class's constructor is inspected, so new
+provider resource types are covered without a hand-written list. A property only counts when it is
+a map of strings: some types use the same name for something else (``gcp.monitoring.MetricDescriptor
+.labels`` is a list of label descriptors, ``aws.autoscaling.Group.tags`` a list of tag blocks).
+Where the map is not the resource's labels, or the labels have another name, the type is listed in
+:data:`PROPERTY_OVERRIDES`.
 """
 
 from __future__ import annotations
@@ -14,13 +18,24 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-# Wire name of the tag property, per provider package, in order of preference.
+# (Python parameter, wire path) of the tag property, per provider package, in order of preference.
+# GCP Cloud Monitoring resources (AlertPolicy, Slo, UptimeCheckConfig, NotificationChannel, ...) call
+# their resource labels userLabels; GKE clusters call theirs resourceLabels.
 _TAG_PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
     "aws": (("tags", "tags"),),
-    "gcp": (("labels", "labels"),),
+    "gcp": (("user_labels", "userLabels"), ("labels", "labels"), ("resource_labels", "resourceLabels")),
     "kubernetes": (("metadata", "metadata.labels"),),
 }
 
+# Types whose constructor has a tag-like map that is not (or not only) the resource's own labels.
+PROPERTY_OVERRIDES: dict[str, str | None] = {
+    # `labels` are the channel's settings (email_address, channel_name, ...); its labels are userLabels.
+    "gcp:monitoring/notificationChannel:NotificationChannel": "userLabels",
+    # `labels` declares the metric's label keys (a list of {key, valueType, description}).
+    "gcp:monitoring/metricDescriptor:MetricDescriptor": None,
+    # `labels` is a list of {key, value} blocks, not a map.
+    "gcp:deploymentmanager/deployment:Deployment": None,
+}
 
 # Provider package of each type-token package; imported on demand so the answer never depends on
 # whether the program happened to import the SDK first (a policy pack never does).
@@ -39,9 +54,20 @@ def _resource_class(type_token: str) -> type | None:
     return None
 
 
+def _is_string_map(parameter: inspect.Parameter) -> bool:
+    """True when the constructor parameter is typed as a map of strings (what tags and labels are)."""
+    annotation = parameter.annotation
+    if annotation is inspect.Parameter.empty:
+        return True  # untyped: trust the name
+    return "Mapping[str" in str(annotation)
+
+
 @functools.cache
 def tag_property(type_token: str) -> str | None:
-    """``"tags"``, ``"labels"`` or ``"metadata.labels"`` when the resource type takes them, else None."""
+    """The wire path of the type's tags or labels: ``tags``, ``labels``, ``userLabels``,
+    ``resourceLabels`` or ``metadata.labels``; None when the type has none."""
+    if type_token in PROPERTY_OVERRIDES:
+        return PROPERTY_OVERRIDES[type_token]
     package = type_token.split(":", 1)[0]
     candidates = _TAG_PROPERTIES.get(package)
     if not candidates or type_token.count(":") != 2:
@@ -55,6 +81,7 @@ def tag_property(type_token: str) -> str | None:
     init: Callable[..., Any] = getattr(cls, "_internal_init", None) or cls.__init__  # type: ignore[misc]
     parameters = inspect.signature(init).parameters
     for python_name, wire_path in candidates:
-        if python_name in parameters:
+        parameter = parameters.get(python_name)
+        if parameter is not None and (wire_path == "metadata.labels" or _is_string_map(parameter)):
             return wire_path
     return None

@@ -29,14 +29,17 @@ def _merge(defaults: dict[str, str], existing: Any) -> Any:
 
 
 def tagged_props(type_token: str, props: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
-    """``props`` with ``tags`` merged into the type's tag property (if it has one)."""
+    """``props`` with ``tags`` merged into the type's tag property (if it has one).
+
+    The property is the type's own (``tag_property``): ``tags`` on AWS, ``labels``/``userLabels``/
+    ``resourceLabels`` on GCP (values made label-safe), ``metadata.labels`` on Kubernetes.
+    """
     prop = tag_property(type_token)
     if prop is None:
         return props
-    if prop == "tags":
-        return {**props, "tags": _merge(tags, props.get("tags"))}
-    if prop == "labels":
-        return {**props, "labels": _merge(gcp_labels(tags), props.get("labels"))}
+    if prop != "metadata.labels":
+        values = gcp_labels(tags) if type_token.startswith("gcp:") else tags
+        return {**props, prop: _merge(values, props.get(prop))}
     metadata = props.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         return props

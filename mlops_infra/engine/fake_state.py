@@ -92,7 +92,7 @@ def _aws_state(type_token: str, name: str, inputs: dict[str, Any], region: str) 
         state["url"] = f"https://sqs.{region}.amazonaws.com/{FAKE_AWS_ACCOUNT}/{physical}"
     state["arn"] = _aws_arn(type_token, physical, region)
     state.setdefault("name", physical)
-    state["tagsAll"] = dict(inputs.get("tags") or {})
+    state["tagsAll"] = _string_map(inputs.get("tags"))
     return physical, state
 
 
@@ -117,7 +117,7 @@ def _gcp_state(
         state["url"] = f"gs://{physical}"
         resource_id = physical
     state["selfLink"] = f"https://www.googleapis.com/{resource_id}"
-    state["effectiveLabels"] = dict(inputs.get("labels") or {})
+    state["effectiveLabels"] = _string_map(inputs.get("labels"))
     return resource_id, state
 
 
@@ -128,6 +128,15 @@ def _k8s_state(type_token: str, name: str, inputs: dict[str, Any]) -> tuple[str,
     state: dict[str, Any] = {"metadata": metadata}
     resource_id = f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
     return resource_id, state
+
+
+def _string_map(value: Any) -> dict[str, Any]:
+    """A tags/labels map echoed as the provider's ``tagsAll``/``effectiveLabels``; {} for anything else.
+
+    Some types use the name for a list (``gcp.monitoring.MetricDescriptor.labels`` are label
+    descriptors, ``aws.autoscaling.Group.tags`` tag blocks): those have no such output to fake.
+    """
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _uuid_like(*parts: str) -> str:

@@ -14,6 +14,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from mlops_infra.engine.callbacks import InProcessCallbacks, Transform
 from mlops_infra.engine.captured import CapturedResource, SourcePosition
+from mlops_infra.engine.errors import ProgramError
 from mlops_infra.engine.fake_state import fake_invoke_result, fake_resource_state
 
 SECRET_PLACEHOLDER = "[secret]"
@@ -28,14 +29,21 @@ class DeterministicMocks(Mocks):
         self.gcp_region = gcp_region
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return fake_resource_state(
-            args.typ,
-            args.name,
-            args.inputs,
-            aws_region=self.aws_region,
-            gcp_project=self.gcp_project,
-            gcp_region=self.gcp_region,
-        )
+        try:
+            return fake_resource_state(
+                args.typ,
+                args.name,
+                args.inputs,
+                aws_region=self.aws_region,
+                gcp_project=self.gcp_project,
+                gcp_region=self.gcp_region,
+            )
+        except Exception as exc:  # any failure here is the engine's: reported with the resource
+            raise ProgramError(
+                f"the offline engine could not fake the state of {args.typ} {args.name!r} "
+                f"(inputs {', '.join(sorted(args.inputs)) or 'none'}): {type(exc).__name__}: {exc}. "
+                "This is a bug in mlops-infra's offline engine; please report it with the resource type."
+            ) from exc
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         result = fake_invoke_result(

@@ -283,7 +283,12 @@ def single_file_environment_note(project: PulumiProject, stack: str, environment
         return None
     if _configured_environment(project) is not None:
         return None  # --config set it: the user said so
+    if environment is None:
+        return (
+            f"note: no Pulumi.{stack}.yaml beside {project.main_file.name} and no environment in --config: "
+            "the environment is whatever the program itself sets (pass --config environment=... to choose)."
+        )
     return (
         f"note: no Pulumi.{stack}.yaml beside {project.main_file.name} and no environment in --config: planned "
-        f"with environment {environment or 'unknown'} (the program's own default)."
+        f"with environment {environment} (the program's own default)."
     )
