@@ -32,6 +32,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from mlops_infra.conventions import naming
+from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess, check_principal
 from mlops_infra.gcp.budget import Budget
 from mlops_infra.gcp.drift import DriftRetraining
 from mlops_infra.gcp.endpoint import Endpoint
@@ -123,6 +124,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     if spec.training is not None:
         _check_training(spec, spec.training, context)
     _check_drift(spec, context)
+    _check_access(spec)
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, index, endpoint, context)
 
@@ -354,6 +356,18 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         pipeline=pipeline,
         channels=channel_names,
     )
+
+    access = {persona: [_principal(spec, g) for g in getattr(spec.access, persona)] for persona in PERSONA_ROLES}
+    if any(access.values()):
+        PlatformAccess(
+            context.child_name("access"),
+            {
+                **access,
+                "feature_dataset": features.dataset_id if features is not None else None,
+                "models_bucket": registry.models_bucket_name,
+            },
+            opts=context.opts(parent),
+        )
 
     budget = spec.budget
     realized_budget = Budget(
@@ -659,3 +673,30 @@ def _drift(
         },
         opts=context.opts(parent),
     )
+
+
+def _principal(spec: PlatformSpec, group: str) -> str:
+    """``group:<name>@<gcp.group_domain>``, or the group as written when it is already an address."""
+    if ":" in group:
+        return group
+    if "@" in group:
+        return f"group:{group}"
+    return f"group:{group}@{spec.gcp.group_domain}"
+
+
+def _check_access(spec: PlatformSpec) -> None:
+    """Every persona group must name a Cloud Identity group: an address, or a name plus gcp.group_domain."""
+    for persona in PERSONA_ROLES:
+        for index, group in enumerate(getattr(spec.access, persona)):
+            if ":" in group or "@" in group or spec.gcp.group_domain is not None:
+                try:
+                    check_principal(_principal(spec, group))
+                except ValueError as exc:
+                    raise field_error(TITLE, ("access", persona, index), str(exc), group) from None
+                continue
+            raise field_error(
+                TITLE,
+                ("access", persona, index),
+                f"{group!r} is not an e-mail address: set gcp.group_domain so it becomes group:{group}@<domain>",
+                group,
+            )

@@ -31,6 +31,11 @@ class GcpPlatformSpec(Spec):
         pattern=NETWORK_PATTERN,
         description="VPC that endpoints peer with; None serves them over Private Service Connect to this project.",
     )
+    group_domain: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+        description="Cloud Identity domain of the access groups: group 'ml-leads' is group:ml-leads@<domain>.",
+    )
     psc_project_allowlist: list[ProjectId] = Field(
         default_factory=list,
         max_length=50,

@@ -44,7 +44,10 @@ def training_job(stack: CapturedStack) -> Any:
 def churn_spec(**overrides: Any) -> dict[str, Any]:
     """platform.yaml on GCP with a billing account, and ``overrides`` deep-merged over it."""
     document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
-    return deep_merge(document, deep_merge({"clouds": ["gcp"], "gcp": {"billing_account": BILLING}}, overrides))
+    return deep_merge(
+        document,
+        deep_merge({"clouds": ["gcp"], "gcp": {"billing_account": BILLING, "group_domain": "example.com"}}, overrides),
+    )
 
 
 def realize(environment: str = "dev", **overrides: Any) -> CapturedStack:
@@ -445,3 +448,51 @@ def test_realized_platform_passes_the_mandatory_policies(environment, dev, prod)
     stack = dev if environment == "dev" else prod
     mandatory = [v for v in evaluate_stack(stack) if v.enforcement is Enforcement.MANDATORY]
     assert mandatory == []
+
+
+def test_personas_get_least_privilege(dev, prod):
+    def grants(stack: CapturedStack) -> set[tuple[str, str]]:
+        access = one(stack, "mlops-infra:gcp:PlatformAccess")
+        return {
+            (r.inputs["member"], r.inputs["role"])
+            for r in stack.resources
+            if r.parent == access.urn and r.type == "gcp:projects/iAMMember:IAMMember"
+        }
+
+    scientists = "group:churn-data-scientists@example.com"
+    assert (scientists, "roles/aiplatform.user") in grants(dev)  # run pipelines in dev
+    assert (scientists, "roles/aiplatform.viewer") in grants(prod) and (
+        scientists,
+        "roles/aiplatform.user",
+    ) not in grants(prod)
+    assert ("group:platform-devops@example.com", "roles/monitoring.alertPolicyEditor") in grants(prod)
+    assert ("group:churn-ml-leads@example.com", "roles/aiplatform.user") in grants(prod)
+    # Data is read on the feature dataset and the models bucket only; devops and analysts read none.
+    readers = {
+        r.inputs["member"]
+        for r in prod.by_type("gcp:bigquery/datasetIamMember:DatasetIamMember")
+        if r.inputs["role"] == "roles/bigquery.dataViewer" and r.inputs["member"].startswith("group:")
+    }
+    assert readers == {scientists, "group:churn-ml-engineers@example.com"}
+    models = [
+        r
+        for r in prod.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        if r.inputs["member"].startswith("group:")
+    ]
+    assert [(m.inputs["member"], m.inputs["role"]) for m in models] == [
+        ("group:churn-ml-engineers@example.com", "roles/storage.objectViewer")
+    ]
+    assert all(role not in {"roles/owner", "roles/editor", "roles/viewer"} for _, role in grants(prod))
+
+
+def test_access_groups_need_a_domain():
+    spec = churn_spec()
+    spec["gcp"].pop("group_domain")
+    with pytest.raises(ProgramError) as info:
+        plan(lambda: MlPlatform("churn", spec), environment="dev", config=CONFIG)
+    assert "access.data_scientists.0" in str(info.value) and "gcp.group_domain" in str(info.value)
+    assert info.value.registered == []
+    spec["access"] = {"data_scientists": ["ds-team@example.org"]}
+    stack = plan(lambda: MlPlatform("churn", spec), environment="dev", config=CONFIG)
+    members = {r.inputs["member"] for r in stack.by_type("gcp:projects/iAMMember:IAMMember")}
+    assert "group:ds-team@example.org" in members
