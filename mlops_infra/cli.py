@@ -1,4 +1,4 @@
-"""``mlops-infra``: plan a Pulumi program offline (and, as they land, check and price it).
+"""``mlops-infra``: plan and check a Pulumi program offline; print the platform spec's JSON Schema.
 
 Exit codes: 0 ok; 1 mandatory policy violations or budget exceeded; 2 bad usage, or a program
 or config error, shown as one paragraph with no traceback.
@@ -193,6 +193,16 @@ def check(  # noqa: PLR0917 - the documented CLI contract has six options
         emit(render_text(violations), out)
     if has_mandatory(violations):
         raise typer.Exit(EXIT_VIOLATIONS)
+
+
+@app.command()
+def schema(out: OutOpt = None) -> None:
+    """Print the JSON Schema of the platform spec (platform.yaml), for editors and CI."""
+    try:
+        from mlops_infra.spec import platform_json_schema  # deferred: keeps `--help` fast
+    except ImportError as exc:
+        fail(f"this installation has no platform spec (mlops_infra.spec): {exc}")
+    emit(json.dumps(platform_json_schema(), indent=2, sort_keys=True), out)
 
 
 def main() -> None:
