@@ -206,6 +206,13 @@ def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, cont
                 f"Vertex AI autoscaling is realized on cpu_percent only, not {endpoint.scaling.target.metric.value}",
                 endpoint.scaling.target.metric.value,
             )
+    if endpoint.allow_public_access and (spec.gcp.network is not None or spec.gcp.psc_project_allowlist):
+        raise field_error(
+            TITLE,
+            (*path, "allow_public_access"),
+            "a public endpoint has no private network: it excludes gcp.network and gcp.psc_project_allowlist",
+            True,
+        )
     rollout = effective_rollout(endpoint, context.defaults)
     for field in ("canary_percent", "step_percent"):
         value = getattr(rollout, field)

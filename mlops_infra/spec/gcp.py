@@ -17,7 +17,7 @@ ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
 class GcpPlatformSpec(Spec):
     """GCP-only settings of a platform. The project comes from the stack's ``gcp:project`` config."""
 
-    region: str = Field("europe-west4", pattern=r"^[a-z]+-[a-z]+[0-9]$", description="Vertex AI region.")
+    region: str = Field("europe-west4", pattern=r"^[a-z]+-[a-z]+[0-9]+$", description="Vertex AI region.")
     model_store_uri: GcsUri | None = Field(
         None, description="gs:// prefix that relative model artifacts are read from; default the registry's bucket."
     )

@@ -317,6 +317,15 @@ def _endpoint(spec: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             "dev",
+            lambda s: (
+                _endpoint(s).update(allow_public_access=True),
+                s["gcp"].update(network="projects/123/global/networks/ml"),
+            ),
+            "endpoints.0.allow_public_access",
+            "excludes gcp.network",
+        ),
+        (
+            "dev",
             lambda s: s["registry"].update(approval={"approved_label": "default"}),
             "registry.approval.approved_label",
             "alias",
@@ -496,3 +505,13 @@ def test_access_groups_need_a_domain():
     stack = plan(lambda: MlPlatform("churn", spec), environment="dev", config=CONFIG)
     members = {r.inputs["member"] for r in stack.by_type("gcp:projects/iAMMember:IAMMember")}
     assert "group:ds-team@example.org" in members
+
+
+def test_vpc_peering_and_two_digit_regions():
+    stack = realize("prod", gcp={"region": "europe-west10", "network": "projects/123/global/networks/ml"})
+    endpoint = one(stack, "gcp:vertex/aiEndpoint:AiEndpoint").inputs
+    assert endpoint["network"] == "projects/123/global/networks/ml"
+    assert "privateServiceConnectConfig" not in endpoint
+    assert endpoint["location"] == "europe-west10"
+    body = json.loads(base64.b64decode(training_job(stack).inputs["httpTarget"]["body"]))
+    assert body["network"] == "projects/123/global/networks/ml"
