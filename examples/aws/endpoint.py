@@ -55,9 +55,9 @@ endpoint = Endpoint(
                 },
             ],
             # Capture a quarter of the traffic: enough for drift monitoring at this request rate.
-            "data_capture": {"sampling_percentage": 25},
+            "data_capture": {"sampling_percent": 25},
             # Roll back when p95 latency passes 300 ms or more than 2 % of requests fail.
-            "alarms": {"p95_model_latency_ms": 300, "error_rate_percent": 2},
+            "alarms": {"p95_latency_ms": 300, "error_rate_percent": 2},
             "deployment": {"strategy": "canary", "canary_size": {"type": "CAPACITY_PERCENT", "value": 50}},
         }
     ),

@@ -177,8 +177,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         capture = self.args.data_capture
         if capture is None:
             return None
-        if capture.destination_s3_uri is not None:
-            return pulumi.Output.from_input(capture.destination_s3_uri)
+        if capture.destination_uri is not None:
+            return pulumi.Output.from_input(capture.destination_uri)
         self.capture_bucket = SecureBucket(
             self.child_name("capture"),
             SecureBucketArgs(purpose="data-capture", kms_key_arn=self.kms_key_arn),
@@ -298,7 +298,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         capture = self.args.data_capture
         if capture is None or self.capture_s3_uri is None:
             return None
-        modes = [mode for mode, on in (("Input", capture.capture_input), ("Output", capture.capture_output)) if on]
+        modes = [mode for mode, on in (("Input", capture.capture_request), ("Output", capture.capture_response)) if on]
         headers = {
             key: types
             for key, types in (
@@ -309,7 +309,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         }
         return {
             "enable_capture": True,
-            "initial_sampling_percentage": capture.sampling_percentage,
+            "initial_sampling_percentage": capture.sampling_percent,
             "destination_s3_uri": self.capture_s3_uri,
             "kms_key_id": self.kms_key_arn,
             "capture_options": [{"capture_mode": mode} for mode in modes],

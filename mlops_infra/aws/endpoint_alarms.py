@@ -92,14 +92,14 @@ def create_variant_alarms(
         ),
         alarm(
             "p95-latency",
-            f"p95 model latency above {settings.p95_model_latency_ms} ms",
+            f"p95 model latency above {settings.p95_latency_ms} ms",
             namespace=NAMESPACE,
             metric_name="ModelLatency",
             dimensions=dimensions,
             period=settings.period_seconds,
             extended_statistic="p95",
             # ModelLatency is reported in microseconds.
-            threshold=settings.p95_model_latency_ms * MICROSECONDS_PER_MILLISECOND,
+            threshold=settings.p95_latency_ms * MICROSECONDS_PER_MILLISECOND,
         ),
         alarm(
             "model-errors",

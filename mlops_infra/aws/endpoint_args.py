@@ -14,9 +14,13 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
+from mlops_infra.aws.arns import SnsTopicArn
+from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec as ComponentArgs
-from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.base import StrInput, Switch
+from mlops_infra.spec.capture import DataCapture
 from mlops_infra.spec.scaling import ScalingTarget
+from mlops_infra.spec.types import S3Uri
 
 # ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:TAG][@sha256:DIGEST]
 _ECR_IMAGE = re.compile(
@@ -31,7 +35,6 @@ _ECR_REPOSITORY_ARN = re.compile(r"arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repos
 _MODEL_PACKAGE_VERSION_ARN = re.compile(
     r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}/[0-9]+"
 )
-_SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}")
 # SageMaker's variant-name pattern (ProductionVariant.VariantName).
 VARIANT_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
@@ -232,32 +235,27 @@ class VpcArgs(ComponentArgs):
     security_group_ids: list[StrInput] = Field(min_length=1, max_length=5)
 
 
-class DataCaptureArgs(ComponentArgs):
-    """Request/response capture to S3 (KMS-encrypted), the input of drift monitoring and audits."""
+class DataCaptureArgs(DataCapture):
+    """Request/response capture to S3 (KMS-encrypted), the input of drift monitoring and audits.
 
-    sampling_percentage: int = Field(100, ge=0, le=100, description="Share of requests captured (0-100 %).")
-    destination_s3_uri: str | None = Field(
+    The shared :class:`~mlops_infra.spec.DataCapture` with SageMaker's limits: a whole percent
+    sampled, an ``s3://`` destination, and the content types recorded as JSON or CSV.
+    """
+
+    sampling_percent: int = Field(100, ge=0, le=100, description="Share of requests captured, whole percent.")
+    destination_uri: S3Uri | None = Field(
         None, description="Existing s3://BUCKET/PREFIX to capture to; default: a new secure bucket of the endpoint."
     )
-    capture_input: bool = Field(True, description="Capture request payloads.")
-    capture_output: bool = Field(True, description="Capture response payloads.")
     json_content_types: list[str] = Field(default_factory=lambda: ["application/json"], max_length=10)
     csv_content_types: list[str] = Field(default_factory=lambda: ["text/csv"], max_length=10)
 
-    @field_validator("destination_s3_uri")
+    @field_validator("destination_uri")
     @classmethod
-    def _s3_uri(cls, uri: str | None) -> str | None:
-        if uri is None:
-            return None
+    def _s3_prefix(cls, uri: StrInput | None) -> StrInput | None:
+        if not isinstance(uri, str):
+            return uri
         bucket, key = split_s3_uri(uri)
         return f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
-
-    @field_validator("capture_output")
-    @classmethod
-    def _captures_something(cls, capture_output: bool, info: ValidationInfo) -> bool:
-        if not capture_output and info.data.get("capture_input") is False:
-            raise ValueError("capture_input and capture_output are both off; set data_capture=None to disable capture")
-        return capture_output
 
     @field_validator("csv_content_types")
     @classmethod
@@ -327,51 +325,26 @@ class DeploymentArgs(ComponentArgs):
         return 1
 
 
-class AlarmArgs(ComponentArgs):
-    """Per-variant CloudWatch alarms; the same alarms drive automatic rollback of a deployment."""
+class AlarmArgs(Alerts):
+    """Per-variant CloudWatch alarms; the same alarms drive automatic rollback of a deployment.
 
-    error_rate_percent: float = Field(1.0, gt=0, le=100, description="5XX responses as % of invocations.")
-    p95_model_latency_ms: float = Field(
-        1000.0, gt=0, description="p95 ModelLatency in milliseconds (the alarm compares microseconds)."
+    The shared :class:`~mlops_infra.spec.Alerts` (error rate in percent, p95 latency in ms; SageMaker
+    reports ModelLatency in microseconds and the alarm converts), plus model errors and SNS actions.
+    """
+
+    p95_latency_ms: float = Field(
+        1000.0, gt=0, le=600_000, description="p95 ModelLatency ceiling, ms (the alarm compares microseconds)."
     )
     model_errors_per_period: int = Field(5, ge=0, description="InvocationModelErrors per period above which to alarm.")
-    period_seconds: int = Field(60, ge=60, le=86400, description="Metric period (s), a multiple of 60.")
-    evaluation_periods: int = Field(3, ge=1, le=1440)
-    datapoints_to_alarm: int = Field(2, ge=1, le=1440, description="Breaching periods (of evaluation_periods).")
-    alarm_actions: list[StrInput] = Field(
+    alarm_actions: list[SnsTopicArn] = Field(
         default_factory=list, max_length=5, description="SNS topic ARNs told on ALARM and on OK."
     )
 
-    @field_validator("period_seconds")
-    @classmethod
-    def _whole_minutes(cls, period: int) -> int:
-        if period % 60:
-            raise ValueError("must be a multiple of 60 seconds")
-        return period
-
-    @field_validator("evaluation_periods")
-    @classmethod
-    def _within_a_day(cls, periods: int, info: ValidationInfo) -> int:
-        period = info.data.get("period_seconds")
-        if period is not None and periods * period > 86400:
+    @model_validator(mode="after")
+    def _within_a_day(self) -> AlarmArgs:
+        if self.evaluation_periods * self.period_seconds > 86400:
             raise ValueError("evaluation_periods x period_seconds must be at most one day (86400 s)")
-        return periods
-
-    @field_validator("datapoints_to_alarm")
-    @classmethod
-    def _not_more_than_evaluated(cls, datapoints: int, info: ValidationInfo) -> int:
-        periods = info.data.get("evaluation_periods")
-        if periods is not None and datapoints > periods:
-            raise ValueError(f"must be <= evaluation_periods ({periods})")
-        return datapoints
-
-    @field_validator("alarm_actions")
-    @classmethod
-    def _sns_topics(cls, actions: list[StrInput]) -> list[StrInput]:
-        for action in actions:
-            if isinstance(action, str) and not _SNS_TOPIC_ARN.fullmatch(action):
-                raise ValueError(f"{action!r} is not an SNS topic ARN")
-        return actions
+        return self
 
     @property
     def seconds_to_alarm(self) -> int:
@@ -395,22 +368,22 @@ class EndpointArgs(ComponentArgs):
     kms_key_arn: StrInput | None = Field(
         None, description="Key ARN for volumes and captured data; default: platform key."
     )
-    enable_network_isolation: bool = Field(True, description="Containers make no outbound network calls.")
+    enable_network_isolation: Switch = Field(True, description="Containers make no outbound network calls.")
     vpc: VpcArgs | None = Field(None, description="Run the containers in these private subnets.")
     ecr_repository_arns: list[StrInput] = Field(
         default_factory=list, description="Extra ECR repositories to pull from (the images' own are derived)."
     )
     data_capture: DataCaptureArgs | None = Field(default_factory=DataCaptureArgs)
-    allow_no_data_capture: bool = Field(False, description="Opt-in needed for data_capture=None in protected envs.")
+    allow_no_data_capture: Switch = Field(False, description="Opt-in needed for data_capture=None in protected envs.")
     alarms: AlarmArgs = Field(default_factory=AlarmArgs)
     deployment: DeploymentArgs | None = Field(
         default_factory=DeploymentArgs, description="None: SageMaker's default all-at-once swap, no rollback alarms."
     )
-    allow_all_at_once: bool = Field(
+    allow_all_at_once: Switch = Field(
         False, description="Opt-in needed in protected envs for strategy all_at_once or deployment=None."
     )
     log_retention_days: int = Field(90, description="Retention of the endpoint's CloudWatch log group (days).")
-    retain_replaced_versions: bool | None = Field(
+    retain_replaced_versions: Switch | None = Field(
         None, description="Keep replaced models/configs in AWS (rollback safety); default: on in protected envs."
     )
 

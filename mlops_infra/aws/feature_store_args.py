@@ -13,6 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.aws.secure_bucket import MIN_DAYS_BEFORE_IA, KmsKeyArn, check_transition_order
 from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.base import Switch
 
 # SageMaker CreateFeatureGroup API limits.
 FEATURE_NAME_PATTERN = r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$"
@@ -70,9 +71,9 @@ class FeatureGroupDefinition(ComponentArgs):
     features: list[FeatureDefinition] = Field(min_length=1, max_length=MAX_FEATURES)
     record_identifier: str = Field(description="Feature that identifies a record (Integral or String).")
     event_time: str = Field(description="Feature holding the event time (String ISO-8601 or Fractional epoch seconds).")
-    online_store: bool = Field(True, description="Serve the latest record per identifier at low latency.")
+    online_store: Switch = Field(True, description="Serve the latest record per identifier at low latency.")
     online_ttl: OnlineTtl | None = Field(None, description="Hard-delete online records this long after event time.")
-    offline_store: bool = Field(True, description="Append every record to the offline (S3) store for training.")
+    offline_store: Switch = Field(True, description="Append every record to the offline (S3) store for training.")
     table_format: TableFormat = Field("Glue", description="Offline table format in the Glue catalog: Glue or Iceberg.")
 
     @field_validator("features")

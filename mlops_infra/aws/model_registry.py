@@ -28,7 +28,7 @@ from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
 from mlops_infra.spec.base import Spec as ComponentArgs
-from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.base import StrInput, Switch
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"
@@ -87,7 +87,7 @@ class ModelRegistryArgs(ComponentArgs):
     approval_mode: Literal["manual", "auto"] | None = Field(
         None, description="manual: packages wait for a person; default manual in protected environments, else auto."
     )
-    allow_auto_approval_in_protected_env: bool = False
+    allow_auto_approval_in_protected_env: Switch = False
     deploy_hook: DeployHook | None = None
     notification_emails: list[str] = Field(default_factory=list, max_length=20)
     notification_https_endpoints: list[str] = Field(default_factory=list, max_length=20)

@@ -387,10 +387,10 @@ def endpoint_args(
         if isinstance(destination, str):
             _check_s3(destination, (*location, "data_capture", "destination_uri"), "the capture destination")
         data_capture = {
-            "sampling_percentage": int(capture.sampling_percent),
-            "destination_s3_uri": destination,
-            "capture_input": capture.capture_request,
-            "capture_output": capture.capture_response,
+            "sampling_percent": int(capture.sampling_percent),
+            "destination_uri": destination,
+            "capture_request": capture.capture_request,
+            "capture_response": capture.capture_response,
         }
     label = effective_approval(spec.registry, defaults).approved_label
     variant = {
@@ -419,7 +419,7 @@ def endpoint_args(
             "data_capture": data_capture,
             "alarms": {
                 "error_rate_percent": alerts.error_rate_percent,
-                "p95_model_latency_ms": alerts.p95_latency_ms,
+                "p95_latency_ms": alerts.p95_latency_ms,
                 "period_seconds": alerts.period_seconds,
                 "evaluation_periods": alerts.evaluation_periods,
                 "datapoints_to_alarm": alerts.datapoints_to_alarm,

@@ -14,7 +14,7 @@ from mlops_infra.aws.iam import policy_document, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
-from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.base import StrInput, Switch
 
 # S3 keeps objects in STANDARD_IA for at least 30 days before any further transition (S3 User Guide,
 # "Transitioning objects using Amazon S3 Lifecycle"), and will not move them there sooner than 30 days.
@@ -54,7 +54,7 @@ class SecureBucketArgs(ComponentArgs):
         description="What the bucket holds (e.g. 'offline-store'); set as its `purpose` tag for cost reports.",
     )
     kms_key_arn: KmsKeyArn = Field(description="ARN of the customer-managed KMS key every object is encrypted with.")
-    versioning: bool = Field(True, description="Keep every object version (recovery from overwrite and deletion).")
+    versioning: Switch = Field(True, description="Keep every object version (recovery from overwrite and deletion).")
     transition_to_ia_days: int | None = Field(
         None, ge=MIN_DAYS_BEFORE_IA, le=36500, description="Days after creation before objects move to STANDARD_IA."
     )
@@ -67,7 +67,7 @@ class SecureBucketArgs(ComponentArgs):
     abort_incomplete_multipart_upload_days: int = Field(
         7, ge=1, le=365, description="Days before parts of an unfinished multipart upload are removed (billed storage)."
     )
-    force_destroy: bool = Field(
+    force_destroy: Switch = Field(
         False, description="Let `pulumi destroy` delete a bucket that still holds objects. Never in production."
     )
 

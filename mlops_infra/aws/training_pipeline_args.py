@@ -19,7 +19,7 @@ from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.pipeline_definition import container_images, security_findings, validate_definition
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
 from mlops_infra.spec.base import Spec as ComponentArgs
-from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.base import StrInput, Switch
 
 MAX_TRAINING_SECONDS = 28 * 24 * 3600  # CreateTrainingJob MaxRuntimeInSeconds / MaxWaitTimeInSeconds limit
 # Strings in a supplied definition replaced with this component's values at deploy time.
@@ -116,9 +116,9 @@ class TrainingPipelineArgs(ComponentArgs):
     model_approval_status: Literal["Approved", "PendingManualApproval"] | None = Field(
         None, description="Default: PendingManualApproval in protected environments, Approved elsewhere."
     )
-    use_spot_training: bool = Field(False, description="Managed spot training (checkpointed, cheaper, may wait).")
+    use_spot_training: Switch = Field(False, description="Managed spot training (checkpointed, cheaper, may wait).")
     max_wait_seconds: int | None = Field(None, ge=1, le=MAX_TRAINING_SECONDS, description="Spot only; >= runtime.")
-    enable_network_isolation: bool = Field(True, description="Jobs get no network access; False is an opt-out.")
+    enable_network_isolation: Switch = Field(True, description="Jobs get no network access; False is an opt-out.")
     vpc_subnet_ids: list[str] = Field(default_factory=list, max_length=16)
     vpc_security_group_ids: list[str] = Field(default_factory=list, max_length=5)
     hyperparameters: dict[str, str] = Field(default_factory=dict, max_length=100)
@@ -132,7 +132,7 @@ class TrainingPipelineArgs(ComponentArgs):
     pipeline_definition: dict[str, Any] | None = Field(
         None, description="Replaces the built-in template: a dict, a JSON file path, or a sagemaker Pipeline."
     )
-    allow_insecure_definition: bool = Field(False, description="Accept a definition without KMS/isolation (opt-out).")
+    allow_insecure_definition: Switch = Field(False, description="Accept a definition without KMS/isolation (opt-out).")
     kms_key_arn: StrInput | None = Field(None, description="Key for artifacts, volumes, DLQ; default: platform key.")
     artifact_bucket_name: StrInput | None = Field(None, description="Shared bucket (with artifact_bucket_arn).")
     artifact_bucket_arn: StrInput | None = None

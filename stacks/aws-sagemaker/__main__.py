@@ -66,7 +66,7 @@ endpoints = [
                     "autoscaling": {"min_replicas": endpoint.min_replicas, "max_replicas": endpoint.max_replicas},
                 }
             ],
-            "data_capture": {"sampling_percentage": endpoint.sampling_percentage},
+            "data_capture": {"sampling_percent": endpoint.sampling_percent},
         },
     )
     for endpoint in spec.endpoints

@@ -42,7 +42,7 @@ class EndpointSpec(_Spec):
     instance_type: str = Field("ml.m5.large", alias="instanceType")
     min_replicas: int = Field(1, ge=1, alias="minCapacity")
     max_replicas: int = Field(2, ge=1, alias="maxCapacity")
-    sampling_percentage: int = Field(20, ge=0, le=100, alias="samplingPercentage")
+    sampling_percent: int = Field(20, ge=0, le=100, alias="samplingPercentage")
 
 
 class TrainingSpec(_Spec):

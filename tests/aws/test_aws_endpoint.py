@@ -72,7 +72,7 @@ def ab_args(**extra: Any) -> dict[str, Any]:
             variant("champion", "v1", weight=90, **PROD_FLEET),
             variant("challenger", "v2", weight=10, **PROD_FLEET),
         ],
-        "alarms": {"alarm_actions": [TOPIC], "p95_model_latency_ms": 250, "error_rate_percent": 2.5},
+        "alarms": {"alarm_actions": [TOPIC], "p95_latency_ms": 250, "error_rate_percent": 2.5},
         **extra,
     }
 
@@ -210,7 +210,7 @@ def test_shared_platform_key_is_used_everywhere_by_default() -> None:
 
 
 def test_data_capture_goes_to_the_new_bucket_with_sampling_and_both_directions() -> None:
-    stack = endpoint_plan({"variants": [variant("main")], "data_capture": {"sampling_percentage": 35}})
+    stack = endpoint_plan({"variants": [variant("main")], "data_capture": {"sampling_percent": 35}})
     bucket = one(stack, BUCKET).inputs["bucket"]
     capture = config_inputs(stack)["dataCaptureConfig"]
     assert capture["enableCapture"] is True
@@ -229,7 +229,7 @@ def test_data_capture_goes_to_the_new_bucket_with_sampling_and_both_directions()
 def test_existing_capture_uri_creates_no_bucket_and_scopes_writes_to_its_prefix() -> None:
     args = {
         "variants": [variant("main")],
-        "data_capture": {"destination_s3_uri": "s3://audit-capture/churn/scoring/", "capture_output": False},
+        "data_capture": {"destination_uri": "s3://audit-capture/churn/scoring/", "capture_response": False},
     }
     stack = endpoint_plan(args)
     assert stack.by_type(SECURE_BUCKET) == []
@@ -721,9 +721,9 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[Any, ...]]] = [
     ),
     (
         "sampling 150",
-        {"variants": [variant("a")], "data_capture": {"sampling_percentage": 150}},
+        {"variants": [variant("a")], "data_capture": {"sampling_percent": 150}},
         "dev",
-        ("data_capture", "sampling_percentage"),
+        ("data_capture", "sampling_percent"),
     ),
     (
         "latest image",
@@ -877,8 +877,8 @@ def test_invalid_args_name_the_field_and_register_nothing(
 
 def test_invalid_args_stop_a_plan_with_a_message_naming_the_field() -> None:
     with pytest.raises(ProgramError) as error:
-        endpoint_plan({"variants": [variant("a")], "data_capture": {"sampling_percentage": 150}})
-    assert "data_capture.sampling_percentage" in str(error.value)
+        endpoint_plan({"variants": [variant("a")], "data_capture": {"sampling_percent": 150}})
+    assert "data_capture.sampling_percent" in str(error.value)
     with pytest.raises(ProgramError) as error:
         endpoint_plan(ab_args(data_capture=None), environment="prod")
     assert "data_capture" in str(error.value)
@@ -898,8 +898,8 @@ def test_digest_and_tag_pinned_images_are_accepted() -> None:
 @given(st.one_of(st.integers(max_value=-1), st.integers(min_value=101)))
 def test_sampling_outside_0_to_100_is_refused(percentage: int) -> None:
     with pytest.raises(pydantic.ValidationError) as error:
-        EndpointArgs.model_validate({"variants": [variant("a")], "data_capture": {"sampling_percentage": percentage}})
-    assert error.value.errors()[0]["loc"] == ("data_capture", "sampling_percentage")
+        EndpointArgs.model_validate({"variants": [variant("a")], "data_capture": {"sampling_percent": percentage}})
+    assert error.value.errors()[0]["loc"] == ("data_capture", "sampling_percent")
 
 
 @settings(max_examples=25, deadline=None)

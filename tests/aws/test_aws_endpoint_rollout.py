@@ -160,8 +160,8 @@ def test_names_a_rollback_and_scaling_rely_on_do_not_move(before: tuple[Captured
         ({"champion_artifact": "s3://churn-models/v1-retrained/model.tar.gz"}, True, True),
         ({"environment": {"MODEL_THRESHOLD": "0.7"}}, True, True),
         ({"enable_network_isolation": False}, True, True),
-        ({"data_capture": {"sampling_percentage": 10}}, False, True),
-        ({"alarms": {"p95_model_latency_ms": 200}}, False, False),
+        ({"data_capture": {"sampling_percent": 10}}, False, True),
+        ({"alarms": {"p95_latency_ms": 200}}, False, False),
         ({"deployment": {"wait_interval_seconds": 900}}, False, False),
     ],
 )
