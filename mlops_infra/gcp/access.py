@@ -8,27 +8,16 @@ model version, i.e. moving its alias, needs ``roles/aiplatform.user`` on the pro
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
+from mlops_infra.gcp.iam import Principal
 from mlops_infra.gcp.project import project_id
 from mlops_infra.spec.base import Spec, StrInput
-
-_PRINCIPAL = re.compile(r"^(?:group|user|serviceAccount):[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-
-
-def check_principal(value: str) -> str:
-    """An IAM principal: ``group:``, ``user:`` or ``serviceAccount:`` followed by an e-mail address."""
-    if not _PRINCIPAL.fullmatch(value):
-        raise ValueError(f"{value!r} is not an IAM principal like group:ml-team@example.com")
-    return value
-
-
-Principal = Annotated[str, AfterValidator(check_principal)]
 
 # persona -> (project roles in unprotected environments, in protected ones, dataset read, models read)
 PERSONA_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool, bool]] = {

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import enum
+import re
+from typing import Annotated
 
 import pulumi
+from pydantic import AfterValidator
 
 # Basic ("primitive") roles grant thousands of permissions across every service in a project.
 PRIMITIVE_ROLES: frozenset[str] = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 
 KMS_ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+_PRINCIPAL = re.compile(r"^(?:group|user|serviceAccount):[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def check_principal(value: str) -> str:
+    """An IAM principal: ``group:``, ``user:`` or ``serviceAccount:`` and an e-mail (never allUsers)."""
+    if not _PRINCIPAL.fullmatch(value):
+        raise ValueError(f"{value!r} is not an IAM principal like group:ml-team@example.com")
+    return value
+
+
+Principal = Annotated[str, AfterValidator(check_principal)]
+"""One identity (user, group or service account); public principals are not principals here."""
 
 
 class ServiceAgent(enum.StrEnum):

@@ -9,12 +9,12 @@ from typing import Any, Literal
 import pulumi
 import pulumi_gcp as gcp
 from pulumi.runtime.settings import get_root_resource
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs
 from mlops_infra.conventions import naming
-from mlops_infra.gcp.iam import KMS_ENCRYPTER_DECRYPTER, ServiceAgent, service_agent_member
+from mlops_infra.gcp.iam import KMS_ENCRYPTER_DECRYPTER, Principal, ServiceAgent, service_agent_member
 from mlops_infra.gcp.project import configured_region, project_number
 from mlops_infra.gcp.settings import Region
 
@@ -36,17 +36,9 @@ class PlatformKeyArgs(ComponentArgs):
         description="Google service agents granted encrypt/decrypt so Vertex AI, BigQuery, GCS and "
         "Artifact Registry can write CMEK-protected data.",
     )
-    extra_encrypter_members: list[str] = Field(
+    extra_encrypter_members: list[Principal] = Field(
         default_factory=list, description="Other principals (``serviceAccount:...``) that may use the key."
     )
-
-    @field_validator("extra_encrypter_members")
-    @classmethod
-    def _members_are_identities(cls, members: list[str]) -> list[str]:
-        for member in members:
-            if member.split(":", 1)[0] not in {"serviceAccount", "group", "user"} or ":" not in member:
-                raise ValueError(f"{member!r} must look like serviceAccount:EMAIL, group:EMAIL or user:EMAIL")
-        return members
 
 
 class PlatformKey(PlatformComponent[PlatformKeyArgs]):

@@ -32,12 +32,13 @@ import pulumi
 import pulumi_gcp as gcp
 
 from mlops_infra.conventions import naming
-from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess, check_principal
+from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
 from mlops_infra.gcp.budget import Budget
 from mlops_infra.gcp.drift import DriftRetraining
 from mlops_infra.gcp.endpoint import Endpoint
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
 from mlops_infra.gcp.feature_store import FeatureStore
+from mlops_infra.gcp.iam import check_principal
 from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id

@@ -107,7 +107,7 @@ def test_invalid_rotation_always_names_the_field(days):
 def test_extra_members_must_be_identities():
     with pytest.raises(pydantic.ValidationError) as info:
         PlatformKeyArgs(region="us-central1", extra_encrypter_members=["allUsers"])
-    assert info.value.errors()[0]["loc"] == ("extra_encrypter_members",)
+    assert info.value.errors()[0]["loc"] == ("extra_encrypter_members", 0)
 
 
 def test_components_with_an_explicit_provider_get_a_key_in_that_provider(gcp_plan):
