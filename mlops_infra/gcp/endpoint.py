@@ -111,6 +111,11 @@ class EndpointArgs(ComponentArgs):
         "stage; default [10, 50, 100] in protected environments, [100] otherwise.",
     )
     alerts: EndpointAlerts = Field(default_factory=EndpointAlerts)
+    rollback_on_alerts: Switch = Field(
+        False,
+        description="After each rollout stage's bake time, roll back when the error rate or p95 latency breaches "
+        "the alert thresholds (read from Cloud Monitoring).",
+    )
     api_endpoint: str | None = Field(None, description="Vertex API host; default {region}-aiplatform.googleapis.com.")
 
     @field_validator("api_endpoint")
@@ -296,5 +301,11 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             required_alias=a.approved_alias if protected else None,
             step_wait_seconds=wait,
             canary_percentages=canary,
+            rollback_metrics={
+                "error_rate_percent": a.alerts.error_rate_percent,
+                "p95_latency_ms": a.alerts.p95_latency_ms,
+            }
+            if a.rollback_on_alerts
+            else None,
             opts=self.child_opts(depends_on=[self.endpoint]),
         )

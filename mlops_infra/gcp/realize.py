@@ -576,6 +576,7 @@ def _endpoint(
             "approved_alias": approved_alias,
             "step_wait_seconds": rollout.bake_seconds,
             "canary_percentages": canary_percentages(rollout),
+            "rollback_on_alerts": rollout.gradual and rollout.rollback_on_alarms,
             "request_logging": {"enabled": False}
             if capture is None
             else {"enabled": True, "sampling_percent": capture.sampling_percent}

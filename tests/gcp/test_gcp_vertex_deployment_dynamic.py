@@ -219,3 +219,59 @@ def test_canary_split_keeps_whole_percentages():
     split = canary_split({"blue": 70, "green": 30}, {"blue": "1", "green": "2"}, {"blue": "3"}, 10)
     assert split == {"3": 7, "1": 63, "2": 30}
     assert sum(split.values()) == 100
+
+
+def _metrics(values):
+    """A fake timeSeries.list: the value of each metric (by its type's last segment), recording the queries."""
+    queries = []
+
+    def fetch(api, project, params):
+        queries.append((api, project, params))
+        metric = params["filter"].rsplit("/", 1)[-1].rstrip('"')
+        value = values.get(metric)
+        return {} if value is None else {"timeSeries": [{"points": [{"value": {"doubleValue": value}}]}]}
+
+    return fetch, queries
+
+
+GATE = {"error_rate_percent": 1.0, "p95_latency_ms": 300.0}
+
+
+def test_breached_alert_thresholds_roll_the_canary_back(fake_vertex, props, monkeypatch):
+    from mlops_infra.gcp.dynamic import rollback_metrics
+
+    fake = fake_vertex.fake
+    seed_model(fake, ["default", "champion"], [])
+    provider = VertexModelDeploymentProvider()
+    gated = {**props, "rollback_metrics": GATE}
+    fetch, queries = _metrics({"error_count": 0.0, "prediction_count": 10.0, "prediction_latencies": 120.0})
+    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
+    created = provider.create(gated)
+    old_id = created.outs["deployed_model_ids"]["blue"]
+    assert queries and all(q[1] == "acme-ml" for q in queries)
+    assert 'resource.labels.endpoint_id = "4242424242"' in queries[0][2]["filter"]
+    fake.models[MODEL]["versions"]["1"]["versionAliases"].remove("champion")
+    fake.models[MODEL]["versions"]["2"]["versionAliases"].append("champion")
+    # The new version fails 5 % of requests: above the 1 % threshold after the first canary stage.
+    fetch, _ = _metrics({"error_count": 0.5, "prediction_count": 10.0, "prediction_latencies": 120.0})
+    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
+    news = {**gated, "deployments": [deployment("blue", revision="2")]}
+    with pytest.raises(VertexError, match=r"canary stage 1/3 .* error rate 5.00% > 1%"):
+        provider.update(created.id, created.outs, news)
+    assert fake.endpoints[ENDPOINT]["trafficSplit"] == {old_id: 100}
+    assert [d["id"] for d in fake.endpoints[ENDPOINT]["deployedModels"]] == [old_id]
+
+
+def test_p95_latency_breach_and_no_data_is_no_breach(monkeypatch):
+    from mlops_infra.gcp.dynamic import rollback_metrics
+
+    fetch, queries = _metrics({"prediction_latencies": 450.0})
+    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
+    reasons = rollback_metrics.breaches(GATE, "acme-ml", ENDPOINT, 600)
+    assert reasons == ["p95 latency 450 ms > 300 ms"]
+    latency = queries[-1][2]
+    assert latency["aggregation.perSeriesAligner"] == "ALIGN_PERCENTILE_95"
+    assert latency["aggregation.alignmentPeriod"] == "600s"
+    fetch, _ = _metrics({})
+    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
+    assert rollback_metrics.breaches(GATE, "acme-ml", ENDPOINT, 0) == []

@@ -186,12 +186,15 @@ def test_endpoint_private_scaling_rollout_and_logging(dev, prod):
     ]
     # prod default rollout: a 10 percent canary baked for 600 s.
     assert (deployment["canary_percentages"], deployment["step_wait_seconds"]) == ([10, 100], 600)
+    # Rollback on the alert thresholds after each stage (platform.yaml: 1 %, 300 ms).
+    assert deployment["rollback_metrics"] == {"error_rate_percent": 1, "p95_latency_ms": 300}
     dev_endpoint = one(dev, "gcp:vertex/aiEndpoint:AiEndpoint")
     assert "predictRequestResponseLoggingConfig" not in dev_endpoint.inputs  # dev: no capture
     dev_deployment = one(dev, "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs
     # Vertex cannot scale to zero: dev gets one replica, all at once.
     assert dev_deployment["deployments"][0]["min_replica_count"] == 1
     assert (dev_deployment["canary_percentages"], dev_deployment["step_wait_seconds"]) == ([100], 0)
+    assert "rollback_metrics" not in dev_deployment  # all at once: nothing to roll back to in steps
 
 
 def test_alert_thresholds_in_spec_units_and_notification_channels(prod):

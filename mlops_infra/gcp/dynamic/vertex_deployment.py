@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from mlops_infra.gcp.dynamic import clients
+from mlops_infra.gcp.dynamic import clients, rollback_metrics
 from mlops_infra.gcp.dynamic.errors import (
     VertexError,
     is_not_found,
@@ -348,22 +348,33 @@ class VertexModelDeploymentProvider(dyn.ResourceProvider):
     def _rollout(
         self, service: Any, props: dict[str, Any], stages: list[dict[str, int]], rollback_to: dict[str, int], label: str
     ) -> None:
-        """Set each split, check the endpoint reports it, wait; on any failure restore ``rollback_to``."""
+        """Set each split, check the endpoint reports it, wait; on any failure restore ``rollback_to``.
+
+        With ``rollback_metrics``, every stage (the last too) bakes for ``step_wait_seconds`` and
+        then must stay within the endpoint's alert thresholds, or the stage fails.
+        """
         endpoint = str(props["endpoint"])
         wait_seconds = float(props.get("step_wait_seconds") or 0)
+        gate: dict[str, Any] | None = props.get("rollback_metrics")
         for index, wanted in enumerate(stages):
             try:
                 self._set_split(service, endpoint, wanted)
                 live = self._live_split(service, endpoint)
                 if {k: v for k, v in live.items() if v > 0} != wanted:
                     raise VertexError(f"endpoint {endpoint} reports split {live}, expected {wanted}")
+                if gate:
+                    if wait_seconds:
+                        time.sleep(wait_seconds)
+                    reasons = rollback_metrics.breaches(gate, str(props["project"]), endpoint, wait_seconds)
+                    if reasons:
+                        raise VertexError(f"alert thresholds breached: {'; '.join(reasons)}")
             except Exception as exc:
                 self._set_split(service, endpoint, rollback_to)
                 raise VertexError(
                     f"{label} {index + 1}/{len(stages)} ({wanted}) failed and traffic was rolled back to "
                     f"{rollback_to or 'no traffic'}: {exc}"
                 ) from exc
-            if wait_seconds and index < len(stages) - 1:
+            if not gate and wait_seconds and index < len(stages) - 1:
                 time.sleep(wait_seconds)
 
 
@@ -387,6 +398,7 @@ class VertexModelDeployment(dyn.Resource, module="vertex", name="VertexModelDepl
         required_alias: str | None = None,
         step_wait_seconds: int = 0,
         canary_percentages: list[int] | None = None,
+        rollback_metrics: dict[str, Any] | None = None,
         timeout_seconds: int = DEFAULT_OPERATION_TIMEOUT_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -405,4 +417,7 @@ class VertexModelDeployment(dyn.Resource, module="vertex", name="VertexModelDepl
             "resolved_models": None,
             "traffic_split": None,
         }
+        if rollback_metrics is not None:
+            # Only when set, so deployments without metric rollback plan exactly as before.
+            props["rollback_metrics"] = rollback_metrics
         super().__init__(VertexModelDeploymentProvider(), resource_name, props, opts)
