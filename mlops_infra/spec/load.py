@@ -57,8 +57,13 @@ def load_spec(source: Path | str | Mapping[str, Any], overrides: Mapping[str, An
 
 
 def platform_json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of ``platform.yaml``, for editors and CI."""
+    """The JSON Schema (draft 2020-12) of ``platform.yaml``, for editors and CI.
+
+    ``clouds`` is optional in the file: the generic stack sets it from each stack's ``cloud``
+    config, so one ``platform.yaml`` serves every cloud. ``PlatformSpec`` still requires it.
+    """
     schema = PlatformSpec.model_json_schema(mode="validation")
+    schema["required"] = [name for name in schema.get("required", []) if name != "clouds"]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 
