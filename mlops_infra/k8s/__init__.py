@@ -4,6 +4,7 @@ Every workload is built from :mod:`mlops_infra.k8s.workload` (the hardened pod s
 secret from :mod:`mlops_infra.k8s.secrets`, every name is explicit and stable.
 """
 
+from mlops_infra.k8s.alert_routing import AlertRouting, AlertRoutingArgs
 from mlops_infra.k8s.endpoint import Endpoint, EndpointArgs, LoggerSettings
 from mlops_infra.k8s.feature_store import FeatureServerSettings, FeatureStore, FeatureStoreArgs
 from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAuth2ProxySettings
@@ -13,6 +14,8 @@ from mlops_infra.k8s.training_pipeline import SecretRef, TrainingPipeline, Train
 from mlops_infra.k8s.workload import ComputeResources
 
 __all__ = [
+    "AlertRouting",
+    "AlertRoutingArgs",
     "ComputeResources",
     "Endpoint",
     "EndpointArgs",

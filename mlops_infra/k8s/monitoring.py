@@ -53,6 +53,9 @@ class MonitoringArgs(Spec):
     drift_threshold: float = Field(0.2, gt=0)
     drift_model_label: str = Field("model", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", description="Label naming the model.")
     alert_for: str = Field("10m", pattern=DURATION, description="How long a condition holds before firing.")
+    alert_namespace_label: Switch = Field(
+        False, description="Label each alert with its namespace, so a namespaced AlertmanagerConfig routes it."
+    )
     retrain_trigger: str | None = Field(
         None,
         pattern=r"^(workflowtemplate|cronjob)/[a-z0-9-]+$",
@@ -89,7 +92,7 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
     )
     drift_sel = f'namespace="{namespace}", {a.drift_model_label}="{a.endpoint_name}"'
     drift = f"max({a.drift_metric}{{{drift_sel}}}) > {a.drift_threshold}"
-    common = {"endpoint": a.endpoint_name}
+    common = {"endpoint": a.endpoint_name} | ({"namespace": namespace} if a.alert_namespace_label else {})
     drift_labels = {**common, "severity": "warning", "retrain": "true"}
     drift_annotations = {"summary": f"Feature drift of {a.endpoint_name} above {a.drift_threshold}"}
     if a.retrain_trigger:

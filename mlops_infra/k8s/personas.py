@@ -7,7 +7,7 @@
   ServiceMonitors, PrometheusRules), reads training, may submit a retraining Workflow.
 - viewer: get/list/watch only.
 - devops (optional): operates endpoints and alerts (InferenceServices, scaling, PDBs,
-  Prometheus rules and monitors); reads pods, logs and events; no ConfigMaps or PVCs (no data).
+  Prometheus rules and monitors, Alertmanager routing); reads pods, logs and events; no ConfigMaps or PVCs (no data).
 - analyst (optional): reads dashboards' sources and cost (ResourceQuota usage); nothing else.
 Nobody gets Secrets, RBAC objects, or ``pods/exec``: those stay with the platform team.
 """
@@ -80,6 +80,7 @@ VIEWER: Final = (
 
 DEVOPS: Final = (
     Rule((KSERVE,), ("inferenceservices",), (*READ, "update", "patch")),
+    Rule((MONITORING,), ("alertmanagerconfigs",), READ_WRITE),
     Rule(("apps",), ("deployments", "replicasets"), READ),
     Rule(("apps",), ("deployments/scale",), ("get", "update", "patch")),
     Rule(("autoscaling",), ("horizontalpodautoscalers",), READ_WRITE),

@@ -12,7 +12,8 @@
   ``canaryTrafficPercent``, data capture as the KServe logger, cluster-local unless
   ``allow_public_access``.
 - Prometheus: error-rate (percent) and p95-latency (ms) alerts per endpoint, the drift alert when
-  monitoring is on, naming the on-demand training trigger when ``retrain_on_drift``.
+  monitoring is on, naming the on-demand training trigger when ``retrain_on_drift``; every alert of
+  the namespace is e-mailed to ``spec.alerts.emails`` (an AlertmanagerConfig).
 
 Not realized, by design: the budget (Kubernetes has no billing; the ResourceQuota caps resources,
 not dollars: a warning says so), the offline store's retention (the bucket's lifecycle), spot
@@ -29,6 +30,7 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
+from mlops_infra.k8s.alert_routing import AlertRouting
 from mlops_infra.k8s.endpoint import Endpoint
 from mlops_infra.k8s.feature_store import FeatureStore
 from mlops_infra.k8s.model_registry import ModelRegistry
@@ -80,7 +82,7 @@ MAX_RUN_SECONDS = 604_800  # TrainingPipelineArgs' ceiling (7 days)
 NO_EXPIRY_TTL_DAYS = 3650  # Feast's online TTL when the spec sets none
 PVC_SIZES = {"registry": "1Gi", "offline": "50Gi", "artifacts": "20Gi"}
 KNATIVE_BROKER = "http://broker-ingress.knative-eventing.svc.cluster.local"
-RESERVED_NAMES = frozenset({"team", "features", "registry", "training"})
+RESERVED_NAMES = frozenset({"team", "features", "registry", "training", "alerts"})
 """Parts named ``k8s-<part>``: an endpoint of the same name would share their ServiceAccount names."""
 
 
@@ -443,6 +445,7 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
         "error_rate_percent": alerts.error_rate_percent,
         "alert_for": f"{alerts.period_seconds * alerts.datapoints_to_alarm}s",
         "drift_enabled": drift_on,
+        "alert_namespace_label": True,
         "drift_metric": spec.k8s.drift_metric,
         "selector_labels": spec.k8s.prometheus_selector_labels,
     }
@@ -488,6 +491,16 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         served = _endpoint(parent, spec, context, tenancy, endpoint)
         _monitoring(parent, spec, context, namespace, endpoint, served, training)
         endpoints.append(served)
+    if spec.alerts.emails:
+        AlertRouting(
+            context.child_name("alerts"),
+            {
+                "namespace": namespace,
+                "emails": spec.alerts.emails,
+                "selector_labels": spec.k8s.prometheus_selector_labels,
+            },
+            opts=context.opts(parent),
+        )
     pulumi.log.warn(
         f"k8s: budget.monthly_limit_usd ({spec.budget.monthly_limit_usd:g} USD) is not realized on Kubernetes "
         "(no billing API); the namespace ResourceQuota caps CPU, memory and GPUs instead",

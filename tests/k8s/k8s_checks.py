@@ -43,6 +43,8 @@ CRD_SOURCES = {
     "InferenceService": f"vendored subset of {_KSERVE}: crd_schemas/kserve-v1beta1-inferenceservice.yaml",
     "PrometheusRule": f"vendored {_PROM} v0.82.2: crd_schemas/prometheus-operator-v1-prometheusrule.yaml",
     "ServiceMonitor": f"vendored subset of {_PROM} v0.84.1: crd_schemas/prometheus-operator-v1-servicemonitor.yaml",
+    "AlertmanagerConfig": "hand-written subset (fields the SDK writes): "
+    "crd_schemas/prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
     "CronWorkflow": _HERA,
     "WorkflowTemplate": _HERA,
 }
@@ -50,6 +52,7 @@ _SCHEMA_FILES = {
     "InferenceService": "kserve-v1beta1-inferenceservice.yaml",
     "PrometheusRule": "prometheus-operator-v1-prometheusrule.yaml",
     "ServiceMonitor": "prometheus-operator-v1-servicemonitor.yaml",
+    "AlertmanagerConfig": "prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
 }
 
 

@@ -124,6 +124,7 @@ def test_custom_resources_match_their_crd_schemas(components_prod, stack_prod, s
         "WorkflowTemplate",
         "ServiceMonitor",
         "PrometheusRule",
+        "AlertmanagerConfig",  # hand-written subset; the realized platform (stacks/platform k8s-*) has one
     }
     for stack in (components_prod, stack_prod, stack_dev):
         assert validate_custom(stack) == []

@@ -102,6 +102,7 @@ def test_labels_and_names(stack: CapturedStack) -> None:
         "k8s-training",
         "k8s-scoring",
         "k8s-scoring-monitoring",
+        "k8s-alerts",
     }
 
 
@@ -123,7 +124,7 @@ def test_persona_role_bindings_follow_spec_access(stack: CapturedStack) -> None:
             assert "*" not in rule["verbs"] and "*" not in rule["resources"], name
             assert "secrets" not in rule["resources"] and "pods/exec" not in rule["resources"], name
     devops = {res for rule in roles["churn-ml-devops"] for res in rule["resources"]}
-    assert "inferenceservices" in devops and "prometheusrules" in devops
+    assert {"inferenceservices", "prometheusrules", "alertmanagerconfigs"} <= devops
     assert not devops & {"configmaps", "persistentvolumeclaims"}  # no data read
     analyst = roles["churn-ml-analyst"]
     assert all(rule["verbs"] == ["get", "list", "watch"] for rule in analyst)
@@ -221,6 +222,17 @@ def test_alerts_in_spec_units_and_drift_only_when_monitoring(stack: CapturedStac
     else:
         assert "EndpointFeatureDrift" not in rules  # monitoring is off in dev
     assert rule.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    namespace = stack.outputs["platform"]["k8s"]["namespace"]
+    assert {r["labels"]["namespace"] for r in rules.values()} == {namespace}  # routable by AlertRouting
+
+
+def test_alerts_reach_the_spec_recipients(stack: CapturedStack) -> None:
+    (config,) = by_kind(stack, "AlertmanagerConfig")
+    emails = [c["to"] for c in config.inputs["spec"]["receivers"][0]["emailConfigs"]]
+    expected = ["ml-platform@example.com", "ml-oncall@example.com"] if prod(stack) else ["ml-platform@example.com"]
+    assert emails == expected
+    assert config.inputs["spec"]["route"]["receiver"] == "email"
+    assert config.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
 
 
 def test_feature_store_from_spec(stack: CapturedStack) -> None:
