@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from mlops_infra.spec.aws import check_model_package_version_arn
 from mlops_infra.spec.base import StrInput
 from mlops_infra.spec.types import check_arn
 
@@ -47,3 +48,27 @@ IamRoleArn = Annotated[StrInput, AfterValidator(_service("iam", "role/"))]
 
 EcrRepositoryArn = Annotated[StrInput, AfterValidator(_service("ecr", "repository/"))]
 """An ECR repository (``arn:aws:ecr:REGION:ACCOUNT:repository/NAME``)."""
+
+KmsKeyArn = Annotated[StrInput, AfterValidator(_service("kms", "key/"))]
+"""A customer-managed KMS key by its key ARN (``arn:aws:kms:REGION:ACCOUNT:key/ID``): IAM statements scope to
+key ARNs, so an alias or a bare key id would silently grant nothing."""
+
+
+def _key_or_alias(value: StrInput) -> StrInput:
+    if isinstance(value, str) and not value.split(":", 5)[-1].startswith("alias/"):
+        check_service_arn(value, "kms", "key/")
+    elif isinstance(value, str):
+        check_service_arn(value, "kms", "alias/")
+    return value
+
+
+KmsKeyOrAliasArn = Annotated[StrInput, AfterValidator(_key_or_alias)]
+"""A KMS key or alias ARN, where the service resolves aliases itself (SNS topic encryption)."""
+
+
+def _package_version(value: StrInput) -> StrInput:
+    return check_model_package_version_arn(value) if isinstance(value, str) else value
+
+
+ModelPackageVersionArn = Annotated[StrInput, AfterValidator(_package_version)]
+"""An approved model package version (``.../model-package/GROUP/VERSION``; a group's ARN is not a version)."""

@@ -9,13 +9,13 @@ import pulumi_aws as aws
 from pydantic import Field, StringConstraints, field_validator
 
 from mlops_infra.aws.account import account_id
+from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
-from mlops_infra.spec.base import StrInput
 
 EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
@@ -41,7 +41,7 @@ class BudgetArgs(ComponentArgs):
         description="AWS Budgets allows at most 5 notifications per budget.",
     )
     subscriber_emails: list[EmailAddress] = Field(default_factory=list, max_length=10)
-    kms_key_arn: StrInput | None = None
+    kms_key_arn: KmsKeyArn | None = Field(None, description="Key of the alerts topic; default: the platform key.")
 
     @field_validator("alerts")
     @classmethod

@@ -22,8 +22,9 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.endpoint_alarms import create_variant_alarms
-from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment, ecr_repository_arn, split_s3_uri
+from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment, split_s3_uri
 from mlops_infra.aws.endpoint_autoscaling import create_variant_autoscaling
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement

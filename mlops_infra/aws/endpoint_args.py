@@ -14,7 +14,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from mlops_infra.aws.arns import SnsTopicArn
+from mlops_infra.aws.arns import EcrRepositoryArn, KmsKeyArn, ModelPackageVersionArn, SnsTopicArn
+from mlops_infra.aws.ecr import EcrImage
 from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
@@ -22,19 +23,7 @@ from mlops_infra.spec.capture import DataCapture
 from mlops_infra.spec.scaling import ScalingTarget
 from mlops_infra.spec.types import S3Uri
 
-# ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:TAG][@sha256:DIGEST]
-_ECR_IMAGE = re.compile(
-    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<china>\.cn)?/"
-    r"(?P<repository>(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
-)
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>\S*))?")
-_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
-_ECR_REPOSITORY_ARN = re.compile(r"arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9][a-z0-9._/-]*")
-_MODEL_PACKAGE_VERSION_ARN = re.compile(
-    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}/[0-9]+"
-)
 # SageMaker's variant-name pattern (ProductionVariant.VariantName).
 VARIANT_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
@@ -47,24 +36,6 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 MAX_ROLLBACK_ALARMS = 10
 ALARMS_PER_VARIANT = 3
 MAX_PRODUCTION_VARIANTS = 10
-
-
-def parse_ecr_image(image: str) -> re.Match[str]:
-    """The parts of an ECR image URI; raises ValueError for anything else."""
-    match = _ECR_IMAGE.fullmatch(image)
-    if match is None:
-        raise ValueError(
-            f"{image!r} is not an Amazon ECR image URI (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG "
-            "or @sha256:DIGEST); SageMaker hosting pulls images from ECR"
-        )
-    return match
-
-
-def ecr_repository_arn(image: str) -> str:
-    """ARN of the ECR repository an image is pulled from (its account and region, not the caller's)."""
-    parts = parse_ecr_image(image)
-    partition = "aws-cn" if parts["china"] else "aws"
-    return f"arn:{partition}:ecr:{parts['region']}:{parts['account']}:repository/{parts['repository']}"
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -83,37 +54,16 @@ class ModelArgs(ComponentArgs):
     granted exactly those (a mismatch fails closed with AccessDenied).
     """
 
-    image: str = Field(description="ECR image pinned to a tag other than 'latest' or to an @sha256 digest.")
+    image: EcrImage = Field(description="ECR image pinned to a tag other than 'latest' or to an @sha256 digest.")
     model_data_url: StrInput = Field(
         description="s3:// URI of the model artifact (for example model.tar.gz); may come from another resource."
     )
     environment: dict[str, str] = Field(
         default_factory=dict, max_length=100, description="Container environment variables (not for secrets)."
     )
-    model_package_arn: StrInput | None = Field(
+    model_package_arn: ModelPackageVersionArn | None = Field(
         None, description="Approved model package version to deploy (.../model-package/GROUP/VERSION)."
     )
-
-    @field_validator("model_package_arn")
-    @classmethod
-    def _package_version(cls, arn: StrInput | None) -> StrInput | None:
-        if isinstance(arn, str) and not _MODEL_PACKAGE_VERSION_ARN.fullmatch(arn):
-            raise ValueError(
-                f"{arn!r} is not a model package version ARN "
-                "(arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION; a group ARN is not a version)"
-            )
-        return arn
-
-    @field_validator("image")
-    @classmethod
-    def _pinned_ecr_image(cls, image: str) -> str:
-        parts = parse_ecr_image(image)
-        if parts["digest"] is None and parts["tag"] in (None, "latest"):
-            raise ValueError(
-                f"{image!r} is not pinned: use a tag other than 'latest' or an @sha256 digest, so a deploy is "
-                "reproducible and a new image is a new model version"
-            )
-        return image
 
     @field_validator("model_data_url")
     @classmethod
@@ -365,12 +315,12 @@ class EndpointArgs(ComponentArgs):
     shadow_variant: VariantArgs | None = Field(
         None, description="Receives a copy of live traffic (weight = mirrored share); its responses are discarded."
     )
-    kms_key_arn: StrInput | None = Field(
+    kms_key_arn: KmsKeyArn | None = Field(
         None, description="Key ARN for volumes and captured data; default: platform key."
     )
     enable_network_isolation: Switch = Field(True, description="Containers make no outbound network calls.")
     vpc: VpcArgs | None = Field(None, description="Run the containers in these private subnets.")
-    ecr_repository_arns: list[StrInput] = Field(
+    ecr_repository_arns: list[EcrRepositoryArn] = Field(
         default_factory=list, description="Extra ECR repositories to pull from (the images' own are derived)."
     )
     data_capture: DataCaptureArgs | None = Field(default_factory=DataCaptureArgs)
@@ -426,21 +376,6 @@ class EndpointArgs(ComponentArgs):
         if shadow.weight <= 0:
             raise ValueError("the shadow variant needs a weight > 0 (the share of traffic it receives)")
         return shadow
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _key_arn(cls, value: StrInput | None) -> StrInput | None:
-        if isinstance(value, str) and not _KMS_KEY_ARN.fullmatch(value):
-            raise ValueError("must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); IAM grants use key ARNs")
-        return value
-
-    @field_validator("ecr_repository_arns")
-    @classmethod
-    def _repository_arns(cls, arns: list[StrInput]) -> list[StrInput]:
-        for arn in arns:
-            if isinstance(arn, str) and not _ECR_REPOSITORY_ARN.fullmatch(arn):
-                raise ValueError(f"{arn!r} is not an ECR repository ARN (arn:aws:ecr:REGION:ACCOUNT:repository/NAME)")
-        return arns
 
     @field_validator("enable_network_isolation")
     @classmethod

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from mlops_infra.aws.secure_bucket import MIN_DAYS_BEFORE_IA, KmsKeyArn, check_transition_order
+from mlops_infra.aws.arns import KmsKeyArn
+from mlops_infra.aws.secure_bucket import MIN_DAYS_BEFORE_IA, check_transition_order
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import Switch
 

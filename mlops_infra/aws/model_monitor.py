@@ -15,12 +15,11 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.aws.account import account_id, region_name
-from mlops_infra.aws.arns import SnsTopicArn
+from mlops_infra.aws.arns import KmsKeyArn, SnsTopicArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.platform_key import key_arn_or_shared
-from mlops_infra.aws.secure_bucket import KmsKeyArn
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming

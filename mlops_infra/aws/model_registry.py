@@ -20,6 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.arns import KmsKeyOrAliasArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
@@ -41,7 +42,6 @@ PACKAGE_READ_ACTIONS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPa
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_KMS_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+")
 _HOOK_ARNS: dict[str, re.Pattern[str]] = {
     "lambda": re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?"),
     "step_functions": re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}"),
@@ -80,7 +80,9 @@ class ModelRegistryArgs(ComponentArgs):
         description="Short name inside the physical name {project}-{env}-{group_name}; default: the logical name.",
     )
     description: str | None = Field(None, min_length=1, max_length=1024)
-    kms_key_arn: StrInput | None = Field(None, description="Key for the approvals topic; default: the platform key.")
+    kms_key_arn: KmsKeyOrAliasArn | None = Field(
+        None, description="Key for the approvals topic; default: the platform key."
+    )
     consumer_account_ids: list[str] = Field(
         default_factory=list, max_length=100, description="Accounts that may read and deploy approved packages."
     )
@@ -91,13 +93,6 @@ class ModelRegistryArgs(ComponentArgs):
     deploy_hook: DeployHook | None = None
     notification_emails: list[str] = Field(default_factory=list, max_length=20)
     notification_https_endpoints: list[str] = Field(default_factory=list, max_length=20)
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms_arn(cls, value: StrInput | None) -> StrInput | None:
-        if isinstance(value, str) and not _KMS_ARN.fullmatch(value):
-            raise ValueError("must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)")
-        return value
 
     @field_validator("consumer_account_ids")
     @classmethod

@@ -28,8 +28,9 @@ from pydantic import ValidationError
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.budget import Budget, BudgetArgs
+from mlops_infra.aws.ecr import parse_ecr_image
 from mlops_infra.aws.endpoint import Endpoint
-from mlops_infra.aws.endpoint_args import EndpointArgs, check_environment, parse_ecr_image
+from mlops_infra.aws.endpoint_args import EndpointArgs, check_environment
 from mlops_infra.aws.feature_store import FeatureStore
 from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureStoreArgs
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs

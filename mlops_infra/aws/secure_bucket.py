@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.iam import policy_document, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
-from mlops_infra.spec.base import StrInput, Switch
+from mlops_infra.spec.base import Switch
 
 # S3 keeps objects in STANDARD_IA for at least 30 days before any further transition (S3 User Guide,
 # "Transitioning objects using Amazon S3 Lifecycle"), and will not move them there sooner than 30 days.
 MIN_DAYS_BEFORE_IA = 30
 MIN_DAYS_IN_IA = 30
-
-_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
-
-
-def _is_key_arn(value: StrInput) -> StrInput:
-    """A known value must be a key ARN: IAM statements scope to it, and aliases or bare ids never match."""
-    if isinstance(value, str) and not _KMS_KEY_ARN.fullmatch(value):
-        raise ValueError("must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias or a bare key id")
-    return value
-
-
-# A KMS key ARN known now (checked) or at deploy time (a key's ``arn`` output).
-KmsKeyArn = Annotated[StrInput, AfterValidator(_is_key_arn)]
 
 
 def check_transition_order(ia_days: int | None, glacier_ir_days: int | None) -> None:

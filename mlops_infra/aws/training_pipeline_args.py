@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.arns import AlarmArn, KmsKeyArn, S3BucketArn
+from mlops_infra.aws.ecr import check_ecr_image
 from mlops_infra.aws.pipeline_definition import container_images, security_findings, validate_definition
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
 from mlops_infra.spec.base import Spec as ComponentArgs
@@ -25,32 +27,9 @@ MAX_TRAINING_SECONDS = 28 * 24 * 3600  # CreateTrainingJob MaxRuntimeInSeconds /
 # Strings in a supplied definition replaced with this component's values at deploy time.
 PLACEHOLDERS = ("${ExecutionRoleArn}", "${KmsKeyArn}", "${ArtifactS3Uri}")
 
-_ECR_IMAGE = re.compile(
-    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?/"
-    r"(?P<repo>[a-z0-9][a-z0-9._/-]{0,255})(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:(?P<digest>[0-9a-f]{64}))?"
-)
 _INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
 _PREFIX = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
-
-
-def ecr_repository_arn(image_uri: str) -> str:
-    """``arn:aws:ecr:REGION:ACCOUNT:repository/REPO`` of an ECR image URI (ValueError otherwise)."""
-    match = _ECR_IMAGE.fullmatch(image_uri)
-    if not match:
-        raise ValueError(f"{image_uri!r} is not an ECR image URI (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG)")
-    partition = "aws-cn" if match["cn"] else "aws"
-    return f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
-
-
-def check_pinned_image(image_uri: str) -> str:
-    """An ECR image pinned to a digest or a tag other than ``latest`` (a moving tag retrains on unknown code)."""
-    ecr_repository_arn(image_uri)
-    match = _ECR_IMAGE.fullmatch(image_uri)
-    assert match is not None
-    if match["digest"] is None and match["tag"] in (None, "latest"):
-        raise ValueError(f"{image_uri!r} must be pinned: a tag other than 'latest', or @sha256:DIGEST")
-    return image_uri
 
 
 def _check_s3_uri(value: str | None) -> str | None:
@@ -133,9 +112,9 @@ class TrainingPipelineArgs(ComponentArgs):
         None, description="Replaces the built-in template: a dict, a JSON file path, or a sagemaker Pipeline."
     )
     allow_insecure_definition: Switch = Field(False, description="Accept a definition without KMS/isolation (opt-out).")
-    kms_key_arn: StrInput | None = Field(None, description="Key for artifacts, volumes, DLQ; default: platform key.")
+    kms_key_arn: KmsKeyArn | None = Field(None, description="Key for artifacts, volumes, DLQ; default: platform key.")
     artifact_bucket_name: StrInput | None = Field(None, description="Shared bucket (with artifact_bucket_arn).")
-    artifact_bucket_arn: StrInput | None = None
+    artifact_bucket_arn: S3BucketArn | None = None
     artifact_prefix: str | None = Field(None, max_length=512, description="Key prefix; default pipelines/NAME.")
     schedule: TrainingScheduleArgs | None = Field(None, description="Continuous training; None: on demand only.")
     retrain_on_alarm_name_patterns: list[str] = Field(
@@ -144,7 +123,7 @@ class TrainingPipelineArgs(ComponentArgs):
         description="Alarm-name wildcards (e.g. 'churn-prod-*-drift-*') whose ALARM state starts retraining; "
         "one pattern covers any number of monitors (EventBridge limits a pattern's size, not its matches).",
     )
-    retrain_on_alarm_arns: list[StrInput] = Field(
+    retrain_on_alarm_arns: list[AlarmArn] = Field(
         default_factory=list,
         max_length=20,
         description="Alarms (e.g. ModelMonitor drift alarms) that start retraining.",
@@ -154,7 +133,7 @@ class TrainingPipelineArgs(ComponentArgs):
     @field_validator("training_image_uri", "processing_image_uri", "inference_image_uri")
     @classmethod
     def _pinned(cls, value: str | None) -> str | None:
-        return None if value is None else check_pinned_image(value)
+        return None if value is None else check_ecr_image(value)
 
     @field_validator("training_instance_type", "processing_instance_type")
     @classmethod
@@ -210,7 +189,7 @@ class TrainingPipelineArgs(ComponentArgs):
         validate_definition(value)
         for image in container_images(value):
             if image not in PLACEHOLDERS:
-                check_pinned_image(image)
+                check_ecr_image(image)
         return value
 
     @field_validator("allow_insecure_definition")
@@ -230,8 +209,6 @@ class TrainingPipelineArgs(ComponentArgs):
     def _shared_bucket(cls, value: StrInput | None, info: ValidationInfo) -> StrInput | None:
         if (value is None) != (info.data.get("artifact_bucket_name") is None):
             raise ValueError("set artifact_bucket_name and artifact_bucket_arn together (a shared bucket)")
-        if isinstance(value, str) and not value.startswith("arn:aws"):
-            raise ValueError(f"{value!r} is not an S3 bucket ARN")
         return value
 
     @field_validator("artifact_prefix")

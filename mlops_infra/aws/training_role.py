@@ -13,10 +13,11 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.pipeline_definition import container_images
-from mlops_infra.aws.training_pipeline_args import _S3_URI, PLACEHOLDERS, TrainingPipelineArgs, ecr_repository_arn
+from mlops_infra.aws.training_pipeline_args import _S3_URI, PLACEHOLDERS, TrainingPipelineArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 

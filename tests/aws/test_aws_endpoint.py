@@ -851,7 +851,7 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[Any, ...]]] = [
         "repository that is not an ECR ARN",
         {"variants": [variant("a")], "ecr_repository_arns": ["arn:aws:s3:::bucket"]},
         "dev",
-        ("ecr_repository_arns",),
+        ("ecr_repository_arns", 0),
     ),
     ("log retention", {"variants": [variant("a")], "log_retention_days": 10}, "dev", ("log_retention_days",)),
 ]
