@@ -122,6 +122,14 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
             f"{label!r} is not a Vertex version alias (2-128 characters, ends with a letter or digit, not 'default')",
             label,
         )
+    if spec.feature_store is not None:
+        for index, group in enumerate(spec.feature_store.feature_groups):
+            if not _value_features(group):
+                raise field_error(
+                    TITLE,
+                    ("feature_store", "feature_groups", index, "features"),
+                    "a Vertex feature group needs a feature besides the entity key and the event time",
+                )
     if spec.training is not None:
         _check_training(spec, spec.training, context)
     _check_drift(spec, context)
@@ -257,14 +265,15 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     project = project_id(pulumi.InvokeOutputOptions(parent=parent))
     channels = [
         gcp.monitoring.NotificationChannel(
-            context.child_name(f"alert-email-{index}"),
+            # Named after the address, not its position: reordering the list replaces nothing.
+            context.child_name(f"alert-{re.sub(r'[^a-z0-9]+', '-', email.lower())}"),
             display_name=f"{context.platform_name} alerts: {email}",
             type="email",
             labels={"email_address": email},
             user_labels=context.platform.gcp_labels,
             opts=context.opts(parent),
         )
-        for index, email in enumerate(spec.alerts.emails)
+        for email in spec.alerts.emails
     ]
     channel_names: list[pulumi.Input[str]] = [channel.name for channel in channels]
 

@@ -199,6 +199,7 @@ def test_endpoint_private_scaling_rollout_and_logging(dev, prod):
 
 def test_alert_thresholds_in_spec_units_and_notification_channels(prod):
     channels = prod.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
+    assert sorted(c.name for c in channels) == ["gcp-alert-ml-oncall-example-com", "gcp-alert-ml-platform-example-com"]
     assert sorted(c.inputs["labels"]["email_address"] for c in channels) == [
         "ml-oncall@example.com",
         "ml-platform@example.com",
@@ -326,6 +327,17 @@ def _endpoint(spec: dict[str, Any]) -> dict[str, Any]:
             ),
             "endpoints.0.allow_public_access",
             "excludes gcp.network",
+        ),
+        (
+            "dev",
+            lambda s: (
+                s["feature_store"]["feature_groups"][0].update(
+                    features=[{"name": "customer_id", "type": "string"}, {"name": "event_time", "type": "timestamp"}]
+                ),
+                s.pop("monitoring"),
+            ),
+            "feature_store.feature_groups.0.features",
+            "besides the entity key",
         ),
         (
             "dev",
