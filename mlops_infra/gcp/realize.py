@@ -579,7 +579,7 @@ def _endpoint(
                     "accelerator_count": accelerator_count,
                     "min_replicas": max(scaling.min_replicas, 1),
                     "max_replicas": max(scaling.max_replicas, 1),
-                    "autoscaling": [{"metric_name": CPU_UTILIZATION, "target": round(scaling.target.value)}],
+                    "autoscaling": [{"metric_name": CPU_UTILIZATION, "target": max(1, round(scaling.target.value))}],
                 }
             ],
             "approved_alias": approved_alias,
