@@ -15,5 +15,6 @@ key = PlatformKey("platform", {"rotation_period_days": 180})
 
 pulumi.export("keyArn", key.arn)
 
-# Every stack declares its budget (policy: budget-required).
-Budget("example", {"monthly_limit_usd": 500})
+# Every stack declares its budget (policy: budget-required); its alerts topic uses this key too
+# (without kms_key_arn it would ask for the shared key, also named "platform": a duplicate URN).
+Budget("example", {"kms_key_arn": key.arn, "monthly_limit_usd": 500})
