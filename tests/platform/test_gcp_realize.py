@@ -10,6 +10,8 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mlops_infra.engine import ProgramError
 from mlops_infra.engine.captured import CapturedStack
@@ -530,3 +532,40 @@ def test_vpc_peering_and_two_digit_regions():
     assert endpoint["location"] == "europe-west10"
     body = json.loads(base64.b64decode(training_job(stack).inputs["httpTarget"]["body"]))
     assert body["network"] == "projects/123/global/networks/ml"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    scaling=st.fixed_dictionaries(
+        {
+            "min_replicas": st.integers(0, 3),
+            "max_replicas": st.integers(1, 6),
+            "target": st.fixed_dictionaries({"metric": st.just("cpu_percent"), "value": st.floats(0.1, 100)}),
+        }
+    ),
+    rollout=st.fixed_dictionaries(
+        {
+            "strategy": st.sampled_from(["canary", "linear", "blue_green", "all_at_once"]),
+            "canary_percent": st.sampled_from([1, 5, 10, 12.5, 50, 99]),
+            "step_percent": st.sampled_from([10, 25, 33, 50, 99]),
+        }
+    ),
+    sampling=st.floats(0, 100),
+    size=st.sampled_from(["small", "medium", "large", "gpu-small"]),
+    environment=st.sampled_from(["dev", "prod"]),
+)
+def test_any_spec_is_refused_before_registering_or_plans(scaling, rollout, sampling, size, environment):
+    """Whatever the endpoint asks for, GCP either refuses it up front (nothing registered) or plans it."""
+    spec = churn_spec()
+    endpoint = spec["endpoints"][0]
+    endpoint.update(compute={"size": size}, rollout=rollout, data_capture={"sampling_percent": sampling})
+    if scaling["min_replicas"] <= scaling["max_replicas"]:
+        endpoint["scaling"] = scaling
+    try:
+        stack = plan(lambda: MlPlatform("churn", spec), environment=environment, config=CONFIG)
+    except ProgramError as error:
+        assert error.registered == [], str(error)
+        assert "endpoints.0." in str(error), str(error)
+        return
+    served = one(stack, "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs["deployments"][0]
+    assert served["min_replica_count"] >= 1
