@@ -569,3 +569,9 @@ def test_any_spec_is_refused_before_registering_or_plans(scaling, rollout, sampl
         return
     served = one(stack, "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs["deployments"][0]
     assert served["min_replica_count"] >= 1
+
+
+def test_relative_artifacts_resolve_against_the_model_store():
+    stack = realize("dev", gcp={"model_store_uri": "gs://acme-models/churn-store"})
+    model = one(stack, "pulumi-python:dynamic/vertex:VertexModel").inputs
+    assert model["artifact_uri"] == "gs://acme-models/churn-store/churn/champion/"
