@@ -15,16 +15,17 @@ What each spec section becomes:
   machine that fits), and the spec ``Schedule`` on Cloud Scheduler;
 - ``endpoints``: private Vertex endpoints (PSC, or VPC peering with ``gcp.network``), replicas
   from ``effective_scaling`` (Vertex cannot scale to zero), the rollout as canary percentages
-  and bake time, request logging from ``effective_data_capture``, alerts on error rate and p95;
+  and bake time with metric rollback, request logging from ``effective_data_capture``, alerts on
+  error rate and p95;
 - ``alerts.emails``: e-mail notification channels used by endpoint alerts and the budget;
 - ``budget``: a Cloud Billing budget on the project, actual and forecast spend at each threshold;
+- ``access``: each persona's least-privilege IAM bindings (:mod:`mlops_infra.gcp.access`);
 - drift: :mod:`mlops_infra.gcp.drift`, a scheduled workflow that measures drift in BigQuery and
   starts the pipeline (when monitoring is on and ``training.retrain_on_drift``).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -39,6 +40,7 @@ from mlops_infra.gcp.endpoint import Endpoint
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
 from mlops_infra.gcp.feature_store import FeatureStore
 from mlops_infra.gcp.iam import check_principal
+from mlops_infra.gcp.machines import step_limits
 from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
@@ -81,23 +83,6 @@ BIGQUERY_TYPES: dict[FeatureType, str] = {
 TEMPLATE_PARAMETERS = frozenset({"source_uri", "parent_model", "serving_image", "model_alias"})
 WIRED_PARAMETERS = frozenset({"kms_key_name", "metric_name", "metric_threshold"})
 
-# Memory per vCPU of the Compute Engine machine families Vertex offers, GB.
-_MEMORY_PER_VCPU_GB: dict[tuple[str, str], float] = {
-    ("n1", "standard"): 3.75,
-    ("n1", "highmem"): 6.5,
-    ("n1", "highcpu"): 0.9,
-    ("e2", "standard"): 4,
-    ("e2", "highmem"): 8,
-    ("e2", "highcpu"): 1,
-    ("n2", "standard"): 4,
-    ("n2", "highmem"): 8,
-    ("n2", "highcpu"): 1,
-    ("n2d", "standard"): 4,
-    ("n2d", "highmem"): 8,
-    ("n2d", "highcpu"): 1,
-    ("c2", "standard"): 4,
-}
-_MACHINE = re.compile(r"^(?P<family>[a-z0-9]+)-(?P<kind>[a-z]+)-(?P<cpus>[0-9]+)$")
 _MODEL_NAME_MAX = 41
 
 
@@ -468,17 +453,6 @@ def _directory(uri: str) -> str:
     return uri[: len(uri) - len(last)]
 
 
-def _machine_limits(machine_type: str) -> tuple[str | None, str | None]:
-    """vCPU and memory of a machine type as kfp step limits (Vertex picks the machine that fits them)."""
-    match = _MACHINE.fullmatch(machine_type)
-    if match is None:
-        return None, None
-    cpus = int(match["cpus"])
-    per_cpu = _MEMORY_PER_VCPU_GB.get((match["family"], match["kind"]))
-    memory = f"{math.floor(cpus * per_cpu)}G" if per_cpu is not None else None
-    return str(cpus), memory
-
-
 def _training(
     parent: pulumi.ComponentResource,
     spec: PlatformSpec,
@@ -492,7 +466,7 @@ def _training(
 ) -> TrainingPipeline:
     approval = effective_approval(spec.registry, context.defaults)
     machine_type, accelerator_type, accelerator_count = training.compute.gcp_machine()
-    cpu, memory = _machine_limits(machine_type)
+    cpu, memory = step_limits(machine_type)
     parameters: dict[str, Any] = {
         "parent_model": registered_model,
         # Automatic approval: a version that passes the gate is approved at registration.
