@@ -9,6 +9,7 @@ from mlops_infra.k8s.endpoint import Endpoint, EndpointArgs, LoggerSettings
 from mlops_infra.k8s.feature_store import FeatureServerSettings, FeatureStore, FeatureStoreArgs
 from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAuth2ProxySettings
 from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
+from mlops_infra.k8s.quota_alerts import QuotaAlerts, QuotaAlertsArgs
 from mlops_infra.k8s.tenancy import LimitRangeSettings, PersonaGroups, QuotaSettings, Tenancy, TenancyArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingPipeline, TrainingPipelineArgs
 from mlops_infra.k8s.workload import ComputeResources
@@ -30,6 +31,8 @@ __all__ = [
     "MonitoringArgs",
     "OAuth2ProxySettings",
     "PersonaGroups",
+    "QuotaAlerts",
+    "QuotaAlertsArgs",
     "QuotaSettings",
     "SecretRef",
     "Tenancy",

@@ -15,9 +15,10 @@
   monitoring is on, naming the on-demand training trigger when ``retrain_on_drift``; every alert of
   the namespace is e-mailed to ``spec.alerts.emails`` (an AlertmanagerConfig).
 
-Not realized, by design: the budget (Kubernetes has no billing; the ResourceQuota caps resources,
-not dollars: a warning says so), the offline store's retention (the bucket's lifecycle), spot
-capacity and the training volume size (node pools belong to the cluster). Secrets come from the
+Not realized, by design: the budget in dollars (Kubernetes has no billing; the ResourceQuota caps
+resources, not dollars, and a warning says so; ``budget.alert_at_percent`` becomes alerts on quota
+use), the offline store's retention (the bucket's lifecycle), spot capacity and the training volume
+size (node pools belong to the cluster). Secrets come from the
 stack's secret config, never from the spec: ``redisPassword``, ``postgresPassword``,
 ``oidcClientSecret``, ``cookieSecret``.
 """
@@ -36,6 +37,7 @@ from mlops_infra.k8s.feature_store import FeatureStore
 from mlops_infra.k8s.model_registry import ModelRegistry
 from mlops_infra.k8s.monitoring import Monitoring
 from mlops_infra.k8s.quantity import parse_quantity
+from mlops_infra.k8s.quota_alerts import QuotaAlerts
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
 from mlops_infra.realization import RealizeContext
@@ -82,7 +84,7 @@ MAX_RUN_SECONDS = 604_800  # TrainingPipelineArgs' ceiling (7 days)
 NO_EXPIRY_TTL_DAYS = 3650  # Feast's online TTL when the spec sets none
 PVC_SIZES = {"registry": "1Gi", "offline": "50Gi", "artifacts": "20Gi"}
 KNATIVE_BROKER = "http://broker-ingress.knative-eventing.svc.cluster.local"
-RESERVED_NAMES = frozenset({"team", "features", "registry", "training", "alerts"})
+RESERVED_NAMES = frozenset({"team", "features", "registry", "training", "alerts", "quota-alerts"})
 """Parts named ``k8s-<part>``: an endpoint of the same name would share their ServiceAccount names."""
 
 
@@ -501,9 +503,19 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             },
             opts=context.opts(parent),
         )
+    QuotaAlerts(
+        context.child_name("quota-alerts"),
+        {
+            "namespace": namespace,
+            "alert_at_percent": spec.budget.alert_at_percent,
+            "selector_labels": spec.k8s.prometheus_selector_labels,
+        },
+        opts=context.opts(parent),
+    )
     pulumi.log.warn(
         f"k8s: budget.monthly_limit_usd ({spec.budget.monthly_limit_usd:g} USD) is not realized on Kubernetes "
-        "(no billing API); the namespace ResourceQuota caps CPU, memory and GPUs instead",
+        "(no billing API); the namespace ResourceQuota caps CPU, memory and GPUs instead, with alerts at "
+        "budget.alert_at_percent of each quota limit",
         resource=parent,
     )
     return {

@@ -103,6 +103,7 @@ def test_labels_and_names(stack: CapturedStack) -> None:
         "k8s-scoring",
         "k8s-scoring-monitoring",
         "k8s-alerts",
+        "k8s-quota-alerts",
     }
 
 
@@ -206,7 +207,7 @@ def test_endpoint_rollout_scaling_capture_and_exposure(stack: CapturedStack) -> 
 
 
 def test_alerts_in_spec_units_and_drift_only_when_monitoring(stack: CapturedStack) -> None:
-    (rule,) = stack.by_type(RULE)
+    (rule,) = [r for r in stack.by_type(RULE) if r.name == "k8s-scoring-monitoring-rules"]
     rules = {r["alert"]: r for r in rule.inputs["spec"]["groups"][0]["rules"]}
     # platform.yaml: error_rate_percent 1, p95_latency_ms 300; PromQL compares in Prometheus' base units
     assert rules["EndpointHighErrorRate"]["expr"].endswith(" > 0.01")  # 1 % as a ratio of requests
@@ -224,6 +225,13 @@ def test_alerts_in_spec_units_and_drift_only_when_monitoring(stack: CapturedStac
     assert rule.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     namespace = stack.outputs["platform"]["k8s"]["namespace"]
     assert {r["labels"]["namespace"] for r in rules.values()} == {namespace}  # routable by AlertRouting
+
+
+def test_budget_thresholds_become_quota_use_alerts(stack: CapturedStack) -> None:
+    (rule,) = [r for r in by_kind(stack, "PrometheusRule") if r.name == "k8s-quota-alerts-rules"]
+    rules = rule.inputs["spec"]["groups"][0]["rules"]
+    assert [r["labels"]["threshold_percent"] for r in rules] == ["80", "100"]  # BudgetSpec default alert_at_percent
+    assert all("kube_resourcequota" in r["expr"] for r in rules)
 
 
 def test_alerts_reach_the_spec_recipients(stack: CapturedStack) -> None:
