@@ -13,6 +13,7 @@ EXAMPLES = {
     "model_registry": "kubernetes:apps/v1:Deployment",
     "endpoint": "kubernetes:serving.kserve.io/v1beta1:InferenceService",
     "monitoring": "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    "alert_routing": "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
 }
 
 
