@@ -1,6 +1,8 @@
 """GCP Vertex AI components (type tokens ``mlops-infra:gcp:<Name>``)."""
 
+from mlops_infra.gcp.access import PlatformAccess, PlatformAccessArgs
 from mlops_infra.gcp.budget import Budget, BudgetArgs
+from mlops_infra.gcp.drift import DriftRetraining, DriftRetrainingArgs
 from mlops_infra.gcp.endpoint import DeploymentArgs, Endpoint, EndpointArgs
 from mlops_infra.gcp.feature_store import FeatureStore, FeatureStoreArgs
 from mlops_infra.gcp.model_registry import ModelRegistry, ModelRegistryArgs
@@ -12,12 +14,16 @@ __all__ = [
     "Budget",
     "BudgetArgs",
     "DeploymentArgs",
+    "DriftRetraining",
+    "DriftRetrainingArgs",
     "Endpoint",
     "EndpointArgs",
     "FeatureStore",
     "FeatureStoreArgs",
     "ModelRegistry",
     "ModelRegistryArgs",
+    "PlatformAccess",
+    "PlatformAccessArgs",
     "PlatformKey",
     "PlatformKeyArgs",
     "SecureBucket",
