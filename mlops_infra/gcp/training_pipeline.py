@@ -43,7 +43,6 @@ BIGQUERY_JOB_ROLE = "roles/bigquery.jobUser"
 class ScheduleArgs(Schedule):
     """When retraining runs (``cron`` read in ``time_zone``), and how a failed submission is retried."""
 
-    time_zone: str = Field("Etc/UTC", description="IANA time zone the cron expression is read in.")
     engine: Literal["cloud-scheduler", "vertex-schedule"] = "cloud-scheduler"
     paused: Switch = False
     retry_count: int = Field(3, ge=0, le=5, description="Retries of a failed submission.")

@@ -159,7 +159,7 @@ def test_vertex_schedule_engine_uses_the_dynamic_resource(gcp_plan):
     stack = gcp_plan(pipeline(schedule={"cron": "0 3 * * 1", "engine": "vertex-schedule", "paused": True}))
     assert stack.by_type("gcp:cloudscheduler/job:Job") == []
     schedule = one(stack, "pulumi-python:dynamic/vertex:VertexSchedule")
-    assert schedule.inputs["cron"] == "TZ=Etc/UTC 0 3 * * 1"
+    assert schedule.inputs["cron"] == "TZ=UTC 0 3 * * 1"  # the spec Schedule's default zone
     assert schedule.inputs["paused"] is True
     assert schedule.inputs["pipeline_job"]["encryptionSpec"] == {"kmsKeyName": KEY}
     assert schedule.inputs["api_endpoint"] == "us-central1-aiplatform.googleapis.com"
