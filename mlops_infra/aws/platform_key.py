@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import weakref
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_aws as aws
 from pulumi.runtime.settings import get_root_resource
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.iam import kms_use_actions, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
+from mlops_infra.spec.types import check_arn
 
 # Administrative actions for the account's key administrators; use of the key is granted separately.
 KEY_ADMIN_ACTIONS: list[str] = [
@@ -49,14 +51,44 @@ SERVICE_PRINCIPALS: list[str] = [
 ]
 
 
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]\.amazonaws\.com(\.cn)?$")
+
+
+def check_key_user(value: str) -> str:
+    """An IAM role or user ARN, a 12-digit account id, or an AWS service principal (``*.amazonaws.com``).
+
+    Anything else in a key policy is either refused by KMS at deploy time or, worse, matches nobody
+    while looking like a grant.
+    """
+    if _ACCOUNT_ID.fullmatch(value) or _SERVICE_PRINCIPAL.fullmatch(value):
+        return value
+    if value.startswith("arn:"):
+        check_arn(value, "iam")
+        resource = value.split(":", 5)[5]
+        if resource.startswith(("role/", "user/")):
+            return value
+        raise ValueError(f"{value!r} is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+    raise ValueError(
+        f"{value!r} is not a key user: use an IAM role or user ARN, a 12-digit account id, "
+        "or an AWS service principal like logs.amazonaws.com"
+    )
+
+
+KeyUser = Annotated[str, AfterValidator(check_key_user)]
+
+
 class PlatformKeyArgs(ComponentArgs):
     """Settings of the platform key."""
 
     description: str = Field("mlops-infra platform data and model encryption", min_length=1, max_length=8192)
     deletion_window_days: int = Field(30, ge=7, le=30, description="Days a scheduled deletion waits (7-30).")
     rotation_period_days: int = Field(365, ge=90, le=2560, description="Automatic rotation period in days.")
-    extra_key_user_arns: list[str] = Field(
-        default_factory=list, description="IAM role ARNs outside the platform's naming prefix that may use the key."
+    extra_key_users: list[KeyUser] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Who else may use the key: IAM role/user ARNs outside the platform's naming prefix, "
+        "12-digit account ids, or AWS service principals (*.amazonaws.com).",
     )
 
 
@@ -91,7 +123,7 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
                     [*kms_use_actions(), "kms:CreateGrant"],
                     ["*"],
                     sid="PlatformRolesUseKey",
-                    conditions={"ArnLike": {"aws:PrincipalArn": [role_pattern, *self.args.extra_key_user_arns]}},
+                    conditions={"ArnLike": {"aws:PrincipalArn": [role_pattern, *self._iam_users()]}},
                 ),
                 "Principal": {"AWS": root},
             },
@@ -120,6 +152,7 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
                 "Principal": {"Service": region.apply(lambda r: f"logs.{r}.amazonaws.com")},
             },
         ]
+        statements += self._extra_principal_statements(account)
         # In a key policy "Resource": "*" means "this key"; it grants nothing else.
         self.key = aws.kms.Key(
             self.child_name("key"),
@@ -141,6 +174,35 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         self.arn: pulumi.Output[str] = self.key.arn
         self.key_id: pulumi.Output[str] = self.key.key_id
         self.register_outputs({"arn": self.arn, "keyId": self.key_id, "aliasName": self.alias.name})
+
+    def _iam_users(self) -> list[str]:
+        return [u for u in self.args.extra_key_users if u.startswith("arn:")]
+
+    def _extra_principal_statements(self, account: pulumi.Output[str]) -> list[dict[str, Any]]:
+        """Other accounts use the key through their own IAM; services only on behalf of this account."""
+        accounts = sorted({u for u in self.args.extra_key_users if _ACCOUNT_ID.fullmatch(u)})
+        services = sorted({u for u in self.args.extra_key_users if _SERVICE_PRINCIPAL.fullmatch(u)})
+        statements: list[dict[str, Any]] = []
+        if accounts:
+            statements.append(
+                {
+                    **statement(kms_use_actions(), ["*"], sid="OtherAccountsUseKey"),
+                    "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+                }
+            )
+        if services:
+            statements.append(
+                {
+                    **statement(
+                        ["kms:Decrypt", "kms:GenerateDataKey"],
+                        ["*"],
+                        sid="OtherServicesUseKey",
+                        conditions={"StringEquals": {"aws:SourceAccount": account}},
+                    ),
+                    "Principal": {"Service": services},
+                }
+            )
+        return statements
 
 
 # Shared keys per stack (keyed by the root resource) and per AWS provider (None = the default provider).
