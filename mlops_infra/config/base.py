@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 
 from mlops_infra.spec.base import Spec, StrInput
 
-ComponentArgs = Spec
-"""Typed, validated arguments of a component; unknown fields are errors, not silently ignored."""
+
+class ComponentArgs(Spec):
+    """Typed, validated arguments of a component; unknown fields are errors, not silently ignored."""
+
 
 ArgsT = TypeVar("ArgsT", bound=Spec)
 

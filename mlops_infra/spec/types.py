@@ -82,7 +82,7 @@ def check_pinned_image(image: str) -> str:
     tag = image_tag(image)
     if tag is None:
         raise ValueError(f"{image!r} has no tag or digest; pin it (image:1.2.3 or image@sha256:...)")
-    if tag == "latest":
+    if tag.lower() == "latest":
         raise ValueError(f"{image!r} uses the mutable 'latest' tag; pin a version or a digest")
     return image
 

@@ -33,13 +33,7 @@ def test_pinned_images_pass(image):
     [
         "redis",
         "redis:latest",
-        pytest.param(
-            "redis:LATEST",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="spec.types.check_pinned_image compares 'latest' case-sensitively (the k8s copy did not)",
-            ),
-        ),
+        "redis:LATEST",
         "localhost:5000/team/train",
         "",
         "UP/per:1",
