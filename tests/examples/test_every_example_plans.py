@@ -32,8 +32,23 @@ def test_example_plans_without_mandatory_violations(example, environment):
     assert [v.to_json() for v in mandatory(stack)] == []
 
 
-@pytest.mark.parametrize("environment", ["dev", "prod"])
-@pytest.mark.parametrize("stack_dir", STACKS, ids=lambda p: p.name)
-def test_stack_plans_without_mandatory_violations(stack_dir, environment):
-    stack = run_program(stack_dir, environment)
+# Every stack config that ships: single-cloud stacks have dev/staging/prod, the generic platform
+# stack has <cloud>-<environment> and multi-prod.
+STACK_CONFIGS = sorted(
+    (stack_dir, config.name.removeprefix("Pulumi.").removesuffix(".yaml"))
+    for stack_dir in STACKS
+    for config in stack_dir.glob("Pulumi.*.yaml")
+)
+
+
+def test_every_stack_ships_dev_and_a_protected_config():
+    for stack_dir in STACKS:
+        names = {name for directory, name in STACK_CONFIGS if directory == stack_dir}
+        assert any(n.endswith("dev") for n in names), stack_dir.name
+        assert any(n.endswith(("staging", "prod")) for n in names), stack_dir.name
+
+
+@pytest.mark.parametrize(("stack_dir", "stack_name"), STACK_CONFIGS, ids=lambda v: v if isinstance(v, str) else v.name)
+def test_stack_plans_without_mandatory_violations(stack_dir, stack_name):
+    stack = run_program(stack_dir, stack_name)
     assert [v.to_json() for v in mandatory(stack)] == []
