@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
 from mlops_infra.aws.account import account_id
 from mlops_infra.aws.arns import KmsKeyArn
@@ -16,8 +16,7 @@ from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
-
-EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+from mlops_infra.spec.types import Email
 
 
 class BudgetAlert(ComponentArgs):
@@ -40,7 +39,7 @@ class BudgetArgs(ComponentArgs):
         max_length=5,
         description="AWS Budgets allows at most 5 notifications per budget.",
     )
-    subscriber_emails: list[EmailAddress] = Field(default_factory=list, max_length=10)
+    subscriber_emails: list[Email] = Field(default_factory=list, max_length=10)
     kms_key_arn: KmsKeyArn | None = Field(None, description="Key of the alerts topic; default: the platform key.")
 
     @field_validator("alerts")

@@ -282,7 +282,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         if variant.serverless is not None:
             serverless = variant.serverless
             props["serverless_config"] = {
-                "memory_size_in_mb": serverless.memory_size_in_mb,
+                "memory_size_in_mb": serverless.memory_size_mb,
                 "max_concurrency": serverless.max_concurrency,
                 **(
                     {"provisioned_concurrency": serverless.provisioned_concurrency}

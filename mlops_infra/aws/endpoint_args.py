@@ -84,13 +84,13 @@ def check_s3_object(url: str) -> str:
 class ServerlessArgs(ComponentArgs):
     """Serverless inference: SageMaker scales concurrency itself; there is no instance type or scaling target."""
 
-    memory_size_in_mb: int = Field(2048, description="Memory per concurrent invocation: 1024-6144 in 1024 steps.")
+    memory_size_mb: int = Field(2048, description="Memory per concurrent invocation: 1024-6144 in 1024 steps.")
     max_concurrency: int = Field(5, ge=1, le=200, description="Concurrent invocations before throttling (1-200).")
     provisioned_concurrency: int | None = Field(
         None, ge=1, le=200, description="Warm concurrency (no cold starts), billed while provisioned."
     )
 
-    @field_validator("memory_size_in_mb")
+    @field_validator("memory_size_mb")
     @classmethod
     def _memory_step(cls, memory: int) -> int:
         if memory not in SERVERLESS_MEMORY_SIZES_MB:

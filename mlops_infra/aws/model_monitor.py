@@ -20,16 +20,16 @@ from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.aws.schedule import model_monitor_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import S3Uri
 
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
-# Model Monitor accepts hourly or daily cron expressions (and NOW for a one-off run).
-_SCHEDULE = re.compile(r"^cron\(0 (\*|[0-9]{1,2}(/[0-9]{1,2})?) \? \* \* \*\)$")
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
@@ -63,7 +63,10 @@ class ModelMonitorArgs(ComponentArgs):
     capture_s3_uri: S3Uri = Field(description="Where the endpoint captures traffic (Endpoint(...).capture_s3_uri).")
     baseline_statistics_s3_uri: S3Uri | None = Field(None, description="statistics.json of a baselining job.")
     baseline_constraints_s3_uri: S3Uri | None = Field(None, description="constraints.json of a baselining job.")
-    schedule_expression: str = Field("cron(0 * ? * * *)", description="Hourly or daily cron, in UTC.")
+    schedule: Schedule = Field(
+        default_factory=lambda: Schedule(cron="0 * * * *"),
+        description="When the job runs: hourly ('0 * * * *') or daily at a UTC hour ('0 3 * * *').",
+    )
     instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     volume_size_gb: int = Field(20, ge=1, le=16384)
     max_runtime_seconds: int = Field(1800, ge=60, le=3600, description="Must end before the next hourly run.")
@@ -87,11 +90,10 @@ class ModelMonitorArgs(ComponentArgs):
             )
         return value
 
-    @field_validator("schedule_expression")
+    @field_validator("schedule")
     @classmethod
-    def _hourly_or_daily(cls, value: str) -> str:
-        if value != "NOW" and not _SCHEDULE.match(value):
-            raise ValueError("Model Monitor runs hourly or daily: use cron(0 * ? * * *) or cron(0 H ? * * *)")
+    def _hourly_or_daily(cls, value: Schedule) -> Schedule:
+        model_monitor_cron(value)
         return value
 
     @field_validator("drift_features")
@@ -238,7 +240,7 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
             monitoring_schedule_config={
                 "monitoring_job_definition_name": self.job_definition.name,
                 "monitoring_type": "DataQuality",
-                "schedule_config": {"schedule_expression": settings.schedule_expression},
+                "schedule_config": {"schedule_expression": model_monitor_cron(settings.schedule)},
             },
             opts=self.child_opts(),
         )

@@ -30,6 +30,7 @@ from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
+from mlops_infra.spec.types import Email
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 APPROVAL_DETAIL_TYPE = "SageMaker Model Package State Change"
@@ -41,7 +42,6 @@ GROUP_READ_ACTIONS = ["sagemaker:DescribeModelPackageGroup", "sagemaker:ListMode
 PACKAGE_READ_ACTIONS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _HOOK_ARNS: dict[str, re.Pattern[str]] = {
     "lambda": re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?"),
     "step_functions": re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}"),
@@ -91,7 +91,7 @@ class ModelRegistryArgs(ComponentArgs):
     )
     allow_auto_approval_in_protected_env: Switch = False
     deploy_hook: DeployHook | None = None
-    notification_emails: list[str] = Field(default_factory=list, max_length=20)
+    notification_emails: list[Email] = Field(default_factory=list, max_length=20)
     notification_https_endpoints: list[str] = Field(default_factory=list, max_length=20)
 
     @field_validator("consumer_account_ids")
@@ -105,9 +105,6 @@ class ModelRegistryArgs(ComponentArgs):
     @field_validator("notification_emails")
     @classmethod
     def _emails(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not _EMAIL.fullmatch(value):
-                raise ValueError(f"{value!r} is not an email address")
         return sorted(set(values))
 
     @field_validator("notification_https_endpoints")

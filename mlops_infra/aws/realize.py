@@ -36,7 +36,7 @@ from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureSt
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
 from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
 from mlops_infra.aws.platform_key import PlatformKey
-from mlops_infra.aws.schedule import eventbridge_cron
+from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
 from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
@@ -464,15 +464,10 @@ def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
 
 def monitor_schedule(schedule: Schedule) -> str:
     """Model Monitor's hourly or daily UTC cron for the spec's drift schedule."""
-    minute, hour, day_of_month, month, day_of_week = schedule.fields
-    daily = hour.isdigit() and schedule.time_zone in ("UTC", "Etc/UTC")
-    if minute != "0" or (day_of_month, month, day_of_week) != ("*", "*", "*") or not (hour == "*" or daily):
-        raise _error(
-            ("monitoring", "drift", "schedule"),
-            "SageMaker Model Monitor runs hourly ('0 * * * *') or daily at a UTC hour ('0 H * * *' with time_zone UTC)",
-            schedule.cron,
-        )
-    return f"cron(0 {hour} ? * * *)"
+    try:
+        return model_monitor_cron(schedule)
+    except ValueError as exc:
+        raise _error(("monitoring", "drift", "schedule"), str(exc), schedule.cron) from None
 
 
 def monitor_args(
@@ -491,6 +486,7 @@ def monitor_args(
     baseline = drift.baseline or f"{spec.registry.model_name}/baseline"
     _check_s3(baseline, ("monitoring", "drift", "baseline"), "the drift baseline")
     prefix = _resolve(baseline.rstrip("/"), store_base)
+    monitor_schedule(drift.schedule)
     return _build(
         ModelMonitorArgs,
         {
@@ -499,7 +495,7 @@ def monitor_args(
             "capture_s3_uri": capture_uri,
             "baseline_statistics_s3_uri": _resolve(STATISTICS_FILE, prefix),
             "baseline_constraints_s3_uri": _resolve(CONSTRAINTS_FILE, prefix),
-            "schedule_expression": monitor_schedule(drift.schedule),
+            "schedule": {"cron": drift.schedule.cron, "time_zone": drift.schedule.time_zone},
             "instance_type": MONITOR_INSTANCE,
             "drift_features": list(drift.features),
             "drift_threshold": drift.threshold,

@@ -60,3 +60,20 @@ def eventbridge_cron(schedule: Schedule) -> str:
     else:
         dom, dow = "?", _days_of_week(day_of_week)
     return f"cron({_step_field(minute, 0)} {_step_field(hour, 1)} {dom} {_step_field(month, 3)} {dow} *)"
+
+
+def model_monitor_cron(schedule: Schedule) -> str:
+    """SageMaker Model Monitor's ``cron(0 * ? * * *)`` (hourly) or ``cron(0 H ? * * *)`` (daily, UTC).
+
+    Model Monitor runs on the hour, hourly or once a day, in UTC, and accepts nothing else: an
+    hourly cron may be read in any time zone (whole hours), a daily one must be in UTC.
+    Raises ValueError otherwise.
+    """
+    minute, hour, day_of_month, month, day_of_week = schedule.fields
+    daily = hour.isdigit() and schedule.time_zone in ("UTC", "Etc/UTC")
+    if minute != "0" or (day_of_month, month, day_of_week) != ("*", "*", "*") or not (hour == "*" or daily):
+        raise ValueError(
+            f"{schedule.cron!r} ({schedule.time_zone}): SageMaker Model Monitor runs hourly ('0 * * * *') or daily "
+            "at a UTC hour ('0 H * * *' with time_zone UTC)"
+        )
+    return f"cron(0 {hour} ? * * *)"

@@ -83,7 +83,7 @@ def serverless_args(**extra: Any) -> dict[str, Any]:
             {
                 "name": "main",
                 "model": {"image": IMAGE, "model_data_url": "s3://churn-models/v1/model.tar.gz"},
-                "serverless": {"memory_size_in_mb": 3072, "max_concurrency": 20},
+                "serverless": {"memory_size_mb": 3072, "max_concurrency": 20},
             }
         ],
         "enable_network_isolation": False,
@@ -758,9 +758,9 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[Any, ...]]] = [
     ("instance type", {"variants": [variant("a", instance_type="m5.large")]}, "dev", ("variants", 0, "instance_type")),
     (
         "serverless memory",
-        serverless_args(variants=[{**serverless_args()["variants"][0], "serverless": {"memory_size_in_mb": 1500}}]),
+        serverless_args(variants=[{**serverless_args()["variants"][0], "serverless": {"memory_size_mb": 1500}}]),
         "dev",
-        ("variants", 0, "serverless", "memory_size_in_mb"),
+        ("variants", 0, "serverless", "memory_size_mb"),
     ),
     (
         "serverless with an instance type",

@@ -102,7 +102,7 @@ def test_monitoring_without_baseline_has_no_drift_alarms():
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"schedule_expression": "rate(5 minutes)"}, "schedule_expression"),
+        ({"schedule": {"cron": "*/5 * * * *"}}, "schedule"),
         (
             {"baseline_constraints_s3_uri": None},
             "baseline_statistics_s3_uri and baseline_constraints_s3_uri go together",
@@ -140,8 +140,8 @@ def test_schedules_that_are_not_on_the_hour_are_refused(hour, minute):
     from mlops_infra.aws.model_monitor import ModelMonitorArgs
 
     with pytest.raises(pydantic.ValidationError) as caught:
-        ModelMonitorArgs.model_validate({**BASE, "schedule_expression": f"cron({minute} {hour} ? * * *)"})
-    assert caught.value.errors()[0]["loc"] == ("schedule_expression",)
+        ModelMonitorArgs.model_validate({**BASE, "schedule": {"cron": f"{minute} {hour} * * *"}})
+    assert caught.value.errors()[0]["loc"] == ("schedule",)
 
 
 def test_without_region_config_the_image_follows_the_provider_region(monkeypatch):
