@@ -24,11 +24,12 @@ import pulumi_aws as aws
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.endpoint_alarms import create_variant_alarms
-from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment, split_s3_uri
+from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment
 from mlops_infra.aws.endpoint_autoscaling import create_variant_autoscaling
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.aws.s3 import split_s3_uri
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args

@@ -16,6 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from mlops_infra.aws.arns import EcrRepositoryArn, KmsKeyArn, ModelPackageVersionArn, SnsTopicArn
 from mlops_infra.aws.ecr import EcrImage
+from mlops_infra.aws.s3 import check_s3_object, split_s3_uri
 from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
@@ -23,7 +24,6 @@ from mlops_infra.spec.capture import DataCapture
 from mlops_infra.spec.scaling import ScalingTarget
 from mlops_infra.spec.types import S3Uri
 
-_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>\S*))?")
 # SageMaker's variant-name pattern (ProductionVariant.VariantName).
 VARIANT_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
@@ -36,14 +36,6 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 MAX_ROLLBACK_ALARMS = 10
 ALARMS_PER_VARIANT = 3
 MAX_PRODUCTION_VARIANTS = 10
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> ``(bucket, key)`` with no leading or trailing slash on the key."""
-    match = _S3_URI.fullmatch(uri)
-    if match is None:
-        raise ValueError(f"{uri!r} is not an s3://BUCKET/KEY URI")
-    return match["bucket"], (match["key"] or "").strip("/")
 
 
 class ModelArgs(ComponentArgs):
@@ -71,14 +63,6 @@ class ModelArgs(ComponentArgs):
         if isinstance(url, str):
             check_s3_object(url)
         return url
-
-
-def check_s3_object(url: str) -> str:
-    """``url`` names an S3 object (``s3://BUCKET/KEY``), not a bucket or a prefix."""
-    _, key = split_s3_uri(url)
-    if not key or url.endswith("/"):
-        raise ValueError(f"{url!r} must name an S3 object (s3://BUCKET/KEY), not a bucket or prefix")
-    return url
 
 
 class ServerlessArgs(ComponentArgs):

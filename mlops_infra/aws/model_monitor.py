@@ -20,6 +20,7 @@ from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.aws.s3 import split_s3_uri
 from mlops_infra.aws.schedule import model_monitor_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
@@ -44,16 +45,11 @@ def _image_for_region(region: str) -> str:
     return image
 
 
-def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    return bucket, prefix.strip("/")
-
-
 def _object_arn(uri: StrInput) -> pulumi.Input[str]:
     """``arn:aws:s3:::BUCKET/KEY`` of an s3:// URI, known now or at deploy time."""
     if isinstance(uri, str):
-        return "arn:aws:s3:::{}/{}".format(*_split_s3(uri))
-    return pulumi.Output.from_input(uri).apply(lambda known: "arn:aws:s3:::{}/{}".format(*_split_s3(known)))
+        return "arn:aws:s3:::{}/{}".format(*split_s3_uri(uri))
+    return pulumi.Output.from_input(uri).apply(lambda known: "arn:aws:s3:::{}/{}".format(*split_s3_uri(known)))
 
 
 class ModelMonitorArgs(ComponentArgs):
@@ -135,7 +131,7 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account, region = account_id(invoke), region_name(invoke)
         capture_uri: pulumi.Output[str] = pulumi.Output.from_input(settings.capture_s3_uri)
-        capture = capture_uri.apply(_split_s3)
+        capture = capture_uri.apply(split_s3_uri)
         capture_bucket_arn = capture.apply(lambda c: f"arn:aws:s3:::{c[0]}")
         output_uri = capture.apply(lambda c: f"s3://{c[0]}/monitoring/{name}")
         baselines = [u for u in (settings.baseline_statistics_s3_uri, settings.baseline_constraints_s3_uri) if u]

@@ -19,6 +19,7 @@ from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.arns import AlarmArn, KmsKeyArn, S3BucketArn
 from mlops_infra.aws.ecr import check_ecr_image
 from mlops_infra.aws.pipeline_definition import container_images, security_findings, validate_definition
+from mlops_infra.aws.s3 import KnownS3Uri
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
@@ -28,14 +29,7 @@ MAX_TRAINING_SECONDS = 28 * 24 * 3600  # CreateTrainingJob MaxRuntimeInSeconds /
 PLACEHOLDERS = ("${ExecutionRoleArn}", "${KmsKeyArn}", "${ArtifactS3Uri}")
 
 _INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
-_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
 _PREFIX = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
-
-
-def _check_s3_uri(value: str | None) -> str | None:
-    if value is not None and not _S3_URI.fullmatch(value):
-        raise ValueError(f"{value!r} is not an s3://bucket/key URI")
-    return value
 
 
 def _check_instance_types(values: list[str]) -> list[str]:
@@ -101,9 +95,11 @@ class TrainingPipelineArgs(ComponentArgs):
     vpc_subnet_ids: list[str] = Field(default_factory=list, max_length=16)
     vpc_security_group_ids: list[str] = Field(default_factory=list, max_length=5)
     hyperparameters: dict[str, str] = Field(default_factory=dict, max_length=100)
-    input_data_s3_uri: str | None = Field(None, description="Default InputDataUrl; default {artifacts}/input/.")
-    preprocess_code_s3_uri: str | None = Field(None, description="Script run by python3; default: image entrypoint.")
-    evaluate_code_s3_uri: str | None = Field(None, description="Script that writes evaluation.json.")
+    input_data_s3_uri: KnownS3Uri | None = Field(None, description="Default InputDataUrl; default {artifacts}/input/.")
+    preprocess_code_s3_uri: KnownS3Uri | None = Field(
+        None, description="Script run by python3; default: image entrypoint."
+    )
+    evaluate_code_s3_uri: KnownS3Uri | None = Field(None, description="Script that writes evaluation.json.")
     content_types: list[str] = Field(default_factory=lambda: ["text/csv"], min_length=1)
     response_types: list[str] = Field(default_factory=lambda: ["text/csv"], min_length=1)
     inference_instance_types: list[str] = Field(default_factory=lambda: ["ml.m5.large"], min_length=1)
@@ -170,11 +166,6 @@ class TrainingPipelineArgs(ComponentArgs):
         if bool(values) != bool(info.data.get("vpc_subnet_ids")):
             raise ValueError("set vpc_subnet_ids and vpc_security_group_ids together")
         return values
-
-    @field_validator("input_data_s3_uri", "preprocess_code_s3_uri", "evaluate_code_s3_uri")
-    @classmethod
-    def _s3(cls, value: str | None) -> str | None:
-        return _check_s3_uri(value)
 
     @field_validator("pipeline_definition", mode="before")
     @classmethod

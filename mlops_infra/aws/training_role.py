@@ -17,7 +17,8 @@ from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.pipeline_definition import container_images
-from mlops_infra.aws.training_pipeline_args import _S3_URI, PLACEHOLDERS, TrainingPipelineArgs
+from mlops_infra.aws.s3 import split_s3_uri
+from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 
@@ -51,9 +52,11 @@ def _s3_read_grants(uris: list[str]) -> dict[str, list[str]]:
     """Bucket -> key prefixes the role must read (inputs and code outside the artifact prefix)."""
     grants: dict[str, list[str]] = {}
     for uri in uris:
-        match = _S3_URI.fullmatch(uri)
-        if match:
-            grants.setdefault(match["bucket"], []).append(match["key"] or "")
+        try:
+            bucket, _ = split_s3_uri(uri)
+        except ValueError:
+            continue
+        grants.setdefault(bucket, []).append(uri.removeprefix(f"s3://{bucket}").removeprefix("/"))
     return grants
 
 
