@@ -1,5 +1,6 @@
 """AWS SageMaker components (type tokens ``mlops-infra:aws:<Name>``)."""
 
+from mlops_infra.aws.alert_topic import AlertTopic, AlertTopicArgs
 from mlops_infra.aws.budget import Budget, BudgetArgs
 from mlops_infra.aws.endpoint import Endpoint
 from mlops_infra.aws.endpoint_args import EndpointArgs
@@ -11,6 +12,8 @@ from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 
 __all__ = [
+    "AlertTopic",
+    "AlertTopicArgs",
     "Budget",
     "BudgetArgs",
     "Endpoint",

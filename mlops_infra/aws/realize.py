@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.alert_topic import AlertTopic, AlertTopicArgs
 from mlops_infra.aws.budget import Budget, BudgetArgs
 from mlops_infra.aws.ecr import parse_ecr_image
 from mlops_infra.aws.endpoint import Endpoint
@@ -349,6 +350,7 @@ def endpoint_args(
     key_arn: StrInput,
     store_base: StrInput,
     package_arn: StrInput | None,
+    alarm_actions: list[StrInput] | None = None,
 ) -> EndpointArgs:
     """One endpoint's args: compute, scaling, rollout, capture and alarms after the environment's defaults."""
     endpoint = spec.endpoints[index]
@@ -424,6 +426,7 @@ def endpoint_args(
                 "period_seconds": alerts.period_seconds,
                 "evaluation_periods": alerts.evaluation_periods,
                 "datapoints_to_alarm": alerts.datapoints_to_alarm,
+                "alarm_actions": alarm_actions or [],
             },
             "deployment": deployment,
             # Only reached in dev: check refuses all-at-once in protected environments above.
@@ -478,6 +481,7 @@ def monitor_args(
     store_base: StrInput,
     endpoint_name: StrInput,
     capture_uri: StrInput,
+    alarm_actions: list[StrInput] | None = None,
 ) -> ModelMonitorArgs:
     """The drift monitor of endpoint ``index``: the spec's features, threshold and schedule."""
     drift = spec.monitoring.drift
@@ -499,6 +503,7 @@ def monitor_args(
             "instance_type": MONITOR_INSTANCE,
             "drift_features": list(drift.features),
             "drift_threshold": drift.threshold,
+            "alarm_actions": alarm_actions or [],
         },
         ("endpoints", index),
     )
@@ -660,10 +665,23 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     if pipeline is not None:
         built.training = TrainingPipeline(name("training"), pipeline, opts=opts())
 
+    # Endpoint and drift alarms reach the people in alerts.emails (budgets notify them through their own topic).
+    alarm_actions: list[StrInput] = []
+    if spec.endpoints:
+        alerts = AlertTopic(name("alerts"), AlertTopicArgs(emails=spec.alerts.emails, kms_key_arn=key_arn), opts=opts())
+        alarm_actions = [alerts.topic_arn]
     endpoint_names: dict[str, pulumi.Output[str]] = {}
     for index, spec_endpoint in enumerate(spec.endpoints):
         package = _package_arn(_package_reference(spec, spec_endpoint.name), built.registry, parent)
-        args = endpoint_args(spec, index, context, key_arn=key_arn, store_base=store_base, package_arn=package)
+        args = endpoint_args(
+            spec,
+            index,
+            context,
+            key_arn=key_arn,
+            store_base=store_base,
+            package_arn=package,
+            alarm_actions=alarm_actions,
+        )
         endpoint = Endpoint(name(spec_endpoint.name), args, opts=opts())
         endpoint_names[spec_endpoint.name] = endpoint.endpoint_name
         if monitored and endpoint.capture_s3_uri is not None:
@@ -676,6 +694,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                     store_base=store_base,
                     endpoint_name=endpoint.endpoint_name,
                     capture_uri=endpoint.capture_s3_uri,
+                    alarm_actions=alarm_actions,
                 ),
                 opts=opts(),
             )

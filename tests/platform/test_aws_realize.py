@@ -445,3 +445,24 @@ def test_malformed_approved_version_is_refused_naming_the_key():
     group_arn = "arn:aws:sagemaker:us-east-1:210987654321:model-package-group/churn-shared"
     with pytest.raises(ProgramError, match=r"aws\.approved_model_packages\.scoring"):
         realize("prod", aws={"approved_model_packages": {"scoring": group_arn}})
+
+
+def test_endpoint_and_drift_alarms_reach_the_alert_emails(prod):
+    topic = next(t for t in prod.by_type("aws:sns/topic:Topic") if "aws-alerts" in t.urn)
+    assert topic.inputs["kmsMasterKeyId"] == outputs(prod)["keyArn"]
+    subscribers = {
+        s.inputs["endpoint"]
+        for s in prod.by_type("aws:sns/topicSubscription:TopicSubscription")
+        if "aws-alerts" in s.urn
+    }
+    assert subscribers == {"ml-platform@example.com", "ml-oncall@example.com"}
+    alarms = prod.by_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert len(alarms) == 6  # 3 endpoint alarms, 3 drift alarms
+    topic_arn = "arn:aws:sns:us-east-1:123456789012:churn-prod-aws-alerts"
+    assert all(a.inputs["alarmActions"] == [topic_arn] for a in alarms)
+    policy = json.loads(
+        next(p for p in prod.by_type("aws:sns/topicPolicy:TopicPolicy") if "aws-alerts" in p.urn).inputs["policy"]
+    )
+    publish = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchAlarmsPublish")
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
