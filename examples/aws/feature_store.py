@@ -28,7 +28,7 @@ store = FeatureStore(
                         {"name": "monthly_charges", "type": "Fractional"},
                         {"name": "contract_type", "type": "String"},
                     ],
-                    "record_identifier": "customer_id",
+                    "entity_key": "customer_id",
                     "event_time": "event_time",
                     # Customers inactive for a year drop out of the online store (offline keeps them).
                     "online_ttl": {"unit": "Days", "value": 365},
@@ -43,9 +43,9 @@ store = FeatureStore(
                         {"name": "event_time", "type": "String"},
                         {"name": "amount", "type": "Fractional"},
                     ],
-                    "record_identifier": "transaction_id",
+                    "entity_key": "transaction_id",
                     "event_time": "event_time",
-                    "online_store": False,
+                    "online": False,
                 },
             ],
             # Training reads the last quarter; older partitions go to cheaper storage.

@@ -143,14 +143,14 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
             self.child_name(f"group-{group.name}"),
             feature_group_name=physical,
             description=group.description,
-            record_identifier_feature_name=group.record_identifier,
+            record_identifier_feature_name=group.entity_key,
             event_time_feature_name=group.event_time,
             role_arn=self.role.arn,
             feature_definitions=[
                 aws.sagemaker.FeatureGroupFeatureDefinitionArgs(feature_name=f.name, feature_type=f.type)
                 for f in group.features
             ],
-            online_store_config=self._online_store(group) if group.online_store else None,
+            online_store_config=self._online_store(group) if group.online else None,
             offline_store_config=self._offline_store(group, physical) if group.offline_store else None,
             opts=self.child_opts(depends_on=ready),
         )

@@ -70,9 +70,9 @@ class FeatureGroupDefinition(ComponentArgs):
     )
     description: str | None = Field(None, min_length=1, max_length=128)
     features: list[FeatureDefinition] = Field(min_length=1, max_length=MAX_FEATURES)
-    record_identifier: str = Field(description="Feature that identifies a record (Integral or String).")
+    entity_key: str = Field(description="Feature that identifies a record (Integral or String).")
     event_time: str = Field(description="Feature holding the event time (String ISO-8601 or Fractional epoch seconds).")
-    online_store: Switch = Field(True, description="Serve the latest record per identifier at low latency.")
+    online: Switch = Field(True, description="Serve the latest record per identifier at low latency.")
     online_ttl: OnlineTtl | None = Field(None, description="Hard-delete online records this long after event time.")
     offline_store: Switch = Field(True, description="Append every record to the offline (S3) store for training.")
     table_format: TableFormat = Field("Glue", description="Offline table format in the Glue catalog: Glue or Iceberg.")
@@ -86,7 +86,7 @@ class FeatureGroupDefinition(ComponentArgs):
             raise ValueError(f"feature names must be unique (ignoring case); repeated: {duplicates}")
         return features
 
-    @field_validator("record_identifier")
+    @field_validator("entity_key")
     @classmethod
     def _identifier_is_a_feature(cls, name: str, info: ValidationInfo) -> str:
         return _check_feature_ref(name, info, RECORD_IDENTIFIER_TYPES)
@@ -99,15 +99,15 @@ class FeatureGroupDefinition(ComponentArgs):
     @field_validator("online_ttl")
     @classmethod
     def _ttl_needs_online(cls, ttl: OnlineTtl | None, info: ValidationInfo) -> OnlineTtl | None:
-        if ttl is not None and info.data.get("online_store") is False:
-            raise ValueError("online_ttl needs online_store=True")
+        if ttl is not None and info.data.get("online") is False:
+            raise ValueError("online_ttl needs online=True")
         return ttl
 
     @field_validator("offline_store")
     @classmethod
     def _some_store(cls, offline: bool, info: ValidationInfo) -> bool:
-        if not offline and info.data.get("online_store") is False:
-            raise ValueError("enable at least one of online_store and offline_store")
+        if not offline and info.data.get("online") is False:
+            raise ValueError("enable at least one of online and offline_store")
         return offline
 
 

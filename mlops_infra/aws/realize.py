@@ -167,9 +167,9 @@ def _group_definition(group: FeatureGroupSpec, location: Loc) -> dict[str, Any]:
         # SageMaker group names take '-' where the spec's names take '_'.
         "name": group.name.replace("_", "-"),
         "features": [{"name": f.name, "type": FEATURE_TYPES[f.type]} for f in group.features],
-        "record_identifier": group.entity_key,
+        "entity_key": group.entity_key,
         "event_time": group.event_time,
-        "online_store": group.online,
+        "online": group.online,
         "online_ttl": {"unit": "Days", "value": group.online_ttl_days}
         if group.online and group.online_ttl_days
         else None,

@@ -33,7 +33,7 @@ features = FeatureStore(
                     {"name": "monthly_charges", "type": "Fractional"},
                     {"name": "contract_type", "type": "String"},
                 ],
-                "record_identifier": "customer_id",
+                "entity_key": "customer_id",
                 "event_time": "event_time",
                 "online_ttl": {"unit": "Days", "value": 365},
                 "table_format": "Iceberg",

@@ -52,7 +52,7 @@ def customer_group(**overrides: Any) -> dict[str, Any]:
             {"name": "age", "type": "Integral"},
             {"name": "balance", "type": "Fractional"},
         ],
-        "record_identifier": "customer_id",
+        "entity_key": "customer_id",
         "event_time": "event_time",
         "online_ttl": {"unit": "Days", "value": 30},
     }
@@ -67,9 +67,9 @@ def txn_group(**overrides: Any) -> dict[str, Any]:
             {"name": "ts", "type": "String"},
             {"name": "amount", "type": "Fractional"},
         ],
-        "record_identifier": "txn_id",
+        "entity_key": "txn_id",
         "event_time": "ts",
-        "online_store": False,
+        "online": False,
         "table_format": "Iceberg",
     }
     return {**group, **overrides}
@@ -434,13 +434,13 @@ def test_nothing_protected_in_dev() -> None:
 FEATURES = ("feature_groups", 0, "features")
 INVALID_ARGS = [
     pytest.param(
-        store_args(feature_groups=[customer_group(record_identifier="missing")]),
-        ("feature_groups", 0, "record_identifier"),
+        store_args(feature_groups=[customer_group(entity_key="missing")]),
+        ("feature_groups", 0, "entity_key"),
         id="record-identifier-not-a-feature",
     ),
     pytest.param(
-        store_args(feature_groups=[customer_group(record_identifier="balance")]),
-        ("feature_groups", 0, "record_identifier"),
+        store_args(feature_groups=[customer_group(entity_key="balance")]),
+        ("feature_groups", 0, "entity_key"),
         id="record-identifier-fractional",
     ),
     pytest.param(
@@ -456,7 +456,7 @@ INVALID_ARGS = [
         id="duplicate-feature-names",
     ),
     pytest.param(
-        store_args(feature_groups=[customer_group(online_store=False, offline_store=False, online_ttl=None)]),
+        store_args(feature_groups=[customer_group(online=False, offline_store=False, online_ttl=None)]),
         ("feature_groups", 0, "offline_store"),
         id="no-store-enabled",
     ),
