@@ -7,7 +7,8 @@ pulumi-gcp has no Vertex model-monitoring job, so the loop is built from parts t
    feature in the endpoints' request logs with the training data, distance 0-1;
 3. when a feature's distance exceeds the threshold, the workflow writes a ``mlops-drift`` log
    entry and submits the training pipeline job (the same CMEK job the retraining schedule posts);
-4. a log-based metric counts those entries and an alert policy notifies the platform's channels.
+4. a log-based metric counts those entries; an alert policy notifies the platform's channels of a
+   drift, and of a drift check that failed (a failing check must not read as "no drift").
 
 The workflow runs as its own service account: it may run BigQuery jobs, read the named datasets,
 write its log entries, create Vertex pipeline jobs and act as the pipeline's account, nothing else.
@@ -183,7 +184,8 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
             notification_channels=a.notification_channels,
             user_labels=self.platform.gcp_labels,
             documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                content="A watched feature drifted beyond its threshold; a retraining run was started.",
+                content="A watched feature drifted beyond its threshold (a retraining run was started), "
+                "or the drift check itself failed: see the workflow's executions.",
                 mime_type="text/markdown",
             ),
             conditions=[
@@ -205,7 +207,26 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
                             )
                         ],
                     ),
-                )
+                ),
+                # A drift check that fails (query error, missing table) must not look like "no drift".
+                gcp.monitoring.AlertPolicyConditionArgs(
+                    display_name="drift check failed",
+                    condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
+                        filter=(
+                            'metric.type="workflows.googleapis.com/finished_execution_count" '
+                            'AND resource.type="workflows.googleapis.com/Workflow" '
+                            f'AND resource.labels.workflow_id="{workflow_name}" AND metric.labels.status="FAILED"'
+                        ),
+                        comparison="COMPARISON_GT",
+                        threshold_value=0,
+                        duration="0s",
+                        aggregations=[
+                            gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
+                                alignment_period=period, per_series_aligner="ALIGN_SUM"
+                            )
+                        ],
+                    ),
+                ),
             ],
             opts=self.child_opts(),
         )

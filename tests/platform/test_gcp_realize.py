@@ -392,6 +392,8 @@ def test_drift_check_runs_on_its_schedule_and_retrains(prod, dev):
     assert 'jsonPayload.event="mlops-drift"' in metric["filter"]
     alert = children["gcp-drift-alert"].inputs
     assert len(alert["notificationChannels"]) == 2
+    failed = alert["conditions"][1]["conditionThreshold"]["filter"]
+    assert 'resource.labels.workflow_id="churn-prod-gcp-drift"' in failed and 'status="FAILED"' in failed
     # Least privilege: two project roles plus Vertex jobs, reads on the two datasets, actAs on the pipeline only.
     roles = sorted(r.inputs["role"] for r in prod.by_type("gcp:projects/iAMMember:IAMMember") if "drift" in r.name)
     assert roles == [
