@@ -21,7 +21,7 @@ from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
 from mlops_infra.spec.capture import DataCapture
-from mlops_infra.spec.scaling import ScalingTarget
+from mlops_infra.spec.scaling import Scaling, ScalingTarget
 from mlops_infra.spec.types import S3Uri
 
 # SageMaker's variant-name pattern (ProductionVariant.VariantName).
@@ -90,31 +90,23 @@ class ServerlessArgs(ComponentArgs):
         return provisioned
 
 
-class AutoscalingArgs(ComponentArgs):
-    """Target tracking of an instance-based variant: on ``target`` (the shared vocabulary) when set,
-    else on SageMakerVariantInvocationsPerInstance (invocations per instance per minute)."""
+class AutoscalingArgs(Scaling):
+    """The shared :class:`~mlops_infra.spec.Scaling` of an instance-based variant (Application Auto Scaling).
 
-    # Instance-based variants cannot scale to zero, so the floor is 1 in every environment.
+    Instance variants cannot scale to zero, so ``min_replicas`` is at least 1. Without ``target``
+    the variant tracks SageMakerVariantInvocationsPerInstance at ``target_invocations_per_instance``.
+    """
+
     min_replicas: int = Field(1, ge=1, le=1000, description="Fewest instances (>= 1).")
     max_replicas: int = Field(4, ge=1, le=1000, description="Most instances; bounds the worst-case cost.")
-    target_invocations_per_instance: float = Field(
-        70.0, gt=0, description="Average invocations per instance per minute the policy holds the variant at."
-    )
-    target: ScalingTarget | None = Field(
+    target: ScalingTarget | None = Field(  # type: ignore[assignment]
         None,
         description="Shared target (cpu_percent, requests_per_second, concurrency); None: "
         "target_invocations_per_instance.",
     )
-    scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600, description="Wait after a scale-in (s).")
-    scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600, description="Wait after a scale-out (s).")
-
-    @field_validator("max_replicas")
-    @classmethod
-    def _max_not_below_min(cls, maximum: int, info: ValidationInfo) -> int:
-        minimum = info.data.get("min_replicas")
-        if minimum is not None and maximum < minimum:
-            raise ValueError(f"must be >= min_replicas ({minimum})")
-        return maximum
+    target_invocations_per_instance: float = Field(
+        70.0, gt=0, description="Average invocations per instance per minute the policy holds the variant at."
+    )
 
 
 class VariantArgs(ComponentArgs):

@@ -717,7 +717,7 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[Any, ...]]] = [
         "min above max",
         {"variants": [variant("a", autoscaling={"min_replicas": 5, "max_replicas": 2})]},
         "dev",
-        ("variants", 0, "autoscaling", "max_replicas"),
+        ("variants", 0, "autoscaling"),  # the shared Scaling checks the pair
     ),
     (
         "sampling 150",
