@@ -560,15 +560,19 @@ def _endpoint(
             "step_wait_seconds": rollout.bake_seconds,
             "canary_percentages": canary_percentages(rollout),
             "rollback_on_alerts": rollout.gradual and rollout.rollback_on_alarms,
-            "request_logging": {"enabled": False}
-            if capture is None
-            else {"enabled": True, "sampling_percent": capture.sampling_percent}
-            if capture.sampling_percent > 0
+            "request_logging": {"enabled": True, "sampling_percent": capture.sampling_percent}
+            if capture is not None and _logs_requests(endpoint, context)
             else {"enabled": False},
             "alerts": EndpointAlerts(**alerts.model_dump(), notification_channels=channels),
         },
         opts=context.opts(parent),
     )
+
+
+def _logs_requests(endpoint: EndpointSpec, context: RealizeContext) -> bool:
+    """Whether the endpoint logs requests: capture on, with a share above 0 percent."""
+    capture = effective_data_capture(endpoint, context.defaults)
+    return capture is not None and capture.sampling_percent > 0
 
 
 def _drift_group(spec: PlatformSpec) -> FeatureGroupSpec | None:
@@ -611,7 +615,7 @@ def _check_drift(spec: PlatformSpec, context: RealizeContext) -> None:
             "declare a feature_store with a group holding every watched feature",
             drift.features,
         )
-    if all(effective_data_capture(e, context.defaults) is None for e in spec.endpoints):
+    if not any(_logs_requests(e, context) for e in spec.endpoints):
         raise field_error(
             TITLE,
             ("endpoints", 0, "data_capture"),

@@ -460,6 +460,13 @@ def test_drift_query_distances():
             "endpoints.0.data_capture",
             "request logs",
         ),
+        (
+            # Capture at 0 percent logs nothing: drift would have no requests to compare.
+            "prod",
+            lambda s: _endpoint(s).update(data_capture={"sampling_percent": 0}),
+            "endpoints.0.data_capture",
+            "request logs",
+        ),
     ],
 )
 def test_drift_check_refusals(environment, change, path, reason):
