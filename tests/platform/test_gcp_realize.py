@@ -584,3 +584,36 @@ def test_relative_artifacts_resolve_against_the_model_store():
     stack = realize("dev", gcp={"model_store_uri": "gs://acme-models/churn-store"})
     model = one(stack, "pulumi-python:dynamic/vertex:VertexModel").inputs
     assert model["artifact_uri"] == "gs://acme-models/churn-store/churn/champion/"
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    monitoring=st.sampled_from([None, True, False]),
+    retrain=st.booleans(),
+    training_size=st.sampled_from(["small", "medium", "large", "gpu-small"]),
+    direction=st.sampled_from(["maximize", "minimize"]),
+    approval=st.sampled_from([None, "manual", "automatic"]),
+    online=st.booleans(),
+    capture=st.sampled_from([None, 0, 5, 100]),
+    environment=st.sampled_from(["dev", "staging", "prod"]),
+)
+def test_any_platform_choice_is_refused_before_registering_or_plans(
+    monitoring, retrain, training_size, direction, approval, online, capture, environment
+):
+    """Monitoring, retraining, training size, gate, approval, online serving, capture in any combination."""
+    spec = churn_spec()
+    spec["monitoring"]["enabled"] = monitoring
+    spec["training"].update(retrain_on_drift=retrain, compute={"size": training_size})
+    spec["training"]["gate"]["direction"] = direction
+    if approval is not None:
+        spec["registry"]["approval"] = {"mode": approval}
+    spec["feature_store"]["feature_groups"][0]["online"] = online
+    if capture is not None:
+        spec["endpoints"][0]["data_capture"] = {"sampling_percent": capture}
+    try:
+        stack = plan(lambda: MlPlatform("churn", spec), environment=environment, config=CONFIG)
+    except ProgramError as error:
+        assert error.registered == [], str(error)
+        return
+    drift = stack.by_type("mlops-infra:gcp:DriftRetraining")
+    assert bool(drift) == bool(monitoring if monitoring is not None else environment != "dev")
