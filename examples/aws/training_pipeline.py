@@ -36,7 +36,7 @@ training = TrainingPipeline(
         "evaluate_code_s3_uri": "s3://churn-ml-code/v1.4.2/evaluate.py",
         "hyperparameters": {"max_depth": "6", "eta": "0.2", "num_round": "200"},
         # Spot capacity at up to ~70% less; the job may wait up to 4 hours for it.
-        "use_spot_training": True,
+        "use_spot": True,
         "max_wait_seconds": 4 * 3600,
         "schedule": {
             "cron": "0 3 * * 1",  # Mondays 03:00 (EventBridge: cron(0 3 ? * MON *))

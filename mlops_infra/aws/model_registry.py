@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.arns import KmsKeyOrAliasArn
@@ -28,8 +27,9 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
+from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import Spec as ComponentArgs
-from mlops_infra.spec.base import StrInput, Switch
+from mlops_infra.spec.base import StrInput, Switch, field_error
 from mlops_infra.spec.types import Email
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -86,7 +86,7 @@ class ModelRegistryArgs(ComponentArgs):
     consumer_account_ids: list[str] = Field(
         default_factory=list, max_length=100, description="Accounts that may read and deploy approved packages."
     )
-    approval_mode: Literal["manual", "auto"] | None = Field(
+    approval_mode: ApprovalMode | None = Field(
         None, description="manual: packages wait for a person; default manual in protected environments, else auto."
     )
     allow_auto_approval_in_protected_env: Switch = False
@@ -118,24 +118,15 @@ class ModelRegistryArgs(ComponentArgs):
 
 
 def resolve_approval_mode(args: ModelRegistryArgs, protected: bool, environment: str) -> str:
-    """``manual`` or ``auto``; auto in a protected environment needs the explicit opt-in field."""
-    mode = args.approval_mode or ("manual" if protected else "auto")
-    if mode == "auto" and protected and not args.allow_auto_approval_in_protected_env:
+    """``manual`` or ``automatic``; automatic in a protected environment needs the explicit opt-in field."""
+    mode = args.approval_mode or (ApprovalMode.MANUAL if protected else ApprovalMode.AUTOMATIC)
+    if mode is ApprovalMode.AUTOMATIC and protected and not args.allow_auto_approval_in_protected_env:
         message = (
-            f"auto approval in the protected environment {environment!r} needs "
+            f"automatic approval in the protected environment {environment!r} needs "
             "allow_auto_approval_in_protected_env=True (default there is manual)"
         )
-        raise ValidationError.from_exception_data(
-            ModelRegistryArgs.__name__,
-            [
-                InitErrorDetails(
-                    type=PydanticCustomError("auto_approval_in_protected_env", message),
-                    loc=("approval_mode",),
-                    input=mode,
-                )
-            ],
-        )
-    return mode
+        raise field_error(ModelRegistryArgs, ("approval_mode",), message, mode.value)
+    return mode.value
 
 
 def _short_hash(text: str) -> str:

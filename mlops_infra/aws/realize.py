@@ -220,7 +220,7 @@ def registry_args(spec: PlatformSpec, context: RealizeContext, key_arn: StrInput
             "group_name": spec.registry.model_name,
             "description": spec.registry.description or None,
             "kms_key_arn": key_arn,
-            "approval_mode": "manual" if approval.mode is ApprovalMode.MANUAL else "auto",
+            "approval_mode": approval.mode,
             "notification_emails": list(spec.alerts.emails),
         },
         ("registry",),
@@ -279,7 +279,7 @@ def training_args(
         "metric_name": training.gate.name,
         "metric_threshold": training.gate.threshold,
         "metric_direction": training.gate.direction.value,
-        "use_spot_training": training.use_spot,
+        "use_spot": training.use_spot,
         # Spot capacity may take as long as the run itself to appear.
         "max_wait_seconds": min(2 * training.max_runtime_seconds, MAX_TRAINING_SECONDS) if training.use_spot else None,
         "artifact_prefix": artifact_prefix,

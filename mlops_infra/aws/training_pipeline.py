@@ -186,7 +186,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             if settings.vpc_subnet_ids
             else None
         )
-        spot_wait = (settings.max_wait_seconds or settings.max_runtime_seconds) if settings.use_spot_training else None
+        spot_wait = (settings.max_wait_seconds or settings.max_runtime_seconds) if settings.use_spot else None
         return template.render_pipeline_definition(
             template.TemplateInputs(
                 role_arn=role_arn,

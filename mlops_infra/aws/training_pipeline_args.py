@@ -89,7 +89,7 @@ class TrainingPipelineArgs(ComponentArgs):
     model_approval_status: Literal["Approved", "PendingManualApproval"] | None = Field(
         None, description="Default: PendingManualApproval in protected environments, Approved elsewhere."
     )
-    use_spot_training: Switch = Field(False, description="Managed spot training (checkpointed, cheaper, may wait).")
+    use_spot: Switch = Field(False, description="Managed spot training (checkpointed, cheaper, may wait).")
     max_wait_seconds: int | None = Field(None, ge=1, le=MAX_TRAINING_SECONDS, description="Spot only; >= runtime.")
     enable_network_isolation: Switch = Field(True, description="Jobs get no network access; False is an opt-out.")
     vpc_subnet_ids: list[str] = Field(default_factory=list, max_length=16)
@@ -153,8 +153,8 @@ class TrainingPipelineArgs(ComponentArgs):
     def _max_wait(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is None:
             return None
-        if not info.data.get("use_spot_training"):
-            raise ValueError("is only used with use_spot_training=True")
+        if not info.data.get("use_spot"):
+            raise ValueError("is only used with use_spot=True")
         runtime = info.data.get("max_runtime_seconds")
         if runtime is not None and value < runtime:
             raise ValueError(f"must be at least max_runtime_seconds ({runtime}): spot waiting counts toward it")

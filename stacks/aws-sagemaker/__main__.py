@@ -105,7 +105,7 @@ training = TrainingPipeline(
         "metric_direction": "maximize",
         "preprocess_code_s3_uri": "s3://churn-ml-code/v1.4.2/preprocess.py",
         "evaluate_code_s3_uri": "s3://churn-ml-code/v1.4.2/evaluate.py",
-        "use_spot_training": spec.training.use_spot,
+        "use_spot": spec.training.use_spot,
         "max_wait_seconds": 4 * 3600,
         "schedule": {
             "cron": spec.training.schedule,

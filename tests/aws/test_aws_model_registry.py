@@ -280,15 +280,15 @@ def test_manual_approval_can_be_chosen_in_dev() -> None:
 
 def test_auto_approval_in_prod_needs_the_explicit_opt_in() -> None:
     with pytest.raises(ProgramError) as refused:
-        approval_plan({"approval_mode": "auto"}, "prod")
+        approval_plan({"approval_mode": "automatic"}, "prod")
     assert "approval_mode" in str(refused.value)
     assert "allow_auto_approval_in_protected_env" in str(refused.value)
-    allowed = approval_plan({"approval_mode": "auto", "allow_auto_approval_in_protected_env": True}, "prod")
+    allowed = approval_plan({"approval_mode": "automatic", "allow_auto_approval_in_protected_env": True}, "prod")
     assert approval_of(allowed) == ("Approved", False)
 
 
 def test_refused_auto_approval_raises_a_validation_error_naming_the_field() -> None:
-    assert refused_and_registered({"approval_mode": "auto"}, "prod") == (("approval_mode",), [])
+    assert refused_and_registered({"approval_mode": "automatic"}, "prod") == (("approval_mode",), [])
 
 
 def refused_and_registered(args: dict[str, Any], environment: str = "dev") -> tuple[tuple[Any, ...], list[str]]:

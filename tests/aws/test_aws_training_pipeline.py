@@ -418,7 +418,7 @@ def test_a_schedule_cannot_auto_approve_in_prod():
 
 
 def test_spot_training_waits_at_least_the_runtime_and_checkpoints():
-    stack = build(use_spot_training=True, max_wait_seconds=10800, schedule=None)
+    stack = build(use_spot=True, max_wait_seconds=10800, schedule=None)
     training = steps_by_name(definition_of(stack))["Train"]["Arguments"]
     assert training["EnableManagedSpotTraining"] is True
     assert training["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 10800}
@@ -427,7 +427,7 @@ def test_spot_training_waits_at_least_the_runtime_and_checkpoints():
     assert checkpoint["Values"][1:] == [{"Get": "Execution.PipelineExecutionId"}, "checkpoints"]
     on_demand = steps_by_name(definition_of(build(schedule=None)))["Train"]["Arguments"]
     assert "EnableManagedSpotTraining" not in on_demand and "CheckpointConfig" not in on_demand
-    default_wait = steps_by_name(definition_of(build(use_spot_training=True, schedule=None)))["Train"]["Arguments"]
+    default_wait = steps_by_name(definition_of(build(use_spot=True, schedule=None)))["Train"]["Arguments"]
     assert default_wait["StoppingCondition"]["MaxWaitTimeInSeconds"] == 7200
 
 
@@ -635,7 +635,7 @@ def test_schedule_parameters_must_exist_in_the_pipeline():
         ({"metric_direction": "up"}, ("metric_direction",)),
         ({"volume_size_gb": 0}, ("volume_size_gb",)),
         ({"max_runtime_seconds": 28 * 24 * 3600 + 1}, ("max_runtime_seconds",)),
-        ({"use_spot_training": True, "max_wait_seconds": 3600}, ("max_wait_seconds",)),
+        ({"use_spot": True, "max_wait_seconds": 3600}, ("max_wait_seconds",)),
         ({"max_wait_seconds": 7200}, ("max_wait_seconds",)),
         ({"vpc_subnet_ids": ["subnet-1"]}, ("vpc_security_group_ids",)),
         ({"artifact_bucket_name": "shared"}, ("artifact_bucket_arn",)),
