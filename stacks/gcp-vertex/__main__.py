@@ -16,6 +16,9 @@ platform = init_platform()
 config = pulumi.Config()
 region = configured_region()
 endpoint_settings = config.get_object("endpoint") or {}
+_ENDPOINT_KEYS = {"machineType", "minReplicas", "maxReplicas", "samplingPercent", "notificationChannels"}
+if unknown := sorted(set(endpoint_settings) - _ENDPOINT_KEYS):
+    raise ValueError(f"config key {config.name}:endpoint has unknown keys {unknown}; known: {sorted(_ENDPOINT_KEYS)}")
 
 key = shared_platform_key(region)
 
@@ -99,12 +102,8 @@ training = TrainingPipeline(
     },
 )
 
-# Share of requests logged, percent; `samplingRate` (a 0-1 fraction) is still read for older configs.
-sampling_percent = float(
-    endpoint_settings["samplingPercent"]
-    if "samplingPercent" in endpoint_settings
-    else float(endpoint_settings.get("samplingRate", 1.0)) * 100
-)
+# Share of requests logged, percent (0-100), as on every cloud.
+sampling_percent = float(endpoint_settings.get("samplingPercent", 100))
 endpoint = Endpoint(
     "churn",
     {
