@@ -29,9 +29,7 @@ training = TrainingPipeline(
         "volume_size_gb": 50,
         "max_runtime_seconds": 2 * 3600,
         # evaluate.py writes {"metrics": {"auc": {"value": ...}}} to evaluation.json.
-        "metric_name": "auc",
-        "metric_threshold": 0.82,
-        "metric_direction": "maximize",
+        "gate": {"name": "auc", "threshold": 0.82, "direction": "maximize"},
         "preprocess_code_s3_uri": "s3://churn-ml-code/v1.4.2/preprocess.py",
         "evaluate_code_s3_uri": "s3://churn-ml-code/v1.4.2/evaluate.py",
         "hyperparameters": {"max_depth": "6", "eta": "0.2", "num_round": "200"},

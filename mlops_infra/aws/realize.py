@@ -276,9 +276,7 @@ def training_args(
         "processing_instance_type": PROCESSING_INSTANCE,
         "volume_size_gb": training.volume_size_gb,
         "max_runtime_seconds": training.max_runtime_seconds,
-        "metric_name": training.gate.name,
-        "metric_threshold": training.gate.threshold,
-        "metric_direction": training.gate.direction.value,
+        "gate": training.gate.model_dump(),
         "use_spot": training.use_spot,
         # Spot capacity may take as long as the run itself to appear.
         "max_wait_seconds": min(2 * training.max_runtime_seconds, MAX_TRAINING_SECONDS) if training.use_spot else None,

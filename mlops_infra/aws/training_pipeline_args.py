@@ -23,6 +23,7 @@ from mlops_infra.aws.s3 import KnownS3Uri
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
+from mlops_infra.spec.training import MetricGate
 
 MAX_TRAINING_SECONDS = 28 * 24 * 3600  # CreateTrainingJob MaxRuntimeInSeconds / MaxWaitTimeInSeconds limit
 # Strings in a supplied definition replaced with this component's values at deploy time.
@@ -68,6 +69,20 @@ def load_definition(value: Any) -> dict[str, Any] | None:
     raise ValueError("must be a dict, a path to a JSON file, or a sagemaker.workflow.pipeline.Pipeline")
 
 
+class GateArgs(MetricGate):
+    """The shared :class:`~mlops_infra.spec.MetricGate` (``name``, ``threshold``, ``direction``: maximize
+    registers when metric >= threshold), and where the pipeline reads the metric."""
+
+    json_path: str | None = Field(None, description="Path in evaluation.json; default metrics.NAME.value.")
+
+    @field_validator("threshold")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+
 class TrainingPipelineArgs(ComponentArgs):
     """Settings of a training pipeline. Sizes in GB, times in seconds; every default is the secure choice."""
 
@@ -79,10 +94,7 @@ class TrainingPipelineArgs(ComponentArgs):
     processing_instance_type: str
     volume_size_gb: int = Field(ge=1, le=16384, description="Encrypted storage volume of each job instance.")
     max_runtime_seconds: int = Field(ge=1, le=MAX_TRAINING_SECONDS, description="Training stops after this.")
-    metric_name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
-    metric_threshold: float = Field(description="Registered only when the metric meets this.")
-    metric_direction: Literal["maximize", "minimize"] = Field(description="maximize: metric >= threshold.")
-    metric_json_path: str | None = Field(None, description="Path in evaluation.json; default metrics.NAME.value.")
+    gate: GateArgs = Field(description="Register only models whose evaluation metric passes the threshold.")
     training_instance_count: int = Field(1, ge=1, le=100)
     processing_instance_count: int = Field(1, ge=1, le=100)
     processing_max_runtime_seconds: int = Field(3600, ge=1, le=777600)
@@ -140,13 +152,6 @@ class TrainingPipelineArgs(ComponentArgs):
     @classmethod
     def _instance_types(cls, values: list[str]) -> list[str]:
         return _check_instance_types(values)
-
-    @field_validator("metric_threshold")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
 
     @field_validator("max_wait_seconds")
     @classmethod

@@ -33,9 +33,7 @@ TRAINING = {
     "processing_instance_type": "ml.m5.large",
     "volume_size_gb": 50,
     "max_runtime_seconds": 3600,
-    "metric_name": "auc",
-    "metric_threshold": 0.8,
-    "metric_direction": "maximize",
+    "gate": {"name": "auc", "threshold": 0.8, "direction": "maximize"},
 }
 VARIANT = {
     "name": "main",

@@ -43,9 +43,7 @@ def args(**overrides):
         "processing_instance_type": "ml.m5.large",
         "volume_size_gb": 50,
         "max_runtime_seconds": 7200,
-        "metric_name": "auc",
-        "metric_threshold": 0.8,
-        "metric_direction": "maximize",
+        "gate": {"name": "auc", "threshold": 0.8, "direction": "maximize"},
         "kms_key_arn": KEY,
         "schedule": {
             "cron": "0 3 * * 1",  # Mondays 03:00 (EventBridge: cron(0 3 ? * MON *))
@@ -383,7 +381,7 @@ def test_condition_compares_the_evaluation_metric_with_the_threshold(prod):
 
 
 def test_minimized_metric_uses_less_than_or_equal():
-    stack = build(metric_name="rmse", metric_threshold=4.5, metric_direction="minimize", schedule=None)
+    stack = build(gate={"name": "rmse", "threshold": 4.5, "direction": "minimize"}, schedule=None)
     condition = steps_by_name(definition_of(stack))["CheckMetric"]["Arguments"]["Conditions"][0]
     assert condition["Type"] == "LessThanOrEqualTo"
     assert condition["LeftValue"]["Std:JsonGet"]["Path"] == "metrics.rmse.value"
@@ -630,9 +628,9 @@ def test_schedule_parameters_must_exist_in_the_pipeline():
         ({"training_image_uri": "docker.io/library/python:3.11"}, ("training_image_uri",)),
         ({"training_instance_type": "m5.xlarge"}, ("training_instance_type",)),
         ({"processing_instance_type": "ml.m5"}, ("processing_instance_type",)),
-        ({"metric_threshold": None}, ("metric_threshold",)),
-        ({"metric_threshold": float("nan")}, ("metric_threshold",)),
-        ({"metric_direction": "up"}, ("metric_direction",)),
+        ({"gate": {"name": "auc"}}, ("gate", "threshold")),
+        ({"gate": {"name": "auc", "threshold": float("nan")}}, ("gate", "threshold")),
+        ({"gate": {"name": "auc", "threshold": 0.8, "direction": "up"}}, ("gate", "direction")),
         ({"volume_size_gb": 0}, ("volume_size_gb",)),
         ({"max_runtime_seconds": 28 * 24 * 3600 + 1}, ("max_runtime_seconds",)),
         ({"use_spot": True, "max_wait_seconds": 3600}, ("max_wait_seconds",)),
@@ -646,8 +644,6 @@ def test_schedule_parameters_must_exist_in_the_pipeline():
 )
 def test_invalid_args_name_the_field_and_register_nothing(overrides, location):
     values = args(**overrides)
-    if overrides.get("metric_threshold", 0) is None:
-        del values["metric_threshold"]
     with pytest.raises(ValidationError) as caught:
         TrainingPipelineArgs.model_validate(values)
     assert caught.value.errors()[0]["loc"][: len(location)] == location
