@@ -19,7 +19,7 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.aws.account import account_id, region_name
-from mlops_infra.aws.arns import KmsKeyOrAliasArn
+from mlops_infra.aws.arns import KmsKeyOrAliasArn, check_service_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
@@ -42,10 +42,11 @@ GROUP_READ_ACTIONS = ["sagemaker:DescribeModelPackageGroup", "sagemaker:ListMode
 PACKAGE_READ_ACTIONS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_HOOK_ARNS: dict[str, re.Pattern[str]] = {
-    "lambda": re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?"),
-    "step_functions": re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}"),
-    "codepipeline": re.compile(r"arn:aws[a-z-]*:codepipeline:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9.@_-]{1,100}"),
+# The service and resource type of each hook's ARN (checked by the spec's one ARN validator).
+_HOOK_ARNS: dict[str, tuple[str, str]] = {
+    "lambda": ("lambda", "function:"),
+    "step_functions": ("states", "stateMachine:"),
+    "codepipeline": ("codepipeline", ""),
 }
 # The one action EventBridge needs to start each role-based hook.
 _HOOK_START_ACTION = {
@@ -64,8 +65,11 @@ class DeployHook(ComponentArgs):
     @classmethod
     def _arn_matches_kind(cls, value: StrInput, info: ValidationInfo) -> StrInput:
         kind = info.data.get("kind")
-        if isinstance(value, str) and kind in _HOOK_ARNS and not _HOOK_ARNS[kind].fullmatch(value):
-            raise ValueError(f"{value!r} is not a {kind} ARN")
+        if isinstance(value, str) and kind in _HOOK_ARNS:
+            try:
+                check_service_arn(value, *_HOOK_ARNS[kind])
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a {kind} ARN: {exc}") from None
         return value
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
@@ -35,6 +34,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import PlatformContext, current_platform
+from mlops_infra.spec.base import field_error
 
 __all__ = ["TrainingPipeline", "TrainingPipelineArgs"]
 
@@ -48,16 +48,8 @@ def resolve_approval_status(args: TrainingPipelineArgs, context: PlatformContext
             f"scheduled runs would register models as Approved in {context.environment!r}, where the pipeline "
             "registers them PendingManualApproval; set model_approval_status='Approved' to mean it"
         )
-        raise ValidationError.from_exception_data(
-            TrainingPipelineArgs.__name__,
-            [
-                InitErrorDetails(
-                    type=PydanticCustomError("approval_bypass", message),
-                    loc=("schedule", "pipeline_parameters", template.MODEL_APPROVAL_STATUS),
-                    input=overridden,
-                )
-            ],
-        )
+        location = ("schedule", "pipeline_parameters", template.MODEL_APPROVAL_STATUS)
+        raise field_error(TrainingPipelineArgs, location, message, overridden)
     return status
 
 
