@@ -15,9 +15,12 @@
   monitoring is on, naming the on-demand training trigger when ``retrain_on_drift``; every alert of
   the namespace is e-mailed to ``spec.alerts.emails`` (an AlertmanagerConfig).
 
-Not realized, by design: the budget in dollars (Kubernetes has no billing; the ResourceQuota caps
-resources, not dollars, and a warning says so; ``budget.alert_at_percent`` becomes alerts on quota
-use), the offline store's retention (the bucket's lifecycle), spot capacity and the training volume
+- Budget: Kubernetes has no billing API, so ``budget.monthly_limit_usd`` is watched from OpenCost's
+  cost metrics (a PrometheusRule on the namespace's monthly spend forecast at each
+  ``alert_at_percent``, and an alert when OpenCost is missing); ``alert_at_percent`` also alerts on
+  ResourceQuota use.
+
+Not realized, by design: the offline store's retention (the bucket's lifecycle), spot capacity and the training volume
 size (node pools belong to the cluster). Secrets come from the
 stack's secret config, never from the spec: ``redisPassword``, ``postgresPassword``,
 ``oidcClientSecret``, ``cookieSecret``.
@@ -38,6 +41,7 @@ from mlops_infra.k8s.model_registry import ModelRegistry
 from mlops_infra.k8s.monitoring import Monitoring
 from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.quota_alerts import QuotaAlerts
+from mlops_infra.k8s.spend_budget import SpendBudget
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
 from mlops_infra.realization import RealizeContext
@@ -512,11 +516,15 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         },
         opts=context.opts(parent),
     )
-    pulumi.log.warn(
-        f"k8s: budget.monthly_limit_usd ({spec.budget.monthly_limit_usd:g} USD) is not realized on Kubernetes "
-        "(no billing API); the namespace ResourceQuota caps CPU, memory and GPUs instead, with alerts at "
-        "budget.alert_at_percent of each quota limit",
-        resource=parent,
+    budget = SpendBudget(
+        context.child_name("budget"),
+        {
+            "namespace": namespace,
+            "monthly_limit_usd": spec.budget.monthly_limit_usd,
+            "alert_at_percent": spec.budget.alert_at_percent,
+            "selector_labels": spec.k8s.prometheus_selector_labels,
+        },
+        opts=context.opts(parent),
     )
     return {
         "namespace": namespace,
@@ -527,4 +535,5 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "endpointNames": [served.isvc_name for served in endpoints],
         "endpointUrls": [served.url for served in endpoints],
         "retrainTrigger": f"{training.trigger_kind}/{training.trigger_name}" if training is not None else None,
+        "budgetName": budget.rule_name,
     }

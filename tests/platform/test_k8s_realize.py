@@ -104,6 +104,7 @@ def test_labels_and_names(stack: CapturedStack) -> None:
         "k8s-scoring-monitoring",
         "k8s-alerts",
         "k8s-quota-alerts",
+        "k8s-budget",
     }
 
 
@@ -232,6 +233,24 @@ def test_budget_thresholds_become_quota_use_alerts(stack: CapturedStack) -> None
     rules = rule.inputs["spec"]["groups"][0]["rules"]
     assert [r["labels"]["threshold_percent"] for r in rules] == ["80", "100"]  # BudgetSpec default alert_at_percent
     assert all("kube_resourcequota" in r["expr"] for r in rules)
+
+
+def test_monthly_budget_is_watched_from_opencost_spend_forecast(stack: CapturedStack) -> None:
+    (rule,) = [r for r in by_kind(stack, "PrometheusRule") if r.name == "k8s-budget-rules"]
+    rules = rule.inputs["spec"]["groups"][0]["rules"]
+    limit = 12000 if prod(stack) else 1500  # platform.yaml, and the prod stack's override
+    spend = [r for r in rules if r["alert"] == "NamespaceSpendBudget"]
+    assert [r["expr"].rsplit(" > ", 1)[1] for r in spend] == [f"{limit * 0.8:g}", f"{limit:g}"]
+    assert [r["labels"]["severity"] for r in spend] == ["warning", "critical"]
+    namespace = stack.outputs["platform"]["k8s"]["namespace"]
+    for r in spend:
+        # CPU, memory and GPU allocation priced by OpenCost, over a 730-hour month, in this namespace only.
+        assert r["expr"].count(f'{{namespace="{namespace}"}}') == 3
+        assert "node_cpu_hourly_cost" in r["expr"] and "node_ram_hourly_cost" in r["expr"]
+        assert ") * 730 > " in r["expr"]
+    (unwatched,) = [r for r in rules if r["alert"] == "SpendBudgetUnwatched"]
+    assert unwatched["expr"] == "absent(node_cpu_hourly_cost)"
+    assert stack.outputs["platform"]["k8s"]["budgetName"] == rule.inputs["metadata"]["name"]
 
 
 def test_alerts_reach_the_spec_recipients(stack: CapturedStack) -> None:
