@@ -8,7 +8,6 @@ a plan fails with the field's name instead of a deploy failing halfway.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -21,12 +20,12 @@ from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
 from mlops_infra.spec.capture import DataCapture
+from mlops_infra.spec.compute import check_aws_instance_type
 from mlops_infra.spec.scaling import Scaling, ScalingTarget
 from mlops_infra.spec.types import S3Uri
 
 # SageMaker's variant-name pattern (ProductionVariant.VariantName).
 VARIANT_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
-INSTANCE_TYPE_PATTERN = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
 SERVERLESS_MEMORY_SIZES_MB: tuple[int, ...] = (1024, 2048, 3072, 4096, 5120, 6144)
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -138,8 +137,8 @@ class VariantArgs(ComponentArgs):
             raise ValueError("a serverless variant has no instance type: remove instance_type or serverless")
         if not serverless and instance_type is None:
             raise ValueError("required for an instance-based variant (for example 'ml.m5.large'), or set serverless")
-        if instance_type is not None and not INSTANCE_TYPE_PATTERN.fullmatch(instance_type):
-            raise ValueError(f"{instance_type!r} is not a SageMaker instance type (ml.FAMILY.SIZE)")
+        if instance_type is not None:
+            check_aws_instance_type(instance_type)
         return instance_type
 
     @field_validator("autoscaling")

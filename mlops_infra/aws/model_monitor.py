@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.arns import KmsKeyArn, SnsTopicArn
@@ -27,6 +27,7 @@ from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput
+from mlops_infra.spec.compute import check_aws_instance_type
 from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import S3Uri
 
@@ -52,6 +53,9 @@ def _object_arn(uri: StrInput) -> pulumi.Input[str]:
     return pulumi.Output.from_input(uri).apply(lambda known: "arn:aws:s3:::{}/{}".format(*split_s3_uri(known)))
 
 
+AwsInstanceType = Annotated[str, AfterValidator(check_aws_instance_type)]
+
+
 class ModelMonitorArgs(ComponentArgs):
     """Settings of an endpoint's drift monitor."""
 
@@ -63,7 +67,7 @@ class ModelMonitorArgs(ComponentArgs):
         default_factory=lambda: Schedule(cron="0 * * * *"),
         description="When the job runs: hourly ('0 * * * *') or daily at a UTC hour ('0 3 * * *').",
     )
-    instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_type: AwsInstanceType = Field("ml.m5.large", description="Instance of the monitoring job.")
     volume_size_gb: int = Field(20, ge=1, le=16384)
     max_runtime_seconds: int = Field(1800, ge=60, le=3600, description="Must end before the next hourly run.")
     drift_features: list[str] = Field(

@@ -23,21 +23,18 @@ from mlops_infra.aws.s3 import KnownS3Uri
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
+from mlops_infra.spec.compute import check_aws_instance_type
 from mlops_infra.spec.training import MetricGate
 
 MAX_TRAINING_SECONDS = 28 * 24 * 3600  # CreateTrainingJob MaxRuntimeInSeconds / MaxWaitTimeInSeconds limit
 # Strings in a supplied definition replaced with this component's values at deploy time.
 PLACEHOLDERS = ("${ExecutionRoleArn}", "${KmsKeyArn}", "${ArtifactS3Uri}")
 
-_INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9-]+\.[a-z0-9]+")
 _PREFIX = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
 
 
 def _check_instance_types(values: list[str]) -> list[str]:
-    for value in values:
-        if not _INSTANCE_TYPE.fullmatch(value):
-            raise ValueError(f"{value!r} is not a SageMaker instance type (ml.FAMILY.SIZE, e.g. ml.m5.xlarge)")
-    return values
+    return [check_aws_instance_type(value) for value in values]
 
 
 def load_definition(value: Any) -> dict[str, Any] | None:
