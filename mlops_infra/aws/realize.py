@@ -633,7 +633,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
 
     artifact_bucket: tuple[StrInput, StrInput] | None = None
     artifact_prefix: str | None = None
-    if spec.aws.model_store_uri is None:
+    # The model store holds artifacts, pipeline outputs and baselines: only when something reads or writes them.
+    if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints):
         built.store = SecureBucket(
             name("model-store"), SecureBucketArgs(purpose="model-store", kms_key_arn=key_arn), opts=opts()
         )

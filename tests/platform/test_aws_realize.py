@@ -85,7 +85,8 @@ def test_outputs_name_every_part(prod):
     assert out["pipelineName"] == "churn-prod-aws-training"
     assert out["registryName"] == "churn-prod-churn"
     assert out["endpointNames"] == {"scoring": "churn-prod-aws-scoring"}
-    assert out["budgetName"].startswith("churn-prod-")
+    # Budget names are account-global: the region keeps two regions of one account apart.
+    assert out["budgetName"] == "churn-prod-us-east-1-aws-budget"
 
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])
@@ -466,3 +467,22 @@ def test_endpoint_and_drift_alarms_reach_the_alert_emails(prod):
     publish = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchAlarmsPublish")
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_a_minimal_spec_realizes_key_registry_and_budget_only():
+    # No feature store, training or endpoints: nothing else, not even the model store.
+    spec = {"clouds": ["aws"], "registry": {"model_name": "churn"}, "budget": {"monthly_limit_usd": 100}}
+
+    def program() -> None:
+        pulumi.export("platform", MlPlatform("churn", spec).outputs)
+
+    stack = plan(program, environment="dev")
+    components = sorted(r.type for r in stack.resources if r.type.startswith("mlops-infra:aws:"))
+    assert components == [
+        "mlops-infra:aws:Budget",
+        "mlops-infra:aws:ModelRegistry",
+        "mlops-infra:aws:PlatformKey",
+    ]
+    assert stack.by_type("aws:s3/bucket:Bucket") == []  # no model store without training or endpoints
+    out = outputs(stack)
+    assert out["featureStore"] is None and out["pipelineName"] is None and out["endpointNames"] == {}
