@@ -486,3 +486,25 @@ def test_a_minimal_spec_realizes_key_registry_and_budget_only():
     assert stack.by_type("aws:s3/bucket:Bucket") == []  # no model store without training or endpoints
     out = outputs(stack)
     assert out["featureStore"] is None and out["pipelineName"] is None and out["endpointNames"] == {}
+
+
+def test_linear_rollout_in_staging_steps_by_the_spec_percent():
+    stack = protected(
+        "staging", endpoints=[_scoring(rollout={"strategy": "linear", "step_percent": 25, "bake_seconds": 300})]
+    )
+    routing = one(stack, "aws:sagemaker/endpoint:Endpoint").inputs["deploymentConfig"]["blueGreenUpdatePolicy"][
+        "trafficRoutingConfiguration"
+    ]
+    assert routing == {
+        "type": "LINEAR",
+        "waitIntervalInSeconds": 300,
+        "linearStepSize": {"type": "CAPACITY_PERCENT", "value": 25},
+    }
+
+
+def test_blue_green_in_dev_bakes_the_new_fleet_with_alarm_rollback():
+    stack = realize("dev", endpoints=[_scoring(rollout={"strategy": "blue_green", "bake_seconds": 900})])
+    config = one(stack, "aws:sagemaker/endpoint:Endpoint").inputs["deploymentConfig"]
+    routing = config["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+    assert routing == {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 900}
+    assert len(config["autoRollbackConfiguration"]["alarms"]) == 3
