@@ -699,6 +699,14 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             )
 
     built.budget = Budget(name("budget"), budget_args(spec, key_arn), opts=opts())
+    personas = sorted(field for field, groups in spec.access.model_dump().items() if groups)
+    if personas:
+        # Said, not skipped silently: who may do what on AWS is granted outside this program for now.
+        pulumi.log.warn(
+            f"aws: access personas {personas} are not realized on AWS; grant their groups IAM Identity Center "
+            "permission sets (the platform's roles and key are scoped to its naming prefix)",
+            resource=parent,
+        )
     return {
         "keyArn": key_arn,
         "featureStore": built.features.feature_group_names if built.features else None,

@@ -508,3 +508,8 @@ def test_blue_green_in_dev_bakes_the_new_fleet_with_alarm_rollback():
     routing = config["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
     assert routing == {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 900}
     assert len(config["autoRollbackConfiguration"]["alarms"]) == 3
+
+
+def test_access_personas_are_reported_as_not_realized(dev):
+    warnings = [d for d in dev.diagnostics if "access personas" in d]
+    assert warnings and "data_scientists" in warnings[0] and "not realized on AWS" in warnings[0]
