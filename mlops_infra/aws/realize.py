@@ -186,7 +186,8 @@ def feature_store_args(spec: PlatformSpec, key_arn: StrInput) -> FeatureStoreArg
     if store is None:
         return None
     groups = [_group_definition(g, ("feature_store", "feature_groups", i)) for i, g in enumerate(store.feature_groups)]
-    lifecycle: dict[str, Any] = {}
+    # None keeps offline records where they are (no tiering); a number archives them after that many days.
+    lifecycle: dict[str, Any] = {"offline_transition_to_ia_days": None, "offline_transition_to_glacier_ir_days": None}
     days = store.offline_retention_days
     if days is not None:
         # Archive (GLACIER_IR) after the retention; STANDARD_IA first when S3's 30-day minimums leave room.

@@ -513,3 +513,13 @@ def test_blue_green_in_dev_bakes_the_new_fleet_with_alarm_rollback():
 def test_access_personas_are_reported_as_not_realized(dev):
     warnings = [d for d in dev.diagnostics if "access personas" in d]
     assert warnings and "data_scientists" in warnings[0] and "not realized on AWS" in warnings[0]
+
+
+def test_without_offline_retention_offline_records_stay_where_they_are():
+    stack = realize("dev", feature_store={"offline_retention_days": None})
+    lifecycle = [
+        r
+        for r in stack.by_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        if "offline-store" in r.urn
+    ]
+    assert all("transitions" not in rule or not rule["transitions"] for r in lifecycle for rule in r.inputs["rules"])
