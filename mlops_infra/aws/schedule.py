@@ -8,15 +8,14 @@ EventBridge cannot say: :func:`eventbridge_cron` refuses it instead of changing 
 
 from __future__ import annotations
 
-from mlops_infra.spec.schedule import _FIELDS, DAY_NAMES, Schedule, _expand
+from mlops_infra.spec.schedule import DAY_NAMES, Schedule, field_values
 
-_DAY_OF_WEEK = _FIELDS[4]
+_DAY_OF_WEEK = 4
 _LOWEST = {0: 0, 1: 0, 2: 1, 3: 1}  # minute, hour, day of month, month: where "*/n" starts
 
 
 def _step_field(text: str, index: int) -> str:
     """Minutes, hours, day of month or month: ``*/n`` starts at the field's lowest value (``0/15``)."""
-    spec = _FIELDS[index]
     items: list[str] = []
     for item in text.split(","):
         base, slash, step = item.partition("/")
@@ -24,7 +23,7 @@ def _step_field(text: str, index: int) -> str:
             items.append(f"{_LOWEST[index]}/{step}")
         elif slash and "-" in base:
             # A stepped range (1-30/5) is spelled out: EventBridge documents steps from a start value only.
-            items.extend(str(value) for value in sorted(_expand(item, spec)))
+            items.extend(str(value) for value in sorted(field_values(item, index)))
         else:
             items.append(item.upper())
     return ",".join(items)
@@ -32,7 +31,7 @@ def _step_field(text: str, index: int) -> str:
 
 def _days_of_week(text: str) -> str:
     """Cron days (0-7, Sunday 0 or 7) as EventBridge day names in runs, e.g. ``1-5`` -> ``MON-FRI``."""
-    days = sorted({value % 7 for value in _expand(text, _DAY_OF_WEEK)})
+    days = sorted({value % 7 for value in field_values(text, _DAY_OF_WEEK)})
     if len(days) == len(DAY_NAMES):
         return "*"
     runs: list[list[int]] = []

@@ -26,7 +26,7 @@ ERROR_TYPE = "mlops_infra"
 
 
 class Spec(BaseModel):
-    """Base of every spec model: strict, immutable, no unknown fields."""
+    """Base of every spec model: strict, immutable, no unknown fields, no NaN or infinite numbers."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -34,6 +34,7 @@ class Spec(BaseModel):
         arbitrary_types_allowed=True,
         validate_default=True,
         use_attribute_docstrings=True,
+        allow_inf_nan=False,
     )
 
 

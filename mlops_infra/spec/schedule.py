@@ -83,6 +83,11 @@ def _expand(text: str, spec: _Field) -> set[int]:
     return values
 
 
+def field_values(text: str, index: int) -> set[int]:
+    """The values cron field ``index`` (0 minute, 1 hour, 2 day of month, 3 month, 4 day of week 0-7) matches."""
+    return _expand(text, _FIELDS[index])
+
+
 def cron_fields(expression: str) -> CronFields:
     """Split and validate a 5-field cron expression; raises ValueError with the reason."""
     text = expression.strip()

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from mlops_infra.spec.schedule import check_time_zone, cron_fields
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-
-
-def five_field_cron(value: str) -> str:
-    """Config written for EventBridge (``cron(0 3 ? * MON *)``) as the 5-field cron the library takes.
-
-    Older stack files spell the schedule the way EventBridge does; EventBridge numbers days of the
-    week 1-7 from Sunday, cron 0-6. Anything else is passed on as written (and validated there).
-    """
-    text = value.strip()
-    if not (text.startswith("cron(") and text.endswith(")")):
-        return text
-    fields = text[5:-1].split()
-    if len(fields) != 6:
-        return text
-    minute, hour, day_of_month, month, day_of_week, _year = fields
-    day_of_week = "*" if day_of_week == "?" else re.sub(r"\d+", lambda d: str(int(d.group()) - 1), day_of_week)
-    return " ".join((minute, hour, "*" if day_of_month == "?" else day_of_month, month, day_of_week))
 
 
 class _Spec(BaseModel):
@@ -40,22 +24,19 @@ class EndpointSpec(_Spec):
     model_data_url: str = Field("s3://churn-models/champion/model.tar.gz", alias="modelDataUrl")
     model_package_arn: str | None = Field(None, alias="modelPackageArn")
     instance_type: str = Field("ml.m5.large", alias="instanceType")
-    min_replicas: int = Field(1, ge=1, alias="minCapacity")
-    max_replicas: int = Field(2, ge=1, alias="maxCapacity")
-    sampling_percent: int = Field(20, ge=0, le=100, alias="samplingPercentage")
+    min_replicas: int = Field(1, ge=1, alias="minReplicas")
+    max_replicas: int = Field(2, ge=1, alias="maxReplicas")
+    sampling_percent: int = Field(20, ge=0, le=100, alias="samplingPercent")
 
 
 class TrainingSpec(_Spec):
     """Weekly retraining on a schedule, plus retraining when drift alarms fire."""
 
     instance_type: str = Field("ml.m5.xlarge", alias="instanceType")
-    schedule: str = Field("0 3 * * 1", description="5-field cron (Mondays 03:00); read in time_zone.")
-    time_zone: str = Field("Europe/Berlin", alias="timeZone")
-
-    @field_validator("schedule", mode="before")
-    @classmethod
-    def _five_fields(cls, value: Any) -> Any:
-        return five_field_cron(value) if isinstance(value, str) else value
+    schedule: Annotated[str, AfterValidator(lambda c: " ".join(cron_fields(c)))] = Field(
+        "0 3 * * 1", description="5-field cron (Mondays 03:00); read in time_zone."
+    )
+    time_zone: Annotated[str, AfterValidator(check_time_zone)] = Field("Europe/Berlin", alias="timeZone")
 
     metric_threshold: float = Field(0.8, alias="metricThreshold")
     use_spot: bool = Field(True, alias="useSpot")

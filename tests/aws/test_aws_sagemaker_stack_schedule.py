@@ -1,41 +1,38 @@
-"""The aws-sagemaker stack reads schedules written for EventBridge as the 5-field cron the library takes."""
+"""The aws-sagemaker stack takes the one schedule vocabulary (5-field cron) and writes it for EventBridge."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from mlops_infra.aws.schedule import eventbridge_cron
+from mlops_infra.engine import ProgramError, run_program
 from mlops_infra.spec import Schedule
 
-STACK_SPEC = Path(__file__).resolve().parents[2] / "stacks" / "aws-sagemaker" / "spec.py"
-
-
-def stack_spec() -> ModuleType:
-    loaded = importlib.util.spec_from_file_location("aws_sagemaker_stack_spec", STACK_SPEC)
-    assert loaded is not None and loaded.loader is not None
-    module = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(module)
-    return module
+STACK = Path(__file__).resolve().parents[2] / "stacks" / "aws-sagemaker"
 
 
 @pytest.mark.parametrize(
-    ("written", "cron"),
+    ("cron", "written"),
     [
-        ("cron(0 3 ? * MON *)", "0 3 * * MON"),
-        ("cron(0 6 ? * 2-6 *)", "0 6 * * 1-5"),  # EventBridge counts days from SUN=1, cron from SUN=0
-        ("cron(30 2 1 * ? *)", "30 2 1 * *"),
-        ("0 3 * * 1", "0 3 * * 1"),  # already a 5-field cron
+        ("0 3 * * MON", "cron(0 3 ? * MON *)"),
+        ("0 6 * * 1-5", "cron(0 6 ? * MON-FRI *)"),  # cron counts days from SUN=0, EventBridge from SUN=1
+        ("30 2 1 * *", "cron(30 2 1 * ? *)"),
+        ("*/15 * * * *", "cron(0/15 * * * ? *)"),
     ],
 )
-def test_eventbridge_config_becomes_a_five_field_cron(written, cron):
-    assert stack_spec().five_field_cron(written) == cron
+def test_five_field_cron_is_written_for_eventbridge(cron, written):
+    assert eventbridge_cron(Schedule(cron=cron)) == written
 
 
-@pytest.mark.parametrize("written", ["cron(0 3 ? * MON *)", "cron(0 6 ? * 2-6 *)", "cron(30 2 1 * ? *)"])
-def test_written_back_for_eventbridge_it_is_the_same_schedule(written):
-    cron = stack_spec().five_field_cron(written)
-    assert eventbridge_cron(Schedule(cron=cron)) == written.replace("2-6", "MON-FRI")
+def test_the_stack_plans_its_schedule_in_eventbridge_form():
+    stack = run_program(STACK, "prod")
+    (schedule,) = stack.by_type("aws:scheduler/schedule:Schedule")
+    assert schedule.inputs["scheduleExpression"] == "cron(0 3 ? * MON *)"
+    assert schedule.inputs["scheduleExpressionTimezone"] == "Europe/Berlin"
+
+
+def test_an_eventbridge_spelling_in_stack_config_is_refused_naming_the_key():
+    with pytest.raises(ProgramError, match=r"training\.schedule.*not a 5-field cron expression"):
+        run_program(STACK, "dev", ['training={"schedule": "cron(0 3 ? * MON *)"}'])

@@ -156,3 +156,13 @@ def test_field_error_names_the_path_without_a_value_error_prefix():
     assert error.errors()[0]["loc"] == ("endpoints", 0, "model", "artifact")
     assert "Value error" not in str(error)
     assert "gs:// artifacts cannot serve on AWS" in str(error)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_no_spec_number_is_nan_or_infinite(value):
+    from mlops_infra.spec import MetricGate
+
+    with pytest.raises(ValidationError, match="finite number"):
+        MetricGate(threshold=value)
+    with pytest.raises(ValidationError, match="finite number"):
+        Alerts(p95_latency_ms=value)

@@ -102,5 +102,5 @@ def test_scaled_endpoints_come_from_config():
 
 
 def test_bad_stack_config_names_the_key():
-    with pytest.raises(ProgramError, match=r"endpoints\.0\.minCapacity: Input should be greater than or equal to 1"):
-        run_program(STACK, "dev", ['endpoints=[{"name": "x", "minCapacity": 0}]'])
+    with pytest.raises(ProgramError, match=r"endpoints\.0\.minReplicas: Input should be greater than or equal to 1"):
+        run_program(STACK, "dev", ['endpoints=[{"name": "x", "minReplicas": 0}]'])
