@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import warnings
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,6 +36,10 @@ SHIPPED_STACKS: list[tuple[str, tuple[str, ...]]] = [
     ("aws-sagemaker", ("dev", "staging", "prod")),
     ("gcp-vertex", ("dev", "staging", "prod")),
     ("k8s-kserve", ("dev", "staging", "prod")),
+    (
+        "platform",
+        ("aws-dev", "aws-staging", "aws-prod", "gcp-dev", "gcp-prod", "k8s-dev", "k8s-prod", "multi-prod"),
+    ),
 ]
 CASES = [(stack_dir, stack) for stack_dir, stacks in SHIPPED_STACKS for stack in stacks]
 
@@ -155,7 +158,7 @@ def test_urns_match_the_snapshot(planned, stack_dir, stack):
 def test_listed_stacks_match_their_stack_files_and_every_snapshot_a_listed_stack():
     """A listed directory's stacks are all listed (and exist); no snapshot is orphaned.
 
-    A stack directory not listed yet only warns: adding it is one line in SHIPPED_STACKS plus a run with
+    A stack directory not listed fails too: adding it is one line in SHIPPED_STACKS plus a run with
     MLOPS_INFRA_UPDATE_SNAPSHOTS=1.
     """
     on_disk = {
@@ -172,8 +175,7 @@ def test_listed_stacks_match_their_stack_files_and_every_snapshot_a_listed_stack
     )
     assert not orphans, f"snapshots of no listed stack (delete them or list their stack): {orphans}"
     unlisted = sorted({stack_dir for stack_dir, _ in on_disk} - listed_dirs)
-    if unlisted:
-        warnings.warn(f"stack directories without URN snapshots (add them to SHIPPED_STACKS): {unlisted}", stacklevel=1)
+    assert not unlisted, f"stack directories without URN snapshots (add them to SHIPPED_STACKS): {unlisted}"
 
 
 # The snapshot test's own comparison must catch a renamed child: plan a stack whose child gets another name.
