@@ -529,7 +529,7 @@ def budget_args(spec: PlatformSpec, key_arn: StrInput) -> BudgetArgs:
         BudgetArgs,
         {
             "kms_key_arn": key_arn,
-            "monthly_limit_usd": spec.budget.monthly_limit_usd,
+            "monthly_limit_usd": spec.budget.limit_for(Cloud.AWS),
             "alerts": alerts,
             "subscriber_emails": list(spec.alerts.emails),
         },

@@ -376,7 +376,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         context.child_name("budget"),
         {
             "billing_account": spec.gcp.billing_account,
-            "monthly_limit": budget.monthly_limit_usd,
+            "monthly_limit": budget.limit_for(context.cloud),
             "currency": "USD",
             "thresholds": [
                 {"threshold_percent": percent, "basis": basis}
@@ -392,7 +392,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "featureStore": features.dataset_id if features is not None else None,
         "pipelineName": pipeline_name,
         "registryName": registered_model,
-        "endpointNames": [e.resource_name for e in endpoints],
+        "endpointNames": {e.name: served.resource_name for e, served in zip(spec.endpoints, endpoints, strict=True)},
         "budgetName": realized_budget.budget.name,
         "driftWorkflow": drift_check.workflow_name if drift_check is not None else None,
     }

@@ -520,7 +520,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         context.child_name("budget"),
         {
             "namespace": namespace,
-            "monthly_limit_usd": spec.budget.monthly_limit_usd,
+            "monthly_limit_usd": spec.budget.limit_for(context.cloud),
             "alert_at_percent": spec.budget.alert_at_percent,
             "selector_labels": spec.k8s.prometheus_selector_labels,
         },
@@ -532,8 +532,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "pipelineName": training.base if training is not None else None,
         "registryName": spec.registry.model_name,
         "registryUrl": registry.ui_url,
-        "endpointNames": [served.isvc_name for served in endpoints],
-        "endpointUrls": [served.url for served in endpoints],
+        "endpointNames": {e.name: served.isvc_name for e, served in zip(spec.endpoints, endpoints, strict=True)},
+        "endpointUrls": {e.name: served.url for e, served in zip(spec.endpoints, endpoints, strict=True)},
         "retrainTrigger": f"{training.trigger_kind}/{training.trigger_name}" if training is not None else None,
         "budgetName": budget.rule_name,
     }

@@ -82,7 +82,7 @@ def budget_rules(a: SpendBudgetArgs, namespace: str) -> list[dict[str, Any]]:
             "annotations": {
                 "summary": f"{namespace} is on course to spend over {percent:g}% of its "
                 f"{a.monthly_limit_usd:g} USD monthly budget (OpenCost, {HOURS_PER_MONTH} h month)",
-                "value_usd": "{{ $value | printf \"%.0f\" }}",
+                "value_usd": '{{ $value | printf "%.0f" }}',
             },
         }
         for percent in a.alert_at_percent

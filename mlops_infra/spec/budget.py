@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from mlops_infra.spec.base import Spec
+from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.types import PositivePercent
 
 
@@ -15,6 +16,23 @@ class BudgetSpec(Spec):
     alert_at_percent: list[PositivePercent] = Field(
         default_factory=lambda: [80.0, 100.0], min_length=1, max_length=10, description="Alert thresholds, percent."
     )
+
+    per_cloud_usd: dict[Cloud, float] = Field(
+        default_factory=dict,
+        description="Monthly ceiling of one cloud, USD, in a stack with several clouds (default: monthly_limit_usd).",
+    )
+
+    @field_validator("per_cloud_usd")
+    @classmethod
+    def _positive(cls, values: dict[Cloud, float]) -> dict[Cloud, float]:
+        for cloud, amount in values.items():
+            if not 0 < amount <= 10_000_000:
+                raise ValueError(f"{cloud.value}: {amount:g} USD is not a monthly ceiling above 0 and at most 10000000")
+        return values
+
+    def limit_for(self, cloud: Cloud) -> float:
+        """The monthly ceiling on ``cloud``, USD: its own amount, else ``monthly_limit_usd``."""
+        return self.per_cloud_usd.get(cloud, self.monthly_limit_usd)
 
     @field_validator("alert_at_percent")
     @classmethod

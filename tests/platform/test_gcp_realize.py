@@ -242,9 +242,8 @@ def test_labels_and_outputs(prod):
     assert outputs["featureStore"] == "churn_prod_gcp_features"
     assert outputs["pipelineName"] == "churn-prod-gcp-training"
     assert outputs["registryName"] == "projects/acme-churn/locations/europe-west4/models/churn-prod-churn"
-    assert len(outputs["endpointNames"]) == 1 and outputs["endpointNames"][0].startswith(
-        "projects/acme-churn/locations/europe-west4/endpoints/"
-    )
+    assert list(outputs["endpointNames"]) == ["scoring"]  # spec name -> Vertex endpoint, as on every cloud
+    assert outputs["endpointNames"]["scoring"].startswith("projects/acme-churn/locations/europe-west4/endpoints/")
     assert set(outputs) == {
         "keyName",
         "featureStore",

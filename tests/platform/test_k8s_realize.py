@@ -289,7 +289,7 @@ def test_outputs_are_camel_case(stack: CapturedStack) -> None:
     assert outputs["featureStore"] == "churn"
     assert outputs["pipelineName"] == f"churn-platform-{env}-k8s-training"
     assert outputs["registryName"] == "churn"
-    assert outputs["endpointNames"] == [f"churn-platform-{env}-k8s-scoring"]
+    assert outputs["endpointNames"] == {"scoring": f"churn-platform-{env}-k8s-scoring"}
 
 
 # --- check: refused before anything is registered, naming the spec field ---------------------------

@@ -270,3 +270,4 @@ def test_the_platform_is_one_component_whose_children_are_named_per_cloud(prod: 
     assert children and all(r["name"].startswith(f"{cloud}-") for r in children)
     outputs = document["outputs"]["platform"][cloud]
     assert {"pipelineName", "registryName", "endpointNames", "budgetName"} <= set(outputs)
+    assert list(outputs["endpointNames"]) == ["scoring"], "the same output, keyed by spec name, on every cloud"

@@ -88,6 +88,14 @@ def test_two_clouds_in_one_stack_plan_both_without_collisions() -> None:
             assert resource.name.split("-", 1)[0] == cloud, resource.urn
 
 
+def test_each_cloud_of_a_multi_cloud_stack_has_its_own_budget() -> None:
+    stack = run_program(STACK, "multi-prod")
+    (aws_budget,) = stack.by_type("aws:budgets/budget:Budget")
+    (gcp_budget,) = stack.by_type("gcp:billing/budget:Budget")
+    assert aws_budget.inputs["limitAmount"] == "12000.00"
+    assert gcp_budget.inputs["amount"]["specifiedAmount"]["units"] == "8000"
+
+
 def test_the_same_spec_on_one_cloud_keeps_its_names_when_a_second_cloud_is_added() -> None:
     alone = {r.urn.split("::", 2)[2] for r in run_program(STACK, "aws-prod").resources}
     together = {r.urn.split("::", 2)[2] for r in run_program(STACK, "multi-prod").resources}

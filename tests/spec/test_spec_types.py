@@ -166,3 +166,12 @@ def test_no_spec_number_is_nan_or_infinite(value):
         MetricGate(threshold=value)
     with pytest.raises(ValidationError, match="finite number"):
         Alerts(p95_latency_ms=value)
+
+
+def test_budget_per_cloud_ceiling_falls_back_to_the_platform_limit():
+    from mlops_infra.spec import BudgetSpec, Cloud
+
+    budget = BudgetSpec(monthly_limit_usd=1000, per_cloud_usd={"gcp": 400})
+    assert (budget.limit_for(Cloud.GCP), budget.limit_for(Cloud.AWS)) == (400, 1000)
+    with pytest.raises(ValidationError, match="gcp: -5 USD is not a monthly ceiling"):
+        BudgetSpec(monthly_limit_usd=1000, per_cloud_usd={"gcp": -5})
