@@ -8,7 +8,6 @@ supplied pipeline definition, schedule parameters) reads on its own; ``training_
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -71,13 +70,6 @@ class GateArgs(MetricGate):
     registers when metric >= threshold), and where the pipeline reads the metric."""
 
     json_path: str | None = Field(None, description="Path in evaluation.json; default metrics.NAME.value.")
-
-    @field_validator("threshold")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
 
 
 class TrainingPipelineArgs(ComponentArgs):

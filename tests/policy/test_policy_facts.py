@@ -79,9 +79,7 @@ def _args(definition: dict) -> dict:
         "processing_instance_type": "ml.m5.large",
         "volume_size_gb": 50,
         "max_runtime_seconds": 7200,
-        "metric_name": "auc",
-        "metric_threshold": 0.8,
-        "metric_direction": "maximize",
+        "gate": {"name": "auc", "threshold": 0.8, "direction": "maximize"},
         "pipeline_definition": definition,
     }
 
