@@ -11,16 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
-from mlops_infra.k8s import labels as lbl
-from mlops_infra.k8s import objects
-from mlops_infra.k8s.monitoring import DURATION, MONITORING_API
+from mlops_infra.k8s.alert_rules import namespace_rule
+from mlops_infra.k8s.monitoring import DURATION
 from mlops_infra.spec.base import Spec, StrInput
-from mlops_infra.spec.types import PositivePercent
+from mlops_infra.spec.budget import AlertThresholds
 
 METRIC = "kube_resourcequota"
 
@@ -29,20 +27,13 @@ class QuotaAlertsArgs(Spec):
     """Thresholds in percent of each ResourceQuota hard limit."""
 
     namespace: StrInput
-    alert_at_percent: list[PositivePercent] = Field(
-        default_factory=lambda: [80.0, 100.0], min_length=1, max_length=10, description="Percent of the hard limit."
+    alert_at_percent: AlertThresholds = Field(
+        default_factory=lambda: [80.0, 100.0], description="Percent of the hard limit."
     )
     alert_for: str = Field("15m", pattern=DURATION, description="How long usage stays above before firing.")
     selector_labels: dict[str, str] = Field(
         default_factory=dict, description="Labels Prometheus selects rules by (e.g. release: kube-prometheus-stack)."
     )
-
-    @field_validator("alert_at_percent")
-    @classmethod
-    def _sorted_unique(cls, values: list[float]) -> list[float]:
-        if len(set(values)) != len(values):
-            raise ValueError("alert_at_percent repeats a threshold")
-        return sorted(values)
 
 
 def quota_rules(a: QuotaAlertsArgs, namespace: str) -> list[dict[str, Any]]:
@@ -83,21 +74,14 @@ class QuotaAlerts(PlatformComponent[QuotaAlertsArgs]):
         super().__init__(name, args, opts)
         a = self.args
         self.rule_name: str = self.platform.name(name, naming.K8S_LABEL_NAME)
-        labels = {
-            **lbl.standard_labels("quota-alerts", self.rule_name, "monitoring", self.platform.settings.project),
-            **a.selector_labels,
-        }
-        namespace: pulumi.Output[str] = pulumi.Output.from_input(a.namespace).apply(str)
-        self.rule = k8s.apiextensions.CustomResource(
-            self.child_name("rules"),
-            api_version=MONITORING_API,
-            kind="PrometheusRule",
-            metadata=objects.metadata(self.rule_name, a.namespace, labels),
-            spec={
-                "groups": [
-                    {"name": "quota.rules", "interval": "1m", "rules": namespace.apply(lambda n: quota_rules(a, n))}
-                ]
-            },
-            opts=self.child_opts(),
+        self.rule = namespace_rule(
+            self,
+            rule_name=self.rule_name,
+            app="quota-alerts",
+            namespace=a.namespace,
+            selector_labels=a.selector_labels,
+            group="quota.rules",
+            interval="1m",
+            rules=lambda namespace: quota_rules(a, namespace),
         )
         self.register_outputs({"rule": self.rule_name})

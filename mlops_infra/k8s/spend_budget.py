@@ -16,16 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
-from mlops_infra.k8s import labels as lbl
-from mlops_infra.k8s import objects
-from mlops_infra.k8s.monitoring import DURATION, MONITORING_API
+from mlops_infra.k8s.alert_rules import namespace_rule
+from mlops_infra.k8s.monitoring import DURATION
 from mlops_infra.spec.base import Spec, StrInput
-from mlops_infra.spec.types import PositivePercent
+from mlops_infra.spec.budget import MAX_MONTHLY_USD, AlertThresholds
 
 HOURS_PER_MONTH = 730
 """The month the cost model uses everywhere: 730 hours."""
@@ -37,21 +35,14 @@ class SpendBudgetArgs(Spec):
     """A namespace's monthly ceiling in US dollars and the alert thresholds in percent of it."""
 
     namespace: StrInput
-    monthly_limit_usd: float = Field(gt=0, le=10_000_000, description="Monthly ceiling, USD.")
-    alert_at_percent: list[PositivePercent] = Field(
-        default_factory=lambda: [80.0, 100.0], min_length=1, max_length=10, description="Percent of the ceiling."
+    monthly_limit_usd: float = Field(gt=0, le=MAX_MONTHLY_USD, description="Monthly ceiling, USD.")
+    alert_at_percent: AlertThresholds = Field(
+        default_factory=lambda: [80.0, 100.0], description="Percent of the ceiling."
     )
     alert_for: str = Field("30m", pattern=DURATION, description="How long the forecast stays above before firing.")
     selector_labels: dict[str, str] = Field(
         default_factory=dict, description="Labels Prometheus selects rules by (e.g. release: kube-prometheus-stack)."
     )
-
-    @field_validator("alert_at_percent")
-    @classmethod
-    def _sorted_unique(cls, values: list[float]) -> list[float]:
-        if len(set(values)) != len(values):
-            raise ValueError("alert_at_percent repeats a threshold")
-        return sorted(values)
 
 
 def monthly_cost_expr(namespace: str) -> str:
@@ -116,22 +107,15 @@ class SpendBudget(PlatformComponent[SpendBudgetArgs]):
         super().__init__(name, args, opts)
         a = self.args
         self.rule_name: str = self.platform.name(name, naming.K8S_LABEL_NAME)
-        labels = {
-            **lbl.standard_labels("spend-budget", self.rule_name, "monitoring", self.platform.settings.project),
-            **a.selector_labels,
-        }
-        namespace: pulumi.Output[str] = pulumi.Output.from_input(a.namespace).apply(str)
-        self.rule = k8s.apiextensions.CustomResource(
-            self.child_name("rules"),
-            api_version=MONITORING_API,
-            kind="PrometheusRule",
-            metadata=objects.metadata(self.rule_name, a.namespace, labels),
-            spec={
-                "groups": [
-                    {"name": "budget.rules", "interval": "5m", "rules": namespace.apply(lambda n: budget_rules(a, n))}
-                ]
-            },
-            opts=self.child_opts(),
+        self.rule = namespace_rule(
+            self,
+            rule_name=self.rule_name,
+            app="spend-budget",
+            namespace=a.namespace,
+            selector_labels=a.selector_labels,
+            group="budget.rules",
+            interval="5m",
+            rules=lambda namespace: budget_rules(a, namespace),
         )
         self.monthly_limit_usd: float = a.monthly_limit_usd
         self.register_outputs({"rule": self.rule_name, "monthlyLimitUsd": a.monthly_limit_usd})
