@@ -11,8 +11,8 @@ from pydantic import Field
 
 from mlops_infra.aws.account import account_id
 from mlops_infra.aws.arns import KmsKeyArn
-from mlops_infra.aws.iam import statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.aws.sns_policy import service_publish_policy
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec
@@ -49,29 +49,12 @@ class AlertTopic(PlatformComponent[AlertTopicArgs]):
             signature_version=2,
             opts=self.child_opts(),
         )
-        publish = {
-            **statement(
-                ["sns:Publish"],
-                [self.topic.arn],
-                sid="CloudWatchAlarmsPublish",
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            ),
-            "Principal": {"Service": CLOUDWATCH_PRINCIPAL},
-        }
-        deny_plaintext = {
-            **statement(
-                ["sns:Publish"],
-                [self.topic.arn],
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            ),
-            "Principal": "*",
-        }
         aws.sns.TopicPolicy(
             self.child_name("policy"),
             arn=self.topic.arn,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [publish, deny_plaintext]}),
+            policy=service_publish_policy(
+                self.topic.arn, service=CLOUDWATCH_PRINCIPAL, sid="CloudWatchAlarmsPublish", account=account
+            ),
             opts=self.child_opts(),
         )
         for email in sorted(set(self.args.emails)):

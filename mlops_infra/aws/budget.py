@@ -11,8 +11,8 @@ from pydantic import Field, field_validator
 from mlops_infra.aws.account import account_id
 from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.global_names import global_name
-from mlops_infra.aws.iam import statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.aws.sns_policy import service_publish_policy
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.base import Spec as ComponentArgs
@@ -74,29 +74,12 @@ class Budget(PlatformComponent[BudgetArgs]):
             kms_master_key_id=key_arn_or_shared(self.args.kms_key_arn, requester=self),
             opts=self.child_opts(),
         )
-        publish = {
-            **statement(
-                ["sns:Publish"],
-                [self.topic.arn],
-                sid="AwsBudgetsPublish",
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            ),
-            "Principal": {"Service": "budgets.amazonaws.com"},
-        }
-        deny_plaintext = {
-            **statement(
-                ["sns:Publish"],
-                [self.topic.arn],
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            ),
-            "Principal": "*",
-        }
         aws.sns.TopicPolicy(
             self.child_name("alerts-policy"),
             arn=self.topic.arn,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [publish, deny_plaintext]}),
+            policy=service_publish_policy(
+                self.topic.arn, service="budgets.amazonaws.com", sid="AwsBudgetsPublish", account=account
+            ),
             opts=self.child_opts(),
         )
         for index, email in enumerate(self.args.subscriber_emails):
