@@ -11,6 +11,10 @@
 - KServe InferenceServices: compute, scaling (dev scales to zero), rollout as
   ``canaryTrafficPercent``, data capture as the KServe logger, cluster-local unless
   ``allow_public_access``.
+- Canary gate: for every endpoint whose rollout is gradual with ``rollback_on_alarms`` (prod by
+  default), a ``CanaryGuard`` CronJob promotes the canary after ``bake_seconds`` and rolls it back
+  (``canaryTrafficPercent: 0``) when its error rate or p95 latency, read from kube-prometheus-stack's
+  Prometheus, breaches the endpoint's alert thresholds.
 - Prometheus: error-rate (percent) and p95-latency (ms) alerts per endpoint, the drift alert when
   monitoring is on, naming the on-demand training trigger when ``retrain_on_drift``; every alert of
   the namespace is e-mailed to ``spec.alerts.emails`` (an AlertmanagerConfig).
@@ -35,6 +39,7 @@ import pulumi
 from pydantic import ValidationError
 
 from mlops_infra.k8s.alert_routing import AlertRouting
+from mlops_infra.k8s.canary_guard import CanaryGuard
 from mlops_infra.k8s.endpoint import Endpoint
 from mlops_infra.k8s.feature_store import FeatureStore
 from mlops_infra.k8s.model_registry import ModelRegistry
@@ -462,6 +467,26 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
     return Monitoring(context.child_name(f"{endpoint.name}-monitoring"), args, opts=context.opts(parent))
 
 
+def _canary_guard(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, endpoint: EndpointSpec, served: Endpoint
+) -> CanaryGuard | None:
+    """The metric gate of a gradual rollout that rolls back on alarms; None for all-at-once or no rollback."""
+    rollout = effective_rollout(endpoint, context.defaults)
+    if not rollout.gradual or not rollout.rollback_on_alarms:
+        return None
+    return CanaryGuard(
+        context.child_name(f"{endpoint.name}-canary-guard"),
+        {
+            "namespace": served.args.namespace,
+            "inference_service": served.isvc_name,
+            "error_rate_percent": endpoint.alerts.error_rate_percent,
+            "p95_latency_ms": endpoint.alerts.p95_latency_ms,
+            "rollout": rollout,
+        },
+        opts=context.opts(parent, depends_on=[served]),
+    )
+
+
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
     access = spec.access
@@ -496,6 +521,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     for endpoint in spec.endpoints:
         served = _endpoint(parent, spec, context, tenancy, endpoint)
         _monitoring(parent, spec, context, namespace, endpoint, served, training)
+        _canary_guard(parent, spec, context, endpoint, served)
         endpoints.append(served)
     if spec.alerts.emails:
         AlertRouting(

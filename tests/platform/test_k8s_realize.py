@@ -105,7 +105,7 @@ def test_labels_and_names(stack: CapturedStack) -> None:
         "k8s-alerts",
         "k8s-quota-alerts",
         "k8s-budget",
-    }
+    } | ({"k8s-scoring-canary-guard"} if prod(stack) else set())
 
 
 def test_persona_role_bindings_follow_spec_access(stack: CapturedStack) -> None:
@@ -205,6 +205,26 @@ def test_endpoint_rollout_scaling_capture_and_exposure(stack: CapturedStack) -> 
         assert (p["minReplicas"], p["maxReplicas"]) == (0, 2)  # dev scales to zero
         assert "logger" not in p
         assert not by_kind(stack, "PodDisruptionBudget")
+
+
+def test_prod_canary_is_gated_by_the_spec_thresholds_dev_has_no_gate(stack: CapturedStack) -> None:
+    guards = [r for r in stack.resources if r.type == "mlops-infra:k8s:CanaryGuard"]
+    cron_jobs = [r for r in by_kind(stack, "CronJob") if r.name.endswith("-canary-guard-cron")]
+    if not prod(stack):
+        assert guards == [] and cron_jobs == []  # dev rolls out all at once: nothing to gate
+        return
+    assert [g.name for g in guards] == ["k8s-scoring-canary-guard"]  # one per endpoint
+    (cron,) = cron_jobs
+    (container,) = cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    # platform.yaml: error_rate_percent 1, p95_latency_ms 300; prod's canary: 10 %, baked 600 s
+    assert (env["ERROR_RATE_PERCENT"], env["P95_LATENCY_MS"]) == ("1", "300")
+    assert (env["STRATEGY"], env["BAKE_SECONDS"], env["ROLLBACK_ON_ALARMS"]) == ("canary", "600", "true")
+    (isvc,) = stack.by_type(ISVC)
+    assert env["INFERENCE_SERVICE"] == isvc.inputs["metadata"]["name"]
+    (role,) = [r for r in by_kind(stack, "Role") if r.name == "k8s-scoring-canary-guard-role"]
+    assert role.inputs["rules"][0]["resourceNames"] == [isvc.inputs["metadata"]["name"]]
+    assert role.inputs["rules"][0]["verbs"] == ["get", "patch"]
 
 
 def test_alerts_in_spec_units_and_drift_only_when_monitoring(stack: CapturedStack) -> None:

@@ -153,6 +153,12 @@ def gcp_rollout(d: Document) -> None:
 def k8s_rollout(d: Document) -> None:
     predictor = one(d, "kubernetes:serving.kserve.io/v1beta1:InferenceService")["spec"]["predictor"]
     assert predictor["canaryTrafficPercent"] == 10
+    # The CanaryGuard promotes after the bake time and rolls back on the endpoint's alarm thresholds.
+    assert [r["name"] for r in of_type(d, "mlops-infra:k8s:CanaryGuard")] == ["k8s-scoring-canary-guard"]
+    (guard,) = [r["inputs"] for r in of_type(d, "kubernetes:batch/v1:CronJob") if "canary-guard" in r["name"]]
+    pod = guard["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    assert (env["ERROR_RATE_PERCENT"], env["P95_LATENCY_MS"]) == ("1", "300")  # percent, ms
 
 
 def aws_capture(d: Document) -> None:
