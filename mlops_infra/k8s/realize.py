@@ -482,6 +482,7 @@ def _canary_guard(
             "error_rate_percent": endpoint.alerts.error_rate_percent,
             "p95_latency_ms": endpoint.alerts.p95_latency_ms,
             "rollout": rollout,
+            **({"prometheus_url": spec.k8s.prometheus_url} if spec.k8s.prometheus_url else {}),
         },
         opts=context.opts(parent, depends_on=[served]),
     )

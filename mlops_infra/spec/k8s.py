@@ -99,6 +99,11 @@ class K8sPlatformSpec(Spec):
     prometheus_selector_labels: dict[str, str] = Field(
         default_factory=dict, description="Labels Prometheus selects rules and monitors by (release: ...)."
     )
+    prometheus_url: str | None = Field(
+        None,
+        pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$",
+        description="Prometheus HTTP API the canary guards read (default: kube-prometheus-stack's in-cluster service).",
+    )
 
     @field_validator("oidc_issuer_url")
     @classmethod

@@ -431,3 +431,20 @@ def test_a_model_store_from_another_resource_resolves_relative_artifacts() -> No
     (isvc,) = stack.by_type(ISVC)
     storage = isvc.inputs["spec"]["predictor"]["model"]["storageUri"]
     assert storage == "s3://acme-churn-models/models/churn/champion/model.tar.gz"
+
+
+def test_canary_guards_read_the_prometheus_the_spec_names() -> None:
+    spec = churn_spec()
+    spec["k8s"]["prometheus_url"] = "http://prometheus.observability.svc:9090"
+    stack = realize(spec, environment="prod")
+    (cronjob,) = [
+        r
+        for r in stack.custom_resources()
+        if r.name.startswith("k8s-scoring-canary-guard") and r.type == "kubernetes:batch/v1:CronJob"
+    ]
+    env = {
+        e["name"]: e.get("value")
+        for c in cronjob.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        for e in c.get("env", [])
+    }
+    assert env["PROMETHEUS_URL"] == "http://prometheus.observability.svc:9090"
