@@ -6,6 +6,7 @@ secret from :mod:`mlops_infra.k8s.secrets`, every name is explicit and stable.
 
 from mlops_infra.k8s.alert_routing import AlertRouting, AlertRoutingArgs
 from mlops_infra.k8s.canary_guard import CanaryGuard, CanaryGuardArgs
+from mlops_infra.k8s.drift_detector import DriftDetector, DriftDetectorArgs
 from mlops_infra.k8s.endpoint import Endpoint, EndpointArgs, LoggerSettings
 from mlops_infra.k8s.feature_store import FeatureServerSettings, FeatureStore, FeatureStoreArgs
 from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAuth2ProxySettings
@@ -21,6 +22,8 @@ __all__ = [
     "CanaryGuard",
     "CanaryGuardArgs",
     "ComputeResources",
+    "DriftDetector",
+    "DriftDetectorArgs",
     "Endpoint",
     "EndpointArgs",
     "FeatureServerSettings",

@@ -18,6 +18,11 @@
 - Prometheus: error-rate (percent) and p95-latency (ms) alerts per endpoint, the drift alert when
   monitoring is on, naming the on-demand training trigger when ``retrain_on_drift``; every alert of
   the namespace is e-mailed to ``spec.alerts.emails`` (an AlertmanagerConfig).
+- Drift: when monitoring is on and ``spec.monitoring.drift`` is set, one ``DriftDetector`` per
+  namespace receives every endpoint's KServe logger CloudEvents (unless ``k8s.capture_sink_url`` or
+  the endpoint's ``destination_uri`` names another sink), exports the per-feature drift (0-1) as
+  ``k8s.drift_metric`` for the drift alert, and with ``retrain_on_drift`` starts the on-demand
+  training trigger itself (an Argo Workflow or a Job), at most once per cooldown (6 h).
 
 - Budget: Kubernetes has no billing API, so ``budget.monthly_limit_usd`` is watched from OpenCost's
   cost metrics (a PrometheusRule on the namespace's monthly spend forecast at each
@@ -40,6 +45,7 @@ from pydantic import ValidationError
 
 from mlops_infra.k8s.alert_routing import AlertRouting
 from mlops_infra.k8s.canary_guard import CanaryGuard
+from mlops_infra.k8s.drift_detector import DriftDetector, evaluation_seconds
 from mlops_infra.k8s.endpoint import Endpoint
 from mlops_infra.k8s.feature_store import FeatureStore
 from mlops_infra.k8s.model_registry import ModelRegistry
@@ -93,7 +99,7 @@ MAX_RUN_SECONDS = 604_800  # TrainingPipelineArgs' ceiling (7 days)
 NO_EXPIRY_TTL_DAYS = 3650  # Feast's online TTL when the spec sets none
 PVC_SIZES = {"registry": "1Gi", "offline": "50Gi", "artifacts": "20Gi"}
 KNATIVE_BROKER = "http://broker-ingress.knative-eventing.svc.cluster.local"
-RESERVED_NAMES = frozenset({"team", "features", "registry", "training", "alerts", "quota-alerts"})
+RESERVED_NAMES = frozenset({"team", "features", "registry", "training", "alerts", "quota-alerts", "drift"})
 """Parts named ``k8s-<part>``: an endpoint of the same name would share their ServiceAccount names."""
 
 
@@ -394,7 +400,9 @@ def _training(
     )
 
 
-def _logger(spec: PlatformSpec, context: RealizeContext, endpoint: EndpointSpec, namespace: str) -> dict[str, str]:
+def _logger(
+    spec: PlatformSpec, context: RealizeContext, endpoint: EndpointSpec, namespace: str, detector: DriftDetector | None
+) -> dict[str, str]:
     capture = effective_data_capture(endpoint, context.defaults)
     if capture is None:
         return {}
@@ -405,19 +413,21 @@ def _logger(spec: PlatformSpec, context: RealizeContext, endpoint: EndpointSpec,
         else ("request" if capture.capture_request else "response")
     )
     destination = capture.destination_uri if isinstance(capture.destination_uri, str) else None
-    url = destination or spec.k8s.capture_sink_url or f"{KNATIVE_BROKER}/{namespace}/capture"
+    detector_url = detector.url_in(namespace) if detector is not None else None
+    url = destination or spec.k8s.capture_sink_url or detector_url or f"{KNATIVE_BROKER}/{namespace}/capture"
     return {"url": url, "mode": mode}
 
 
-def _endpoint(
+def _endpoint(  # noqa: PLR0917 - the endpoint's logger posts to the namespace's detector
     parent: pulumi.Resource,
     spec: PlatformSpec,
     context: RealizeContext,
     tenancy: Tenancy,
     endpoint: EndpointSpec,
+    detector: DriftDetector | None,
 ) -> Endpoint:
     scaling = effective_scaling(endpoint, context.defaults, can_scale_to_zero=True)
-    logger = _logger(spec, context, endpoint, tenancy.physical_namespace)
+    logger = _logger(spec, context, endpoint, tenancy.physical_namespace, detector)
     args: dict[str, Any] = {
         "namespace": tenancy.namespace_name,
         "model_format": endpoint.model.format.value,
@@ -434,7 +444,11 @@ def _endpoint(
     }
     if logger:
         args["logger"] = logger
-    return Endpoint(context.child_name(endpoint.name), args, opts=context.opts(parent))
+    return Endpoint(
+        context.child_name(endpoint.name),
+        args,
+        opts=context.opts(parent, depends_on=[detector] if detector is not None else None),
+    )
 
 
 def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
@@ -465,6 +479,32 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
     if drift_on and training is not None and spec.training is not None and spec.training.retrain_on_drift:
         args["retrain_trigger"] = f"{training.trigger_kind}/{training.trigger_name}"
     return Monitoring(context.child_name(f"{endpoint.name}-monitoring"), args, opts=context.opts(parent))
+
+
+def _drift_detector(
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    training: TrainingPipeline | None,
+) -> DriftDetector | None:
+    """The namespace's drift detector when monitoring is on and the spec watches features; else None."""
+    drift = spec.monitoring.drift
+    if drift is None or not monitoring_enabled(spec.monitoring, context.defaults):
+        return None
+    retrain = training is not None and spec.training is not None and spec.training.retrain_on_drift
+    args: dict[str, Any] = {
+        "namespace": namespace,
+        "features": drift.features,
+        "threshold": drift.threshold,
+        "drift_metric": spec.k8s.drift_metric,
+        "evaluation_seconds": evaluation_seconds(drift.schedule),
+        "retrain_on_drift": retrain,
+        "selector_labels": spec.k8s.prometheus_selector_labels,
+    }
+    if retrain and training is not None:
+        args["retrain_trigger"] = f"{training.trigger_kind}/{training.trigger_name}"
+    return DriftDetector(context.child_name("drift"), args, opts=context.opts(parent))
 
 
 def _canary_guard(
@@ -518,9 +558,10 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     if features is not None:
         env["FEAST_FEATURE_SERVER_URL"] = features.feature_server_url
     training = _training(parent, spec, context, namespace, env)
+    detector = _drift_detector(parent, spec, context, namespace, training)
     endpoints = []
     for endpoint in spec.endpoints:
-        served = _endpoint(parent, spec, context, tenancy, endpoint)
+        served = _endpoint(parent, spec, context, tenancy, endpoint, detector)
         _monitoring(parent, spec, context, namespace, endpoint, served, training)
         _canary_guard(parent, spec, context, endpoint, served)
         endpoints.append(served)

@@ -88,13 +88,13 @@ class K8sPlatformSpec(Spec):
     quota: K8sQuota = Field(default_factory=K8sQuota)
     capture_sink_url: str | None = Field(
         None,
-        description="http(s) sink KServe's logger posts captures to; "
-        "None: the namespace's Knative broker (broker-ingress.knative-eventing).",
+        description="http(s) sink KServe's logger posts captures to; None: the namespace's drift detector "
+        "when drift monitoring is on, else the namespace's Knative broker (broker-ingress.knative-eventing).",
     )
     drift_metric: str = Field(
         "model_feature_drift_score",
         pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$",
-        description="Prometheus metric a drift detector exports (per namespace and model).",
+        description="Prometheus metric the drift detector exports (per namespace, model and feature).",
     )
     prometheus_selector_labels: dict[str, str] = Field(
         default_factory=dict, description="Labels Prometheus selects rules and monitors by (release: ...)."

@@ -105,7 +105,7 @@ def test_labels_and_names(stack: CapturedStack) -> None:
         "k8s-alerts",
         "k8s-quota-alerts",
         "k8s-budget",
-    } | ({"k8s-scoring-canary-guard"} if prod(stack) else set())
+    } | ({"k8s-scoring-canary-guard", "k8s-drift"} if prod(stack) else set())
 
 
 def test_persona_role_bindings_follow_spec_access(stack: CapturedStack) -> None:
@@ -195,9 +195,9 @@ def test_endpoint_rollout_scaling_capture_and_exposure(stack: CapturedStack) -> 
     if prod(stack):
         assert p["canaryTrafficPercent"] == 10
         assert (p["minReplicas"], p["maxReplicas"]) == (2, 4)
-        assert p["logger"] == {
+        assert p["logger"] == {  # the namespace's drift detector (monitoring is on in prod)
             "mode": "all",
-            "url": "http://broker-ingress.knative-eventing.svc.cluster.local/churn-platform-prod-churn-ml/capture",
+            "url": "http://churn-platform-prod-k8s-drift.churn-platform-prod-churn-ml.svc.cluster.local:8080/",
         }
         assert by_kind(stack, "PodDisruptionBudget")
     else:
@@ -225,6 +225,44 @@ def test_prod_canary_is_gated_by_the_spec_thresholds_dev_has_no_gate(stack: Capt
     (role,) = [r for r in by_kind(stack, "Role") if r.name == "k8s-scoring-canary-guard-role"]
     assert role.inputs["rules"][0]["resourceNames"] == [isvc.inputs["metadata"]["name"]]
     assert role.inputs["rules"][0]["verbs"] == ["get", "patch"]
+
+
+def test_drift_detector_feeds_the_drift_alert_and_retrains_in_prod_only(stack: CapturedStack) -> None:
+    detectors = [r for r in stack.resources if r.type == "mlops-infra:k8s:DriftDetector"]
+    if not prod(stack):
+        assert detectors == []  # monitoring is off in dev: no detector, no capture
+        assert not [r for r in by_kind(stack, "Deployment") if r.name.startswith("k8s-drift")]
+        return
+    assert [d.name for d in detectors] == ["k8s-drift"]  # one per namespace
+    namespace = stack.outputs["platform"]["k8s"]["namespace"]
+    service = named(stack, "Service", "churn-platform-prod-k8s-drift")
+    assert predictor(stack)["logger"]["url"] == (
+        f"http://{service.inputs['metadata']['name']}.{namespace}.svc.cluster.local:8080/"
+    )
+    deployment = named(stack, "Deployment", "churn-platform-prod-k8s-drift")
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    # platform.yaml: drift on tenure_months, monthly_charges, contract_type above 0.2, hourly
+    assert env["FEATURES"] == '["tenure_months", "monthly_charges", "contract_type"]'
+    assert (env["THRESHOLD"], env["EVALUATION_SECONDS"]) == ("0.2", "3600")
+    assert env["DRIFT_METRIC"] == "model_feature_drift_score"  # what EndpointFeatureDrift selects
+    assert (env["RETRAIN"], env["TRIGGER_KIND"], env["TRIGGER_NAME"]) == (
+        "true",
+        "workflowtemplate",
+        "churn-platform-prod-k8s-training",  # the WorkflowTemplate the drift alert names
+    )
+    (role,) = [r for r in by_kind(stack, "Role") if r.name == "k8s-drift-role"]
+    assert role.inputs["rules"][0] == {"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["create"]}
+    monitor = named(stack, "ServiceMonitor", "churn-platform-prod-k8s-drift")
+    assert monitor.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_an_explicit_capture_sink_wins_over_the_detector() -> None:
+    sink = "https://capture.acme.example/kserve"
+    stack = realize(churn_spec(**{"k8s.capture_sink_url": sink}))
+    (isvc,) = stack.by_type(ISVC)
+    assert isvc.inputs["spec"]["predictor"]["logger"]["url"] == sink
+    assert [r.name for r in stack.resources if r.type == "mlops-infra:k8s:DriftDetector"] == ["k8s-drift"]
 
 
 def test_alerts_in_spec_units_and_drift_only_when_monitoring(stack: CapturedStack) -> None:

@@ -191,6 +191,13 @@ def gcp_drift(d: Document) -> None:
 
 def k8s_drift(d: Document) -> None:
     assert any(expr.endswith("> 0.2") for expr in rule_exprs(d)["EndpointFeatureDrift"])
+    (detector,) = of_type(d, "mlops-infra:k8s:DriftDetector")
+    (service,) = [r["inputs"] for r in of_type(d, "kubernetes:core/v1:Service") if r["parent"] == detector["urn"]]
+    meta = service["metadata"]
+    sink = f"http://{meta['name']}.{meta['namespace']}.svc.cluster.local:8080/"
+    isvcs = of_type(d, "kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    loggers = {i["inputs"]["spec"]["predictor"]["logger"]["url"] for i in isvcs}
+    assert isvcs and loggers == {sink}, "every endpoint's captures reach the drift detector"
 
 
 def aws_alerts(d: Document) -> None:
