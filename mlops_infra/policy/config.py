@@ -119,6 +119,12 @@ class PolicyConfig(BaseModel):
         description="Environments where every policy is mandatory and production-only rules apply. Fallback only: "
         "the stack's platform settings (stack config protectedEnvironments) win when the program uses them.",
     )
+    protection_exemptions: frozenset[str] = Field(
+        frozenset(),
+        alias="protectionExemptions",
+        description="Logical names of stateful resources deliberately left unprotected (an explicit opt-out). "
+        "Fallback only: the stack's platform settings (stack config protectionExemptions) win when set.",
+    )
     allow_public_marker: str = Field(
         DEFAULT_ALLOW_PUBLIC_MARKER,
         alias="allowPublicMarker",

@@ -25,6 +25,7 @@ from mlops_infra.policy.values import UnknownValue, is_unknown
 ALWAYS_MANDATORY: frozenset[str] = frozenset({"required-tags", "encryption-at-rest", "no-public-access"})
 ENVIRONMENT_KEY = "environment"
 PROTECTED_ENVIRONMENTS_KEY = "protectedEnvironments"
+PROTECTION_EXEMPTIONS_KEY = "protectionExemptions"
 PROTECTED_INPUT = "protected"
 COMPONENT_PACKAGE = "mlops-infra"
 # Config namespaces of providers: their keys are never the platform's settings.
@@ -92,13 +93,23 @@ def environment_of(view: ResourceView | None, stack_config: Mapping[str, Any]) -
 
 
 def stack_protected_environments(stack_config: Mapping[str, Any]) -> frozenset[str] | None:
-    """The platform's ``protectedEnvironments`` from stack config (project namespace), if set.
+    """The platform's ``protectedEnvironments`` from stack config (project namespace), if set."""
+    return _stack_string_list(stack_config, PROTECTED_ENVIRONMENTS_KEY)
+
+
+def stack_protection_exemptions(stack_config: Mapping[str, Any]) -> frozenset[str] | None:
+    """The platform's ``protectionExemptions`` (logical names left unprotected on purpose), if set."""
+    return _stack_string_list(stack_config, PROTECTION_EXEMPTIONS_KEY)
+
+
+def _stack_string_list(stack_config: Mapping[str, Any], wanted: str) -> frozenset[str] | None:
+    """A list of strings under ``wanted`` in the project namespace.
 
     Values arrive as the engine and the Pulumi CLI store them: a JSON list in a string.
     """
     for key in sorted(stack_config):
         namespace, _, name = str(key).rpartition(":")
-        if name != PROTECTED_ENVIRONMENTS_KEY or namespace in PROVIDER_NAMESPACES:
+        if name != wanted or namespace in PROVIDER_NAMESPACES:
             continue
         value = stack_config[key]
         if isinstance(value, str) and not is_unknown(value):
@@ -138,6 +149,8 @@ def with_platform_protection(
     the stack config's ``protectedEnvironments``, then the policy config's ``protectedEnvironments``
     (raw programs without platform settings). The stack's platform settings win when they disagree
     with the policy config: the policy then judges the stack by the protection it was built with.
+    The stack's ``protectionExemptions`` (explicit opt-outs by logical name) replace the policy
+    config's the same way.
     """
     from_stack = stack_protected_environments(stack_config)
     protected = set(from_stack if from_stack is not None else config.protected_environments)
@@ -146,6 +159,10 @@ def with_platform_protection(
             protected.add(environment)
         else:
             protected.discard(environment)
-    if protected == set(config.protected_environments):
-        return config
-    return config.model_copy(update={"protected_environments": frozenset(protected)})
+    exemptions = stack_protection_exemptions(stack_config)
+    update: dict[str, frozenset[str]] = {}
+    if protected != set(config.protected_environments):
+        update["protected_environments"] = frozenset(protected)
+    if exemptions is not None and exemptions != config.protection_exemptions:
+        update["protection_exemptions"] = exemptions
+    return config.model_copy(update=update) if update else config

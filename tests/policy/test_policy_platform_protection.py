@@ -87,8 +87,25 @@ def test_the_stack_settings_win_over_a_policy_config_that_disagrees(project, tmp
 def test_staging_protected_by_default_is_still_checked(project):
     directory = project(PLATFORM_PROGRAM, {"environment": "staging"})
     stack = run_program(directory, "staging", ['protectionExemptions=["platform-key"]'])
-    findings = _deletion_findings(stack)
-    assert [f.enforcement for f in findings] == [Enforcement.MANDATORY]
+    assert _deletion_findings(stack) == []  # the one stateful resource is exempted by name, on purpose
+    key = next(r for r in stack.resources if r.type == KEY)
+    assert key.protect is False
+
+
+TWO_RAW_KEYS = """\
+import pulumi_aws as aws
+
+TAGS = {"project": "raw", "environment": "staging", "owner": "ml", "cost-center": "cc-1"}
+aws.kms.Key("scratch-key", enable_key_rotation=True, tags=TAGS)
+aws.kms.Key("data-key", enable_key_rotation=True, tags=TAGS)
+"""
+
+
+def test_an_exemption_excuses_only_the_resource_it_names(project):
+    directory = project(TWO_RAW_KEYS, {"environment": "staging", "protectionExemptions": '["scratch-key"]'})
+    stack = run_program(directory, "staging")
+    flagged = [v.urn.rsplit("::", 1)[-1] for v in _deletion_findings(stack)]
+    assert flagged == ["data-key"]
 
 
 def test_program_defaults_travel_in_the_graph_without_config(tmp_path):

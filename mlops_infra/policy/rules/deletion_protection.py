@@ -24,6 +24,8 @@ GCS_BUCKET = "gcp:storage/bucket:Bucket"
 
 
 def _protection(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    if view.name in ctx.config.protection_exemptions:
+        return  # left unprotected on purpose, by name, in the platform settings (reviewable in stack config)
     where = f"{subject(view)} (environment {ctx.environment or 'unknown'}) holds data, models or keys"
     if view.options.protect is False:
         yield Finding(
@@ -69,7 +71,8 @@ SPEC = PolicySpec(
     title="Stateful resources protected and retained; buckets versioned",
     description=(
         "In protected environments every stateful resource (KMS keys, buckets, feature groups and stores, model "
-        "registries, datasets, repositories, volumes) has protect and retainOnDelete. In every environment S3 "
+        "registries, datasets, repositories, volumes) has protect and retainOnDelete, unless the platform settings "
+        "exempt it by logical name (protectionExemptions). In every environment S3 "
         "buckets have versioning Enabled (inline or through BucketVersioning) and GCS buckets versioning.enabled."
     ),
     remediation="Call init_platform() first: it protects stateful resources in protected environments.",
