@@ -27,7 +27,7 @@ EXIT_ERROR = 2
 
 app = typer.Typer(
     name="mlops-infra",
-    help="Plan, check and price mlops-infra Pulumi programs offline: no cloud account, no Pulumi CLI.",
+    help="Plan and policy-check mlops-infra Pulumi programs offline: no cloud account, no Pulumi CLI.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,7 +37,7 @@ stderr = Console(stderr=True, highlight=False, emoji=False)
 
 @app.callback()
 def _commands() -> None:
-    """Plan, check and price mlops-infra Pulumi programs offline."""
+    """Plan and policy-check mlops-infra Pulumi programs offline."""
 
 
 class PlanFormat(StrEnum):
