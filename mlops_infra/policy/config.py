@@ -84,7 +84,39 @@ DEFAULT_ALLOWED_INSTANCE_TYPES: tuple[str, ...] = (
     "c3-standard-*",
     "g2-standard-*",
     "a2-highgpu-1g",
+    # Vertex accelerators (machine_spec.accelerator_type) and Kubernetes GPU requests
+    "NVIDIA_TESLA_T4",
+    "NVIDIA_L4",
+    "NVIDIA_TESLA_P4",
+    "NVIDIA_TESLA_V100",
+    "NVIDIA_TESLA_A100",
+    "nvidia.com/gpu",
 )
+
+_SMALL_SIZES = ("nano", "micro", "small", "medium", "large", "xlarge")
+# dev: no GPU families (and no accelerators or Kubernetes GPUs), nothing above *.xlarge / *-standard-4.
+DEFAULT_DEV_INSTANCE_TYPES: tuple[str, ...] = (
+    *(
+        f"ml.{family}.{size}"
+        for family in ("t3", "m5", "m5d", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i")
+        for size in _SMALL_SIZES
+    ),
+    *(
+        f"{family}.{size}"
+        for family in ("t3", "t3a", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i")
+        for size in _SMALL_SIZES
+    ),
+    "e2-micro",
+    "e2-small",
+    "e2-medium",
+    *(
+        f"{family}-{kind}-{cpus}"
+        for family in ("e2", "n1", "n2", "n2d", "c2", "c3")
+        for kind in ("standard", "highmem")
+        for cpus in (1, 2, 4)
+    ),
+)
+DEFAULT_INSTANCE_TYPES_BY_ENVIRONMENT: dict[str, tuple[str, ...]] = {"dev": DEFAULT_DEV_INSTANCE_TYPES}
 
 DEFAULT_ALLOW_PUBLIC_MARKER = ALLOW_PUBLIC_MARKER
 PACK_ONLY_KEYS = ("enforcementLevel",)
@@ -111,7 +143,14 @@ class PolicyConfig(BaseModel):
     allowed_instance_types: tuple[str, ...] = Field(
         DEFAULT_ALLOWED_INSTANCE_TYPES,
         alias="allowedInstanceTypes",
-        description="Instance/machine types allowed, as shell patterns (ml.m5.*, n1-standard-*).",
+        description="Instance/machine types allowed, as shell patterns (ml.m5.*, n1-standard-*), in every "
+        "environment that allowedInstanceTypesByEnvironment does not name.",
+    )
+    allowed_instance_types_by_environment: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(DEFAULT_INSTANCE_TYPES_BY_ENVIRONMENT),
+        alias="allowedInstanceTypesByEnvironment",
+        description="Per-environment allow-lists (shell patterns) that replace allowedInstanceTypes in the named "
+        "environment. Default: dev admits no GPUs and nothing above *.xlarge / *-standard-4.",
     )
     protected_environments: frozenset[str] = Field(
         frozenset({"staging", "prod"}),
@@ -146,6 +185,22 @@ class PolicyConfig(BaseModel):
         if any(not isinstance(v, str) or not v.strip() for v in values):
             raise ValueError("entries must be non-empty strings")
         return values
+
+    @field_validator("allowed_instance_types_by_environment")
+    @classmethod
+    def _environment_lists(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for environment, patterns in value.items():
+            if not environment.strip():
+                raise ValueError("environment names must be non-empty strings")
+            if any(not p.strip() for p in patterns):
+                raise ValueError(f"{environment}: entries must be non-empty strings")
+        return value
+
+    def instance_types_for(self, environment: str | None) -> tuple[str, ...]:
+        """The allow-list of ``environment``: its own list when named, else allowedInstanceTypes."""
+        if environment is not None and environment in self.allowed_instance_types_by_environment:
+            return self.allowed_instance_types_by_environment[environment]
+        return self.allowed_instance_types
 
     @field_validator("max_key_rotation_days", mode="before")
     @classmethod

@@ -60,6 +60,11 @@ PROPERTY_SCHEMAS: dict[str, dict[str, Any]] = {
         "items": {"type": "string", "minLength": 1},
         "description": "Allowed instance/machine types (shell patterns such as ml.m5.*).",
     },
+    "allowedInstanceTypesByEnvironment": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "description": "Per-environment allow-lists replacing allowedInstanceTypes in the named environment.",
+    },
     "allowPublicMarker": {
         "type": "string",
         "minLength": 1,

@@ -142,7 +142,14 @@ def test_pack_properties_overlay_the_base_config() -> None:
 @settings(max_examples=25, deadline=None)
 @given(
     key=st.sampled_from(
-        ["requiredTagKeys", "allowedInstanceTypes", "maxKeyRotationDays", "allowPublicMarker", "enforcement"]
+        [
+            "requiredTagKeys",
+            "allowedInstanceTypes",
+            "allowedInstanceTypesByEnvironment",
+            "maxKeyRotationDays",
+            "allowPublicMarker",
+            "enforcement",
+        ]
     ),
     value=st.one_of(st.integers(min_value=1000), st.booleans(), st.just({"x": 1}), st.just([1.5])),
 )

@@ -83,7 +83,10 @@ def test_every_rule_is_exported_with_its_metadata() -> None:
         assert policy.description and policy.remediation_steps and policy.url.endswith(f"#{_policy_id(policy.name)}")
         assert policy.enforcement_level is EnforcementLevel.MANDATORY
     schemas = {p.name: p.config_schema for p in resource_policies if p.config_schema is not None}
-    assert set(schemas["allowed-instance-types"].properties) == {"allowedInstanceTypes"}
+    assert set(schemas["allowed-instance-types"].properties) == {
+        "allowedInstanceTypes",
+        "allowedInstanceTypesByEnvironment",
+    }
     assert set(schemas["required-tags"].properties) == {"requiredTagKeys"}
 
 

@@ -22,6 +22,10 @@ from mlops_infra.policy.values import get, is_unknown, items, walk
 ID = "allowed-instance-types"
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+VERTEX_MODEL_DEPLOYMENT = "pulumi-python:dynamic/vertex:VertexModelDeployment"
+# Extended resources that are GPUs: a request or limit of one is checked as its resource name
+# ("nvidia.com/gpu"), so an allow-list admits Kubernetes GPUs only when it lists that name.
+GPU_RESOURCE_SUFFIX = "/gpu"
 
 # Paths of instance/machine type properties per type token ("[]" = every list element).
 PATHS: dict[str, tuple[str, ...]] = {
@@ -60,7 +64,9 @@ PATHS: dict[str, tuple[str, ...]] = {
     "gcp:vertex/aiPersistentResource:AiPersistentResource": ("resourcePools[].machineSpec.machineType",),
     "gcp:vertex/aiEndpointWithModelGardenDeployment:AiEndpointWithModelGardenDeployment": (
         "deployConfig.dedicatedResources.machineSpec.machineType",
+        "deployConfig.dedicatedResources.machineSpec.acceleratorType",
     ),
+    VERTEX_MODEL_DEPLOYMENT: ("deployments[].machine_type", "deployments[].accelerator_type"),
 }
 
 
@@ -100,12 +106,38 @@ def _k8s(view: ResourceView) -> list[tuple[str, Any]]:
                 and value.get("operator") == "In"
             ):
                 found += [(f"{path}.values", v) for v in items(value.get("values"), f"{path}.values")]
+    found += _gpu_requests(view)
     if view.type == KARPENTER_NODE_POOL:
         for index, requirement in enumerate(items(get(view.props, "spec.template.spec.requirements"), "requirements")):
             if isinstance(requirement, Mapping) and requirement.get("key") in INSTANCE_TYPE_LABELS:
                 where = f"spec.template.spec.requirements[{index}].values"
                 found += [(where, v) for v in items(requirement.get("values"), where)]
     return found
+
+
+def _gpu_requests(view: ResourceView) -> list[tuple[str, Any]]:
+    """Non-zero GPU requests/limits of every container, as (path, resource name)."""
+    found: list[tuple[str, Any]] = []
+    for container in (c for _, containers in workloads(view.type, view.props) for c in containers):
+        resources = container.spec.get("resources")
+        for section in ("requests", "limits"):
+            amounts = resources.get(section) if isinstance(resources, Mapping) else None
+            if isinstance(amounts, Mapping):
+                found += [
+                    (f"{container.path}.resources.{section}[{name}]", str(name))
+                    for name, amount in amounts.items()
+                    if str(name).endswith(GPU_RESOURCE_SUFFIX) and _nonzero(amount)
+                ]
+    return found
+
+
+def _nonzero(amount: Any) -> bool:
+    """A GPU count other than 0 (unknown counts count: fail closed)."""
+    if isinstance(amount, bool):
+        return amount
+    if isinstance(amount, (int, float)):
+        return amount != 0
+    return not (isinstance(amount, str) and amount.strip() in ("0", "0.0", ""))
 
 
 def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
@@ -119,15 +151,17 @@ def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
                 ("jobResources.clusterConfig.instanceType",) if SAGEMAKER_JOB_DEFINITION.match(view.type) else ()
             )
             candidates = [pair for path in paths for pair in _values(view.props, path)]
-        allowed = ctx.config.allowed_instance_types
+        allowed = ctx.config.instance_types_for(ctx.environment)
+        named = ctx.environment is not None and ctx.environment in ctx.config.allowed_instance_types_by_environment
+        where = f"allowedInstanceTypesByEnvironment.{ctx.environment}" if named else "allowedInstanceTypes"
         for path, value in candidates:
             if not isinstance(value, str) or is_unknown(value) or not value:
                 continue
             if not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
                 yield Finding(
-                    f"{subject(view)}: {path} is {value}, which is not in the allowed instance types. Use an "
-                    "allowed type, or add it to allowedInstanceTypes in the policy config if it is approved "
-                    "for this stack."
+                    f"{subject(view)}: {path} is {value}, which is not in the allowed instance types"
+                    f"{f' of environment {ctx.environment}' if named else ''}. Use an allowed type, or add it "
+                    f"to {where} in the policy config if it is approved for this stack."
                 )
 
 
@@ -137,15 +171,25 @@ SPEC = PolicySpec(
     description=(
         "SageMaker instance types (endpoints, notebooks, training, tuning, monitoring, pipeline steps), EC2/EKS node "
         "types, GCP machine types (Workbench, notebooks, Compute, GKE node pools, Vertex deployment resources) and "
-        "Kubernetes instance-type node selectors, affinities and Karpenter NodePool requirements match "
+        "Vertex accelerator types, the product's VertexModelDeployment machine and accelerator types, Kubernetes "
+        "instance-type node selectors, affinities and Karpenter NodePool requirements, and Kubernetes GPU requests "
+        "(nvidia.com/gpu in any workload's or InferenceService's requests/limits, checked as that name) match the "
+        "allow-list of the resource's environment: allowedInstanceTypesByEnvironment[environment] when it names the "
+        "environment (default: dev admits no GPUs and nothing above *.xlarge / *-standard-4), else "
         "allowedInstanceTypes."
     ),
-    remediation="Pick an allowed type or extend allowedInstanceTypes in the policy config (glob patterns).",
+    remediation=(
+        "Pick an allowed type or extend allowedInstanceTypes (or allowedInstanceTypesByEnvironment.<env>) in the "
+        "policy config (glob patterns; list nvidia.com/gpu to admit Kubernetes GPUs)."
+    ),
     resource_types={
         "aws": (*sorted(t for t in PATHS if t.startswith("aws:")), "aws:sagemaker/pipeline:Pipeline"),
-        "gcp": tuple(sorted(t for t in PATHS if t.startswith("gcp:"))),
-        "kubernetes": ("every workload with a pod spec (nodeSelector, nodeAffinity)", KARPENTER_NODE_POOL),
+        "gcp": (*sorted(t for t in PATHS if t.startswith("gcp:")), VERTEX_MODEL_DEPLOYMENT),
+        "kubernetes": (
+            "every workload with a pod spec (nodeSelector, nodeAffinity, GPU requests/limits), InferenceService",
+            KARPENTER_NODE_POOL,
+        ),
     },
     resource_check=check,
-    config_properties=("allowedInstanceTypes",),
+    config_properties=("allowedInstanceTypes", "allowedInstanceTypesByEnvironment"),
 )
