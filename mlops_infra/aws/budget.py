@@ -33,11 +33,17 @@ class BudgetArgs(ComponentArgs):
     alerts: list[BudgetAlert] = Field(
         default_factory=lambda: [
             BudgetAlert(threshold_percent=80, kind="ACTUAL"),
+            BudgetAlert(threshold_percent=90, kind="ACTUAL"),
+            BudgetAlert(threshold_percent=100, kind="ACTUAL"),
+            BudgetAlert(threshold_percent=90, kind="FORECASTED"),
             BudgetAlert(threshold_percent=100, kind="FORECASTED"),
         ],
         min_length=1,
         max_length=5,
-        description="AWS Budgets allows at most 5 notifications per budget.",
+        description=(
+            "AWS Budgets allows at most 5 notifications per budget; default: actual spend at 80/90/100 % and "
+            "forecast at 90/100 %."
+        ),
     )
     subscriber_emails: list[Email] = Field(default_factory=list, max_length=10)
     kms_key_arn: KmsKeyArn | None = Field(None, description="Key of the alerts topic; default: the platform key.")

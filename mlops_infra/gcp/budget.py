@@ -34,9 +34,11 @@ class BudgetArgs(Spec):
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="Must be the billing account's currency.")
     thresholds: list[BudgetThreshold] = Field(
         default_factory=lambda: [
-            BudgetThreshold(threshold_percent=80),
-            BudgetThreshold(threshold_percent=100, basis="FORECASTED_SPEND"),
+            BudgetThreshold(threshold_percent=percent, basis=basis)
+            for percent in (80, 90, 100)
+            for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
         ],
+        description="Default: current and forecasted spend at 80, 90 and 100 %.",
         min_length=1,
     )
     notification_channels: list[StrInput] = Field(

@@ -29,7 +29,7 @@ class BudgetSpec(Spec):
 
     monthly_limit_usd: float = Field(gt=0, le=MAX_MONTHLY_USD, description="Monthly ceiling, USD.")
     alert_at_percent: AlertThresholds = Field(
-        default_factory=lambda: [80.0, 100.0], description="Alert thresholds, percent."
+        default_factory=lambda: [80.0, 90.0, 100.0], description="Alert thresholds, percent."
     )
     per_cloud_usd: dict[Cloud, float] = Field(
         default_factory=dict,

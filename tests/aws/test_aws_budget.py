@@ -24,7 +24,13 @@ def test_budget_limit_filter_and_alerts():
         ]
     }
     notifications = budget.inputs["notifications"]
-    assert [(n["notificationType"], n["threshold"]) for n in notifications] == [("ACTUAL", 80), ("FORECASTED", 100)]
+    assert [(n["notificationType"], n["threshold"]) for n in notifications] == [
+        ("ACTUAL", 80),
+        ("ACTUAL", 90),
+        ("ACTUAL", 100),
+        ("FORECASTED", 90),
+        ("FORECASTED", 100),
+    ]
     assert all(
         n["subscriberSnsTopicArns"] == ["arn:aws:sns:us-east-1:123456789012:churn-prod-platform-budget-alerts"]
         for n in notifications

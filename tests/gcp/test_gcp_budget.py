@@ -31,8 +31,9 @@ def test_budget_scopes_the_project_and_alerts(gcp_plan):
         "labels": {"environment": "prod"},
     }
     assert budget["thresholdRules"] == [
-        {"thresholdPercent": 0.8, "spendBasis": "CURRENT_SPEND"},
-        {"thresholdPercent": 1.0, "spendBasis": "FORECASTED_SPEND"},
+        {"thresholdPercent": p, "spendBasis": basis}
+        for p in (0.8, 0.9, 1.0)
+        for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
     ]
     assert budget["allUpdatesRule"] == {
         "monitoringNotificationChannels": ["projects/acme-ml/notificationChannels/7"],

@@ -295,6 +295,7 @@ def test_budget_amount_thresholds_and_emails(prod):
     assert budget["limitAmount"] == "1500.00" and budget["limitUnit"] == "USD"
     assert [(n["threshold"], n["notificationType"]) for n in budget["notifications"]] == [
         (80, "ACTUAL"),
+        (90, "ACTUAL"),
         (100, "ACTUAL"),
         (100, "FORECASTED"),
     ]

@@ -225,6 +225,8 @@ def test_budget_thresholds_and_channels(prod):
     assert budget["thresholdRules"] == [
         {"thresholdPercent": 0.8, "spendBasis": "CURRENT_SPEND"},
         {"thresholdPercent": 0.8, "spendBasis": "FORECASTED_SPEND"},
+        {"thresholdPercent": 0.9, "spendBasis": "CURRENT_SPEND"},
+        {"thresholdPercent": 0.9, "spendBasis": "FORECASTED_SPEND"},
         {"thresholdPercent": 1, "spendBasis": "CURRENT_SPEND"},
         {"thresholdPercent": 1, "spendBasis": "FORECASTED_SPEND"},
     ]

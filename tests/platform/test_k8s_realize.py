@@ -289,7 +289,11 @@ def test_alerts_in_spec_units_and_drift_only_when_monitoring(stack: CapturedStac
 def test_budget_thresholds_become_quota_use_alerts(stack: CapturedStack) -> None:
     (rule,) = [r for r in by_kind(stack, "PrometheusRule") if r.name == "k8s-quota-alerts-rules"]
     rules = rule.inputs["spec"]["groups"][0]["rules"]
-    assert [r["labels"]["threshold_percent"] for r in rules] == ["80", "100"]  # BudgetSpec default alert_at_percent
+    assert [r["labels"]["threshold_percent"] for r in rules] == [
+        "80",
+        "90",
+        "100",
+    ]  # BudgetSpec default alert_at_percent
     assert all("kube_resourcequota" in r["expr"] for r in rules)
 
 
@@ -298,8 +302,8 @@ def test_monthly_budget_is_watched_from_opencost_spend_forecast(stack: CapturedS
     rules = rule.inputs["spec"]["groups"][0]["rules"]
     limit = 12000 if prod(stack) else 1500  # platform.yaml, and the prod stack's override
     spend = [r for r in rules if r["alert"] == "NamespaceSpendBudget"]
-    assert [r["expr"].rsplit(" > ", 1)[1] for r in spend] == [f"{limit * 0.8:g}", f"{limit:g}"]
-    assert [r["labels"]["severity"] for r in spend] == ["warning", "critical"]
+    assert [r["expr"].rsplit(" > ", 1)[1] for r in spend] == [f"{limit * 0.8:g}", f"{limit * 0.9:g}", f"{limit:g}"]
+    assert [r["labels"]["severity"] for r in spend] == ["warning", "warning", "critical"]
     namespace = stack.outputs["platform"]["k8s"]["namespace"]
     for r in spend:
         # CPU, memory and GPU allocation priced by OpenCost, over a 730-hour month, in this namespace only.

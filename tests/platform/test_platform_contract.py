@@ -235,7 +235,7 @@ def gcp_budget(d: Document) -> None:
 
 
 def k8s_budget(d: Document) -> None:
-    assert [e.rsplit(" > ", 1)[1] for e in rule_exprs(d)["NamespaceSpendBudget"]] == ["9600", "12000"]
+    assert [e.rsplit(" > ", 1)[1] for e in rule_exprs(d)["NamespaceSpendBudget"]] == ["9600", "10800", "12000"]
 
 
 CONCEPTS: dict[str, tuple[tuple[str, ...], dict[str, Callable[[Document], None]]]] = {
