@@ -1,4 +1,4 @@
-"""``mlops-infra``: plan and check a Pulumi program offline; print the platform spec's JSON Schema.
+"""``mlops-infra``: plan, check and price a Pulumi program offline; print the platform spec's JSON Schema.
 
 Exit codes: 0 ok; 1 mandatory policy violations or budget exceeded; 2 bad usage, or a program
 or config error, shown as one paragraph with no traceback.
@@ -27,7 +27,7 @@ EXIT_ERROR = 2
 
 app = typer.Typer(
     name="mlops-infra",
-    help="Plan and policy-check mlops-infra Pulumi programs offline: no cloud account, no Pulumi CLI.",
+    help="Plan, policy-check and price mlops-infra Pulumi programs offline: no cloud account, no Pulumi CLI.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,7 +37,7 @@ stderr = Console(stderr=True, highlight=False, emoji=False)
 
 @app.callback()
 def _commands() -> None:
-    """Plan and policy-check mlops-infra Pulumi programs offline."""
+    """Plan, policy-check and price mlops-infra Pulumi programs offline."""
 
 
 class PlanFormat(StrEnum):
@@ -192,6 +192,75 @@ def check(  # noqa: PLR0917 - the documented CLI contract has six options
 
         emit(render_text(violations), out)
     if has_mandatory(violations):
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+BudgetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--budget",
+        help="Monthly budget in USD; overrides the budgets the stack declares. Exit 1 when the worst case exceeds it.",
+        show_default=False,
+    ),
+]
+PricesOpt = Annotated[
+    Path | None,
+    typer.Option("--prices", help="Your price rows (YAML or JSON), merged over the packaged catalogue."),
+]
+
+
+def _budget_value(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text.strip().lstrip("$").replace(",", ""))
+    except ValueError:
+        fail(f"--budget must be a monthly amount in USD such as 500 or 1200.50, got {text!r}")
+    if not value > 0 or value == float("inf"):
+        fail(f"--budget must be a positive monthly amount in USD, got {text!r}")
+    return value
+
+
+@app.command()
+def cost(  # noqa: PLR0917 - the documented CLI contract has seven options
+    program: ProgramArg,
+    stack: StackOpt = None,
+    config: ConfigOpt = None,
+    prices: PricesOpt = None,
+    budget: BudgetOpt = None,
+    output_format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text or json.")] = PlanFormat.text,
+    out: OutOpt = None,
+) -> None:
+    """Run PROGRAM offline and price it per month; exit 1 when the worst case exceeds the budget."""
+    from mlops_infra.cost.catalogue import load_catalogue  # deferred: keeps `--help` fast
+    from mlops_infra.cost.estimate import estimate_stack
+
+    limit = _budget_value(budget)
+    try:
+        catalogue = load_catalogue(prices)
+    except ProgramError as exc:
+        fail(str(exc))
+    captured = run_offline(program, stack, config)
+    print_diagnostics(captured)
+    estimate = estimate_stack(captured, catalogue)
+    if limit is not None:
+        source = "--budget"
+    else:
+        limit = estimate.declared_budget
+        source = f"sum of {len(estimate.budgets)} budget(s) the stack declares"
+    if output_format is PlanFormat.json:
+        emit(to_json_text({**plan_document(captured), "cost": estimate.to_json()}), out)
+    else:
+        from mlops_infra.cost.report import render_estimate
+
+        emit(render_estimate(captured, estimate, limit, source), out)
+    if limit is None:
+        stderr.print("[dim]note: no budget declared and no --budget given: exit 0 without a budget check[/]")
+    elif estimate.monthly_max > limit:
+        stderr.print(
+            f"[bold red]over budget:[/] worst case ${estimate.monthly_max:,.2f}/month "
+            f"> ${limit:,.2f} ({escape(source)})"
+        )
         raise typer.Exit(EXIT_VIOLATIONS)
 
 

@@ -1,4 +1,7 @@
-"""Cost: the dated price catalogue (``catalogue``). The estimator and the cost-budget rule are not built yet."""
+"""Cost: the dated price catalogue (``catalogue``) and the estimator (``estimate``) behind ``mlops-infra cost``.
+
+The ``cost-budget`` policy rule is not built yet.
+"""
 
 from __future__ import annotations
 

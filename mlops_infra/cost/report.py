@@ -1,0 +1,80 @@
+"""Text rendering of an estimate: a table grouped by top-level component, the unpriced list, the budget line."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from mlops_infra.cost.estimate import CostItem, Estimate
+from mlops_infra.engine.captured import CapturedStack
+
+
+def top_component(stack: CapturedStack, urn: str) -> str:
+    """The name of the top-most component above ``urn`` (below the stack), or ``(stack)``."""
+    by_urn = stack.by_urn()
+    chain = []
+    current = by_urn.get(urn)
+    while current is not None and current.parent:
+        parent = by_urn.get(current.parent)
+        if parent is None or parent.type == "pulumi:pulumi:Stack":
+            break
+        chain.append(parent)
+        current = parent
+    # A platform wraps every component: group by the level under it when there is one.
+    if len(chain) >= 2 and chain[-1].type == "mlops-infra:index:MlPlatform":
+        return f"{chain[-2].type.split(':')[-1]} {chain[-2].name}"
+    if chain:
+        return f"{chain[-1].type.split(':')[-1]} {chain[-1].name}"
+    return "(stack)"
+
+
+def budget_line(estimate: Estimate, budget: float | None, source: str) -> str:
+    if budget is None:
+        return "budget: none declared and no --budget given; nothing to compare the worst case with"
+    over = estimate.monthly_max - budget
+    state = f"OVER by ${over:,.2f}" if over > 0 else f"within (${-over:,.2f} left)"
+    return f"budget: ${budget:,.2f}/month ({source}); worst case ${estimate.monthly_max:,.2f}: {state}"
+
+
+def render_estimate(stack: CapturedStack, estimate: Estimate, budget: float | None, source: str) -> RenderableType:
+    table = Table(title=f"Monthly cost of {stack.project}/{stack.stack} (USD)", show_lines=False)
+    table.add_column("component")
+    table.add_column("resource")
+    table.add_column("max", justify="right")
+    table.add_column("expected", justify="right")
+    table.add_column("basis", overflow="fold")
+    groups: dict[str, list[CostItem]] = {}
+    for item in estimate.items:
+        groups.setdefault(top_component(stack, item.urn), []).append(item)
+    for group, items in sorted(groups.items()):
+        for item in items:
+            name = item.urn.rsplit("::", 1)[-1]
+            table.add_row(
+                escape(group),
+                escape(name),
+                f"{item.monthly_max:,.2f}",
+                f"{item.monthly_expected:,.2f}",
+                escape(item.basis),
+            )
+        if len(groups) > 1:
+            table.add_row(
+                escape(group),
+                "[bold]subtotal[/]",
+                f"{sum(i.monthly_max for i in items):,.2f}",
+                f"{sum(i.monthly_expected for i in items):,.2f}",
+                "",
+                end_section=True,
+            )
+    table.add_row(
+        "[bold]total[/]", "", f"[bold]{estimate.monthly_max:,.2f}[/]", f"[bold]{estimate.monthly_expected:,.2f}[/]", ""
+    )
+    parts: list[RenderableType] = [table]
+    if estimate.unpriced:
+        lines = [f"Not priced ({len(estimate.unpriced)}): these cost money but are not in the totals"]
+        lines += [f"  - {u.urn.rsplit('::', 1)[-1]} ({u.type}): {u.reason}" for u in estimate.unpriced]
+        parts.append(Text("\n".join(lines)))
+    parts.append(Text(f"catalogue date: {estimate.catalogue_date} (on-demand list prices; month = 730 h)"))
+    parts.append(Text(budget_line(estimate, budget, source)))
+    return Group(*parts)
