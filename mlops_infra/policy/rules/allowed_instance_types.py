@@ -158,8 +158,9 @@ def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
             if not isinstance(value, str) or is_unknown(value) or not value:
                 continue
             if not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
+                what = f"asks for a GPU ({value})" if path.endswith(f"[{value}]") else f"is {value}"
                 yield Finding(
-                    f"{subject(view)}: {path} is {value}, which is not in the allowed instance types"
+                    f"{subject(view)}: {path} {what}, which is not in the allowed instance types"
                     f"{f' of environment {ctx.environment}' if named else ''}. Use an allowed type, or add it "
                     f"to {where} in the policy config if it is approved for this stack."
                 )
