@@ -8,6 +8,7 @@ import pulumi
 
 from mlops_infra.conventions import current_platform, init_platform
 from mlops_infra.k8s import Endpoint, Monitoring
+from mlops_infra.k8s.spend_budget import SpendBudget
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 protected = current_platform().protected
@@ -29,6 +30,9 @@ endpoint = Endpoint(
 
 # Latency, error-rate and drift alerts on the endpoint (policy: monitoring-required in prod).
 Monitoring("churn-monitoring", {"namespace": "churn-ml", "endpoint_name": endpoint.isvc_name})
+
+# Every stack that runs workloads declares a spend budget (policy budget-required).
+SpendBudget("spend", {"namespace": "churn-ml", "monthly_limit_usd": 1500, "alert_at_percent": [80, 90, 100]})
 
 pulumi.export("url", endpoint.url)
 pulumi.export("name", endpoint.isvc_name)

@@ -8,6 +8,7 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.k8s import FeatureStore
+from mlops_infra.k8s.spend_budget import SpendBudget
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 config = pulumi.Config()
@@ -33,6 +34,9 @@ store = FeatureStore(
         "redis_password": config.get_secret("redisPassword") or pulumi.Output.secret("example-only-redis-password"),
     },
 )
+
+# Every stack that runs workloads declares a spend budget (policy budget-required).
+SpendBudget("spend", {"namespace": "churn-ml", "monthly_limit_usd": 1500, "alert_at_percent": [80, 90, 100]})
 
 pulumi.export("feature_server_url", store.feature_server_url)
 pulumi.export("apply_job_hash", store.definitions_hash)

@@ -8,6 +8,7 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.k8s import TrainingPipeline
+from mlops_infra.k8s.spend_budget import SpendBudget
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 config = pulumi.Config()
@@ -33,5 +34,8 @@ training = TrainingPipeline(
         "active_deadline_seconds": 6 * 3600,
     },
 )
+
+# Every stack that runs workloads declares a spend budget (policy budget-required).
+SpendBudget("spend", {"namespace": "churn-ml", "monthly_limit_usd": 1500, "alert_at_percent": [80, 90, 100]})
 
 pulumi.export("trigger", f"{training.trigger_kind}/{training.trigger_name}")

@@ -28,7 +28,7 @@ class QuotaAlertsArgs(Spec):
 
     namespace: StrInput
     alert_at_percent: AlertThresholds = Field(
-        default_factory=lambda: [80.0, 100.0], description="Percent of the hard limit."
+        default_factory=lambda: [80.0, 90.0, 100.0], description="Percent of the hard limit."
     )
     alert_for: str = Field("15m", pattern=DURATION, description="How long usage stays above before firing.")
     selector_labels: dict[str, str] = Field(

@@ -37,7 +37,7 @@ class SpendBudgetArgs(Spec):
     namespace: StrInput
     monthly_limit_usd: float = Field(gt=0, le=MAX_MONTHLY_USD, description="Monthly ceiling, USD.")
     alert_at_percent: AlertThresholds = Field(
-        default_factory=lambda: [80.0, 100.0], description="Percent of the ceiling."
+        default_factory=lambda: [80.0, 90.0, 100.0], description="Percent of the ceiling."
     )
     alert_for: str = Field("30m", pattern=DURATION, description="How long the forecast stays above before firing.")
     selector_labels: dict[str, str] = Field(

@@ -24,6 +24,7 @@ from mlops_infra.policy.correlation import (
     referrers,
 )
 from mlops_infra.policy.facts.aws_iam import denies_insecure_transport, principal_is_everyone, statements
+from mlops_infra.policy.facts.k8s_workloads import workloads
 from mlops_infra.policy.markers import marker_hint, public_allowed
 from mlops_infra.policy.model import Finding, ResourceView, StackView
 from mlops_infra.policy.values import get, is_set, is_true, items, known
@@ -363,6 +364,36 @@ def endpoint_monitoring(stack: StackView, ctx: StackContext) -> Iterator[Finding
 
 AWS_BUDGET = "aws:budgets/budget:Budget"
 GCP_BUDGET = "gcp:billing/budget:Budget"
+K8S_SPEND_BUDGET = "mlops-infra:k8s:SpendBudget"
+PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+# OpenCost's cost metrics (https://www.opencost.io/docs/integrations/metrics): a PrometheusRule whose
+# alerts read one of them watches spend.
+OPENCOST_COST_METRICS = (
+    "node_cpu_hourly_cost",
+    "node_ram_hourly_cost",
+    "node_gpu_hourly_cost",
+    "node_total_hourly_cost",
+    "pv_hourly_cost",
+    "kubecost_load_balancer_cost",
+    "kubecost_cluster_management_cost",
+)
+
+
+def _watches_opencost_spend(rule: ResourceView) -> bool:
+    """A PrometheusRule with at least one alert whose expression reads an OpenCost cost metric."""
+    for group in items(get(rule.props, "spec.groups"), "spec.groups"):
+        rules = group.get("rules") if isinstance(group, Mapping) else None
+        for entry in items(rules, "rules"):
+            if not isinstance(entry, Mapping) or not is_set(entry.get("alert")):
+                continue
+            expr = entry.get("expr")
+            if isinstance(expr, str) and any(metric in expr for metric in OPENCOST_COST_METRICS):
+                return True
+    return False
+
+
+def _k8s_workloads(stack: StackView) -> list[ResourceView]:
+    return [r for r in stack.custom() if r.package == "kubernetes" and workloads(r.type, r.props)]
 
 
 def _budget_problem(budget: ResourceView) -> str | None:
@@ -382,9 +413,20 @@ def _budget_problem(budget: ResourceView) -> str | None:
 def stack_budget(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
     """budget-required: a stack that creates AWS or GCP resources declares a budget on each, with alerts.
 
-    Kubernetes-only stacks spend through a cluster budgeted where the cluster lives; their namespaces are
-    capped by k8s-namespace-guardrails' quotas.
+    A stack with Kubernetes workloads (anything that runs pods, InferenceServices included) declares a spend
+    budget too: an mlops-infra k8s SpendBudget, or a PrometheusRule alerting on OpenCost cost metrics.
     """
+    workloads_ = _k8s_workloads(stack)
+    if workloads_ and not (
+        stack.by_type(K8S_SPEND_BUDGET) or any(_watches_opencost_spend(r) for r in stack.by_type(PROMETHEUS_RULE))
+    ):
+        yield Finding(
+            f"the stack runs {len(workloads_)} Kubernetes workloads but declares no spend budget. Add a "
+            "mlops_infra.k8s SpendBudget (a monthly limit alerting on OpenCost spend), or a PrometheusRule whose "
+            "alerts read OpenCost cost metrics (node_cpu_hourly_cost, ...).",
+            urn=stack.stack_urn,
+            resource_type="pulumi:pulumi:Stack",
+        )
     for cloud, token, hint in (
         ("aws", AWS_BUDGET, "aws.budgets.Budget (mlops_infra.aws Budget)"),
         ("gcp", GCP_BUDGET, "gcp.billing.Budget"),

@@ -4,7 +4,8 @@ Tenancy (quota incl. GPUs, LimitRange, default-deny network, persona RBAC), Feas
 online store, S3 registry and offline store), MLflow behind oauth2-proxy with PostgreSQL,
 scheduled + on-demand training (Argo when ``argoEnabled``, else CronJobs), the KServe
 endpoint (canary in protected environments, scale to zero in dev, data capture) and its
-Prometheus alerts, whose drift alert names the training trigger.
+Prometheus alerts, whose drift alert names the training trigger, and the namespace's spend budget
+(``monthlyBudgetUsd``, alerting from OpenCost's cost metrics).
 
 Plan it offline: ``mlops-infra plan stacks/k8s-kserve --stack prod``.
 """
@@ -13,6 +14,7 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.k8s import Endpoint, FeatureStore, ModelRegistry, Monitoring, Tenancy, TrainingPipeline
+from mlops_infra.k8s.spend_budget import SpendBudget
 
 platform = init_platform()
 config = pulumi.Config()
@@ -125,6 +127,18 @@ monitoring = Monitoring(
         "drift_threshold": 0.25,
         "p95_latency_ms": 300,
         "retrain_trigger": f"{training.trigger_kind}/{training.trigger_name}",
+        "selector_labels": {"release": "kube-prometheus-stack"},
+    },
+)
+
+# The namespace's monthly spend, priced by OpenCost, alerting at 80/90/100 % of the budget (policy
+# budget-required: a stack that runs Kubernetes workloads declares a spend budget).
+SpendBudget(
+    "spend",
+    {
+        "namespace": namespace,
+        "monthly_limit_usd": config.require_float("monthlyBudgetUsd"),
+        "alert_at_percent": [80, 90, 100],
         "selector_labels": {"release": "kube-prometheus-stack"},
     },
 )

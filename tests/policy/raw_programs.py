@@ -508,6 +508,27 @@ def k8s_compliant() -> None:
             ]
         },
     )
+    # budget-required: the namespace's spend, priced by OpenCost, against a monthly budget.
+    k8s.apiextensions.CustomResource(
+        "spend-budget",
+        api_version="monitoring.coreos.com/v1",
+        kind="PrometheusRule",
+        metadata={"namespace": "team-a", "labels": K8S_LABELS},
+        spec={
+            "groups": [
+                {
+                    "name": "spend",
+                    "rules": [
+                        {
+                            "alert": "NamespaceSpendBudget",
+                            "expr": 'sum(container_cpu_allocation{namespace="team-a"} * on(node) group_left() '
+                            "node_cpu_hourly_cost) * 730 > 800",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
     k8s.core.v1.PersistentVolumeClaim(
         "data",
         metadata=meta,

@@ -61,6 +61,7 @@ EXPECTED: dict[str, set[str]] = {
         "monitoring-required",
         "allowed-instance-types",
         "deletion-protection",
+        "budget-required",
     },
 }
 PROGRAMS: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {
