@@ -143,4 +143,7 @@ def test_the_stack_declares_a_budget_with_alerts(prod):
     budget = prod.by_type("gcp:billing/budget:Budget")[0].inputs
     assert budget["amount"] == {"specifiedAmount": {"currencyCode": "USD", "units": "5000"}}
     assert budget["budgetFilter"]["projects"] == ["projects/123456789012"]
-    assert [r["thresholdPercent"] for r in budget["thresholdRules"]] == [0.8, 1.0]
+    # 80/90/100 % of the budget, each on current and on forecast spend (the default on every cloud).
+    assert [(r["thresholdPercent"], r["spendBasis"]) for r in budget["thresholdRules"]] == [
+        (fraction, basis) for fraction in (0.8, 0.9, 1.0) for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
+    ]
