@@ -32,11 +32,11 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.conventions import naming
+from mlops_infra.k8s import in_cluster_controller as controller
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.monitoring import DURATION
-from mlops_infra.k8s.workload import ComputeResources, Container, Mount, pod_spec, pod_template
+from mlops_infra.k8s.workload import ComputeResources, Container, pod_spec, pod_template
 from mlops_infra.spec.base import Spec, StrInput
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.schedule import Schedule
@@ -47,13 +47,7 @@ KSERVE_GROUP = "serving.kserve.io"
 DEFAULT_PROMETHEUS = "http://prometheus-operated.monitoring.svc:9090"
 DEFAULT_IMAGE = "python:3.12.8-slim"
 SCRIPT_KEY = "controller.py"
-STATE_KEY = "state.json"  # the controller's bake clock (see canary_guard_controller.STATE_KEY)
 SCRIPT_DIR = "/opt/canary-guard"
-SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-TOKEN_SECONDS = 600  # the projected token expires ten minutes after the kubelet issues it
-API_SERVER_PORTS = (443, 6443)
-# A CronJob name (and so base) leaves 11 characters for the Job suffix Kubernetes appends.
-BASE_NAME = naming.NameRule(52, r"a-z0-9-", lowercase=True)
 _IN_CLUSTER = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.(?P<ns>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$"
 )
@@ -132,51 +126,33 @@ class CanaryGuard(PlatformComponent[CanaryGuardArgs]):
         super().__init__(name, args, opts)
         a = self.args
         ns = a.namespace
-        self.base: str = self.platform.name(name, BASE_NAME)
+        self.base: str = self.platform.name(name, controller.BASE_NAME)
         self.state_name = f"{self.base}-state"
         part_of = self.platform.settings.project
         self.labels: dict[str, str] = lbl.standard_labels(COMPONENT, self.base, COMPONENT, part_of)
-        self.script = k8s.core.v1.ConfigMap(
-            self.child_name("script"),
-            metadata=objects.metadata(f"{self.base}-script", ns, self.labels),
-            data={SCRIPT_KEY: controller_source()},
-            opts=self.child_opts(),
+        self.script, self.state = controller.script_and_state(
+            self, self.base, ns, self.labels, script_key=SCRIPT_KEY, source=controller_source()
         )
-        # The controller writes its bake clock here; Pulumi creates the map and leaves its data alone.
-        self.state = k8s.core.v1.ConfigMap(
-            self.child_name("state"),
-            metadata=objects.metadata(self.state_name, ns, self.labels),
-            data={STATE_KEY: "{}"},
-            opts=self.child_opts(ignore_changes=["data"]),
-        )
-        self.service_account = objects.service_account(self, "sa", self.base, ns, self.labels)
-        self.role = k8s.rbac.v1.Role(
-            self.child_name("role"),
-            metadata=objects.metadata(self.base, ns, self.labels),
-            rules=objects.k8s_json(
-                [
-                    {
-                        "apiGroups": [KSERVE_GROUP],
-                        "resources": ["inferenceservices"],
-                        "resourceNames": [a.inference_service],
-                        "verbs": ["get", "patch"],
-                    },
-                    {
-                        "apiGroups": [""],
-                        "resources": ["configmaps"],
-                        "resourceNames": [self.state_name],
-                        "verbs": ["get", "patch"],
-                    },
-                ]
-            ),
-            opts=self.child_opts(),
-        )
-        self.role_binding = k8s.rbac.v1.RoleBinding(
-            self.child_name("binding"),
-            metadata=objects.metadata(self.base, ns, self.labels),
-            role_ref=objects.k8s_json({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": self.base}),
-            subjects=objects.k8s_json([{"kind": "ServiceAccount", "name": self.base, "namespace": ns}]),
-            opts=self.child_opts(depends_on=[self.role, self.service_account]),
+        # The controller writes its bake clock in the state map.
+        self.service_account, self.role, self.role_binding = controller.identity(
+            self,
+            self.base,
+            ns,
+            self.labels,
+            [
+                {
+                    "apiGroups": [KSERVE_GROUP],
+                    "resources": ["inferenceservices"],
+                    "resourceNames": [a.inference_service],
+                    "verbs": ["get", "patch"],
+                },
+                {
+                    "apiGroups": [""],
+                    "resources": ["configmaps"],
+                    "resourceNames": [self.state_name],
+                    "verbs": ["get", "patch"],
+                },
+            ],
         )
         self.cron_job = self._cron_job(ns)
         self.network_policy = network.policy(
@@ -210,21 +186,8 @@ class CanaryGuard(PlatformComponent[CanaryGuardArgs]):
 
     def _cron_job(self, ns: StrInput) -> k8s.batch.v1.CronJob:
         a = self.args
-        script = Mount("script", {"configMap": {"name": f"{self.base}-script", "defaultMode": 0o444}}, SCRIPT_DIR)
-        # A projected token in this container only (the pod automounts none): expiring, rotated by the kubelet.
-        token = Mount(
-            "api-token",
-            {
-                "projected": {
-                    "defaultMode": 0o444,
-                    "sources": [
-                        {"serviceAccountToken": {"path": "token", "expirationSeconds": TOKEN_SECONDS}},
-                        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                    ],
-                }
-            },
-            SERVICE_ACCOUNT_DIR,
-        )
+        script = controller.script_mount(self.base, SCRIPT_DIR)
+        token = controller.api_token_mount()
         container = Container(
             name="guard",
             image=a.image,
@@ -269,18 +232,6 @@ class CanaryGuard(PlatformComponent[CanaryGuardArgs]):
         prometheus_ns = a.prometheus_namespace
         prometheus_peers = network.namespaces(prometheus_ns) if prometheus_ns else [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
         return [
-            {
-                "to": [
-                    {
-                        "namespaceSelector": {"matchLabels": {network.NAMESPACE_NAME_LABEL: "kube-system"}},
-                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                    }
-                ],
-                "ports": network.ports(53, protocol="UDP") + network.ports(53),
-            },
-            {
-                "to": [{"ipBlock": {"cidr": cidr}} for cidr in a.api_server_cidrs],
-                "ports": network.ports(*API_SERVER_PORTS),
-            },
+            *controller.dns_and_api_egress(a.api_server_cidrs),
             {"to": prometheus_peers, "ports": network.ports(a.prometheus_port)},
         ]

@@ -35,7 +35,7 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, model_validator
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.conventions import naming
+from mlops_infra.k8s import in_cluster_controller as controller
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.endpoint import ISVC_LABEL
@@ -48,18 +48,12 @@ from mlops_infra.spec.types import PinnedImage
 COMPONENT = "drift-detector"
 DEFAULT_IMAGE = "python:3.12.8-slim"
 SCRIPT_KEY = "server.py"
-STATE_KEY = "state.json"  # the last retraining (see drift_detector_server.STATE_KEY)
 BASELINE_KEY = "baseline.json"
 SCRIPT_DIR = "/opt/drift-detector"
 BASELINE_DIR = "/etc/drift-baseline"
-SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-TOKEN_SECONDS = 600  # the kubelet rotates the projected token; the server re-reads it on every call
-API_SERVER_PORTS = (443, 6443)
 INGEST_PORT = 8080
 METRICS_PORT = 9090
 DEFAULT_EVALUATION_SECONDS = 300
-# Leaves room for the "-script" / "-state" / "-metrics" suffixes within a 63-character DNS label.
-BASE_NAME = naming.NameRule(52, r"a-z0-9-", lowercase=True)
 FEATURE_NAME = r"^[A-Za-z0-9_.:/-]{1,128}$"
 
 
@@ -176,36 +170,16 @@ class DriftDetector(PlatformComponent[DriftDetectorArgs]):
         super().__init__(name, args, opts)
         a = self.args
         ns = a.namespace
-        self.base: str = self.platform.name(name, BASE_NAME)
+        self.base: str = self.platform.name(name, controller.BASE_NAME)
         self.state_name = f"{self.base}-state"
         part_of = self.platform.settings.project
         self.labels: dict[str, str] = lbl.standard_labels(COMPONENT, self.base, COMPONENT, part_of)
-        self.script = k8s.core.v1.ConfigMap(
-            self.child_name("script"),
-            metadata=objects.metadata(f"{self.base}-script", ns, self.labels),
-            data={SCRIPT_KEY: server_source()},
-            opts=self.child_opts(),
+        self.script, self.state = controller.script_and_state(
+            self, self.base, ns, self.labels, script_key=SCRIPT_KEY, source=server_source()
         )
-        # The server records its last retraining here; Pulumi creates the map and leaves its data alone.
-        self.state = k8s.core.v1.ConfigMap(
-            self.child_name("state"),
-            metadata=objects.metadata(self.state_name, ns, self.labels),
-            data={STATE_KEY: "{}"},
-            opts=self.child_opts(ignore_changes=["data"]),
-        )
-        self.service_account = objects.service_account(self, "sa", self.base, ns, self.labels)
-        self.role = k8s.rbac.v1.Role(
-            self.child_name("role"),
-            metadata=objects.metadata(self.base, ns, self.labels),
-            rules=objects.k8s_json(self._rules()),
-            opts=self.child_opts(),
-        )
-        self.role_binding = k8s.rbac.v1.RoleBinding(
-            self.child_name("binding"),
-            metadata=objects.metadata(self.base, ns, self.labels),
-            role_ref=objects.k8s_json({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": self.base}),
-            subjects=objects.k8s_json([{"kind": "ServiceAccount", "name": self.base, "namespace": ns}]),
-            opts=self.child_opts(depends_on=[self.role, self.service_account]),
+        # The server records its last retraining in the state map.
+        self.service_account, self.role, self.role_binding = controller.identity(
+            self, self.base, ns, self.labels, self._rules()
         )
         self.deployment = objects.deployment(
             self,
@@ -318,21 +292,8 @@ class DriftDetector(PlatformComponent[DriftDetectorArgs]):
 
     def _pod_spec(self) -> dict[str, Any]:
         a = self.args
-        script = Mount("script", {"configMap": {"name": f"{self.base}-script", "defaultMode": 0o444}}, SCRIPT_DIR)
-        # A projected token in this container only (the pod automounts none): expiring, rotated by the kubelet.
-        token = Mount(
-            "api-token",
-            {
-                "projected": {
-                    "defaultMode": 0o444,
-                    "sources": [
-                        {"serviceAccountToken": {"path": "token", "expirationSeconds": TOKEN_SECONDS}},
-                        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                    ],
-                }
-            },
-            SERVICE_ACCOUNT_DIR,
-        )
+        script = controller.script_mount(self.base, SCRIPT_DIR)
+        token = controller.api_token_mount()
         mounts = [script, token]
         if a.baseline_config_map:
             mounts.append(
@@ -357,19 +318,4 @@ class DriftDetector(PlatformComponent[DriftDetectorArgs]):
         )
 
     def _egress(self) -> list[dict[str, Any]]:
-        a = self.args
-        return [
-            {
-                "to": [
-                    {
-                        "namespaceSelector": {"matchLabels": {network.NAMESPACE_NAME_LABEL: "kube-system"}},
-                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                    }
-                ],
-                "ports": network.ports(53, protocol="UDP") + network.ports(53),
-            },
-            {
-                "to": [{"ipBlock": {"cidr": cidr}} for cidr in a.api_server_cidrs],
-                "ports": network.ports(*API_SERVER_PORTS),
-            },
-        ]
+        return controller.dns_and_api_egress(self.args.api_server_cidrs)
