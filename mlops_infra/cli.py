@@ -233,7 +233,7 @@ def cost(  # noqa: PLR0917 - the documented CLI contract has seven options
 ) -> None:
     """Run PROGRAM offline and price it per month; exit 1 when the worst case exceeds the budget."""
     from mlops_infra.cost.catalogue import load_catalogue  # deferred: keeps `--help` fast
-    from mlops_infra.cost.estimate import estimate_stack
+    from mlops_infra.cost.estimate import budget_breaches, estimate_stack
 
     limit = _budget_value(budget)
     try:
@@ -243,24 +243,18 @@ def cost(  # noqa: PLR0917 - the documented CLI contract has seven options
     captured = run_offline(program, stack, config)
     print_diagnostics(captured)
     estimate = estimate_stack(captured, catalogue)
-    if limit is not None:
-        source = "--budget"
-    else:
-        limit = estimate.declared_budget
-        source = f"sum of {len(estimate.budgets)} budget(s) the stack declares"
     if output_format is PlanFormat.json:
         emit(to_json_text({**plan_document(captured), "cost": estimate.to_json()}), out)
     else:
         from mlops_infra.cost.report import render_estimate
 
-        emit(render_estimate(captured, estimate, limit, source), out)
-    if limit is None:
+        emit(render_estimate(captured, estimate, limit), out)
+    if limit is None and not estimate.budgets:
         stderr.print("[dim]note: no budget declared and no --budget given: exit 0 without a budget check[/]")
-    elif estimate.monthly_max > limit:
-        stderr.print(
-            f"[bold red]over budget:[/] worst case ${estimate.monthly_max:,.2f}/month "
-            f"> ${limit:,.2f} ({escape(source)})"
-        )
+    breaches = budget_breaches(estimate, limit)
+    for breach in breaches:
+        stderr.print(f"[bold red]over budget:[/] {escape(breach.message())}", soft_wrap=True)
+    if breaches:
         raise typer.Exit(EXIT_VIOLATIONS)
 
 

@@ -9,8 +9,8 @@ docs/cost-model.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from mlops_infra.cost.budgets import BudgetBreach, budget_breaches, find_budgets
 from mlops_infra.cost.catalogue import Catalogue
 from mlops_infra.cost.kubernetes import price_kubernetes
 from mlops_infra.cost.model import CURRENCY, Budget, CostItem, Estimate, Pricer, Unpriced, money, number
@@ -22,18 +22,17 @@ __all__ = [
     "CURRENCY",
     "NOT_ESTIMATED",
     "Budget",
+    "BudgetBreach",
     "CostItem",
     "Estimate",
     "Unpriced",
+    "budget_breaches",
     "estimate_stack",
     "find_budgets",
     "money",
     "number",
 ]
 
-T_AWS_BUDGET = "aws:budgets/budget:Budget"
-T_GCP_BUDGET = "gcp:billing/budget:Budget"
-T_K8S_SPEND_BUDGET = "mlops-infra:k8s:SpendBudget"
 # Resources that cost money which this estimator does not price yet: listed as unpriced, never 0.
 NOT_ESTIMATED: dict[str, str] = {
     "aws:sagemaker/featureGroup:FeatureGroup": "Feature Store online/offline meters are grade N in the catalogue",
@@ -57,32 +56,6 @@ def _not_estimated(p: Pricer) -> None:
         reason = NOT_ESTIMATED.get(resource.type)
         if reason:
             p.unpriced(resource, reason)
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def find_budgets(stack: CapturedStack) -> list[Budget]:
-    """The monthly budgets the stack declares (AWS Budgets, GCP billing budgets, the k8s SpendBudget)."""
-    budgets = []
-    for resource in stack.resources:
-        amount = None
-        if resource.type == T_AWS_BUDGET and resource.inputs.get("timeUnit", "MONTHLY") == "MONTHLY":
-            amount = _float(resource.inputs.get("limitAmount"))
-        elif resource.type == T_GCP_BUDGET:
-            specified = (resource.inputs.get("amount") or {}).get("specifiedAmount") or {}
-            units = _float(specified.get("units"))
-            if units is not None:
-                amount = units + (_float(specified.get("nanos")) or 0) / 1e9
-        elif resource.type == T_K8S_SPEND_BUDGET:
-            amount = _float(resource.inputs.get("monthlyLimitUsd"))
-        if amount is not None:
-            budgets.append(Budget(resource.urn, resource.type, amount))
-    return budgets
 
 
 PRICERS: tuple[Callable[[Pricer], None], ...] = (

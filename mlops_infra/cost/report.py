@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from mlops_infra.cost.budgets import BUDGET_CLOUD, CLOUD_PREFIXES, budget_breaches, cloud_of
 from mlops_infra.cost.estimate import CostItem, Estimate
 from mlops_infra.engine.captured import CapturedStack
 
@@ -30,15 +31,34 @@ def top_component(stack: CapturedStack, urn: str) -> str:
     return "(stack)"
 
 
-def budget_line(estimate: Estimate, budget: float | None, source: str) -> str:
-    if budget is None:
-        return "budget: none declared and no --budget given; nothing to compare the worst case with"
-    over = estimate.monthly_max - budget
+def budget_lines(estimate: Estimate, limit: float | None) -> list[str]:
+    """One line per budget comparison: ``--budget`` against the stack, else each cloud against its budgets."""
+    breaches = {b.cloud: b for b in budget_breaches(estimate, limit)}
+    if limit is not None:
+        return [_line("stack", "--budget", limit, estimate.monthly_max)]
+    if not estimate.budgets:
+        return ["budget: none declared and no --budget given; nothing to compare the worst case with"]
+    lines = []
+    for cloud in CLOUD_PREFIXES:
+        declared = [b for b in estimate.budgets if BUDGET_CLOUD.get(b.type) == cloud]
+        if declared:
+            total = sum(b.monthly_usd for b in declared)
+            worst = breaches[cloud].monthly_max if cloud in breaches else cloud_total(estimate, cloud)
+            lines.append(_line(cloud, f"{len(declared)} declared budget(s)", total, worst))
+    return lines
+
+
+def cloud_total(estimate: Estimate, cloud: str) -> float:
+    return sum(i.monthly_max for i in estimate.items if cloud_of(i.type) == cloud)
+
+
+def _line(scope: str, source: str, budget: float, worst: float) -> str:
+    over = worst - budget
     state = f"OVER by ${over:,.2f}" if over > 0 else f"within (${-over:,.2f} left)"
-    return f"budget: ${budget:,.2f}/month ({source}); worst case ${estimate.monthly_max:,.2f}: {state}"
+    return f"budget ({scope}): ${budget:,.2f}/month ({source}); worst case ${worst:,.2f}: {state}"
 
 
-def render_estimate(stack: CapturedStack, estimate: Estimate, budget: float | None, source: str) -> RenderableType:
+def render_estimate(stack: CapturedStack, estimate: Estimate, limit: float | None) -> RenderableType:
     table = Table(title=f"Monthly cost of {stack.project}/{stack.stack} (USD)", show_lines=False)
     table.add_column("component")
     table.add_column("resource")
@@ -76,5 +96,5 @@ def render_estimate(stack: CapturedStack, estimate: Estimate, budget: float | No
         lines += [f"  - {u.urn.rsplit('::', 1)[-1]} ({u.type}): {u.reason}" for u in estimate.unpriced]
         parts.append(Text("\n".join(lines)))
     parts.append(Text(f"catalogue date: {estimate.catalogue_date} (on-demand list prices; month = 730 h)"))
-    parts.append(Text(budget_line(estimate, budget, source)))
+    parts.append(Text("\n".join(budget_lines(estimate, limit))))
     return Group(*parts)

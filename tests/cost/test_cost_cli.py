@@ -30,7 +30,7 @@ def test_text_prints_a_basis_per_item_and_exits_0_under_the_stack_budget(tmp_pat
     assert len(items) >= 3 and all(i["basis"] for i in items)
     for item in items:
         assert item["basis"][:10] in text  # every priced item shows its basis
-    assert "budget: $12,000.00/month" in flat and "catalogue date:" in flat
+    assert "budget (aws): $12,000.00/month" in flat and "catalogue date:" in flat
 
 
 def test_budget_flag_overrides_and_exits_1_when_exceeded() -> None:
