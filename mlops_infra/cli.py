@@ -71,6 +71,24 @@ ConfigOpt = Annotated[
     ),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the output to FILE instead of stdout.")]
+BudgetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--budget",
+        help="Monthly budget in USD; overrides the budgets the stack declares. Exit 1 when the worst case exceeds it.",
+        show_default=False,
+    ),
+]
+PricesOpt = Annotated[
+    Path | None,
+    typer.Option("--prices", help="Your price rows (YAML or JSON), merged over the packaged catalogue."),
+]
+
+
+WithCostOpt = Annotated[
+    bool,
+    typer.Option("--with-cost", help="Add the monthly cost estimate (the `cost` section in JSON, a table in text)."),
+]
 
 
 def fail(message: str) -> NoReturn:
@@ -127,22 +145,55 @@ def to_json_text(document: dict[str, Any]) -> str:
 
 
 @app.command()
-def plan(
+def plan(  # noqa: PLR0917 - the documented CLI contract
     program: ProgramArg,
     stack: StackOpt = None,
     config: ConfigOpt = None,
     output_format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text or json.")] = PlanFormat.text,
     out: OutOpt = None,
+    with_cost: WithCostOpt = False,
+    prices: PricesOpt = None,
 ) -> None:
     """Run PROGRAM offline and show every resource it would create."""
+    catalogue = _catalogue(prices) if with_cost else None
     captured = run_offline(program, stack, config)
     print_diagnostics(captured)
+    estimate = _estimate(captured, catalogue) if catalogue is not None else None
     if output_format is PlanFormat.json:
-        emit(to_json_text(plan_document(captured)), out)
+        document = plan_document(captured)
+        if estimate is not None:
+            document["cost"] = estimate.to_json()
+        emit(to_json_text(document), out)
         return
     from mlops_infra.render.plan_text import render_plan
 
-    emit(render_plan(captured), out)
+    emit(_with_estimate(render_plan(captured), captured, estimate), out)
+
+
+def _catalogue(prices: Path | None) -> Any:
+    from mlops_infra.cost.catalogue import load_catalogue  # deferred: keeps `--help` fast
+
+    try:
+        return load_catalogue(prices)
+    except ProgramError as exc:
+        fail(str(exc))
+
+
+def _estimate(captured: CapturedStack, catalogue: Any) -> Any:
+    from mlops_infra.cost.estimate import estimate_stack
+
+    return estimate_stack(captured, catalogue)
+
+
+def _with_estimate(content: RenderableType, captured: CapturedStack, estimate: Any) -> RenderableType:
+    """``content`` followed by the cost table when an estimate was asked for."""
+    if estimate is None:
+        return content
+    from rich.console import Group
+
+    from mlops_infra.cost.report import render_estimate
+
+    return Group(content, render_estimate(captured, estimate, None))
 
 
 class CheckFormat(StrEnum):
@@ -159,29 +210,41 @@ CheckFormatOpt = Annotated[CheckFormat, typer.Option("--format", "-f", help="tex
 
 
 @app.command()
-def check(  # noqa: PLR0917 - the documented CLI contract has six options
+def check(  # noqa: PLR0917 - the documented CLI contract has seven options
     program: ProgramArg,
     stack: StackOpt = None,
     config: ConfigOpt = None,
     policy_config: PolicyConfigOpt = None,
     output_format: CheckFormatOpt = CheckFormat.text,
     out: OutOpt = None,
+    with_cost: WithCostOpt = False,
 ) -> None:
-    """Run PROGRAM offline and check it against every guardrail policy; exit 1 on a mandatory violation."""
+    """Run PROGRAM offline and check it against every guardrail policy; exit 1 on a mandatory violation.
+
+    cost-budget always runs (prices from the policy config's ``prices`` over the packaged catalogue).
+    """
     from mlops_infra.policy.config import load_policy_config  # deferred: keeps `--help` fast
     from mlops_infra.policy.evaluate import evaluate_stack, has_mandatory
+    from mlops_infra.policy.rules.cost_budget import catalogue_for
 
+    if with_cost and output_format is CheckFormat.sarif:
+        fail("--with-cost adds a cost section to text or json output; SARIF has no place for it")
     try:
         rules = load_policy_config(policy_config)
+        catalogue = catalogue_for(rules)  # a broken price file is a config error (exit 2), not a rule failure
     except ProgramError as exc:
         fail(str(exc))
     captured = run_offline(program, stack, config)
     print_diagnostics(captured)
     violations = evaluate_stack(captured, rules)
+    estimate = _estimate(captured, catalogue) if with_cost else None
     if output_format is CheckFormat.json:
         from mlops_infra.policy.report import add_violations
 
-        emit(to_json_text(add_violations(plan_document(captured), violations)), out)
+        document = add_violations(plan_document(captured), violations)
+        if estimate is not None:
+            document["cost"] = estimate.to_json()
+        emit(to_json_text(document), out)
     elif output_format is CheckFormat.sarif:
         from mlops_infra.policy.sarif import to_sarif
 
@@ -190,23 +253,9 @@ def check(  # noqa: PLR0917 - the documented CLI contract has six options
     else:
         from mlops_infra.policy.report import render_text
 
-        emit(render_text(violations), out)
+        emit(_with_estimate(render_text(violations), captured, estimate), out)
     if has_mandatory(violations):
         raise typer.Exit(EXIT_VIOLATIONS)
-
-
-BudgetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--budget",
-        help="Monthly budget in USD; overrides the budgets the stack declares. Exit 1 when the worst case exceeds it.",
-        show_default=False,
-    ),
-]
-PricesOpt = Annotated[
-    Path | None,
-    typer.Option("--prices", help="Your price rows (YAML or JSON), merged over the packaged catalogue."),
-]
 
 
 def _budget_value(text: str | None) -> float | None:
@@ -232,17 +281,13 @@ def cost(  # noqa: PLR0917 - the documented CLI contract has seven options
     out: OutOpt = None,
 ) -> None:
     """Run PROGRAM offline and price it per month; exit 1 when the worst case exceeds the budget."""
-    from mlops_infra.cost.catalogue import load_catalogue  # deferred: keeps `--help` fast
-    from mlops_infra.cost.estimate import budget_breaches, estimate_stack
+    from mlops_infra.cost.estimate import budget_breaches  # deferred: keeps `--help` fast
 
     limit = _budget_value(budget)
-    try:
-        catalogue = load_catalogue(prices)
-    except ProgramError as exc:
-        fail(str(exc))
+    catalogue = _catalogue(prices)
     captured = run_offline(program, stack, config)
     print_diagnostics(captured)
-    estimate = estimate_stack(captured, catalogue)
+    estimate = _estimate(captured, catalogue)
     if output_format is PlanFormat.json:
         emit(to_json_text({**plan_document(captured), "cost": estimate.to_json()}), out)
     else:

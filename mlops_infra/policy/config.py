@@ -178,6 +178,12 @@ class PolicyConfig(BaseModel):
     enforcement: dict[str, Enforcement] = Field(
         default_factory=dict, description="Per-policy override: mandatory, advisory or disabled."
     )
+    prices: Path | None = Field(
+        None,
+        description="A price override file (YAML/JSON rows, docs/cost-model.md) merged over the packaged catalogue "
+        "for cost-budget, e.g. negotiated rates. Relative to the policy config file (the working directory in a "
+        "pack).",
+    )
 
     @field_validator("required_tag_keys", "allowed_instance_types")
     @classmethod
@@ -194,6 +200,13 @@ class PolicyConfig(BaseModel):
                 raise ValueError("environment names must be non-empty strings")
             if any(not p.strip() for p in patterns):
                 raise ValueError(f"{environment}: entries must be non-empty strings")
+        return value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _names_a_file(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a price override file, not an empty string")
         return value
 
     def instance_types_for(self, environment: str | None) -> tuple[str, ...]:
@@ -315,4 +328,7 @@ def load_policy_config(path: str | Path | None) -> PolicyConfig:
             f"policy config {file} is not valid {'JSON' if file.suffix == '.json' else 'YAML'}: "
             f"{str(exc).splitlines()[0]}"
         ) from None
-    return policy_config_from_data(data, str(file))
+    config = policy_config_from_data(data, str(file))
+    if config.prices is not None and not config.prices.is_absolute():
+        config = config.model_copy(update={"prices": file.parent / config.prices})
+    return config

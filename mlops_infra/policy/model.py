@@ -19,7 +19,7 @@ from typing import Any, Literal
 from mlops_infra.conventions.taggable import tag_property
 from mlops_infra.policy.values import UnknownValue, is_unknown
 
-# The documented, stable policy ids (architecture contract). cost-budget's rule lives in the cost package.
+# The documented, stable policy ids (architecture contract).
 PolicyId = Literal[
     "encryption-at-rest",
     "key-rotation",

@@ -71,6 +71,12 @@ PROPERTY_SCHEMAS: dict[str, dict[str, Any]] = {
         "maxLength": 63,
         "description": 'Tag/label/annotation key that, set to "true", allows public exposure.',
     },
+    "prices": {
+        "type": "string",
+        "minLength": 1,
+        "description": "Price override file (YAML/JSON rows) merged over the packaged cost catalogue for cost-budget; "
+        "relative to the working directory.",
+    },
     "maxKeyRotationDays": {
         "type": "integer",
         "minimum": 1,
@@ -216,7 +222,7 @@ def pack_initial_config(config: PolicyConfig) -> dict[str, dict[str, Any]]:
     values = config.model_dump(by_alias=True, mode="json")
     initial: dict[str, dict[str, Any]] = {}
     for spec in REGISTRY.values():
-        properties = {name: values[name] for name in spec.config_properties}
+        properties = {name: values[name] for name in spec.config_properties if values[name] is not None}
         if not properties:
             continue
         if spec.resource_check is not None:

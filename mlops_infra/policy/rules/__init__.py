@@ -1,13 +1,11 @@
-"""The rule registry: one module per policy id, each exporting ``SPEC``.
-
-``cost-budget`` is a documented id whose rule belongs to the cost package (it needs prices).
-"""
+"""The rule registry: one module per policy id, each exporting ``SPEC``."""
 
 from __future__ import annotations
 
 from mlops_infra.policy.rules import (
     allowed_instance_types,
     budget_required,
+    cost_budget,
     data_capture,
     deletion_protection,
     deployment_safety,
@@ -41,12 +39,12 @@ _MODULES = (
     monitoring_required,
     allowed_instance_types,
     budget_required,
+    cost_budget,
     k8s_pod_security,
     k8s_namespace_guardrails,
     log_retention,
 )
 
 REGISTRY: dict[str, PolicySpec] = {module.SPEC.id: module.SPEC for module in _MODULES}
-EXTERNAL_POLICY_IDS: tuple[str, ...] = ("cost-budget",)
 
-__all__ = ["EXTERNAL_POLICY_IDS", "REGISTRY"]
+__all__ = ["REGISTRY"]
