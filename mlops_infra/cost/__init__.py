@@ -1,6 +1,5 @@
-"""Cost: the dated price catalogue (``catalogue``) and the estimator (``estimate``) behind ``mlops-infra cost``.
-
-The ``cost-budget`` policy rule is not built yet.
+"""Cost: the dated price catalogue (``catalogue``), the estimator (``estimate``) and the budget comparison
+(``budgets``) behind ``mlops-infra cost`` and the ``cost-budget`` policy rule.
 """
 
 from __future__ import annotations
