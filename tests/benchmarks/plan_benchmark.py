@@ -29,7 +29,15 @@ STACK = Path(__file__).resolve().parents[2] / "stacks" / "aws-sagemaker"
 
 def endpoint_specs(count: int) -> list[dict[str, Any]]:
     """``count`` endpoint specs shaped like the stack's own (see stacks/aws-sagemaker/Pulumi.prod.yaml)."""
-    return [{"name": f"churn-{index}", "minCapacity": 2, "maxCapacity": 4} for index in range(count)]
+    return [
+        {
+            "name": f"churn-{index}",
+            "minReplicas": 2,
+            "maxReplicas": 4,
+            "modelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod-churn-models-group/7",
+        }
+        for index in range(count)
+    ]
 
 
 def _peak_rss_mb() -> float:
