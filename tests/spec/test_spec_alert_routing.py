@@ -39,3 +39,14 @@ def test_bad_routes_name_the_field(data: dict[str, object], field: str) -> None:
     with pytest.raises(pydantic.ValidationError) as error:
         AlertsSpec.model_validate(data)
     assert [".".join(str(p) for p in e["loc"]) for e in error.value.errors()] == [field]
+
+
+def test_drift_thresholds_can_differ_per_watched_feature() -> None:
+    from mlops_infra.spec.monitoring import DriftSpec
+
+    drift = DriftSpec.model_validate({"features": ["a", "b"], "threshold": 0.2, "feature_thresholds": {"b": 0.35}})
+    assert (drift.threshold_for("a"), drift.threshold_for("b")) == (0.2, 0.35)
+    with pytest.raises(pydantic.ValidationError, match="not in features"):
+        DriftSpec.model_validate({"features": ["a"], "feature_thresholds": {"z": 0.3}})
+    with pytest.raises(pydantic.ValidationError, match=r"must be in \(0, 1\]"):
+        DriftSpec.model_validate({"features": ["a"], "feature_thresholds": {"a": 1.5}})
