@@ -43,7 +43,7 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
-from mlops_infra.k8s.alert_routing import AlertRouting
+from mlops_infra.k8s.alert_routing import AlertRouting, missing_secret_error, missing_secret_keys, receiver_secrets
 from mlops_infra.k8s.canary_guard import CanaryGuard
 from mlops_infra.k8s.drift_detector import DriftDetector, evaluation_seconds
 from mlops_infra.k8s.endpoint import Endpoint
@@ -279,14 +279,16 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         _check_compute(spec.training.compute, ("training", "compute"))
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, context, index, endpoint)
-    missing = _secret_config_missing()
-    if missing:
-        project = pulumi.get_project()
+    if context.defaults.protected and not spec.alerts.has_receiver:
         raise field_error(
-            "StackConfig",
-            (f"{project}:{missing[0]}",),
-            "secret is not set: pulumi config set --secret " + missing[0] + " <value>",
+            SPEC,
+            ("alerts",),
+            f"{context.defaults.environment} is a protected environment: its alerts must reach a person "
+            "(set alerts.emails, alerts.pagerduty or alerts.slack)",
         )
+    missing = _secret_config_missing() + missing_secret_keys(spec.alerts)
+    if missing:
+        raise missing_secret_error(missing[0])
 
 
 def _storage(spec: PlatformSpec, path: str, pvc: str) -> dict[str, str]:
@@ -565,12 +567,13 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         _monitoring(parent, spec, context, namespace, endpoint, served, training)
         _canary_guard(parent, spec, context, endpoint, served)
         endpoints.append(served)
-    if spec.alerts.emails:
+    if spec.alerts.has_receiver:
         AlertRouting(
             context.child_name("alerts"),
             {
                 "namespace": namespace,
                 "emails": spec.alerts.emails,
+                **receiver_secrets(spec.alerts),
                 "selector_labels": spec.k8s.prometheus_selector_labels,
             },
             opts=context.opts(parent),

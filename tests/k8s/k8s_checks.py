@@ -43,7 +43,7 @@ CRD_SOURCES = {
     "InferenceService": f"vendored subset of {_KSERVE}: crd_schemas/kserve-v1beta1-inferenceservice.yaml",
     "PrometheusRule": f"vendored {_PROM} v0.82.2: crd_schemas/prometheus-operator-v1-prometheusrule.yaml",
     "ServiceMonitor": f"vendored subset of {_PROM} v0.84.1: crd_schemas/prometheus-operator-v1-servicemonitor.yaml",
-    "AlertmanagerConfig": "hand-written subset (fields the SDK writes): "
+    "AlertmanagerConfig": f"hand-written subset (fields the SDK writes, types of {_PROM} v0.93.1): "
     "crd_schemas/prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
     "CronWorkflow": _HERA,
     "WorkflowTemplate": _HERA,

@@ -315,13 +315,38 @@ def test_monthly_budget_is_watched_from_opencost_spend_forecast(stack: CapturedS
     assert stack.outputs["platform"]["k8s"]["budgetName"] == rule.inputs["metadata"]["name"]
 
 
-def test_alerts_reach_the_spec_recipients(stack: CapturedStack) -> None:
+def test_alerts_reach_the_spec_recipients_by_severity(stack: CapturedStack) -> None:
     (config,) = by_kind(stack, "AlertmanagerConfig")
-    emails = [c["to"] for c in config.inputs["spec"]["receivers"][0]["emailConfigs"]]
+    spec = config.inputs["spec"]
+    receivers = {r["name"]: r for r in spec["receivers"]}
+    emails = [c["to"] for c in receivers["email"]["emailConfigs"]]
     expected = ["ml-platform@example.com", "ml-oncall@example.com"] if prod(stack) else ["ml-platform@example.com"]
     assert emails == expected
-    assert config.inputs["spec"]["route"]["receiver"] == "email"
+    namespace = stack.outputs["platform"]["k8s"]["namespace"]
+    assert spec["route"]["matchers"] == [{"name": "namespace", "value": namespace, "matchType": "="}]
+    routes = [(r["matchers"][0]["value"], r["receiver"]) for r in spec["route"]["routes"]]
+    if prod(stack):
+        assert routes == [("critical", "pagerduty"), ("critical", "email"), ("warning", "slack"), ("warning", "email")]
+        secret = named(stack, "Secret", f"{config.inputs['metadata']['name']}-receivers")
+        assert secret.inputs["stringData"] == "[secret]"
+        key = receivers["pagerduty"]["pagerdutyConfigs"][0]["routingKey"]
+        assert key == {"name": secret.inputs["metadata"]["name"], "key": "pagerduty-routing-key"}
+        assert receivers["slack"]["slackConfigs"][0]["channel"] == "#ml-alerts"
+    else:
+        assert routes == [("critical", "email"), ("warning", "email")]
     assert config.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_every_prometheus_alert_has_a_severity_its_namespace_routes(stack: CapturedStack) -> None:
+    (config,) = by_kind(stack, "AlertmanagerConfig")
+    namespace = config.inputs["metadata"]["namespace"]
+    routed = {r["matchers"][0]["value"] for r in config.inputs["spec"]["route"]["routes"]}
+    for rule in by_kind(stack, "PrometheusRule"):
+        assert rule.inputs["metadata"]["namespace"] == namespace
+        for group in rule.inputs["spec"]["groups"]:
+            for alert in group["rules"]:
+                assert alert["labels"]["severity"] in routed, alert["alert"]
+                assert alert["labels"]["namespace"] == namespace, alert["alert"]
 
 
 def test_feature_store_from_spec(stack: CapturedStack) -> None:
@@ -425,6 +450,22 @@ def test_missing_secret_config_is_named() -> None:
         without = {key: value for key, value in SECRETS.items() if key != "cookieSecret"}
         plan(lambda: MlPlatform("churn", churn_spec()), environment="dev", config=without)
     assert error.value.registered == []
+
+
+def test_a_protected_environment_needs_an_alert_receiver() -> None:
+    message = refused(churn_spec(alerts={}), environment="prod")
+    assert "alerts: prod is a protected environment: its alerts must reach a person" in message
+    stack = realize(churn_spec(alerts={}), environment="dev")  # dev may stay quiet
+    assert by_kind(stack, "AlertmanagerConfig") == []
+
+
+def test_missing_receiver_secret_config_is_named() -> None:
+    spec = churn_spec(alerts={"pagerduty": {"integration_key_secret": "pdKey"}})
+    assert "churn:pdKey: secret is not set: pulumi config set --secret pdKey" in refused(spec)
+    stack = realize(spec, config={"pdKey": "routing-key"})
+    (config,) = by_kind(stack, "AlertmanagerConfig")
+    assert [r["name"] for r in config.inputs["spec"]["receivers"]] == ["pagerduty"]
+    assert config.inputs["spec"]["route"]["receiver"] == "pagerduty"
 
 
 def test_gpu_training_and_quota_follow_the_size_class() -> None:
