@@ -8,7 +8,9 @@ Alerts (PrometheusRule, prometheus-operator ``monitoring.coreos.com/v1``):
   route it to the loop that starts ``TrainingPipeline``'s on-demand template.
 Thresholds are given in the platform's units (percent, milliseconds); the PromQL compares in
 Prometheus' base units (a ratio, seconds), converted here. The dashboard is a ConfigMap labelled
-``grafana_dashboard: "1"``, which the Grafana sidecar of kube-prometheus-stack loads.
+``grafana_dashboard: "1"``, which the Grafana sidecar of kube-prometheus-stack loads: latency,
+errors, invocations (requests/s), drift and the namespace's monthly spend (OpenCost, the
+expression :mod:`mlops_infra.k8s.spend_budget` alerts on).
 """
 
 from __future__ import annotations
@@ -123,24 +125,39 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
     return rules if a.drift_enabled else rules[:2]
 
 
+def invocations_expr(a: MonitoringArgs, namespace: str) -> str:
+    """PromQL: the endpoint's requests per second (every revision, canary included)."""
+    return f"sum(rate({a.request_counter}{{{_selector(namespace, a.endpoint_name)}}}[5m]))"
+
+
 def dashboard(a: MonitoringArgs, namespace: str) -> str:
-    """A Grafana dashboard (JSON) with the three signals the alerts watch."""
+    """A Grafana dashboard (JSON): the signals the alerts watch, the request rate and the namespace's spend.
+
+    Latency, errors and drift plot the alert expressions without their threshold; invocations are
+    requests per second; cost is the namespace's monthly spend at its current allocation, priced by
+    OpenCost: the very expression SpendBudget alerts on.
+    """
+    # Imported here: spend_budget imports this module's DURATION.
+    from mlops_infra.k8s.spend_budget import monthly_cost_expr  # noqa: PLC0415
+
     rules = {rule["alert"]: rule["expr"].rsplit(" > ", 1)[0] for rule in alert_rules(a, namespace)}
+    signals = [
+        ("p95 latency (s)", rules["EndpointHighP95Latency"], "s"),
+        ("Error rate", rules["EndpointHighErrorRate"], "percentunit"),
+        ("Invocations (requests/s)", invocations_expr(a, namespace), "reqps"),
+    ]
+    if "EndpointFeatureDrift" in rules:
+        signals.append(("Feature drift", rules["EndpointFeatureDrift"], "none"))
+    signals.append(("Namespace spend (USD/month, OpenCost)", monthly_cost_expr(namespace), "currencyUSD"))
     panels = [
         {
             "title": title,
             "type": "timeseries",
-            "gridPos": {"x": 8 * i, "y": 0, "w": 8, "h": 8},
-            "targets": [{"expr": rules[alert], "refId": "A"}],
+            "gridPos": {"x": 8 * (i % 3), "y": 8 * (i // 3), "w": 8, "h": 8},
+            "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+            "targets": [{"expr": expr, "refId": "A"}],
         }
-        for i, (title, alert) in enumerate(
-            (
-                ("p95 latency (s)", "EndpointHighP95Latency"),
-                ("Error rate", "EndpointHighErrorRate"),
-                ("Feature drift", "EndpointFeatureDrift"),
-            )
-        )
-        if alert in rules
+        for i, (title, expr, unit) in enumerate(signals)
     ]
     return json.dumps(
         {

@@ -7,6 +7,7 @@ import pytest
 
 from mlops_infra.engine import ProgramError
 from mlops_infra.k8s import Monitoring, MonitoringArgs
+from mlops_infra.k8s.spend_budget import monthly_cost_expr
 from mlops_infra.testing import one, plan, required_tags_present
 
 ARGS = {
@@ -73,8 +74,29 @@ def test_grafana_dashboard_configmap(stack):
     dashboard = one(stack, "kubernetes:core/v1:ConfigMap").inputs
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     board = json.loads(dashboard["data"]["churn-prod-churn.json"])
-    assert [p["title"] for p in board["panels"]] == ["p95 latency (s)", "Error rate", "Feature drift"]
-    assert "churn_feature_psi" in board["panels"][2]["targets"][0]["expr"]
+    panels = {p["title"]: p for p in board["panels"]}
+    assert list(panels) == [
+        "p95 latency (s)",
+        "Error rate",
+        "Invocations (requests/s)",
+        "Feature drift",
+        "Namespace spend (USD/month, OpenCost)",
+    ]
+    rules = _rules(stack)
+    expr = {title: panel["targets"][0]["expr"] for title, panel in panels.items()}
+    # latency, errors and drift plot exactly what their alerts compare, without the threshold
+    assert rules["EndpointHighP95Latency"]["expr"] == expr["p95 latency (s)"] + " > 0.3"
+    assert rules["EndpointHighErrorRate"]["expr"] == expr["Error rate"] + " > 0.02"
+    assert rules["EndpointFeatureDrift"]["expr"] == expr["Feature drift"] + " > 0.25"
+    assert expr["Invocations (requests/s)"] == (
+        'sum(rate(revision_app_request_count{namespace="churn-ns", service=~"churn-prod-churn-predictor.*"}[5m]))'
+    )
+    # the spend panel is the expression SpendBudget alerts on, for the same namespace
+    assert expr["Namespace spend (USD/month, OpenCost)"] == monthly_cost_expr("churn-ns")
+    units = [p["fieldConfig"]["defaults"]["unit"] for p in board["panels"]]
+    assert units == ["s", "percentunit", "reqps", "none", "currencyUSD"]
+    positions = {(p["gridPos"]["x"], p["gridPos"]["y"]) for p in board["panels"]}
+    assert len(positions) == len(board["panels"])  # no panel hides another
     assert required_tags_present(stack) == []
 
 
@@ -104,4 +126,9 @@ def test_drift_alert_off_leaves_latency_and_errors():
     stack = plan(lambda: Monitoring("churn-monitoring", {**ARGS, "drift_enabled": False}), environment="dev")
     assert set(_rules(stack)) == {"EndpointHighP95Latency", "EndpointHighErrorRate"}
     board = json.loads(one(stack, "kubernetes:core/v1:ConfigMap").inputs["data"]["churn-prod-churn.json"])
-    assert [p["title"] for p in board["panels"]] == ["p95 latency (s)", "Error rate"]
+    assert [p["title"] for p in board["panels"]] == [
+        "p95 latency (s)",
+        "Error rate",
+        "Invocations (requests/s)",
+        "Namespace spend (USD/month, OpenCost)",
+    ]
