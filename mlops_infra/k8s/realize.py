@@ -7,7 +7,9 @@
 - MLflow (behind oauth2-proxy) as the registry; the approval gate travels to the training job
   (``MLOPS_APPROVAL_MODE``, ``MLOPS_APPROVED_ALIAS``): MLflow itself enforces no approval.
 - Training: an Argo CronWorkflow or a CronJob on the spec's ``Schedule`` (cron + time zone),
-  sized from ``Compute.kubernetes_resources()`` (GPUs as ``nvidia.com/gpu``).
+  sized from ``Compute.kubernetes_resources()`` (GPUs as ``nvidia.com/gpu``). Under Argo the
+  WorkflowTemplate is train -> evaluate -> register: the model is registered into MLflow only
+  when ``training.gate``'s metric meets its threshold (the ``when`` of the register step).
 - KServe InferenceServices: compute, scaling (dev scales to zero), rollout as
   ``canaryTrafficPercent``, data capture as the KServe logger, cluster-local unless
   ``allow_public_access``.
@@ -377,6 +379,22 @@ def _training(
         if training.schedule is not None
         else {"suspend": True}  # on demand only: the default schedule stays suspended
     )
+    # Under Argo the gate is enforced by the workflow: evaluate, then register only when the metric passes.
+    gated: dict[str, Any] = (
+        {
+            "gate": {
+                "metric": gate.name,
+                "threshold": gate.threshold,
+                "direction": gate.direction.value,
+                "tracking_uri": env["MLFLOW_TRACKING_URI"],
+                "registered_model": spec.registry.model_name,
+                "approval_mode": approval.mode.value,
+                "approved_alias": approval.approved_label,
+            }
+        }
+        if spec.k8s.argo_enabled
+        else {}
+    )
     return TrainingPipeline(
         context.child_name("training"),
         {
@@ -397,6 +415,7 @@ def _training(
             "resources": resources(training.compute),
             "active_deadline_seconds": training.max_runtime_seconds,
             "service_account_annotations": spec.k8s.workload_identity,
+            **gated,
         },
         opts=context.opts(parent),
     )

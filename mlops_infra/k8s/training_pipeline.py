@@ -4,7 +4,16 @@ With ``argo_enabled`` a WorkflowTemplate holds the hardened training step (retri
 ``backoff_limit``, ``activeDeadlineSeconds``) and a CronWorkflow runs it on the schedule; the
 monitoring loop retrains on demand with ``argo submit --from workflowtemplate/<name>``.
 Without Argo, a batch/v1 CronJob runs on the schedule and a second, suspended CronJob is
-the on-demand template (``kubectl create job --from=cronjob/<name>``). Both forbid
+the on-demand template (``kubectl create job --from=cronjob/<name>``).
+
+With ``gate`` (Argo only) the WorkflowTemplate is ``train -> evaluate -> register``: the training
+container writes its MLflow run id to ``MLOPS_RUN_ID_FILE`` (an output parameter); ``evaluate``
+reads the run's gate metric from MLflow's REST API into its ``metric`` output; ``register`` runs
+only ``when`` that metric meets the threshold (``>=`` to maximize, ``<=`` to minimize), creating the
+model version and, in automatic approval, moving the approved alias. The gate steps are built by
+the same hardened pod builder, in a pinned standard-library Python image
+(:mod:`mlops_infra.k8s.training_gate_step`). Without Argo the training code applies the gate itself
+(``MLOPS_GATE_*`` env). Both forbid
 concurrent runs and keep a bounded history. The ServiceAccount is namespaced; under Argo it
 may only write WorkflowTaskResults (what the executor needs), and it gets an API token only
 then. Note: the executor's API calls need egress to the API server (covered by HTTPS egress
@@ -14,11 +23,12 @@ on 443; add the API server's CIDR if it listens elsewhere).
 from __future__ import annotations
 
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
@@ -34,6 +44,46 @@ ARGO_API = "argoproj.io/v1alpha1"
 # name leaves room for "-on-demand".
 SCHEDULE_BASE_NAME = naming.NameRule(42, r"a-z0-9-", lowercase=True)
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+GATE_IMAGE = "python:3.12.8-slim"
+RUN_ID_FILE = "/tmp/mlops-run-id"  # noqa: S108 - the train container's emptyDir scratch
+METRIC_FILE = "/tmp/gate-metric"  # noqa: S108 - the evaluate container's emptyDir scratch
+ENTRYPOINT = "train-evaluate-register"
+COMPARISON = {"maximize": ">=", "minimize": "<="}
+
+
+def gate_step_source() -> str:
+    """The evaluate/register script, exactly as the gate steps run it (``python3 -c``)."""
+    return Path(__file__).with_name("training_gate_step.py").read_text(encoding="utf-8")
+
+
+class TrainingGate(Spec):
+    """Register into MLflow only when the run's metric meets the threshold (Argo only).
+
+    The training container writes its MLflow run id to ``MLOPS_RUN_ID_FILE``; the evaluate step
+    reads the run's ``metric`` from MLflow; the register step runs only when it passes.
+    """
+
+    metric: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", description="Metric the training run logs.")
+    threshold: float
+    direction: Literal["maximize", "minimize"] = Field("maximize", description="maximize: >= passes; minimize: <=.")
+    tracking_uri: StrInput = Field(description="MLflow's in-cluster tracking URI.")
+    registered_model: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+    approval_mode: Literal["manual", "automatic"] = Field(
+        "manual", description="automatic: the approved alias moves to the new version; manual: a person moves it."
+    )
+    approved_alias: str = Field("champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+    model_artifact_path: str = Field("model", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,127}$")
+    image: PinnedImage = Field(GATE_IMAGE, description="Python 3 image, pinned (standard library only).")
+    resources: ComputeResources = Field(
+        default_factory=lambda: ComputeResources(
+            cpu_request="50m", cpu_limit="500m", memory_request="64Mi", memory_limit="256Mi"
+        )
+    )
+
+    @property
+    def when(self) -> str:
+        """Argo's ``when`` of the register step: the evaluate step's metric against the threshold."""
+        return f"{{{{steps.evaluate.outputs.parameters.metric}}}} {COMPARISON[self.direction]} {self.threshold!r}"
 
 
 class SecretRef(Spec):
@@ -75,6 +125,16 @@ class TrainingPipelineArgs(Spec):
     writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])  # noqa: S108 - emptyDir scratch
     service_account_annotations: dict[str, str] = Field(default_factory=dict)
     https_egress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
+    gate: TrainingGate | None = Field(
+        None, description="Argo: train -> evaluate -> register only when the metric passes (needs argo_enabled)."
+    )
+
+    @field_validator("gate")
+    @classmethod
+    def _gate_needs_argo(cls, gate: TrainingGate | None, info: ValidationInfo) -> TrainingGate | None:
+        if gate is not None and not info.data.get("argo_enabled"):
+            raise ValueError("the gate steps run under Argo: set argo_enabled (CronJobs rely on the training code)")
+        return gate
 
     @field_validator("env")
     @classmethod
@@ -113,13 +173,14 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             automount=a.argo_enabled,
         )
         sa_name = objects.name_of(self.service_account)
+        gate_env = {"MLOPS_RUN_ID_FILE": RUN_ID_FILE} if a.gate is not None else {}
         container = Container(
             name="main",
             image=a.image,
             resources=a.resources,
             command=a.command,
             args=a.args,
-            env={"HOME": "/tmp", **a.env},  # noqa: S108
+            env={"HOME": "/tmp", **a.env, **gate_env},  # noqa: S108
             secret_env=[SecretEnv(ref.env, ref.secret_name, ref.key) for ref in a.secret_env],
             writable_paths=a.writable_paths,
         )
@@ -130,6 +191,14 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.template: k8s.apiextensions.CustomResource | k8s.batch.v1.CronJob
         if a.argo_enabled:
             self.trigger_kind = "workflowtemplate"
+            if a.gate is not None:
+                gate = self._gate_containers(a.gate)
+                spec = pod_spec(
+                    [container, *gate],
+                    service_account_name=sa_name,
+                    automount_token=True,
+                    restart_policy="Never",
+                )
             self._argo(ns, spec)
         else:
             self.trigger_kind = "cronjob"
@@ -173,8 +242,9 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         }
         if "tolerations" in spec:
             step["tolerations"] = spec["tolerations"]
+        templates = [step] if a.gate is None else self._gate_templates(a.gate, step, spec["containers"][1:])
         workflow_spec = {
-            "entrypoint": "train",
+            "entrypoint": "train" if a.gate is None else ENTRYPOINT,
             "serviceAccountName": spec["serviceAccountName"],
             "automountServiceAccountToken": True,
             "activeDeadlineSeconds": a.active_deadline_seconds,
@@ -183,7 +253,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             "volumes": spec["volumes"],
             "podGC": {"strategy": "OnPodSuccess"},
             "ttlStrategy": {"secondsAfterCompletion": 7 * 86_400},
-            "templates": [step],
+            "templates": templates,
         }
         self.template = k8s.apiextensions.CustomResource(
             self.child_name("template"),
@@ -211,6 +281,92 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             },
             opts=self.child_opts(depends_on=[self.template]),
         )
+
+    def _gate_containers(self, gate: TrainingGate) -> list[Container]:
+        """The evaluate and register containers: the one hardened builder, the pinned gate image."""
+        common: dict[str, pulumi.Input[str]] = {
+            "HOME": "/tmp",  # noqa: S108
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MLFLOW_TRACKING_URI": gate.tracking_uri,
+            "GATE_METRIC": gate.metric,
+            "RUN_ID": "{{inputs.parameters.run-id}}",
+        }
+        source = gate_step_source()
+        evaluate = Container(
+            name="evaluate",
+            image=gate.image,
+            resources=gate.resources,
+            command=["python3", "-c", source, "evaluate"],
+            env={**common, "OUTPUT_FILE": METRIC_FILE},
+        )
+        register = Container(
+            name="register",
+            image=gate.image,
+            resources=gate.resources,
+            command=["python3", "-c", source, "register"],
+            env={
+                **common,
+                "GATE_VALUE": "{{inputs.parameters.metric}}",
+                "REGISTERED_MODEL": gate.registered_model,
+                "MODEL_ARTIFACT_PATH": gate.model_artifact_path,
+                "APPROVAL_MODE": gate.approval_mode,
+                "APPROVED_ALIAS": gate.approved_alias,
+            },
+        )
+        return [evaluate, register]
+
+    def _gate_templates(
+        self, gate: TrainingGate, train: dict[str, Any], containers: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """train -> evaluate -> register (when the metric passes), as Argo steps."""
+        evaluate, register = containers
+        run_id = [{"name": "run-id"}]
+        train = {**train, "outputs": {"parameters": [{"name": "run-id", "valueFrom": {"path": RUN_ID_FILE}}]}}
+        steps = {
+            "name": ENTRYPOINT,
+            "steps": [
+                [{"name": "train", "template": "train"}],
+                [
+                    {
+                        "name": "evaluate",
+                        "template": "evaluate",
+                        "arguments": {
+                            "parameters": [{"name": "run-id", "value": "{{steps.train.outputs.parameters.run-id}}"}]
+                        },
+                    }
+                ],
+                [
+                    {
+                        "name": "register",
+                        "template": "register",
+                        "when": gate.when,
+                        "arguments": {
+                            "parameters": [
+                                {"name": "run-id", "value": "{{steps.train.outputs.parameters.run-id}}"},
+                                {"name": "metric", "value": "{{steps.evaluate.outputs.parameters.metric}}"},
+                            ]
+                        },
+                    }
+                ],
+            ],
+        }
+        return [
+            steps,
+            train,
+            {
+                "name": "evaluate",
+                "inputs": {"parameters": run_id},
+                "outputs": {"parameters": [{"name": "metric", "valueFrom": {"path": METRIC_FILE}}]},
+                "retryStrategy": {"limit": "2", "retryPolicy": "OnError"},
+                "container": evaluate,
+            },
+            {
+                "name": "register",
+                "inputs": {"parameters": [*run_id, {"name": "metric"}]},
+                "retryStrategy": {"limit": "2", "retryPolicy": "OnError"},
+                "container": register,
+            },
+        ]
 
     def _cron_jobs(self, ns: StrInput, spec: dict[str, Any]) -> None:
         a = self.args

@@ -56,6 +56,12 @@ def predictor(stack: CapturedStack) -> dict[str, Any]:
     return isvc.inputs["spec"]["predictor"]
 
 
+def workflow_step(stack: CapturedStack, name: str) -> dict[str, Any]:
+    (template,) = by_kind(stack, "WorkflowTemplate")
+    (found,) = [t for t in template.inputs["spec"]["templates"] if t["name"] == name]
+    return found
+
+
 def prod(stack: CapturedStack) -> bool:
     return stack.stack == "k8s-prod"
 
@@ -139,7 +145,7 @@ def test_images_are_pinned(stack: CapturedStack) -> None:
         for workload in by_kind(stack, kind):
             images += [c["image"] for c in workload.inputs["spec"]["template"]["spec"]["containers"]]
     training = (
-        by_kind(stack, "WorkflowTemplate")[0].inputs["spec"]["templates"][0]["container"]
+        workflow_step(stack, "train")["container"]
         if prod(stack)
         else named(stack, "CronJob", "churn-platform-dev-k8s-training").inputs["spec"]["jobTemplate"]["spec"][
             "template"
@@ -156,8 +162,15 @@ def test_training_schedule_time_zone_compute_and_gate(stack: CapturedStack) -> N
         (schedule,) = by_kind(stack, "CronWorkflow")
         spec = schedule.inputs["spec"]
         assert (spec["schedules"], spec["timezone"]) == (["0 3 * * 1"], "Europe/Berlin")
-        container = by_kind(stack, "WorkflowTemplate")[0].inputs["spec"]["templates"][0]["container"]
+        container = workflow_step(stack, "train")["container"]
         assert by_kind(stack, "WorkflowTemplate")[0].inputs["spec"]["activeDeadlineSeconds"] == 7200
+        # the gate under Argo: register into MLflow only when the spec's gate metric passes
+        [_], [_], [register] = workflow_step(stack, "train-evaluate-register")["steps"]
+        assert register["when"] == "{{steps.evaluate.outputs.parameters.metric}} >= 0.8"
+        gate_env = {e["name"]: e.get("value") for e in workflow_step(stack, "register")["container"]["env"]}
+        assert (gate_env["GATE_METRIC"], gate_env["REGISTERED_MODEL"]) == ("auc", "churn")
+        assert (gate_env["APPROVAL_MODE"], gate_env["APPROVED_ALIAS"]) == ("manual", "champion")
+        assert gate_env["MLFLOW_TRACKING_URI"].endswith(":5000")
     else:
         cron = named(stack, "CronJob", "churn-platform-dev-k8s-training")
         spec = cron.inputs["spec"]
