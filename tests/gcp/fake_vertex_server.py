@@ -5,6 +5,13 @@ request bodies strictly: an unknown field, a missing required field or an invali
 answered with HTTP 400 and recorded in ``errors``, so a wrong request fails the test.
 Long-running operations come back not-done and finish on their first GET, which exercises the
 clients' operation polling without sleeping.
+
+Fault injection: ``fail(route, n)`` fails the n-th call of one route; ``fail_call(n)`` fails the
+n-th request of any route (``after=True``: the call takes effect, then the answer is lost, as when
+a connection drops). ``history`` records every traffic split the endpoints actually took.
+Cloud Monitoring: ``GET /v3/projects/{p}/timeSeries`` answers the Vertex prediction metrics from
+``set_version_health`` (per model version: error fraction, p95 latency) and ``requests_per_window``,
+spread over the deployed models by their traffic share, per ``deployed_model_id`` when filtered.
 """
 
 from __future__ import annotations
@@ -71,6 +78,10 @@ class FakeVertex:
     calls: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Any = field(default_factory=lambda: itertools.count(1001))
+    fail_calls: dict[int, bool] = field(default_factory=dict)  # request number (1-based) -> fail after effect
+    history: list[tuple[str, dict[str, int]]] = field(default_factory=list)  # (endpoint, split) as applied
+    health: dict[str, tuple[float, float]] = field(default_factory=dict)  # model version -> (error fraction, p95)
+    requests_per_window: int = 1000
 
     # -- helpers for tests ------------------------------------------------------------------
 
@@ -80,6 +91,21 @@ class FakeVertex:
     def fail(self, route: str, *call_numbers: int) -> None:
         """Make the n-th call (1-based) of ``route`` (e.g. ``updateEndpoint``) answer HTTP 500."""
         self.failures[route] = list(call_numbers)
+
+    def fail_call(self, number: int, *, after: bool = False) -> None:
+        """Make the ``number``-th request (1-based, any route) answer HTTP 500, before or after its effect."""
+        self.fail_calls[number] = after
+
+    def set_version_health(self, version_id: str, error_fraction: float, p95_ms: float) -> None:
+        """What the metrics report for requests served by ``version_id`` of any model."""
+        self.health[str(version_id)] = (error_fraction, p95_ms)
+
+    def deployed(self, endpoint: str) -> list[str]:
+        return [d["id"] for d in self.endpoints[endpoint]["deployedModels"]]
+
+    def _set_split(self, endpoint: dict[str, Any], split: dict[str, int]) -> None:
+        endpoint["trafficSplit"] = dict(split)
+        self.history.append((endpoint["name"], dict(split)))
 
     def routes(self) -> list[str]:
         return [route for _, route, _ in self.requests]
@@ -190,6 +216,11 @@ class FakeVertex:
         del self.models[name]
         return self._operation(name, None, "google.protobuf.Empty")
 
+    def list_versions(self, name: str) -> dict[str, Any]:
+        if name not in self.models:
+            raise ApiError(404, "NOT_FOUND", f"model {name} not found")
+        return {"models": list(self.models[name]["versions"].values())}
+
     def delete_version(self, name: str) -> dict[str, Any]:
         model, _, ref = name.partition("@")
         version = self.version(model, ref)
@@ -235,7 +266,7 @@ class FakeVertex:
         stored = {**deployed, "id": deployed_id, "modelVersionId": version["versionId"]}
         endpoint["deployedModels"].append(stored)
         if split:
-            endpoint["trafficSplit"] = {(deployed_id if k == "0" else k): v for k, v in split.items()}
+            self._set_split(endpoint, {(deployed_id if k == "0" else k): v for k, v in split.items()})
         return self._operation(
             name, {"deployedModel": {"id": deployed_id}}, "google.cloud.aiplatform.v1.DeployModelResponse"
         )
@@ -275,7 +306,9 @@ class FakeVertex:
         if current.get(deployed_id, 0) > 0:
             raise ApiError(400, "FAILED_PRECONDITION", f"deployed model {deployed_id} still receives traffic")
         endpoint["deployedModels"] = [d for d in endpoint["deployedModels"] if d["id"] != deployed_id]
-        endpoint["trafficSplit"] = {k: v for k, v in current.items() if k != deployed_id}
+        remaining = {k: v for k, v in current.items() if k != deployed_id}
+        if remaining != endpoint["trafficSplit"]:
+            self._set_split(endpoint, remaining)
         return self._operation(name, {}, "google.cloud.aiplatform.v1.UndeployModelResponse")
 
     def mutate(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -304,8 +337,47 @@ class FakeVertex:
         if mask != "trafficSplit":
             raise bad(f"updateMask must be trafficSplit, got {mask!r}")
         only(body, {"trafficSplit", "name"}, "Endpoint (update)")
-        endpoint["trafficSplit"] = self._check_split(endpoint, body.get("trafficSplit") or {}, allow_new=False)
+        self._set_split(endpoint, self._check_split(endpoint, body.get("trafficSplit") or {}, allow_new=False))
         return endpoint
+
+    # -- Cloud Monitoring ---------------------------------------------------------------------
+
+    def time_series(self, project: str, query: dict[str, str]) -> dict[str, Any]:
+        """``projects.timeSeries.list`` of one Vertex prediction metric, for one deployed model when filtered."""
+        text = query.get("filter", "")
+        labels = dict(re.findall(r'([a-z_.]+) = "([^"]*)"', text))
+        if labels.get("resource.type") != "aiplatform.googleapis.com/Endpoint":
+            raise bad(f"filter must select resource.type aiplatform.googleapis.com/Endpoint: {text!r}")
+        metric = labels.get("metric.type", "").removeprefix("aiplatform.googleapis.com/prediction/online/")
+        aligners = {
+            "prediction_count": {"ALIGN_DELTA", "ALIGN_RATE", "ALIGN_SUM"},
+            "error_count": {"ALIGN_DELTA", "ALIGN_RATE", "ALIGN_SUM"},
+            "prediction_latencies": {"ALIGN_PERCENTILE_95", "ALIGN_PERCENTILE_99", "ALIGN_PERCENTILE_50"},
+        }
+        if metric not in aligners:
+            raise bad(f"unknown Vertex prediction metric in filter {text!r}")
+        for key in ("interval.startTime", "interval.endTime", "aggregation.alignmentPeriod"):
+            if not query.get(key):
+                raise bad(f"timeSeries.list needs {key}")
+        if query.get("aggregation.perSeriesAligner") not in aligners[metric]:
+            raise bad(f"aligner {query.get('aggregation.perSeriesAligner')!r} does not fit {metric}")
+        endpoint_id = labels.get("resource.labels.endpoint_id")
+        endpoint = next((e for e in self.endpoints.values() if e["name"].rsplit("/", 1)[-1] == endpoint_id), None)
+        if endpoint is None or not project:
+            return {}
+        wanted = labels.get("metric.labels.deployed_model_id")
+        served = []
+        for deployed in endpoint["deployedModels"]:
+            share = endpoint["trafficSplit"].get(deployed["id"], 0)
+            if share and (wanted is None or deployed["id"] == wanted):
+                error_fraction, p95 = self.health.get(deployed["modelVersionId"], (0.0, 100.0))
+                served.append((self.requests_per_window * share / 100, error_fraction, p95))
+        if not served:
+            return {}  # no requests: Cloud Monitoring returns no series
+        if metric == "prediction_latencies":
+            return {"timeSeries": [{"points": [{"value": {"doubleValue": max(p for _, _, p in served)}}]}]}
+        total = sum(n * (e if metric == "error_count" else 1.0) for n, e, _ in served)
+        return {"timeSeries": [{"points": [{"value": {"int64Value": str(round(total))}}]}]}
 
     # -- schedules --------------------------------------------------------------------------
 
@@ -373,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        path = re.sub(r"^/(v1|ui)/", "", unquote(url.path))
+        path = re.sub(r"^/(v1|v3|ui)/", "", unquote(url.path))
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -405,6 +477,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", rf"^({LOC})/models:upload$", "uploadModel"),
             ("GET", rf"^({LOC}/.+/operations/[^/]+)$", "getOperation"),
             ("POST", rf"^({LOC}/models/[^/:]+):mergeVersionAliases$", "mergeVersionAliases"),
+            ("GET", rf"^({LOC}/models/[^/:]+):listVersions$", "listModelVersions"),
             ("GET", rf"^({LOC}/models/[^/:]+)$", "getModel"),
             ("PATCH", rf"^({LOC}/models/[^/:]+)$", "updateModel"),
             ("DELETE", rf"^({LOC}/models/[^/:@]+)$", "deleteModel"),
@@ -420,16 +493,27 @@ class _Handler(BaseHTTPRequestHandler):
             ("DELETE", rf"^({LOC}/schedules/[^/:]+)$", "deleteSchedule"),
             ("POST", rf"^({LOC}/schedules/[^/:]+):pause$", "pauseSchedule"),
             ("POST", rf"^({LOC}/schedules/[^/:]+):resume$", "resumeSchedule"),
+            ("GET", r"^projects/([^/]+)/timeSeries$", "listTimeSeries"),
         ]
         for verb, pattern, route in table:
             match = re.match(pattern, path)
             if verb != method or not match:
                 continue
-            fake.requests.append((method, route, body))
+            fake.requests.append((method, route, query if route == "listTimeSeries" else body))
             fake.calls[route] = fake.calls.get(route, 0) + 1
             if fake.calls[route] in fake.failures.get(route, []):
                 raise ApiError(500, "INTERNAL", f"injected failure of {route} call {fake.calls[route]}")
-            return route, self._handle(route, match.group(1), body, query.get("updateMask", ""))
+            number = len(fake.requests)
+            if number in fake.fail_calls and not fake.fail_calls[number]:
+                raise ApiError(500, "INTERNAL", f"injected failure of request {number} ({route})")
+            name = match.group(1)
+            if route == "listTimeSeries":
+                result = fake.time_series(name, query)
+            else:
+                result = self._handle(route, name, body, query.get("updateMask", ""))
+            if number in fake.fail_calls:
+                raise ApiError(500, "INTERNAL", f"injected failure of request {number} ({route}) after its effect")
+            return route, result
         raise ApiError(404, "NOT_FOUND", f"the fake does not implement {method} {path}")
 
 
@@ -441,6 +525,7 @@ def _handle_route(fake: FakeVertex, route: str, name: str, body: dict[str, Any],
         "getOperation": lambda: fake.operations[name] if name in fake.operations else _missing(name),
         "mergeVersionAliases": lambda: fake.merge_aliases(name, body),
         "getModel": lambda: fake.version(resource, ref or "default"),
+        "listModelVersions": lambda: fake.list_versions(name),
         "updateModel": lambda: fake.patch_model(name, body, mask),
         "deleteModel": lambda: fake.delete_model(name),
         "deleteModelVersion": lambda: fake.delete_version(name),

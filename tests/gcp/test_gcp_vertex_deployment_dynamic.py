@@ -144,7 +144,6 @@ def test_moved_alias_rolls_out_as_a_canary_and_retires_the_old_version(fake_vert
         {new_id: 10, old_id: 90},
         {new_id: 50, old_id: 50},
         {new_id: 100},
-        {new_id: 100},
     ]
     assert [d["id"] for d in fake.endpoints[ENDPOINT]["deployedModels"]] == [new_id]
     assert updated.outs["resolved_models"] == {"blue": f"{MODEL}@2"}
@@ -170,7 +169,12 @@ def test_replica_changes_mutate_in_place(fake_vertex, props):
     assert (stored["minReplicaCount"], stored["maxReplicaCount"]) == (2, 8)
 
 
-def test_a_failed_step_rolls_traffic_back_and_removes_the_new_version(fake_vertex, props):
+def promote_version_2(fake):
+    fake.models[MODEL]["versions"]["1"]["versionAliases"].remove("champion")
+    fake.models[MODEL]["versions"]["2"]["versionAliases"].append("champion")
+
+
+def test_an_api_failure_stops_where_it_stands_and_the_retry_finishes(fake_vertex, props):
     fake = fake_vertex.fake
     seed_model(fake, ["default", "champion"], ["challenger"])
     provider = VertexModelDeploymentProvider()
@@ -183,10 +187,35 @@ def test_a_failed_step_rolls_traffic_back_and_removes_the_new_version(fake_verte
         "traffic_steps": [{"blue": 90.0, "green": 10.0}, {"green": 100.0}],
     }
     fake.fail("updateEndpoint", 3)  # create used call 1; the update's first step is call 2, the second is 3
-    with pytest.raises(VertexError, match=r"traffic step 2/2 .* rolled back to \{'" + old_id + r"': 100\}"):
+    with pytest.raises(VertexError, match=r"setting the traffic split .* failed: INTERNAL"):
         provider.update(created.id, created.outs, news)
-    assert fake.endpoints[ENDPOINT]["trafficSplit"] == {old_id: 100}
-    assert [d["id"] for d in fake.endpoints[ENDPOINT]["deployedModels"]] == [old_id]
+    green = next(i for i in fake.deployed(ENDPOINT) if i != old_id)
+    assert fake.endpoints[ENDPOINT]["trafficSplit"] == {old_id: 90, green: 10}  # no traffic moved back
+    retried = provider.update(created.id, created.outs, news)  # Pulumi kept the old outputs
+    assert retried.outs["deployed_model_ids"] == {"blue": old_id, "green": green}  # the copy is adopted
+    assert splits(fake)[-1] == {green: 100}
+    assert fake.routes().count("deployModel") == 2
+
+
+def test_defect_1_a_failed_undeploy_never_sends_traffic_back_to_the_retired_version(fake_vertex, props):
+    fake = fake_vertex.fake
+    seed_model(fake, ["default", "champion"], [])
+    provider = VertexModelDeploymentProvider()
+    created = provider.create(props)
+    old_id = created.outs["deployed_model_ids"]["blue"]
+    promote_version_2(fake)
+    news = {**props, "deployments": [deployment("blue", revision="2")]}
+    fake.fail("undeployModel", 1)
+    with pytest.raises(VertexError, match="undeploying"):
+        provider.update(created.id, created.outs, news)
+    new_id = next(i for i in fake.deployed(ENDPOINT) if i != old_id)
+    seen = len(fake.history)
+    retried = provider.update(created.id, created.outs, news)
+    assert all(old_id not in split for _, split in fake.history[seen:])
+    assert retried.outs["deployed_model_ids"] == {"blue": new_id}
+    assert fake.deployed(ENDPOINT) == [new_id]
+    assert fake.endpoints[ENDPOINT]["trafficSplit"] == {new_id: 100}
+    assert fake.routes().count("deployModel") == 2  # the first new copy is adopted, not deployed again
 
 
 def test_delete_moves_traffic_off_and_undeploys(fake_vertex, props):
@@ -221,57 +250,64 @@ def test_canary_split_keeps_whole_percentages():
     assert sum(split.values()) == 100
 
 
-def _metrics(values):
-    """A fake timeSeries.list: the value of each metric (by its type's last segment), recording the queries."""
-    queries = []
-
-    def fetch(api, project, params):
-        queries.append((api, project, params))
-        metric = params["filter"].rsplit("/", 1)[-1].rstrip('"')
-        value = values.get(metric)
-        return {} if value is None else {"timeSeries": [{"points": [{"value": {"doubleValue": value}}]}]}
-
-    return fetch, queries
+def gate(fake_vertex, **extra):
+    return {"error_rate_percent": 1.0, "p95_latency_ms": 300.0, "monitoring_api": fake_vertex.url, **extra}
 
 
-GATE = {"error_rate_percent": 1.0, "p95_latency_ms": 300.0}
+def series_queries(fake):
+    return [query for _, route, query in fake.requests if route == "listTimeSeries"]
 
 
-def test_breached_alert_thresholds_roll_the_canary_back(fake_vertex, props, monkeypatch):
-    from mlops_infra.gcp.dynamic import rollback_metrics
-
+def test_the_canary_is_judged_on_its_own_requests_and_rolled_back(fake_vertex, props):
     fake = fake_vertex.fake
     seed_model(fake, ["default", "champion"], [])
     provider = VertexModelDeploymentProvider()
-    gated = {**props, "rollback_metrics": GATE}
-    fetch, queries = _metrics({"error_count": 0.0, "prediction_count": 10.0, "prediction_latencies": 120.0})
-    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
+    gated = {**props, "rollback_metrics": gate(fake_vertex)}
     created = provider.create(gated)
     old_id = created.outs["deployed_model_ids"]["blue"]
-    assert queries and all(q[1] == "acme-ml" for q in queries)
-    assert 'resource.labels.endpoint_id = "4242424242"' in queries[0][2]["filter"]
-    fake.models[MODEL]["versions"]["1"]["versionAliases"].remove("champion")
-    fake.models[MODEL]["versions"]["2"]["versionAliases"].append("champion")
-    # The new version fails 5 % of requests: above the 1 % threshold after the first canary stage.
-    fetch, _ = _metrics({"error_count": 0.5, "prediction_count": 10.0, "prediction_latencies": 120.0})
-    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
+    first = series_queries(fake)[0]
+    assert first["filter"] == (
+        'resource.type = "aiplatform.googleapis.com/Endpoint" AND resource.labels.endpoint_id = "4242424242" '
+        'AND metric.type = "aiplatform.googleapis.com/prediction/online/prediction_count" '
+        f'AND metric.labels.deployed_model_id = "{old_id}"'
+    )
+    assert first["aggregation.perSeriesAligner"] == "ALIGN_DELTA"
+    promote_version_2(fake)
+    # Version 2 fails 5 % of its requests: 0.5 % of the endpoint's at a 10 % canary, under the 1 % threshold.
+    fake.set_version_health("2", 0.05, 120.0)
     news = {**gated, "deployments": [deployment("blue", revision="2")]}
-    with pytest.raises(VertexError, match=r"canary stage 1/3 .* error rate 5.00% > 1%"):
+    with pytest.raises(VertexError, match=r"traffic stage 1/3 .*error rate 5.00% > 1%.*rolled back to \{'" + old_id):
         provider.update(created.id, created.outs, news)
     assert fake.endpoints[ENDPOINT]["trafficSplit"] == {old_id: 100}
-    assert [d["id"] for d in fake.endpoints[ENDPOINT]["deployedModels"]] == [old_id]
+    assert fake.deployed(ENDPOINT) == [old_id]
+    canary_id = next(i for _, s in fake.history for i in s if i != old_id)
+    assert all(f'deployed_model_id = "{canary_id}"' in q["filter"] for q in series_queries(fake)[3:])
 
 
-def test_p95_latency_breach_and_no_data_is_no_breach(monkeypatch):
-    from mlops_infra.gcp.dynamic import rollback_metrics
-
-    fetch, queries = _metrics({"prediction_latencies": 450.0})
-    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
-    reasons = rollback_metrics.breaches(GATE, "acme-ml", ENDPOINT, 600)
-    assert reasons == ["p95 latency 450 ms > 300 ms"]
-    latency = queries[-1][2]
+def test_p95_latency_breach(fake_vertex, props):
+    fake = fake_vertex.fake
+    seed_model(fake, ["default", "champion"])
+    fake.set_version_health("1", 0.0, 450.0)
+    with pytest.raises(VertexError, match=r"p95 latency 450 ms > 300 ms; traffic was rolled back to no traffic"):
+        VertexModelDeploymentProvider().create({**props, "rollback_metrics": gate(fake_vertex)})
+    assert fake.deployed(ENDPOINT) == []
+    latency = series_queries(fake)[-1]
     assert latency["aggregation.perSeriesAligner"] == "ALIGN_PERCENTILE_95"
-    assert latency["aggregation.alignmentPeriod"] == "600s"
-    fetch, _ = _metrics({})
-    monkeypatch.setattr(rollback_metrics, "fetch_series", fetch)
-    assert rollback_metrics.breaches(GATE, "acme-ml", ENDPOINT, 0) == []
+    assert latency["aggregation.alignmentPeriod"] == "60s"
+
+
+def test_not_enough_requests_fails_a_protected_stage_and_promotes_elsewhere(fake_vertex, props):
+    fake = fake_vertex.fake
+    seed_model(fake, ["default", "champion"])
+    fake.requests_per_window = 40  # under the default minimum of 100 predictions
+    provider = VertexModelDeploymentProvider()
+    with pytest.raises(VertexError, match=r"not enough data \(40 predictions < 100 in 60 s\)"):
+        provider.create({**props, "rollback_metrics": gate(fake_vertex)})  # required_alias: protected
+    assert fake.deployed(ENDPOINT) == []
+    created = provider.create({**props, "required_alias": None, "rollback_metrics": gate(fake_vertex)})
+    assert fake.deployed(ENDPOINT) == list(created.outs["deployed_model_ids"].values())
+    provider.delete(created.id, created.outs)
+    lowered = gate(fake_vertex, min_requests=20.0)
+    assert provider.create({**props, "rollback_metrics": lowered}).outs["traffic_split"] == {"blue": 100}
+    with pytest.raises(ValueError, match="insufficient_data must be one of"):
+        provider.create({**props, "rollback_metrics": gate(fake_vertex, insufficient_data="maybe")})
