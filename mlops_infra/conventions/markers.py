@@ -11,3 +11,21 @@ ALLOW_PUBLIC_MARKER = "mlops-infra/allow-public"
 def public_exposure_labels(allowed: bool) -> dict[str, str]:
     """GCP labels stating an explicit public opt-in (GCP label keys allow no "/": label-safe form)."""
     return {gcp_label(ALLOW_PUBLIC_MARKER): "true"} if allowed else {}
+
+
+# PrometheusRule annotation (or label) whose value "true" states that its alerts are routed to people by an
+# Alertmanager configured outside the stack (the cluster's own Alertmanager config), so alert-routing does
+# not look for an AlertmanagerConfig in its namespace.
+ALERTS_ROUTED_EXTERNALLY_MARKER = "mlops-infra/alerts-routed-externally"
+
+# Annotation on the object that gates a KServe canary (CanaryGuard's CronJob): the names of the
+# InferenceServices of its namespace it promotes and rolls back on metrics, comma-separated.
+GUARDS_INFERENCE_SERVICES_MARKER = "mlops-infra/guards-inference-services"
+
+# Annotation on a Kubernetes workload or Service that exports Prometheus metrics the policy cannot infer
+# (a third-party drift detector): the metric names, comma-separated.
+EXPORTED_METRICS_MARKER = "mlops-infra/exported-metrics"
+
+# Annotation on a Kubernetes ResourceQuota whose caps a monthly spend budget set (SpendBudget): the budget in
+# US dollars per month ("12000"). The cost estimator and the policy pack read the budget from it.
+MONTHLY_BUDGET_USD_ANNOTATION = "mlops-infra/monthly-budget-usd"

@@ -32,6 +32,7 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.component import PlatformComponent
+from mlops_infra.conventions.markers import GUARDS_INFERENCE_SERVICES_MARKER
 from mlops_infra.k8s import in_cluster_controller as controller
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
@@ -204,7 +205,10 @@ class CanaryGuard(PlatformComponent[CanaryGuardArgs]):
         )
         return k8s.batch.v1.CronJob(
             self.child_name("cron"),
-            metadata=objects.metadata(self.base, ns, self.labels),
+            # The policy's deployment-safety check reads which InferenceService this CronJob gates.
+            metadata=objects.metadata(
+                self.base, ns, self.labels, annotations={GUARDS_INFERENCE_SERVICES_MARKER: a.inference_service}
+            ),
             spec=objects.k8s_json(
                 {
                     "schedule": a.schedule.cron,

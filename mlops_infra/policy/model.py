@@ -33,6 +33,7 @@ PolicyId = Literal[
     "deletion-protection",
     "deployment-safety",
     "monitoring-required",
+    "alert-routing",
     "allowed-instance-types",
     "budget-required",
     "cost-budget",

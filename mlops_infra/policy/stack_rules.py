@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mlops_infra.conventions.markers import EXPORTED_METRICS_MARKER
 from mlops_infra.policy.context import StackContext
 from mlops_infra.policy.correlation import (
     S3_BUCKET_TYPES,
@@ -315,6 +317,61 @@ def _sagemaker_monitoring(stack: StackView, endpoint: ResourceView) -> Iterator[
         )
 
 
+WORKFLOW = "gcp:workflows/workflow:Workflow"
+SCHEDULER_JOB = "gcp:cloudscheduler/job:Job"
+EVENTARC_TRIGGER = "gcp:eventarc/trigger:Trigger"
+# A workflow that creates a Vertex pipeline job (REST pipelineJobs.create or the Workflows connector).
+PIPELINE_SUBMIT = "pipelineJobs"
+# Vertex model monitoring (a dynamic resource or a future provider resource), named by its type token.
+VERTEX_MONITORING_JOB = re.compile(r"(ModelDeploymentMonitoringJob|ModelMonitor)", re.IGNORECASE)
+DRIFT_DETECTOR_COMPONENT = "drift-detector"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+DRIFT_METRIC_ENV = "DRIFT_METRIC"
+DEFAULT_DRIFT_METRIC = "model_feature_drift_score"
+_METRIC_READ = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*(?:\{|\[)")
+
+
+def _endpoint_needles(endpoint: ResourceView) -> set[str]:
+    """What a drift check of the endpoint names: its request-log table (BigQuery) or its resource name."""
+    needles = {f"endpoints/{n}" for n in identifiers(endpoint, "name") if n}
+    uri = get(endpoint.props, "predictRequestResponseLoggingConfig.bigqueryDestination.outputUri")
+    if isinstance(uri, str) and uri.removeprefix("bq://"):
+        needles.add(uri.removeprefix("bq://"))
+    return needles
+
+
+def _started(stack: StackView, workflow: ResourceView) -> bool:
+    """A Cloud Scheduler job (or an Eventarc trigger) executes ``workflow``."""
+    names = identifiers(workflow, "name")
+    for job in stack.by_type(SCHEDULER_JOB):
+        uri = get(job.props, "httpTarget.uri")
+        if workflow.urn in job.dependencies and (uri is None or "/executions" in str(uri)):
+            return True
+        if isinstance(uri, str) and any(f"workflows/{n}/executions" in uri for n in names):
+            return True
+    for trigger in stack.by_type(EVENTARC_TRIGGER):
+        target = get(trigger.props, "destination.workflow")
+        if workflow.urn in trigger.dependencies or (isinstance(target, str) and any(n in target for n in names)):
+            return True
+    return False
+
+
+def _vertex_drift(stack: StackView, endpoint: ResourceView) -> bool:
+    """A scheduled workflow reads the endpoint's requests and submits a pipeline job, or a monitoring job watches it."""
+    needles = _endpoint_needles(endpoint)
+    for other in stack.resources:
+        watches = endpoint.urn in other.dependencies or mentions(other.props, needles)
+        if other.urn != endpoint.urn and VERTEX_MONITORING_JOB.search(other.kind) and watches:
+            return True
+    for workflow in stack.by_type(WORKFLOW):
+        source = known(workflow.props.get("sourceContents"), "sourceContents")
+        if not isinstance(source, str) or PIPELINE_SUBMIT not in source:
+            continue
+        if (endpoint.urn in workflow.dependencies or mentions(source, needles)) and _started(stack, workflow):
+            return True
+    return False
+
+
 def _vertex_monitoring(stack: StackView, endpoint: ResourceView) -> Iterator[str]:
     names = identifiers(endpoint, "name", "displayName") - {""}
     alerts = [a for a in stack.by_type(ALERT_POLICY) if _points_at(a, a.props.get("conditions"), endpoint, names)]
@@ -323,6 +380,38 @@ def _vertex_monitoring(stack: StackView, endpoint: ResourceView) -> Iterator[str
             "no Cloud Monitoring AlertPolicy has a condition on it (aiplatform.googleapis.com/Endpoint with its "
             "endpoint_id), so errors, latency and drift go unnoticed. Add alert policies for it."
         )
+    if not _vertex_drift(stack, endpoint):
+        yield (
+            "no drift check starts retraining for it: no Cloud Workflows workflow that reads its request logs "
+            "(predictRequestResponseLoggingConfig.bigqueryDestination) and submits a pipeline job (pipelineJobs) is "
+            "run by a Cloud Scheduler job, and no Vertex model monitoring job watches it. Add a mlops_infra.gcp "
+            "DriftRetraining with its pipeline_job (an alert policy alone retrains nothing)."
+        )
+
+
+def _emitted_metrics(stack: StackView) -> set[str]:
+    """Metrics something in the stack exports: a DriftDetector's DRIFT_METRIC, or the exported-metrics marker."""
+    emitted: set[str] = set()
+    for resource in stack.resources:
+        if resource.package != "kubernetes":
+            continue
+        marker = known(resource.annotations().get(EXPORTED_METRICS_MARKER), EXPORTED_METRICS_MARKER)
+        if isinstance(marker, str):
+            emitted |= {m.strip() for m in marker.split(",") if m.strip()}
+        detector = str(resource.label_map().get(COMPONENT_LABEL, "")) == DRIFT_DETECTOR_COMPONENT
+        for _, containers in workloads(resource.type, resource.props):
+            for container in containers:
+                env = {
+                    str(e.get("name")): e.get("value")
+                    for e in items(container.spec.get("env"), f"{container.path}.env")
+                    if isinstance(e, Mapping)
+                }
+                metric = known(env.get(DRIFT_METRIC_ENV), f"{container.path}.env.{DRIFT_METRIC_ENV}")
+                if isinstance(metric, str) and metric:
+                    emitted.add(metric)
+                elif detector:
+                    emitted.add(DEFAULT_DRIFT_METRIC)
+    return emitted
 
 
 def _kserve_monitoring(stack: StackView, service: ResourceView) -> Iterator[str]:
@@ -337,6 +426,34 @@ def _kserve_monitoring(stack: StackView, service: ResourceView) -> Iterator[str]
         yield (
             "no PrometheusRule alerts on it, so errors, latency and drift go unnoticed. Add a PrometheusRule whose "
             "spec.groups[].rules[].expr select this InferenceService (mlops_infra.k8s monitoring does)."
+        )
+        return
+    emitted = _emitted_metrics(stack)
+    drift_alerts: list[tuple[str, set[str]]] = []
+    for rule in rules:
+        for group in items(get(rule.props, "spec.groups"), "spec.groups"):
+            entries = group.get("rules") if isinstance(group, Mapping) else None
+            for entry in items(entries, "spec.groups[].rules"):
+                if not isinstance(entry, Mapping) or not isinstance(entry.get("alert"), str):
+                    continue
+                expr = known(entry.get("expr"), "spec.groups[].rules[].expr")
+                read = set(_METRIC_READ.findall(expr)) if isinstance(expr, str) else set()
+                drift = "drift" in str(entry["alert"]).lower() or bool(read & emitted)
+                selects = not isinstance(expr, str) or mentions(expr, names) or mentions(entry.get("labels"), names)
+                if drift and selects:
+                    drift_alerts.append((str(entry["alert"]), read))
+    if not drift_alerts:
+        yield (
+            "no PrometheusRule alert watches its feature drift. Add a mlops_infra.k8s DriftDetector (it exports "
+            f"{DEFAULT_DRIFT_METRIC}) and an alert on that metric for this InferenceService."
+        )
+    elif not any(read & emitted for _, read in drift_alerts):
+        alert, read = drift_alerts[0]
+        yield (
+            f"its drift alert {alert} reads {', '.join(sorted(read)) or 'no metric'}, which nothing in the stack "
+            f"exports (exported: {', '.join(sorted(emitted)) or 'none'}), so it can never fire. Add a "
+            f"mlops_infra.k8s DriftDetector (it exports {DEFAULT_DRIFT_METRIC}) and alert on its metric, or mark "
+            f'the exporter with the annotation {EXPORTED_METRICS_MARKER}: "<metric>".'
         )
 
 

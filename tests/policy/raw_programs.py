@@ -58,6 +58,33 @@ def aws_violations() -> None:
         tags=TAGS,
     )
     aws.cloudwatch.LogGroup("logs", tags=TAGS)
+    # alert-routing: an alarm that notifies nobody, and one whose topic nobody subscribed to
+    aws.cloudwatch.MetricAlarm(
+        "silent",
+        comparison_operator="GreaterThanThreshold",
+        evaluation_periods=1,
+        metric_name="Invocation5XXErrors",
+        namespace="AWS/SageMaker",
+        period=60,
+        statistic="Sum",
+        threshold=1,
+        dimensions={"EndpointName": ENDPOINT_NAME},
+        tags=TAGS,
+    )
+    unheard = aws.sns.Topic("unheard", tags=TAGS)
+    aws.cloudwatch.MetricAlarm(
+        "unheard",
+        comparison_operator="GreaterThanThreshold",
+        evaluation_periods=1,
+        metric_name="ModelLatency",
+        namespace="AWS/SageMaker",
+        period=60,
+        statistic="Average",
+        threshold=1000,
+        alarm_actions=[unheard.arn],
+        ok_actions=["arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:x:autoScalingGroupName/g:policyName/p"],
+        tags=TAGS,
+    )
 
 
 def aws_compliant() -> None:
@@ -156,8 +183,12 @@ def aws_compliant() -> None:
         },
         tags=TAGS,
     )
+    alerts = aws.sns.Topic("alerts", kms_master_key_id=key.arn, tags=TAGS)
+    aws.sns.TopicSubscription("alerts-email", topic=alerts.arn, protocol="email", endpoint="ml-oncall@example.com")
     alarm = aws.cloudwatch.MetricAlarm(
         "errors",
+        alarm_actions=[alerts.arn],
+        ok_actions=[alerts.arn],
         comparison_operator="GreaterThanThreshold",
         evaluation_periods=3,
         metric_name="Invocation5XXErrors",
@@ -255,6 +286,24 @@ def gcp_violations() -> None:
     )
     gcp.compute.SSLPolicy("tls", min_tls_version="TLS_1_0")
     gcp.vertex.AiEndpointWithModelGardenDeployment("garden", location="us-central1", hugging_face_model_id="org/model")
+    # alert-routing: an alert policy that notifies nobody
+    gcp.monitoring.AlertPolicy(
+        "silent",
+        display_name="churn errors",
+        combiner="OR",
+        conditions=[
+            {
+                "display_name": "errors",
+                "condition_threshold": {
+                    "filter": 'resource.type = "aiplatform.googleapis.com/Endpoint"',
+                    "comparison": "COMPARISON_GT",
+                    "duration": "300s",
+                    "threshold_value": 5,
+                },
+            }
+        ],
+        user_labels=LABELS,
+    )
 
 
 def gcp_compliant() -> None:
@@ -286,10 +335,18 @@ def gcp_compliant() -> None:
             "bigquery_destination": {"output_uri": "bq://p.capture.requests"},
         },
     )
+    oncall = gcp.monitoring.NotificationChannel(
+        "oncall",
+        display_name="on-call",
+        type="email",
+        labels={"email_address": "ml-oncall@example.com"},
+        user_labels=LABELS,
+    )
     gcp.monitoring.AlertPolicy(
         "endpoint-errors",
         display_name="churn endpoint errors",
         combiner="OR",
+        notification_channels=[oncall.id],
         conditions=[
             {
                 "display_name": "errors",
@@ -327,6 +384,48 @@ def gcp_compliant() -> None:
             "boot_disk": {"disk_encryption": "CMEK", "kms_key": key.id},
         },
         labels=LABELS,
+    )
+    # monitoring-required: a scheduled drift check over the endpoint's request logs that submits a pipeline job
+    drift = gcp.workflows.Workflow(
+        "drift",
+        name="churn-drift",
+        region="us-central1",
+        crypto_key_name=key.id,
+        labels=LABELS,
+        source_contents=json.dumps(
+            {
+                "main": {
+                    "steps": [
+                        {
+                            "measure": {
+                                "call": "googleapis.bigquery.v2.jobs.query",
+                                "args": {"projectId": "p", "body": {"query": "SELECT 1 FROM `p.capture.requests`"}},
+                                "result": "drift",
+                            }
+                        },
+                        {
+                            "retrain": {
+                                "call": "http.post",
+                                "args": {
+                                    "url": "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/"
+                                    "us-central1/pipelineJobs",
+                                    "auth": {"type": "OAuth2"},
+                                },
+                            }
+                        },
+                    ]
+                }
+            }
+        ),
+    )
+    gcp.cloudscheduler.Job(
+        "drift-check",
+        region="us-central1",
+        schedule="0 * * * *",
+        http_target={
+            "uri": drift.id.apply(lambda i: f"https://workflowexecutions.googleapis.com/v1/{i}/executions"),
+            "http_method": "POST",
+        },
     )
     gcp.billing.Budget(
         "budget",
@@ -394,6 +493,22 @@ def k8s_violations() -> None:
         kind="InferenceService",
         metadata={"name": "churn", "namespace": "team-a", "labels": K8S_LABELS},
         spec={"predictor": {"model": {"modelFormat": {"name": "sklearn"}, "storageUri": "s3://models/churn/latest"}}},
+    )
+    # alert-routing and monitoring-required: an alert without severity that no AlertmanagerConfig routes,
+    # on a drift metric nothing in the stack exports
+    k8s.apiextensions.CustomResource(
+        "churn-alerts",
+        api_version="monitoring.coreos.com/v1",
+        kind="PrometheusRule",
+        metadata={"namespace": "team-a", "labels": K8S_LABELS},
+        spec={
+            "groups": [
+                {
+                    "name": "churn",
+                    "rules": [{"alert": "ChurnDrift", "expr": 'max(churn_feature_psi{model="churn"}) > 0.2'}],
+                }
+            ]
+        },
     )
 
 
@@ -501,8 +616,13 @@ def k8s_compliant() -> None:
                             "alert": "ChurnErrors",
                             "expr": 'sum(rate(revision_request_count{service_name="churn-predictor",'
                             'response_code_class="5xx"}[5m])) > 1',
+                            "labels": {"severity": "critical"},
                         },
-                        {"alert": "ChurnDrift", "expr": 'max(feature_drift_score{inference_service="churn"}) > 0.3'},
+                        {
+                            "alert": "ChurnDrift",
+                            "expr": 'max(model_feature_drift_score{model="churn"}) > 0.3',
+                            "labels": {"severity": "warning"},
+                        },
                     ],
                 }
             ]
@@ -523,8 +643,80 @@ def k8s_compliant() -> None:
                             "alert": "NamespaceSpendBudget",
                             "expr": 'sum(container_cpu_allocation{namespace="team-a"} * on(node) group_left() '
                             "node_cpu_hourly_cost) * 730 > 800",
+                            "labels": {"severity": "warning"},
                         }
                     ],
+                }
+            ]
+        },
+    )
+    # monitoring-required: the drift detector exports the metric the drift alert reads
+    k8s.apps.v1.Deployment(
+        "drift-detector",
+        metadata={**meta, "labels": {**K8S_LABELS, "app.kubernetes.io/component": "drift-detector"}},
+        spec={
+            "selector": {"match_labels": {"app": "drift"}},
+            "template": {
+                "metadata": {"labels": {"app": "drift"}},
+                "spec": {
+                    "node_selector": {"node.kubernetes.io/instance-type": "m5.xlarge"},
+                    "containers": [
+                        {
+                            "name": "detector",
+                            "image": "registry.example.com/drift:1.0.0",
+                            "env": [{"name": "DRIFT_METRIC", "value": "model_feature_drift_score"}],
+                            "security_context": SECURE,
+                            "resources": RESOURCES,
+                            "readiness_probe": {"http_get": {"path": "/healthz", "port": 9090}},
+                        }
+                    ],
+                },
+            },
+        },
+    )
+    # alert-routing: critical pages, warnings go to Slack, both by e-mail
+    k8s.apiextensions.CustomResource(
+        "alert-routing",
+        api_version="monitoring.coreos.com/v1alpha1",
+        kind="AlertmanagerConfig",
+        metadata=meta,
+        spec={
+            "route": {
+                "receiver": "email",
+                "routes": [
+                    {
+                        "receiver": "pagerduty",
+                        "matchers": [{"name": "severity", "value": "critical", "matchType": "="}],
+                        "continue": True,
+                    },
+                    {"receiver": "slack", "matchers": [{"name": "severity", "value": "warning", "matchType": "="}]},
+                ],
+            },
+            "receivers": [
+                {"name": "pagerduty", "pagerdutyConfigs": [{"routingKey": {"name": "alerting", "key": "pd"}}]},
+                {"name": "slack", "slackConfigs": [{"apiURL": {"name": "alerting", "key": "slack"}}]},
+                {"name": "email", "emailConfigs": [{"to": "ml-oncall@example.com"}]},
+            ],
+        },
+    )
+    # deployment-safety: the canary is promoted or rolled back on its Prometheus error rate
+    k8s.apiextensions.CustomResource(
+        "canary-analysis",
+        api_version="argoproj.io/v1alpha1",
+        kind="AnalysisTemplate",
+        metadata=meta,
+        spec={
+            "metrics": [
+                {
+                    "name": "error-rate",
+                    "successCondition": "result[0] < 0.01",
+                    "provider": {
+                        "prometheus": {
+                            "address": "http://prometheus.monitoring:9090",
+                            "query": 'sum(rate(revision_request_count{service_name=~"churn-predictor.*",'
+                            'response_code_class="5xx"}[5m]))',
+                        }
+                    },
                 }
             ]
         },

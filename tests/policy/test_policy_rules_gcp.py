@@ -239,8 +239,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
     (
         "deployment-safety",
         DEPLOYMENT,
-        {"canary_percentages": [100]},
-        {"canary_percentages": [10, 50, 100]},
+        {"canary_percentages": [100], "rollback_metrics": {"error_rate_percent": 1, "p95_latency_ms": 300}},
+        {"canary_percentages": [10, 50, 100], "rollback_metrics": {"error_rate_percent": 1, "p95_latency_ms": 300}},
         "canary_percentages",
     ),
     (

@@ -190,7 +190,9 @@ def test_production_vertex_endpoint_and_kserve_service_need_alerts() -> None:
         },
         name="al",
     )
-    assert check_stack("monitoring-required", endpoint, alert) == []
+    # an alert policy alone retrains nothing: the drift check is test_policy_operations_loop's subject
+    remaining = findings(check_stack("monitoring-required", endpoint, alert))
+    assert len(remaining) == 1 and "no drift check starts retraining" in remaining[0].message
     service = view(
         "kubernetes:serving.kserve.io/v1beta1:InferenceService",
         {"metadata": {"name": "churn", "namespace": "ml"}},
@@ -216,7 +218,8 @@ def test_production_vertex_endpoint_and_kserve_service_need_alerts() -> None:
         },
         name="pr",
     )
-    assert check_stack("monitoring-required", service, rule) == []
+    remaining = findings(check_stack("monitoring-required", service, rule))
+    assert len(remaining) == 1 and "feature drift" in remaining[0].message
 
 
 def test_stack_needs_a_budget_with_alerts_per_cloud() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlops_infra.policy.rules import (
+    alert_routing,
     allowed_instance_types,
     budget_required,
     cost_budget,
@@ -37,6 +38,7 @@ _MODULES = (
     deletion_protection,
     deployment_safety,
     monitoring_required,
+    alert_routing,
     allowed_instance_types,
     budget_required,
     cost_budget,

@@ -1,4 +1,4 @@
-"""monitoring-required: production endpoints have drift monitoring and alarms (stack-level)."""
+"""monitoring-required: production endpoints have drift monitoring (that retrains / that can fire) and alarms."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from mlops_infra.policy.stack_rules import (
     MONITORING_SCHEDULE,
     PROMETHEUS_RULE,
     SAGEMAKER_ENDPOINT,
+    SCHEDULER_JOB,
     VERTEX_ENDPOINT,
+    WORKFLOW,
     endpoint_monitoring,
 )
 
@@ -21,14 +23,15 @@ SPEC = PolicySpec(
     title="Production endpoints have drift monitoring and alarms",
     description=(
         "In protected environments: a SageMaker endpoint has a MonitoringSchedule on it and a CloudWatch "
-        "MetricAlarm on its EndpointName; a Vertex AI endpoint has a Cloud Monitoring AlertPolicy on it; a "
-        "KServe InferenceService has a PrometheusRule that selects it."
+        "MetricAlarm on its EndpointName; a Vertex AI endpoint has a Cloud Monitoring AlertPolicy on it and a drift "
+        "check that starts retraining; a KServe InferenceService has a PrometheusRule that selects it, with a drift "
+        "alert on a metric the stack exports."
     ),
     remediation="Use the platform's endpoint components (they add monitoring and alarms) or add the resources named.",
     resource_types={
         "aws": (SAGEMAKER_ENDPOINT, MONITORING_SCHEDULE, METRIC_ALARM),
-        "gcp": (VERTEX_ENDPOINT, ALERT_POLICY),
-        "kubernetes": (INFERENCE_SERVICE, PROMETHEUS_RULE),
+        "gcp": (VERTEX_ENDPOINT, ALERT_POLICY, WORKFLOW, SCHEDULER_JOB),
+        "kubernetes": (INFERENCE_SERVICE, PROMETHEUS_RULE, "kubernetes:apps/v1:Deployment"),
     },
     stack_check=endpoint_monitoring,
     protected_only=True,
