@@ -2,10 +2,12 @@
 
 Tenancy (quota incl. GPUs, LimitRange, default-deny network, persona RBAC), Feast (Redis
 online store, S3 registry and offline store), MLflow behind oauth2-proxy with PostgreSQL,
-scheduled + on-demand training (Argo when ``argoEnabled``, else CronJobs), the KServe
-endpoint (canary in protected environments, scale to zero in dev, data capture) and its
-Prometheus alerts, whose drift alert names the training trigger, and the namespace's spend budget
-(``monthlyBudgetUsd``, alerting from OpenCost's cost metrics).
+scheduled + on-demand training (Argo when ``argoEnabled``, else CronJobs; under Argo registered
+into MLflow only when the gate passes), the KServe endpoint (canary in protected environments,
+scale to zero in dev) whose logger posts to the DriftDetector, which exports the drift metric the
+drift alert reads and starts retraining itself; the canary's CanaryGuard (protected environments);
+the alerts routed by severity (``alerts``: PagerDuty, Slack, e-mail; an AlertmanagerConfig); and the
+namespace's spend budget (``monthlyBudgetUsd``, alerting from OpenCost's cost metrics).
 
 Plan it offline: ``mlops-infra plan stacks/k8s-kserve --stack prod``.
 """
@@ -13,8 +15,20 @@ Plan it offline: ``mlops-infra plan stacks/k8s-kserve --stack prod``.
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.k8s import Endpoint, FeatureStore, ModelRegistry, Monitoring, Tenancy, TrainingPipeline
+from mlops_infra.k8s import (
+    AlertRouting,
+    CanaryGuard,
+    DriftDetector,
+    Endpoint,
+    FeatureStore,
+    ModelRegistry,
+    Monitoring,
+    Tenancy,
+    TrainingPipeline,
+)
+from mlops_infra.k8s.alert_routing import receiver_secrets
 from mlops_infra.k8s.spend_budget import SpendBudget
+from mlops_infra.spec.alerts import AlertsSpec
 
 platform = init_platform()
 config = pulumi.Config()
@@ -22,6 +36,12 @@ protected = platform.protected
 team = config.get("team") or "churn-ml"
 bucket = config.require("dataBucket")
 identity = {"eks.amazonaws.com/role-arn": f"arn:aws:iam::123456789012:role/{bucket}-workloads"}
+prometheus = {"release": "kube-prometheus-stack"}
+argo = config.get_bool("argoEnabled") or False
+# Who hears the alerts, by severity (stack config `alerts`, the platform spec's AlertsSpec): its secret
+# config keys are read here, before any resource is registered, so a missing key names itself.
+alerts = AlertsSpec.model_validate(config.get_object("alerts") or {})
+receivers = receiver_secrets(alerts)
 
 tenancy = Tenancy(
     "team",
@@ -86,7 +106,7 @@ training = TrainingPipeline(
         "args": ["--features", "customer_profile", "--register-as", "churn"],
         "env": {"MLFLOW_TRACKING_URI": registry.tracking_uri, "FEAST_FEATURE_SERVER_URL": features.feature_server_url},
         "schedule": {"cron": "0 3 * * 1", "time_zone": "Europe/Berlin"},
-        "argo_enabled": config.get_bool("argoEnabled") or False,
+        "argo_enabled": argo,
         "resources": {
             "cpu_request": "4",
             "cpu_limit": "8",
@@ -95,6 +115,36 @@ training = TrainingPipeline(
             "gpus": config.get_int("trainingGpus") or 0,
         },
         "service_account_annotations": identity,
+        # Under Argo: train -> evaluate -> register into MLflow only when AUC >= 0.8.
+        **(
+            {
+                "gate": {
+                    "metric": "auc",
+                    "threshold": 0.8,
+                    "tracking_uri": registry.tracking_uri,
+                    "registered_model": "churn",
+                    "approval_mode": "manual" if protected else "automatic",
+                }
+            }
+            if argo
+            else {}
+        ),
+    },
+)
+trigger = f"{training.trigger_kind}/{training.trigger_name}"
+
+# The capture sink: KServe's logger posts every request/response here; it exports the drift per
+# feature as model_feature_drift_score (the metric the drift alert reads) and starts the training
+# trigger itself when a feature drifts (at most once per 6 h): drift -> retrain without a person.
+drift = DriftDetector(
+    "drift",
+    {
+        "namespace": namespace,
+        "features": ["tenure_months", "monthly_charges"],
+        "threshold": 0.25,
+        "retrain_on_drift": True,
+        "retrain_trigger": trigger,
+        "selector_labels": prometheus,
     },
 )
 
@@ -110,12 +160,10 @@ endpoint = Endpoint(
         "max_replicas": 10 if protected else 2,
         "scale_metric": "concurrency",
         "scale_target": 20,
-        "logger": {
-            "url": f"http://broker-ingress.knative-eventing.svc.cluster.local/{tenancy.physical_namespace}/capture",
-            "mode": "all",
-        },
+        "logger": {"url": drift.url_in(tenancy.physical_namespace), "mode": "all"},
         "service_account_annotations": identity,
     },
+    opts=pulumi.ResourceOptions(depends_on=[drift]),
 )
 
 monitoring = Monitoring(
@@ -123,12 +171,35 @@ monitoring = Monitoring(
     {
         "namespace": namespace,
         "endpoint_name": endpoint.isvc_name,
-        "drift_metric": "churn_feature_psi",
+        "drift_metric": "model_feature_drift_score",  # what the DriftDetector exports
         "drift_threshold": 0.25,
         "p95_latency_ms": 300,
-        "retrain_trigger": f"{training.trigger_kind}/{training.trigger_name}",
-        "selector_labels": {"release": "kube-prometheus-stack"},
+        "error_rate_percent": 1,
+        "alert_namespace_label": True,  # the AlertmanagerConfig routes the namespace's alerts
+        "retrain_trigger": trigger,
+        "selector_labels": prometheus,
     },
+)
+
+# The canary's metric gate (protected environments): promotes the 10 % canary after the bake time,
+# rolls it back (canaryTrafficPercent: 0) when its error rate or p95 latency breaches the alerts'.
+if protected:
+    CanaryGuard(
+        "churn-canary-guard",
+        {
+            "namespace": endpoint.args.namespace,
+            "inference_service": endpoint.isvc_name,
+            "error_rate_percent": 1,
+            "p95_latency_ms": 300,
+            "rollout": {"strategy": "canary", "canary_percent": 10, "rollback_on_alarms": True},
+        },
+        opts=pulumi.ResourceOptions(depends_on=[endpoint]),
+    )
+
+# Critical -> PagerDuty + e-mail, warning -> Slack + e-mail; keys in a Secret the config references.
+AlertRouting(
+    "alerts",
+    {"namespace": namespace, "emails": alerts.emails, **receivers, "selector_labels": prometheus},
 )
 
 # The namespace's monthly spend, priced by OpenCost, alerting at 80/90/100 % of the budget (policy
@@ -139,7 +210,7 @@ SpendBudget(
         "namespace": namespace,
         "monthly_limit_usd": config.require_float("monthlyBudgetUsd"),
         "alert_at_percent": [80, 90, 100],
-        "selector_labels": {"release": "kube-prometheus-stack"},
+        "selector_labels": prometheus,
     },
 )
 
@@ -147,4 +218,4 @@ pulumi.export("namespace", namespace)
 pulumi.export("endpoint_url", endpoint.url)
 pulumi.export("feature_server_url", features.feature_server_url)
 pulumi.export("mlflow_ui_url", registry.ui_url)
-pulumi.export("retrain_trigger", f"{training.trigger_kind}/{training.trigger_name}")
+pulumi.export("retrain_trigger", trigger)

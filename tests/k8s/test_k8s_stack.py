@@ -101,7 +101,7 @@ def test_hardening_check_catches_a_bad_pod(stack):
 
 def test_secrets_are_secret_and_never_leak(stack):
     secrets = stack.by_type("kubernetes:core/v1:Secret")
-    assert len(secrets) == 2
+    assert len(secrets) == (3 if stack.stack == "prod" else 2)  # prod: the alert receivers' keys
     assert all(s.inputs["stringData"] == "[secret]" for s in secrets)
     assert secret_leaks(stack) == []
     document = json.dumps(stack.to_json())
@@ -122,7 +122,47 @@ def test_prod_rolls_out_gradually_and_dev_scales_to_zero(stack):
 
 
 def test_drift_alert_names_the_retraining_trigger(stack):
-    rules = stack.by_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")[0].inputs["spec"]["groups"][0]["rules"]
+    (rule,) = [
+        r
+        for r in stack.by_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+        if any(g["name"].endswith(".rules") and "Endpoint" in str(g) for g in r.inputs["spec"]["groups"])
+    ]
+    rules = rule.inputs["spec"]["groups"][0]["rules"]
     drift = next(r for r in rules if r["alert"] == "EndpointFeatureDrift")
-    assert "churn_feature_psi" in drift["expr"] and drift["expr"].endswith("> 0.25")
+    assert drift["expr"].startswith("max(model_feature_drift_score{") and drift["expr"].endswith("> 0.25")
     assert drift["annotations"]["retrain_trigger"] == stack.outputs["retrain_trigger"]
+
+
+def test_the_loop_closes_capture_to_drift_metric_to_retrain_to_page(stack):
+    """Logger -> DriftDetector (capture sink) -> its metric in the drift alert -> training trigger; alerts routed."""
+    namespace = stack.outputs["namespace"]
+    (isvc,) = stack.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    (service,) = [
+        s for s in stack.by_type("kubernetes:core/v1:Service") if "DriftDetector" in s.urn and "drift" in s.name
+    ]
+    detector = service.inputs["metadata"]["name"]
+    logger = isvc.inputs["spec"]["predictor"]["logger"]
+    assert logger == {"url": f"http://{detector}.{namespace}.svc.cluster.local:8080/", "mode": "all"}
+    (deployment,) = [
+        d for d in stack.by_type("kubernetes:apps/v1:Deployment") if d.inputs["metadata"]["name"] == detector
+    ]
+    env = {e["name"]: e.get("value") for e in deployment.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["DRIFT_METRIC"] == "model_feature_drift_score"
+    assert env["RETRAIN"] == "true"
+    assert f"{env['TRIGGER_KIND']}/{env['TRIGGER_NAME']}" == stack.outputs["retrain_trigger"]
+    # every alert of the namespace has a severity the AlertmanagerConfig routes to a receiver
+    (config,) = stack.by_type("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig")
+    routed = {r["matchers"][0]["value"] for r in config.inputs["spec"]["route"]["routes"]}
+    assert routed == {"critical", "warning"}
+    for rule in stack.by_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
+        for group in rule.inputs["spec"]["groups"]:
+            for alert in group["rules"]:
+                assert alert["labels"]["severity"] in routed
+                assert alert["labels"]["namespace"] == namespace
+    receivers = {r["name"] for r in config.inputs["spec"]["receivers"]}
+    guards = [r for r in stack.resources if r.type == "mlops-infra:k8s:CanaryGuard"]
+    if stack.stack == "prod":
+        assert receivers == {"pagerduty", "slack", "email"}
+        assert len(guards) == 1  # the canary's metric-gated promotion and rollback
+    else:
+        assert receivers == {"email"} and guards == []
