@@ -302,8 +302,36 @@ def test_vertex_prediction_prices_machines_and_accelerators(catalogue: Catalogue
         assert result.usd is not None and result.warning is None
     n1 = catalogue.price("gcp", "vertex.prediction", "n1-standard-4", "us-central1")
     assert n1 is not None and n1.grade == "C" and n1.source_date == "2026-06-15"
-    # Other regions are still refused, never silently priced at the us-central1 figure.
-    assert catalogue.lookup("gcp", "vertex.prediction", "n1-standard-4", "europe-west4").row is None
+    # A region without a row or a multiplier is refused, never silently priced at the us-central1 figure.
+    assert catalogue.lookup("gcp", "vertex.prediction", "n1-standard-4", "asia-south2").row is None
+
+
+# Rule GCP-REGION's anchors (G8): e2-standard-2/4/8 on-demand USD/hour per European region.
+_E2_EUROPE = {
+    "europe-west4": (0.0738, 0.1475, 0.2951),
+    "europe-west1": (0.0737, 0.1474, 0.2949),
+    "europe-north1": (0.0738, 0.1476, 0.2951),
+}
+_E2_VCPU, _E2_GB = 0.021811, 0.002923  # G7: us-central1 E2 rates
+
+
+def test_european_multipliers_reproduce_the_published_e2_prices_within_half_a_percent(catalogue: Catalogue) -> None:
+    multipliers = catalogue.files["gcp"].region_multipliers
+    for region, prices in _E2_EUROPE.items():
+        for vcpus, published in zip((2, 4, 8), prices, strict=True):
+            us_central1 = vcpus * _E2_VCPU + 4 * vcpus * _E2_GB
+            assert multipliers[region] * us_central1 == pytest.approx(published, rel=0.005), (region, vcpus)
+    scaled = catalogue.lookup("gcp", "vertex.prediction", "n1-standard-4", "europe-west4")
+    base = catalogue.price("gcp", "vertex.prediction", "n1-standard-4", "us-central1")
+    assert scaled.usd is not None and base is not None and base.usd is not None
+    assert scaled.usd == pytest.approx(1.10 * base.usd) and scaled.warning and "multiplier" in scaled.warning
+
+
+def test_vertex_training_rows_follow_the_same_rule_as_prediction(catalogue: Catalogue) -> None:
+    for sku in ("e2-standard-2", "e2-standard-4", "e2-standard-8", "a2-highgpu-1g", "NVIDIA_TESLA_A100"):
+        training = catalogue.price("gcp", "vertex.training", sku, "us-central1")
+        prediction = catalogue.price("gcp", "vertex.prediction", sku, "us-central1")
+        assert training is not None and prediction is not None and training.usd == prediction.usd, sku
 
 
 def test_vertex_feature_store_nodes_stay_grade_n_and_say_why(catalogue: Catalogue) -> None:
