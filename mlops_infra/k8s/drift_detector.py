@@ -101,6 +101,9 @@ class DriftDetectorArgs(Spec):
         min_length=1, max_length=100, description="Watched features, in the order of list-shaped instances."
     )
     threshold: float = Field(0.2, gt=0, le=1, description="Drift (L-infinity distance, 0-1) that is a breach.")
+    feature_thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Per-feature override of threshold (0-1), e.g. DriftSpec.threshold_for."
+    )
     drift_metric: str = Field("model_feature_drift_score", pattern=METRIC_NAME)
     reference_size: int = Field(1000, ge=50, le=100_000, description="Instances in the reference window.")
     window_size: int = Field(1000, ge=50, le=100_000, description="Instances in the current (sliding) window.")
@@ -140,6 +143,11 @@ class DriftDetectorArgs(Spec):
                 raise ValueError(f"feature name {feature!r} must match {FEATURE_NAME}")
         if len(set(self.features)) != len(self.features):
             raise ValueError("features must be unique")
+        for feature, value in self.feature_thresholds.items():
+            if feature not in self.features:
+                raise ValueError(f"feature_thresholds names {feature!r}, which is not in features")
+            if not 0 < value <= 1:
+                raise ValueError(f"feature_thresholds[{feature!r}] must be in (0, 1], got {value}")
         if self.min_samples > min(self.reference_size, self.window_size):
             raise ValueError("min_samples must not exceed reference_size or window_size")
         if self.retrain_on_drift and self.retrain_trigger is None:
@@ -271,6 +279,7 @@ class DriftDetector(PlatformComponent[DriftDetectorArgs]):
             "NAMESPACE": a.namespace,
             "FEATURES": json.dumps(a.features),
             "THRESHOLD": f"{a.threshold:g}",
+            "FEATURE_THRESHOLDS": json.dumps(a.feature_thresholds, sort_keys=True),
             "DRIFT_METRIC": a.drift_metric,
             "REFERENCE_SIZE": str(a.reference_size),
             "WINDOW_SIZE": str(a.window_size),

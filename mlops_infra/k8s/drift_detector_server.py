@@ -78,6 +78,10 @@ class Config:
         if not self.features or not all(isinstance(f, str) and f for f in self.features):
             raise DetectorError("FEATURES must be a JSON list of feature names")
         self.threshold = float(env("THRESHOLD", "0.2"))
+        # per-feature overrides of THRESHOLD, same 0-1 unit (the spec's DriftSpec.threshold_for)
+        self.feature_thresholds: dict[str, float] = {
+            str(k): float(v) for k, v in json.loads(env("FEATURE_THRESHOLDS", "{}")).items()
+        }
         self.drift_metric = env("DRIFT_METRIC", "model_feature_drift_score")
         self.reference_size = int(env("REFERENCE_SIZE", "1000"))
         self.window_size = int(env("WINDOW_SIZE", "1000"))
@@ -101,6 +105,9 @@ class Config:
             raise DetectorError(f"the Kubernetes API must be reached over https, not {self.api_url}")
         if not 0 < self.threshold <= 1:
             raise DetectorError(f"THRESHOLD must be in (0, 1], not {self.threshold}")
+        for feature, value in self.feature_thresholds.items():
+            if feature not in self.features or not 0 < value <= 1:
+                raise DetectorError(f"FEATURE_THRESHOLDS[{feature!r}] must name a feature and be in (0, 1]")
         if self.min_samples < 1 or self.min_samples > min(self.reference_size, self.window_size):
             raise DetectorError("MIN_SAMPLES must be between 1 and both window sizes")
         if self.retrain and (self.trigger_kind not in ("workflowtemplate", "cronjob") or not self.trigger_name):
@@ -287,7 +294,11 @@ class Detector:
         c = self.config
         drift = self.measure()
         self.last_evaluation = now
-        breaches = {f"{m}/{r}/{f}": round(v, 4) for (m, r, f), v in drift.items() if v > c.threshold}
+        breaches = {
+            f"{m}/{r}/{f}": round(v, 4)
+            for (m, r, f), v in drift.items()
+            if v > c.feature_thresholds.get(f, c.threshold)
+        }
         base = {"namespace": c.namespace, "measured": len(drift), "threshold": c.threshold}
         if not breaches:
             log("none", reason="no feature above the threshold", **base)

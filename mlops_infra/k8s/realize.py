@@ -54,7 +54,7 @@ from mlops_infra.k8s.model_registry import ModelRegistry
 from mlops_infra.k8s.monitoring import Monitoring
 from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.quota_alerts import QuotaAlerts
-from mlops_infra.k8s.spend_budget import SpendBudget
+from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
 from mlops_infra.realization import RealizeContext
@@ -518,6 +518,9 @@ def _drift_detector(
         "namespace": namespace,
         "features": drift.features,
         "threshold": drift.threshold,
+        "feature_thresholds": {
+            f: drift.threshold_for(f) for f in drift.features if drift.threshold_for(f) != drift.threshold
+        },
         "drift_metric": spec.k8s.drift_metric,
         "evaluation_seconds": evaluation_seconds(drift.schedule),
         "retrain_on_drift": retrain,
@@ -606,11 +609,17 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         },
         opts=context.opts(parent),
     )
+    monthly_limit = spec.budget.limit_for(context.cloud)
+    try:  # the budget's quota admits the GPUs the spec runs (Tenancy's GPU quota), no more
+        gpu_share = gpu_share_for(_gpus_needed(spec, context), monthly_limit)
+    except ValueError as exc:
+        raise field_error(SPEC, ("budget", "monthly_limit_usd"), str(exc), monthly_limit) from exc
     budget = SpendBudget(
         context.child_name("budget"),
         {
             "namespace": namespace,
-            "monthly_limit_usd": spec.budget.limit_for(context.cloud),
+            "monthly_limit_usd": monthly_limit,
+            "gpu_share_percent": gpu_share,
             "alert_at_percent": spec.budget.alert_at_percent,
             "selector_labels": spec.k8s.prometheus_selector_labels,
         },

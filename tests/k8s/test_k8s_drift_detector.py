@@ -643,3 +643,31 @@ def test_distance_is_the_l_infinity_gap(server):
     assert server.distance([1, 2], [3, 4]) == 1
     assert server.distance([1, 2, 3, 4], [3, 4, 5, 6]) == pytest.approx(0.5)
     assert server.distance(["a", "a", "b", "b"], ["a", "a", "a", "a"]) == pytest.approx(0.5)
+
+
+def test_a_feature_threshold_overrides_the_threshold_for_that_feature(server, stack, fake_api, monkeypatch):
+    # tenure may move up to 0.9 (DriftSpec.threshold_for): the same two-sigma shift no longer retrains
+    env = container_env(planned(feature_thresholds={"tenure": 0.9}))
+    assert json.loads(env["FEATURE_THRESHOLDS"]) == {"tenure": 0.9}
+    running = next(_running(server, stack, fake_api, monkeypatch, FEATURE_THRESHOLDS=env["FEATURE_THRESHOLDS"]))
+    try:
+        send_v1_objects(running, rows(300, seed=1))
+        send_v1_objects(running, rows(300, shift=12, seed=2))
+        assert running.evaluate(1_000_000) == "none"
+        assert running.scrape()[(NS, "scoring", "scoring-predictor-00001", "tenure")] > 0.2  # measured, not a breach
+        assert running.fake.created == []
+    finally:
+        running.close()
+    # a stricter threshold on another feature breaches where the default would not
+    running = next(_running(server, stack, fake_api, monkeypatch, FEATURE_THRESHOLDS='{"charges": 0.01}'))
+    try:
+        send_v1_objects(running, rows(300, seed=1))
+        send_v1_objects(running, rows(300, seed=2))
+        assert running.evaluate(1_000_000) == "retrain"
+    finally:
+        running.close()
+
+
+def test_feature_thresholds_must_name_watched_features():
+    with pytest.raises(pydantic.ValidationError, match="feature_thresholds names 'age'"):
+        DriftDetectorArgs.model_validate(detector_args(feature_thresholds={"age": 0.3}))
