@@ -5,8 +5,9 @@ pulumi-gcp has no Vertex model-monitoring job, so the loop is built from parts t
 1. Cloud Scheduler runs a Cloud Workflow on the drift ``Schedule`` (cron read in its time zone);
 2. the workflow runs a BigQuery query (:mod:`mlops_infra.gcp.drift_query`) comparing each watched
    feature in the endpoints' request logs with the training data, distance 0-1;
-3. when a feature's distance exceeds the threshold, the workflow writes a ``mlops-drift`` log
-   entry and submits the training pipeline job (the same CMEK job the retraining schedule posts);
+3. when a feature's distance exceeds its threshold (the feature's own, else ``threshold``), the
+   workflow writes a ``mlops-drift`` log entry (drifted features, every distance/threshold) and
+   submits the training pipeline job (the same CMEK job the retraining schedule posts);
 4. a log-based metric counts those entries; an alert policy notifies the platform's channels of a
    drift, and of a drift check that failed (a failing check must not read as "no drift").
 
@@ -47,7 +48,9 @@ class DriftRetrainingArgs(Spec):
     region: Region
     kms_key_name: KmsKeyName = None
     schedule: Schedule = Field(description="When drift is measured.")
-    threshold: float = Field(gt=0, le=1, description="Distance (0-1) above which a feature has drifted.")
+    threshold: float = Field(
+        gt=0, le=1, description="Distance (0-1) above which a feature has drifted, unless the feature sets its own."
+    )
     features: list[DriftFeature] = Field(min_length=1, max_length=100)
     baseline_table: StrInput = Field(description="Training data, project.dataset.table.")
     baseline_time_column: str = Field(pattern=BIGQUERY_ID_PATTERN, description="Event-time column of the baseline.")
@@ -163,6 +166,8 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
             opts=self.child_opts(depends_on=[invoker]),
         )
         metric_name = self.platform.name(f"{name}-detected", naming.GCP_RESOURCE)
+        self.metric_type: str = f"logging.googleapis.com/user/{metric_name}"
+        """The Cloud Monitoring metric type counting drift detections (dashboards chart it)."""
         self.metric = gcp.logging.Metric(
             self.child_name("metric"),
             name=metric_name,
@@ -182,7 +187,7 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
             combiner="OR",
             severity="WARNING",
             notification_channels=a.notification_channels,
-            user_labels=self.platform.gcp_labels,
+            user_labels={**self.platform.gcp_labels, "severity": "warning"},
             documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
                 content="A watched feature drifted beyond its threshold (a retraining run was started), "
                 "or the drift check itself failed: see the workflow's executions.",
@@ -248,15 +253,30 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
                 window_hours=a.window_hours,
             )
         )
+        thresholds = {f.name: f.threshold if f.threshold is not None else a.threshold for f in a.features}
         return pulumi.Output.all(project, query, url, a.pipeline_job).apply(
             lambda values: json.dumps(
-                _workflow(values[0], a.region, values[1], values[2], values[3]), sort_keys=True, indent=1
+                _workflow(values[0], a.region, values[1], values[2], values[3], thresholds=thresholds),
+                sort_keys=True,
+                indent=1,
             )
         )
 
 
-def _workflow(project: str, region: str, query: str, url: str, job: dict[str, Any] | None) -> dict[str, Any]:
-    """Measure, then on drift log a ``mlops-drift`` entry and (with a job) create the pipeline job."""
+def _workflow(
+    project: str,
+    region: str,
+    query: str,
+    url: str,
+    job: dict[str, Any] | None,
+    *,
+    thresholds: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Measure, then on drift log a ``mlops-drift`` entry and (with a job) create the pipeline job.
+
+    The query's row: ``f[0]`` drifted count, ``f[1]`` every ``feature=distance/threshold``, ``f[2]`` the
+    drifted features; ``thresholds`` (feature -> 0-1) is logged with them so an entry explains itself.
+    """
     retrain: list[dict[str, Any]] = [
         {
             "retrain": {
@@ -298,7 +318,12 @@ def _workflow(project: str, region: str, query: str, url: str, job: dict[str, An
                         "call": "sys.log",
                         "args": {
                             "severity": "WARNING",
-                            "json": {"event": DRIFT_EVENT, "features": "${drift.rows[0].f[1].v}"},
+                            "json": {
+                                "event": DRIFT_EVENT,
+                                "features": "${drift.rows[0].f[2].v}",
+                                "distances": "${drift.rows[0].f[1].v}",
+                                "thresholds": thresholds or {},
+                            },
                         },
                     }
                 },

@@ -1,6 +1,7 @@
 """The BigQuery SQL that measures feature drift between training data and logged Vertex requests.
 
-Distance per feature, 0-1 (the spec's ``drift.threshold`` unit): the L-infinity distance between
+Distance per feature, 0-1 (the spec's ``drift.threshold`` unit, compared with each feature's own
+threshold: ``DriftSpec.threshold_for``): the L-infinity distance between
 the two distributions, i.e. the largest difference in the share of any value (categorical
 features) or of any baseline decile (numeric features). Vertex AI model monitoring uses the
 same distance for categorical features.
@@ -31,6 +32,9 @@ class DriftFeature(Spec):
 
     name: str = Field(pattern=BIGQUERY_ID_PATTERN)
     numeric: Switch = Field(False, description="Compare baseline deciles (numeric) instead of values (categorical).")
+    threshold: float | None = Field(
+        None, gt=0, le=1, description="Distance (0-1) above which this feature has drifted; None: the query's."
+    )
 
 
 def _check_table(table: str) -> str:
@@ -59,8 +63,8 @@ def _baseline(feature: DriftFeature, table: str, time_column: str, baseline_days
     )
 
 
-def _distance(feature: DriftFeature, baseline: str, live: str) -> str:
-    """One row (feature, distance): the largest share difference of any value or baseline decile."""
+def _distance(feature: DriftFeature, baseline: str, live: str, threshold: float) -> str:
+    """One row (feature, threshold, distance): the largest share difference of any value or baseline decile."""
     if feature.numeric:
         key = f"RANGE_BUCKET(v, (SELECT q FROM bounds_{feature.name}))"
         bounds = f"bounds_{feature.name} AS (SELECT APPROX_QUANTILES(v, 10) AS q FROM baseline_{feature.name}), "
@@ -72,7 +76,7 @@ def _distance(feature: DriftFeature, baseline: str, live: str) -> str:
         f"(WITH baseline_{feature.name} AS ({baseline}), live_{feature.name} AS ({live}), {bounds}"
         f"b AS ({shares.format(key=key, source=f'baseline_{feature.name}')}), "
         f"l AS ({shares.format(key=key, source=f'live_{feature.name}')}) "
-        f"SELECT '{feature.name}' AS feature, "
+        f"SELECT '{feature.name}' AS feature, {float(threshold)!r} AS threshold, "
         "IFNULL(MAX(ABS(IFNULL(b.share, 0) - IFNULL(l.share, 0))), 0) AS distance "
         "FROM b FULL OUTER JOIN l USING (k))"
     )
@@ -88,7 +92,12 @@ def drift_query(
     baseline_days: int,
     window_hours: int,
 ) -> str:
-    """One row: how many features drifted beyond ``threshold`` (0-1) and each feature's distance."""
+    """One row: how many features drifted, each feature's ``distance/threshold``, and the drifted features.
+
+    A feature drifts when its distance exceeds its own ``threshold``, else the query's ``threshold`` (0-1).
+    Columns: ``drifted`` (count), ``detail`` (``feature=distance/threshold, ...``), ``features`` (the drifted
+    ones, comma-separated, or NULL).
+    """
     if not features or not logging_tables:
         raise ValueError("a drift query needs at least one feature and one logging table")
     parts = [
@@ -96,12 +105,14 @@ def drift_query(
             feature,
             _baseline(feature, baseline_table, baseline_time_column, baseline_days),
             _live(feature, logging_tables, window_hours),
+            feature.threshold if feature.threshold is not None else threshold,
         )
         for feature in features
     ]
     distances = " UNION ALL ".join(f"SELECT * FROM {part}" for part in parts)
     return (
         f"WITH distances AS ({distances}) "
-        f"SELECT COUNTIF(distance > {threshold!r}) AS drifted, "
-        "STRING_AGG(FORMAT('%s=%.3f', feature, distance), ', ' ORDER BY feature) AS detail FROM distances"
+        "SELECT COUNTIF(distance > threshold) AS drifted, "
+        "STRING_AGG(FORMAT('%s=%.3f/%.3f', feature, distance, threshold), ', ' ORDER BY feature) AS detail, "
+        "STRING_AGG(IF(distance > threshold, feature, NULL), ',' ORDER BY feature) AS features FROM distances"
     )

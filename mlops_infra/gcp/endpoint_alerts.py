@@ -1,4 +1,8 @@
-"""Cloud Monitoring alert policies on a Vertex AI endpoint's error rate and latency."""
+"""Cloud Monitoring alert policies on a Vertex AI endpoint's error rate (critical) and latency (warning).
+
+Each policy notifies the channels of its severity (:meth:`EndpointAlerts.channels`) and carries the
+user label ``severity`` (``critical`` / ``warning``, the platform's one vocabulary).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from mlops_infra.spec.alerts import Alerts
+from mlops_infra.spec.alerts import Alerts, Severity
 from mlops_infra.spec.base import StrInput, Switch
 
 METRIC_PREFIX = "aiplatform.googleapis.com/prediction/online"
 RESOURCE_TYPE = "aiplatform.googleapis.com/Endpoint"
+MONITORING_SEVERITY: dict[Severity, str] = {"critical": "CRITICAL", "warning": "WARNING"}
 
 
 class EndpointAlerts(Alerts):
@@ -22,8 +27,18 @@ class EndpointAlerts(Alerts):
 
     enabled: Switch = True
     notification_channels: list[StrInput] = Field(
-        default_factory=list, description="Monitoring channel names (projects/P/notificationChannels/ID)."
+        default_factory=list,
+        description="Monitoring channel names (projects/P/notificationChannels/ID) notified of both severities.",
     )
+    severity_channels: dict[Severity, list[StrInput]] = Field(
+        default_factory=dict,
+        description="Per severity (critical: error rate; warning: latency), the channels instead of "
+        "notification_channels.",
+    )
+
+    def channels(self, severity: Severity) -> list[StrInput]:
+        """The channels an alert of ``severity`` notifies."""
+        return self.severity_channels.get(severity, self.notification_channels)
 
     @property
     def duration_seconds(self) -> int:
@@ -43,7 +58,7 @@ def _alert_policy(
     resource_name: str,
     *,
     display_name: str,
-    severity: str,
+    severity: Severity,
     advice: str,
     condition: gcp.monitoring.AlertPolicyConditionArgs,
     spec: EndpointAlerts,
@@ -56,9 +71,10 @@ def _alert_policy(
         display_name=display_name,
         combiner="OR",
         enabled=spec.enabled,
-        severity=severity,
-        notification_channels=spec.notification_channels,
-        user_labels=labels,
+        # Cloud Monitoring's own severity; the platform's is the user label.
+        severity=MONITORING_SEVERITY[severity],
+        notification_channels=spec.channels(severity),
+        user_labels={**labels, "severity": severity},
         documentation=gcp.monitoring.AlertPolicyDocumentationArgs(content=advice, mime_type="text/markdown"),
         conditions=[condition],
         opts=opts,
@@ -80,7 +96,7 @@ def endpoint_alert_policies(
     error_rate = _alert_policy(
         f"{logical_name}-error-rate",
         display_name=f"{display_name} error rate > {spec.error_rate_percent:g}%",
-        severity="ERROR",
+        severity="critical",
         advice="Online prediction errors exceed the threshold; check the latest rollout and the serving logs.",
         condition=gcp.monitoring.AlertPolicyConditionArgs(
             display_name="prediction error ratio",
@@ -110,7 +126,7 @@ def endpoint_alert_policies(
     latency = _alert_policy(
         f"{logical_name}-latency",
         display_name=f"{display_name} p95 latency > {spec.p95_latency_ms:g} ms",
-        severity="WARNING",
+        severity="warning",
         advice="p95 online prediction latency exceeds the threshold; check replica bounds and autoscaling.",
         condition=gcp.monitoring.AlertPolicyConditionArgs(
             display_name="prediction latency p95",

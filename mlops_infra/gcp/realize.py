@@ -17,8 +17,14 @@ What each spec section becomes:
   from ``effective_scaling`` (Vertex cannot scale to zero), the rollout as canary percentages
   and bake time with metric rollback, request logging from ``effective_data_capture``, alerts on
   error rate and p95;
-- ``alerts.emails``: e-mail notification channels used by endpoint alerts and the budget;
-- ``budget``: a Cloud Billing budget on the project, actual and forecast spend at each threshold;
+- ``alerts``: notification channels by severity (:mod:`mlops_infra.gcp.notification_channels`):
+  PagerDuty and Slack (keys from the stack's secret config) and one e-mail channel per address. Critical
+  alerts (endpoint error rate, budget at 100 %) reach the critical receivers, warnings (latency, drift,
+  failed retraining, budget thresholds) the warning ones; a protected environment needs a receiver;
+- ``budget``: a Cloud Billing budget on the project, actual and forecast spend at each threshold, to the
+  warning channels; the critical receivers it does not reach yet get a second budget at 100 % of actual spend;
+- a Cloud Monitoring dashboard (:mod:`mlops_infra.gcp.dashboard`): per endpoint predictions, errors, error
+  rate and p95 latency, drift detections, and the budget (as text: billing has no Monitoring metric);
 - ``access``: each persona's least-privilege IAM bindings (:mod:`mlops_infra.gcp.access`);
 - drift: :mod:`mlops_infra.gcp.drift`, a scheduled workflow that measures drift in BigQuery and
   starts the pipeline (when monitoring is on and ``training.retrain_on_drift``).
@@ -30,11 +36,11 @@ import re
 from typing import Any
 
 import pulumi
-import pulumi_gcp as gcp
 
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
 from mlops_infra.gcp.budget import Budget
+from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.drift import DriftRetraining
 from mlops_infra.gcp.endpoint import Endpoint
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
@@ -42,8 +48,10 @@ from mlops_infra.gcp.feature_store import FeatureStore
 from mlops_infra.gcp.iam import check_principal
 from mlops_infra.gcp.machines import step_limits
 from mlops_infra.gcp.model_registry import ModelRegistry
+from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
+from mlops_infra.gcp.training_alerts import training_failure_policy
 from mlops_infra.gcp.training_pipeline import TrainingPipeline
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
 from mlops_infra.realization import RealizeContext
@@ -121,6 +129,14 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     _check_access(spec)
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, index, endpoint, context)
+    if defaults.protected and not spec.alerts.has_receiver:
+        raise field_error(
+            TITLE,
+            ("alerts",),
+            f"{defaults.environment} is a protected environment: its alerts must reach a person "
+            "(set alerts.emails, alerts.pagerduty or alerts.slack)",
+        )
+    check_secrets(spec.alerts)
 
 
 def _image_path(images: Images, prefix: tuple[str | int, ...]) -> tuple[str | int, ...]:
@@ -248,19 +264,15 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         key = PlatformKey(context.child_name("key"), {"region": region}, opts=context.opts(parent))
         adopt_shared_key(key, parent)
     project = project_id(pulumi.InvokeOutputOptions(parent=parent))
-    channels = [
-        gcp.monitoring.NotificationChannel(
-            # Named after the address, not its position: reordering the list replaces nothing.
-            context.child_name(f"alert-{re.sub(r'[^a-z0-9]+', '-', email.lower())}"),
-            display_name=f"{context.platform_name} alerts: {email}",
-            type="email",
-            labels={"email_address": email},
-            user_labels=context.platform.gcp_labels,
-            opts=context.opts(parent),
-        )
-        for email in spec.alerts.emails
-    ]
-    channel_names: list[pulumi.Input[str]] = [channel.name for channel in channels]
+    # Parented to the platform, e-mail channels named after the address (reordering replaces nothing).
+    channels = severity_channels(
+        context.child_name("alert"),
+        spec.alerts,
+        display_prefix=f"{context.platform_name} alerts",
+        labels=context.platform.gcp_labels,
+        opts=context.opts(parent),
+    )
+    warning: list[pulumi.Input[str]] = channels.names("warning")
 
     features: FeatureStore | None = None
     if spec.feature_store is not None:
@@ -344,7 +356,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 endpoint=endpoint,
                 registry=registry,
                 approved_alias=approval.approved_label,
-                channels=channel_names,
+                channels=channels,
             )
         )
 
@@ -356,8 +368,17 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         features=features,
         endpoints=endpoints,
         pipeline=pipeline,
-        channels=channel_names,
+        channels=warning,
     )
+    if pipeline is not None:
+        training_failure_policy(
+            context.child_name("training-failed"),
+            display_name=f"{context.platform.name(context.child_name('training'), naming.GCP_RESOURCE)} failed",
+            scheduler_jobs=[pipeline.scheduler_job.name] if pipeline.scheduler_job is not None else [],
+            notification_channels=warning,
+            labels=context.platform.gcp_labels,
+            opts=context.opts(parent),
+        )
 
     access = {persona: [_principal(spec, g) for g in getattr(spec.access, persona)] for persona in PERSONA_ROLES}
     if any(access.values()):
@@ -371,19 +392,26 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             opts=context.opts(parent),
         )
 
-    budget = spec.budget
-    realized_budget = Budget(
-        context.child_name("budget"),
+    realized_budget = _budget(parent, spec, context, channels)
+    operations_dashboard(
+        context.child_name("dashboard"),
         {
-            "billing_account": spec.gcp.billing_account,
-            "monthly_limit": budget.limit_for(context.cloud),
-            "currency": "USD",
-            "thresholds": [
-                {"threshold_percent": percent, "basis": basis}
-                for percent in budget.alert_at_percent
-                for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
+            "title": f"{context.platform.name(context.platform_name, naming.GCP_RESOURCE)} operations",
+            "endpoints": [
+                {
+                    "name": e.name,
+                    "endpoint_id": served.endpoint_id,
+                    "error_rate_percent": e.alerts.error_rate_percent,
+                    "p95_latency_ms": e.alerts.p95_latency_ms,
+                }
+                for e, served in zip(spec.endpoints, endpoints, strict=True)
             ],
-            "notification_channels": channel_names[:5],
+            "drift_metric_type": drift_check.metric_type if drift_check is not None else None,
+            "budget": {
+                "monthly_limit": spec.budget.limit_for(context.cloud),
+                "alert_at_percent": spec.budget.alert_at_percent,
+                "notified": _budget_receivers(spec),
+            },
         },
         opts=context.opts(parent),
     )
@@ -396,6 +424,62 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "budgetName": realized_budget.budget.name,
         "driftWorkflow": drift_check.workflow_name if drift_check is not None else None,
     }
+
+
+def _budget(
+    parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext, channels: SeverityChannels
+) -> Budget:
+    """The budget (every threshold, actual and forecast, to the warning channels), and the 100 % page.
+
+    A budget notifies all its channels of every threshold, so the critical receivers the budget does not
+    already reach (PagerDuty) get their own budget: actual spend at each threshold of 100 % or more.
+    """
+    budget = spec.budget
+    limit = budget.limit_for(context.cloud)
+    realized = Budget(
+        context.child_name("budget"),
+        {
+            "billing_account": spec.gcp.billing_account,
+            "monthly_limit": limit,
+            "currency": "USD",
+            "thresholds": [
+                {"threshold_percent": percent, "basis": basis}
+                for percent in budget.alert_at_percent
+                for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
+            ],
+            "notification_channels": channels.budget_names("warning"),
+        },
+        opts=context.opts(parent),
+    )
+    warned = set(channels.alerts.receivers("warning"))
+    paged = [
+        channel.name
+        for receiver in channels.alerts.receivers("critical")
+        if receiver not in warned
+        for channel in channels.by_receiver.get(receiver, [])
+    ]
+    if paged:
+        Budget(
+            context.child_name("budget-critical"),
+            {
+                "billing_account": spec.gcp.billing_account,
+                "monthly_limit": limit,
+                "currency": "USD",
+                "thresholds": [
+                    {"threshold_percent": percent, "basis": "CURRENT_SPEND"}
+                    for percent in [p for p in budget.alert_at_percent if p >= 100] or [100]
+                ],
+                "notification_channels": paged[:5],
+            },
+            opts=context.opts(parent),
+        )
+    return realized
+
+
+def _budget_receivers(spec: PlatformSpec) -> str:
+    """Who the budgets notify, in words (the dashboard's cost tile)."""
+    receivers = sorted({*spec.alerts.receivers("warning"), *spec.alerts.receivers("critical")})
+    return ", ".join([*receivers, "billing account administrators"])
 
 
 def _value_features(group: FeatureGroupSpec) -> list[str]:
@@ -526,7 +610,7 @@ def _endpoint(
     endpoint: EndpointSpec,
     registry: ModelRegistry,
     approved_alias: str,
-    channels: list[pulumi.Input[str]],
+    channels: SeverityChannels,
 ) -> Endpoint:
     defaults = context.defaults
     scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=False)
@@ -563,7 +647,10 @@ def _endpoint(
             "request_logging": {"enabled": True, "sampling_percent": capture.sampling_percent}
             if capture is not None and _logs_requests(endpoint, context)
             else {"enabled": False},
-            "alerts": EndpointAlerts(**alerts.model_dump(), notification_channels=channels),
+            "alerts": EndpointAlerts(
+                **alerts.model_dump(),
+                severity_channels={"critical": channels.names("critical"), "warning": channels.names("warning")},
+            ),
         },
         opts=context.opts(parent),
     )
@@ -649,7 +736,11 @@ def _drift(
             "schedule": drift.schedule,
             "threshold": drift.threshold,
             "features": [
-                {"name": name, "numeric": types[name] in {FeatureType.INT64, FeatureType.FLOAT64}}
+                {
+                    "name": name,
+                    "numeric": types[name] in {FeatureType.INT64, FeatureType.FLOAT64},
+                    "threshold": drift.threshold_for(name),
+                }
                 for name in drift.features
             ],
             "baseline_table": pulumi.Output.concat(project, ".", features.dataset_id, f".{group.name}"),

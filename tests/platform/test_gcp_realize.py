@@ -380,7 +380,10 @@ def test_drift_check_runs_on_its_schedule_and_retrains(prod, dev):
     names = [name for name, _ in steps]
     assert names == ["measure", "decide", "alarm", "retrain", "started", "stable"]
     query = steps[0][1]["args"]["body"]["query"]
-    assert "COUNTIF(distance > 0.2)" in query
+    # Each feature against its own threshold (none set here: all take drift.threshold, 0.2).
+    assert "COUNTIF(distance > threshold)" in query
+    for feature in ("tenure_months", "monthly_charges", "contract_type"):
+        assert f"SELECT '{feature}' AS feature, 0.2 AS threshold" in query
     assert "`acme-churn.churn_prod_gcp_features.customer_profile`" in query
     assert "`acme-churn.churn_prod_gcp_scoring_logs.request_response_logging`" in query
     assert "APPROX_QUANTILES(v, 10)" in query and "JSON_VALUE(instance, '$.contract_type')" in query
@@ -433,7 +436,21 @@ def test_drift_query_distances():
     assert "RANGE_BUCKET(v, (SELECT q FROM bounds_age))" in numeric
     assert "SELECT v AS k" in numeric  # plan is categorical: compared value by value
     assert numeric.count("INTERVAL 6 HOUR") == 4 and numeric.count("INTERVAL 7 DAY") == 2
-    assert "COUNTIF(distance > 0.15)" in numeric
+    assert "COUNTIF(distance > threshold)" in numeric
+    assert "SELECT 'age' AS feature, 0.15 AS threshold" in numeric
+    assert "SELECT 'plan' AS feature, 0.15 AS threshold" in numeric
+    own = drift_query(
+        features=[DriftFeature(name="age", numeric=True, threshold=0.4), DriftFeature(name="plan")],
+        baseline_table="acme-churn.features.customers",
+        baseline_time_column="event_time",
+        logging_tables=["acme-churn.logs.a"],
+        threshold=0.15,
+        baseline_days=7,
+        window_hours=6,
+    )
+    assert "SELECT 'age' AS feature, 0.4 AS threshold" in own
+    assert "SELECT 'plan' AS feature, 0.15 AS threshold" in own
+    assert "STRING_AGG(IF(distance > threshold, feature, NULL), ',' ORDER BY feature) AS features" in own
     with pytest.raises(ValueError, match=r"project\.dataset\.table"):
         drift_query(
             features=[DriftFeature(name="age")],
