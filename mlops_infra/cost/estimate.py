@@ -12,10 +12,13 @@ from collections.abc import Callable
 
 from mlops_infra.cost.budgets import BudgetBreach, budget_breaches, find_budgets
 from mlops_infra.cost.catalogue import Catalogue
+from mlops_infra.cost.feature_groups import price_feature_groups
+from mlops_infra.cost.k8s_batch import price_k8s_batch
 from mlops_infra.cost.kubernetes import price_kubernetes
 from mlops_infra.cost.model import CURRENCY, Budget, CostItem, Estimate, Pricer, Unpriced, money, number
 from mlops_infra.cost.sagemaker import price_endpoints, price_monitoring, price_pipelines
 from mlops_infra.cost.vertex import price_vertex
+from mlops_infra.cost.vertex_pipelines import price_vertex_pipelines
 from mlops_infra.engine.captured import CapturedStack
 
 __all__ = [
@@ -33,21 +36,11 @@ __all__ = [
     "number",
 ]
 
-# Resources that cost money which this estimator does not price yet: listed as unpriced, never 0.
+# Resources that cost money which this estimator does not price: listed as unpriced, never 0.
 NOT_ESTIMATED: dict[str, str] = {
-    "aws:sagemaker/featureGroup:FeatureGroup": "Feature Store online/offline meters are grade N in the catalogue",
     "aws:sagemaker/notebookInstance:NotebookInstance": "notebook instances are not priced by the estimator yet",
     "aws:sagemaker/domain:Domain": "Studio apps are billed per app instance, not estimated",
-    "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": "Vertex feature online store nodes are grade N in "
-    "the catalogue",
     "gcp:vertex/aiEndpoint:AiEndpoint": "",  # priced through its VertexModelDeployment
-    "gcp:workflows/workflow:Workflow": "Vertex pipeline runs it starts are not estimated yet (run fee x "
-    "schedule is planned)",
-    "kubernetes:batch/v1:Job": "Jobs are not estimated yet (requests x duration is unknown offline)",
-    "kubernetes:batch/v1:CronJob": "CronJobs are not estimated yet (requests x runs x duration)",
-    "kubernetes:argoproj.io/v1alpha1:CronWorkflow": "Argo CronWorkflows are not estimated yet (steps' "
-    "requests x runs x duration)",
-    "kubernetes:core/v1:PersistentVolumeClaim": "PVC storage is not estimated yet",
 }
 
 
@@ -62,8 +55,11 @@ PRICERS: tuple[Callable[[Pricer], None], ...] = (
     price_endpoints,
     price_pipelines,
     price_monitoring,
+    price_feature_groups,
     price_vertex,
+    price_vertex_pipelines,
     price_kubernetes,
+    price_k8s_batch,
     _not_estimated,
 )
 
@@ -73,5 +69,8 @@ def estimate_stack(stack: CapturedStack, catalogue: Catalogue) -> Estimate:
     pricer = Pricer(stack, catalogue)
     for price in PRICERS:
         price(pricer)
-    pricer.estimate.budgets = find_budgets(stack)
+    try:
+        pricer.estimate.budgets = find_budgets(stack)
+    except (AttributeError, TypeError, ValueError):
+        pricer.estimate.budgets = []  # a budget amount unknown until apply: no declared budget to compare with
     return pricer.estimate

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_infra.cost.catalogue import Catalogue
 from mlops_infra.engine.captured import CapturedResource, CapturedStack
+from mlops_infra.policy.values import is_unknown
 
 CURRENCY = "USD"
 
@@ -80,6 +83,101 @@ class Estimate:
         }
 
 
+# --- Reading wire values -------------------------------------------------------------------------
+# Every pricer reads the numbers, texts and nested objects it needs through these helpers. During
+# ``pulumi preview`` a value may be an unknown placeholder, a secret may read "[secret]", and a user's
+# raw program may put a string where a number belongs: each such value raises ``Unreadable`` with a
+# reason naming the field, and ``Pricer.guarded`` turns it into an ``unpriced`` entry (never 0).
+
+SECRET = "[secret]"
+
+
+class Unreadable(Exception):  # noqa: N818 - it is a condition, not an error of the program
+    """A value the estimator needs but cannot read; ``reason`` names the field and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _unreadable(value: Any, what: str, expected: str) -> Unreadable:
+    if is_unknown(value):
+        return Unreadable(f"{what} unknown until apply")
+    if value == SECRET:
+        return Unreadable(f"{what} is a secret, so the estimator cannot read it")
+    shown = repr(value) if len(repr(value)) <= 40 else f"a {type(value).__name__}"
+    return Unreadable(f"{what} is {shown}, not {expected}")
+
+
+def read_number(value: Any, what: str, *, default: float | None = None, integer: bool = False) -> float:
+    """A non-negative number (a numeric string is read too); ``default`` when absent, else Unreadable.
+
+    ``what`` names the field in the reason: ``read_number(v, "instance count")`` ->
+    "instance count unknown until apply".
+    """
+    if value is None:
+        if default is not None:
+            return default
+        raise Unreadable(f"{what} is not set")
+    expected = "a whole number" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _unreadable(value, what, expected)
+    try:
+        result = float(value.strip()) if isinstance(value, str) else float(value)
+    except ValueError:
+        raise _unreadable(value, what, expected) from None
+    if not math.isfinite(result) or result < 0 or (integer and result != int(result)):
+        raise _unreadable(value, what, f"{expected} >= 0")
+    return result
+
+
+def read_count(value: Any, what: str, *, default: int | None = None) -> int:
+    """A whole non-negative number (instance count, replicas)."""
+    return int(read_number(value, what, default=None if default is None else float(default), integer=True))
+
+
+def read_text(value: Any, what: str, *, default: str | None = None) -> str:
+    """A non-empty string; ``default`` when absent, else Unreadable."""
+    if value is None or value == "":
+        if default is not None:
+            return default
+        raise Unreadable(f"{what} is not set")
+    if not isinstance(value, str) or is_unknown(value) or value == SECRET:
+        raise _unreadable(value, what, "a string")
+    return value
+
+
+def read_mapping(value: Any, what: str) -> dict[str, Any]:
+    """A nested object (a one-item list, Terraform's block shape, is unwrapped); {} when absent."""
+    if value is None:
+        return {}
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, dict):
+        raise _unreadable(value, what, "an object")
+    return value
+
+
+def read_list(value: Any, what: str) -> list[Any]:
+    """A list property; [] when absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _unreadable(value, what, "a list")
+    return value
+
+
+def read_bool(value: Any, what: str, *, default: bool) -> bool:
+    """A boolean (or "true"/"false"); ``default`` when absent."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise _unreadable(value, what, "true or false")
+
+
 def money(value: float) -> str:
     """A unit price as written in a basis: no float noise, at least two decimals."""
     text = f"{value:.6f}".rstrip("0")
@@ -112,6 +210,32 @@ class Pricer:
     def item(self, resource: CapturedResource, worst: float, expected: float, basis: str) -> None:
         self.estimate.items.append(CostItem(resource.urn, resource.type, worst, expected, basis))
 
+    def guarded(self, resource: CapturedResource, price: Callable[[], None]) -> None:
+        """Run ``price`` for ``resource``; whatever it cannot read makes the resource unpriced, never raises.
+
+        Items and unpriced entries the failed call already added are dropped, so a resource is never
+        half priced: it is listed once, as unpriced, with the reason.
+        """
+        items, unpriced = len(self.estimate.items), len(self.estimate.unpriced)
+        try:
+            price()
+        except Unreadable as exc:
+            reason = exc.reason
+        except Exception as exc:  # noqa: BLE001 - the estimator must never fail on a graph
+            reason = f"the estimator cannot read its inputs ({type(exc).__name__}: {exc})"
+        else:
+            return
+        del self.estimate.items[items:]
+        del self.estimate.unpriced[unpriced:]
+        self.unpriced(resource, reason)
+
+    def rate(self, provider: str, service: str, sku: str, region: str, unit: str) -> tuple[float, str]:
+        """The catalogue price per ``unit``, or Unreadable with the catalogue's reason."""
+        found = self.catalogue.lookup(provider, service, sku, region, unit=unit)
+        if found.usd is None:
+            raise Unreadable(found.warning or f"{provider} {service} {sku} is not in the price catalogue")
+        return found.usd, found.warning or ""
+
     def aws_hourly(self, service: str, instance_type: str) -> tuple[float | None, str]:
         found = self.catalogue.lookup("aws", service, instance_type, self.aws_region, unit="instance-hour")
         if found.usd is None:
@@ -119,11 +243,14 @@ class Pricer:
         return found.usd, ""
 
 
-def by_name(stack: CapturedStack, type_token: str) -> dict[str, CapturedResource]:
+def by_name(
+    stack: CapturedStack, type_token: str, keys: tuple[str, ...] = ("name", "pipelineName", "endpointName")
+) -> dict[str, CapturedResource]:
+    """Resources of ``type_token`` by their name inputs (unknown or secret names are skipped)."""
     found: dict[str, CapturedResource] = {}
     for resource in stack.by_type(type_token):
-        for key in ("name", "pipelineName", "endpointName"):
+        for key in keys:
             value = resource.inputs.get(key)
-            if isinstance(value, str):
+            if isinstance(value, str) and value and not is_unknown(value) and value != SECRET:
                 found[value] = resource
     return found

@@ -95,3 +95,22 @@ def _cron_parts(expression: str, text: str) -> tuple[list[str], bool]:
     if any(ch in "".join(parts) for ch in "LW#"):
         raise ScheduleError(f"{expression!r}: L, W and # are not counted by the estimator")
     return parts, aws
+
+
+# Kubernetes / Argo cron macros (robfig/cron, which both use), as the 5-field crons they stand for.
+CRON_MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+def cron_runs_per_month(expression: str) -> float:
+    """Runs per month of a Kubernetes/Argo/Cloud Scheduler cron: a ``CRON_TZ=``/``TZ=`` prefix is dropped
+    (time zones do not change the count) and ``@daily``-style macros are expanded."""
+    text = re.sub(r"^(CRON_TZ|TZ)=\S+\s+", "", expression.strip())
+    return runs_per_month(CRON_MACROS.get(text, text))

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from mlops_infra.cost.catalogue import MONTH_HOURS
-from mlops_infra.cost.model import Pricer, by_name, money, number
+from mlops_infra.cost.model import (
+    Pricer,
+    Unreadable,
+    by_name,
+    money,
+    number,
+    read_bool,
+    read_count,
+    read_list,
+    read_mapping,
+    read_number,
+    read_text,
+)
 from mlops_infra.cost.runs import ScheduleError, runs_per_month
 from mlops_infra.engine.captured import CapturedResource, CapturedStack
 
@@ -33,30 +46,47 @@ _JOB_DEFINITIONS = (
 # --- SageMaker endpoints ------------------------------------------------------------------------
 
 
-def _scaling_targets(stack: CapturedStack) -> dict[tuple[str, str], dict[str, Any]]:
+def _scaling_targets(stack: CapturedStack) -> tuple[dict[tuple[str, str], dict[str, Any]], bool]:
+    """Autoscaling targets by (endpoint, variant), and whether some target's resourceId is unreadable."""
     targets: dict[tuple[str, str], dict[str, Any]] = {}
+    unreadable = False
     for target in stack.by_type(T_SCALING_TARGET):
-        match = re.fullmatch(r"endpoint/([^/]+)/variant/([^/]+)", str(target.inputs.get("resourceId", "")))
+        resource_id = target.inputs.get("resourceId")
+        if not isinstance(resource_id, str) or not isinstance(target.inputs.get("serviceNamespace", ""), str):
+            unreadable = True
+            continue
+        match = re.fullmatch(r"endpoint/([^/]+)/variant/([^/]+)", resource_id)
         if match and target.inputs.get("serviceNamespace", "sagemaker") == "sagemaker":
             targets[(match.group(1), match.group(2))] = target.inputs
-    return targets
+    return targets, unreadable
 
 
 def price_endpoints(p: Pricer) -> None:
     stack = p.stack
     configs = {r.urn: r for r in stack.by_type(T_ENDPOINT_CONFIG)}
-    configsby_name = by_name(stack, T_ENDPOINT_CONFIG)
-    targets = _scaling_targets(stack)
+    configs_by_name = by_name(stack, T_ENDPOINT_CONFIG)
+    targets, unreadable_target = _scaling_targets(stack)
     for endpoint in stack.by_type(T_ENDPOINT):
-        config = configsby_name.get(str(endpoint.inputs.get("endpointConfigName", "")))
-        if config is None:
-            config = next((configs[u] for u in endpoint.dependencies if u in configs), None)
-        if config is None:
-            p.unpriced(endpoint, "its endpoint configuration is not in this stack, so its instances are unknown")
-            continue
-        endpoint_name = str(endpoint.inputs.get("name") or endpoint.name)
-        for variant in config.inputs.get("productionVariants") or []:
-            _price_variant(p, endpoint, endpoint_name, variant, targets)
+
+        def price(endpoint: CapturedResource = endpoint) -> None:
+            config_name = endpoint.inputs.get("endpointConfigName")
+            config = configs_by_name.get(config_name) if isinstance(config_name, str) else None
+            if config is None:
+                config = next((configs[u] for u in endpoint.dependencies if u in configs), None)
+            if config is None:
+                raise Unreadable("its endpoint configuration is not in this stack, so its instances are unknown")
+            endpoint_name = read_text(endpoint.inputs.get("name"), "endpoint name", default=endpoint.name)
+            for variant in read_list(config.inputs.get("productionVariants"), "productionVariants"):
+                _price_variant(
+                    p,
+                    endpoint,
+                    endpoint_name,
+                    read_mapping(variant, "production variant"),
+                    targets,
+                    unreadable_target=unreadable_target,
+                )
+
+        p.guarded(endpoint, price)
 
 
 def _price_variant(
@@ -65,40 +95,44 @@ def _price_variant(
     endpoint_name: str,
     variant: dict[str, Any],
     targets: dict[tuple[str, str], dict[str, Any]],
+    *,
+    unreadable_target: bool,
 ) -> None:
-    variant_name = str(variant.get("variantName", "?"))
+    variant_name = read_text(variant.get("variantName"), "variant name")
     label = f"variant {variant_name}: "
-    serverless = variant.get("serverlessConfig")
+    serverless = read_mapping(variant.get("serverlessConfig"), f"{label}serverlessConfig")
     if serverless:
-        memory = int(serverless.get("memorySizeInMb", 0))
-        concurrency = int(serverless.get("maxConcurrency", 1))
-        found = p.catalogue.lookup("aws", "sagemaker.serverless", f"memory-{memory}mb", p.aws_region)
-        if found.usd is None:
-            p.unpriced(endpoint, label + (found.warning or f"serverless memory {memory} MB is not priced"))
-            return
+        memory = read_count(serverless.get("memorySizeInMb"), f"{label}serverless memory size")
+        concurrency = read_count(serverless.get("maxConcurrency"), f"{label}serverless max concurrency", default=1)
+        per_second, _ = p.rate("aws", "sagemaker.serverless", f"memory-{memory}mb", p.aws_region, "inference-second")
         seconds = MONTH_HOURS * 3600
-        worst = concurrency * seconds * found.usd
+        worst = concurrency * seconds * per_second
         p.item(
             endpoint,
             worst,
             worst,
             f"{label}serverless {concurrency} max concurrency x {memory} MB x {MONTH_HOURS} h x 3600 s x "
-            f"{money(found.usd)}/s (worst case: always busy; expected = worst case, traffic unknown)"
+            f"{money(per_second)}/s (worst case: always busy; expected = worst case, traffic unknown)"
             + p.aws_region_note,
         )
         return
-    instance_type = str(variant.get("instanceType", ""))
+    instance_type = read_text(variant.get("instanceType"), f"{label}instance type")
     usd, why = p.aws_hourly("sagemaker.hosting", instance_type)
     if usd is None:
-        p.unpriced(endpoint, label + why)
-        return
+        raise Unreadable(label + why)
     target = targets.get((endpoint_name, variant_name))
     if target is not None:
-        worst_count = int(target.get("maxCapacity", 1))
-        expected_count = int(target.get("minCapacity", worst_count))
+        worst_count = read_count(target.get("maxCapacity"), f"{label}autoscaling max capacity")
+        expected_count = read_count(target.get("minCapacity"), f"{label}autoscaling min capacity", default=worst_count)
         source = "autoscaling max/min capacity"
+    elif unreadable_target:
+        raise Unreadable(
+            f"{label}an autoscaling target's resourceId is unknown until apply, so its max capacity is unknown"
+        )
     else:
-        worst_count = expected_count = int(variant.get("initialInstanceCount", 1))
+        worst_count = expected_count = read_count(
+            variant.get("initialInstanceCount"), f"{label}instance count", default=1
+        )
         source = "initial instance count, no autoscaling target"
     basis = f"{label}{worst_count} x {instance_type} x {MONTH_HOURS} h x {money(usd)}"
     if expected_count != worst_count:
@@ -116,37 +150,47 @@ def _resolve(value: Any, parameters: dict[str, Any]) -> Any:
     return value
 
 
-def _pipeline_schedules(stack: CapturedStack) -> dict[str, list[str]]:
+def _pipeline_schedules(stack: CapturedStack) -> tuple[dict[str, list[str]], list[str]]:
+    """Schedule expressions by pipeline name, and the reasons schedules whose target is unreadable."""
     found: dict[str, list[str]] = {}
+    unreadable: list[str] = []
     for schedule in stack.by_type(T_SCHEDULE):
-        target = schedule.inputs.get("target") or {}
-        if schedule.inputs.get("state", "ENABLED") == "DISABLED":
-            continue
-        name = None
-        arn = str(target.get("arn", ""))
-        if arn.endswith("sagemaker:startPipelineExecution"):
-            try:
-                name = json.loads(target.get("input") or "{}").get("PipelineName")
-            except (ValueError, AttributeError):
-                name = None
-        elif ":pipeline/" in arn:
-            name = arn.rsplit(":pipeline/", 1)[1]
-        if name:
-            found.setdefault(str(name), []).append(str(schedule.inputs.get("scheduleExpression", "")))
-    return found
+        try:
+            target = read_mapping(schedule.inputs.get("target"), "schedule target")
+            if read_text(schedule.inputs.get("state"), "schedule state", default="ENABLED") == "DISABLED":
+                continue
+            arn = read_text(target.get("arn"), "schedule target arn", default="")
+            name = None
+            if arn.endswith("sagemaker:startPipelineExecution"):
+                document = json.loads(read_text(target.get("input"), "schedule target input", default="{}"))
+                name = document.get("PipelineName") if isinstance(document, dict) else None
+            elif ":pipeline/" in arn:
+                name = arn.rsplit(":pipeline/", 1)[1]
+            if name:
+                expression = read_text(schedule.inputs.get("scheduleExpression"), "schedule expression")
+                found.setdefault(str(name), []).append(expression)
+        except (Unreadable, ValueError) as exc:
+            unreadable.append(f"schedule {schedule.name}: {exc}")
+    return found, unreadable
 
 
 def _steps(definition: dict[str, Any]) -> Iterator[tuple[str, str, Any, Any, Any, bool]]:
     """(step name, kind, instance type, count, max runtime s, spot) of each training/processing step."""
-    parameters = {p.get("Name"): p.get("DefaultValue") for p in definition.get("Parameters") or []}
-    for step in definition.get("Steps") or []:
-        arguments = step.get("Arguments") or {}
-        stopping = arguments.get("StoppingCondition") or {}
+    parameters: dict[str, Any] = {}
+    for raw_parameter in read_list(definition.get("Parameters"), "pipeline Parameters"):
+        parameter = read_mapping(raw_parameter, "pipeline parameter")
+        parameters[str(parameter.get("Name"))] = parameter.get("DefaultValue")
+    for raw_step in read_list(definition.get("Steps"), "pipeline Steps"):
+        step = read_mapping(raw_step, "pipeline step")
+        arguments = read_mapping(step.get("Arguments"), "step Arguments")
+        stopping = read_mapping(arguments.get("StoppingCondition"), "step StoppingCondition")
         if step.get("Type") == "Training":
-            resources = arguments.get("ResourceConfig") or {}
-            kind, spot = "training", bool(arguments.get("EnableManagedSpotTraining"))
+            resources = read_mapping(arguments.get("ResourceConfig"), "step ResourceConfig")
+            kind = "training"
+            spot = read_bool(arguments.get("EnableManagedSpotTraining"), "EnableManagedSpotTraining", default=False)
         elif step.get("Type") == "Processing":
-            resources = (arguments.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+            processing = read_mapping(arguments.get("ProcessingResources"), "step ProcessingResources")
+            resources = read_mapping(processing.get("ClusterConfig"), "step ClusterConfig")
             kind, spot = "processing", False
         else:
             continue
@@ -161,48 +205,50 @@ def _steps(definition: dict[str, Any]) -> Iterator[tuple[str, str, Any, Any, Any
 
 
 def price_pipelines(p: Pricer) -> None:
-    schedules = _pipeline_schedules(p.stack)
+    schedules, unreadable = _pipeline_schedules(p.stack)
     for pipeline in p.stack.by_type(T_PIPELINE):
-        name = str(pipeline.inputs.get("pipelineName") or pipeline.name)
-        try:
-            definition = json.loads(str(pipeline.inputs.get("pipelineDefinition") or "{}"))
-        except ValueError:
-            p.unpriced(pipeline, "its pipelineDefinition is not JSON the estimator can read")
-            continue
-        steps = list(_steps(definition))
-        if not steps:
-            continue
-        expressions = schedules.get(name)
-        if not expressions:
-            p.unpriced(pipeline, "no EventBridge schedule in this stack starts it, so its runs per month are unknown")
-            continue
-        try:
-            runs = sum(runs_per_month(e) for e in expressions)
-        except ScheduleError as exc:
-            p.unpriced(pipeline, f"its schedule cannot be counted: {exc}")
-            continue
-        parts: list[str] = []
-        total = 0.0
-        for step_name, kind, instance_type, count, max_seconds, spot in steps:
-            if not isinstance(instance_type, str) or not isinstance(max_seconds, int | float):
-                p.unpriced(pipeline, f"step {step_name}: instance type or MaxRuntimeInSeconds is not a literal")
-                parts = []
-                break
-            usd, why = p.aws_hourly(f"sagemaker.{kind}", instance_type)
-            if usd is None:
-                p.unpriced(pipeline, f"step {step_name}: {why}")
-                parts = []
-                break
-            hours = max_seconds / 3600
-            total += runs * int(count) * hours * usd
-            spot_note = " (spot requested; on-demand price: the catalogue has no spot discount)" if spot else ""
-            parts.append(
-                f"{step_name}: {number(runs)} runs x {int(count)} x {instance_type} x {number(hours)} h max "
-                f"x {money(usd)}{spot_note}"
-            )
-        if parts:
-            basis = "; ".join(parts) + f" (runs per 30.4-day month from {', '.join(expressions)})" + p.aws_region_note
-            p.item(pipeline, total, total, basis + "; expected = worst case (max runtime)")
+        p.guarded(pipeline, functools.partial(_price_pipeline, p, pipeline, schedules, unreadable))
+
+
+def _price_pipeline(
+    p: Pricer, pipeline: CapturedResource, schedules: dict[str, list[str]], unreadable: list[str]
+) -> None:
+    name = read_text(pipeline.inputs.get("pipelineName"), "pipeline name", default=pipeline.name)
+    text = read_text(pipeline.inputs.get("pipelineDefinition"), "pipelineDefinition", default="{}")
+    try:
+        definition = read_mapping(json.loads(text), "pipelineDefinition")
+    except ValueError:
+        raise Unreadable("its pipelineDefinition is not JSON the estimator can read") from None
+    steps = list(_steps(definition))
+    if not steps:
+        return
+    expressions = schedules.get(name)
+    if not expressions:
+        if unreadable:
+            raise Unreadable(f"a schedule's target cannot be read ({unreadable[0]}), so its runs per month are unknown")
+        raise Unreadable("no EventBridge schedule in this stack starts it, so its runs per month are unknown")
+    try:
+        runs = sum(runs_per_month(e) for e in expressions)
+    except ScheduleError as exc:
+        raise Unreadable(f"its schedule cannot be counted: {exc}") from None
+    parts: list[str] = []
+    total = 0.0
+    for step_name, kind, raw_type, raw_count, max_seconds, spot in steps:
+        instance_type = read_text(raw_type, f"step {step_name}: instance type")
+        count = read_count(raw_count, f"step {step_name}: instance count", default=1)
+        seconds = read_number(max_seconds, f"step {step_name}: MaxRuntimeInSeconds")
+        usd, why = p.aws_hourly(f"sagemaker.{kind}", instance_type)
+        if usd is None:
+            raise Unreadable(f"step {step_name}: {why}")
+        hours = seconds / 3600
+        total += runs * count * hours * usd
+        spot_note = " (spot requested; on-demand price: the catalogue has no spot discount)" if spot else ""
+        parts.append(
+            f"{step_name}: {number(runs)} runs x {count} x {instance_type} x {number(hours)} h max "
+            f"x {money(usd)}{spot_note}"
+        )
+    basis = "; ".join(parts) + f" (runs per 30.4-day month from {', '.join(expressions)})" + p.aws_region_note
+    p.item(pipeline, total, total, basis + "; expected = worst case (max runtime)")
 
 
 # --- SageMaker Model Monitor schedules ----------------------------------------------------------
@@ -213,31 +259,38 @@ def price_monitoring(p: Pricer) -> None:
     for type_token in _JOB_DEFINITIONS:
         definitions.update(by_name(p.stack, type_token))
     for schedule in p.stack.by_type(T_MONITORING):
-        config = schedule.inputs.get("monitoringScheduleConfig") or {}
-        definition = definitions.get(str(config.get("monitoringJobDefinitionName", "")))
-        expression = str((config.get("scheduleConfig") or {}).get("scheduleExpression", ""))
-        if definition is None:
-            p.unpriced(schedule, "its monitoring job definition is not in this stack, so its instance is unknown")
-            continue
-        cluster = (definition.inputs.get("jobResources") or {}).get("clusterConfig") or {}
-        instance_type, count = str(cluster.get("instanceType", "")), int(cluster.get("instanceCount", 1))
-        max_seconds = (definition.inputs.get("stoppingCondition") or {}).get(
-            "maxRuntimeInSeconds", MONITORING_DEFAULT_MAX_SECONDS
-        )
-        try:
-            runs = runs_per_month(expression)
-        except ScheduleError as exc:
-            p.unpriced(schedule, f"its schedule cannot be counted: {exc}")
-            continue
-        usd, why = p.aws_hourly("sagemaker.processing", instance_type)
-        if usd is None:
-            p.unpriced(schedule, why)
-            continue
-        worst_h, expected_h = max_seconds / 3600, min(max_seconds / 3600, MONITORING_EXPECTED_MINUTES / 60)
-        p.item(
-            schedule,
-            runs * count * worst_h * usd,
-            runs * count * expected_h * usd,
-            f"{number(runs)} runs ({expression}) x {count} x {instance_type} x {number(worst_h)} h max "
-            f"x {money(usd)}; expected {number(expected_h)} h per run (assumed)" + p.aws_region_note,
-        )
+        p.guarded(schedule, functools.partial(_price_monitoring, p, schedule, definitions))
+
+
+def _price_monitoring(p: Pricer, schedule: CapturedResource, definitions: dict[str, CapturedResource]) -> None:
+    config = read_mapping(schedule.inputs.get("monitoringScheduleConfig"), "monitoringScheduleConfig")
+    name = read_text(config.get("monitoringJobDefinitionName"), "monitoring job definition name")
+    definition = definitions.get(name)
+    expression = read_text(
+        read_mapping(config.get("scheduleConfig"), "scheduleConfig").get("scheduleExpression"), "schedule expression"
+    )
+    if definition is None:
+        raise Unreadable("its monitoring job definition is not in this stack, so its instance is unknown")
+    resources = read_mapping(definition.inputs.get("jobResources"), "jobResources")
+    cluster = read_mapping(resources.get("clusterConfig"), "clusterConfig")
+    instance_type = read_text(cluster.get("instanceType"), "instance type")
+    count = read_count(cluster.get("instanceCount"), "instance count", default=1)
+    stopping = read_mapping(definition.inputs.get("stoppingCondition"), "stoppingCondition")
+    max_seconds = read_number(
+        stopping.get("maxRuntimeInSeconds"), "maxRuntimeInSeconds", default=MONITORING_DEFAULT_MAX_SECONDS
+    )
+    try:
+        runs = runs_per_month(expression)
+    except ScheduleError as exc:
+        raise Unreadable(f"its schedule cannot be counted: {exc}") from None
+    usd, why = p.aws_hourly("sagemaker.processing", instance_type)
+    if usd is None:
+        raise Unreadable(why)
+    worst_h, expected_h = max_seconds / 3600, min(max_seconds / 3600, MONITORING_EXPECTED_MINUTES / 60)
+    p.item(
+        schedule,
+        runs * count * worst_h * usd,
+        runs * count * expected_h * usd,
+        f"{number(runs)} runs ({expression}) x {count} x {instance_type} x {number(worst_h)} h max "
+        f"x {money(usd)}; expected {number(expected_h)} h per run (assumed)" + p.aws_region_note,
+    )
