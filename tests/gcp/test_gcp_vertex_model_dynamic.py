@@ -172,9 +172,80 @@ def test_diff_distinguishes_new_versions_from_replacement(props):
     assert provider.diff(NAME, olds, {**props, "artifact_uri": "gs://x/v2"}).replaces == []
     renamed = provider.diff(NAME, olds, {**props, "model_id": "churn-v2"})
     assert renamed.replaces == ["model_id"] and renamed.delete_before_replace is False
+    # A new region is a new model name: created first, and the old model's delete keeps registered versions.
     moved = provider.diff(NAME, olds, {**props, "region": "europe-west4"})
-    assert moved.replaces == ["region"] and moved.delete_before_replace is True
+    assert moved.replaces == ["region"] and moved.delete_before_replace is False
     assert provider.diff(NAME, olds, dict(olds)).changes is False
+
+
+def register(fake, *version_ids):
+    """The training pipeline registers versions under the model (outside Pulumi)."""
+    for v in version_ids:
+        fake.models[NAME]["versions"][v] = {"name": NAME, "versionId": v, "versionAliases": [], "displayName": "x"}
+
+
+def test_api_endpoint_spelling_is_not_a_change_and_another_host_is_an_update(props):
+    provider = VertexModelProvider()
+    olds = {**props, "api_endpoint": "us-central1-aiplatform.googleapis.com", "version_id": "1"}
+    for same in ("us-central1-aiplatform.googleapis.com/", "https://us-central1-aiplatform.googleapis.com/"):
+        assert provider.diff(NAME, olds, {**olds, "api_endpoint": same}).changes is False
+    mtls = provider.diff(NAME, olds, {**olds, "api_endpoint": "us-central1-aiplatform.mtls.googleapis.com"})
+    assert mtls.changes is True and mtls.replaces == [] and mtls.delete_before_replace is False
+
+
+def test_a_new_host_updates_without_touching_versions(fake_vertex, props):
+    provider = VertexModelProvider()
+    created = provider.create(props)
+    register(fake_vertex.fake, "2", "3")
+    calls = len(fake_vertex.fake.requests)
+    updated = provider.update(created.id, created.outs, {**props, "api_endpoint": fake_vertex.url + "/"})
+    assert updated.outs["version_id"] == "1"
+    assert set(fake_vertex.fake.models[NAME]["versions"]) == {"1", "2", "3"}
+    assert "deleteModel" not in fake_vertex.fake.routes()[calls:]
+
+
+def test_parent_model_changes_are_refused_with_the_way_to_migrate(fake_vertex, props):
+    provider = VertexModelProvider()
+    created = provider.create(props)
+    other = "projects/acme-ml/locations/us-central1/models/other"
+    diff = provider.diff(created.id, created.outs, {**props, "parent_model": other})
+    assert diff.replaces == [] and diff.changes is True
+    failures = provider.check(props, {**props, "parent_model": other}).failures
+    assert [f.property for f in failures] == ["parent_model"]
+    assert "To migrate, declare a new model entry" in failures[0].reason
+    assert provider.check(props, {**props, "parent_model": None}).failures == []
+    with pytest.raises(VertexError, match="parent_model cannot change"):
+        provider.update(created.id, created.outs, {**props, "parent_model": other})
+    assert set(fake_vertex.fake.models[NAME]["versions"]) == {"1"}
+
+
+def test_defect_2_a_region_move_keeps_the_versions_the_pipeline_registered(fake_vertex, props):
+    provider = VertexModelProvider()
+    created = provider.create(props)
+    register(fake_vertex.fake, "2", "3")
+    moved = {**props, "region": "europe-west4", "name": NAME.replace("us-central1", "europe-west4")}
+    diff = provider.diff(created.id, created.outs, moved)
+    assert diff.replaces == ["region"] and diff.delete_before_replace is False
+    replacement = provider.create(moved)  # Pulumi creates the replacement first...
+    provider.delete(created.id, created.outs)  # ...then deletes the old resource
+    fake = fake_vertex.fake
+    assert set(fake.models[NAME]["versions"]) == {"1", "2", "3"}  # version 1 is the default: kept too
+    assert replacement.outs["name"] in fake.models
+    assert "deleteModel" not in fake.routes()
+
+
+def test_delete_removes_only_its_own_versions_when_the_pipeline_registered_some(fake_vertex, props):
+    provider = VertexModelProvider()
+    created = provider.create(props)
+    register(fake_vertex.fake, "2")
+    updated = provider.update(created.id, created.outs, {**props, "artifact_uri": "gs://acme-models/churn/v3"})
+    assert updated.outs["managed_version_ids"] == ["1", "3"]
+    provider.delete(created.id, updated.outs)
+    assert set(fake_vertex.fake.models[NAME]["versions"]) == {"1", "2"}  # 3 deleted, 1 is the default
+    register(fake_vertex.fake)  # nothing foreign left once the pipeline's version is gone
+    del fake_vertex.fake.models[NAME]["versions"]["2"]
+    provider.delete(created.id, updated.outs)
+    assert NAME not in fake_vertex.fake.models
 
 
 def test_check_reports_missing_fields(props):

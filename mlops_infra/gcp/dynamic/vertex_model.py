@@ -4,7 +4,16 @@ Create uploads a version (artifact URI, pinned serving image, labels, CMEK) and 
 aliases; aliases are the approval mechanism (``challenger`` -> ``champion``). Changing the
 artifact or serving container uploads a new version under the same model and moves the aliases
 to it; changing only aliases calls ``mergeVersionAliases``; labels and display name are patched.
-Delete removes the model (or only the version when it was added to an external ``parent_model``).
+Delete removes the model (or only the version when it was added to an external ``parent_model``),
+but never a version this resource did not upload: when the training pipeline registered versions
+under the model, delete removes only this resource's versions (not the default one) and keeps the
+model with a warning.
+
+Only the model's identity replaces it: ``project``, ``region`` or ``model_id`` (its resource
+name), always create-before-delete (the names differ), and the delete keeps registered versions.
+``api_endpoint`` is only the host the calls go to: scheme and trailing slash are normalized, and
+another host is an in-place update. ``parent_model`` cannot change on an existing resource: check
+refuses it with the way to migrate.
 """
 
 # ruff: noqa: PLC0415 - google.cloud imports take seconds; they run only when a provider method does.
@@ -17,14 +26,34 @@ import pulumi
 import pulumi.dynamic as dyn
 
 from mlops_infra.gcp.dynamic import clients
-from mlops_infra.gcp.dynamic.errors import is_not_found, vertex_call, wait
+from mlops_infra.gcp.dynamic.errors import VertexError, is_not_found, vertex_call, wait
 from mlops_infra.gcp.dynamic.props import DEFAULT_OPERATION_TIMEOUT_SECONDS, timeout_of, without_provider
 
 # Inputs that define a model version's content: changing one uploads a new version.
 VERSION_FIELDS = ("artifact_uri", "serving_image_uri", "predict_route", "health_route", "ports", "kms_key_name")
 PATCH_FIELDS = ("display_name", "description", "labels")
-REPLACE_FIELDS = ("project", "region", "model_id", "parent_model", "api_endpoint")
+# The model's resource name: a change is a different model (created first, then the old one deleted).
+REPLACE_FIELDS = ("project", "region", "model_id")
 REQUIRED_FIELDS = ("project", "region", "model_id", "display_name", "artifact_uri", "serving_image_uri", "kms_key_name")
+
+
+def normalize_api_endpoint(api_endpoint: Any) -> str:
+    """``https://host/`` and ``host`` are the same API endpoint (scheme and trailing slash dropped)."""
+    return str(api_endpoint or "").strip().rstrip("/").removeprefix("https://").lower()
+
+
+def _parent(props: dict[str, Any]) -> str:
+    return str(props.get("parent_model") or "").rstrip("/")
+
+
+def parent_change_message(olds: dict[str, Any], news: dict[str, Any]) -> str:
+    return (
+        f"parent_model cannot change on an existing VertexModel ({_parent(olds) or 'its own model'} -> "
+        f"{_parent(news) or 'its own model'}): that would move the version to another model, and deleting "
+        "the old one could delete versions the pipeline registered. To migrate, declare a new model entry "
+        "(another resource name) with the new parent_model, move the aliases or the endpoint to it, then "
+        "remove the old entry (its delete keeps registered versions)."
+    )
 
 
 def _model_name(props: dict[str, Any]) -> str:
@@ -54,8 +83,10 @@ def _model_message(props: dict[str, Any]) -> Any:
 class VertexModelProvider(dyn.ResourceProvider):
     """CRUD for one Vertex AI model version and its aliases."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         failures = [dyn.CheckFailure(f, f"{f} is required") for f in REQUIRED_FIELDS if not news.get(f)]
+        if olds and "parent_model" in olds and _parent(olds) != _parent(news):
+            failures.append(dyn.CheckFailure("parent_model", parent_change_message(olds, news)))
         if news.get("api_endpoint"):
             try:
                 clients.check_api_endpoint(str(news["api_endpoint"]))
@@ -68,12 +99,18 @@ class VertexModelProvider(dyn.ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         watched = (*REPLACE_FIELDS, *VERSION_FIELDS, *PATCH_FIELDS, "version_aliases", "version_description")
         changed = [f for f in watched if olds.get(f) != news.get(f)]
+        if normalize_api_endpoint(olds.get("api_endpoint")) != normalize_api_endpoint(news.get("api_endpoint")):
+            changed.append("api_endpoint")  # another host for the same model: an update, no API call
+        if _parent(olds) != _parent(news):
+            changed.append("parent_model")  # refused by check and update, never a replacement
         replaces = [f for f in changed if f in REPLACE_FIELDS]
+        # A replacement has a new resource name, so the new model is created before the old one is
+        # deleted, and that delete keeps the versions the pipeline registered.
         return dyn.DiffResult(
             changes=bool(changed),
             replaces=replaces,
             stables=["name"] if not replaces else [],
-            delete_before_replace=bool(replaces) and olds.get("model_id") == news.get("model_id"),
+            delete_before_replace=False,
         )
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
@@ -88,16 +125,21 @@ class VertexModelProvider(dyn.ResourceProvider):
         self._set_aliases(client, target, version, props.get("version_aliases") or [], [])
         outs = {**props, "name": target, "version_id": version, "version_name": f"{target}@{version}"}
         outs["owns_model"] = owns_model
+        outs["managed_version_ids"] = [version]
         return dyn.CreateResult(id_=target if owns_model else f"{target}@{version}", outs=outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         news = without_provider(news)
+        if "parent_model" in olds and _parent(olds) != _parent(news):
+            raise VertexError(parent_change_message(olds, news))
         client = clients.model_service(news["api_endpoint"])
         name = str(olds["name"])
         version = str(olds["version_id"])
+        managed = [str(v) for v in olds.get("managed_version_ids") or [version]]
         previous_aliases = list(olds.get("version_aliases") or [])
         if any(olds.get(f) != news.get(f) for f in (*VERSION_FIELDS, "version_description")):
             new_version = self._upload(client, news, parent_model=name)
+            managed.append(new_version)
             # Aliases are unique within a model: free them on the old version, then set them on the new one.
             self._set_aliases(client, name, version, [], previous_aliases)
             version, previous_aliases = new_version, []
@@ -106,6 +148,7 @@ class VertexModelProvider(dyn.ResourceProvider):
         self._set_aliases(client, name, version, news.get("version_aliases") or [], previous_aliases)
         outs = {**news, "name": name, "version_id": version, "version_name": f"{name}@{version}"}
         outs["owns_model"] = olds.get("owns_model", True)
+        outs["managed_version_ids"] = managed
         return dyn.UpdateResult(outs=outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
@@ -134,19 +177,43 @@ class VertexModelProvider(dyn.ResourceProvider):
         client = clients.model_service(props["api_endpoint"])
         name = str(props["name"])
         timeout = timeout_of(props)
-        if props.get("owns_model", True):
+        if not props.get("owns_model", True):
+            self._delete_version(client, f"{name}@{props['version_id']}", timeout)
+            return
+        with vertex_call("listing the versions of model", name):
+            missing, listed = is_not_found(client.list_model_versions, name=name)
+        if missing or listed is None:
+            return
+        managed = {str(v) for v in props.get("managed_version_ids") or [props.get("version_id")]}
+        versions = {str(v.version_id): v for v in listed}
+        foreign = sorted(set(versions) - managed, key=lambda v: (len(v), v))
+        if not foreign:
             with vertex_call("deleting model", name):
                 missing, operation = is_not_found(client.delete_model, name=name)
             if not missing:
                 wait(operation, "deleting model", name, timeout)
             return
-        version_name = f"{name}@{props['version_id']}"
+        # Versions registered by the pipeline (or by hand) are not this resource's to delete.
+        kept = []
+        for version_id in sorted(managed & set(versions)):
+            if "default" in versions[version_id].version_aliases:
+                kept.append(version_id)  # Vertex never deletes a model's default version
+            else:
+                self._delete_version(client, f"{name}@{version_id}", timeout)
+        pulumi.log.warn(
+            f"kept model {name}: it holds versions {foreign} that this resource did not upload (registered by "
+            f"the training pipeline or by hand){f' and its default version {kept}' if kept else ''}; "
+            "delete the model by hand once they are no longer needed"
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _delete_version(client: Any, version_name: str, timeout: float) -> None:
         with vertex_call("deleting model version", version_name):
             missing, operation = is_not_found(client.delete_model_version, name=version_name)
         if not missing:
             wait(operation, "deleting model version", version_name, timeout)
-
-    # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
     def _upload(client: Any, props: dict[str, Any], parent_model: str | None) -> str:
