@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_infra.conventions.markers import MONTHLY_BUDGET_USD_ANNOTATION
 from mlops_infra.cost.model import Budget, CostItem, Estimate
 from mlops_infra.engine.captured import CapturedStack
 
 T_AWS_BUDGET = "aws:budgets/budget:Budget"
 T_GCP_BUDGET = "gcp:billing/budget:Budget"
 T_K8S_SPEND_BUDGET = "mlops-infra:k8s:SpendBudget"
+T_K8S_RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"  # a budget when annotated MONTHLY_BUDGET_USD_ANNOTATION
 
 # Type-token prefixes of each cloud's spend (dynamic providers carry the cloud they call).
 CLOUD_PREFIXES: dict[str, tuple[str, ...]] = {
@@ -24,7 +26,12 @@ CLOUD_PREFIXES: dict[str, tuple[str, ...]] = {
     "gcp": ("gcp:", "pulumi-python:dynamic/vertex:"),
     "kubernetes": ("kubernetes:",),
 }
-BUDGET_CLOUD = {T_AWS_BUDGET: "aws", T_GCP_BUDGET: "gcp", T_K8S_SPEND_BUDGET: "kubernetes"}
+BUDGET_CLOUD = {
+    T_AWS_BUDGET: "aws",
+    T_GCP_BUDGET: "gcp",
+    T_K8S_SPEND_BUDGET: "kubernetes",
+    T_K8S_RESOURCE_QUOTA: "kubernetes",
+}
 
 
 def cloud_of(type_token: str) -> str | None:
@@ -43,8 +50,15 @@ def _float(value: Any) -> float | None:
 
 
 def find_budgets(stack: CapturedStack) -> list[Budget]:
-    """The monthly budgets the stack declares (AWS Budgets, GCP billing budgets, the k8s SpendBudget)."""
+    """The monthly budgets the stack declares: AWS Budgets, GCP billing budgets, Kubernetes spend budgets.
+
+    A Kubernetes budget is a ResourceQuota annotated ``mlops-infra/monthly-budget-usd`` (SpendBudget's
+    cap, or one a user writes), so a policy pack finds it from custom resources alone. A SpendBudget
+    component counts through its quota; its own ``monthlyLimitUsd`` only when it has no annotated
+    quota (one budget per SpendBudget, never two).
+    """
     budgets = []
+    quota_parents = set()
     for resource in stack.resources:
         amount = None
         if resource.type == T_AWS_BUDGET and resource.inputs.get("timeUnit", "MONTHLY") == "MONTHLY":
@@ -54,10 +68,19 @@ def find_budgets(stack: CapturedStack) -> list[Budget]:
             units = _float(specified.get("units"))
             if units is not None:
                 amount = units + (_float(specified.get("nanos")) or 0) / 1e9
-        elif resource.type == T_K8S_SPEND_BUDGET:
-            amount = _float(resource.inputs.get("monthlyLimitUsd"))
+        elif resource.type == T_K8S_RESOURCE_QUOTA:
+            annotations = (resource.inputs.get("metadata") or {}).get("annotations") or {}
+            amount = _float(annotations.get(MONTHLY_BUDGET_USD_ANNOTATION))
+            if amount is not None and resource.parent:
+                quota_parents.add(resource.parent)
         if amount is not None:
             budgets.append(Budget(resource.urn, resource.type, amount))
+    for resource in stack.resources:
+        if resource.type == T_K8S_SPEND_BUDGET and resource.urn not in quota_parents:
+            inputs = resource.inputs
+            amount = _float(inputs.get("monthlyLimitUsd", inputs.get("monthly_limit_usd")))
+            if amount is not None:
+                budgets.append(Budget(resource.urn, resource.type, amount))
     return budgets
 
 

@@ -72,7 +72,7 @@ def test_namespace_quota_limits_and_default_deny(stack: CapturedStack) -> None:
     (ns,) = by_kind(stack, "Namespace")
     assert ns.inputs["metadata"]["name"] == namespace
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    (quota,) = by_kind(stack, "ResourceQuota")
+    (quota,) = [r for r in by_kind(stack, "ResourceQuota") if r.name == "k8s-team-quota"]
     hard = quota.inputs["spec"]["hard"]
     assert (hard["requests.cpu"], hard["requests.memory"]) == ("16", "64Gi")
     assert hard["services.loadbalancers"] == hard["services.nodeports"] == "0"
@@ -483,8 +483,10 @@ def test_missing_receiver_secret_config_is_named() -> None:
 
 def test_gpu_training_and_quota_follow_the_size_class() -> None:
     stack = realize(churn_spec(**{"training.compute": {"size": "gpu-small"}}), environment="dev")
-    (quota,) = [r for r in stack.custom_resources() if r.type.endswith(":ResourceQuota")]
-    assert quota.inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "1"
+    quotas = {r.name: r for r in stack.custom_resources() if r.type.endswith(":ResourceQuota")}
+    assert quotas["k8s-team-quota"].inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "1"
+    # the spend budget's cap admits the GPU too: its share of the budget buys one whole GPU
+    assert quotas["k8s-budget-quota"].inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "1"
     (cron,) = [r for r in stack.custom_resources() if r.name == "k8s-training-schedule"]
     pod = cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["containers"][0]["resources"]["limits"] == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}
