@@ -11,16 +11,6 @@ STACKS_ROOT = Path(__file__).resolve().parents[2] / "stacks"
 _PLANS: dict[tuple[str, str], CapturedStack] = {}
 
 
-def shipped_stacks() -> list[tuple[str, str]]:
-    """(project directory, stack) of every Pulumi.<stack>.yaml of every project under stacks/."""
-    return sorted(
-        (project.name, config.name.split(".")[1])
-        for project in STACKS_ROOT.iterdir()
-        if (project / "Pulumi.yaml").is_file()
-        for config in project.glob("Pulumi.*.yaml")
-    )
-
-
 def plan(project: str, stack: str) -> CapturedStack:
     key = (project, stack)
     if key not in _PLANS:

@@ -8,13 +8,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import STACKS_ROOT, shipped_stacks
 from typer.testing import CliRunner
 
 from mlops_infra.cli import app
 from mlops_infra.cost.catalogue import load_catalogue
 from mlops_infra.cost.estimate import estimate_stack
 from mlops_infra.engine import CapturedStack
+
+STACKS_ROOT = Path(__file__).resolve().parents[2] / "stacks"
+
+
+def shipped_stacks() -> list[tuple[str, str]]:
+    """(project directory, stack) of every Pulumi.<stack>.yaml of every project under stacks/."""
+    return sorted(
+        (project.name, config.name.split(".")[1])
+        for project in STACKS_ROOT.iterdir()
+        if (project / "Pulumi.yaml").is_file()
+        for config in project.glob("Pulumi.*.yaml")
+    )
+
 
 # Serving: endpoints, Vertex deployments, InferenceServices, model-serving Deployments.
 # Training: SageMaker pipelines, monitoring schedules, Vertex pipeline schedules/workflows, CronJobs, CronWorkflows.
