@@ -27,11 +27,13 @@ from mlops_infra.k8s import (
     TrainingPipeline,
 )
 from mlops_infra.k8s.alert_routing import receiver_secrets
-from mlops_infra.k8s.spend_budget import SpendBudget
+from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
 from mlops_infra.spec.alerts import AlertsSpec
 
 platform = init_platform()
 config = pulumi.Config()
+training_gpus = config.get_int("trainingGpus") or 0
+monthly_budget_usd = config.require_float("monthlyBudgetUsd")
 protected = platform.protected
 team = config.get("team") or "churn-ml"
 bucket = config.require("dataBucket")
@@ -112,7 +114,7 @@ training = TrainingPipeline(
             "cpu_limit": "8",
             "memory_request": "16Gi",
             "memory_limit": "32Gi",
-            "gpus": config.get_int("trainingGpus") or 0,
+            "gpus": training_gpus,
         },
         "service_account_annotations": identity,
         # Under Argo: train -> evaluate -> register into MLflow only when AUC >= 0.8.
@@ -208,7 +210,9 @@ SpendBudget(
     "spend",
     {
         "namespace": namespace,
-        "monthly_limit_usd": config.require_float("monthlyBudgetUsd"),
+        "monthly_limit_usd": monthly_budget_usd,
+        # The budget's quota cap must leave room for the GPUs training runs on (else the cap blocks it).
+        "gpu_share_percent": gpu_share_for(training_gpus, monthly_budget_usd),
         "alert_at_percent": [80, 90, 100],
         "selector_labels": prometheus,
     },

@@ -166,3 +166,26 @@ def test_the_loop_closes_capture_to_drift_metric_to_retrain_to_page(stack):
         assert len(guards) == 1  # the canary's metric-gated promotion and rollback
     else:
         assert receivers == {"email"} and guards == []
+
+
+def _gpu_requests(containers: list[dict]) -> int:
+    return sum(int((c.get("resources") or {}).get("requests", {}).get("nvidia.com/gpu", 0)) for c in containers)
+
+
+def test_the_spend_budget_cap_admits_the_gpus_training_runs_on(stack):
+    (cap,) = [r for r in stack.resources if r.type == "kubernetes:core/v1:ResourceQuota" and r.name == "spend-quota"]
+    training_gpus = max(
+        (
+            _gpu_requests([template["container"]] if template.get("container") else [])
+            for r in stack.resources
+            if r.type.endswith(":WorkflowTemplate") or r.type.endswith(":CronWorkflow")
+            for template in (
+                (r.inputs.get("spec") or {}).get("templates")
+                or ((r.inputs.get("spec") or {}).get("workflowSpec") or {}).get("templates")
+                or []
+            )
+        ),
+        default=0,
+    )
+    assert int(cap.inputs["spec"]["hard"]["requests.nvidia.com/gpu"]) >= training_gpus
+    assert training_gpus == (1 if stack.stack == "prod" else 0)
