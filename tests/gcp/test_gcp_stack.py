@@ -8,7 +8,7 @@ import pytest
 
 from mlops_infra.conventions import STATEFUL_TYPES
 from mlops_infra.conventions.taggable import _resource_class
-from mlops_infra.engine import run_program
+from mlops_infra.engine import ProgramError, run_program
 from mlops_infra.gcp.iam import PRIMITIVE_ROLES
 from mlops_infra.policy.evaluate import evaluate_stack
 from mlops_infra.policy.model import Enforcement
@@ -119,8 +119,8 @@ def test_prod_rollout_is_gated_and_gradual(prod, dev):
 
 
 def test_retraining_schedule_comes_from_stack_config(dev, prod):
-    assert prod.by_type("gcp:cloudscheduler/job:Job")[0].inputs["schedule"] == "0 3 * * 1"
-    assert dev.by_type("gcp:cloudscheduler/job:Job")[0].inputs["schedule"] == "0 4 * * *"
+    assert named(prod, "gcp:cloudscheduler/job:Job", "training-schedule").inputs["schedule"] == "0 3 * * 1"
+    assert named(dev, "gcp:cloudscheduler/job:Job", "training-schedule").inputs["schedule"] == "0 4 * * *"
 
 
 def test_plan_is_deterministic_json_without_provider_blobs(prod):
@@ -147,3 +147,98 @@ def test_the_stack_declares_a_budget_with_alerts(prod):
     assert [(r["thresholdPercent"], r["spendBasis"]) for r in budget["thresholdRules"]] == [
         (fraction, basis) for fraction in (0.8, 0.9, 1.0) for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
     ]
+
+
+# --- the operations loop (issue 10's acceptance on the prod plan) -------------------------------------
+
+
+def named(stack, type_token, name):
+    (found,) = [r for r in stack.by_type(type_token) if r.name == name]
+    return found
+
+
+def test_every_alert_policy_routes_to_a_person_by_severity(prod):
+    channels = {c.name: c.inputs for c in prod.by_type("gcp:monitoring/notificationChannel:NotificationChannel")}
+    emails = ["alerts-channel-ml-platform-example-com", "alerts-channel-ml-oncall-example-com"]
+    assert sorted(channels) == sorted(["alerts-channel-pagerduty", "alerts-channel-slack", *emails])
+    assert channels["alerts-channel-pagerduty"]["type"] == "pagerduty"
+    assert channels["alerts-channel-pagerduty"]["sensitiveLabels"] == "[secret]"  # from pagerdutyIntegrationKey
+    assert channels["alerts-channel-slack"]["labels"] == {"channel_name": "#ml-alerts"}
+    assert channels["alerts-channel-slack"]["sensitiveLabels"] == "[secret]"
+    critical = ["alerts-channel-pagerduty", *emails]
+    warning = ["alerts-channel-slack", *emails]
+    policies = {p.name: p.inputs for p in prod.by_type("gcp:monitoring/alertPolicy:AlertPolicy")}
+    assert {name: p["notificationChannels"] for name, p in policies.items()} == {
+        "churn-alert-error-rate": critical,
+        "churn-alert-latency": warning,
+        "drift-alert": warning,
+        "training-failed": warning,
+    }
+    assert {name: p["userLabels"]["severity"] for name, p in policies.items()} == {
+        "churn-alert-error-rate": "critical",
+        "churn-alert-latency": "warning",
+        "drift-alert": "warning",
+        "training-failed": "warning",
+    }
+    budgets = {
+        b.name: b.inputs["allUpdatesRule"]["monitoringNotificationChannels"]
+        for b in prod.by_type("gcp:billing/budget:Budget")
+    }
+    assert budgets == {"platform-budget": warning, "platform-critical-budget": ["alerts-channel-pagerduty"]}
+
+
+def test_drift_starts_the_cmek_pipeline_without_a_person(prod):
+    key = prod.outputs["kmsKey"]
+    schedule = named(prod, "gcp:cloudscheduler/job:Job", "drift-schedule").inputs
+    workflow = named(prod, "gcp:workflows/workflow:Workflow", "drift-workflow").inputs
+    assert schedule["schedule"] == "0 * * * *"
+    assert schedule["httpTarget"]["uri"].endswith(f"/workflows/{workflow['name']}/executions")
+    assert workflow["cryptoKeyName"] == key
+    steps = dict(next(iter(s.items())) for s in json.loads(workflow["sourceContents"])["main"]["steps"])
+    query = steps["measure"]["args"]["body"]["query"]
+    assert "`acme-churn-prod.churn_gcp_prod_features.customer_features`" in query
+    assert "`acme-churn-prod.churn_gcp_prod_churn_logs.request_response_logging`" in query
+    # Pulumi.prod.yaml: 0.2 for every feature, 0.15 for monthly_charges.
+    assert "SELECT 'tenure_months' AS feature, 0.2 AS threshold" in query
+    assert "SELECT 'monthly_charges' AS feature, 0.15 AS threshold" in query
+    retrain = steps["retrain"]["args"]
+    assert retrain["url"].endswith("/projects/acme-churn-prod/locations/us-central1/pipelineJobs")
+    body = retrain["body"]
+    assert body["encryptionSpec"] == {"kmsKeyName": key}
+    assert body["serviceAccount"] == prod.outputs["trainingServiceAccount"]
+    assert body["runtimeConfig"]["gcsOutputDirectory"] == prod.outputs["pipelineRoot"]
+    assert body["runtimeConfig"]["parameterValues"]["model_alias"] == "challenger"  # a reviewer still approves
+    assert prod.outputs["driftWorkflow"] == workflow["name"]
+
+
+def test_prod_rollout_rolls_back_on_the_alert_metrics(prod, dev):
+    deployment = prod.by_type("pulumi-python:dynamic/vertex:VertexModelDeployment")[0].inputs
+    assert deployment["rollback_metrics"] == {"error_rate_percent": 5, "p95_latency_ms": 1000}
+    errors = named(prod, "gcp:monitoring/alertPolicy:AlertPolicy", "churn-alert-error-rate").inputs
+    assert errors["conditions"][0]["conditionThreshold"]["thresholdValue"] == 0.05  # the same 5 %
+    assert "rollback_metrics" not in dev.by_type("pulumi-python:dynamic/vertex:VertexModelDeployment")[0].inputs
+
+
+def test_dev_e_mails_without_drift_checks(dev):
+    assert dev.by_type("mlops-infra:gcp:DriftRetraining") == []
+    channels = dev.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
+    assert [c.inputs["type"] for c in channels] == ["email"]
+    for policy in dev.by_type("gcp:monitoring/alertPolicy:AlertPolicy"):
+        assert policy.inputs["notificationChannels"] == [channels[0].name], policy.name
+    assert len(dev.by_type("gcp:billing/budget:Budget")) == 1
+
+
+def test_dashboard_charts_the_served_endpoint_and_the_drift_metric(prod):
+    dashboard = json.loads(prod.by_type("gcp:monitoring/dashboard:Dashboard")[0].inputs["dashboardJson"])
+    endpoint_id = prod.by_type("gcp:vertex/aiEndpoint:AiEndpoint")[0].inputs["name"]
+    assert prod.outputs["endpoint"].endswith(f"/endpoints/{endpoint_id}")
+    text = json.dumps(dashboard)
+    assert text.count(f'resource.labels.endpoint_id=\\"{endpoint_id}\\"') == 5  # 3 charts + the error-rate ratio
+    metric = named(prod, "gcp:logging/metric:Metric", "drift-metric").inputs["name"]
+    assert f"logging.googleapis.com/user/{metric}" in text
+
+
+def test_drift_needs_logged_requests():
+    with pytest.raises(ProgramError, match=r"samplingPercent: drift is measured on the logged requests") as error:
+        run_program(STACK, "prod", ['endpoint={"samplingPercent": 0}'])
+    assert error.value.registered == []
