@@ -13,7 +13,9 @@ version when its model names the version's ARN (``modelPackageName``, policy mod
 SageMaker has no "approved alias" to follow at deploy time, so the version is data:
 ``aws.approved_model_packages[<endpoint>]`` holds its number in the platform's registry group (the
 ARN is built from the group, account and region) or a version ARN of another registry. It is
-required in protected environments, and optional in dev.
+required in protected environments, and optional in dev. With ``registry.approval.serve:
+latest_approved`` the endpoints follow the group's newest Approved package instead, resolved when
+the program runs (:mod:`mlops_infra.registry`, docs/approval-to-rollout.md).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, Trainin
 from mlops_infra.realization import RealizeContext
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import Spec, StrInput, field_error
+from mlops_infra.registry import follows_latest_approved, latest_sagemaker_package
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.environment import (
@@ -461,6 +464,14 @@ def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
             )
 
 
+    if follows_latest_approved(spec, context.defaults):  # the registry's newest Approved package, at deploy time
+        if spec.aws.approved_model_packages:
+            key = next(iter(spec.aws.approved_model_packages))
+            raise _error(
+                ("aws", "approved_model_packages", key),
+                "registry.approval.serve is latest_approved: endpoints follow the registry, remove the pinned version",
+            )
+        return
 # --- monitoring -----------------------------------------------------------------------------------------
 
 
@@ -582,7 +593,9 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
             context,
             key_arn=_KEY_PLACEHOLDER,
             store_base=store,
-            package_arn=_PACKAGE_PLACEHOLDER if endpoint.name in spec.aws.approved_model_packages else None,
+            package_arn=_PACKAGE_PLACEHOLDER
+            if endpoint.name in spec.aws.approved_model_packages or follows_latest_approved(spec, context.defaults)
+            else None,
         )
         if monitored:
             if args.data_capture is None:
@@ -672,7 +685,12 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         alarm_actions = [alerts.topic_arn]
     endpoint_names: dict[str, pulumi.Output[str]] = {}
     for index, spec_endpoint in enumerate(spec.endpoints):
-        package = _package_arn(_package_reference(spec, spec_endpoint.name), built.registry, parent)
+        reference = _package_reference(spec, spec_endpoint.name)
+        if follows_latest_approved(spec, context.defaults):
+            reference = latest_sagemaker_package(context, spec_endpoint.name, built.registry.physical_group_name)
+            if reference is None:
+                continue  # no approved version yet: warned, not deployed (protected environments raised)
+        package = _package_arn(reference, built.registry, parent)
         args = endpoint_args(
             spec,
             index,

@@ -55,6 +55,7 @@ from mlops_infra.gcp.training_alerts import training_failure_policy
 from mlops_infra.gcp.training_pipeline import TrainingPipeline
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
 from mlops_infra.realization import RealizeContext
+from mlops_infra.registry import follows_latest_approved, latest_vertex_version
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import field_error
 from mlops_infra.spec.cloud import Cloud
@@ -618,6 +619,13 @@ def _endpoint(
     capture = effective_data_capture(endpoint, defaults)
     machine_type, accelerator_type, accelerator_count = endpoint.compute.gcp_machine()
     model = registry.models[_registered_model_name(spec, endpoint)]
+    revision: pulumi.Input[str] | None = model.version_id
+    if follows_latest_approved(spec, defaults):  # the version holding the alias now: moving it rolls out
+        model_id = context.platform.name(_registered_model_name(spec, endpoint), naming.GCP_RESOURCE)
+        revision = latest_vertex_version(
+            context, endpoint.name, model_id=model_id, region=spec.gcp.region, alias=approved_alias,
+            api_endpoint=registry.api_endpoint,
+        )  # fmt: skip
     alerts = endpoint.alerts
     return Endpoint(
         context.child_name(endpoint.name),
@@ -631,7 +639,7 @@ def _endpoint(
                     "key": "primary",
                     "model": model.name,
                     "alias": approved_alias,
-                    "revision": model.version_id,
+                    "revision": revision,
                     "machine_type": machine_type,
                     "accelerator_type": accelerator_type,
                     "accelerator_count": accelerator_count,
@@ -639,7 +647,9 @@ def _endpoint(
                     "max_replicas": max(scaling.max_replicas, 1),
                     "autoscaling": [{"metric_name": CPU_UTILIZATION, "target": max(1, round(scaling.target.value))}],
                 }
-            ],
+            ]
+            if revision is not None  # None: latest_approved found no approved version (warned)
+            else [],
             "approved_alias": approved_alias,
             "step_wait_seconds": rollout.bake_seconds,
             "canary_percentages": canary_percentages(rollout),

@@ -58,6 +58,7 @@ from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
 from mlops_infra.realization import RealizeContext
+from mlops_infra.registry import serve_latest_mlflow
 from mlops_infra.spec.base import StrInput, field_error
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
@@ -497,6 +498,10 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
     }
     if drift is not None:
         args["drift_threshold"] = drift.threshold
+        # the alert compares each feature with the threshold the DriftDetector retrains on
+        args["drift_feature_thresholds"] = {
+            f: drift.threshold_for(f) for f in drift.features if drift.threshold_for(f) != drift.threshold
+        }
     if drift_on and training is not None and spec.training is not None and spec.training.retrain_on_drift:
         args["retrain_trigger"] = f"{training.trigger_kind}/{training.trigger_name}"
     return Monitoring(context.child_name(f"{endpoint.name}-monitoring"), args, opts=context.opts(parent))
@@ -554,6 +559,7 @@ def _canary_guard(
 
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
+    spec = serve_latest_mlflow(spec, context)  # latest_approved: artifacts from the MLflow alias (mlops_infra.registry)
     access = spec.access
     tenancy = Tenancy(
         context.child_name("team"),
