@@ -8,11 +8,12 @@ they can never disagree about what is over.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from mlops_infra.conventions.markers import MONTHLY_BUDGET_USD_ANNOTATION
-from mlops_infra.cost.model import Budget, CostItem, Estimate
+from mlops_infra.cost.model import Budget, CostItem, Estimate, effective_budget
 from mlops_infra.engine.captured import CapturedStack
 
 T_AWS_BUDGET = "aws:budgets/budget:Budget"
@@ -74,14 +75,23 @@ def find_budgets(stack: CapturedStack) -> list[Budget]:
             if amount is not None and resource.parent:
                 quota_parents.add(resource.parent)
         if amount is not None:
-            budgets.append(Budget(resource.urn, resource.type, amount))
+            budgets.append(Budget(resource.urn, resource.type, amount, _scope(resource.type, resource.inputs)))
     for resource in stack.resources:
         if resource.type == T_K8S_SPEND_BUDGET and resource.urn not in quota_parents:
             inputs = resource.inputs
             amount = _float(inputs.get("monthlyLimitUsd", inputs.get("monthly_limit_usd")))
             if amount is not None:
-                budgets.append(Budget(resource.urn, resource.type, amount))
+                budgets.append(Budget(resource.urn, resource.type, amount, f"namespace={inputs.get('namespace')}"))
     return budgets
+
+
+def _scope(type_token: str, inputs: dict[str, Any]) -> str:
+    """What spend a budget watches: AWS cost filters, a GCP budget filter and account, a quota's namespace."""
+    if type_token == T_AWS_BUDGET:
+        return json.dumps([inputs.get("costFilters"), inputs.get("budgetType", "COST")], sort_keys=True, default=str)
+    if type_token == T_GCP_BUDGET:
+        return json.dumps([inputs.get("billingAccount"), inputs.get("budgetFilter")], sort_keys=True, default=str)
+    return f"namespace={(inputs.get('metadata') or {}).get('namespace')}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,8 @@ def budget_breaches(estimate: Estimate, limit: float | None = None) -> list[Budg
     """Where the worst case exceeds a budget.
 
     With ``limit`` (``--budget``) the whole stack is compared with it; otherwise each cloud with a
-    declared budget is compared with the sum of its budgets. A cloud without a budget is
+    declared budget is compared with its budgets: the tightest of each scope (two budgets on the same
+    filters alert on the same money), summed over scopes (namespaces, filtered projects). A cloud without a budget is
     ``budget-required``'s concern, not this one.
     """
     groups: dict[str, tuple[float, list[CostItem], tuple[str, ...]]] = {}
@@ -123,7 +134,8 @@ def budget_breaches(estimate: Estimate, limit: float | None = None) -> list[Budg
             budgets = [b for b in estimate.budgets if BUDGET_CLOUD.get(b.type) == cloud]
             if budgets:
                 items = [i for i in estimate.items if cloud_of(i.type) == cloud]
-                groups[cloud] = (sum(b.monthly_usd for b in budgets), items, tuple(b.urn for b in budgets))
+                amount, urns = effective_budget(budgets)
+                groups[cloud] = (amount, items, urns)
     breaches = []
     for cloud, (budget, items, urns) in groups.items():
         worst = sum(i.monthly_max for i in items)

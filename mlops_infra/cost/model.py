@@ -44,9 +44,13 @@ class Unpriced:
 
 @dataclass(frozen=True)
 class Budget:
+    """A declared monthly budget. ``scope`` says what spend it watches (filters, namespace): budgets with the
+    same scope are alerts on the same money, so the tightest one counts; different scopes add up."""
+
     urn: str
     type: str
     monthly_usd: float
+    scope: str = ""
 
 
 @dataclass
@@ -68,8 +72,8 @@ class Estimate:
 
     @property
     def declared_budget(self) -> float | None:
-        """The sum of the stack's declared monthly budgets, or None when it declares none."""
-        return sum(b.monthly_usd for b in self.budgets) if self.budgets else None
+        """The stack's declared monthly budget (per scope the tightest, summed), or None when it declares none."""
+        return effective_budget(self.budgets)[0] if self.budgets else None
 
     def to_json(self) -> dict[str, Any]:
         """The ``cost`` section of the JSON contract."""
@@ -176,6 +180,17 @@ def read_bool(value: Any, what: str, *, default: bool) -> bool:
     if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true"
     raise _unreadable(value, what, "true or false")
+
+
+def effective_budget(budgets: list[Budget]) -> tuple[float, tuple[str, ...]]:
+    """The money ``budgets`` allow together: the tightest of each scope, summed over scopes (USD/month),
+    and the URNs of the budgets that count."""
+    tightest: dict[tuple[str, str], Budget] = {}
+    for budget in budgets:
+        key = (budget.type, budget.scope)
+        if key not in tightest or budget.monthly_usd < tightest[key].monthly_usd:
+            tightest[key] = budget
+    return sum(b.monthly_usd for b in tightest.values()), tuple(b.urn for b in tightest.values())
 
 
 def money(value: float) -> str:

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from mlops_infra.cost.budgets import BUDGET_CLOUD, CLOUD_PREFIXES, budget_breaches, cloud_of
 from mlops_infra.cost.estimate import CostItem, Estimate
+from mlops_infra.cost.model import effective_budget
 from mlops_infra.engine.captured import CapturedStack
 
 
@@ -42,9 +43,12 @@ def budget_lines(estimate: Estimate, limit: float | None) -> list[str]:
     for cloud in CLOUD_PREFIXES:
         declared = [b for b in estimate.budgets if BUDGET_CLOUD.get(b.type) == cloud]
         if declared:
-            total = sum(b.monthly_usd for b in declared)
+            total, counted = effective_budget(declared)
             worst = breaches[cloud].monthly_max if cloud in breaches else cloud_total(estimate, cloud)
-            lines.append(_line(cloud, f"{len(declared)} declared budget(s)", total, worst))
+            source = f"{len(declared)} declared budget(s)"
+            if len(counted) < len(declared):
+                source += f", {len(counted)} counted: the tightest per scope"
+            lines.append(_line(cloud, source, total, worst))
     return lines
 
 

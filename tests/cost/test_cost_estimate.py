@@ -109,3 +109,21 @@ def test_kubernetes_workloads_use_opencost_rates_and_kserve_max_replicas() -> No
     assert isvc.monthly_expected == pytest.approx(2 * (1 * cpu.usd + 4 * ram.usd) * 730, rel=0.01)
     assert "kubernetes:argoproj.io/v1alpha1:CronWorkflow" in {i.type for i in estimate.items}
     assert estimate.unpriced == []
+
+
+def test_two_budgets_on_the_same_scope_count_once_and_different_scopes_add_up() -> None:
+    from mlops_infra.cost.model import Budget, effective_budget
+
+    aws = "aws:budgets/budget:Budget"
+    quota = "kubernetes:core/v1:ResourceQuota"
+    same_scope = [Budget("a", aws, 1000, "all"), Budget("b", aws, 800, "all")]
+    assert effective_budget(same_scope) == (800, ("b",))  # the tightest alert on the same money
+    namespaces = [Budget("q1", quota, 300, "namespace=a"), Budget("q2", quota, 200, "namespace=b")]
+    assert effective_budget(namespaces) == (500, ("q1", "q2"))
+
+
+def test_the_gcp_critical_budget_does_not_double_the_declared_budget() -> None:
+    estimate = estimate_stack(run_program(REPO / "stacks" / "gcp-vertex", "prod"), load_catalogue())
+    gcp = [b for b in estimate.budgets if b.type == "gcp:billing/budget:Budget"]
+    assert len(gcp) == 2 and len({b.scope for b in gcp}) == 1  # the page-at-100 % budget watches the same money
+    assert estimate.declared_budget == gcp[0].monthly_usd == gcp[1].monthly_usd
