@@ -5,6 +5,10 @@ Three alarms per variant, all on ``AWS/SageMaker`` with dimensions ``EndpointNam
 the 5XX error rate (metric math, percent), p95 ``ModelLatency`` (reported in microseconds) and
 ``InvocationModelErrors``. Missing data (no traffic) is not breaching, so an idle endpoint never
 rolls back.
+
+Each alarm has a severity and tells that severity's topics on ALARM and on OK
+(``AlarmArgs.actions``): the 5XX rate and model errors are ``critical`` (they page), p95 latency
+is a ``warning``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from mlops_infra.conventions import naming
 
 NAMESPACE = "AWS/SageMaker"
 MICROSECONDS_PER_MILLISECOND = 1000
+
+
+# The severity of each alarm (by its name suffix): who is told when it fires.
+SEVERITY_OF = {"5xx-rate": "critical", "model-errors": "critical", "p95-latency": "warning"}
 
 
 def _common(settings: AlarmArgs, actions: list[pulumi.Input[str]]) -> dict[str, Any]:
@@ -70,7 +78,6 @@ def create_variant_alarms(
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """The 5XX-rate, p95-latency and model-error alarms of ``variant_name`` (children of ``component``)."""
     dimensions = {"EndpointName": endpoint_name, "VariantName": variant_name}
-    actions: list[pulumi.Input[str]] = list(settings.alarm_actions)
     where = f"{endpoint_name}/{variant_name}"
 
     def alarm(suffix: str, description: str, **props: Any) -> aws.cloudwatch.MetricAlarm:
@@ -78,7 +85,7 @@ def create_variant_alarms(
             component.child_name(f"{variant_name}-{suffix}"),
             name=component.platform.name(f"{component.logical_name}-{variant_name}-{suffix}", naming.CLOUDWATCH_ALARM),
             alarm_description=f"{description} on {where}; rolls back a running deployment.",
-            **_common(settings, actions),
+            **_common(settings, list(settings.actions(SEVERITY_OF[suffix]))),
             **props,
             opts=component.child_opts(),
         )

@@ -262,8 +262,23 @@ class AlarmArgs(Alerts):
     )
     model_errors_per_period: int = Field(5, ge=0, description="InvocationModelErrors per period above which to alarm.")
     alarm_actions: list[SnsTopicArn] = Field(
-        default_factory=list, max_length=5, description="SNS topic ARNs told on ALARM and on OK."
+        default_factory=list,
+        max_length=5,
+        description="SNS topic ARNs told on ALARM and on OK, for alarms of a severity without its own list.",
     )
+    critical_actions: list[SnsTopicArn] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Topics of critical alarms (5XX rate, model errors); default: alarm_actions.",
+    )
+    warning_actions: list[SnsTopicArn] = Field(
+        default_factory=list, max_length=5, description="Topics of warning alarms (latency); default: alarm_actions."
+    )
+
+    def actions(self, severity: str) -> list[StrInput]:
+        """The topics an alarm of ``severity`` (critical or warning) notifies, on ALARM and on OK."""
+        own = self.critical_actions if severity == "critical" else self.warning_actions
+        return list(own or self.alarm_actions)
 
     @model_validator(mode="after")
     def _within_a_day(self) -> AlarmArgs:

@@ -1,7 +1,8 @@
 """Drift monitoring for a SageMaker endpoint: Model Monitor data-quality jobs plus drift alarms.
 
 The alarms are what closes the loop: pass ``drift_alarm_arns`` to a TrainingPipeline's
-``retrain_on_alarm_arns`` and a drifting feature starts retraining.
+``retrain_on_alarm_arns`` and a drifting feature starts retraining. They are ``warning`` alerts:
+``alarm_actions`` (the warning topic) hears both when a feature drifts and when it is back (OK).
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ class ModelMonitorArgs(ComponentArgs):
     )
     drift_threshold: float = Field(0.1, gt=0, le=1, description="Baseline distance (0-1) above which a feature drifts.")
     alarm_actions: list[SnsTopicArn] = Field(
-        default_factory=list, max_length=5, description="SNS topic ARNs to notify."
+        default_factory=list,
+        max_length=5,
+        description="SNS topic ARNs of warning alerts, told when a feature drifts and when it is back (OK).",
     )
     analyzer_image_uri: str | None = Field(None, description="Override the region's Model Monitor analyzer image.")
     kms_key_arn: KmsKeyArn | None = None
@@ -260,7 +263,10 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
                 threshold=settings.drift_threshold,
                 comparison_operator="GreaterThanThreshold",
                 treat_missing_data="notBreaching",
+                # Drift is a warning: its topics hear when it starts and when it clears.
+                actions_enabled=True,
                 alarm_actions=list(settings.alarm_actions),
+                ok_actions=list(settings.alarm_actions),
                 opts=self.child_opts(),
             )
             for feature in settings.drift_features

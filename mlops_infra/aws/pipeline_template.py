@@ -1,7 +1,11 @@
 """The built-in SageMaker pipeline, rendered natively as the service's definition JSON (no sagemaker SDK).
 
 preprocess (Processing) -> train (Training) -> evaluate (Processing + PropertyFile) -> check the metric
-(Condition on ``Std:JsonGet``) -> register the model package (RegisterModel), or fail the run.
+(Condition on ``Std:JsonGet``) -> register the model package (RegisterModel), or fail the run; with a
+``baseline_s3_uri``, register -> refresh the drift monitor's data-quality baseline (RefreshBaseline):
+the Model Monitor analyzer profiles the new model's training split and writes ``statistics.json`` and
+``constraints.json`` where the endpoint's monitor reads them, so drift is measured against the model
+that is registered to serve.
 
 Shapes follow the definition schema ``2020-12-01`` as the sagemaker SDK 2.x renders it
 (``sagemaker/workflow``); ``tests/aws/test_aws_pipeline_template_sdk.py`` builds the same pipeline
@@ -26,6 +30,7 @@ EVALUATE = "Evaluate"
 CHECK_METRIC = "CheckMetric"
 REGISTER = "RegisterModel"
 METRIC_BELOW_THRESHOLD = "MetricBelowThreshold"
+REFRESH_BASELINE = "RefreshBaseline"
 
 EVALUATION_REPORT = "EvaluationReport"  # the PropertyFile the condition reads
 EVALUATION_OUTPUT = "evaluation"
@@ -37,6 +42,12 @@ PROCESSING_INSTANCE_TYPE = "ProcessingInstanceType"
 TRAINING_INSTANCE_TYPE = "TrainingInstanceType"
 MODEL_APPROVAL_STATUS = "ModelApprovalStatus"
 METRIC_THRESHOLD = "MetricThreshold"
+
+# The Model Monitor analyzer's contract, as the sagemaker SDK's DataQualityCheckConfig/suggest_baseline writes it.
+BASELINE_INPUT = "baseline_dataset_input"
+BASELINE_OUTPUT = "monitoring_output"
+BASELINE_SPLIT = "train"
+CSV_WITH_HEADER = '{"csv": {"header": true, "output_columns_position": "START"}}'
 
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval")
 PROCESSING_ROOT = "/opt/ml/processing"
@@ -93,6 +104,9 @@ class TemplateInputs:
     response_types: Sequence[str] = ("text/csv",)
     inference_instance_types: Sequence[str] = ("ml.m5.large",)
     transform_instance_types: Sequence[str] = ("ml.m5.large",)
+    baseline_s3_uri: str | None = None  # s3:// prefix the drift monitor reads its baseline from; None: no refresh
+    baseline_image_uri: str | None = None  # the region's Model Monitor analyzer image
+    baseline_dataset_format: str = CSV_WITH_HEADER
 
 
 def get(path: str) -> dict[str, str]:
@@ -265,6 +279,35 @@ def register_step(inputs: TemplateInputs) -> dict[str, Any]:
     }
 
 
+def refresh_baseline_step(inputs: TemplateInputs) -> dict[str, Any]:
+    """After registration: profile the new model's training split into the monitor's baseline prefix.
+
+    A Model Monitor analyzer processing job (the job ``DefaultModelMonitor.suggest_baseline`` runs):
+    its ``statistics.json`` and ``constraints.json`` replace the previous ones at ``baseline_s3_uri``,
+    encrypted with the pipeline's key, on an encrypted volume, network-isolated.
+    """
+    if inputs.baseline_s3_uri is None or inputs.baseline_image_uri is None:
+        raise ValueError("refreshing the baseline needs baseline_s3_uri and baseline_image_uri")
+    dataset = f"{PROCESSING_ROOT}/input/{BASELINE_INPUT}"
+    output = f"{PROCESSING_ROOT}/output"
+    step = _processing_step(
+        TemplateInputs(**{**inputs.__dict__, "processing_image_uri": inputs.baseline_image_uri}),
+        REFRESH_BASELINE,
+        None,
+        [_processing_input(BASELINE_INPUT, processing_output_uri(PREPROCESS, BASELINE_SPLIT), dataset)],
+        [_processing_output(BASELINE_OUTPUT, output, inputs.baseline_s3_uri.rstrip("/"))],
+    )
+    step["Arguments"]["Environment"] = {
+        "dataset_format": inputs.baseline_dataset_format,
+        "dataset_source": dataset,
+        "output_path": output,
+        "publish_cloudwatch_metrics": "Disabled",
+    }
+    # Only a registered model's baseline replaces the one the monitor reads.
+    step["DependsOn"] = [REGISTER]
+    return step
+
+
 def condition_step(inputs: TemplateInputs) -> dict[str, Any]:
     """Register only a model whose metric meets the threshold; otherwise fail the run visibly."""
     comparison = "GreaterThanOrEqualTo" if inputs.metric_direction == "maximize" else "LessThanOrEqualTo"
@@ -288,7 +331,10 @@ def condition_step(inputs: TemplateInputs) -> dict[str, Any]:
             "Conditions": [
                 {"Type": comparison, "LeftValue": metric, "RightValue": get(f"Parameters.{METRIC_THRESHOLD}")}
             ],
-            "IfSteps": [register_step(inputs)],
+            "IfSteps": [
+                register_step(inputs),
+                *([refresh_baseline_step(inputs)] if inputs.baseline_s3_uri is not None else []),
+            ],
             "ElseSteps": [fail],
         },
     }

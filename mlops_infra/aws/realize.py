@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import pulumi
+import pulumi_aws as aws
 from pydantic import ValidationError
 
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
-from mlops_infra.aws.alert_topic import AlertTopic, AlertTopicArgs
+from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
 from mlops_infra.aws.budget import Budget, BudgetArgs
+from mlops_infra.aws.deploy_webhook import deploy_on_approval
 from mlops_infra.aws.ecr import parse_ecr_image
 from mlops_infra.aws.endpoint import Endpoint
 from mlops_infra.aws.endpoint_args import EndpointArgs, check_environment
@@ -43,10 +45,11 @@ from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
 from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
+from mlops_infra.conventions import naming
 from mlops_infra.realization import RealizeContext
+from mlops_infra.registry import follows_latest_approved, latest_sagemaker_package
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import Spec, StrInput, field_error
-from mlops_infra.registry import follows_latest_approved, latest_sagemaker_package
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.environment import (
@@ -258,6 +261,7 @@ def training_args(
     artifact_bucket: tuple[StrInput, StrInput] | None,
     artifact_prefix: str | None,
     retrain_on_drift: bool,
+    refresh_baseline: bool = False,
 ) -> TrainingPipelineArgs | None:
     """The pipeline's args: the AWS image, the size class's instance, spot, the metric gate, schedule, retraining."""
     training = spec.training
@@ -285,6 +289,8 @@ def training_args(
         # Spot capacity may take as long as the run itself to appear.
         "max_wait_seconds": min(2 * training.max_runtime_seconds, MAX_TRAINING_SECONDS) if training.use_spot else None,
         "artifact_prefix": artifact_prefix,
+        # After a registration, the pipeline writes the baseline the drift monitors read.
+        "refresh_monitoring_baseline": refresh_baseline,
     }
     if artifact_bucket is not None:
         values["artifact_bucket_name"], values["artifact_bucket_arn"] = artifact_bucket
@@ -353,8 +359,13 @@ def endpoint_args(
     store_base: StrInput,
     package_arn: StrInput | None,
     alarm_actions: list[StrInput] | None = None,
+    actions: SeverityActions | None = None,
 ) -> EndpointArgs:
-    """One endpoint's args: compute, scaling, rollout, capture and alarms after the environment's defaults."""
+    """One endpoint's args: compute, scaling, rollout, capture and alarms after the environment's defaults.
+
+    ``actions`` routes each alarm to its severity's topics (5XX rate and model errors: critical,
+    latency: warning); ``alarm_actions`` is told of every alarm whose severity has no topics.
+    """
     endpoint = spec.endpoints[index]
     location: Loc = ("endpoints", index)
     defaults = context.defaults
@@ -429,6 +440,8 @@ def endpoint_args(
                 "evaluation_periods": alerts.evaluation_periods,
                 "datapoints_to_alarm": alerts.datapoints_to_alarm,
                 "alarm_actions": alarm_actions or [],
+                "critical_actions": actions.critical if actions else [],
+                "warning_actions": actions.warning if actions else [],
             },
             "deployment": deployment,
             # Only reached in dev: check refuses all-at-once in protected environments above.
@@ -452,6 +465,14 @@ def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
     for key in spec.aws.approved_model_packages:
         if key not in names:
             raise _error(("aws", "approved_model_packages", key), f"{key!r} is not an endpoint of the spec {names}")
+    if follows_latest_approved(spec, context.defaults):  # the registry's newest Approved package, at deploy time
+        if spec.aws.approved_model_packages:
+            key = next(iter(spec.aws.approved_model_packages))
+            raise _error(
+                ("aws", "approved_model_packages", key),
+                "registry.approval.serve is latest_approved: endpoints follow the registry, remove the pinned version",
+            )
+        return
     if not context.defaults.protected:
         return
     for endpoint in spec.endpoints:
@@ -464,14 +485,6 @@ def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
             )
 
 
-    if follows_latest_approved(spec, context.defaults):  # the registry's newest Approved package, at deploy time
-        if spec.aws.approved_model_packages:
-            key = next(iter(spec.aws.approved_model_packages))
-            raise _error(
-                ("aws", "approved_model_packages", key),
-                "registry.approval.serve is latest_approved: endpoints follow the registry, remove the pinned version",
-            )
-        return
 # --- monitoring -----------------------------------------------------------------------------------------
 
 
@@ -492,14 +505,19 @@ def monitor_args(
     endpoint_name: StrInput,
     capture_uri: StrInput,
     alarm_actions: list[StrInput] | None = None,
+    baseline_uri: StrInput | None = None,
 ) -> ModelMonitorArgs:
-    """The drift monitor of endpoint ``index``: the spec's features, threshold and schedule."""
+    """The drift monitor of endpoint ``index``: the spec's features, threshold and schedule.
+
+    The baseline is ``monitoring.drift.baseline`` when set (kept as given), else ``baseline_uri``: the
+    prefix the training pipeline's RefreshBaseline step writes after each registration.
+    """
     drift = spec.monitoring.drift
     if drift is None:
         raise _error(("monitoring", "drift"), "drift monitoring is on: name the features to watch in monitoring.drift")
     baseline = drift.baseline or f"{spec.registry.model_name}/baseline"
     _check_s3(baseline, ("monitoring", "drift", "baseline"), "the drift baseline")
-    prefix = _resolve(baseline.rstrip("/"), store_base)
+    prefix = _resolve(baseline.rstrip("/"), store_base) if drift.baseline or baseline_uri is None else baseline_uri
     monitor_schedule(drift.schedule)
     return _build(
         ModelMonitorArgs,
@@ -569,8 +587,21 @@ def _monitored(spec: PlatformSpec, context: RealizeContext) -> bool:
     return bool(spec.endpoints) and monitoring_enabled(spec.monitoring, context.defaults)
 
 
+def _refreshes_baseline(spec: PlatformSpec, monitored: bool) -> bool:
+    """The pipeline writes the monitors' baseline: drift is monitored, there is training, no fixed baseline."""
+    drift = spec.monitoring.drift
+    return monitored and spec.training is not None and drift is not None and drift.baseline is None
+
+
 def check(spec: PlatformSpec, context: RealizeContext) -> None:
     """Raise a field error (path from the spec's root) for anything AWS cannot realize; registers nothing."""
+    check_alerts(
+        spec.alerts,
+        required=context.defaults.protected,
+        environment=context.defaults.environment,
+        model=PlatformSpec,
+        location=("alerts",),
+    )
     _check_packages(spec, context)
     store = _store_base(spec, None)
     feature_store_args(spec, _KEY_PLACEHOLDER)
@@ -585,6 +616,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         artifact_bucket=None,
         artifact_prefix=None,
         retrain_on_drift=monitored and spec.training is not None and spec.training.retrain_on_drift,
+        refresh_baseline=_refreshes_baseline(spec, monitored),
     )
     for index, endpoint in enumerate(spec.endpoints):
         args = endpoint_args(
@@ -638,6 +670,36 @@ def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: p
     )
 
 
+def _notify_failed_runs(
+    parent: pulumi.Resource, context: RealizeContext, training: TrainingPipeline, topics: list[StrInput]
+) -> None:
+    """A failed (or stopped) pipeline execution is a warning: EventBridge publishes it to the warning topics."""
+    rule_name = context.child_name("training-failed")
+    rule = aws.cloudwatch.EventRule(
+        rule_name,
+        name=context.platform.name(rule_name, naming.EVENTBRIDGE_RULE),
+        description="A run of the training pipeline failed or was stopped: a warning alert",
+        event_pattern=pulumi.Output.json_dumps(
+            {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
+                "detail": {
+                    "pipelineArn": [training.pipeline_arn],
+                    "currentPipelineExecutionStatus": ["Failed", "Stopped"],
+                },
+            }
+        ),
+        opts=context.opts(parent),
+    )
+    for index, topic in enumerate(topics):
+        aws.cloudwatch.EventTarget(
+            f"{rule_name}-{index}",
+            rule=rule.name,
+            arn=topic,
+            opts=context.opts(parent),
+        )
+
+
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's AWS components under ``parent``; returns the camelCase outputs."""
     opts: Callable[[], pulumi.ResourceOptions] = lambda: context.opts(parent)  # noqa: E731
@@ -664,6 +726,12 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         built.features = FeatureStore(name("features"), features, opts=opts())
 
     built.registry = ModelRegistry(name("registry"), registry_args(spec, context, key_arn), opts=opts())
+    webhook = effective_approval(spec.registry, context.defaults).deploy_webhook
+    if webhook is not None:  # the approval event starts the deployment (docs/approval-to-rollout.md)
+        deploy_on_approval(
+            name("deploy-on-approval"), webhook=webhook, rule_name=built.registry.rule.name, kms_key_arn=key_arn,
+            platform=context.platform, opts=opts(),
+        )  # fmt: skip
     monitored = _monitored(spec, context)
     pipeline = training_args(
         spec,
@@ -674,15 +742,25 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         artifact_bucket=artifact_bucket,
         artifact_prefix=artifact_prefix,
         retrain_on_drift=monitored and spec.training is not None and spec.training.retrain_on_drift,
+        refresh_baseline=_refreshes_baseline(spec, monitored),
     )
     if pipeline is not None:
         built.training = TrainingPipeline(name("training"), pipeline, opts=opts())
 
-    # Endpoint and drift alarms reach the people in alerts.emails (budgets notify them through their own topic).
-    alarm_actions: list[StrInput] = []
-    if spec.endpoints:
-        alerts = AlertTopic(name("alerts"), AlertTopicArgs(emails=spec.alerts.emails, kms_key_arn=key_arn), opts=opts())
-        alarm_actions = [alerts.topic_arn]
+    # Every alarm reaches the receivers of its severity (alerts.receivers): critical pages PagerDuty, warning
+    # posts to Slack, both are e-mailed. The warning topic keeps the URN of the platform's first alert topic.
+    actions = SeverityActions()
+    if spec.endpoints or built.training is not None:
+        routed = create_alert_routing(
+            spec.alerts,
+            topic_names={"critical": name("alerts-critical"), "warning": name("alerts")},
+            slack_name=name("alerts-slack"),
+            kms_key_arn=key_arn,
+            opts=opts,
+        )
+        actions = routed.actions
+        if built.training is not None:
+            _notify_failed_runs(parent, context, built.training, actions.warning)
     endpoint_names: dict[str, pulumi.Output[str]] = {}
     for index, spec_endpoint in enumerate(spec.endpoints):
         reference = _package_reference(spec, spec_endpoint.name)
@@ -698,7 +776,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             key_arn=key_arn,
             store_base=store_base,
             package_arn=package,
-            alarm_actions=alarm_actions,
+            actions=actions,
         )
         endpoint = Endpoint(name(spec_endpoint.name), args, opts=opts())
         endpoint_names[spec_endpoint.name] = endpoint.endpoint_name
@@ -712,7 +790,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                     store_base=store_base,
                     endpoint_name=endpoint.endpoint_name,
                     capture_uri=endpoint.capture_s3_uri,
-                    alarm_actions=alarm_actions,
+                    alarm_actions=actions.warning,
+                    baseline_uri=built.training.baseline_s3_uri if built.training else None,
                 ),
                 opts=opts(),
             )

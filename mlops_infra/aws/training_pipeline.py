@@ -20,6 +20,7 @@ import pulumi_aws as aws
 
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
@@ -37,6 +38,8 @@ from mlops_infra.conventions.context import PlatformContext, current_platform
 from mlops_infra.spec.base import field_error
 
 __all__ = ["TrainingPipeline", "TrainingPipelineArgs"]
+
+BASELINE_PREFIX = "monitoring-baseline"
 
 
 def resolve_approval_status(args: TrainingPipelineArgs, context: PlatformContext) -> str:
@@ -108,7 +111,13 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             self, self.key_arn, bucket_arn, prefix=self.prefix, account=account, region=region
         )
         artifact_uri = pulumi.Output.concat("s3://", bucket_name, "/", self.prefix)
-        definition = pulumi.Output.all(self.role.arn, self.key_arn, artifact_uri, settings.model_package_group_name)
+        # Where the RefreshBaseline step writes the drift monitor's baseline (under the pipeline's own prefix).
+        self.baseline_s3_uri: pulumi.Output[str] | None = (
+            pulumi.Output.concat(artifact_uri, "/", BASELINE_PREFIX) if self._refreshes_baseline else None
+        )
+        definition = pulumi.Output.all(
+            self.role.arn, self.key_arn, artifact_uri, settings.model_package_group_name, region
+        )
         pipeline_name = self.platform.name(name, naming.SAGEMAKER_PIPELINE)
         self.pipeline = aws.sagemaker.Pipeline(
             self.child_name("pipeline"),
@@ -116,7 +125,9 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             pipeline_display_name=pipeline_name,
             pipeline_description=settings.description or f"Continuous training of {name}",
             role_arn=self.role.arn,
-            pipeline_definition=definition.apply(lambda values: json.dumps(self._definition(*values))),
+            pipeline_definition=definition.apply(
+                lambda values: json.dumps(self._definition(values[0], values[1], values[2], values[3], values[4]))
+            ),
             # The role's permissions must exist before the first execution starts.
             opts=self.child_opts(depends_on=[self.role_policy]),
         )
@@ -134,6 +145,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
                 "scheduleArn": self.schedule_arn,
                 "dlqArn": self.dlq_arn,
                 "retrainRuleArn": self.retrain_rule_arn,
+                "baselineS3Uri": self.baseline_s3_uri,
             }
         )
 
@@ -166,7 +178,13 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.dlq_arn: pulumi.Output[str] | None = self.dlq.arn if self.dlq else None
         self.retrain_rule_arn: pulumi.Output[str] | None = self.retrain_rule.arn if self.retrain_rule else None
 
-    def _definition(self, role_arn: str, key_arn: str, artifact_uri: str, group_name: str) -> dict[str, Any]:
+    @property
+    def _refreshes_baseline(self) -> bool:
+        return self.args.refresh_monitoring_baseline and self.args.pipeline_definition is None
+
+    def _definition(
+        self, role_arn: str, key_arn: str, artifact_uri: str, group_name: str, region: str = ""
+    ) -> dict[str, Any]:
         """The definition sent to SageMaker: the rendered template, or the supplied one with placeholders filled."""
         settings = self.args
         if settings.pipeline_definition is not None:
@@ -210,5 +228,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
                 response_types=tuple(settings.response_types),
                 inference_instance_types=tuple(settings.inference_instance_types),
                 transform_instance_types=tuple(settings.transform_instance_types),
+                baseline_s3_uri=f"{artifact_uri}/{BASELINE_PREFIX}" if self._refreshes_baseline else None,
+                baseline_image_uri=analyzer_image_uri(region) if self._refreshes_baseline else None,
             )
         )

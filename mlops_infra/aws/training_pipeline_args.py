@@ -126,6 +126,11 @@ class TrainingPipelineArgs(ComponentArgs):
         description="Alarms (e.g. ModelMonitor drift alarms) that start retraining.",
     )
     description: str | None = Field(None, max_length=3072)
+    refresh_monitoring_baseline: Switch = Field(
+        False,
+        description="Built-in template: after RegisterModel, write the drift monitor's data-quality baseline "
+        "(statistics.json, constraints.json) of the new model's training split to baseline_s3_uri.",
+    )
 
     @field_validator("training_image_uri", "processing_image_uri", "inference_image_uri")
     @classmethod

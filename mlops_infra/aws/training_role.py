@@ -16,6 +16,7 @@ from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
+from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.pipeline_definition import container_images
 from mlops_infra.aws.s3 import split_s3_uri
 from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
@@ -67,6 +68,13 @@ def _image_uris(settings: TrainingPipelineArgs) -> list[str]:
     if settings.pipeline_definition is not None:
         images.update(i for i in container_images(settings.pipeline_definition) if i not in PLACEHOLDERS)
     return sorted(images)
+
+
+def _analyzer_repository_arn(region: str) -> str:
+    image = analyzer_image_uri(region)
+    if image is None:
+        raise ValueError(f"no Model Monitor analyzer image is known for region {region!r}")
+    return ecr_repository_arn(image)
 
 
 def _execution_statements(
@@ -125,6 +133,15 @@ def _execution_statements(
             sid="RegisterModelVersions",
         ),
     ]
+    if settings.refresh_monitoring_baseline and settings.pipeline_definition is None:
+        # The RefreshBaseline step runs AWS's Model Monitor analyzer image of this region.
+        statements.append(
+            statement(
+                ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                [region.apply(_analyzer_repository_arn)],
+                sid="PullModelMonitorAnalyzer",
+            )
+        )
     # Scheduled and alarm-started runs may read their InputDataUrl override too.
     scheduled_input = settings.schedule.pipeline_parameters.get(template.INPUT_DATA_URL) if settings.schedule else None
     sources = (

@@ -10,6 +10,7 @@ import pulumi
 from spec import ECR, load_spec
 
 from mlops_infra.aws import Budget, Endpoint, FeatureStore, ModelRegistry, PlatformKey, TrainingPipeline
+from mlops_infra.aws.alert_routing import AlertRouting
 from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.conventions import init_platform
 
@@ -17,6 +18,15 @@ platform = init_platform()
 spec = load_spec()
 
 key = PlatformKey("platform")
+
+# Every alarm reaches a person by severity: critical pages PagerDuty, warnings go to Slack, both are e-mailed.
+alerts = AlertRouting(
+    "alerts",
+    {
+        "kms_key_arn": key.arn,
+        "alerts": {"emails": spec.alert_emails, "pagerduty": spec.pagerduty, "slack": spec.slack},
+    },
+)
 
 features = FeatureStore(
     "churn-features",
@@ -67,6 +77,11 @@ endpoints = [
                 }
             ],
             "data_capture": {"sampling_percent": endpoint.sampling_percent},
+            # The 5XX rate and model errors page (critical); latency is a warning. They also roll back a canary.
+            "alarms": {
+                "critical_actions": alerts.actions("critical"),
+                "warning_actions": alerts.actions("warning"),
+            },
         },
     )
     for endpoint in spec.endpoints
@@ -83,6 +98,7 @@ monitors = [
             "baseline_constraints_s3_uri": spec.monitoring.baseline_constraints_s3_uri,
             "drift_features": spec.monitoring.drift_features,
             "drift_threshold": spec.monitoring.drift_threshold,
+            "alarm_actions": alerts.actions("warning"),
         },
     )
     for spec_endpoint, endpoint in zip(spec.endpoints, endpoints, strict=True)
@@ -134,3 +150,4 @@ pulumi.export("retrainRuleArn", training.retrain_rule_arn)
 pulumi.export("endpointNames", [e.endpoint_name for e in endpoints])
 pulumi.export("driftAlarmNames", [name for m in monitors for name in m.drift_alarm_names])
 pulumi.export("budgetName", budget.budget_name)
+pulumi.export("alertTopicArns", alerts.topic_arns)

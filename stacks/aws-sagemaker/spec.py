@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from mlops_infra.spec.alerts import PagerDuty, Slack
 from mlops_infra.spec.schedule import check_time_zone, cron_fields
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -63,13 +64,16 @@ class ChurnPlatformSpec(_Spec):
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
     endpoints: list[EndpointSpec] = Field(min_length=1, max_length=100)
     alert_emails: list[str] = Field(default_factory=list, alias="alertEmails")
+    # Critical alerts page PagerDuty (its key is the secret config value the section names), warnings go to Slack.
+    pagerduty: PagerDuty | None = None
+    slack: Slack | None = None
 
 
 def load_spec() -> ChurnPlatformSpec:
     """Read the stack config; a bad value stops the program naming the config key."""
     config = pulumi.Config()
     raw: dict[str, Any] = {}
-    for key in ("monthlyBudgetUsd", "training", "monitoring", "endpoints", "alertEmails"):
+    for key in ("monthlyBudgetUsd", "training", "monitoring", "endpoints", "alertEmails", "pagerduty", "slack"):
         value = config.get_object(key)
         if value is not None:
             raw[key] = value

@@ -449,21 +449,29 @@ def test_malformed_approved_version_is_refused_naming_the_key():
         realize("prod", aws={"approved_model_packages": {"scoring": group_arn}})
 
 
-def test_endpoint_and_drift_alarms_reach_the_alert_emails(prod):
-    topic = next(t for t in prod.by_type("aws:sns/topic:Topic") if "aws-alerts" in t.urn)
-    assert topic.inputs["kmsMasterKeyId"] == outputs(prod)["keyArn"]
-    subscribers = {
-        s.inputs["endpoint"]
-        for s in prod.by_type("aws:sns/topicSubscription:TopicSubscription")
-        if "aws-alerts" in s.urn
-    }
-    assert subscribers == {"ml-platform@example.com", "ml-oncall@example.com"}
+def test_endpoint_and_drift_alarms_reach_the_alert_emails_by_severity(prod):
+    topics = {t.inputs["name"]: t for t in prod.by_type("aws:sns/topic:Topic") if "aws-alerts" in t.urn}
+    # The warning topic keeps the URN and name of the platform's first alert topic; critical is new.
+    assert set(topics) == {"churn-prod-aws-alerts", "churn-prod-aws-alerts-critical"}
+    assert all(t.inputs["kmsMasterKeyId"] == outputs(prod)["keyArn"] for t in topics.values())
+    for topic in ("aws-alerts-email", "aws-alerts-critical-email"):
+        subscribers = {
+            s.inputs["endpoint"]
+            for s in prod.by_type("aws:sns/topicSubscription:TopicSubscription")
+            if f"::{topic}-" in s.urn
+        }
+        assert subscribers == {"ml-platform@example.com", "ml-oncall@example.com"}, topic
     alarms = prod.by_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     assert len(alarms) == 6  # 3 endpoint alarms, 3 drift alarms
-    topic_arn = "arn:aws:sns:us-east-1:123456789012:churn-prod-aws-alerts"
-    assert all(a.inputs["alarmActions"] == [topic_arn] for a in alarms)
+    warning = "arn:aws:sns:us-east-1:123456789012:churn-prod-aws-alerts"
+    critical = "arn:aws:sns:us-east-1:123456789012:churn-prod-aws-alerts-critical"
+    for alarm in alarms:
+        expected = critical if alarm.inputs["name"].endswith(("-5xx-rate", "-model-errors")) else warning
+        assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"] == [expected], alarm.urn
     policy = json.loads(
-        next(p for p in prod.by_type("aws:sns/topicPolicy:TopicPolicy") if "aws-alerts" in p.urn).inputs["policy"]
+        next(p for p in prod.by_type("aws:sns/topicPolicy:TopicPolicy") if "aws-alerts-policy" in p.urn).inputs[
+            "policy"
+        ]
     )
     publish = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchAlarmsPublish")
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
