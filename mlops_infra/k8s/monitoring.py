@@ -4,8 +4,11 @@ Alerts (PrometheusRule, prometheus-operator ``monitoring.coreos.com/v1``):
 - p95 latency: ``histogram_quantile(0.95, ...)`` of the latency histogram above ``p95_latency_ms``;
 - error rate: 5xx share of requests above ``error_rate_percent`` (0-100);
 - drift: a configurable drift metric (e.g. from a drift detector fed by the logger) above a
-  threshold; it carries ``retrain: "true"`` and the training trigger so Alertmanager can
-  route it to the loop that starts ``TrainingPipeline``'s on-demand template.
+  threshold; with ``drift_feature_thresholds`` each feature is compared with its own threshold
+  (the ones the DriftDetector retrains on), one ``or`` clause per overridden feature keyed on the
+  ``feature`` label plus one clause for every other feature. It carries ``retrain: "true"`` and
+  the training trigger so Alertmanager can route it to the loop that starts
+  ``TrainingPipeline``'s on-demand template.
 Thresholds are given in the platform's units (percent, milliseconds); the PromQL compares in
 Prometheus' base units (a ratio, seconds), converted here. The dashboard is a ConfigMap labelled
 ``grafana_dashboard: "1"``, which the Grafana sidecar of kube-prometheus-stack loads: latency,
@@ -16,6 +19,7 @@ expression :mod:`mlops_infra.k8s.spend_budget` alerts on).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pulumi
@@ -34,6 +38,9 @@ MONITORING_API = "monitoring.coreos.com/v1"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 DURATION = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
 DASHBOARD_LABEL = "grafana_dashboard"
+LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# The drift detector's feature names (DriftDetectorArgs): safe inside a PromQL "..." string as is.
+FEATURE_NAME = r"^[A-Za-z0-9_.:/-]{1,128}$"
 
 
 class MonitoringArgs(Spec):
@@ -53,7 +60,12 @@ class MonitoringArgs(Spec):
     drift_enabled: Switch = Field(True, description="Alert on drift (needs a detector exporting drift_metric).")
     drift_metric: str = Field("model_feature_drift_score", pattern=METRIC_NAME)
     drift_threshold: float = Field(0.2, gt=0)
-    drift_model_label: str = Field("model", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", description="Label naming the model.")
+    drift_feature_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-feature override of drift_threshold (DriftSpec.threshold_for), as the DriftDetector gets.",
+    )
+    drift_model_label: str = Field("model", pattern=LABEL_NAME, description="Label naming the model.")
+    drift_feature_label: str = Field("feature", pattern=LABEL_NAME, description="Label naming the feature.")
     alert_for: str = Field("10m", pattern=DURATION, description="How long a condition holds before firing.")
     alert_namespace_label: Switch = Field(
         False, description="Label each alert with its namespace, so a namespaced AlertmanagerConfig routes it."
@@ -75,10 +87,47 @@ class MonitoringArgs(Spec):
             raise ValueError("metric names starting with __ are reserved")
         return value
 
+    @field_validator("drift_feature_thresholds")
+    @classmethod
+    def _feature_thresholds(cls, values: dict[str, float]) -> dict[str, float]:
+        for feature, value in values.items():
+            if not re.fullmatch(FEATURE_NAME, feature):
+                raise ValueError(f"feature name {feature!r} must match {FEATURE_NAME}")
+            if not value > 0:
+                raise ValueError(f"drift_feature_thresholds[{feature!r}] must be > 0, got {value}")
+        return values
+
 
 def _selector(namespace: str, endpoint: str) -> str:
     # Endpoint names are DNS labels: no regex metacharacters to escape.
     return f'namespace="{namespace}", service=~"{endpoint}-predictor.*"'
+
+
+def drift_score_expr(a: MonitoringArgs, namespace: str, matchers: str = "", by_feature: bool = False) -> str:
+    """PromQL: the endpoint's highest drift score (per feature with ``by_feature``), with extra ``matchers``."""
+    sel = f'namespace="{namespace}", {a.drift_model_label}="{a.endpoint_name}"' + (f", {matchers}" if matchers else "")
+    by = f" by ({a.drift_feature_label}) " if by_feature else ""
+    return f"max{by}({a.drift_metric}{{{sel}}})"
+
+
+def drift_expr(a: MonitoringArgs, namespace: str) -> str:
+    """PromQL of the drift alert: every feature's score against its own threshold.
+
+    One threshold: ``max(<metric>{...}) > t``. With per-feature thresholds, one clause per overridden
+    feature (``feature="f"``, its threshold) ``or`` one for all the others (``feature!="f"`` for each,
+    the default threshold), each ``max by (feature)`` so the clauses never collide and the alert
+    names the feature that drifted. Features are sorted: the expression is stable across runs.
+    """
+    if not a.drift_feature_thresholds:
+        return f"{drift_score_expr(a, namespace)} > {a.drift_threshold}"
+    label = a.drift_feature_label
+    own = sorted(a.drift_feature_thresholds.items())
+    matchers = [(f'{label}="{f}"', t) for f, t in own]
+    clauses = [f"{drift_score_expr(a, namespace, m, by_feature=True)} > {t}" for m, t in matchers]
+    others = ", ".join(f'{label}!="{f}"' for f, _ in own)
+    clauses.append(f"{drift_score_expr(a, namespace, others, by_feature=True)} > {a.drift_threshold}")
+    # `or` binds looser than `>` in PromQL: each clause is compared before the union.
+    return " or ".join(clauses)
 
 
 def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
@@ -92,11 +141,16 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
         f"sum(rate({a.request_counter}{{{sel}, {a.error_matcher}}}[5m]))"
         f" / sum(rate({a.request_counter}{{{sel}}}[5m])) > {a.error_rate_percent / 100}"
     )
-    drift_sel = f'namespace="{namespace}", {a.drift_model_label}="{a.endpoint_name}"'
-    drift = f"max({a.drift_metric}{{{drift_sel}}}) > {a.drift_threshold}"
+    drift = drift_expr(a, namespace)
     common = {"endpoint": a.endpoint_name} | ({"namespace": namespace} if a.alert_namespace_label else {})
     drift_labels = {**common, "severity": "warning", "retrain": "true"}
     drift_annotations = {"summary": f"Feature drift of {a.endpoint_name} above {a.drift_threshold}"}
+    if a.drift_feature_thresholds:
+        own = ", ".join(f"{f} {t:g}" for f, t in sorted(a.drift_feature_thresholds.items()))
+        drift_annotations["summary"] = (
+            f"Feature {{{{ $labels.{a.drift_feature_label} }}}} of {a.endpoint_name} drifted above its threshold"
+            f" ({own}; others {a.drift_threshold:g})"
+        )
     if a.retrain_trigger:
         drift_annotations["retrain_trigger"] = a.retrain_trigger
     rules = [
@@ -133,31 +187,34 @@ def invocations_expr(a: MonitoringArgs, namespace: str) -> str:
 def dashboard(a: MonitoringArgs, namespace: str) -> str:
     """A Grafana dashboard (JSON): the signals the alerts watch, the request rate and the namespace's spend.
 
-    Latency, errors and drift plot the alert expressions without their threshold; invocations are
-    requests per second; cost is the namespace's monthly spend at its current allocation, priced by
-    OpenCost: the very expression SpendBudget alerts on.
+    Latency and errors plot the alert expressions without their threshold; drift plots each
+    feature's score (``max by (feature)``, one series per feature, what the alert compares with that
+    feature's threshold); invocations are requests per second; cost is the namespace's monthly
+    spend at its current allocation, priced by OpenCost: the very expression SpendBudget alerts on.
     """
     # Imported here: spend_budget imports this module's DURATION.
     from mlops_infra.k8s.spend_budget import monthly_cost_expr  # noqa: PLC0415
 
     rules = {rule["alert"]: rule["expr"].rsplit(" > ", 1)[0] for rule in alert_rules(a, namespace)}
-    signals = [
-        ("p95 latency (s)", rules["EndpointHighP95Latency"], "s"),
-        ("Error rate", rules["EndpointHighErrorRate"], "percentunit"),
-        ("Invocations (requests/s)", invocations_expr(a, namespace), "reqps"),
+    signals: list[tuple[str, str, str, dict[str, str]]] = [
+        ("p95 latency (s)", rules["EndpointHighP95Latency"], "s", {}),
+        ("Error rate", rules["EndpointHighErrorRate"], "percentunit", {}),
+        ("Invocations (requests/s)", invocations_expr(a, namespace), "reqps", {}),
     ]
     if "EndpointFeatureDrift" in rules:
-        signals.append(("Feature drift", rules["EndpointFeatureDrift"], "none"))
-    signals.append(("Namespace spend (USD/month, OpenCost)", monthly_cost_expr(namespace), "currencyUSD"))
+        per_feature = drift_score_expr(a, namespace, by_feature=True)
+        legend = {"legendFormat": f"{{{{{a.drift_feature_label}}}}}"}
+        signals.append(("Feature drift", per_feature, "none", legend))
+    signals.append(("Namespace spend (USD/month, OpenCost)", monthly_cost_expr(namespace), "currencyUSD", {}))
     panels = [
         {
             "title": title,
             "type": "timeseries",
             "gridPos": {"x": 8 * (i % 3), "y": 8 * (i // 3), "w": 8, "h": 8},
             "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-            "targets": [{"expr": expr, "refId": "A"}],
+            "targets": [{"expr": expr, "refId": "A", **extra}],
         }
-        for i, (title, expr, unit) in enumerate(signals)
+        for i, (title, expr, unit, extra) in enumerate(signals)
     ]
     return json.dumps(
         {
