@@ -1,7 +1,11 @@
-"""E-mail every alert of the churn namespace (latency, errors, drift, quota use) to the ML team.
+"""Who hears the churn namespace's alerts, by severity: critical pages PagerDuty, warnings go to Slack,
+both are e-mailed to the ML team (latency, errors, drift, quota use).
 
 Plan it offline:  mlops-infra plan examples/k8s/alert_routing.py --config environment=prod
-The SMTP relay is the cluster Alertmanager's global setting: no credential appears here.
+Set the receivers' secrets first:
+  pulumi config set --secret pagerdutyIntegrationKey ...; pulumi config set --secret slackWebhookUrl ...
+They land in a Secret the AlertmanagerConfig references, never in the config itself. The SMTP relay
+is the cluster Alertmanager's global setting: no e-mail credential appears here.
 """
 
 import pulumi
@@ -10,13 +14,22 @@ from mlops_infra.conventions import init_platform
 from mlops_infra.k8s import AlertRouting, QuotaAlerts
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+config = pulumi.Config()
 selector = {"release": "kube-prometheus-stack"}
+
+
+def secret(key: str) -> pulumi.Output[str]:
+    # Example fallback only: real stacks use `pulumi config set --secret KEY` (or receiver_secrets()).
+    return config.get_secret(key) or pulumi.Output.secret(f"example-only-{key}")
+
 
 routing = AlertRouting(
     "alerts",
     {
         "namespace": "churn-ml",
-        "emails": ["ml-platform@example.com", "ml-oncall@example.com"],
+        "pagerduty": {"routing_key": secret("pagerdutyIntegrationKey")},  # severity=critical
+        "slack": {"channel": "#churn-alerts", "webhook_url": secret("slackWebhookUrl")},  # severity=warning
+        "emails": ["ml-platform@example.com", "ml-oncall@example.com"],  # both severities
         "selector_labels": selector,
     },
 )
@@ -25,3 +38,4 @@ routing = AlertRouting(
 QuotaAlerts("quota-alerts", {"namespace": "churn-ml", "alert_at_percent": [80, 100], "selector_labels": selector})
 
 pulumi.export("alertmanager_config", routing.config_name)
+pulumi.export("receiver_secret", routing.secret_name)

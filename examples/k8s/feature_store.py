@@ -7,7 +7,7 @@ Set the password first: pulumi config set --secret redisPassword ...
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.k8s import FeatureStore
+from mlops_infra.k8s import AlertRouting, FeatureStore
 from mlops_infra.k8s.spend_budget import SpendBudget
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -35,8 +35,10 @@ store = FeatureStore(
     },
 )
 
-# Every stack that runs workloads declares a spend budget (policy budget-required).
+# Every stack that runs workloads declares a spend budget (policy budget-required), and its alerts
+# reach a person (policy alert-routing: every PrometheusRule alert is routed in its namespace).
 SpendBudget("spend", {"namespace": "churn-ml", "monthly_limit_usd": 1500, "alert_at_percent": [80, 90, 100]})
+AlertRouting("alerts", {"namespace": "churn-ml", "emails": ["ml-platform@example.com"]})
 
 pulumi.export("feature_server_url", store.feature_server_url)
 pulumi.export("apply_job_hash", store.definitions_hash)

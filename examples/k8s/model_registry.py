@@ -7,7 +7,7 @@ Set the secrets first: pulumi config set --secret postgresPassword|oidcClientSec
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.k8s import ModelRegistry
+from mlops_infra.k8s import AlertRouting, ModelRegistry
 from mlops_infra.k8s.spend_budget import SpendBudget
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
@@ -35,8 +35,10 @@ registry = ModelRegistry(
     },
 )
 
-# Every stack that runs workloads declares a spend budget (policy budget-required).
+# Every stack that runs workloads declares a spend budget (policy budget-required), and its alerts
+# reach a person (policy alert-routing: every PrometheusRule alert is routed in its namespace).
 SpendBudget("spend", {"namespace": "churn-ml", "monthly_limit_usd": 1500, "alert_at_percent": [80, 90, 100]})
+AlertRouting("alerts", {"namespace": "churn-ml", "emails": ["ml-platform@example.com"]})
 
 pulumi.export("tracking_uri", registry.tracking_uri)
 pulumi.export("ui_url", registry.ui_url)

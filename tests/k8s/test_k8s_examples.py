@@ -46,3 +46,45 @@ def test_training_example_without_argo_uses_cron_jobs():
     stack = run_program("examples/k8s/training_pipeline.py", "dev", ["argoEnabled=false"])
     assert len(stack.by_type("kubernetes:batch/v1:CronJob")) == 2
     assert stack.outputs["trigger"] == "cronjob/training-pipeline-dev-training-on-demand"  # project = file stem
+
+
+def test_endpoint_example_closes_the_operations_loop():
+    """Capture sink, drift alert on what the detector exports, guard in prod only, alerts routed."""
+    for environment in ("dev", "prod"):
+        stack = run_program("examples/k8s/endpoint.py", "dev", [f"environment={environment}"])
+        (isvc,) = stack.by_type(EXAMPLES["endpoint"])
+        (detector,) = stack.by_type("mlops-infra:k8s:DriftDetector")
+        (service,) = [s for s in stack.by_type("kubernetes:core/v1:Service") if s.parent == detector.urn]
+        name = service.inputs["metadata"]["name"]
+        logger = isvc.inputs["spec"]["predictor"]["logger"]
+        assert logger["url"] == f"http://{name}.churn-ml.svc.cluster.local:8080/"
+        (deployment,) = [d for d in stack.by_type("kubernetes:apps/v1:Deployment") if d.parent == detector.urn]
+        env = {e["name"]: e.get("value") for e in deployment.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+        rules = {
+            r["alert"]: r
+            for rule in stack.by_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+            for r in rule.inputs["spec"]["groups"][0]["rules"]
+        }
+        drift = rules["EndpointFeatureDrift"]["expr"]
+        assert env["DRIFT_METRIC"] == "model_feature_drift_score" and "model_feature_drift_score{" in drift
+        assert env["FEATURE_THRESHOLDS"] == '{"monthly_charges": 0.15}' and env["THRESHOLD"] == "0.25"
+        assert 'feature="monthly_charges"}) > 0.15' in drift and drift.endswith("> 0.25")
+        assert all(r["labels"]["namespace"] == "churn-ml" for r in rules.values())  # routable
+        (config,) = stack.by_type("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig")
+        assert config.inputs["metadata"]["namespace"] == "churn-ml"
+        guards = stack.by_type("mlops-infra:k8s:CanaryGuard")
+        assert len(guards) == (environment == "prod")
+        if guards:
+            (cron,) = [c for c in stack.by_type("kubernetes:batch/v1:CronJob") if c.parent == guards[0].urn]
+            annotations = cron.inputs["metadata"]["annotations"]
+            assert annotations["mlops-infra/guards-inference-services"] == isvc.inputs["metadata"]["name"]
+
+
+def test_training_example_registers_only_through_the_gate():
+    stack = run_program("examples/k8s/training_pipeline.py", "dev", ["environment=prod"])
+    (template,) = stack.by_type("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate")
+    spec = template.inputs["spec"]
+    assert spec["entrypoint"] == "train-evaluate-register"
+    (steps,) = [t for t in spec["templates"] if t["name"] == "train-evaluate-register"]
+    assert [s[0]["name"] for s in steps["steps"]] == ["train", "evaluate", "register"]
+    assert steps["steps"][2][0]["when"] == "{{steps.evaluate.outputs.parameters.metric}} >= 0.8"
