@@ -10,6 +10,7 @@ replaced model versions are retained, so a SageMaker-side rollback always finds 
 
 import pulumi
 
+from mlops_infra.aws.alert_routing import AlertRouting
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.endpoint import Endpoint, EndpointArgs
 from mlops_infra.aws.model_monitor import ModelMonitor
@@ -22,6 +23,20 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn/xgboost-serve:1.7.6-
 PACKAGES = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-models"
 # A canary moves at most half of a fleet per step, so each variant keeps at least 2 instances.
 FLEET = {"initial_instance_count": 2, "autoscaling": {"min_replicas": 2, "max_replicas": 6}}
+
+# Who hears the alarms (policy alert-routing): a KMS-encrypted SNS topic per severity. Both are
+# e-mailed; warnings also post to Slack through AWS Chatbot (authorize the workspace once in the
+# Chatbot console). Add "pagerduty": {"integration_key_secret": "pagerdutyIntegrationKey"} and
+# `pulumi config set --secret pagerdutyIntegrationKey <key>` to page the on-call on critical alarms.
+alerts = AlertRouting(
+    "alerts",
+    {
+        "alerts": {
+            "emails": ["ml-oncall@example.com"],
+            "slack": {"channel": "#churn-alerts", "channel_id": "C0ACMEML01", "workspace_id": "T0ACMEML01"},
+        }
+    },
+)
 
 endpoint = Endpoint(
     "scoring",
@@ -57,7 +72,13 @@ endpoint = Endpoint(
             # Capture a quarter of the traffic: enough for drift monitoring at this request rate.
             "data_capture": {"sampling_percent": 25},
             # Roll back when p95 latency passes 300 ms or more than 2 % of requests fail.
-            "alarms": {"p95_latency_ms": 300, "error_rate_percent": 2},
+            # The 5XX-rate and model-error alarms are critical, the latency alarm a warning.
+            "alarms": {
+                "p95_latency_ms": 300,
+                "error_rate_percent": 2,
+                "critical_actions": alerts.actions("critical"),
+                "warning_actions": alerts.actions("warning"),
+            },
             "deployment": {"strategy": "canary", "canary_size": {"type": "CAPACITY_PERCENT", "value": 50}},
         }
     ),
@@ -72,6 +93,8 @@ monitor = ModelMonitor(
         "baseline_statistics_s3_uri": "s3://churn-baselines/v7/statistics.json",
         "baseline_constraints_s3_uri": "s3://churn-baselines/v7/constraints.json",
         "drift_features": ["tenure_months", "monthly_charges"],
+        # Drift is a warning: told when a feature drifts and when it is back.
+        "alarm_actions": alerts.actions("warning"),
     },
 )
 Budget("example", {"monthly_limit_usd": 2000})

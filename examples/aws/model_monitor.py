@@ -7,11 +7,16 @@ Pass the drift alarm ARNs to a TrainingPipeline (retrain_on_alarm_arns) to retra
 
 import pulumi
 
+from mlops_infra.aws.alert_routing import AlertRouting
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.conventions import init_platform
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+
+# Drift alarms are warnings; they must reach a person (policy alert-routing): the warning topic
+# e-mails the team (add alerts.slack or alerts.pagerduty as in examples/aws/endpoint.py).
+alerts = AlertRouting("alerts", {"alerts": {"emails": ["ml-oncall@example.com"]}})
 
 monitor = ModelMonitor(
     "churn-scoring-monitor",
@@ -24,6 +29,8 @@ monitor = ModelMonitor(
         "baseline_constraints_s3_uri": "s3://churn-baselines/v7/constraints.json",
         "drift_features": ["tenure_months", "monthly_charges", "contract_type"],
         "drift_threshold": 0.2,
+        # Told when a feature drifts (ALARM) and when it is back (OK).
+        "alarm_actions": alerts.actions("warning"),
     },
 )
 
