@@ -38,11 +38,17 @@ VERTEX_DEPLOYMENT = "pulumi-python:dynamic/vertex:VertexModelDeployment"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 
 
-def realize(cloud: str, environment: str, versions: dict[str, Any] | None, **overrides: Any) -> CapturedStack:
+def realize(
+    cloud: str,
+    environment: str,
+    versions: dict[str, Any] | None,
+    config: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> CapturedStack:
     spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     extra = {"aws": {}, "gcp": GCP, "k8s": K8S}[cloud]
     spec = deep_merge(spec, deep_merge(deep_merge({"clouds": [cloud]}, extra), deep_merge(EMAILS, overrides)))
-    config: dict[str, Any] = {"aws": {}, "gcp": GCP_CONFIG, "k8s": K8S_SECRETS}[cloud]
+    config = {**{"aws": {}, "gcp": GCP_CONFIG, "k8s": K8S_SECRETS}[cloud], **(config or {})}
     if versions is not None:
         config = {**config, "offlineApprovedVersions": versions}
 
