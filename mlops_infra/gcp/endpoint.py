@@ -16,6 +16,7 @@ from mlops_infra.conventions.context import PlatformContext, current_platform
 from mlops_infra.conventions.markers import public_exposure_labels
 from mlops_infra.gcp.bigquery_dataset import cmek_dataset
 from mlops_infra.gcp.dynamic.clients import check_api_endpoint
+from mlops_infra.gcp.dynamic.rollback_metrics import DEFAULT_MIN_REQUESTS
 from mlops_infra.gcp.dynamic.vertex_deployment import VertexModelDeployment, check_canary
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts, endpoint_alert_policies
 from mlops_infra.gcp.iam import ServiceAgent, service_agent_member
@@ -116,6 +117,20 @@ class EndpointArgs(ComponentArgs):
         description="After each rollout stage's bake time, roll back when the error rate or p95 latency breaches "
         "the alert thresholds (read from Cloud Monitoring).",
     )
+    min_requests: int | None = Field(
+        None,
+        ge=0,
+        le=100_000_000,
+        description="Predictions a new copy must serve during one bake window (step_wait_seconds) to be judged by "
+        f"the metric gate; None: the gate's default ({DEFAULT_MIN_REQUESTS} predictions per bake window). "
+        "Needs rollback_on_alerts.",
+    )
+    insufficient_data: Literal["rollback", "promote"] | None = Field(
+        None,
+        description="A stage whose copy served fewer than min_requests predictions in its bake window: 'rollback' "
+        "fails it, 'promote' passes it with a warning; None: rollback in protected environments, promote "
+        "elsewhere. Needs rollback_on_alerts.",
+    )
     api_endpoint: str | None = Field(None, description="Vertex API host; default {region}-aiplatform.googleapis.com.")
 
     @field_validator("api_endpoint")
@@ -143,7 +158,31 @@ class EndpointArgs(ComponentArgs):
             check_traffic_steps(self.resolved_steps(), keys)
         elif self.traffic_steps:
             raise ValueError("traffic_steps need deployments")
+        for field in ("min_requests", "insufficient_data"):
+            if getattr(self, field) is not None and not self.rollback_on_alerts:
+                raise field_error(
+                    "EndpointArgs",
+                    (field,),
+                    f"{field} tunes the metric gate, which only runs with rollback_on_alerts: true",
+                    getattr(self, field),
+                )
         return self
+
+    def rollback_gate(self) -> dict[str, Any] | None:
+        """The deployment's ``rollback_metrics``: the alert thresholds, plus the data rule when set."""
+        if not self.rollback_on_alerts:
+            return None
+        gate: dict[str, Any] = {
+            "error_rate_percent": self.alerts.error_rate_percent,
+            "p95_latency_ms": self.alerts.p95_latency_ms,
+        }
+        # Unset keys keep the provider's defaults (100 predictions; rollback when protected, else promote), and
+        # keep the inputs of deployments planned before these settings existed unchanged.
+        if self.min_requests is not None:
+            gate["min_requests"] = self.min_requests
+        if self.insufficient_data is not None:
+            gate["insufficient_data"] = self.insufficient_data
+        return gate
 
     def resolved_steps(self) -> list[dict[str, int]]:
         """The declared steps, or all traffic to the single deployment."""
@@ -301,11 +340,6 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             required_alias=a.approved_alias if protected else None,
             step_wait_seconds=wait,
             canary_percentages=canary,
-            rollback_metrics={
-                "error_rate_percent": a.alerts.error_rate_percent,
-                "p95_latency_ms": a.alerts.p95_latency_ms,
-            }
-            if a.rollback_on_alerts
-            else None,
+            rollback_metrics=a.rollback_gate(),
             opts=self.child_opts(depends_on=[self.endpoint]),
         )

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from mlops_infra.engine import ProgramError
 from mlops_infra.gcp import Endpoint, EndpointArgs
+from mlops_infra.gcp.dynamic import rollback_metrics
+from mlops_infra.gcp.dynamic.vertex_deployment import validate
 from mlops_infra.gcp.endpoint import derived_endpoint_id
 from mlops_infra.testing import one, required_tags_present
 
@@ -125,6 +127,37 @@ def test_prod_gates_deployments_on_the_approved_alias(gcp_plan):
     assert inputs["traffic_steps"] == [{"blue": 100}]
 
 
+def test_rollback_gate_uses_the_alert_thresholds_and_the_gate_defaults(gcp_plan):
+    stack = gcp_plan(endpoint(rollback_on_alerts=True, alerts={"error_rate_percent": 2}), environment="prod")
+    inputs = one(stack, "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs
+    # Unset: the provider's defaults, 100 predictions per bake window, and (required_alias set) rollback.
+    assert inputs["rollback_metrics"] == {"error_rate_percent": 2, "p95_latency_ms": 500}
+    assert rollback_metrics.DEFAULT_MIN_REQUESTS == 100
+    assert rollback_metrics.insufficient_data_policy(inputs["rollback_metrics"], protected=True) == "rollback"
+    assert inputs["required_alias"] == "champion"
+    without = one(gcp_plan(endpoint()), "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs
+    assert "rollback_metrics" not in without
+
+
+@pytest.mark.parametrize(
+    ("environment", "settings", "gate"),
+    [
+        ("prod", {"min_requests": 20}, {"min_requests": 20}),
+        (
+            "prod",
+            {"min_requests": 0, "insufficient_data": "promote"},
+            {"min_requests": 0, "insufficient_data": "promote"},
+        ),
+        ("dev", {"insufficient_data": "rollback"}, {"insufficient_data": "rollback"}),
+    ],
+)
+def test_min_requests_and_insufficient_data_reach_the_deployment(gcp_plan, environment, settings, gate):
+    stack = gcp_plan(endpoint(rollback_on_alerts=True, **settings), environment=environment)
+    inputs = one(stack, "pulumi-python:dynamic/vertex:VertexModelDeployment").inputs
+    assert inputs["rollback_metrics"] == {"error_rate_percent": 1, "p95_latency_ms": 500, **gate}
+    validate(inputs)  # what the provider checks before it deploys
+
+
 @pytest.mark.parametrize(
     ("deployment", "field"),
     [
@@ -232,6 +265,11 @@ def test_traffic_split_validation(steps, message):
         ({"deployments": [{"key": "Blue", "model": MODEL, "alias": "champion"}]}, ("deployments", 0, "key")),
         ({"canary_percentages": [50, 10, 100]}, ("canary_percentages",)),
         ({"endpoint_id": "0123"}, ("endpoint_id",)),
+        ({"rollback_on_alerts": True, "min_requests": -1}, ("min_requests",)),
+        ({"rollback_on_alerts": True, "min_requests": 2.5}, ("min_requests",)),
+        ({"rollback_on_alerts": True, "insufficient_data": "skip"}, ("insufficient_data",)),
+        ({"min_requests": 10}, ("min_requests",)),  # the gate runs only with rollback_on_alerts
+        ({"insufficient_data": "promote"}, ("insufficient_data",)),
     ],
 )
 def test_invalid_settings_name_the_field(change, location):
