@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlops_infra.cli import app
+from mlops_infra.gcp.dynamic.rollback_metrics import DEFAULT_MIN_REQUESTS, insufficient_data_policy
 
 STACK = Path(__file__).resolve().parents[2] / "stacks" / "platform"
 CLOUDS = ("aws", "gcp", "k8s")
@@ -147,7 +148,12 @@ def aws_rollout(d: Document) -> None:
 def gcp_rollout(d: Document) -> None:
     deployment = one(d, "pulumi-python:dynamic/vertex:VertexModelDeployment")
     assert deployment["canary_percentages"][0] == 10 and deployment["step_wait_seconds"] == 600
-    assert deployment["rollback_metrics"] == {"p95_latency_ms": 300, "error_rate_percent": 1}
+    gate = deployment["rollback_metrics"]
+    assert gate == {"p95_latency_ms": 300, "error_rate_percent": 1}
+    # The spec's rollout has no request-count field: the gate's defaults apply, 100 predictions per bake window,
+    # and a stage below that rolls back (protected: the deployment has a required_alias).
+    assert gate.get("min_requests", DEFAULT_MIN_REQUESTS) == 100
+    assert insufficient_data_policy(gate, protected=bool(deployment["required_alias"])) == "rollback"
 
 
 def k8s_rollout(d: Document) -> None:
@@ -216,6 +222,12 @@ def gcp_alerts(d: Document) -> None:
     assert error["thresholdValue"] == 0.01  # 1 percent, spelled as Cloud Monitoring's ratio
     assert latency["thresholdValue"] == 300 and latency["aggregations"][0]["perSeriesAligner"] == "ALIGN_PERCENTILE_95"
     assert all(p["notificationChannels"] for p in policies.values()), "every policy reaches a channel"
+    # Critical (error rate) pages the on-call, warning (latency) goes to Slack; both are e-mailed.
+    emails = gcp_channels(d, "email")
+    error_channels = set(policies["gcp-scoring-alert-error-rate"]["notificationChannels"])
+    latency_channels = set(policies["gcp-scoring-alert-latency"]["notificationChannels"])
+    assert error_channels == gcp_channels(d, "pagerduty") | emails
+    assert latency_channels == gcp_channels(d, "slack") | emails
 
 
 def k8s_alerts(d: Document) -> None:
@@ -230,8 +242,27 @@ def aws_budget(d: Document) -> None:
     assert one(d, "aws:budgets/budget:Budget")["limitAmount"] == "12000.00"
 
 
+def gcp_channels(d: Document, channel_type: str) -> set[str]:
+    """The notification channels of one type (pagerduty, slack, email), by name (their mock ids)."""
+    channels = of_type(d, "gcp:monitoring/notificationChannel:NotificationChannel")
+    return {c["name"] for c in channels if c["inputs"]["type"] == channel_type}
+
+
 def gcp_budget(d: Document) -> None:
-    assert one(d, "gcp:billing/budget:Budget")["amount"]["specifiedAmount"]["units"] == "12000"
+    budgets = {r["name"]: r["inputs"] for r in of_type(d, "gcp:billing/budget:Budget")}
+    # The spec's budget, every threshold to the warning channels; with PagerDuty, a second budget that pages.
+    assert set(budgets) == {"gcp-budget-budget", "gcp-budget-critical-budget"}
+    budget, critical = budgets["gcp-budget-budget"], budgets["gcp-budget-critical-budget"]
+    assert budget["amount"]["specifiedAmount"]["units"] == "12000"
+    assert set(budget["allUpdatesRule"]["monitoringNotificationChannels"]) == gcp_channels(d, "slack") | gcp_channels(
+        d, "email"
+    )
+    # The critical receivers the warning budget does not reach (PagerDuty; e-mail already gets every threshold),
+    # at 100 % of actual spend only, on the same amount.
+    pagerduty = gcp_channels(d, "pagerduty")
+    assert pagerduty and critical["allUpdatesRule"]["monitoringNotificationChannels"] == sorted(pagerduty)
+    assert critical["thresholdRules"] == [{"spendBasis": "CURRENT_SPEND", "thresholdPercent": 1}]
+    assert critical["amount"] == budget["amount"] and critical["budgetFilter"] == budget["budgetFilter"]
 
 
 def k8s_budget(d: Document) -> None:

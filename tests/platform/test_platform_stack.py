@@ -92,9 +92,18 @@ def test_each_cloud_of_a_multi_cloud_stack_has_its_own_budget() -> None:
     stack = run_program(STACK, "multi-prod")
     (aws_budget,) = stack.by_type("aws:budgets/budget:Budget")
     # With PagerDuty, GCP adds a "critical" budget that pages at 100 %; the cloud's own budget is the other one.
-    (gcp_budget,) = [b for b in stack.by_type("gcp:billing/budget:Budget") if "critical" not in b.urn]
+    gcp_budgets = {b.name: b.inputs for b in stack.by_type("gcp:billing/budget:Budget")}
+    assert set(gcp_budgets) == {"gcp-budget-budget", "gcp-budget-critical-budget"}
+    gcp_budget, critical = gcp_budgets["gcp-budget-budget"], gcp_budgets["gcp-budget-critical-budget"]
     assert aws_budget.inputs["limitAmount"] == "12000.00"
-    assert gcp_budget.inputs["amount"]["specifiedAmount"]["units"] == "8000"
+    assert gcp_budget["amount"]["specifiedAmount"]["units"] == "8000"
+    # The critical budget: GCP's own limit (not the platform's 20000), actual spend at 100 %, to the pager only.
+    assert critical["amount"]["specifiedAmount"]["units"] == "8000"
+    assert critical["thresholdRules"] == [{"spendBasis": "CURRENT_SPEND", "thresholdPercent": 1}]
+    channels = {
+        c.name: c.inputs["type"] for c in stack.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
+    }
+    assert [channels[c] for c in critical["allUpdatesRule"]["monitoringNotificationChannels"]] == ["pagerduty"]
 
 
 def test_the_same_spec_on_one_cloud_keeps_its_names_when_a_second_cloud_is_added() -> None:
