@@ -8,10 +8,10 @@ The product starts Vertex pipeline runs three ways, and each is priced on the re
 - a Cloud Workflow (drift retraining) whose definition submits a PipelineJob, started by the Cloud
   Scheduler jobs that call its ``executions`` endpoint: worst case, every execution starts a run.
 
-Step compute: a step whose executor is a Vertex CustomJob with a machine type and
-``scheduling.timeout`` is priced at ``vertex.training`` rates x the timeout; a plain container step
-states neither a machine nor a max runtime (Vertex picks the machine at run time and stops a step
-only at its own limit), so its compute is listed as unpriced with that reason, next to the priced fee.
+Step compute per run (:mod:`mlops_infra.cost.vertex_pipeline_steps`): CustomJob steps, native or
+google-cloud-pipeline-components', state a machine and ``scheduling.timeout`` and are priced at
+``vertex.training`` rates x the timeout; a plain container step states neither a machine nor a max
+runtime, so its compute is listed as unpriced with that reason, next to the priced fee.
 """
 
 from __future__ import annotations
@@ -30,14 +30,12 @@ from mlops_infra.cost.model import (
     money,
     number,
     read_bool,
-    read_count,
-    read_list,
     read_mapping,
-    read_number,
     read_text,
 )
 from mlops_infra.cost.runs import ScheduleError, runs_per_month
 from mlops_infra.cost.vertex import gcp_rate
+from mlops_infra.cost.vertex_pipeline_steps import steps_per_run
 from mlops_infra.engine.captured import CapturedResource
 
 T_SCHEDULER_JOB = "gcp:cloudscheduler/job:Job"
@@ -155,7 +153,7 @@ def _price_runs(
 ) -> None:
     runs = 0.0 if paused else sum(_runs(e) for e in expression.split(" + "))
     fee = gcp_rate(p, "vertex.pipelines", "pipeline-run", region, "run")
-    step_usd, step_parts, unknown_steps = _steps_per_run(p, job, region)
+    step_usd, step_parts, unknown_steps = steps_per_run(p, job, region)
     per_run = fee + step_usd
     if paused:
         when = "paused: no scheduled runs"
@@ -179,79 +177,3 @@ def _price_runs(
             "compute of pipeline steps not priced: "
             + "; ".join(f"{', '.join(names)}: {reason}" for reason, names in reasons.items()),
         )
-
-
-def _executors(job: dict[str, Any]) -> dict[str, Any]:
-    spec = read_mapping(job.get("pipelineSpec"), "pipelineSpec")
-    deployment = read_mapping(spec.get("deploymentSpec"), "pipelineSpec deploymentSpec")
-    return read_mapping(deployment.get("executors"), "pipelineSpec executors")
-
-
-def _steps_per_run(p: Pricer, job: dict[str, Any], region: str) -> tuple[float, list[str], list[tuple[str, str]]]:
-    """USD per run of the steps that state their machine and max runtime, their bases, and the others."""
-    if "pipelineSpec" not in job:
-        uri = read_text(job.get("templateUri"), "templateUri")
-        return 0.0, [], [("(all)", f"it runs the template {uri}, whose steps are not in this graph")]
-    total, parts, unknown = 0.0, [], []
-    for name, raw in sorted(_executors(job).items()):
-        executor = read_mapping(raw, f"executor {name}")
-        if "customJob" in executor:
-            try:
-                usd, text = _custom_job(p, read_mapping(executor["customJob"], "customJob"), region)
-            except Unreadable as exc:
-                unknown.append((name, exc.reason))
-                continue
-            total += usd
-            parts.append(f"{name}: {text}")
-        elif "container" in executor:
-            container = read_mapping(executor["container"], "container")
-            limits = read_mapping(container.get("resources"), "container resources")
-            stated = ", ".join(
-                f"{key} {limits[key]}" for key in ("resourceCpuLimit", "resourceMemoryLimit") if key in limits
-            )
-            accelerator = read_mapping(limits.get("accelerator"), "accelerator")
-            if accelerator:
-                stated += f", accelerator {accelerator.get('resourceType') or accelerator.get('type')}"
-            unknown.append(
-                (
-                    f"{name} (limits: {stated})" if stated else name,
-                    "the pipeline spec states no machine type and no max runtime for these container steps "
-                    "(Vertex picks the machine at run time), so their compute is unknown offline",
-                )
-            )
-        # importer / resolver executors run no billed compute
-    return total, parts, unknown
-
-
-def _custom_job(p: Pricer, custom: dict[str, Any], region: str) -> tuple[float, str]:
-    """One run of a CustomJob step: replicas x (machine + accelerators) at vertex.training rates x timeout."""
-    inner = read_mapping(custom.get("customJob"), "customJob") or custom
-    spec = read_mapping(inner.get("jobSpec"), "jobSpec") or inner
-    timeout = read_text(
-        read_mapping(spec.get("scheduling"), "scheduling").get("timeout"), "CustomJob scheduling.timeout"
-    )
-    match = _DURATION.match(timeout.strip())
-    if match is None:
-        raise Unreadable(f"CustomJob scheduling.timeout {timeout!r} is not a duration like '7200s'")
-    hours = read_number(match.group(1), "CustomJob scheduling.timeout") / 3600
-    total, parts = 0.0, []
-    for raw in read_list(spec.get("workerPoolSpecs"), "workerPoolSpecs"):
-        pool = read_mapping(raw, "worker pool")
-        if not pool:
-            continue  # an empty pool spec (a placeholder position) runs nothing
-        machine_spec = read_mapping(pool.get("machineSpec"), "machineSpec")
-        machine = read_text(machine_spec.get("machineType"), "machine type")
-        replicas = read_count(pool.get("replicaCount"), "replica count", default=1)
-        hourly = gcp_rate(p, "vertex.training", machine, region, "node-hour")
-        text = f"{machine} {money(hourly)}"
-        accelerators = read_count(machine_spec.get("acceleratorCount"), "accelerator count", default=0)
-        if accelerators:
-            accelerator = read_text(machine_spec.get("acceleratorType"), "accelerator type")
-            acc = gcp_rate(p, "vertex.training", accelerator, region, "accelerator-hour")
-            hourly += accelerators * acc
-            text += f" + {accelerators} x {accelerator} {money(acc)}"
-        total += replicas * hours * hourly
-        parts.append(f"{replicas} x ({text}) x {number(hours)} h max")
-    if not parts:
-        raise Unreadable("the CustomJob has no worker pool with a machine")
-    return total, " + ".join(parts)

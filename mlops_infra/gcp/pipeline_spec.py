@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.config.base import ComponentArgs
 from mlops_infra.gcp.pipeline_template import training_pipeline
+from mlops_infra.spec.compute import check_gcp_machine_type
 from mlops_infra.spec.types import PinnedImage
 
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
@@ -62,12 +63,42 @@ class SpecTemplate(ComponentArgs):
     metric_direction: Literal["maximize", "minimize"] = Field(
         "maximize", description="maximize: register when metric >= threshold; minimize: when metric <= threshold."
     )
-    train_cpu_limit: str | None = Field(None, pattern=r"^[0-9]+m?$", description="CPU limit of the train step.")
-    train_memory_limit: str | None = Field(None, pattern=r"^[0-9]+[KMGT]i?$", description="Memory limit of train.")
+    train_machine_type: str = Field(
+        "n1-standard-4", description="Machine of the train step's Vertex CustomJob (the `medium` size class's)."
+    )
     train_accelerator_type: str | None = Field(
         None, pattern=r"^NVIDIA_[A-Z0-9_]+$|^TPU_V[0-9A-Z_]+$", description="Accelerator of the train step."
     )
     train_accelerator_count: int = Field(0, ge=0, le=16, description="Accelerators of the train step.")
+    train_timeout_seconds: int = Field(
+        7200, ge=60, le=28 * 24 * 3600, description="Hard stop of the train step (CustomJob scheduling.timeout)."
+    )
+    train_spot: bool = Field(False, description="Run the train step on Spot VMs (CustomJob strategy SPOT).")
+    train_boot_disk_gb: int = Field(
+        100, ge=1, le=65536, description="Boot disk of the train step, GB (Vertex's minimum, 100, when smaller)."
+    )
+    processing_machine_type: str = Field(
+        "n1-standard-4", description="Machine of the preprocess, evaluate and register CustomJobs."
+    )
+    processing_timeout_seconds: int = Field(
+        3600, ge=60, le=28 * 24 * 3600, description="Hard stop of each preprocess/evaluate/register step."
+    )
+    train_cpu_limit: str | None = Field(None, description="Removed: the train step runs on train_machine_type.")
+    train_memory_limit: str | None = Field(None, description="Removed: the train step runs on train_machine_type.")
+
+    @field_validator("train_machine_type", "processing_machine_type")
+    @classmethod
+    def _machine(cls, value: str) -> str:
+        return check_gcp_machine_type(value)
+
+    @field_validator("train_cpu_limit", "train_memory_limit")
+    @classmethod
+    def _no_limits(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "the train step runs as a Vertex CustomJob on a whole machine: set train_machine_type "
+                "(e.g. n1-standard-8) instead of cpu/memory limits"
+            )
 
     @model_validator(mode="after")
     def _accelerator_pair(self) -> SpecTemplate:

@@ -4,6 +4,15 @@ Every step runs one user-supplied trainer image (``python -m <module>.<step>``),
 fixes the workflow and its gate while the team owns the code. The register step uploads the
 model to the Vertex Model Registry under ``parent_model`` with ``model_alias`` (a candidate
 alias such as ``challenger``; promotion to the approved alias stays a separate decision).
+
+Each step runs as a Vertex AI CustomJob (google-cloud-pipeline-components'
+``create_custom_training_job_from_component``), so the machine, the hard stop and the capacity are
+in the compiled spec rather than chosen by Vertex at run time: ``train`` on ``train_machine_type``
+(+ accelerators), ``scheduling.timeout = train_timeout_seconds``, ``strategy = SPOT`` when
+``train_spot``, a boot disk of ``train_boot_disk_gb`` (at least Vertex's 100 GB); the other steps on
+``processing_machine_type`` with ``processing_timeout_seconds``. Every CustomJob is encrypted with
+the pipeline's ``kms_key_name``, runs as its ``service_account`` and peers with its ``network``
+(runtime parameters the TrainingPipeline component fills in).
 """
 
 # ruff: noqa: PLC0415, PLR0917 - kfp loads lazily; a kfp pipeline signature lists its parameters.
@@ -29,20 +38,57 @@ class TemplateSettings(Protocol):
     @property
     def metric_threshold(self) -> float: ...
     @property
-    def train_cpu_limit(self) -> str | None: ...
-    @property
-    def train_memory_limit(self) -> str | None: ...
-    @property
     def train_accelerator_type(self) -> str | None: ...
     @property
     def train_accelerator_count(self) -> int: ...
     @property
     def metric_direction(self) -> str: ...
+    @property
+    def train_machine_type(self) -> str: ...
+    @property
+    def train_timeout_seconds(self) -> int: ...
+    @property
+    def train_spot(self) -> bool: ...
+    @property
+    def train_boot_disk_gb(self) -> int: ...
+    @property
+    def processing_machine_type(self) -> str: ...
+    @property
+    def processing_timeout_seconds(self) -> int: ...
+
+
+# Vertex refuses a CustomJob boot disk under 100 GB; a smaller training volume gets the minimum.
+MIN_BOOT_DISK_GB = 100
+PROCESSING_BOOT_DISK_GB = 100
 
 
 def training_pipeline(template: TemplateSettings) -> Callable[..., Any]:
     """Build the kfp pipeline function for ``template`` (kfp imported lazily: the ``vertex`` extra)."""
+    from google_cloud_pipeline_components.v1.custom_job import create_custom_training_job_from_component
     from kfp import dsl
+
+    def custom_job(component: Any, *, training: bool) -> Any:
+        """``component`` as a Vertex CustomJob with the template's machine, hard stop, capacity and disk."""
+        if not training:
+            return create_custom_training_job_from_component(
+                component,
+                machine_type=template.processing_machine_type,
+                boot_disk_size_gb=PROCESSING_BOOT_DISK_GB,
+                timeout=f"{template.processing_timeout_seconds}s",
+            )
+        accelerator = (
+            {"accelerator_type": template.train_accelerator_type, "accelerator_count": template.train_accelerator_count}
+            if template.train_accelerator_type
+            else {}
+        )
+        return create_custom_training_job_from_component(
+            component,
+            machine_type=template.train_machine_type,
+            boot_disk_size_gb=max(MIN_BOOT_DISK_GB, template.train_boot_disk_gb),
+            timeout=f"{template.train_timeout_seconds}s",
+            strategy="SPOT" if template.train_spot else "STANDARD",
+            **accelerator,
+        )
 
     image = template.image
     module = template.module
@@ -100,6 +146,11 @@ def training_pipeline(template: TemplateSettings) -> Callable[..., Any]:
             ],
         )  # fmt: skip
 
+    preprocess_job = custom_job(preprocess, training=False)
+    train_job = custom_job(train, training=True)
+    evaluate_job = custom_job(evaluate, training=False)
+    register_job = custom_job(register, training=False)
+
     @dsl.pipeline(name=template.name, description="preprocess -> train -> evaluate -> register if metric >= threshold")  # type: ignore[untyped-decorator]
     def pipeline(
         source_uri: str,
@@ -109,30 +160,28 @@ def training_pipeline(template: TemplateSettings) -> Callable[..., Any]:
         model_alias: str = "challenger",
         metric_name: str = template.metric_name,
         metric_threshold: float = template.metric_threshold,
+        service_account: str = "",
+        network: str = "",
     ) -> None:
-        prepared = preprocess(source_uri=source_uri)
-        trained = train(dataset=prepared.outputs["dataset"])
-        if template.train_cpu_limit:
-            trained.set_cpu_limit(template.train_cpu_limit)
-        if template.train_memory_limit:
-            trained.set_memory_limit(template.train_memory_limit)
-        if template.train_accelerator_type:
-            trained.set_accelerator_type(template.train_accelerator_type)
-            trained.set_accelerator_limit(template.train_accelerator_count)
-        evaluated = evaluate(
-            dataset=prepared.outputs["dataset"], model=trained.outputs["model"], metric_name=metric_name
-        )
+        # Every CustomJob: CMEK, the pipeline's identity and VPC (an empty value: none / the service agent).
+        job = {"encryption_spec_key_name": kms_key_name, "service_account": service_account, "network": network}
+        prepared = preprocess_job(source_uri=source_uri, **job).set_display_name("preprocess")
+        trained = train_job(dataset=prepared.outputs["dataset"], **job).set_display_name("train")
+        evaluated = evaluate_job(
+            dataset=prepared.outputs["dataset"], model=trained.outputs["model"], metric_name=metric_name, **job
+        ).set_display_name("evaluate")
         metric = evaluated.outputs["metric"]
         good_enough = (
             metric <= metric_threshold if template.metric_direction == "minimize" else metric >= metric_threshold
         )
         with dsl.If(good_enough, name="metric-meets-threshold"):
-            register(
+            register_job(
                 model=trained.outputs["model"],
                 parent_model=parent_model,
                 model_alias=model_alias,
                 serving_image=serving_image,
                 kms_key_name=kms_key_name,
-            )
+                **job,
+            ).set_display_name("register")
 
     return pipeline  # type: ignore[no-any-return]

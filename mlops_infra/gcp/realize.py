@@ -46,7 +46,6 @@ from mlops_infra.gcp.endpoint import Endpoint
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
 from mlops_infra.gcp.feature_store import FeatureStore
 from mlops_infra.gcp.iam import check_principal
-from mlops_infra.gcp.machines import step_limits
 from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
@@ -551,7 +550,6 @@ def _training(
 ) -> TrainingPipeline:
     approval = effective_approval(spec.registry, context.defaults)
     machine_type, accelerator_type, accelerator_count = training.compute.gcp_machine()
-    cpu, memory = step_limits(machine_type)
     parameters: dict[str, Any] = {
         "parent_model": registered_model,
         # Automatic approval: a version that passes the gate is approved at registration.
@@ -575,10 +573,12 @@ def _training(
                 "metric_name": training.gate.name,
                 "metric_threshold": training.gate.threshold,
                 "metric_direction": training.gate.direction.value,
-                "train_cpu_limit": cpu,
-                "train_memory_limit": memory,
+                "train_machine_type": machine_type,
                 "train_accelerator_type": accelerator_type,
                 "train_accelerator_count": accelerator_count,
+                "train_timeout_seconds": training.max_runtime_seconds,
+                "train_spot": training.use_spot,
+                "train_boot_disk_gb": training.volume_size_gb,
             },
             "parameter_values": parameters,
             "schedule": {"cron": training.schedule.cron, "time_zone": training.schedule.time_zone}

@@ -171,8 +171,12 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         )
 
     def _parameter_values(self) -> dict[str, Any]:
+        """The template's CustomJobs: the platform key, this pipeline's identity and network."""
         if isinstance(self.args.spec, SpecTemplate):
-            return {"kms_key_name": self.key_name, **self.args.parameter_values}
+            platform: dict[str, Any] = {"kms_key_name": self.key_name, "service_account": self.service_account.email}
+            if self.args.network is not None:
+                platform["network"] = self.args.network
+            return {**platform, **self.args.parameter_values}
         return dict(self.args.parameter_values)
 
     def _grant_roles(self, project: pulumi.Output[str], member: pulumi.Output[str]) -> None:

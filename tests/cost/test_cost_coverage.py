@@ -19,8 +19,10 @@ from mlops_infra.cost.estimate import estimate_stack
 from mlops_infra.cost.runs import cron_runs_per_month, runs_per_month
 from mlops_infra.engine import CapturedStack
 from mlops_infra.engine.captured import CapturedResource
+from mlops_infra.gcp.pipeline_spec import SpecTemplate, compile_pipeline, load_pipeline_spec
 
 REGION = "europe-west4"
+IMAGE = "europe-west4-docker.pkg.dev/acme-ml/images/trainer@sha256:" + "e" * 64
 
 
 def _stack(*resources: tuple[str, str, dict[str, Any]], config: dict[str, Any] | None = None) -> CapturedStack:
@@ -128,23 +130,119 @@ def test_vertex_pipeline_run_fee_and_custom_job_step_are_priced(tmp_path: Path) 
     assert f"{runs:.4g} runs (0 3 * * 1)" in item.basis and "2 h max" in item.basis
 
 
-def test_vertex_pipeline_container_steps_keep_the_fee_and_list_the_compute_as_unpriced(
+def _gcpc_step_cost(catalogue: Catalogue, machine: str, hours: float, region: str, accelerator: str = "") -> float:
+    """One GCPC CustomJob step: the job's machine (+ accelerator) for ``hours`` (its launcher is not priced)."""
+    job = _row(catalogue, "vertex.training", machine, region)
+    if accelerator:
+        job += _row(catalogue, "vertex.training", accelerator, region)
+    return hours * job
+
+
+def test_the_platform_training_pipeline_steps_are_priced_from_their_custom_jobs(
     planned: Callable[[str, str], CapturedStack],
 ) -> None:
+    """gcp-prod: medium (n1-standard-4) train step, 7200 s, Spot; processing steps n1-standard-4, 3600 s."""
     catalogue = load_catalogue()
     estimate = estimate_stack(planned("platform", "gcp-prod"), catalogue)
+    region = "europe-west4"
     fee = _row(catalogue, "vertex.pipelines", "pipeline-run", "all")
+    per_run = (
+        fee
+        + _gcpc_step_cost(catalogue, "n1-standard-4", 2, region)
+        + 3 * _gcpc_step_cost(catalogue, "n1-standard-4", 1, region)
+    )
     (schedule,) = [i for i in estimate.items if i.type == "gcp:cloudscheduler/job:Job"]
-    assert schedule.monthly_max == pytest.approx(runs_per_month("0 3 * * 1") * fee)
+    assert schedule.monthly_max == pytest.approx(runs_per_month("0 3 * * 1") * per_run)
+    assert "train: 1 x (n1-standard-4 " in schedule.basis and "x 2 h max (Spot requested" in schedule.basis
     (workflow,) = [i for i in estimate.items if i.type == "gcp:workflows/workflow:Workflow"]
-    assert workflow.monthly_max == pytest.approx(runs_per_month("0 * * * *") * fee)
+    assert workflow.monthly_max == pytest.approx(runs_per_month("0 * * * *") * per_run)
     assert "every drift check starts a run" in workflow.basis
-    reasons = [
-        u.reason
-        for u in estimate.unpriced
-        if u.type in {"gcp:cloudscheduler/job:Job", "gcp:workflows/workflow:Workflow"}
-    ]
-    assert len(reasons) == 2 and all("no machine type and no max runtime" in r for r in reasons)
+    pipeline_types = {"gcp:cloudscheduler/job:Job", "gcp:workflows/workflow:Workflow"}
+    assert [u for u in estimate.unpriced if u.type in pipeline_types] == []
+
+
+def _job_body(spec: dict[str, Any], **values: Any) -> str:
+    job = {"pipelineSpec": spec, "runtimeConfig": {"parameterValues": values}}
+    return base64.b64encode(json.dumps(job).encode()).decode()
+
+
+def test_a_compiled_gcpc_custom_job_reads_its_inputs_from_the_spec(tmp_path: Path) -> None:
+    """GPU train step, timeout and machine straight from the compiled component defaults; n1 rows only."""
+    catalogue = _override(
+        tmp_path,
+        [
+            *VERTEX_ROWS,
+            {"provider": "gcp", "service": "vertex.training", "sku": "n1-standard-8", "unit": "node-hour", "usd": 0.5},
+            {"provider": "gcp", "service": "vertex.training", "sku": "e2-standard-4", "unit": "node-hour", "usd": 0.17},
+        ],
+    )
+    template = SpecTemplate(
+        image=IMAGE,
+        train_machine_type="n1-standard-8",
+        train_accelerator_type="NVIDIA_TESLA_T4",
+        train_accelerator_count=1,
+        train_timeout_seconds=3 * 3600,
+        processing_timeout_seconds=1800,
+    )
+    body = _job_body(load_pipeline_spec(template))
+    estimate = estimate_stack(_stack(("gcp:cloudscheduler/job:Job", "retrain", _scheduler_job(body))), catalogue)
+    assert estimate.unpriced == []
+    (item,) = estimate.items
+    per_run = (
+        _row(catalogue, "vertex.pipelines", "pipeline-run")
+        + _gcpc_step_cost(catalogue, "n1-standard-8", 3, REGION, "NVIDIA_TESLA_T4")
+        + 3 * _gcpc_step_cost(catalogue, "n1-standard-4", 0.5, REGION)
+    )
+    assert item.monthly_max == pytest.approx(runs_per_month("0 3 * * 1") * per_run)
+    assert "1 x NVIDIA_TESLA_T4" in item.basis and "Spot" not in item.basis
+
+
+def test_a_gcpc_custom_job_timeout_given_at_run_time_is_unpriced_with_the_reason(tmp_path: Path) -> None:
+    """A task whose CustomJob timeout is a pipeline parameter reads the PipelineJob's value, else says so."""
+    catalogue = _override(
+        tmp_path,
+        [
+            *VERTEX_ROWS,
+            {"provider": "gcp", "service": "vertex.training", "sku": "e2-standard-4", "unit": "node-hour", "usd": 0.17},
+        ],
+    )
+    spec = load_pipeline_spec(SpecTemplate(image=IMAGE))
+    spec["root"]["dag"]["tasks"]["train"]["inputs"]["parameters"]["timeout"] = {"componentInputParameter": "limit"}
+    spec["root"]["inputDefinitions"]["parameters"]["limit"] = {"parameterType": "STRING"}
+    given = estimate_stack(
+        _stack(("gcp:cloudscheduler/job:Job", "a", _scheduler_job(_job_body(spec, limit="36000s")))), catalogue
+    )
+    assert given.unpriced == [] and "x 10 h max" in given.items[0].basis
+    missing = estimate_stack(_stack(("gcp:cloudscheduler/job:Job", "b", _scheduler_job(_job_body(spec)))), catalogue)
+    (unpriced,) = missing.unpriced
+    assert "train: its CustomJob timeout is set at run time (from limit)" in unpriced.reason
+
+
+def test_plain_container_steps_keep_the_fee_and_list_the_compute_as_unpriced(tmp_path: Path) -> None:
+    catalogue = _override(tmp_path, VERTEX_ROWS)
+    spec = compile_pipeline(_plain_pipeline())
+    estimate = estimate_stack(_stack(("gcp:cloudscheduler/job:Job", "a", _scheduler_job(_job_body(spec)))), catalogue)
+    (item,) = estimate.items
+    assert item.monthly_max == pytest.approx(
+        runs_per_month("0 3 * * 1") * _row(catalogue, "vertex.pipelines", "pipeline-run")
+    )
+    (unpriced,) = estimate.unpriced
+    assert "exec-hello (limits: resourceCpuLimit 4" in unpriced.reason
+    assert "no machine type and no max runtime" in unpriced.reason
+
+
+def _plain_pipeline() -> Callable[..., Any]:
+    from kfp import dsl
+
+    @dsl.container_component
+    def hello():
+        return dsl.ContainerSpec(image="python:3.11-slim", command=["echo"], args=["hi"])
+
+    @dsl.pipeline(name="plain")
+    def plain():
+        hello().set_cpu_limit("4")
+
+    return plain
 
 
 def test_vertex_schedule_dynamic_resource_and_paused_jobs(tmp_path: Path) -> None:

@@ -29,7 +29,8 @@ def shipped_stacks() -> list[tuple[str, str]]:
 
 
 # Serving: endpoints, Vertex deployments, InferenceServices, model-serving Deployments.
-# Training: SageMaker pipelines, monitoring schedules, Vertex pipeline schedules/workflows, CronJobs, CronWorkflows.
+# Training: SageMaker pipelines, monitoring schedules, Vertex pipeline schedules/workflows (run fee + CustomJob
+# step compute), CronJobs, CronWorkflows.
 SERVING_AND_TRAINING = {
     "aws:sagemaker/endpoint:Endpoint",
     "aws:sagemaker/pipeline:Pipeline",
@@ -45,20 +46,6 @@ SERVING_AND_TRAINING = {
     "kubernetes:argoproj.io/v1alpha1:CronWorkflow",
 }
 
-VERTEX_GAP = (
-    "Vertex: the TrainingPipeline's KFP container steps state no machine type and no max runtime in the graph "
-    "(mlops_infra/gcp emits only cpu/memory limits; the spec's max_runtime_seconds is not carried), so the step "
-    "compute stays unpriced next to the priced run fee; the platform's gcp stacks run in europe-west4, for which "
-    "gcp.yaml has no vertex.prediction n1-standard-2 / vertex.feature-store optimized-online-serving-node row and "
-    "no regional multiplier, and optimized-online-serving-node is grade N in us-central1"
-)
-
-
-def _case(project: str, stack: str) -> object:
-    gcp = project == "gcp-vertex" or (project == "platform" and (stack.startswith("gcp-") or stack == "multi-prod"))
-    marks = [pytest.mark.xfail(strict=True, reason=VERTEX_GAP)] if gcp else []
-    return pytest.param(project, stack, id=f"{project}-{stack}", marks=marks)
-
 
 def test_the_shipped_stacks_are_all_listed() -> None:
     stacks = shipped_stacks()
@@ -66,7 +53,7 @@ def test_the_shipped_stacks_are_all_listed() -> None:
     assert len(stacks) == sum(len(list(p.glob("Pulumi.*.yaml"))) for p in STACKS_ROOT.iterdir() if p.is_dir())
 
 
-@pytest.mark.parametrize(("project", "stack"), [_case(p, s) for p, s in shipped_stacks()])
+@pytest.mark.parametrize(("project", "stack"), shipped_stacks(), ids=[f"{p}-{s}" for p, s in shipped_stacks()])
 def test_every_serving_and_training_resource_is_priced(
     planned: Callable[[str, str], CapturedStack], project: str, stack: str
 ) -> None:

@@ -93,15 +93,54 @@ def test_template_gates_registration_on_the_metric():
     params = root_parameters(spec)
     assert params["metric_threshold"]["defaultValue"] == 0.85
     assert params["model_alias"]["defaultValue"] == "challenger"
-    executors = spec["deploymentSpec"]["executors"]
-    assert {e["container"]["image"] for e in executors.values()} == {IMAGE}
-    assert executors["exec-train"]["container"]["command"] == ["python", "-m", "trainer.train"]
+    # Every step is a Vertex CustomJob running the trainer image.
+    pools = {name: _job_input(spec, name, "worker_pool_specs")[0] for name in ("preprocess", "train", "evaluate")}
+    assert {p["container_spec"]["image_uri"] for p in pools.values()} == {IMAGE}
+    assert pools["train"]["container_spec"]["command"] == ["python", "-m", "trainer.train"]
 
 
-def test_template_resources_reach_the_train_step():
-    spec = load_pipeline_spec(SpecTemplate(image=IMAGE, train_cpu_limit="8", train_memory_limit="32G"))
-    resources = spec["deploymentSpec"]["executors"]["exec-train"]["container"]["resources"]
-    assert resources["cpuLimit"] == 8.0 and resources["memoryLimit"] == 32.0
+def _job_input(spec, step, name):
+    """A CustomJob input of ``step`` (google-cloud-pipeline-components compiles them as component defaults)."""
+    components = {**spec["components"], **spec["components"]["comp-condition-1"].get("components", {})}
+    return components[f"comp-{step}"]["inputDefinitions"]["parameters"][name]["defaultValue"]
+
+
+def test_template_machine_runtime_capacity_and_disk_reach_the_train_step():
+    spec = load_pipeline_spec(
+        SpecTemplate(
+            image=IMAGE, train_machine_type="n1-highmem-8", train_timeout_seconds=600, train_spot=True,
+            train_boot_disk_gb=250, processing_machine_type="e2-standard-4", processing_timeout_seconds=900,
+        )
+    )  # fmt: skip
+    (train,) = _job_input(spec, "train", "worker_pool_specs")
+    assert train["machine_spec"] == {"machine_type": "n1-highmem-8"}
+    assert train["disk_spec"] == {"boot_disk_type": "pd-ssd", "boot_disk_size_gb": 250}
+    assert (_job_input(spec, "train", "timeout"), _job_input(spec, "train", "strategy")) == ("600s", "SPOT")
+    for step in ("preprocess", "evaluate", "register"):
+        (pool,) = _job_input(spec, step, "worker_pool_specs")
+        assert pool["machine_spec"] == {"machine_type": "e2-standard-4"}
+        assert (_job_input(spec, step, "timeout"), _job_input(spec, step, "strategy")) == ("900s", "STANDARD")
+
+
+def test_template_custom_jobs_take_the_key_identity_and_network_from_the_pipeline():
+    spec = load_pipeline_spec(SpecTemplate(image=IMAGE))
+    wiring = {"encryption_spec_key_name": "kms_key_name", "service_account": "service_account", "network": "network"}
+    tasks = spec["root"]["dag"]["tasks"]
+    for step in ("preprocess", "train", "evaluate"):
+        given = tasks[step]["inputs"]["parameters"]
+        assert {k: given[k]["componentInputParameter"] for k in wiring} == wiring
+    register = spec["components"]["comp-condition-1"]["dag"]["tasks"]["register"]["inputs"]["parameters"]
+    assert register["encryption_spec_key_name"] == {"componentInputParameter": "pipelinechannel--kms_key_name"}
+    assert _job_input(spec, "train", "timeout") == "7200s"
+    assert _job_input(spec, "train", "worker_pool_specs")[0]["disk_spec"]["boot_disk_size_gb"] == 100
+
+
+def test_template_refuses_step_limits_and_unknown_machines():
+    with pytest.raises(pydantic.ValidationError, match="train_machine_type"):
+        SpecTemplate(image=IMAGE, train_cpu_limit="8")
+    with pytest.raises(pydantic.ValidationError) as info:
+        SpecTemplate(image=IMAGE, train_machine_type="huge")
+    assert info.value.errors()[0]["loc"] == ("train_machine_type",)
 
 
 def test_template_refuses_a_latest_image():
@@ -140,8 +179,9 @@ def test_template_gate_direction_and_gpu_train_step():
         )
     )
     assert " <= " in _gate_condition(minimize)
-    accelerator = minimize["deploymentSpec"]["executors"]["exec-train"]["container"]["resources"]["accelerator"]
-    assert accelerator["type"] == "NVIDIA_TESLA_T4" and int(accelerator["count"]) == 1
+    (pool,) = _job_input(minimize, "train", "worker_pool_specs")
+    assert pool["machine_spec"]["accelerator_type"] == "NVIDIA_TESLA_T4"
+    assert pool["machine_spec"]["accelerator_count"] == 1
 
 
 @pytest.mark.parametrize(

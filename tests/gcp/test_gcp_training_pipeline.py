@@ -73,7 +73,8 @@ def test_job_body_is_encrypted_rooted_and_parameterised(gcp_plan):
     assert body["encryptionSpec"] == {"kmsKeyName": KEY}
     assert body["serviceAccount"] == SA_EMAIL
     assert body["runtimeConfig"]["gcsOutputDirectory"] == "gs://churn-dev-training-root/pipeline-root"
-    assert body["runtimeConfig"]["parameterValues"] == {**PARAMS, "kms_key_name": KEY}
+    # The template's CustomJobs: the platform key and this pipeline's identity (no network unless set).
+    assert body["runtimeConfig"]["parameterValues"] == {**PARAMS, "kms_key_name": KEY, "service_account": SA_EMAIL}
     assert body["labels"] == {
         "project": "churn",
         "environment": "dev",
@@ -90,6 +91,7 @@ def test_template_uri_replaces_the_inline_spec(gcp_plan):
     assert body["templateUri"] == uri
     assert "pipelineSpec" not in body
     assert body["network"] == "projects/123/global/networks/ml"
+    assert body["runtimeConfig"]["parameterValues"]["network"] == "projects/123/global/networks/ml"
 
 
 def test_service_account_has_only_scoped_roles(gcp_plan):

@@ -116,6 +116,11 @@ def test_feature_store_maps_feature_types_to_bigquery(dev):
     ]
 
 
+def train_job_inputs(spec: dict[str, Any]) -> dict[str, Any]:
+    """The train step's CustomJob inputs (google-cloud-pipeline-components: defaults of the component)."""
+    return spec["components"]["comp-train"]["inputDefinitions"]["parameters"]
+
+
 def test_training_schedule_image_machine_and_gate(prod):
     job = training_job(prod)
     assert (job.inputs["schedule"], job.inputs["timeZone"]) == ("0 3 * * 1", "Europe/Berlin")
@@ -127,14 +132,17 @@ def test_training_schedule_image_machine_and_gate(prod):
     assert parameters["serving_image"].endswith(
         "churn-serve@sha256:" + "ca302cd636c92cbec6e4b30c2823e7cffd1a247d7454c1fb0f74cc7844210b8c"
     )
-    train = next(
-        t for name, t in body["pipelineSpec"]["deploymentSpec"]["executors"].items() if name.split("-")[-1] == "train"
+    # The train step is a Vertex CustomJob: medium = n1-standard-4, the spec's runtime, disk and capacity.
+    train = train_job_inputs(body["pipelineSpec"])
+    (pool,) = train["worker_pool_specs"]["defaultValue"]
+    assert pool["container_spec"]["image_uri"].startswith(
+        "europe-west4-docker.pkg.dev/churn-ml/images/churn-train@sha256:"
     )
-    container = train["container"]
-    assert container["image"].startswith("europe-west4-docker.pkg.dev/churn-ml/images/churn-train@sha256:")
-    # medium = n1-standard-4: 4 vCPU, 15 GB as the train step's limits.
-    assert container["resources"]["resourceCpuLimit"] == "4"
-    assert container["resources"]["resourceMemoryLimit"] == "15G"
+    assert pool["machine_spec"] == {"machine_type": "n1-standard-4"}
+    assert train["timeout"]["defaultValue"] == "7200s"
+    assert pool["disk_spec"]["boot_disk_size_gb"] == 100  # the spec's 50 GB, raised to Vertex's minimum
+    assert parameters["kms_key_name"].endswith("/cryptoKeys/churn-prod-gcp-key")
+    assert parameters["service_account"].startswith("churn-prod-gcp-training@")
     assert body["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]["metric_threshold"]["defaultValue"] == 0.8
 
 
@@ -148,10 +156,13 @@ def test_gpu_training_and_a_minimized_metric():
     )
     body = json.loads(base64.b64decode(training_job(stack).inputs["httpTarget"]["body"]))
     spec = body["pipelineSpec"]
-    resources = spec["deploymentSpec"]["executors"]["exec-train"]["container"]["resources"]
+    (pool,) = train_job_inputs(spec)["worker_pool_specs"]["defaultValue"]
     # gpu-small = n1-standard-4 + 1 NVIDIA_TESLA_T4.
-    assert resources["accelerator"]["type"] == "NVIDIA_TESLA_T4" and int(resources["accelerator"]["count"]) == 1
-    assert resources["resourceCpuLimit"] == "4"
+    assert pool["machine_spec"] == {
+        "machine_type": "n1-standard-4",
+        "accelerator_type": "NVIDIA_TESLA_T4",
+        "accelerator_count": 1,
+    }
     assert " <= " in spec["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"]
 
 
