@@ -32,6 +32,7 @@ from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
 from mlops_infra.aws.budget import Budget, BudgetArgs
+from mlops_infra.aws.dashboard import OperationsDashboard
 from mlops_infra.aws.deploy_webhook import deploy_on_approval
 from mlops_infra.aws.ecr import parse_ecr_image
 from mlops_infra.aws.endpoint import Endpoint
@@ -41,6 +42,7 @@ from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureSt
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
 from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
 from mlops_infra.aws.platform_key import PlatformKey
+from mlops_infra.aws.rollback_alert import page_on_rollback
 from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
@@ -540,8 +542,13 @@ def monitor_args(
 # --- budget ---------------------------------------------------------------------------------------------
 
 
-def budget_args(spec: PlatformSpec, key_arn: StrInput) -> BudgetArgs:
-    """Actual-spend alerts at each threshold and a forecast alert at the highest, to ``alerts.emails``."""
+def budget_args(spec: PlatformSpec, key_arn: StrInput, actions: SeverityActions | None = None) -> BudgetArgs:
+    """Actual-spend alerts at each threshold and a forecast alert at the highest, to ``alerts.emails``.
+
+    With ``actions`` (the platform's alert topics), alerts below 100 % go to the warning topic and
+    alerts at 100 % or more (actual or forecast) to the critical topic; those topics already e-mail
+    ``alerts.emails``, so Budgets does not e-mail them a second time.
+    """
     thresholds = spec.budget.alert_at_percent
     if len(thresholds) + 1 > MAX_BUDGET_NOTIFICATIONS:
         raise _error(
@@ -561,6 +568,15 @@ def budget_args(spec: PlatformSpec, key_arn: StrInput) -> BudgetArgs:
             "monthly_limit_usd": spec.budget.limit_for(Cloud.AWS),
             "alerts": alerts,
             "subscriber_emails": list(spec.alerts.emails),
+            **(
+                {
+                    "warning_topic_arn": actions.warning[0],
+                    "critical_topic_arn": actions.critical[0],
+                    "email_routed_alerts": False,
+                }
+                if actions is not None and actions.warning and actions.critical
+                else {}
+            ),
         },
         ("budget",),
     )
@@ -700,6 +716,62 @@ def _notify_failed_runs(
         )
 
 
+def _operations(
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    key_arn: StrInput,
+    actions: SeverityActions,
+    endpoints: list[tuple[Endpoint, ModelMonitor | None]],
+) -> Budget:
+    """What tells people how the platform runs: rollback pages, the budget by severity, the dashboard."""
+    # A rollback of a gradual deployment is critical: the on-call learns the new model was rolled back.
+    rolled_back = [endpoint.physical_name for endpoint, _ in endpoints if endpoint.rollout_strategy is not None]
+    if rolled_back and actions.critical:
+        page_on_rollback(
+            context.child_name("endpoint-rollback"),
+            platform=context.platform,
+            endpoint_names=rolled_back,
+            topic_arns=actions.critical,
+            opts=context.opts(parent),
+        )
+    budget = Budget(
+        context.child_name("budget"),
+        budget_args(spec, key_arn, actions if actions else None),
+        opts=context.opts(parent),
+    )
+    if endpoints:  # something to watch: the endpoints' traffic, errors, latency and drift, next to the cost
+        OperationsDashboard(
+            context.child_name("dashboard"),
+            _dashboard(endpoints, budget.monthly_limit_usd),
+            opts=context.opts(parent),
+        )
+    return budget
+
+
+def _dashboard(endpoints: list[tuple[Endpoint, ModelMonitor | None]], monthly_limit_usd: float) -> dict[str, Any]:
+    """The operations dashboard's args: each endpoint's variants, alarm thresholds and drift metrics, and cost."""
+    return {
+        "endpoints": [
+            {
+                "endpoint_name": endpoint.physical_name,
+                "variants": [variant.name for variant in endpoint.args.variants],
+                "p95_latency_ms": endpoint.args.alarms.p95_latency_ms,
+                "drift": {
+                    "schedule_name": monitor.schedule_name,
+                    "features": list(monitor.args.drift_features),
+                    "threshold": monitor.args.drift_threshold,
+                }
+                if monitor is not None and monitor.args.drift_features
+                else None,
+            }
+            for endpoint, monitor in endpoints
+        ],
+        "monthly_limit_usd": monthly_limit_usd,
+    }
+
+
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's AWS components under ``parent``; returns the camelCase outputs."""
     opts: Callable[[], pulumi.ResourceOptions] = lambda: context.opts(parent)  # noqa: E731
@@ -762,6 +834,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         if built.training is not None:
             _notify_failed_runs(parent, context, built.training, actions.warning)
     endpoint_names: dict[str, pulumi.Output[str]] = {}
+    endpoints: list[tuple[Endpoint, ModelMonitor | None]] = []
     for index, spec_endpoint in enumerate(spec.endpoints):
         reference = _package_reference(spec, spec_endpoint.name)
         if follows_latest_approved(spec, context.defaults):
@@ -780,7 +853,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         )
         endpoint = Endpoint(name(spec_endpoint.name), args, opts=opts())
         endpoint_names[spec_endpoint.name] = endpoint.endpoint_name
-        if monitored and endpoint.capture_s3_uri is not None:
+        monitor = (
             ModelMonitor(
                 name(f"{spec_endpoint.name}-monitor"),
                 monitor_args(
@@ -795,8 +868,12 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 ),
                 opts=opts(),
             )
+            if monitored and endpoint.capture_s3_uri is not None
+            else None
+        )
+        endpoints.append((endpoint, monitor))
 
-    built.budget = Budget(name("budget"), budget_args(spec, key_arn), opts=opts())
+    built.budget = _operations(parent, spec, context, key_arn=key_arn, actions=actions, endpoints=endpoints)
     personas = sorted(field for field, groups in spec.access.model_dump().items() if groups)
     if personas:
         # Said, not skipped silently: who may do what on AWS is granted outside this program for now.

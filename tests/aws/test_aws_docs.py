@@ -12,6 +12,7 @@ from mlops_infra.aws.alert_routing import AlertRoutingArgs
 from mlops_infra.aws.alert_topic import AlertTopicArgs
 from mlops_infra.aws.budget import BudgetAlert, BudgetArgs
 from mlops_infra.aws.chatbot import SlackChatbotArgs
+from mlops_infra.aws.dashboard import DashboardArgs, DashboardDrift, DashboardEndpoint
 from mlops_infra.aws.endpoint_args import (
     AlarmArgs,
     AutoscalingArgs,
@@ -51,6 +52,7 @@ PAGES: dict[str, list[type[BaseModel]]] = {
     "aws-training-pipeline.md": [TrainingPipelineArgs, GateArgs, TrainingScheduleArgs],
     "aws-platform.md": [AlertTopicArgs],
     "aws-alert-routing.md": [AlertRoutingArgs, AlertTopicArgs, SlackChatbotArgs],
+    "aws-dashboard.md": [DashboardArgs, DashboardEndpoint, DashboardDrift],
 }
 # A field is documented when its name appears as `code` or as a "quoted" key of an example.
 _NAMES = re.compile(r"`([a-z_][a-z0-9_.]*)`|\"([a-z_][a-z0-9_]*)\"")
