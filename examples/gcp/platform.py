@@ -50,7 +50,8 @@ platform = MlPlatform(
         ],
         "monitoring": {"drift": {"features": ["tenure_months", "contract_type"], "threshold": 0.2}},
         "alerts": {"emails": ["ml-platform@example.com"]},
-        "budget": {"monthly_limit_usd": 800, "alert_at_percent": [50, 80, 100]},
+        # Worst case ~$1,144/month in prod: the hourly drift check may start a priced pipeline run each hour.
+        "budget": {"monthly_limit_usd": 1500, "alert_at_percent": [50, 80, 100]},
     },
 )
 
