@@ -1,14 +1,18 @@
-"""Example: a private Vertex AI endpoint serving the approved (champion) churn model, with a canary."""
+"""Example: a private Vertex AI endpoint serving the approved (champion) churn model, with a canary,
+and its operations loop: request logs are checked hourly for drift, and a drift starts the training pipeline."""
 
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.gcp import Budget, Endpoint
+from mlops_infra.gcp import Budget, DriftRetraining, Endpoint, TrainingPipeline
 from mlops_infra.gcp.notification_channels import AlertChannels
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 region = pulumi.Config("gcp").get("region") or "us-central1"
-model = f"projects/acme-ml/locations/{region}/models/churn-dev-churn"
+project = pulumi.Config("gcp").get("project") or "acme-ml"
+model = f"projects/{project}/locations/{region}/models/churn-dev-churn"
+features_dataset = "churn_dev_features"
+trainer = "us-central1-docker.pkg.dev/acme-ml/images/churn-trainer@sha256:" + "3" * 64
 
 # Who hears the alert policies (policy alert-routing): Cloud Monitoring notification channels by
 # severity. Add "pagerduty" (critical) or "slack" (warnings) with their secret config keys, e.g.
@@ -37,8 +41,50 @@ endpoint = Endpoint(
     },
 )
 
+# The retraining a drift starts: the built-in template registers a "challenger" version when it beats the
+# metric; promoting it to "champion" stays a person's decision (docs/approval-to-rollout.md).
+training = TrainingPipeline(
+    "training",
+    {
+        "region": region,
+        "spec": {"kind": "template", "name": "churn-training", "image": trainer, "metric_threshold": 0.8},
+        "parameter_values": {
+            "source_uri": f"bq://{project}.{features_dataset}.customer_features",
+            "parent_model": model,
+            "serving_image": "us-central1-docker.pkg.dev/acme-ml/images/churn-serving:1.4.0",
+        },
+        "read_datasets": [features_dataset],
+    },
+)
+
+# Drift -> retraining without a person (policy monitoring-required in staging and prod): every hour the logged
+# requests of the last day are compared with the training table; beyond a feature's threshold (distance 0-1)
+# the check logs the drift, notifies the warning channels and submits the training pipeline job.
+if endpoint.logging_dataset is not None and endpoint.logging_table is not None:
+    logs = endpoint.logging_dataset.dataset_id
+    DriftRetraining(
+        "drift",
+        {
+            "region": region,
+            "schedule": {"cron": "0 * * * *", "time_zone": "Etc/UTC"},
+            "threshold": 0.2,
+            "features": [
+                {"name": "tenure_months", "numeric": True},
+                {"name": "monthly_charges", "numeric": True, "threshold": 0.1},
+                {"name": "contract_type", "numeric": False},
+            ],
+            "baseline_table": f"{project}.{features_dataset}.customer_features",
+            "baseline_time_column": "event_time",
+            "logging_tables": [endpoint.logging_table],
+            "read_datasets": [features_dataset, logs],
+            "pipeline_job": training.job_body,
+            "pipeline_service_account": training.service_account_email,
+            "notification_channels": channels.names("warning"),
+        },
+    )
+
 # Every stack declares a budget (policy budget-required).
 Budget("example", {"billing_account": "01A2B3-C4D5E6-F7A8B9", "monthly_limit": 2000})
 
 pulumi.export("endpoint", endpoint.resource_name)
-pulumi.export("loggingDataset", endpoint.logging_dataset.dataset_id if endpoint.logging_dataset else None)
+pulumi.export("loggingTable", endpoint.logging_table)

@@ -235,6 +235,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         depends: list[pulumi.Resource] = list(vertex_key.depends_on)
         logging = None
         self.logging_dataset: gcp.bigquery.Dataset | None = None
+        # Where Vertex writes the logged requests, ``project.dataset.table`` (what a drift check reads).
+        self.logging_table: pulumi.Output[str] | None = None
         if a.request_logging.enabled:
             self.logging_dataset = cmek_dataset(
                 self.child_name("logs"),
@@ -254,14 +256,15 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                 opts=self.child_opts(),
             )
             depends.append(writer)
+            self.logging_table = pulumi.Output.concat(
+                project, ".", self.logging_dataset.dataset_id, ".", a.request_logging.table
+            )
             logging = gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigArgs(
                 enabled=True,
                 # Vertex samples a 0-1 fraction of requests.
                 sampling_rate=a.request_logging.sampling_percent / 100,
                 bigquery_destination=gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigBigqueryDestinationArgs(
-                    output_uri=pulumi.Output.concat(
-                        "bq://", project, ".", self.logging_dataset.dataset_id, ".", a.request_logging.table
-                    )
+                    output_uri=pulumi.Output.concat("bq://", self.logging_table)
                 ),
             )
         psc = None

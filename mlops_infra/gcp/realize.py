@@ -755,11 +755,7 @@ def _drift(
             ],
             "baseline_table": pulumi.Output.concat(project, ".", features.dataset_id, f".{group.name}"),
             "baseline_time_column": group.event_time,
-            "logging_tables": [
-                pulumi.Output.concat(project, ".", e.logging_dataset.dataset_id, f".{e.args.request_logging.table}")
-                for e in logged
-                if e.logging_dataset is not None
-            ],
+            "logging_tables": [e.logging_table for e in logged if e.logging_table is not None],
             "read_datasets": [
                 features.dataset_id,
                 *(e.logging_dataset.dataset_id for e in logged if e.logging_dataset),

@@ -190,7 +190,7 @@ endpoint = Endpoint(
 # Drift -> retraining without a person: the hourly check compares the logged requests with the training
 # table and, beyond a feature's threshold, submits the same CMEK pipeline job the weekly schedule posts.
 drift = None
-if drift_enabled and endpoint.logging_dataset is not None:
+if drift_enabled and endpoint.logging_dataset is not None and endpoint.logging_table is not None:
     logs = endpoint.logging_dataset.dataset_id
     drift = DriftRetraining(
         "drift",
@@ -204,7 +204,7 @@ if drift_enabled and endpoint.logging_dataset is not None:
             ],
             "baseline_table": pulumi.Output.concat(project_id(), ".", features.dataset_id, ".customer_features"),
             "baseline_time_column": "event_time",
-            "logging_tables": [pulumi.Output.concat(project_id(), ".", logs, ".request_response_logging")],
+            "logging_tables": [endpoint.logging_table],
             "read_datasets": [features.dataset_id, logs],
             "pipeline_job": training.job_body,
             "pipeline_service_account": training.service_account_email,
