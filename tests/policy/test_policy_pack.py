@@ -161,5 +161,4 @@ def test_pack_project_files_are_valid() -> None:
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python" and project["version"] and project["description"]
     assert set(project) <= {"runtime", "version", "main", "description", "author", "website", "license"}
-    requirements = (PACK_DIR / "requirements.txt").read_text().split()
-    assert "../.." in requirements
+    assert (PACK_DIR / "pyproject.toml").is_file() and (PACK_DIR / "uv.lock").is_file()
