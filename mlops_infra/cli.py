@@ -70,6 +70,15 @@ ConfigOpt = Annotated[
         show_default=False,
     ),
 ]
+EscFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--esc-file",
+        help="An ESC environment definition whose values.pulumiConfig stands in for the ESC environments the "
+        "stack file imports (offline); the stack file's own config overrides it.",
+        show_default=False,
+    ),
+]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the output to FILE instead of stdout.")]
 BudgetOpt = Annotated[
     str | None,
@@ -97,14 +106,20 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_ERROR)
 
 
-def run_offline(program: Path, stack: str | None, config: list[str] | None) -> CapturedStack:
+def run_offline(
+    program: Path, stack: str | None, config: list[str] | None, esc_file: Path | None = None
+) -> CapturedStack:
     """Run the program with the offline engine; any user-fixable problem exits 2."""
     from mlops_infra.engine.runner import run_program  # deferred: keeps `--help` fast
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
         return run_program(
-            program, stack or DEFAULT_STACK, list(config or []), environment_from_stack=stack is not None
+            program,
+            stack or DEFAULT_STACK,
+            list(config or []),
+            environment_from_stack=stack is not None,
+            esc_file=esc_file,
         )
     except ProgramError as exc:
         fail(str(exc))
@@ -153,10 +168,11 @@ def plan(  # noqa: PLR0917 - the documented CLI contract
     out: OutOpt = None,
     with_cost: WithCostOpt = False,
     prices: PricesOpt = None,
+    esc_file: EscFileOpt = None,
 ) -> None:
     """Run PROGRAM offline and show every resource it would create."""
     catalogue = _catalogue(prices) if with_cost else None
-    captured = run_offline(program, stack, config)
+    captured = run_offline(program, stack, config, esc_file)
     print_diagnostics(captured)
     estimate = _estimate(captured, catalogue) if catalogue is not None else None
     if output_format is PlanFormat.json:
@@ -218,6 +234,7 @@ def check(  # noqa: PLR0917 - the documented CLI contract has seven options
     output_format: CheckFormatOpt = CheckFormat.text,
     out: OutOpt = None,
     with_cost: WithCostOpt = False,
+    esc_file: EscFileOpt = None,
 ) -> None:
     """Run PROGRAM offline and check it against every guardrail policy; exit 1 on a mandatory violation.
 
@@ -234,7 +251,7 @@ def check(  # noqa: PLR0917 - the documented CLI contract has seven options
         catalogue = catalogue_for(rules)  # a broken price file is a config error (exit 2), not a rule failure
     except ProgramError as exc:
         fail(str(exc))
-    captured = run_offline(program, stack, config)
+    captured = run_offline(program, stack, config, esc_file)
     print_diagnostics(captured)
     violations = evaluate_stack(captured, rules)
     estimate = _estimate(captured, catalogue) if with_cost else None
@@ -279,13 +296,14 @@ def cost(  # noqa: PLR0917 - the documented CLI contract has seven options
     budget: BudgetOpt = None,
     output_format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text or json.")] = PlanFormat.text,
     out: OutOpt = None,
+    esc_file: EscFileOpt = None,
 ) -> None:
     """Run PROGRAM offline and price it per month; exit 1 when the worst case exceeds the budget."""
     from mlops_infra.cost.estimate import budget_breaches  # deferred: keeps `--help` fast
 
     limit = _budget_value(budget)
     catalogue = _catalogue(prices)
-    captured = run_offline(program, stack, config)
+    captured = run_offline(program, stack, config, esc_file)
     print_diagnostics(captured)
     estimate = _estimate(captured, catalogue)
     if output_format is PlanFormat.json:

@@ -4,7 +4,8 @@ Config keys are ``namespace:name`` (at most one namespace; a bare name takes the
 with ``pulumi config set``. ``secure:`` values must be Pulumi ciphertext; the engine never decrypts
 them and the program sees a placeholder secret instead (:func:`check_ciphertext` lists the accepted
 forms, the documented offline placeholder among them). An ESC ``environment:`` block (imported
-Pulumi ESC environments) cannot be resolved offline: it is reported in ``notes``.
+Pulumi ESC environments) cannot be resolved offline: it is reported in ``notes``, and ``--esc-file``
+(:mod:`mlops_infra.engine.esc`) supplies its ``pulumiConfig`` below the stack file's own config.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from mlops_infra.engine.errors import ProgramError
+from mlops_infra.engine.esc import EscConfig
 
 SECRET_CONFIG_PLACEHOLDER = "offline-secret-placeholder"
 # The documented offline placeholder ciphertext: nonce "placeholder" (base64), any base64 after it.
@@ -217,10 +219,28 @@ def esc_imports(block: Any) -> list[str]:
     return []
 
 
-def apply_stack_config(project: PulumiProject, stack: str) -> None:
-    """Merge ``Pulumi.<stack>.yaml`` (if present) into the project's config."""
+def apply_esc(project: PulumiProject, esc: EscConfig) -> None:
+    """ESC ``pulumiConfig`` values: over project defaults, under the stack file (apply this first)."""
+    where = f"--esc-file {esc.path}"
+    for key, value in esc.values.items():
+        name = project.namespaced(check_config_key(key, where))
+        set_config_value(project, name, value, where)
+        if key in esc.secret_keys and name not in project.secret_keys:
+            project.secret_keys.append(name)  # fn::secret stays secret, as with the Pulumi CLI
+
+
+def apply_stack_config(project: PulumiProject, stack: str, esc: EscConfig | None = None) -> None:
+    """Merge ``Pulumi.<stack>.yaml`` (if present) into the project's config.
+
+    ``esc`` (from ``--esc-file``) stands in for the environments the file imports: its values go
+    in first, so the stack file's own ``config:`` overrides them, as with the Pulumi CLI.
+    """
+    if esc is not None:
+        apply_esc(project, esc)
     stack_file = project.directory / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
+        if esc is not None:
+            project.notes.append(f"note: --esc-file {esc.path} supplied {len(esc.values)} config value(s).")
         return
     spec = _read_yaml(stack_file) or {}
     if not isinstance(spec, dict):
@@ -231,12 +251,19 @@ def apply_stack_config(project: PulumiProject, stack: str) -> None:
     for key, value in config.items():
         where = str(stack_file)
         set_config_value(project, project.namespaced(check_config_key(str(key), where)), value, where)
-    if spec.get("environment"):
-        imported = esc_imports(spec["environment"])
+    imported = esc_imports(spec.get("environment")) if spec.get("environment") else []
+    if esc is not None:
+        project.notes.append(
+            f"note: --esc-file {esc.path} supplied {len(esc.values)} config value(s)"
+            + (f" for the ESC environments {stack_file.name} imports ({', '.join(imported)})" if imported else "")
+            + "; the stack file's own config: overrides them."
+        )
+    elif spec.get("environment"):
         project.notes.append(
             f"warning: {stack_file.name} imports Pulumi ESC environments ({', '.join(imported) or '?'}), which "
             "the offline engine cannot resolve: the config, secrets and variables they provide are missing from "
-            "this run. Set the values the program needs with --config or in the stack file's config:."
+            "this run. Pass their values.pulumiConfig with --esc-file FILE, or set the values the program needs "
+            "with --config or in the stack file's config:."
         )
 
 

@@ -25,6 +25,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError, validation_message
+from mlops_infra.engine.esc import load_esc_file
 from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
 from mlops_infra.engine.monitor import SECRET_PLACEHOLDER, CaptureMonitor, DeterministicMocks, plain_value
 from mlops_infra.engine.project import (
@@ -182,6 +183,7 @@ def run_program(
     config: list[str] | None = None,
     *,
     environment_from_stack: bool = False,
+    esc_file: str | Path | None = None,
 ) -> CapturedStack:
     """Plan ``program`` (project directory or ``.py`` file) for ``stack`` offline.
 
@@ -189,10 +191,12 @@ def run_program(
     ``.py`` file without ``Pulumi.<stack>.yaml`` beside it, ``environment_from_stack`` (the CLI's
     explicit ``--stack``) sets ``environment=<stack>`` when the stack is dev, staging or prod and no
     environment is configured; otherwise a note says which environment the program chose.
+    ``esc_file`` (an ESC environment definition) supplies the ``values.pulumiConfig`` of the ESC
+    environments the stack file imports, under the stack file's own config.
     Raises :class:`ProgramError` with a one-paragraph message for anything the user must fix.
     """
     project = load_project(program)
-    apply_stack_config(project, stack)
+    apply_stack_config(project, stack, load_esc_file(esc_file) if esc_file is not None else None)
     apply_overrides(project, config or [])
     from_stack = environment_from_stack and apply_single_file_stack(project, stack)
     try:
