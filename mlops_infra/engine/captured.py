@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_infra.engine.providers import Placement
+
 
 @dataclass(frozen=True)
 class SourcePosition:
@@ -34,6 +36,7 @@ class CapturedResource:
     provider: str | None = None
     aliases: list[str] = field(default_factory=list)
     source: SourcePosition | None = None
+    placement: Placement | None = None  # the provider's cloud/region/account or project/cluster (custom only)
 
     @property
     def package(self) -> str:
@@ -50,6 +53,7 @@ class CapturedResource:
             "custom": self.custom,
             "inputs": self.inputs,
             "protect": self.protect,
+            **({"provider": self.placement.to_json()} if self.placement is not None else {}),
         }
 
 

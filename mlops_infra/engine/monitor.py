@@ -16,6 +16,7 @@ from mlops_infra.engine.callbacks import InProcessCallbacks, Transform
 from mlops_infra.engine.captured import CapturedResource, SourcePosition
 from mlops_infra.engine.errors import ProgramError
 from mlops_infra.engine.fake_state import fake_invoke_result, fake_resource_state
+from mlops_infra.engine.providers import PROVIDER_PREFIX, Placement, placement_of, provider_name
 
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -27,17 +28,25 @@ class DeterministicMocks(Mocks):
         self.aws_region = aws_region
         self.gcp_project = gcp_project
         self.gcp_region = gcp_region
+        # Explicit provider resources' inputs by reference (``urn::id``): their region wins over config's.
+        self.providers: dict[str, dict[str, Any]] = {}
+
+    def _where(self, provider: str | None) -> dict[str, str]:
+        """Region and project for a resource or invoke of ``provider`` (the stack's default when none)."""
+        inputs = self.providers.get(provider or "", {})
+        region, project = inputs.get("region"), inputs.get("project")
+        zone = inputs.get("zone")
+        if not region and isinstance(zone, str) and zone:
+            region = zone.rsplit("-", 1)[0]
+        return {
+            "aws_region": region if isinstance(region, str) and region else self.aws_region,
+            "gcp_project": project if isinstance(project, str) and project else self.gcp_project,
+            "gcp_region": region if isinstance(region, str) and region else self.gcp_region,
+        }
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         try:
-            return fake_resource_state(
-                args.typ,
-                args.name,
-                args.inputs,
-                aws_region=self.aws_region,
-                gcp_project=self.gcp_project,
-                gcp_region=self.gcp_region,
-            )
+            return fake_resource_state(args.typ, args.name, args.inputs, **self._where(args.provider))
         except Exception as exc:  # any failure here is the engine's: reported with the resource
             raise ProgramError(
                 f"the offline engine could not fake the state of {args.typ} {args.name!r} "
@@ -46,13 +55,7 @@ class DeterministicMocks(Mocks):
             ) from exc
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        result = fake_invoke_result(
-            args.token,
-            args.args,
-            aws_region=self.aws_region,
-            gcp_project=self.gcp_project,
-            gcp_region=self.gcp_region,
-        )
+        result = fake_invoke_result(args.token, args.args, **self._where(args.provider))
         return result, []
 
 
@@ -100,8 +103,9 @@ def _describe_alias(alias: Any) -> str:
 class CaptureMonitor(MockMonitor):
     """Runs the stack's resource transforms (as the engine does) and records each resource."""
 
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: Mocks, config: dict[str, str] | None = None) -> None:
         super().__init__(mocks)
+        self.config = dict(config or {})  # the stack's config: the default providers' region and project
         self.captured: list[CapturedResource] = []
         self._urns: set[str] = set()
         self.duplicates: list[str] = []  # warnings: URNs registered more than once
@@ -153,6 +157,13 @@ class CaptureMonitor(MockMonitor):
                 opts = result.opts if result.opts is not None else opts
         return props, opts
 
+    def _placement(self, request: Any) -> Placement | None:
+        """The cloud, region and account/project/cluster of a custom resource's provider."""
+        package = request.type.split(":")[0]
+        explicit = self.mocks.providers.get(request.provider) if isinstance(self.mocks, DeterministicMocks) else None
+        name = provider_name(request.provider) if request.provider else None
+        return placement_of(package, name, explicit, self.config)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self._track_thread_loop()
         if request.type == "pulumi:pulumi:Stack":
@@ -171,6 +182,8 @@ class CaptureMonitor(MockMonitor):
                 f"{request.name!r} under the same parent, which `pulumi up` refuses. Give one of them another name."
             )
         self._urns.add(response.urn)
+        if request.type.startswith(PROVIDER_PREFIX) and isinstance(self.mocks, DeterministicMocks):
+            self.mocks.providers[f"{response.urn}::{response.id}"] = dict(inputs)
         source = None
         if request.HasField("sourcePosition") and request.sourcePosition.uri:
             source = SourcePosition(
@@ -188,6 +201,7 @@ class CaptureMonitor(MockMonitor):
                 retain_on_delete=bool(opts.retain_on_delete),
                 dependencies=sorted(set(request.dependencies)),
                 provider=request.provider or None,
+                placement=self._placement(request) if request.custom else None,
                 aliases=[_describe_alias(a) for a in request.aliases] + list(request.aliasURNs),
                 source=source,
             )

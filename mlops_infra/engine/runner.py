@@ -135,7 +135,7 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
         gcp_project=project.config.get("gcp:project", FAKE_GCP_PROJECT),
         gcp_region=project.config.get("gcp:region", FAKE_GCP_REGION),
     )
-    monitor = CaptureMonitor(mocks)
+    monitor = CaptureMonitor(mocks, project.config)
     outputs: dict[str, Any] = {}
 
     async def resolve_outputs() -> None:

@@ -27,7 +27,8 @@ def cloud_of(resource: CapturedResource) -> str:
 def _label(resource: CapturedResource) -> str:
     marks = " [yellow](protected)[/]" if resource.protect else ""
     style = "bold cyan" if not resource.custom else "white"
-    return f"[{style}]{escape(resource.type)}[/] [dim]{escape(resource.name)}[/]{marks}"
+    where = f" [blue]@ {escape(resource.placement.describe())}[/]" if resource.placement is not None else ""
+    return f"[{style}]{escape(resource.type)}[/] [dim]{escape(resource.name)}[/]{where}{marks}"
 
 
 def resource_tree(stack: CapturedStack) -> Tree:

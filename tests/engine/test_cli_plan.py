@@ -33,12 +33,15 @@ def test_plan_json_is_exactly_the_documented_document(make_project):
     assert set(document) == {"project", "stack", "resources", "outputs"}
     assert (document["project"], document["stack"]) == ("demo", "prod")
     assert document["outputs"] == {"queue": "churn-q"}
+    documented = {"urn", "type", "name", "parent", "custom", "inputs", "protect"}
     for resource in document["resources"]:
-        assert set(resource) == {"urn", "type", "name", "parent", "custom", "inputs", "protect"}
+        # Cloud resources also carry the documented optional "provider" object; components do not.
+        assert set(resource) == (documented | {"provider"} if resource["custom"] else documented)
     queue = next(r for r in document["resources"] if r["type"] == "aws:sqs/queue:Queue")
     component = next(r for r in document["resources"] if r["type"] == "mlops-infra:aws:Store")
     assert queue["parent"] == component["urn"] and component["parent"] is None
     assert queue["inputs"]["tags"]["environment"] == "prod"
+    assert queue["provider"] == {"cloud": "aws", "region": None, "account_or_project": None, "name": "default"}
 
 
 def test_plan_text_shows_the_tree_and_counts(make_project, tmp_path):
