@@ -41,6 +41,20 @@ def gcp_rate(p: Pricer, service: str, sku: str, region: str, unit: str) -> float
     return found.usd
 
 
+def machine_hourly(
+    p: Pricer, service: str, region: str, *, machine: str, accelerators: int, accelerator_type: object
+) -> tuple[float, str]:
+    """USD per hour of one replica (machine + ``accelerators`` x ``accelerator_type``) and how it adds up."""
+    hourly = gcp_rate(p, service, machine, region, "node-hour")
+    text = f"{machine} {money(hourly)}"
+    if accelerators:
+        accelerator = read_text(accelerator_type, "accelerator type")
+        rate = gcp_rate(p, service, accelerator, region, "accelerator-hour")
+        hourly += accelerators * rate
+        text += f" + {accelerators} x {accelerator} {money(rate)}"
+    return hourly, text
+
+
 def price_vertex(p: Pricer) -> None:
     for deployment in p.stack.by_type(T_VERTEX_DEPLOYMENT):
         p.guarded(deployment, functools.partial(_price_deployment, p, deployment))
@@ -57,14 +71,15 @@ def _price_deployment(p: Pricer, deployment: CapturedResource) -> None:
         machine = read_text(model.get("machine_type"), "machine type")
         low = read_count(model.get("min_replica_count"), "min replica count", default=1)
         high = max(low, read_count(model.get("max_replica_count"), "max replica count", default=low))
-        hourly = gcp_rate(p, "vertex.prediction", machine, region, "node-hour")
-        text = f"{machine} {money(hourly)}"
         accelerators = read_count(model.get("accelerator_count"), "accelerator count", default=0)
-        if accelerators:
-            accelerator = read_text(model.get("accelerator_type"), "accelerator type")
-            acc = gcp_rate(p, "vertex.prediction", accelerator, region, "accelerator-hour")
-            hourly += accelerators * acc
-            text += f" + {accelerators} x {accelerator} {money(acc)}"
+        hourly, text = machine_hourly(
+            p,
+            "vertex.prediction",
+            region,
+            machine=machine,
+            accelerators=accelerators,
+            accelerator_type=model.get("accelerator_type"),
+        )
         worst += high * MONTH_HOURS * hourly
         expected += low * MONTH_HOURS * hourly
         parts.append(f"{high} (expected {low}) x ({text}) x {MONTH_HOURS} h")

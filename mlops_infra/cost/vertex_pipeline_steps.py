@@ -25,14 +25,13 @@ from typing import Any
 from mlops_infra.cost.model import (
     Pricer,
     Unreadable,
-    money,
     number,
     read_count,
     read_list,
     read_mapping,
     read_text,
 )
-from mlops_infra.cost.vertex import gcp_rate
+from mlops_infra.cost.vertex import machine_hourly
 
 # The module google-cloud-pipeline-components' CustomJob components run (v1 and preview share it).
 GCPC_CUSTOM_JOB_LAUNCHER = re.compile(
@@ -228,14 +227,15 @@ def custom_job(p: Pricer, custom: dict[str, Any], region: str) -> tuple[float, s
         machine_spec = read_mapping(pool.get("machineSpec"), "machineSpec")
         machine = read_text(machine_spec.get("machineType"), "machine type")
         replicas = read_count(pool.get("replicaCount"), "replica count", default=1)
-        hourly = gcp_rate(p, "vertex.training", machine, region, "node-hour")
-        text = f"{machine} {money(hourly)}"
         accelerators = read_count(machine_spec.get("acceleratorCount"), "accelerator count", default=0)
-        if accelerators:
-            accelerator = read_text(machine_spec.get("acceleratorType"), "accelerator type")
-            acc = gcp_rate(p, "vertex.training", accelerator, region, "accelerator-hour")
-            hourly += accelerators * acc
-            text += f" + {accelerators} x {accelerator} {money(acc)}"
+        hourly, text = machine_hourly(
+            p,
+            "vertex.training",
+            region,
+            machine=machine,
+            accelerators=accelerators,
+            accelerator_type=machine_spec.get("acceleratorType"),
+        )
         total += replicas * hours * hourly
         parts.append(f"{replicas} x ({text}) x {number(hours)} h max")
     if not parts:
