@@ -13,9 +13,9 @@ from mlops_infra.engine.captured import CapturedResource, CapturedStack
 from mlops_infra.policy.config import PolicyConfig
 from mlops_infra.policy.context import RuleContext, StackContext
 from mlops_infra.policy.enforcement import (
-    component_environment,
     enforcement_for,
     environment_of,
+    stack_environment,
     with_platform_protection,
 )
 from mlops_infra.policy.model import (
@@ -44,7 +44,7 @@ def resource_violations(
     if spec.resource_check is None or view.type.startswith(PROVIDER_PREFIX):
         return []
     environment = environment_of(view, stack_config)
-    level = enforcement_for(spec.id, environment, config)
+    level = enforcement_for(spec.id, stack_environment(stack_config), config)
     if level is Enforcement.DISABLED:
         return []
     ctx = RuleContext(config, environment)
@@ -76,9 +76,8 @@ def stack_violations(spec: PolicySpec, stack: StackView, config: PolicyConfig) -
     except UnknownValue as exc:
         ctx.skipped.append((stack.stack_urn, exc))
     violations = []
+    level = enforcement_for(spec.id, stack_environment(stack.config), config)
     for finding in findings:
-        target = stack.find(finding.urn) if finding.urn else None
-        level = enforcement_for(spec.id, environment_of(target, stack.config) if target else _stack_env(stack), config)
         if level is not Enforcement.DISABLED:
             violations.append(
                 Violation(
@@ -91,7 +90,7 @@ def stack_violations(spec: PolicySpec, stack: StackView, config: PolicyConfig) -
             )
     for urn, skipped in ctx.skipped:
         target = stack.find(urn)
-        if enforcement_for(spec.id, environment_of(target, stack.config), config) is not Enforcement.DISABLED:
+        if level is not Enforcement.DISABLED:
             violations.append(
                 Violation(
                     spec.id,
@@ -103,15 +102,6 @@ def stack_violations(spec: PolicySpec, stack: StackView, config: PolicyConfig) -
                 )
             )
     return violations
-
-
-def _stack_env(stack: StackView) -> str | None:
-    """The stack's environment: config, else the single ``environment`` tag its resources agree on."""
-    from_config = environment_of(None, stack.config)
-    if from_config is not None:
-        return from_config
-    tagged = {environment_of(r, {}) for r in stack.custom()} - {None}
-    return tagged.pop() if len(tagged) == 1 else None
 
 
 def view_from_captured(resource: CapturedResource, providers: Mapping[str, CapturedResource]) -> ResourceView:
@@ -138,15 +128,9 @@ def stack_view(stack: CapturedStack) -> StackView:
     providers = {r.urn: r for r in stack.resources if r.type.startswith(PROVIDER_PREFIX)}
     config = dict(stack.config)
     views = tuple(view_from_captured(r, providers) for r in stack.resources)
-    view = StackView(resources=views, config=config, stack_urn=stack_urn_for(stack.project, stack.stack))
-    if environment_of(None, config) is None:
-        # No `environment` in config: the program's defaults decided it, and the graph says which
-        # (components' `environment` inputs, else the tag every tagged resource agrees on);
-        # resources without tags (key rings, dynamic resources) then follow it too.
-        environment = component_environment(views) or _stack_env(view)
-        if environment is not None:
-            config[f"{stack.project}:environment"] = environment
-    return view
+    # The stack config is used as the Pulumi CLI hands it to the policy pack: a stack without
+    # `environment` is not given one from tags or component defaults (see enforcement.py).
+    return StackView(resources=views, config=config, stack_urn=stack_urn_for(stack.project, stack.stack))
 
 
 def evaluate_view(

@@ -239,11 +239,13 @@ def test_stack_needs_a_budget_with_alerts_per_cloud() -> None:
     assert check_stack("budget-required", view("kubernetes:core/v1:Namespace", {}, name="ns")) == []
 
 
-def test_stack_rule_findings_follow_each_resource_environment_tag() -> None:
+def test_stack_rule_levels_follow_the_stack_environment_never_a_resource_tag() -> None:
+    """As in the policy pack (one level per policy): a dev tag does not lower the level of an unknown stack."""
     dev_bucket = view(BUCKET, {"bucket": "d", "tags": {**AWS_TAGS, "environment": "dev"}}, name="d")
     prod_bucket = view(BUCKET, {"bucket": "p", "tags": AWS_TAGS}, name="p")
-    levels = {
-        v.urn.rsplit("::", 1)[-1]: v.enforcement
-        for v in findings(check_stack("encryption-in-transit", dev_bucket, prod_bucket, environment=None))
-    }
-    assert levels == {"d": Enforcement.ADVISORY, "p": Enforcement.MANDATORY}
+    for environment, expected in ((None, Enforcement.MANDATORY), ("dev", Enforcement.ADVISORY)):
+        levels = {
+            v.urn.rsplit("::", 1)[-1]: v.enforcement
+            for v in findings(check_stack("encryption-in-transit", dev_bucket, prod_bucket, environment=environment))
+        }
+        assert levels == {"d": expected, "p": expected}
