@@ -18,7 +18,7 @@ needs are refused before anything is registered (:func:`check_alerts`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +134,7 @@ def create_alert_routing(
     slack_name: str,
     kms_key_arn: pulumi.Input[str],
     opts: Callable[[], pulumi.ResourceOptions],
+    event_rule_arns: Mapping[Severity, Sequence[pulumi.Input[str]]] | None = None,
 ) -> RoutedAlerts:
     """The per-severity topics and the Slack channel; call :func:`check_alerts` first.
 
@@ -156,6 +157,7 @@ def create_alert_routing(
                 pagerduty_endpoint=endpoint,
                 publishers=list(PUBLISHERS),
                 kms_key_arn=kms_key_arn,
+                event_rule_arns=list((event_rule_arns or {}).get(severity, ())),
             ),
             opts=opts(),
         )

@@ -9,6 +9,7 @@ AWS services named in ``publishers`` may publish to it, for this account only (`
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 import pulumi
@@ -17,8 +18,8 @@ from pydantic import Field, field_validator
 
 from mlops_infra.aws.account import account_id
 from mlops_infra.aws.arns import KmsKeyArn
-from mlops_infra.aws.iam import statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
+from mlops_infra.aws.sns_policy import publish_statement, topic_policy
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.spec.alerts import Severity
@@ -40,32 +41,23 @@ PAGERDUTY_SUBSCRIPTION = "pagerduty"
 
 
 def publish_policy(
-    topic_arn: pulumi.Input[str], publishers: list[str], account: pulumi.Input[str]
+    topic_arn: pulumi.Input[str],
+    publishers: list[str],
+    account: pulumi.Input[str],
+    event_rule_arns: Sequence[pulumi.Input[str]] = (),
 ) -> pulumi.Output[str]:
-    """Each of ``publishers`` may publish for ``account`` only; nobody may publish over plaintext."""
-    allow: list[dict[str, Any]] = [
-        {
-            **statement(
-                ["sns:Publish"],
-                [topic_arn],
-                sid=PUBLISHER_SIDS[service],
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            ),
-            "Principal": {"Service": service},
-        }
+    """Each of ``publishers`` may publish for ``account`` only (EventBridge: from ``event_rule_arns`` if given)."""
+    allow = [
+        publish_statement(
+            topic_arn,
+            service=service,
+            sid=PUBLISHER_SIDS[service],
+            account=account,
+            source_arns=event_rule_arns if service == EVENTBRIDGE_PRINCIPAL else (),
+        )
         for service in publishers
     ]
-    deny_plaintext: dict[str, Any] = {
-        **statement(
-            ["sns:Publish"],
-            [topic_arn],
-            sid="DenyInsecureTransport",
-            effect="Deny",
-            conditions={"Bool": {"aws:SecureTransport": "false"}},
-        ),
-        "Principal": "*",
-    }
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [*allow, deny_plaintext]})
+    return topic_policy(topic_arn, allow)
 
 
 class AlertTopicArgs(Spec):
@@ -84,6 +76,10 @@ class AlertTopicArgs(Spec):
         description="AWS services that may publish (CloudWatch alarms, EventBridge rules, Budgets).",
     )
     kms_key_arn: KmsKeyArn | None = Field(None, description="Key of the topic; default: the platform key.")
+    event_rule_arns: list[StrInput] = Field(
+        default_factory=list,
+        description="EventBridge rules that may publish (aws:SourceArn); empty: any rule of this account.",
+    )
 
     @field_validator("publishers")
     @classmethod
@@ -127,7 +123,9 @@ class AlertTopic(PlatformComponent[AlertTopicArgs]):
         aws.sns.TopicPolicy(
             self.child_name("policy"),
             arn=self.topic.arn,
-            policy=publish_policy(self.topic.arn, list(self.args.publishers), account),
+            policy=publish_policy(
+                self.topic.arn, list(self.args.publishers), account, event_rule_arns=self.args.event_rule_arns
+            ),
             opts=self.child_opts(),
         )
         self.subscriptions: list[aws.sns.TopicSubscription] = [

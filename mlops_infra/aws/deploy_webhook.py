@@ -8,12 +8,14 @@ runs ``pulumi up`` (``kind: repository_dispatch``), or the stack's Pulumi Deploy
 - an ``EventConnection`` holds the token (the secret stack config ``token_secret``), encrypted with
   the platform key (the connection's Secrets Manager secret);
 - an ``EventApiDestination`` (POST, at most one call per second) is the endpoint;
-- an ``EventTarget`` on the registry's approval rule shapes the body from the event (the package
-  ARN, group and version) and retries for an hour;
+- an ``EventTarget`` on the registry's approval rule shapes the body from the event (the shared
+  request of :mod:`mlops_infra.registry.deploy_request`: the group as ``registry``, the package
+  version ARN as ``reference``, its ``version``) and retries for an hour;
 - EventBridge assumes a role (trusting events.amazonaws.com from this account only) whose one
   permission is ``events:InvokeApiDestination`` on that destination.
 
 With ``serve: latest_approved`` the run the webhook starts resolves the newest Approved package.
+The token's config key is checked (set, and a secret) before any resource registers.
 """
 
 from __future__ import annotations
@@ -28,12 +30,11 @@ from mlops_infra.aws.account import account_id
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import PlatformContext
+from mlops_infra.registry import deploy_request
+from mlops_infra.registry.deploy_request import ApprovedEvent
+from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.approval import DeployTrigger, DeployWebhook
 
-EVENT_TYPE = "model-approved"
-RETRY_SECONDS = 3600
-RETRY_ATTEMPTS = 10
-_SCHEMES = {DeployTrigger.REPOSITORY_DISPATCH: "Bearer", DeployTrigger.PULUMI_DEPLOYMENTS: "token"}
 _EVENT_FIELDS = {
     "arn": "$.detail.ModelPackageArn",
     "group": "$.detail.ModelPackageGroupName",
@@ -43,11 +44,9 @@ _EVENT_FIELDS = {
 
 def request_body(kind: DeployTrigger, stack: str) -> str:
     """The input template EventBridge fills from the approval event (``<arn>``, ``<group>``, ``<version>``)."""
-    if kind is DeployTrigger.PULUMI_DEPLOYMENTS:
-        return json.dumps({"operation": "update"})
-    payload = {"model_package_arn": "<arn>", "model_package_group": "<group>", "version": "<version>", "stack": stack}
     # EventBridge substitutes quoted placeholders as JSON strings.
-    return json.dumps({"event_type": EVENT_TYPE, "client_payload": payload})
+    event = ApprovedEvent(cloud="aws", stack=stack, registry="<group>", version="<version>", reference="<arn>")
+    return json.dumps(deploy_request.request_body(kind, event))
 
 
 def deploy_on_approval(
@@ -60,15 +59,15 @@ def deploy_on_approval(
     opts: pulumi.ResourceOptions,
 ) -> dict[str, Any]:
     """Connection, API destination, role and target of ``rule_name`` (the registry's approval rule)."""
+    check_deploy_token(webhook)
     token = pulumi.Config().require_secret(webhook.token_secret)
+    authorization = pulumi.Output.concat(deploy_request.authorization_scheme(webhook.kind), " ", token)
     connection = aws.cloudwatch.EventConnection(
         f"{name}-connection",
         name=platform.name(f"{name}-connection", naming.EVENTBRIDGE_RULE),
         description="The deploy webhook's token (stack secret config)",
         authorization_type="API_KEY",
-        auth_parameters={
-            "api_key": {"key": "Authorization", "value": pulumi.Output.concat(_SCHEMES[webhook.kind], " ", token)}
-        },
+        auth_parameters={"api_key": {"key": "Authorization", "value": authorization}},
         kms_key_identifier=kms_key_arn,
         opts=opts,
     )
@@ -106,7 +105,10 @@ def deploy_on_approval(
             "input_paths": _EVENT_FIELDS,
             "input_template": request_body(webhook.kind, pulumi.get_stack()),
         },
-        retry_policy={"maximum_event_age_in_seconds": RETRY_SECONDS, "maximum_retry_attempts": RETRY_ATTEMPTS},
+        retry_policy={
+            "maximum_event_age_in_seconds": deploy_request.RETRY_SECONDS,
+            "maximum_retry_attempts": deploy_request.RETRY_ATTEMPTS,
+        },
         opts=opts,
     )
     return {"connection": connection, "destination": destination, "role": role, "target": target}

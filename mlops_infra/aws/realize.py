@@ -45,11 +45,14 @@ from mlops_infra.aws.platform_key import PlatformKey
 from mlops_infra.aws.rollback_alert import page_on_rollback
 from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
+from mlops_infra.aws.sns_policy import event_rule_arn
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
 from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
 from mlops_infra.conventions import naming
 from mlops_infra.realization import RealizeContext
 from mlops_infra.registry import follows_latest_approved, latest_sagemaker_package
+from mlops_infra.registry.deploy_token import check_deploy_token
+from mlops_infra.spec.alerts import Severity
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import Spec, StrInput, field_error
 from mlops_infra.spec.cloud import Cloud
@@ -78,6 +81,10 @@ FEATURE_TYPES: dict[FeatureType, str] = {
 }
 # SageMaker canary and linear steps move at most half of a variant's fleet.
 MAX_STEP_PERCENT = 50
+ROLLBACK_RULE = "endpoint-rollback"
+"""EventBridge rule: an endpoint deployment rolled back (pages the critical topic, the only rule that may)."""
+FAILED_RUNS_RULE = "training-failed"
+"""EventBridge rule: a training pipeline run failed (the warning topic's one EventBridge publisher)."""
 MIN_LINEAR_STEP_PERCENT = 10
 MIN_FLEET_FOR_GRADUAL_ROLLOUT = 2
 # AWS Budgets takes at most 5 notifications: one per threshold (actual spend) plus a forecast at the highest.
@@ -618,6 +625,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         model=PlatformSpec,
         location=("alerts",),
     )
+    check_deploy_token(effective_approval(spec.registry, context.defaults).deploy_webhook)
     _check_packages(spec, context)
     store = _store_base(spec, None)
     feature_store_args(spec, _KEY_PLACEHOLDER)
@@ -686,11 +694,21 @@ def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: p
     )
 
 
+def _publishing_rules(context: RealizeContext, parent: pulumi.Resource) -> dict[Severity, list[StrInput]]:
+    """The EventBridge rules that may publish to each alert topic: rollbacks (critical), failed runs (warning)."""
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+
+    def arn(rule: str) -> StrInput:
+        return event_rule_arn(context.platform.name(context.child_name(rule), naming.EVENTBRIDGE_RULE), invoke)
+
+    return {"critical": [arn(ROLLBACK_RULE)], "warning": [arn(FAILED_RUNS_RULE)]}
+
+
 def _notify_failed_runs(
     parent: pulumi.Resource, context: RealizeContext, training: TrainingPipeline, topics: list[StrInput]
 ) -> None:
     """A failed (or stopped) pipeline execution is a warning: EventBridge publishes it to the warning topics."""
-    rule_name = context.child_name("training-failed")
+    rule_name = context.child_name(FAILED_RUNS_RULE)
     rule = aws.cloudwatch.EventRule(
         rule_name,
         name=context.platform.name(rule_name, naming.EVENTBRIDGE_RULE),
@@ -730,7 +748,7 @@ def _operations(
     rolled_back = [endpoint.physical_name for endpoint, _ in endpoints if endpoint.rollout_strategy is not None]
     if rolled_back and actions.critical:
         page_on_rollback(
-            context.child_name("endpoint-rollback"),
+            context.child_name(ROLLBACK_RULE),
             platform=context.platform,
             endpoint_names=rolled_back,
             topic_arns=actions.critical,
@@ -829,6 +847,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             slack_name=name("alerts-slack"),
             kms_key_arn=key_arn,
             opts=opts,
+            event_rule_arns=_publishing_rules(context, parent),
         )
         actions = routed.actions
         if built.training is not None:

@@ -53,8 +53,10 @@ def page_on_rollback(
 ) -> tuple[aws.cloudwatch.EventRule, list[aws.cloudwatch.EventTarget]]:
     """The rule ``{project}-{env}-{name}`` and one target per topic (``{name}-<index>``).
 
-    The topics must let ``events.amazonaws.com`` publish for this account (``AlertTopic`` ``publishers``;
-    the platform's alert topics do).
+    The topics must let ``events.amazonaws.com`` publish from this rule: the platform's alert topics
+    allow it for this rule's ARN only (``AlertTopic`` ``event_rule_arns``, from
+    :func:`mlops_infra.aws.sns_policy.event_rule_arn` of the rule's deterministic name), not for any
+    rule of the account.
     """
     if not endpoint_names:
         raise ValueError("page_on_rollback needs at least one endpoint name")

@@ -1,28 +1,43 @@
-"""The policy of a platform SNS topic: one AWS service of this account may publish, and only over TLS."""
+"""The policy of a platform SNS topic: named AWS services of this account may publish, only over TLS.
+
+One builder for every platform topic (alert topics, budget topics): :func:`publish_statement` lets
+one service publish for this account (``aws:SourceAccount``) and, given ``source_arns``, only from
+those resources (``aws:SourceArn``: e.g. the EventBridge rules that target the topic, not any rule
+of the account); :func:`topic_policy` adds the statement that refuses plaintext publishes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 
+from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.iam import statement
 
 
-def service_publish_policy(
-    topic_arn: pulumi.Input[str], *, service: str, sid: str, account: pulumi.Input[str]
-) -> pulumi.Output[str]:
-    """Allow ``service`` (e.g. ``budgets.amazonaws.com``) to publish for ``account`` only; deny plaintext."""
-    publish: dict[str, Any] = {
-        **statement(
-            ["sns:Publish"],
-            [topic_arn],
-            sid=sid,
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
-        ),
+def publish_statement(
+    topic_arn: pulumi.Input[str],
+    *,
+    service: str,
+    sid: str,
+    account: pulumi.Input[str],
+    source_arns: Sequence[pulumi.Input[str]] = (),
+) -> dict[str, Any]:
+    """Allow ``service`` (e.g. ``events.amazonaws.com``) to publish for ``account``, from ``source_arns`` if given."""
+    conditions: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
+    if source_arns:
+        conditions["ArnEquals"] = {"aws:SourceArn": list(source_arns)}
+    return {
+        **statement(["sns:Publish"], [topic_arn], sid=sid, conditions=conditions),
         "Principal": {"Service": service},
     }
-    deny_plaintext: dict[str, Any] = {
+
+
+def deny_plaintext_statement(topic_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Nobody may publish over plaintext HTTP."""
+    return {
         **statement(
             ["sns:Publish"],
             [topic_arn],
@@ -32,4 +47,36 @@ def service_publish_policy(
         ),
         "Principal": "*",
     }
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [publish, deny_plaintext]})
+
+
+def topic_policy(topic_arn: pulumi.Input[str], allow: Sequence[dict[str, Any]]) -> pulumi.Output[str]:
+    """The policy document: the ``allow`` statements, then the plaintext deny."""
+    return pulumi.Output.json_dumps(
+        {"Version": "2012-10-17", "Statement": [*allow, deny_plaintext_statement(topic_arn)]}
+    )
+
+
+def service_publish_policy(
+    topic_arn: pulumi.Input[str], *, service: str, sid: str, account: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """Allow ``service`` (e.g. ``budgets.amazonaws.com``) to publish for ``account`` only; deny plaintext."""
+    return topic_policy(topic_arn, [publish_statement(topic_arn, service=service, sid=sid, account=account)])
+
+
+def event_rule_arn(rule_name: str, opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
+    """``arn:PARTITION:events:REGION:ACCOUNT:rule/NAME`` of a default-bus rule, known before the rule exists.
+
+    Physical rule names are deterministic (``PlatformContext.name``), so a topic's policy can name
+    the rules that publish to it without waiting for them.
+    """
+    partition = aws_partition(opts)
+    return pulumi.Output.concat(
+        "arn:", partition, ":events:", region_name(opts), ":", account_id(opts), ":rule/", rule_name
+    )
+
+
+def aws_partition(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
+    """``aws``, ``aws-cn`` or ``aws-us-gov``: the partition of the provider in use."""
+    import pulumi_aws as aws  # noqa: PLC0415 - only the rule ARN needs it
+
+    return aws.get_partition_output(opts=opts).partition

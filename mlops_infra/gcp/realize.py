@@ -41,6 +41,7 @@ from mlops_infra.conventions import naming
 from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
 from mlops_infra.gcp.budget import Budget
 from mlops_infra.gcp.dashboard import operations_dashboard
+from mlops_infra.gcp.deploy_webhook import DeployOnApproval
 from mlops_infra.gcp.drift import DriftRetraining
 from mlops_infra.gcp.endpoint import Endpoint
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
@@ -55,6 +56,7 @@ from mlops_infra.gcp.training_pipeline import TrainingPipeline
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
 from mlops_infra.realization import RealizeContext
 from mlops_infra.registry import follows_latest_approved, latest_vertex_version
+from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import field_error
 from mlops_infra.spec.cloud import Cloud
@@ -137,6 +139,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
             "(set alerts.emails, alerts.pagerduty or alerts.slack)",
         )
     check_secrets(spec.alerts)
+    check_deploy_token(approval.deploy_webhook)
 
 
 def _image_path(images: Images, prefix: tuple[str | int, ...]) -> tuple[str | int, ...]:
@@ -320,6 +323,19 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         },
         opts=context.opts(parent),
     )
+    if approval.deploy_webhook is not None:  # the approved alias starts the deployment (docs/approval-to-rollout.md)
+        DeployOnApproval(
+            context.child_name("deploy-on-approval"),
+            {
+                "region": region,
+                "webhook": approval.deploy_webhook,
+                "model_ids": [
+                    context.platform.name(m, naming.GCP_RESOURCE) for m in models or [spec.registry.model_name]
+                ],
+                "approved_alias": approval.approved_label,
+            },
+            opts=context.opts(parent, depends_on=[registry]),
+        )
     registered_model = (
         registry.model_name(spec.registry.model_name)
         if spec.registry.model_name in registry.models

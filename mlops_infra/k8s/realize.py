@@ -45,8 +45,11 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
+from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s.alert_routing import AlertRouting, missing_secret_error, missing_secret_keys, receiver_secrets
 from mlops_infra.k8s.canary_guard import CanaryGuard
+from mlops_infra.k8s.deploy_webhook import COMPONENT as DEPLOY_WEBHOOK
+from mlops_infra.k8s.deploy_webhook import DeployWebhookPoller
 from mlops_infra.k8s.drift_detector import DriftDetector, evaluation_seconds
 from mlops_infra.k8s.endpoint import Endpoint
 from mlops_infra.k8s.feature_store import FeatureStore
@@ -59,6 +62,8 @@ from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
 from mlops_infra.realization import RealizeContext
 from mlops_infra.registry import serve_latest_mlflow
+from mlops_infra.registry.deploy_token import check_deploy_token
+from mlops_infra.spec.approval import DeployWebhook
 from mlops_infra.spec.base import StrInput, field_error
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
@@ -292,6 +297,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     missing = _secret_config_missing() + missing_secret_keys(spec.alerts)
     if missing:
         raise missing_secret_error(missing[0])
+    check_deploy_token(effective_approval(spec.registry, context.defaults).deploy_webhook)
 
 
 def _storage(spec: PlatformSpec, path: str, pvc: str) -> dict[str, str]:
@@ -358,8 +364,40 @@ def _registry(
                 "allowed_groups": sorted({*access.data_scientists, *access.ml_engineers, *access.model_approvers}),
             },
             "service_account_annotations": spec.k8s.workload_identity,
+            # The deploy webhook's poller reads the approved alias on MLflow's own port, like training.
+            **({"internal_clients": [lbl.TRAINING, DEPLOY_WEBHOOK]} if _webhook(spec, context) else {}),
         },
         opts=context.opts(parent),
+    )
+
+
+def _webhook(spec: PlatformSpec, context: RealizeContext) -> DeployWebhook | None:
+    return effective_approval(spec.registry, context.defaults).deploy_webhook
+
+
+def _deploy_webhook(  # noqa: PLR0917 - the poller compares the alias with what these endpoints serve
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    registry: ModelRegistry,
+    endpoints: list[Endpoint],
+) -> DeployWebhookPoller | None:
+    """The approved alias starts the deployment (docs/approval-to-rollout.md); None without a deploy webhook."""
+    webhook = _webhook(spec, context)
+    if webhook is None:
+        return None
+    return DeployWebhookPoller(
+        context.child_name("deploy-on-approval"),
+        {
+            "namespace": namespace,
+            "webhook": webhook,
+            "mlflow_url": registry.tracking_uri,
+            "model_name": spec.registry.model_name,
+            "alias": effective_approval(spec.registry, context.defaults).approved_label,
+            "inference_services": [served.isvc_name for served in endpoints],
+        },
+        opts=context.opts(parent, depends_on=[registry]),
     )
 
 
@@ -595,6 +633,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         _monitoring(parent, spec, context, namespace, endpoint, served, training)
         _canary_guard(parent, spec, context, endpoint, served)
         endpoints.append(served)
+    _deploy_webhook(parent, spec, context, namespace, registry, endpoints)
     if spec.alerts.has_receiver:
         AlertRouting(
             context.child_name("alerts"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mlops_infra.spec.access import AccessSpec
 from mlops_infra.spec.alerts import Alerts, AlertsSpec
-from mlops_infra.spec.approval import Approval, ApprovalMode
+from mlops_infra.spec.approval import Approval, ApprovalMode, DeployTrigger, DeployWebhook, ServedVersion
 from mlops_infra.spec.base import Spec, StrInput, Switch, field_error
 from mlops_infra.spec.budget import BudgetSpec
 from mlops_infra.spec.capture import DataCapture
@@ -41,6 +41,8 @@ __all__ = [
     "Cloud",
     "Compute",
     "DataCapture",
+    "DeployTrigger",
+    "DeployWebhook",
     "DriftSpec",
     "Email",
     "EndpointSpec",
@@ -69,6 +71,7 @@ __all__ = [
     "ScalingMetric",
     "ScalingTarget",
     "Schedule",
+    "ServedVersion",
     "SizeClass",
     "Spec",
     "StrInput",

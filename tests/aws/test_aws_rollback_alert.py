@@ -72,11 +72,14 @@ def test_the_platform_pages_the_critical_topic_when_a_canary_rolls_back():
     ]
     critical = next(t for t in stack.by_type("aws:sns/topic:Topic") if t.name == "aws-alerts-critical-topic")
     assert target.inputs["arn"] == f"arn:aws:sns:us-east-1:123456789012:{critical.inputs['name']}"
-    # The critical topic lets this account's EventBridge rules publish, and it reaches people.
+    # The critical topic lets only this rule publish (not any rule of the account), and it reaches people.
     policy = next(p for p in stack.by_type("aws:sns/topicPolicy:TopicPolicy") if p.name == "aws-alerts-critical-policy")
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     assert statements["EventBridgeRulesPublish"]["Principal"] == {"Service": "events.amazonaws.com"}
-    assert statements["EventBridgeRulesPublish"]["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert statements["EventBridgeRulesPublish"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnEquals": {"aws:SourceArn": [f"arn:aws:events:us-east-1:123456789012:rule/{rule.inputs['name']}"]},
+    }
     protocols = {
         s.inputs["protocol"]
         for s in stack.by_type("aws:sns/topicSubscription:TopicSubscription")

@@ -1,4 +1,7 @@
-"""AWS: the registry's approval rule calls the deploy webhook through an API destination (offline plan)."""
+"""AWS: the registry's approval rule calls the deploy webhook through an API destination (offline plan).
+
+Also, on every cloud: the webhook's token config key is checked (set, and a secret) before anything registers.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from mlops_infra.spec.load import deep_merge
 from mlops_infra.testing import iam_statements, one
 
 WEBHOOK = {"url": "https://api.github.com/repos/acme/churn-platform/dispatches", "token_secret": "ciDispatchToken"}
+# What `pulumi config set --secret` writes (the offline engine's placeholder ciphertext of "ghp-test").
+SECRET_TOKEN = {"ciDispatchToken": {"secure": "v1:cGxhY2Vob2xkZXI=:Z2hwLXRlc3Q="}}
 
 
 def with_webhook(kind: str = "repository_dispatch") -> dict[str, Any]:
@@ -21,7 +26,7 @@ def with_webhook(kind: str = "repository_dispatch") -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stack() -> Any:
-    return realize("aws", "prod", {"scoring": 9}, config={"ciDispatchToken": "ghp-test"}, **with_webhook())
+    return realize("aws", "prod", {"scoring": 9}, config=SECRET_TOKEN, **with_webhook())
 
 
 def test_the_approval_rule_targets_the_webhook(stack: Any) -> None:
@@ -41,9 +46,22 @@ def test_the_approval_rule_targets_the_webhook(stack: Any) -> None:
     )
     assert target.inputs["rule"] == rule.inputs["name"]
     body = json.loads(target.inputs["inputTransformer"]["inputTemplate"])
-    assert body["event_type"] == "model-approved"
-    assert body["client_payload"]["model_package_arn"] == "<arn>"
-    assert target.inputs["inputTransformer"]["inputPaths"]["arn"] == "$.detail.ModelPackageArn"
+    # The shared vocabulary (mlops_infra.registry.deploy_request), filled from the event's fields.
+    assert body == {
+        "event_type": "model-approved",
+        "client_payload": {
+            "cloud": "aws",
+            "stack": "prod",
+            "registry": "<group>",
+            "version": "<version>",
+            "reference": "<arn>",
+        },
+    }
+    assert target.inputs["inputTransformer"]["inputPaths"] == {
+        "arn": "$.detail.ModelPackageArn",
+        "group": "$.detail.ModelPackageGroupName",
+        "version": "$.detail.ModelPackageVersion",
+    }
     assert target.inputs["retryPolicy"]["maximumRetryAttempts"] == 10
 
 
@@ -52,6 +70,7 @@ def test_the_token_is_a_secret_encrypted_with_the_platform_key(stack: Any) -> No
     assert connection["authorizationType"] == "API_KEY"
     assert connection["authParameters"] == "[secret]"  # the Authorization header's token is never in clear
     assert "ghp-test" not in json.dumps(stack.outputs)
+    assert "ghp-test" not in json.dumps([r.inputs for r in stack.resources])
     key = one(stack, "aws:kms/key:Key")
     assert connection["kmsKeyIdentifier"].startswith("arn:aws:kms:") and key.name.endswith("key")
 
@@ -70,9 +89,7 @@ def test_eventbridge_may_invoke_that_destination_only(stack: Any) -> None:
 
 
 def test_pulumi_deployments_asks_for_an_update() -> None:
-    stack = realize(
-        "aws", "dev", {"scoring": 9}, config={"ciDispatchToken": "pul-test"}, **with_webhook("pulumi_deployments")
-    )
+    stack = realize("aws", "dev", {"scoring": 9}, config=SECRET_TOKEN, **with_webhook("pulumi_deployments"))
     target = next(
         t
         for t in stack.by_type("aws:cloudwatch/eventTarget:EventTarget")
@@ -81,9 +98,25 @@ def test_pulumi_deployments_asks_for_an_update() -> None:
     assert json.loads(target.inputs["inputTransformer"]["inputTemplate"]) == {"operation": "update"}
 
 
-def test_a_missing_token_is_an_error() -> None:
-    with pytest.raises(ProgramError, match="ciDispatchToken"):
-        realize("aws", "dev", {"scoring": 9}, **with_webhook())
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "k8s"])
+def test_a_missing_token_stops_before_anything_registers(cloud: str) -> None:
+    with pytest.raises(ProgramError) as error:
+        realize(cloud, "dev", {"scoring": 9}, **with_webhook())
+
+    assert "churn:ciDispatchToken" in str(error.value)
+    assert "pulumi config set --secret ciDispatchToken" in str(error.value)
+    assert not [u for u in error.value.registered if "::aws:" in u or "::gcp:" in u or "::kubernetes:" in u]
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "k8s"])
+def test_a_plain_text_token_is_refused(cloud: str) -> None:
+    with pytest.raises(ProgramError) as error:
+        realize(cloud, "dev", {"scoring": 9}, config={"ciDispatchToken": "ghp-in-clear"}, **with_webhook())
+
+    message = str(error.value)
+    assert "churn:ciDispatchToken" in message and "plain text" in message
+    assert "ghp-in-clear" not in message
+    assert not [u for u in error.value.registered if "::aws:" in u or "::gcp:" in u or "::kubernetes:" in u]
 
 
 def test_no_webhook_no_api_destination() -> None:
