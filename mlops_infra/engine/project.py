@@ -161,12 +161,18 @@ def load_project(program: str | Path) -> PulumiProject:
 
 
 def _apply_project_defaults(project: PulumiProject, declared: Any) -> None:
-    """Project-level config (``config:`` in Pulumi.yaml): plain values or ``{default: ...}``."""
+    """Project-level config (``config:`` in Pulumi.yaml): plain values, ``{default: ...}`` or ``{value: ...}``.
+
+    ``value:`` is how Pulumi.yaml sets another namespace's key (``aws:region: {value: us-east-1}``).
+    The ``template:`` block is read only by ``pulumi new``: it sets no config here.
+    """
     if not isinstance(declared, dict):
         return
     for key, declaration in declared.items():
         value = declaration
-        if isinstance(declaration, dict) and ("default" in declaration or "type" in declaration):
+        if isinstance(declaration, dict) and set(declaration) == {"value"}:
+            value = declaration["value"]
+        elif isinstance(declaration, dict) and ("default" in declaration or "type" in declaration):
             if "default" not in declaration:
                 continue
             value = declaration["default"]
