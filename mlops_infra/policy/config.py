@@ -27,11 +27,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from mlops_infra.config.platform import REQUIRED_TAG_KEYS
 from mlops_infra.conventions.markers import ALLOW_PUBLIC_MARKER
@@ -128,6 +128,11 @@ _LEVELS = {
 }
 
 
+# A string with at least one non-blank character. As a type (not only a validator) so the JSON
+# schema the policy pack publishes carries the same rule (``pattern``) and cannot admit what this refuses.
+NonBlank = Annotated[str, StringConstraints(pattern=r"\S")]
+
+
 class PolicyConfigError(ProgramError, ValueError):
     """An invalid policy configuration; the message names the field (CLI exit code 2)."""
 
@@ -137,18 +142,19 @@ class PolicyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, title="policy")
 
-    required_tag_keys: tuple[str, ...] = Field(
+    required_tag_keys: tuple[NonBlank, ...] = Field(
         REQUIRED_TAG_KEYS, alias="requiredTagKeys", min_length=1, description="Tag/label keys every resource carries."
     )
-    allowed_instance_types: tuple[str, ...] = Field(
+    allowed_instance_types: tuple[NonBlank, ...] = Field(
         DEFAULT_ALLOWED_INSTANCE_TYPES,
         alias="allowedInstanceTypes",
         description="Instance/machine types allowed, as shell patterns (ml.m5.*, n1-standard-*), in every "
         "environment that allowedInstanceTypesByEnvironment does not name.",
     )
-    allowed_instance_types_by_environment: dict[str, tuple[str, ...]] = Field(
+    allowed_instance_types_by_environment: dict[NonBlank, tuple[NonBlank, ...]] = Field(
         default_factory=lambda: dict(DEFAULT_INSTANCE_TYPES_BY_ENVIRONMENT),
         alias="allowedInstanceTypesByEnvironment",
+        json_schema_extra={"additionalProperties": False},  # keys outside the NonBlank pattern are refused
         description="Per-environment allow-lists (shell patterns) that replace allowedInstanceTypes in the named "
         "environment. Default: dev admits no GPUs and nothing above *.xlarge / *-standard-4.",
     )
@@ -180,25 +186,29 @@ class PolicyConfig(BaseModel):
     )
     prices: Path | None = Field(
         None,
+        json_schema_extra={"pattern": r"\S"},  # a file name, never blank (see _names_a_file)
         description="A price override file (YAML/JSON rows, docs/cost-model.md) merged over the packaged catalogue "
         "for cost-budget, e.g. negotiated rates. Relative to the policy config file (the working directory in a "
         "pack).",
     )
 
-    @field_validator("required_tag_keys", "allowed_instance_types")
+    @field_validator("required_tag_keys", "allowed_instance_types", mode="before")
     @classmethod
-    def _no_blank_entries(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not isinstance(v, str) or not v.strip() for v in values):
+    def _no_blank_entries(cls, values: Any) -> Any:
+        # Before the NonBlank pattern, for a message a user reads; the type still enforces it.
+        if isinstance(values, (list, tuple)) and any(isinstance(v, str) and not v.strip() for v in values):
             raise ValueError("entries must be non-empty strings")
         return values
 
-    @field_validator("allowed_instance_types_by_environment")
+    @field_validator("allowed_instance_types_by_environment", mode="before")
     @classmethod
-    def _environment_lists(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    def _environment_lists(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
         for environment, patterns in value.items():
-            if not environment.strip():
+            if isinstance(environment, str) and not environment.strip():
                 raise ValueError("environment names must be non-empty strings")
-            if any(not p.strip() for p in patterns):
+            if isinstance(patterns, (list, tuple)) and any(isinstance(p, str) and not p.strip() for p in patterns):
                 raise ValueError(f"{environment}: entries must be non-empty strings")
         return value
 
@@ -238,6 +248,18 @@ class PolicyConfig(BaseModel):
         if not extra:
             return self
         return _validated({**self.model_dump(by_alias=True), **extra}, "policy pack config")
+
+
+def property_schema(alias: str) -> dict[str, Any]:
+    """The JSON schema of one PolicyConfig field (by its alias), as pydantic validates it.
+
+    The policy pack publishes these as its config schema, so ``--policy-pack-config`` is checked
+    by the Pulumi CLI against exactly what the model accepts (titles dropped: the CLI shows names).
+    """
+    schema = PolicyConfig.model_json_schema(by_alias=True)["properties"][alias]
+    if "$ref" in json.dumps(schema):
+        raise TypeError(f"{alias}: a pack property's schema must stand alone (no $ref into $defs)")
+    return {k: v for k, v in schema.items() if k != "title"}
 
 
 def _validated(data: Mapping[str, Any], source: str) -> PolicyConfig:

@@ -29,7 +29,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 from pulumi_policy.secret import Secret
 
-from mlops_infra.policy.config import PolicyConfig
+from mlops_infra.policy.config import PolicyConfig, property_schema
 from mlops_infra.policy.enforcement import enforcement_for, stack_environment, with_platform_protection
 from mlops_infra.policy.evaluate import resource_violations, stack_violations
 from mlops_infra.policy.model import (
@@ -47,42 +47,10 @@ from mlops_infra.policy.values import UNKNOWN_STRING
 PACK_NAME = "mlops-guardrails"
 DOCS_PAGE = "docs/policies.md"
 
-# JSON schema of each pack-config property (pulumi validates --policy-pack-config against it).
+# JSON schema of each pack-config property (the Pulumi CLI validates --policy-pack-config against it),
+# generated from the PolicyConfig field that validates it, so the two cannot disagree.
 PROPERTY_SCHEMAS: dict[str, dict[str, Any]] = {
-    "requiredTagKeys": {
-        "type": "array",
-        "items": {"type": "string", "minLength": 1},
-        "minItems": 1,
-        "description": "Tag/label keys every resource carries.",
-    },
-    "allowedInstanceTypes": {
-        "type": "array",
-        "items": {"type": "string", "minLength": 1},
-        "description": "Allowed instance/machine types (shell patterns such as ml.m5.*).",
-    },
-    "allowedInstanceTypesByEnvironment": {
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
-        "description": "Per-environment allow-lists replacing allowedInstanceTypes in the named environment.",
-    },
-    "allowPublicMarker": {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": 63,
-        "description": 'Tag/label/annotation key that, set to "true", allows public exposure.',
-    },
-    "prices": {
-        "type": "string",
-        "minLength": 1,
-        "description": "Price override file (YAML/JSON rows) merged over the packaged cost catalogue for cost-budget; "
-        "relative to the working directory.",
-    },
-    "maxKeyRotationDays": {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": 365,
-        "description": "Longest allowed key rotation period in days.",
-    },
+    name: property_schema(name) for spec in REGISTRY.values() for name in spec.config_properties
 }
 
 PACK_LEVELS = {
