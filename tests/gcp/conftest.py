@@ -40,3 +40,19 @@ def fake_vertex() -> Iterator[FakeVertexServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def fresh_fake_vertex() -> Iterator[Callable[[], FakeVertexServer]]:
+    """``fresh_fake_vertex()`` starts another fake Vertex server (one per fault case); all stop after the test."""
+    servers: list[FakeVertexServer] = []
+
+    def start() -> FakeVertexServer:
+        servers.append(FakeVertexServer().start())
+        return servers[-1]
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()

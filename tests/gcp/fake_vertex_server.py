@@ -12,6 +12,9 @@ a connection drops). ``history`` records every traffic split the endpoints actua
 Cloud Monitoring: ``GET /v3/projects/{p}/timeSeries`` answers the Vertex prediction metrics from
 ``set_version_health`` (per model version: error fraction, p95 latency) and ``requests_per_window``,
 spread over the deployed models by their traffic share, per ``deployed_model_id`` when filtered.
+Model deployment monitoring jobs: create (one per endpoint, every deployed model id must be deployed
+there), list (``display_name="..."`` filter), get, patch (only the updatable paths), pause, resume,
+delete (only a paused job, as Vertex); ``monitoring_jobs`` holds them.
 """
 
 from __future__ import annotations
@@ -40,6 +43,23 @@ MUTABLE_PATHS = {
 }
 
 LOC = r"projects/[^/]+/locations/[^/]+"
+CHANNEL = re.compile(r"^projects/[^/]+/notificationChannels/[^/]+$")
+BQ_TABLE = re.compile(r"^bq://[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_$-]*$")
+DURATION = re.compile(r"^([0-9]+)(\.[0-9]+)?s$")
+MONITORING_JOB_FIELDS = {
+    "name", "displayName", "endpoint", "modelDeploymentMonitoringObjectiveConfigs",
+    "modelDeploymentMonitoringScheduleConfig", "loggingSamplingStrategy", "modelMonitoringAlertConfig",
+    "logTtl", "labels", "encryptionSpec", "enableMonitoringPipelineLogs", "predictInstanceSchemaUri",
+    "analysisInstanceSchemaUri", "samplePredictInstance",
+}  # fmt: skip
+MONITORING_UPDATABLE = {
+    "displayName", "modelDeploymentMonitoringScheduleConfig", "modelMonitoringAlertConfig",
+    "loggingSamplingStrategy", "labels", "logTtl", "enableMonitoringPipelineLogs",
+    "modelDeploymentMonitoringObjectiveConfigs",
+}  # fmt: skip
+
+
+QUERY_ROUTES = {"listTimeSeries", "listModelDeploymentMonitoringJobs"}  # requests recorded by their query
 
 
 class ApiError(Exception):
@@ -71,6 +91,8 @@ class FakeVertex:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # model name -> {"versions": {id: model}}
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    monitoring_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    monitoring_masks: list[str] = field(default_factory=list)  # updateMask of each monitoring job patch
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -435,6 +457,178 @@ class FakeVertex:
         current.update({p: body[p] for p in paths})
         return current
 
+    # -- model deployment monitoring jobs -----------------------------------------------------
+
+    def _check_thresholds(self, thresholds: Any, where: str) -> None:
+        if not isinstance(thresholds, dict):
+            raise bad(f"{where} must be a map of feature -> ThresholdConfig")
+        for feature, config in thresholds.items():
+            only(config, {"value"}, f"{where}[{feature}]")
+            value = config.get("value")
+            if not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise bad(f"{where}[{feature}].value must be a distance in (0, 1], got {value!r}")
+
+    def _check_objective(self, config: dict[str, Any], endpoint: dict[str, Any], where: str) -> None:
+        only(config, {"deployedModelId", "objectiveConfig"}, where)
+        need(config, ["deployedModelId", "objectiveConfig"], where)
+        if config["deployedModelId"] not in {d["id"] for d in endpoint["deployedModels"]}:
+            raise bad(f"{where}.deployedModelId {config['deployedModelId']} is not deployed on {endpoint['name']}")
+        objective = config["objectiveConfig"]
+        only(
+            objective,
+            {"trainingDataset", "trainingPredictionSkewDetectionConfig", "predictionDriftDetectionConfig"},
+            f"{where}.objectiveConfig",
+        )
+        skew, drift = (
+            objective.get("trainingPredictionSkewDetectionConfig"),
+            objective.get("predictionDriftDetectionConfig"),
+        )
+        if skew is None and drift is None:
+            raise bad(f"{where}.objectiveConfig needs a skew or a drift detection config")
+        dataset = objective.get("trainingDataset")
+        if skew is not None and not dataset:
+            raise bad(f"{where}: skew detection needs objectiveConfig.trainingDataset")
+        if dataset is not None:
+            only(dataset, {"bigquerySource", "targetField", "dataFormat", "gcsSource", "dataset"}, "trainingDataset")
+            uri = (dataset.get("bigquerySource") or {}).get("inputUri", "")
+            if not BQ_TABLE.match(str(uri)):
+                raise bad(f"trainingDataset.bigquerySource.inputUri must be bq://project.dataset.table, got {uri!r}")
+        for name, detection, key in (("skew", skew, "skewThresholds"), ("drift", drift, "driftThresholds")):
+            if detection is None:
+                continue
+            default = f"default{key[0].upper()}{key[1 : -len('Thresholds')]}Threshold"
+            only(detection, {key, default}, f"{name} detection config")
+            self._check_thresholds(detection.get(key, {}), f"{name}.{key}")
+            if default in detection:
+                self._check_thresholds({"default": detection[default]}, f"{name}.{default}")
+
+    def _check_monitoring_job(self, body: dict[str, Any], parent: str, *, creating: bool) -> None:
+        only(body, MONITORING_JOB_FIELDS, "ModelDeploymentMonitoringJob")
+        need(
+            body,
+            ["displayName", "endpoint", "modelDeploymentMonitoringObjectiveConfigs",
+             "modelDeploymentMonitoringScheduleConfig"],
+            "ModelDeploymentMonitoringJob",
+        )  # fmt: skip
+        if not str(body["endpoint"]).startswith(f"{parent}/endpoints/"):
+            raise bad(f"endpoint {body['endpoint']} is not in {parent}")
+        endpoint = self.endpoint(str(body["endpoint"]))
+        if len(str(body["displayName"])) > 128:
+            raise bad("displayName is longer than 128 characters")
+        configs = body["modelDeploymentMonitoringObjectiveConfigs"]
+        for index, config in enumerate(configs):
+            self._check_objective(config, endpoint, f"modelDeploymentMonitoringObjectiveConfigs[{index}]")
+        ids = [c["deployedModelId"] for c in configs]
+        if len(set(ids)) != len(ids):
+            raise bad(f"deployed model ids repeat in the objective configs: {ids}")
+        schedule = body["modelDeploymentMonitoringScheduleConfig"]
+        only(schedule, {"monitorInterval", "monitorWindow"}, "modelDeploymentMonitoringScheduleConfig")
+        interval = DURATION.match(str(schedule.get("monitorInterval", "")))
+        if interval is None or int(interval.group(1)) < 3600 or int(interval.group(1)) % 3600:
+            raise bad(f"monitorInterval must be whole hours, at least 1 hour: {schedule.get('monitorInterval')!r}")
+        sampling = body.get("loggingSamplingStrategy")
+        if sampling is not None:
+            only(sampling, {"randomSampleConfig"}, "loggingSamplingStrategy")
+            only(sampling.get("randomSampleConfig") or {}, {"sampleRate"}, "randomSampleConfig")
+            rate = (sampling.get("randomSampleConfig") or {}).get("sampleRate")
+            if not isinstance(rate, (int, float)) or not 0 < rate <= 1:
+                raise bad(f"randomSampleConfig.sampleRate must be in (0, 1], got {rate!r}")
+        if "logTtl" in body and not DURATION.match(str(body["logTtl"])):
+            raise bad(f"logTtl must be a duration like 2592000s, got {body['logTtl']!r}")
+        alert = body.get("modelMonitoringAlertConfig")
+        if alert is not None:
+            only(alert, {"emailAlertConfig", "enableLogging", "notificationChannels"}, "modelMonitoringAlertConfig")
+            if not isinstance(alert.get("enableLogging", False), bool):
+                raise bad("modelMonitoringAlertConfig.enableLogging must be a boolean")
+            for channel in alert.get("notificationChannels", []):
+                if not CHANNEL.match(str(channel)):
+                    raise bad(f"notification channel {channel!r} is not projects/P/notificationChannels/ID")
+        if creating:
+            need(body, ["encryptionSpec"], "ModelDeploymentMonitoringJob")
+        if "encryptionSpec" in body:
+            only(body["encryptionSpec"], {"kmsKeyName"}, "encryptionSpec")
+            if not KMS_KEY.match(str(body["encryptionSpec"].get("kmsKeyName", ""))):
+                raise bad("encryptionSpec.kmsKeyName must be a Cloud KMS crypto key name")
+        for key, value in (body.get("labels") or {}).items():
+            if not LABEL.match(key) or not LABEL.match(value):
+                raise bad(f"label {key}={value} is not label-safe")
+
+    def create_monitoring_job(self, parent: str, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("name"):
+            raise bad("name is output only on create")
+        self._check_monitoring_job(body, parent, creating=True)
+        for job in self.monitoring_jobs.values():
+            if job["endpoint"] == body["endpoint"]:
+                raise ApiError(
+                    400, "FAILED_PRECONDITION", f"endpoint {body['endpoint']} already has monitoring job {job['name']}"
+                )
+        name = f"{parent}/modelDeploymentMonitoringJobs/{next(self.ids)}"
+        endpoint_id = str(body["endpoint"]).rsplit("/", 1)[-1]
+        self.monitoring_jobs[name] = {
+            **body,
+            "name": name,
+            "state": "JOB_STATE_RUNNING",
+            "scheduleState": "OFFLINE",
+            "bigqueryTables": [
+                {
+                    "logSource": "SERVING",
+                    "logType": "PREDICT",
+                    "bigqueryTablePath": f"bq://p.model_deployment_monitoring_{endpoint_id}.serving_predict",
+                }
+            ],
+        }
+        return self.monitoring_jobs[name]
+
+    def monitoring_job(self, name: str) -> dict[str, Any]:
+        if name not in self.monitoring_jobs:
+            raise ApiError(404, "NOT_FOUND", f"monitoring job {name} not found")
+        return self.monitoring_jobs[name]
+
+    def list_monitoring_jobs(self, parent: str, query: dict[str, str]) -> dict[str, Any]:
+        text = query.get("filter", "")
+        wanted = re.fullmatch(r'display_name="([^"]*)"', text)
+        if text and wanted is None:
+            raise bad(f'the fake supports only display_name="..." filters, got {text!r}')
+        jobs = [
+            j
+            for n, j in self.monitoring_jobs.items()
+            if n.startswith(f"{parent}/") and (wanted is None or j["displayName"] == wanted.group(1))
+        ]
+        return {"modelDeploymentMonitoringJobs": jobs}
+
+    def patch_monitoring_job(self, name: str, body: dict[str, Any], mask: str) -> dict[str, Any]:
+        current = self.monitoring_job(name)
+        self.monitoring_masks.append(mask)
+        paths = set(mask.split(",")) if mask else set()
+        if not paths or not paths <= MONITORING_UPDATABLE:
+            raise bad(f"updateMask {sorted(paths - MONITORING_UPDATABLE) or mask!r} is not updatable")
+        if body.get("name") not in (None, name):
+            raise bad(f"modelDeploymentMonitoringJob.name {body.get('name')!r} is not {name}")
+        if body.get("encryptionSpec") not in (None, current.get("encryptionSpec")):
+            raise bad("encryptionSpec cannot change")
+        if body.get("endpoint") not in (None, current["endpoint"]):
+            raise bad("endpoint cannot change")
+        merged = {k: v for k, v in current.items() if k in MONITORING_JOB_FIELDS}
+        merged.update({p: body[p] for p in paths if p in body})
+        self._check_monitoring_job(merged, name.rsplit("/modelDeploymentMonitoringJobs/", 1)[0], creating=False)
+        for path in paths:
+            if path in body:
+                current[path] = body[path]
+            else:
+                current.pop(path, None)
+        return self._operation(name, dict(current), "google.cloud.aiplatform.v1.ModelDeploymentMonitoringJob")
+
+    def set_monitoring_state(self, name: str, state: str) -> dict[str, Any]:
+        self.monitoring_job(name)["state"] = state
+        return {}
+
+    def delete_monitoring_job(self, name: str) -> dict[str, Any]:
+        job = self.monitoring_job(name)
+        if job["state"] != "JOB_STATE_PAUSED":
+            raise ApiError(400, "FAILED_PRECONDITION", f"monitoring job {name} must be paused before it is deleted")
+        del self.monitoring_jobs[name]
+        return self._operation(name, None, "google.protobuf.Empty")
+
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeVertex
@@ -494,12 +688,19 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", rf"^({LOC}/schedules/[^/:]+):pause$", "pauseSchedule"),
             ("POST", rf"^({LOC}/schedules/[^/:]+):resume$", "resumeSchedule"),
             ("GET", r"^projects/([^/]+)/timeSeries$", "listTimeSeries"),
+            ("POST", rf"^({LOC})/modelDeploymentMonitoringJobs$", "createModelDeploymentMonitoringJob"),
+            ("GET", rf"^({LOC})/modelDeploymentMonitoringJobs$", "listModelDeploymentMonitoringJobs"),
+            ("GET", rf"^({LOC}/modelDeploymentMonitoringJobs/[^/:]+)$", "getModelDeploymentMonitoringJob"),
+            ("PATCH", rf"^({LOC}/modelDeploymentMonitoringJobs/[^/:]+)$", "updateModelDeploymentMonitoringJob"),
+            ("POST", rf"^({LOC}/modelDeploymentMonitoringJobs/[^/:]+):pause$", "pauseModelDeploymentMonitoringJob"),
+            ("POST", rf"^({LOC}/modelDeploymentMonitoringJobs/[^/:]+):resume$", "resumeModelDeploymentMonitoringJob"),
+            ("DELETE", rf"^({LOC}/modelDeploymentMonitoringJobs/[^/:]+)$", "deleteModelDeploymentMonitoringJob"),
         ]
         for verb, pattern, route in table:
             match = re.match(pattern, path)
             if verb != method or not match:
                 continue
-            fake.requests.append((method, route, query if route == "listTimeSeries" else body))
+            fake.requests.append((method, route, query if route in QUERY_ROUTES else body))
             fake.calls[route] = fake.calls.get(route, 0) + 1
             if fake.calls[route] in fake.failures.get(route, []):
                 raise ApiError(500, "INTERNAL", f"injected failure of {route} call {fake.calls[route]}")
@@ -509,6 +710,8 @@ class _Handler(BaseHTTPRequestHandler):
             name = match.group(1)
             if route == "listTimeSeries":
                 result = fake.time_series(name, query)
+            elif route == "listModelDeploymentMonitoringJobs":
+                result = fake.list_monitoring_jobs(name, query)
             else:
                 result = self._handle(route, name, body, query.get("updateMask", ""))
             if number in fake.fail_calls:
@@ -540,6 +743,12 @@ def _handle_route(fake: FakeVertex, route: str, name: str, body: dict[str, Any],
         "deleteSchedule": lambda: _delete_schedule(fake, name),
         "pauseSchedule": lambda: _set_state(fake, name, "PAUSED"),
         "resumeSchedule": lambda: _set_state(fake, name, "ACTIVE"),
+        "createModelDeploymentMonitoringJob": lambda: fake.create_monitoring_job(name, body),
+        "getModelDeploymentMonitoringJob": lambda: fake.monitoring_job(name),
+        "updateModelDeploymentMonitoringJob": lambda: fake.patch_monitoring_job(name, body, mask),
+        "pauseModelDeploymentMonitoringJob": lambda: fake.set_monitoring_state(name, "JOB_STATE_PAUSED"),
+        "resumeModelDeploymentMonitoringJob": lambda: fake.set_monitoring_state(name, "JOB_STATE_RUNNING"),
+        "deleteModelDeploymentMonitoringJob": lambda: fake.delete_monitoring_job(name),
     }
     return handlers[route]()
 

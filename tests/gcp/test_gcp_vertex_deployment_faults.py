@@ -175,9 +175,8 @@ def _check_forward(fake: FakeVertex, start: int, olds: dict[str, Any] | None, fi
     return problems
 
 
-def _case(scenario: Scenario, fail_at: int | None, mode: str) -> tuple[int, list[str]]:
-    """Run one case; the number of calls the operation made (clean run) and the problems found."""
-    server = FakeVertexServer().start()
+def _case(server: FakeVertexServer, scenario: Scenario, fail_at: int | None, mode: str) -> tuple[int, list[str]]:
+    """Run one case on a fresh ``server``; the number of calls the operation made and the problems found."""
     fake = server.fake
     try:
         seed(fake)
@@ -228,31 +227,28 @@ def _case(scenario: Scenario, fail_at: int | None, mode: str) -> tuple[int, list
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_a_failure_at_every_call_then_a_retry_converges(scenario: Scenario) -> None:
-    calls, problems = _case(scenario, None, "before")
+def test_a_failure_at_every_call_then_a_retry_converges(scenario: Scenario, fresh_fake_vertex) -> None:
+    calls, problems = _case(fresh_fake_vertex(), scenario, None, "before")
     assert problems == [] and calls > 0
     failures = {
         f"call {n} ({mode})": found
         for n in range(1, calls + 1)
         for mode in MODES
-        if (found := _case(scenario, n, mode)[1])
+        if (found := _case(fresh_fake_vertex(), scenario, n, mode)[1])
     }
     assert failures == {}, f"{len(failures)} of {2 * calls} cases failed"
 
 
-def test_the_fault_matrix_covers_every_route_of_the_rollout() -> None:
+def test_the_fault_matrix_covers_every_route_of_the_rollout(fresh_fake_vertex) -> None:
     """The clean runs exercise deploy, its operation, mutate, traffic splits, metrics and undeploy."""
     routes: set[str] = set()
     for scenario in SCENARIOS:
-        server = FakeVertexServer().start()
-        try:
-            seed(server.fake)
-            olds = scenario.setup(server.fake, server.url)
-            start = len(server.fake.requests)
-            _run(VertexModelDeploymentProvider(), scenario, olds, scenario.news(server.url))
-            routes |= set(server.fake.routes()[start:])
-        finally:
-            server.stop()
+        server = fresh_fake_vertex()
+        seed(server.fake)
+        olds = scenario.setup(server.fake, server.url)
+        start = len(server.fake.requests)
+        _run(VertexModelDeploymentProvider(), scenario, olds, scenario.news(server.url))
+        routes |= set(server.fake.routes()[start:])
     assert routes >= {
         "getModel",
         "getEndpoint",

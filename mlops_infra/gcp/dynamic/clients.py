@@ -80,3 +80,10 @@ def schedule_service(api_endpoint: str) -> Any:
     from google.cloud.aiplatform_v1.services.schedule_service import ScheduleServiceClient
 
     return ScheduleServiceClient(**_client_kwargs(api_endpoint))
+
+
+def job_service(api_endpoint: str) -> Any:
+    """A ``JobServiceClient`` (model deployment monitoring jobs)."""
+    from google.cloud.aiplatform_v1.services.job_service import JobServiceClient
+
+    return JobServiceClient(**_client_kwargs(api_endpoint))
