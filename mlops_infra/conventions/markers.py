@@ -13,6 +13,11 @@ def public_exposure_labels(allowed: bool) -> dict[str, str]:
     return {gcp_label(ALLOW_PUBLIC_MARKER): "true"} if allowed else {}
 
 
+# Annotation on a Kubernetes workload (or its ServiceAccount) whose value "true" states that its pods call the
+# Kubernetes API, so they may get a service-account token (automounted or projected); k8s-pod-security wants
+# automountServiceAccountToken: false and no API token on everything else.
+USES_KUBERNETES_API_MARKER = "mlops-infra/uses-kubernetes-api"
+
 # PrometheusRule annotation (or label) whose value "true" states that its alerts are routed to people by an
 # Alertmanager configured outside the stack (the cluster's own Alertmanager config), so alert-routing does
 # not look for an AlertmanagerConfig in its namespace.

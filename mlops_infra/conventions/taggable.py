@@ -35,6 +35,10 @@ PROPERTY_OVERRIDES: dict[str, str | None] = {
     "gcp:monitoring/metricDescriptor:MetricDescriptor": None,
     # `labels` is a list of {key, value} blocks, not a map.
     "gcp:deploymentmanager/deployment:Deployment": None,
+    # `labels` says which kind of group it is ({"cloudidentity.googleapis.com/groups.discussion_forum": ""}).
+    "gcp:cloudidentity/group:Group": None,
+    # `labels` are Dialogflow's intent labels (sys-head, sys-contextual), read by the agent, not resource labels.
+    "gcp:diagflow/cxIntent:CxIntent": None,
 }
 
 # Provider package of each type-token package; imported on demand so the answer never depends on

@@ -207,7 +207,13 @@ class CanaryGuard(PlatformComponent[CanaryGuardArgs]):
             self.child_name("cron"),
             # The policy's deployment-safety check reads which InferenceService this CronJob gates.
             metadata=objects.metadata(
-                self.base, ns, self.labels, annotations={GUARDS_INFERENCE_SERVICES_MARKER: a.inference_service}
+                self.base,
+                ns,
+                self.labels,
+                annotations={
+                    GUARDS_INFERENCE_SERVICES_MARKER: a.inference_service,
+                    **controller.API_CLIENT_ANNOTATIONS,
+                },
             ),
             spec=objects.k8s_json(
                 {

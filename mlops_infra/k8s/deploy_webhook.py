@@ -202,7 +202,7 @@ class DeployWebhookPoller(PlatformComponent[DeployWebhookPollerArgs]):
         )
         return k8s.batch.v1.CronJob(
             self.child_name("cron"),
-            metadata=objects.metadata(self.base, ns, self.labels),
+            metadata=objects.metadata(self.base, ns, self.labels, annotations=controller.API_CLIENT_ANNOTATIONS),
             spec=objects.k8s_json(
                 {
                     "schedule": a.schedule.cron,

@@ -198,6 +198,7 @@ class DriftDetector(PlatformComponent[DriftDetectorArgs]):
             pod_template(self.labels, self._pod_spec()),
             replicas=1,
             depends_on=[self.script, self.state, self.role_binding],
+            annotations=controller.API_CLIENT_ANNOTATIONS,
         )
         self.service = objects.service(
             self,

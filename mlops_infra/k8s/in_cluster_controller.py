@@ -3,7 +3,8 @@
 A controller is a stdlib Python script shipped in a ConfigMap, with its own state ConfigMap that
 only it writes, a ServiceAccount bound to a least-privilege Role, an expiring projected API token
 mounted in its container only (the pod automounts none), and egress to cluster DNS and the API
-server.
+server. The workload carries :data:`API_CLIENT_ANNOTATIONS`, the reviewable statement that it calls
+the API (the k8s-pod-security policy admits an API token only there).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import pulumi_kubernetes as k8s
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.workload import Mount
 from mlops_infra.spec.base import StrInput
 
 STATE_KEY = "state.json"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+API_CLIENT_ANNOTATIONS = {USES_KUBERNETES_API_MARKER: "true"}  # on the controller's workload object
 TOKEN_SECONDS = 600  # the projected token expires ten minutes after the kubelet issues it; scripts re-read it
 API_SERVER_PORTS = (443, 6443)
 # Leaves room for the "-script" / "-state" / "-egress" suffixes within a 63-character DNS label, and for the

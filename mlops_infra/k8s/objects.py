@@ -58,10 +58,11 @@ def deployment(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...)
     *,
     replicas: int,
     depends_on: Sequence[pulumi.Resource] = (),
+    annotations: Mapping[str, str] | None = None,
 ) -> k8s.apps.v1.Deployment:
     return k8s.apps.v1.Deployment(
         owner.child_name(suffix),
-        metadata=metadata(name, namespace, labels),
+        metadata=metadata(name, namespace, labels, annotations=dict(annotations or {})),
         spec=k8s_json(
             {
                 "replicas": replicas,

@@ -32,6 +32,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.workload import ComputeResources, Container, SecretEnv, pod_spec, pod_template
@@ -163,13 +164,15 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.base: str = self.platform.name(name, SCHEDULE_BASE_NAME)
         part_of = self.platform.settings.project
         self.labels: dict[str, str] = lbl.standard_labels("training", self.base, lbl.TRAINING, part_of)
+        # Argo's executor reports step results through the API: the token is declared, not implicit.
+        api_client = {USES_KUBERNETES_API_MARKER: "true"} if a.argo_enabled else {}
         self.service_account = objects.service_account(
             self,
             "sa",
             self.base,
             ns,
             self.labels,
-            annotations=a.service_account_annotations,
+            annotations={**a.service_account_annotations, **api_client},
             automount=a.argo_enabled,
         )
         sa_name = objects.name_of(self.service_account)
@@ -259,7 +262,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             self.child_name("template"),
             api_version=ARGO_API,
             kind="WorkflowTemplate",
-            metadata=objects.metadata(self.base, ns, self.labels),
+            metadata=objects.metadata(self.base, ns, self.labels, annotations={USES_KUBERNETES_API_MARKER: "true"}),
             spec=workflow_spec,
             opts=self.child_opts(depends_on=[self.executor_binding]),
         )

@@ -553,6 +553,7 @@ def k8s_compliant() -> None:
             "template": {
                 "metadata": {"labels": {"app": "api"}},
                 "spec": {
+                    "automount_service_account_token": False,
                     "node_selector": {"node.kubernetes.io/instance-type": "m5.xlarge"},
                     "containers": [
                         {
@@ -584,6 +585,7 @@ def k8s_compliant() -> None:
         },
         spec={
             "predictor": {
+                "automountServiceAccountToken": False,
                 "canaryTrafficPercent": 10,
                 "logger": {"mode": "all", "url": "http://capture.team-a.svc:8080"},
                 "model": {
@@ -659,6 +661,7 @@ def k8s_compliant() -> None:
             "template": {
                 "metadata": {"labels": {"app": "drift"}},
                 "spec": {
+                    "automount_service_account_token": False,
                     "node_selector": {"node.kubernetes.io/instance-type": "m5.xlarge"},
                     "containers": [
                         {
@@ -726,4 +729,158 @@ def k8s_compliant() -> None:
         metadata=meta,
         opts=KEEP,
         spec={"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
+    )
+
+
+# --- Cluster guardrails (issue 11 section 5): EKS, GKE, service-account tokens, RBAC, channel labels -------
+
+OPEN = ["0.0.0.0/0"]
+EKS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab"
+
+
+def cluster_guardrail_violations() -> None:
+    """A public EKS/GKE API without Secrets encryption or audit logs, default tokens and a default-SA binding."""
+    aws.eks.Cluster(
+        "eks",
+        role_arn="arn:aws:iam::123456789012:role/eks",
+        vpc_config={"subnet_ids": ["subnet-1", "subnet-2"], "public_access_cidrs": OPEN},
+        tags=TAGS,
+    )
+    gcp.container.Cluster(
+        "gke",
+        location="europe-west4",
+        initial_node_count=1,
+        master_authorized_networks_config={"cidr_blocks": [{"cidr_block": "0.0.0.0/0", "display_name": "all"}]},
+        database_encryption={"state": "DECRYPTED"},
+        resource_labels=LABELS,
+    )
+    meta = {"namespace": "team-a", "labels": K8S_LABELS}
+    k8s.core.v1.ServiceAccount("worker", metadata={**meta, "name": "worker"})
+    k8s.batch.v1.Job(
+        "batch",
+        metadata=meta,
+        spec={
+            "template": {
+                "spec": {
+                    "service_account_name": "worker",
+                    "restart_policy": "Never",
+                    "containers": [
+                        {
+                            "name": "batch",
+                            "image": "registry.example.com/batch:1.0.0",
+                            "security_context": SECURE,
+                            "resources": RESOURCES,
+                        }
+                    ],
+                }
+            }
+        },
+    )
+    k8s.rbac.v1.Role(
+        "everything", metadata=meta, rules=[{"api_groups": [""], "resources": ["pods/*"], "verbs": ["get"]}]
+    )
+    k8s.rbac.v1.RoleBinding(
+        "default-reader",
+        metadata=meta,
+        role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        subjects=[{"kind": "ServiceAccount", "name": "default", "namespace": "team-a"}],
+    )
+    # required-tags: the channel's `labels` are its settings; its resource labels (userLabels) are missing
+    gcp.monitoring.NotificationChannel(
+        "oncall", display_name="on-call", type="email", labels={"email_address": "ml-oncall@example.com"}
+    )
+
+
+def cluster_guardrail_compliant() -> None:
+    """The same resources done right: private or fenced APIs, CMK-encrypted Secrets, audit logs, explicit tokens."""
+    aws.eks.Cluster(
+        "eks",
+        role_arn="arn:aws:iam::123456789012:role/eks",
+        vpc_config={
+            "subnet_ids": ["subnet-1", "subnet-2"],
+            "endpoint_private_access": True,
+            "endpoint_public_access": False,
+        },
+        encryption_config={"resources": ["secrets"], "provider": {"key_arn": EKS_KEY}},
+        enabled_cluster_log_types=["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        tags=TAGS,
+    )
+    gcp.container.Cluster(
+        "gke",
+        location="europe-west4",
+        initial_node_count=1,
+        private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": True},
+        master_authorized_networks_config={"cidr_blocks": [{"cidr_block": "10.0.0.0/8", "display_name": "vpc"}]},
+        database_encryption={"state": "ENCRYPTED", "key_name": GCP_KEY},
+        resource_labels=LABELS,
+    )
+    meta = {"namespace": "team-a", "labels": K8S_LABELS}
+    k8s.core.v1.ServiceAccount("worker", metadata={**meta, "name": "worker"}, automount_service_account_token=False)
+    k8s.batch.v1.Job(
+        "batch",
+        metadata=meta,
+        spec={
+            "template": {
+                "spec": {
+                    "service_account_name": "worker",
+                    "automount_service_account_token": False,
+                    "restart_policy": "Never",
+                    "containers": [
+                        {
+                            "name": "batch",
+                            "image": "registry.example.com/batch:1.0.0",
+                            "security_context": SECURE,
+                            "resources": RESOURCES,
+                        }
+                    ],
+                }
+            }
+        },
+    )
+    # An in-cluster controller: it calls the API and says so; its token is projected and expires.
+    api_client = {**meta, "annotations": {"mlops-infra/uses-kubernetes-api": "true"}}
+    k8s.core.v1.ServiceAccount("controller", metadata={**api_client, "name": "controller"})
+    k8s.batch.v1.Job(
+        "controller",
+        metadata=api_client,
+        spec={
+            "template": {
+                "spec": {
+                    "service_account_name": "controller",
+                    "automount_service_account_token": False,
+                    "restart_policy": "Never",
+                    "volumes": [
+                        {
+                            "name": "api-token",
+                            "projected": {"sources": [{"service_account_token": {"path": "token"}}]},
+                        }
+                    ],
+                    "containers": [
+                        {
+                            "name": "controller",
+                            "image": "registry.example.com/controller:1.0.0",
+                            "security_context": SECURE,
+                            "resources": RESOURCES,
+                            "volume_mounts": [{"name": "api-token", "mount_path": "/var/run/secrets/api"}],
+                        }
+                    ],
+                }
+            }
+        },
+    )
+    k8s.rbac.v1.Role(
+        "reader", metadata=meta, rules=[{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get"]}]
+    )
+    k8s.rbac.v1.RoleBinding(
+        "controller-reader",
+        metadata=meta,
+        role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        subjects=[{"kind": "ServiceAccount", "name": "controller", "namespace": "team-a"}],
+    )
+    gcp.monitoring.NotificationChannel(
+        "oncall",
+        display_name="on-call",
+        type="email",
+        labels={"email_address": "ml-oncall@example.com"},
+        user_labels=LABELS,
     )

@@ -34,7 +34,7 @@ def container(**overrides: Any) -> dict[str, Any]:
 
 
 def pod_spec(**overrides: Any) -> dict[str, Any]:
-    return {"containers": [container()], **overrides}
+    return {"automountServiceAccountToken": False, "containers": [container()], **overrides}
 
 
 def deployment(spec: dict[str, Any] | None = None, **strategy: Any) -> dict[str, Any]:
@@ -49,7 +49,13 @@ def deployment(spec: dict[str, Any] | None = None, **strategy: Any) -> dict[str,
 
 
 def argo(template_container: dict[str, Any]) -> dict[str, Any]:
-    return {"spec": {"entrypoint": "main", "templates": [{"name": "main", "container": template_container}]}}
+    return {
+        "spec": {
+            "entrypoint": "main",
+            "automountServiceAccountToken": False,
+            "templates": [{"name": "main", "container": template_container}],
+        }
+    }
 
 
 def isvc(
@@ -66,6 +72,7 @@ MODEL = {
     "resources": RESOURCES,
 }
 SAFE_PREDICTOR = {
+    "automountServiceAccountToken": False,
     "model": MODEL,
     "canaryTrafficPercent": 10,
     "logger": {"mode": "all", "url": "http://capture.ml:8080"},
@@ -190,7 +197,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "k8s-pod-security",
         PYTORCH_JOB,
         {"spec": {"pytorchReplicaSpecs": {"Worker": {"template": {"spec": {"containers": [container(image="pt")]}}}}}},
-        {"spec": {"pytorchReplicaSpecs": {"Worker": {"template": {"spec": {"containers": [container()]}}}}}},
+        {"spec": {"pytorchReplicaSpecs": {"Worker": {"template": {"spec": pod_spec()}}}}},
         "spec.pytorchReplicaSpecs.Worker.template.spec.containers[0]",
     ),
     (

@@ -43,7 +43,17 @@ KSERVE_FRAMEWORKS = (
     "pmml",
 )
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
-POD_LEVEL_KEYS = ("securityContext", "hostNetwork", "hostPID", "hostIPC", "volumes", "nodeSelector", "affinity")
+POD_LEVEL_KEYS = (
+    "securityContext",
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "volumes",
+    "nodeSelector",
+    "affinity",
+    "serviceAccountName",
+    "automountServiceAccountToken",
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,24 @@ def workloads(type_token: str, props: Mapping[str, Any]) -> list[tuple[PodSpec, 
     if not _maybe_custom(type_token):
         return []
     return [(pod, _listed_containers(pod)) for pod in _generic(props.get("spec"), "spec")]
+
+
+def projected_api_tokens(pod: PodSpec) -> list[str]:
+    """Names of the pod's volumes that project a service-account token for the API server.
+
+    A ``serviceAccountToken`` projection without an ``audience`` is a Kubernetes API credential,
+    the same thing automounting gives; one with an audience (a cloud's workload identity) is not.
+    """
+    found = []
+    for volume in _list(pod.spec.get("volumes")):
+        projected = volume.get("projected") if isinstance(volume, Mapping) else None
+        sources = _list(projected.get("sources")) if isinstance(projected, Mapping) else []
+        for source in sources:
+            token = source.get("serviceAccountToken") if isinstance(source, Mapping) else None
+            if isinstance(token, Mapping) and not token.get("audience"):
+                found.append(str(volume.get("name", "")))
+                break
+    return found
 
 
 def image_reference_problem(image: Any) -> str | None:

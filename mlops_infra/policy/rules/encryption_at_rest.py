@@ -289,6 +289,34 @@ def _sse_configuration(view: ResourceView, ctx: RuleContext) -> Iterator[Finding
             yield from _need_key(view, default.get("kmsMasterKeyId"), f"{prop}.kmsMasterKeyId", "objects in the bucket")
 
 
+def _eks_cluster(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    """Kubernetes Secrets are envelope-encrypted with a customer-managed key (EKS otherwise relies on its default)."""
+    configs = items(view.props.get("encryptionConfig"), "encryptionConfig")
+    config = configs[0] if configs and isinstance(configs[0], Mapping) else {}
+    resources = [str(r) for r in items(config.get("resources"), "encryptionConfig.resources")]
+    if "secrets" not in resources:
+        yield Finding(
+            f"{subject(view)}: Kubernetes Secrets are not envelope-encrypted with your key. Set encryptionConfig "
+            'resources: ["secrets"] and provider.keyArn to a customer-managed KMS key.'
+        )
+    else:
+        yield from _need_key(
+            view, get(config, "provider.keyArn"), "encryptionConfig.provider.keyArn", "Kubernetes Secrets"
+        )
+
+
+def _gke_cluster(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    """Application-layer Secrets encryption: databaseEncryption ENCRYPTED with a Cloud KMS key."""
+    state = known(get(view.props, "databaseEncryption.state"), "databaseEncryption.state")
+    key = get(view.props, "databaseEncryption.keyName")
+    if str(state).upper() != "ENCRYPTED" or not is_set(key):
+        yield Finding(
+            f"{subject(view)}: Kubernetes Secrets are stored without application-layer encryption "
+            f"(databaseEncryption.state is {state or 'not set'}). Set databaseEncryption.state: ENCRYPTED and "
+            "databaseEncryption.keyName to a Cloud KMS crypto key in the cluster's region."
+        )
+
+
 # --- GCP ------------------------------------------------------------------------------------------
 
 
@@ -387,6 +415,7 @@ HANDLERS: dict[str, Handler] = {
     "aws:rds/cluster:Cluster": _flag_and_key("storageEncrypted", "kmsKeyId", "the database storage"),
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:kinesis/stream:Stream": _kinesis_stream,
+    "aws:eks/cluster:Cluster": _eks_cluster,
     # GCP Vertex AI (CKV2_GCP_24/25/26, CKV_GCP_92/96) and neighbours
     "gcp:vertex/aiEndpoint:AiEndpoint": _encryption_spec("the endpoint and its deployed models"),
     "gcp:vertex/aiFeatureStore:AiFeatureStore": _encryption_spec("the featurestore"),
@@ -409,6 +438,7 @@ HANDLERS: dict[str, Handler] = {
     "gcp:artifactregistry/repository:Repository": _cmek_field("kmsKeyName", "model container images"),
     "gcp:compute/disk:Disk": _cmek_field("diskEncryptionKey.kmsKeySelfLink", "the disk"),
     "gcp:compute/instance:Instance": _compute_instance,
+    "gcp:container/cluster:Cluster": _gke_cluster,
     # Kubernetes
     "kubernetes:storage.k8s.io/v1:StorageClass": _storage_class,
 }
@@ -450,6 +480,7 @@ SPEC = PolicySpec(
         "CKV2_GCP_21",
         "CKV2_GCP_27",
         "CKV2_GCP_35",
+        "CKV_AWS_58",
     ),
     resource_check=dispatch(HANDLERS, [(SAGEMAKER_JOB_DEFINITION, _job_definition)]),
     stack_check=s3_bucket_encryption,

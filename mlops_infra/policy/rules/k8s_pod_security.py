@@ -6,6 +6,11 @@ Applies to every object that embeds a pod spec: Pods, Deployments, StatefulSets,
 ReplicaSets, Jobs, CronJobs, PodTemplates, Argo workflows and templates, KServe InferenceServices
 and any other custom resource that carries ``containers``. A container setting wins over the pod's
 ``securityContext``, as in Kubernetes.
+
+No pod gets a Kubernetes API token unless its object says it calls the API: pod specs set
+``automountServiceAccountToken: false`` and project no API token, and ServiceAccounts set
+``automountServiceAccountToken: false``, unless the object carries the annotation
+``mlops-infra/uses-kubernetes-api: "true"`` (in-cluster controllers, Argo workflows).
 """
 
 from __future__ import annotations
@@ -13,8 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.facts.k8s_workloads import Container, PodSpec, image_reference_problem, workloads
+from mlops_infra.policy.facts.k8s_workloads import (
+    Container,
+    PodSpec,
+    image_reference_problem,
+    projected_api_tokens,
+    workloads,
+)
 from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import subject
 from mlops_infra.policy.spec import PolicySpec
@@ -24,6 +36,8 @@ ID = "k8s-pod-security"
 SAFE_SECCOMP = ("RuntimeDefault", "Localhost")
 ALLOWED_ADDED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 HOST_NAMESPACES = ("hostPID", "hostIPC", "hostNetwork")
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+AUTOMOUNT = "automountServiceAccountToken"
 
 
 def _context(spec: Mapping[str, Any], path: str) -> Mapping[str, Any]:
@@ -53,6 +67,43 @@ def _pod_findings(view: ResourceView, pod: PodSpec) -> Iterator[Finding]:
                 f"{subject(view)}: {pod.path}.volumes[{index}] mounts the node's filesystem (hostPath). "
                 "Use a PersistentVolumeClaim, emptyDir or a CSI volume."
             )
+
+
+def uses_kubernetes_api(view: ResourceView) -> bool:
+    """True when the object is annotated as calling the Kubernetes API (the explicit token opt-in)."""
+    return str(view.annotations().get(USES_KUBERNETES_API_MARKER, "")).lower() == "true"
+
+
+def _token_findings(view: ResourceView, pod: PodSpec) -> Iterator[Finding]:
+    """A pod gets no API token (automounted or projected) unless the object carries the opt-in marker."""
+    if uses_kubernetes_api(view):
+        return
+    marker = f'annotate the object {USES_KUBERNETES_API_MARKER}: "true"'
+    automount = known(pod.spec.get(AUTOMOUNT), f"{pod.path}.{AUTOMOUNT}")
+    if automount is not False:
+        yield Finding(
+            f"{subject(view)}: {pod.path}.{AUTOMOUNT} is {'true' if automount else 'not set (true by default)'}, "
+            "so every container gets a Kubernetes API token it can be robbed of. Set "
+            f"{pod.path}.{AUTOMOUNT}: false; if the pod calls the API, {marker}."
+        )
+    for name in projected_api_tokens(pod):
+        yield Finding(
+            f"{subject(view)}: {pod.path}.volumes ({name}) projects a Kubernetes API token. Remove it; if the pod "
+            f"calls the API, {marker}."
+        )
+
+
+def _service_account(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    """ServiceAccounts hand out no token by default (pods that need one opt in, as above)."""
+    if uses_kubernetes_api(view):
+        return
+    automount = known(view.props.get(AUTOMOUNT), AUTOMOUNT)
+    if automount is not False:
+        yield Finding(
+            f"{subject(view)}: {AUTOMOUNT} is {'true' if automount else 'not set (true by default)'}, so pods "
+            f"that do not say otherwise get its API token. Set {AUTOMOUNT}: false; if its pods call the API, "
+            f'annotate it {USES_KUBERNETES_API_MARKER}: "true".'
+        )
 
 
 def _run_as_root(container: Container) -> str | None:
@@ -128,11 +179,17 @@ def _container_findings(view: ResourceView, container: Container) -> Iterator[Fi
 def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
     if view.package != "kubernetes":
         return
+    if view.type == SERVICE_ACCOUNT:
+        with ctx.unknowns():
+            yield from _service_account(view, ctx)
+        return
     with ctx.unknowns():
         found = workloads(view.type, view.props)
     for pod, containers in found:
         with ctx.unknowns():
             yield from _pod_findings(view, pod)
+        with ctx.unknowns():
+            yield from _token_findings(view, pod)
         for container in containers:
             with ctx.unknowns():
                 yield from _container_findings(view, container)
@@ -146,13 +203,15 @@ SPEC = PolicySpec(
         "custom resources) runs as non-root, is not privileged, cannot escalate privileges, has a read-only root "
         "filesystem, drops ALL capabilities, uses the RuntimeDefault (or Localhost) seccomp profile, sets CPU and "
         "memory requests and limits, and pins its image (no 'latest', no missing tag). Pods do not use hostPID, "
-        "hostIPC, hostNetwork or hostPath volumes."
+        "hostIPC, hostNetwork or hostPath volumes. Pods and ServiceAccounts set automountServiceAccountToken: false "
+        'and pods project no API token, unless the object is annotated mlops-infra/uses-kubernetes-api: "true".'
     ),
     remediation="Use mlops_infra.k8s workload helpers (they set a restricted securityContext) or set the fields named.",
     resource_types={
         "kubernetes": (
             "kubernetes:core/v1:Pod",
             "kubernetes:core/v1:PodTemplate",
+            "kubernetes:core/v1:ServiceAccount",
             "kubernetes:core/v1:ReplicationController",
             "kubernetes:apps/v1:Deployment",
             "kubernetes:apps/v1:StatefulSet",
@@ -184,6 +243,8 @@ SPEC = PolicySpec(
         "CKV_K8S_28",
         "CKV_K8S_31",
         "CKV_K8S_37",
+        "CKV_K8S_38",
+        "CKV_K8S_41",
     ),
     resource_check=check,
 )

@@ -4,7 +4,9 @@ AWS: every Allow statement names explicit actions (no ``*``, ``s3:*`` or ``s3:Ge
 resources. ``"Resource": "*"`` is accepted only for actions AWS cannot scope
 (``mlops_infra.policy.facts.aws_iam.UNSCOPABLE_ACTIONS``) and in KMS key policies, where ``*`` means the key
 itself. GCP: no owner/editor/viewer, no project-wide service-account impersonation.
-Kubernetes: no ``*`` verbs, resources or API groups, no escalate/bind/impersonate, no cluster-admin.
+Kubernetes: no ``*`` verbs, resources or API groups (``pods/*`` included), no escalate/bind/impersonate,
+no cluster-admin, and no role bound to a namespace's ``default`` ServiceAccount (every pod that names
+no account runs as it, so its rights reach workloads nobody reviewed).
 """
 
 from __future__ import annotations
@@ -159,9 +161,11 @@ def _k8s_role(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
         if not isinstance(rule, Mapping):
             continue
         for field in ("verbs", "resources", "apiGroups"):
-            if "*" in [str(v) for v in items(rule.get(field), f"rules[{index}].{field}")]:
+            wildcards = [str(v) for v in items(rule.get(field), f"rules[{index}].{field}") if "*" in str(v)]
+            if wildcards:
                 yield Finding(
-                    f'{subject(view)}: rules[{index}].{field} contains "*". List the exact {field} the workload needs.'
+                    f"{subject(view)}: rules[{index}].{field} contains {', '.join(repr(w) for w in wildcards)}. "
+                    f"List the exact {field} the workload needs."
                 )
         risky = sorted({str(v) for v in items(rule.get("verbs"), f"rules[{index}].verbs")} & set(ESCALATING_VERBS))
         if risky:
@@ -182,6 +186,17 @@ def _k8s_binding(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
             yield Finding(
                 f"{subject(view)}: subjects[{index}] is {subject_.get('name')}, i.e. unauthenticated callers. "
                 "Remove it."
+            )
+        if (
+            isinstance(subject_, Mapping)
+            and known(subject_.get("kind"), f"subjects[{index}].kind") == "ServiceAccount"
+            and known(subject_.get("name"), f"subjects[{index}].name") == "default"
+        ):
+            namespace = subject_.get("namespace") or get(view.props, "metadata.namespace") or "(unnamed)"
+            yield Finding(
+                f"{subject(view)}: subjects[{index}] is the default ServiceAccount of namespace {namespace}, which "
+                "every pod without a serviceAccountName runs as. Create a ServiceAccount for the workload and bind "
+                "that instead."
             )
 
 
@@ -228,7 +243,8 @@ SPEC = PolicySpec(
         "or *FullAccess attachments; trust policies name their principals; notebooks disable root access. GCP "
         "grants no roles/owner, roles/editor or roles/viewer and no project-wide serviceAccountUser/TokenCreator. "
         'Kubernetes Roles and ClusterRoles have no "*" verbs, resources or API groups and no escalate/bind/'
-        "impersonate, and no binding gives cluster-admin or binds unauthenticated users."
+        "impersonate, and no binding gives cluster-admin, binds unauthenticated users or binds a namespace's "
+        "default ServiceAccount."
     ),
     remediation="Build documents with mlops_infra.aws.iam.statement(actions, resources); grant predefined GCP roles; "
     "list Kubernetes verbs and resources explicitly.",
@@ -236,6 +252,6 @@ SPEC = PolicySpec(
         **covered_types(HANDLERS),
         "gcp": (*covered_types(HANDLERS)["gcp"], "gcp:*/…IAMMember and …IAMBinding (every IAM grant)"),
     },
-    checkov_ids=("CKV_AWS_307", "CKV2_AWS_68", "CKV_K8S_49"),
+    checkov_ids=("CKV_AWS_307", "CKV2_AWS_68", "CKV_K8S_42", "CKV_K8S_49"),
     resource_check=check,
 )

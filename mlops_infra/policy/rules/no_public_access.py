@@ -8,7 +8,7 @@ at stack level (``stack_rules.s3_bucket_public_access``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.markers import marker_hint, public_allowed
@@ -106,6 +106,25 @@ def _ec2_instance(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
 def _database(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
     if is_true(view.props.get("publiclyAccessible"), "publiclyAccessible"):
         yield from _exposed(view, ctx, "the database is publicly accessible", "Set publiclyAccessible: false.")
+
+
+def _eks_cluster(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    """The API server endpoint: private, or public only to named CIDRs (EKS defaults to public, 0.0.0.0/0)."""
+    public = get(view.props, "vpcConfig.endpointPublicAccess")
+    if public is not None and not is_true(public, "vpcConfig.endpointPublicAccess"):
+        return
+    cidrs = [str(c) for c in items(get(view.props, "vpcConfig.publicAccessCidrs"), "vpcConfig.publicAccessCidrs")]
+    if cidrs and not any(c in ANYWHERE for c in cidrs):
+        return
+    yield from _exposed(
+        view,
+        ctx,
+        "the Kubernetes API endpoint is public to the whole internet (vpcConfig.endpointPublicAccess is "
+        f"{'true' if public is not None else 'true by default'}, publicAccessCidrs "
+        f"{'include 0.0.0.0/0' if cidrs else 'default to 0.0.0.0/0'})",
+        "Set vpcConfig.endpointPrivateAccess: true and endpointPublicAccess: false, or restrict "
+        "vpcConfig.publicAccessCidrs to your networks.",
+    )
 
 
 # --- GCP ------------------------------------------------------------------------------------------------
@@ -209,6 +228,44 @@ def _firewall(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
+def _gke_cluster(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    """The control plane: a private endpoint, or master authorized networks that are not the internet."""
+    if is_true(
+        get(view.props, "privateClusterConfig.enablePrivateEndpoint"), "privateClusterConfig.enablePrivateEndpoint"
+    ):
+        return
+    networks = known(view.props.get("masterAuthorizedNetworksConfig"), "masterAuthorizedNetworksConfig")
+    if isinstance(networks, Sequence) and not isinstance(networks, str):
+        networks = networks[0] if networks else None  # a Terraform block of at most one item
+    if not isinstance(networks, Mapping):
+        problem = (
+            "the control plane endpoint is public and masterAuthorizedNetworksConfig is not set, "
+            "so any address can reach it"
+        )
+    else:
+        blocks = items(networks.get("cidrBlocks"), "masterAuthorizedNetworksConfig.cidrBlocks")
+        open_blocks = [
+            str(b.get("cidrBlock")) for b in blocks if isinstance(b, Mapping) and str(b.get("cidrBlock")) in ANYWHERE
+        ]
+        public_gcp = is_true(
+            networks.get("gcpPublicCidrsAccessEnabled"), "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled"
+        )
+        if not open_blocks and not public_gcp:
+            return
+        problem = (
+            f"masterAuthorizedNetworksConfig.cidrBlocks admit {', '.join(open_blocks)}"
+            if open_blocks
+            else "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled admits every Google Cloud public IP"
+        )
+    yield from _exposed(
+        view,
+        ctx,
+        problem,
+        "Set privateClusterConfig.enablePrivateEndpoint: true, or list only your networks in "
+        "masterAuthorizedNetworksConfig.cidrBlocks (and leave gcpPublicCidrsAccessEnabled false).",
+    )
+
+
 # --- Kubernetes -------------------------------------------------------------------------------------------
 
 
@@ -249,6 +306,7 @@ HANDLERS: dict[str, Handler] = {
     "aws:ec2/instance:Instance": _ec2_instance,
     "aws:rds/instance:Instance": _database,
     "aws:rds/cluster:Cluster": _database,
+    "aws:eks/cluster:Cluster": _eks_cluster,
     "gcp:vertex/aiEndpoint:AiEndpoint": _vertex_endpoint,
     "gcp:vertex/aiIndexEndpoint:AiIndexEndpoint": _index_endpoint,
     "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": _online_store,
@@ -261,6 +319,7 @@ HANDLERS: dict[str, Handler] = {
     "gcp:bigquery/dataset:Dataset": _bigquery_dataset,
     "gcp:compute/instance:Instance": _compute_instance,
     "gcp:compute/firewall:Firewall": _firewall,
+    "gcp:container/cluster:Cluster": _gke_cluster,
     "kubernetes:core/v1:Service": _service,
     "kubernetes:serving.kserve.io/v1beta1:InferenceService": _inference_service,
 }
@@ -284,6 +343,7 @@ SPEC = PolicySpec(
     description=(
         "Buckets block public access, endpoints and index endpoints are private (VPC or Private Service Connect), "
         "notebooks have no direct internet access, no public IP and IMDSv2 only, load balancers are internal, "
+        "EKS and GKE API endpoints are private or open only to named networks, "
         "no IAM grant goes to allUsers/allAuthenticatedUsers. A resource that must be public carries the allow "
         'marker (tag/label/annotation mlops-infra/allow-public: "true"; GCP label mlops-infra_allow-public).'
     ),
@@ -309,6 +369,10 @@ SPEC = PolicySpec(
         "CKV_GCP_89",
         "CKV2_GCP_28",
         "CKV2_GCP_36",
+        "CKV_AWS_38",
+        "CKV_AWS_39",
+        "CKV_GCP_18",
+        "CKV_GCP_20",
     ),
     resource_check=check,
     stack_check=s3_bucket_public_access,
