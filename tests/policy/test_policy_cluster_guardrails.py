@@ -13,14 +13,17 @@ from typing import Any
 
 import pytest
 import raw_programs
+from pack_harness import run_pack
 from policy_factories import AWS_TAGS, GCP_KEY, GCP_LABELS, K8S_LABELS, KEY_ARN, check, findings, view
 
 from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.engine import CapturedStack
 from mlops_infra.k8s import CanaryGuard, DriftDetector, TrainingPipeline
 from mlops_infra.k8s.deploy_webhook import DeployWebhookPoller
+from mlops_infra.policy.config import PolicyConfig
 from mlops_infra.policy.evaluate import evaluate_stack
 from mlops_infra.policy.model import Enforcement, Violation
+from mlops_infra.policy.pack import build_policies, pack_initial_config
 from mlops_infra.policy.rules import REGISTRY
 from mlops_infra.testing import one, plan
 
@@ -336,6 +339,26 @@ def test_raw_program_with_every_cluster_gap_is_flagged_per_gap() -> None:
 def test_raw_program_without_the_gaps_passes_the_cluster_rules() -> None:
     violations = _run(raw_programs.cluster_guardrail_compliant)
     assert [v.message for v in violations if v.policy_id in {*OURS, "required-tags"}] == []
+
+
+@pytest.mark.parametrize(
+    "program", [raw_programs.cluster_guardrail_violations, raw_programs.cluster_guardrail_compliant]
+)
+def test_the_pack_reports_the_cluster_gaps_as_the_offline_check_does(program: Callable[[], None]) -> None:
+    """The pack's validate callbacks (driven as the analyzer drives them) carry every new check."""
+    stack = plan(program, environment="prod")
+    config = PolicyConfig()
+    resource_policies, stack_policies = build_policies(config, stack.config)
+    packed = {
+        (d.policy.removesuffix("-stack"), d.urn, d.message)
+        for d in run_pack(stack, resource_policies, stack_policies, pack_initial_config(config))
+        if not d.note
+    }
+    offline = {(v.policy_id, v.urn, v.message) for v in evaluate_stack(stack, config) if not v.note}
+    assert packed == offline
+    if program is raw_programs.cluster_guardrail_violations:
+        for policy_id, name, needle in EXPECTED:
+            assert any(p == policy_id and u.endswith(f"::{name}") and needle in m for p, u, m in packed), needle
 
 
 # --- The platform's own workloads ---------------------------------------------------------------------------
