@@ -135,6 +135,10 @@ GKE_FULL = {
         ({}, "masterAuthorizedNetworksConfig is not set"),
         ({"privateClusterConfig": {"enablePrivateNodes": True}}, "masterAuthorizedNetworksConfig is not set"),
         (
+            {"controlPlaneEndpointsConfig": {"ipEndpointsConfig": {"enabled": True}}},
+            "masterAuthorizedNetworksConfig is not set",
+        ),
+        (
             {"masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "0.0.0.0/0"}]}},
             "cidrBlocks admit 0.0.0.0/0",
         ),
@@ -155,6 +159,7 @@ def test_gke_public_control_plane_is_flagged(exposure: dict[str, Any], needle: s
     [
         {"privateClusterConfig": {"enablePrivateEndpoint": True}},
         {"masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "10.0.0.0/8"}]}},
+        {"controlPlaneEndpointsConfig": {"ipEndpointsConfig": {"enabled": False}}},
     ],
 )
 def test_gke_private_endpoint_or_authorized_networks_pass(exposure: dict[str, Any]) -> None:

@@ -229,7 +229,11 @@ def _firewall(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _gke_cluster(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
-    """The control plane: a private endpoint, or master authorized networks that are not the internet."""
+    """The control plane: a private endpoint (or no IP endpoint at all), or master authorized networks that
+    are not the internet."""
+    ip_endpoints = "controlPlaneEndpointsConfig.ipEndpointsConfig.enabled"
+    if known(get(view.props, ip_endpoints), ip_endpoints) is False:
+        return  # only the DNS endpoint, which authorizes every request with IAM
     if is_true(
         get(view.props, "privateClusterConfig.enablePrivateEndpoint"), "privateClusterConfig.enablePrivateEndpoint"
     ):
