@@ -138,7 +138,7 @@ class VariantArgs(ComponentArgs):
         if not serverless and instance_type is None:
             raise ValueError("required for an instance-based variant (for example 'ml.m5.large'), or set serverless")
         if instance_type is not None:
-            check_aws_instance_type(instance_type)
+            check_aws_instance_type(instance_type, "endpoint")
         return instance_type
 
     @field_validator("autoscaling")

@@ -12,6 +12,12 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
+from mlops_infra.policy.facts.instance_types import (
+    SageMakerKind,
+    VertexUse,
+    check_sagemaker_instance_type,
+    check_vertex_machine_type,
+)
 from mlops_infra.spec.base import Spec
 
 
@@ -53,29 +59,19 @@ SIZE_CLASSES: dict[SizeClass, SizeRow] = {
     ),
 }
 
-_AWS_INSTANCE = re.compile(r"^ml\.[a-z0-9]+\.[0-9]*x?(?:large|medium|small|xlarge)$")
-# Vertex machine families that serve and train: e2, n1, n2, n2d, c2, c2d, c3, a2, a3, g2, ...
-_GCP_MACHINE = re.compile(
-    r"^(?:e2|n1|n2|n2d|n4|c2|c2d|c3|c3d|m1|a2|a3|g2)"
-    r"-(?:standard|highmem|highcpu|highgpu|megagpu|ultragpu|ultramem|megamem)-[0-9]+g?$"
-)
 _GCP_ACCELERATOR = re.compile(r"^NVIDIA_[A-Z0-9_]+$|^TPU_V[0-9A-Z_]+$")
 _CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]+)?)$")
 _MEMORY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:Ki|Mi|Gi|Ti|K|M|G|T)?$")
 
 
-def check_aws_instance_type(value: str) -> str:
-    """A SageMaker ``ml.<family>.<size>`` instance type (whether it exists for a job kind is checked by policy)."""
-    if not _AWS_INSTANCE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a SageMaker instance type like ml.m5.large")
-    return value
+def check_aws_instance_type(value: str, kind: SageMakerKind | None = None) -> str:
+    """A SageMaker instance type the API offers for ``kind`` (any job kind when None), from botocore's model."""
+    return check_sagemaker_instance_type(value, kind)
 
 
-def check_gcp_machine_type(value: str) -> str:
-    """A Compute Engine machine type Vertex AI offers, like ``n1-standard-4`` or ``a2-highgpu-1g``."""
-    if not _GCP_MACHINE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a Vertex AI machine type like n1-standard-4 or a2-highgpu-1g")
-    return value
+def check_gcp_machine_type(value: str, use: VertexUse | None = None) -> str:
+    """A machine type Vertex AI documents for ``use`` (prediction or training; either when None)."""
+    return check_vertex_machine_type(value, use)
 
 
 class KubernetesResources(Spec):

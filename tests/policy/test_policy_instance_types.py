@@ -132,6 +132,65 @@ def test_pipeline_step_instance_types_follow_the_environment_list(step: str) -> 
     assert check(RULE, view(pipe, pipeline("ml.m5.xlarge", step)), environment="dev") == []
 
 
+# --- only what the provider offers for the job kind -------------------------------------------------
+
+EC = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+
+
+def endpoint_config(instance_type: str) -> dict[str, Any]:
+    return {"productionVariants": [{"variantName": "main", "instanceType": instance_type, "initialInstanceCount": 1}]}
+
+
+@pytest.mark.parametrize(
+    ("type_token", "props", "value", "kind"),
+    [
+        ("aws:sagemaker/pipeline:Pipeline", pipeline("ml.m5d.large", "Processing"), "ml.m5d.large", "processing"),
+        ("aws:sagemaker/pipeline:Pipeline", pipeline("ml.m5d.large", "Training"), "ml.m5d.large", "training"),
+        (EC, endpoint_config("ml.t3.medium"), "ml.t3.medium", "endpoint"),
+        (
+            "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+            {"jobResources": {"clusterConfig": {"instanceType": "ml.m5d.xlarge", "instanceCount": 1}}},
+            "ml.m5d.xlarge",
+            "monitoring",
+        ),
+    ],
+)
+def test_an_allow_list_pattern_does_not_admit_a_type_the_job_kind_lacks(
+    type_token: str, props: dict[str, Any], value: str, kind: str
+) -> None:
+    # ml.m5d.* and ml.t3.* are in the default allow-list, but SageMaker offers these types to other kinds only.
+    assert any(fnmatch.fnmatchcase(value, p) for p in DEFAULT_ALLOWED_INSTANCE_TYPES)
+    [finding] = findings(check(RULE, view(type_token, props)))
+    assert f"is {value}: SageMaker does not offer {value} for {kind} jobs" in finding.message
+    assert finding.enforcement is Enforcement.MANDATORY
+    everything = PolicyConfig.model_validate({"allowedInstanceTypes": ["*"]})
+    assert findings(check(RULE, view(type_token, props), config=everything))  # no pattern can admit it
+
+
+def test_the_same_families_pass_where_sagemaker_offers_them() -> None:
+    assert check(RULE, view(EC, endpoint_config("ml.m5d.large"))) == []
+    assert check(RULE, view("aws:sagemaker/notebookInstance:NotebookInstance", {"instanceType": "ml.t3.medium"})) == []
+    assert check(RULE, view("aws:sagemaker/pipeline:Pipeline", pipeline("ml.t3.medium", "Processing"))) == []
+    assert check(RULE, view("aws:sagemaker/pipeline:Pipeline", pipeline("ml.g5.xlarge", "Training"))) == []
+
+
+@pytest.mark.parametrize("step", ["Training", "Processing"])
+def test_a_type_sagemaker_does_not_have_is_refused_although_a_glob_matches(step: str) -> None:
+    assert fnmatch.fnmatchcase("ml.c5.3xlarge", "ml.c5.*")
+    [finding] = findings(check(RULE, view("aws:sagemaker/pipeline:Pipeline", pipeline("ml.c5.3xlarge", step))))
+    assert "'ml.c5.3xlarge' is not a SageMaker instance type (of any job kind)" in finding.message
+    assert "step 'Step'" in finding.message
+    [endpoint] = findings(check(RULE, view(EC, endpoint_config("ml.c5.3xlarge"))))
+    assert "productionVariants[0].instanceType is ml.c5.3xlarge" in endpoint.message
+
+
+def test_vertex_deployments_take_prediction_machine_types_only() -> None:
+    [finding] = findings(check(RULE, view(VERTEX, vertex(machine_type="m1-ultramem-40"))))
+    assert "Vertex AI does not offer m1-ultramem-40 for prediction (only for training)" in finding.message
+    [made_up] = findings(check(RULE, view(VERTEX, vertex(machine_type="n1-standard-3"))))
+    assert "'n1-standard-3' is not a Vertex AI machine type for prediction" in made_up.message
+
+
 # --- per-environment allow-lists ------------------------------------------------------------------
 
 

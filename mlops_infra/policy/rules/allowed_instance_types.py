@@ -3,6 +3,11 @@
 Patterns are shell globs (``ml.m5.*``, ``n1-standard-*``); the default list holds the common
 general-purpose, compute, memory and mainstream GPU families and leaves out the largest training
 families (p4d, p5, trn1, a3), which a stack allows explicitly in its policy config.
+
+A pattern admits a type only where the provider offers it: a SageMaker type must be in botocore's
+enumeration of its job kind (endpoint, training, processing, monitoring, transform, notebook) and a
+Vertex deployment's machine type in the documented prediction machine types
+(``policy.facts.instance_types``), so ``ml.m5.*`` does not let ``ml.m5d.large`` into a processing job.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.facts.instance_types import SageMakerKind, VertexUse, sagemaker_problem, vertex_problem
 from mlops_infra.policy.facts.k8s_workloads import workloads
 from mlops_infra.policy.facts.sagemaker_pipeline import INSTANCE_TYPE, job_steps
 from mlops_infra.policy.model import Finding, ResourceView
@@ -70,6 +76,43 @@ PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The SageMaker job kind (botocore enumeration) or Vertex use of each type token's instance/machine types.
+SAGEMAKER_KIND: dict[str, SageMakerKind] = {
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint",
+    "aws:sagemaker/notebookInstance:NotebookInstance": "notebook",
+    "aws:sagemaker/trainingJob:TrainingJob": "training",
+    "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob": "training",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": "monitoring",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": "monitoring",
+}
+STEP_KIND: dict[str, SageMakerKind] = {
+    "Training": "training",
+    "Processing": "processing",
+    "QualityCheck": "processing",
+    "ClarifyCheck": "processing",
+    "Transform": "transform",
+}
+VERTEX_USE: dict[str, VertexUse] = {
+    VERTEX_MODEL_DEPLOYMENT: "prediction",
+    "gcp:vertex/aiDeploymentResourcePool:AiDeploymentResourcePool": "prediction",
+    "gcp:vertex/aiEndpointWithModelGardenDeployment:AiEndpointWithModelGardenDeployment": "prediction",
+}
+MACHINE_TYPE_SUFFIXES = ("machineType", "machine_type")
+
+
+def _offered(view: ResourceView, path: str, value: str, step_kind: SageMakerKind | None) -> str | None:
+    """Why the provider does not offer ``value`` where ``path`` uses it, or None (also when nothing says)."""
+    kind = step_kind or SAGEMAKER_KIND.get(view.type)
+    if kind is None and SAGEMAKER_JOB_DEFINITION.match(view.type):
+        kind = "monitoring"
+    if kind is not None:
+        return sagemaker_problem(value, kind)
+    use = VERTEX_USE.get(view.type)
+    if use is not None and path.endswith(MACHINE_TYPE_SUFFIXES):
+        return vertex_problem(value, use)
+    return None
+
+
 def _values(props: Mapping[str, Any], path: str) -> list[tuple[str, Any]]:
     """(concrete path, value) for a path whose ``[]`` parts fan out over list elements."""
     head, sep, rest = path.partition("[]")
@@ -85,9 +128,9 @@ def _values(props: Mapping[str, Any], path: str) -> list[tuple[str, Any]]:
     return found
 
 
-def _pipeline(view: ResourceView) -> list[tuple[str, Any]]:
+def _pipeline(view: ResourceView) -> list[tuple[str, Any, SageMakerKind | None]]:
     return [
-        (f"step {s.name!r} Arguments.{INSTANCE_TYPE[s.type]}", s.value(INSTANCE_TYPE[s.type]))
+        (f"step {s.name!r} Arguments.{INSTANCE_TYPE[s.type]}", s.value(INSTANCE_TYPE[s.type]), STEP_KIND.get(s.type))
         for s in job_steps(view.props)
         if s.type in INSTANCE_TYPE
     ]
@@ -142,22 +185,29 @@ def _nonzero(amount: Any) -> bool:
 
 def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
     with ctx.unknowns():
+        candidates: list[tuple[str, Any, SageMakerKind | None]]
         if view.type == "aws:sagemaker/pipeline:Pipeline":
             candidates = _pipeline(view)
         elif view.package == "kubernetes":
-            candidates = _k8s(view)
+            candidates = [(path, value, None) for path, value in _k8s(view)]
         else:
             paths = PATHS.get(view.type) or (
                 ("jobResources.clusterConfig.instanceType",) if SAGEMAKER_JOB_DEFINITION.match(view.type) else ()
             )
-            candidates = [pair for path in paths for pair in _values(view.props, path)]
+            candidates = [(p, v, None) for path in paths for p, v in _values(view.props, path)]
         allowed = ctx.config.instance_types_for(ctx.environment)
         named = ctx.environment is not None and ctx.environment in ctx.config.allowed_instance_types_by_environment
         where = f"allowedInstanceTypesByEnvironment.{ctx.environment}" if named else "allowedInstanceTypes"
-        for path, value in candidates:
+        for path, value, step_kind in candidates:
             if not isinstance(value, str) or is_unknown(value) or not value:
                 continue
-            if not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
+            problem = _offered(view, path, value, step_kind)
+            if problem is not None:
+                yield Finding(
+                    f"{subject(view)}: {path} is {value}: {problem}. An allow-list pattern cannot admit it; "
+                    "pick a type the service offers for this use."
+                )
+            elif not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
                 what = f"asks for a GPU ({value})" if path.endswith(f"[{value}]") else f"is {value}"
                 yield Finding(
                     f"{subject(view)}: {path} {what}, which is not in the allowed instance types"
@@ -177,7 +227,9 @@ SPEC = PolicySpec(
         "(nvidia.com/gpu in any workload's or InferenceService's requests/limits, checked as that name) match the "
         "allow-list of the resource's environment: allowedInstanceTypesByEnvironment[environment] when it names the "
         "environment (default: dev admits no GPUs and nothing above *.xlarge / *-standard-4), else "
-        "allowedInstanceTypes."
+        "allowedInstanceTypes. A pattern admits a SageMaker type only for the job kinds botocore's service model "
+        "offers it for (endpoint, training, processing, monitoring, transform, notebook) and a Vertex deployment's "
+        "machine type only when the Vertex documentation lists it for prediction (policy/facts/instance_types.json)."
     ),
     remediation=(
         "Pick an allowed type or extend allowedInstanceTypes (or allowedInstanceTypesByEnvironment.<env>) in the "
