@@ -4,6 +4,11 @@ metadata.labels (Kubernetes), with non-empty values.
 Which types are taggable is answered from the provider SDKs (``conventions.taggable``), so new
 resource types are covered without a list. Tags an AWS provider adds through ``defaultTags`` and
 labels a GCP provider adds through ``defaultLabels`` count.
+
+Only a type's own resource labels are judged: Cloud Monitoring types keep theirs in ``userLabels``
+(a NotificationChannel's ``labels`` are its settings, such as ``email_address``), GKE clusters in
+``resourceLabels``, and types whose ``labels`` are something else are listed in
+``conventions.taggable.PROPERTY_OVERRIDES``.
 """
 
 from __future__ import annotations
