@@ -26,6 +26,7 @@ from mlops_infra.aws.schedule import model_monitor_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
+from mlops_infra.policy.facts.instance_types import has_local_storage
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput
 from mlops_infra.spec.compute import check_aws_instance_type
@@ -54,7 +55,12 @@ def _object_arn(uri: StrInput) -> pulumi.Input[str]:
     return pulumi.Output.from_input(uri).apply(lambda known: "arn:aws:s3:::{}/{}".format(*split_s3_uri(known)))
 
 
-AwsInstanceType = Annotated[str, AfterValidator(check_aws_instance_type)]
+def _monitoring_instance_type(value: str) -> str:
+    return check_aws_instance_type(value, "monitoring")
+
+
+# MonitoringClusterConfig.InstanceType: botocore's ProcessingInstanceType enumeration.
+AwsInstanceType = Annotated[str, AfterValidator(_monitoring_instance_type)]
 
 
 class ModelMonitorArgs(ComponentArgs):
@@ -224,14 +230,15 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
                     }
                 },
             },
-            job_resources={
-                "cluster_config": {
-                    "instance_count": 1,
-                    "instance_type": settings.instance_type,
-                    "volume_size_in_gb": settings.volume_size_gb,
-                    "volume_kms_key_id": key_arn,
-                }
-            },
+            job_resources=aws.sagemaker.DataQualityJobDefinitionJobResourcesArgs(
+                cluster_config=aws.sagemaker.DataQualityJobDefinitionJobResourcesClusterConfigArgs(
+                    instance_count=1,
+                    instance_type=settings.instance_type,
+                    volume_size_in_gb=settings.volume_size_gb,
+                    # Local NVMe storage is hardware-encrypted and SageMaker refuses a volume key for it.
+                    volume_kms_key_id=None if has_local_storage(settings.instance_type) else key_arn,
+                )
+            ),
             network_config={"enable_inter_container_traffic_encryption": True, "enable_network_isolation": True},
             stopping_condition={"max_runtime_in_seconds": settings.max_runtime_seconds},
             opts=self.child_opts(),

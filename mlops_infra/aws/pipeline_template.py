@@ -11,7 +11,11 @@ Shapes follow the definition schema ``2020-12-01`` as the sagemaker SDK 2.x rend
 (``sagemaker/workflow``); ``tests/aws/test_aws_pipeline_template_sdk.py`` builds the same pipeline
 with the SDK and compares. Every job encrypts its volumes and outputs with the given key, encrypts
 traffic between its containers, and writes under ``{artifacts}/{execution id}/`` so runs never
-overwrite each other. Reading a definition (validation, the step graph, security findings) is in
+overwrite each other. A job whose instance type (the parameter's default) has local NVMe storage gets
+no ``VolumeKmsKeyId``: SageMaker refuses one there and encrypts that storage in hardware
+(``policy.facts.instance_types.has_local_storage``, the sagemaker SDK's ``instance_supports_kms``); an
+execution that overrides the type must keep its storage kind (``TrainingPipelineArgs`` checks schedules).
+Reading a definition (validation, the step graph, security findings) is in
 ``pipeline_definition``: this module only builds one.
 """
 
@@ -20,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from mlops_infra.policy.facts.instance_types import has_local_storage
 
 SCHEMA_VERSION = "2020-12-01"
 
@@ -119,6 +125,11 @@ def execution_path(inputs: TemplateInputs, *parts: str) -> dict[str, Any]:
     return {"Std:Join": {"On": "/", "Values": [inputs.artifact_s3_uri, get("Execution.PipelineExecutionId"), *parts]}}
 
 
+def volume_key(instance_type: str, kms_key_arn: str) -> dict[str, str]:
+    """``{"VolumeKmsKeyId": key}``, or nothing on a type with local NVMe storage (SageMaker refuses a key there)."""
+    return {} if has_local_storage(instance_type) else {"VolumeKmsKeyId": kms_key_arn}
+
+
 def processing_output_uri(step: str, output: str) -> dict[str, str]:
     return get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{output}'].S3Output.S3Uri")
 
@@ -167,7 +178,7 @@ def _processing_step(
                     "InstanceType": get(f"Parameters.{PROCESSING_INSTANCE_TYPE}"),
                     "InstanceCount": inputs.processing_instance_count,
                     "VolumeSizeInGB": inputs.volume_size_gb,
-                    "VolumeKmsKeyId": inputs.kms_key_arn,
+                    **volume_key(inputs.processing_instance_type, inputs.kms_key_arn),
                 }
             },
             "AppSpecification": app,
@@ -212,7 +223,7 @@ def train_step(inputs: TemplateInputs) -> dict[str, Any]:
         "StoppingCondition": stopping,
         "ResourceConfig": {
             "VolumeSizeInGB": inputs.volume_size_gb,
-            "VolumeKmsKeyId": inputs.kms_key_arn,
+            **volume_key(inputs.training_instance_type, inputs.kms_key_arn),
             "InstanceCount": inputs.training_instance_count,
             "InstanceType": get(f"Parameters.{TRAINING_INSTANCE_TYPE}"),
         },

@@ -20,6 +20,7 @@ from mlops_infra.aws.ecr import check_ecr_image
 from mlops_infra.aws.pipeline_definition import container_images, security_findings, validate_definition
 from mlops_infra.aws.s3 import KnownS3Uri
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs, validate_alarm_arns, validate_alarm_name_patterns
+from mlops_infra.policy.facts.instance_types import SageMakerKind, has_local_storage
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
 from mlops_infra.spec.compute import check_aws_instance_type
@@ -32,8 +33,13 @@ PLACEHOLDERS = ("${ExecutionRoleArn}", "${KmsKeyArn}", "${ArtifactS3Uri}")
 _PREFIX = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
 
 
-def _check_instance_types(values: list[str]) -> list[str]:
-    return [check_aws_instance_type(value) for value in values]
+# The SageMaker job kind each instance-type field runs (botocore's enumeration it is checked against).
+INSTANCE_TYPE_KINDS: dict[str, SageMakerKind] = {
+    "training_instance_type": "training",
+    "processing_instance_type": "processing",
+    "inference_instance_types": "endpoint",
+    "transform_instance_types": "transform",
+}
 
 
 def load_definition(value: Any) -> dict[str, Any] | None:
@@ -139,13 +145,13 @@ class TrainingPipelineArgs(ComponentArgs):
 
     @field_validator("training_instance_type", "processing_instance_type")
     @classmethod
-    def _instance_type(cls, value: str) -> str:
-        return _check_instance_types([value])[0]
+    def _instance_type(cls, value: str, info: ValidationInfo) -> str:
+        return check_aws_instance_type(value, INSTANCE_TYPE_KINDS[str(info.field_name)])
 
     @field_validator("inference_instance_types", "transform_instance_types")
     @classmethod
-    def _instance_types(cls, values: list[str]) -> list[str]:
-        return _check_instance_types(values)
+    def _instance_types(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return [check_aws_instance_type(value, INSTANCE_TYPE_KINDS[str(info.field_name)]) for value in values]
 
     @field_validator("max_wait_seconds")
     @classmethod
@@ -218,6 +224,8 @@ class TrainingPipelineArgs(ComponentArgs):
             unknown = sorted(set(value.pipeline_parameters) - known)
             if unknown:
                 raise ValueError(f"pipeline_parameters {unknown} are not parameters of the pipeline {sorted(known)}")
+            if info.data.get("pipeline_definition") is None:
+                _check_instance_overrides(value.pipeline_parameters, info.data)
         return value
 
     @field_validator("retrain_on_alarm_name_patterns")
@@ -229,6 +237,31 @@ class TrainingPipelineArgs(ComponentArgs):
     @classmethod
     def _alarms(cls, values: list[StrInput]) -> list[StrInput]:
         return validate_alarm_arns(values)
+
+
+def _check_instance_overrides(parameters: dict[str, str], data: dict[str, Any]) -> None:
+    """A scheduled run's instance-type override fits its job kind and keeps the default's storage kind.
+
+    The built-in template sets ``VolumeKmsKeyId`` from the default type (none on local NVMe storage), so an
+    override across storage kinds would make SageMaker refuse the job (or run it without the key).
+    """
+    for parameter, field in (
+        (template.TRAINING_INSTANCE_TYPE, "training_instance_type"),
+        (template.PROCESSING_INSTANCE_TYPE, "processing_instance_type"),
+    ):
+        override, default = parameters.get(parameter), data.get(field)
+        if override is None or default is None:
+            continue
+        try:
+            check_aws_instance_type(override, INSTANCE_TYPE_KINDS[field])
+        except ValueError as exc:
+            raise ValueError(f"pipeline_parameters.{parameter}: {exc}") from exc
+        if has_local_storage(override) != has_local_storage(default):
+            raise ValueError(
+                f"pipeline_parameters.{parameter}: {override} and {field} {default} differ in local NVMe storage, "
+                "which decides whether the job gets a VolumeKmsKeyId; set the type in "
+                f"{field} instead (or override with a type of the same storage kind)"
+            )
 
 
 def pipeline_parameter_names(definition: dict[str, Any] | None) -> list[str]:

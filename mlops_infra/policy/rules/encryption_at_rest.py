@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.facts.sagemaker_pipeline import OUTPUT_KMS, VOLUME_KMS, job_steps, present
+from mlops_infra.policy.facts.instance_types import has_local_storage
+from mlops_infra.policy.facts.sagemaker_pipeline import INSTANCE_TYPE, OUTPUT_KMS, VOLUME_KMS, job_steps, present
 from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import (
     SAGEMAKER_JOB_DEFINITION,
@@ -131,6 +132,11 @@ def _feature_group(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
+def _local_storage(value: Any) -> bool:
+    """A known instance type with local NVMe storage: hardware-encrypted, and SageMaker refuses a volume key."""
+    return isinstance(value, str) and has_local_storage(value)
+
+
 def _job_definition(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
     """Data quality / model quality / bias / explainability job definitions (same shape)."""
     for key in view.props:
@@ -138,6 +144,8 @@ def _job_definition(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
             yield from _need_key(
                 view, get(view.props, f"{key}.kmsKeyId"), f"{key}.kmsKeyId", "monitoring job output in S3"
             )
+    if _local_storage(get(view.props, "jobResources.clusterConfig.instanceType")):
+        return
     yield from _need_key(
         view,
         get(view.props, "jobResources.clusterConfig.volumeKmsKeyId"),
@@ -156,6 +164,8 @@ def _monitoring_schedule(view: ResourceView, ctx: RuleContext) -> Iterator[Findi
         f"{base}.monitoringOutputConfig.kmsKeyId",
         "monitoring job output in S3",
     )
+    if _local_storage(get(view.props, f"{base}.monitoringResources.clusterConfig.instanceType")):
+        return
     yield from _need_key(
         view,
         get(view.props, f"{base}.monitoringResources.clusterConfig.volumeKmsKeyId"),
@@ -173,8 +183,12 @@ def _training_like(view: ResourceView, base: str) -> Iterator[Finding]:
         "the trained model artifacts in S3",
     )
     volume = get(view.props, f"{prefix}resourceConfig.volumeKmsKeyId")
+    instance_type = get(view.props, f"{prefix}resourceConfig.instanceType")
     if not is_set(volume):
         volume = get(view.props, f"{prefix}hyperParameterTuningResourceConfig.volumeKmsKeyId")
+        instance_type = instance_type or get(view.props, f"{prefix}hyperParameterTuningResourceConfig.instanceType")
+    if _local_storage(instance_type):
+        return
     yield from _need_key(
         view, volume, f"{prefix}resourceConfig.volumeKmsKeyId", "the training instances' storage volume"
     )
@@ -213,6 +227,8 @@ def pipeline_findings(props: Mapping[str, Any]) -> Iterator[str]:
                 continue
             if path.startswith("ProcessingOutputConfig") and step.value("ProcessingOutputConfig") is None:
                 continue  # a processing step without outputs writes nothing to S3
+            if table is VOLUME_KMS and _local_storage(step.value(INSTANCE_TYPE.get(step.type, ""))):
+                continue  # local NVMe storage: hardware-encrypted, SageMaker refuses a VolumeKmsKeyId
             if not present(step.value(path)):
                 yield (
                     f"step {step.name!r} ({step.type}) leaves its {what} without a "
@@ -450,7 +466,10 @@ SPEC = PolicySpec(
         "Every resource that stores data, features, models, logs or messages is encrypted with a "
         "customer-managed key: a KMS key on AWS, a Cloud KMS key (CMEK) on GCP, and an encrypted, "
         "key-bound StorageClass on Kubernetes. S3 buckets count as encrypted when a "
-        "BucketServerSideEncryptionConfiguration with aws:kms and a key targets them."
+        "BucketServerSideEncryptionConfiguration with aws:kms and a key targets them. Note: SageMaker training, "
+        "processing and monitoring jobs on instance types with local NVMe storage (ml.g4dn, ml.g5, ml.p3dn, ml.m5d, "
+        "...; the sagemaker SDK's instance_supports_kms list in policy/facts/instance_types.json) need no volume key: "
+        "SageMaker refuses one there and that storage is hardware-encrypted. Their S3 outputs still need the key."
     ),
     remediation=(
         "Pass the platform key (mlops_infra.aws.platform_key / gcp platform key) to the component, or set "
