@@ -65,7 +65,7 @@ class DeploymentArgs(ComponentArgs):
     @field_validator("machine_type")
     @classmethod
     def _machine(cls, value: str) -> str:
-        return check_gcp_machine_type(value)
+        return check_gcp_machine_type(value, "prediction")
 
     @model_validator(mode="after")
     def _consistent(self) -> DeploymentArgs:

@@ -92,11 +92,21 @@ def test_every_size_class_is_offered_where_the_platform_uses_it() -> None:
         assert row.gcp_machine_type in facts.vertex_machine_types("prediction"), size
 
 
-def test_vertex_lists_name_their_sources_and_every_family_has_a_memory_ratio() -> None:
+def test_vertex_lists_name_their_sources_and_the_memory_table_covers_only_listed_families() -> None:
     vertex = facts.data()["vertex"]
     assert set(vertex["sources"]) == set(facts.VERTEX_USES) and vertex["transcribed"]
     assert all(url.startswith("https://cloud.google.com/vertex-ai/docs/") for url in vertex["sources"].values())
-    for machine in facts.vertex_machine_types():
-        family, kind, _ = machine.split("-")
-        if kind in ("standard", "highmem", "highcpu") and (family, kind) in machines.MEMORY_PER_VCPU_GB:
-            assert machines.step_limits(machine)[0] is not None, machine
+    assert machines.vertex_machine_types is facts.vertex_machine_types  # one source
+    for family, kind in machines.MEMORY_PER_VCPU_GB:  # every family with a ratio is one Vertex offers
+        assert any(m.startswith(f"{family}-{kind}-") for m in facts.vertex_machine_types()), (family, kind)
+    # The documented prediction table: n1-standard-4 has 15 GB.
+    assert machines.step_limits("n1-standard-4") == ("4", "15G")
+
+
+def test_vertex_endpoints_refuse_a_training_only_machine() -> None:
+    from pydantic import ValidationError
+
+    from mlops_infra.gcp.endpoint import DeploymentArgs
+
+    with pytest.raises(ValidationError, match=r"machine_type\n.*does not offer m1-ultramem-40 for prediction"):
+        DeploymentArgs.model_validate({"key": "blue", "model": "m", "machine_type": "m1-ultramem-40"})
