@@ -131,6 +131,15 @@ class Compute(Spec):
             raise ValueError("an accelerator override needs machine_type too")
         return self
 
+    def offered_for(self, kind: SageMakerKind) -> Compute:
+        """This compute when its AWS override is a type SageMaker offers for ``kind`` jobs (every class row is)."""
+        if self.instance_type is not None:
+            try:
+                check_aws_instance_type(self.instance_type, kind)
+            except ValueError as exc:
+                raise ValueError(f"instance_type: {exc}") from exc
+        return self
+
     @property
     def row(self) -> SizeRow:
         """The size class's row of the table."""

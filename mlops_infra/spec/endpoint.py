@@ -71,3 +71,8 @@ class EndpointSpec(Spec):
     data_capture: DataCapture | None = Field(None, description="Request capture; None: the environment's default.")
     alerts: Alerts = Field(default_factory=Alerts)
     allow_public_access: Switch = Field(False, description="Explicit opt-in to an endpoint reachable from outside.")
+
+    @field_validator("compute")
+    @classmethod
+    def _endpoint_type(cls, compute: Compute) -> Compute:
+        return compute.offered_for("endpoint")

@@ -40,6 +40,11 @@ class TrainingSpec(Spec):
     retrain_on_drift: Switch = Field(True, description="Start a run when drift monitoring alarms.")
     parameters: dict[str, str] = Field(default_factory=dict, description="Pipeline parameters for scheduled runs.")
 
+    @field_validator("compute")
+    @classmethod
+    def _training_type(cls, compute: Compute) -> Compute:
+        return compute.offered_for("training")
+
     @field_validator("parameters")
     @classmethod
     def _parameters(cls, values: dict[str, str]) -> dict[str, str]:
