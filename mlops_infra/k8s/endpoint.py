@@ -3,8 +3,13 @@
 The predictor runs the hardened pod spec (non-root, read-only root FS with an emptyDir
 /tmp, no token, RuntimeDefault seccomp). ``canary_percent`` sends that share of traffic
 (whole percent) to the newest revision on an update; ``min_replicas: 0`` scales to zero when idle.
-Both need Serverless (Knative) mode, as does scaling on concurrency or rps; RawDeployment
-(plain Deployment + HPA) scales on cpu or memory only. The ``logger`` (mode ``all``) sends
+Both need Knative mode, as does scaling on concurrency or rps; Standard mode (plain Deployment +
+HPA) scales on cpu or memory only, and rolls out a new model as a ``canary`` (KServe 0.20
+``spec.canary``: a second predictor with its own model and fixed replicas taking
+``traffic_percent`` of requests). The mode names are KServe's current ones (Knative, Standard);
+the pre-0.16 names Serverless and RawDeployment are accepted, written as the new names, with a
+deprecation warning: KServe 0.20 rejects an update whose annotation differs from the normalized
+mode it recorded. The ``logger`` (mode ``all``) sends
 every request and response to ``logger.url`` for data capture and drift detection; it is
 required in protected environments unless ``allow_no_data_capture`` says otherwise.
 With ``min_replicas >= 2`` a PodDisruptionBudget keeps all but one replica through drains.
@@ -37,6 +42,16 @@ KSERVE_API = "serving.kserve.io/v1beta1"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 ISVC_LABEL = "serving.kserve.io/inferenceservice"  # KServe puts it on every predictor pod
 KNATIVE_METRICS = ("concurrency", "rps")
+KNATIVE, STANDARD = "Knative", "Standard"
+KSERVE_CONTAINER = "kserve-container"  # the name KServe gives a predictor's model container
+# KServe < 0.16 names -> current names (KServe's ParseDeploymentMode does the same).
+LEGACY_MODES = {"Serverless": KNATIVE, "RawDeployment": STANDARD}
+DeploymentMode = Literal["Knative", "Standard", "Serverless", "RawDeployment"]
+
+
+def current_mode(mode: str | None) -> str | None:
+    """``Serverless`` -> ``Knative``, ``RawDeployment`` -> ``Standard``; current names unchanged."""
+    return LEGACY_MODES.get(mode, mode) if mode is not None else None
 
 
 KSERVE_VISIBILITY_LABEL = "networking.kserve.io/visibility"
@@ -80,6 +95,24 @@ class LoggerSettings(Spec):
     )
 
 
+class StandardCanary(Spec):
+    """A Standard-mode canary (KServe 0.20 ``spec.canary``): a second predictor serving a new model.
+
+    It runs ``replicas`` fixed pods (no autoscaling) as Deployment ``<service>-<name>-predictor`` and
+    takes ``traffic_percent`` of requests; 0 deploys it dark. Promote by making ``storage_uri`` the
+    endpoint's and removing the canary.
+    """
+
+    name: str = Field(
+        "canary", pattern=r"^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$", description="Predictor name (<= 20 characters)."
+    )
+    storage_uri: Annotated[ObjectUri, AfterValidator(_when_known(_check_storage_uri))] = Field(
+        description="The new model version's location (s3://, gs://, pvc://, oci://, https://); may be an Output."
+    )
+    traffic_percent: int = Field(ge=0, le=100, description="Whole percent of requests to the canary; 0 = dark.")
+    replicas: int = Field(1, ge=1, le=100, description="Fixed replicas; at most the endpoint's min_replicas.")
+
+
 class EndpointArgs(Spec):
     """Settings of one InferenceService."""
 
@@ -91,12 +124,15 @@ class EndpointArgs(Spec):
     )
     runtime: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="ServingRuntime name.")
     protocol_version: Literal["v1", "v2"] | None = None
-    deployment_mode: Literal["Serverless", "RawDeployment"] = "Serverless"
-    canary_percent: Percent | None = Field(
-        None, description="Share of traffic for a new revision, whole percent (KServe canaryTrafficPercent)."
+    deployment_mode: DeploymentMode = Field(
+        "Knative", description="Knative or Standard (KServe's names; Serverless/RawDeployment are deprecated aliases)."
     )
-    min_replicas: int = Field(1, ge=0, le=100, description="0 scales to zero when idle (Serverless only).")
+    canary_percent: Percent | None = Field(
+        None, description="Knative: share of traffic for a new revision, whole percent (canaryTrafficPercent)."
+    )
+    min_replicas: int = Field(1, ge=0, le=100, description="0 scales to zero when idle (Knative only).")
     max_replicas: int = Field(3, ge=1, le=100)
+    canary: StandardCanary | None = Field(None, description="Standard: a canary predictor (KServe 0.20 spec.canary).")
     scale_metric: Literal["concurrency", "rps", "cpu", "memory"] = "concurrency"
     scale_target: int = Field(10, ge=1, le=10_000, description="Target per replica: in-flight requests, rps or % use.")
     resources: ComputeResources = Field(
@@ -123,15 +159,18 @@ class EndpointArgs(Spec):
     def _canary_needs_serverless(cls, value: float | None, info: ValidationInfo) -> float | None:
         if value is not None and value != int(value):
             raise ValueError(f"KServe splits traffic in whole percent, not {value}")
-        if value is not None and info.data.get("deployment_mode") == "RawDeployment":
-            raise ValueError("canary rollout needs deployment_mode Serverless (Knative traffic splitting)")
+        if value is not None and current_mode(info.data.get("deployment_mode")) == STANDARD:
+            raise ValueError(
+                "canary_percent is Knative traffic splitting; in deployment_mode Standard set canary "
+                "(a canary predictor, KServe 0.20 spec.canary) instead"
+            )
         return value
 
     @field_validator("min_replicas")
     @classmethod
     def _zero_needs_serverless(cls, value: int, info: ValidationInfo) -> int:
-        if value == 0 and info.data.get("deployment_mode") == "RawDeployment":
-            raise ValueError("scale to zero (0) needs deployment_mode Serverless")
+        if value == 0 and current_mode(info.data.get("deployment_mode")) == STANDARD:
+            raise ValueError("scale to zero (0) needs deployment_mode Knative")
         return value
 
     @field_validator("max_replicas")
@@ -142,11 +181,25 @@ class EndpointArgs(Spec):
             raise ValueError(f"max_replicas {value} is below min_replicas {minimum}")
         return value
 
+    @field_validator("canary")
+    @classmethod
+    def _canary_needs_standard(cls, value: StandardCanary | None, info: ValidationInfo) -> StandardCanary | None:
+        if value is None:
+            return value
+        if current_mode(info.data.get("deployment_mode")) != STANDARD:
+            raise ValueError(
+                "a canary predictor (spec.canary) needs deployment_mode Standard; in Knative mode use canary_percent"
+            )
+        minimum = info.data.get("min_replicas")
+        if minimum is not None and value.replicas > max(minimum, 1):
+            raise ValueError(f"canary.replicas {value.replicas} exceeds the endpoint's min_replicas {minimum}")
+        return value
+
     @field_validator("scale_metric")
     @classmethod
     def _metric_fits_mode(cls, value: str, info: ValidationInfo) -> str:
-        if value in KNATIVE_METRICS and info.data.get("deployment_mode") == "RawDeployment":
-            raise ValueError("RawDeployment (HPA) scales on cpu or memory only")
+        if value in KNATIVE_METRICS and current_mode(info.data.get("deployment_mode")) == STANDARD:
+            raise ValueError("deployment_mode Standard (HPA) scales on cpu or memory only")
         return value
 
     @field_validator("scale_target")
@@ -175,6 +228,11 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                 f"data capture is required in the protected environment {context.environment!r}: "
                 "set logger.url, or allow_no_data_capture=True to opt out explicitly",
             )
+        if validated.deployment_mode in LEGACY_MODES:
+            pulumi.log.warn(
+                f"Endpoint {name!r}: deployment_mode {validated.deployment_mode!r} is KServe's deprecated name; use "
+                f"{LEGACY_MODES[validated.deployment_mode]!r} (written to the annotation either way)."
+            )
         super().__init__(name, validated, opts)
         a = self.args
         ns = a.namespace
@@ -189,7 +247,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             api_version=KSERVE_API,
             kind="InferenceService",
             metadata=objects.metadata(self.isvc_name, ns, self._exposure_labels(), annotations=self._annotations()),
-            spec={"predictor": self._predictor()},
+            spec=self._spec(),
             opts=self.child_opts(depends_on=[self.service_account]),
         )
         self.pod_disruption_budget = None
@@ -211,15 +269,32 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         return {**self.labels, KSERVE_VISIBILITY_LABEL: "cluster-local"}
 
     def _annotations(self) -> dict[str, str]:
-        annotations: dict[str, str] = {DEPLOYMENT_MODE_ANNOTATION: self.args.deployment_mode}
+        mode = current_mode(self.args.deployment_mode) or KNATIVE
+        annotations: dict[str, str] = {DEPLOYMENT_MODE_ANNOTATION: mode}
         if self.args.allow_public_access:
             # The explicit, reviewable marker the no-public-access policy looks for.
             annotations[ALLOW_PUBLIC_MARKER] = "true"
         return annotations
 
-    def _predictor(self) -> dict[str, Any]:
+    def _spec(self) -> dict[str, Any]:
+        """The stable predictor, and in Standard mode the canary predictor with its share of traffic."""
+        spec: dict[str, Any] = {"predictor": self._predictor()}
+        canary = self.args.canary
+        if canary is not None:
+            predictor = {
+                k: v
+                for k, v in self._predictor(canary.storage_uri).items()
+                if k not in ("maxReplicas", "scaleMetric", "scaleTarget", "canaryTrafficPercent")
+            }
+            predictor |= {"name": canary.name, "minReplicas": canary.replicas}
+            # The CRD requires the canary model's container name; KServe's own is kserve-container.
+            predictor["model"] = {"name": KSERVE_CONTAINER, **predictor["model"]}
+            spec["canary"] = [{"predictor": predictor, "trafficPercent": canary.traffic_percent}]
+        return spec
+
+    def _predictor(self, storage_uri: StrInput | None = None) -> dict[str, Any]:
         a = self.args
-        scratch = scratch_mount("kserve-container", "/tmp")  # noqa: S108 - emptyDir scratch
+        scratch = scratch_mount(KSERVE_CONTAINER, "/tmp")  # noqa: S108 - emptyDir scratch
         spec = pod_spec_fields(service_account_name=self.isvc_name, gpus=a.resources.gpus)
         # KServe picks the serving image from the model format (or runtime): no name or image here.
         model: dict[str, Any] = {
@@ -230,7 +305,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         model["modelFormat"] = {"name": a.model_format} | (
             {"version": a.model_format_version} if a.model_format_version else {}
         )
-        model["storageUri"] = a.storage_uri
+        model["storageUri"] = a.storage_uri if storage_uri is None else storage_uri
         if a.runtime:
             model["runtime"] = a.runtime
         if a.protocol_version:

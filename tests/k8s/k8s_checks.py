@@ -36,7 +36,7 @@ CRD_GROUPS = ("serving.kserve.io", "argoproj.io", "monitoring.coreos.com")
 SECRET_PLACEHOLDER = "[secret]"
 
 # Where each custom resource's schema comes from (the tests print/assert this).
-_KSERVE = "kserve/kserve config/crd/full/serving.kserve.io_inferenceservices.yaml @ 047112c8 (KServe 0.15 line)"
+_KSERVE = "kserve/kserve config/crd/full/serving.kserve.io_inferenceservices.yaml @ v0.20.0 (1fb78105)"
 _PROM = "prometheus-operator/prometheus-operator example/prometheus-operator-crd"
 _HERA = "hera (test-integration extra): pydantic models generated from the Argo Workflows 4.0.5 JSON schema"
 CRD_SOURCES = {
@@ -179,8 +179,9 @@ def pod_specs(resource: CapturedResource) -> list[tuple[dict[str, Any], list[dic
             return []  # references a WorkflowTemplate, checked on its own
         return [(inline, [t["container"] for t in inline["templates"] if "container" in t], "spec.workflowSpec")]
     if kind == "InferenceService":
-        predictor = spec["predictor"]
-        return [(predictor, [predictor["model"], *predictor.get("containers", [])], "spec.predictor")]
+        predictors = [("spec.predictor", spec["predictor"])]
+        predictors += [(f"spec.canary[{i}].predictor", c["predictor"]) for i, c in enumerate(spec.get("canary", []))]
+        return [(p, [p["model"], *p.get("containers", [])], where) for where, p in predictors]
     return []
 
 

@@ -4,11 +4,12 @@ import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from k8s_checks import stack_hardening_problems
+from k8s_checks import CRD_SOURCES, custom_problems, manifest, stack_hardening_problems
 from k8s_samples import endpoint_args
 
 from mlops_infra.engine import ProgramError
 from mlops_infra.k8s import Endpoint, EndpointArgs
+from mlops_infra.policy.facts.k8s_workloads import workloads
 from mlops_infra.testing import one, plan, required_tags_present
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -26,7 +27,7 @@ def test_inference_service_canary_scaling_and_logger(stack):
     assert isvc.inputs["apiVersion"] == "serving.kserve.io/v1beta1"
     meta = isvc.inputs["metadata"]
     assert meta["name"] == "churn-prod-churn"
-    assert meta["annotations"]["serving.kserve.io/deploymentMode"] == "Serverless"
+    assert meta["annotations"]["serving.kserve.io/deploymentMode"] == "Knative"  # KServe's current name
     predictor = isvc.inputs["spec"]["predictor"]
     assert predictor["canaryTrafficPercent"] == 10
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 6)
@@ -62,16 +63,97 @@ def test_scale_to_zero_in_serverless_mode():
     assert predictor["minReplicas"] == 0 and "canaryTrafficPercent" not in predictor
 
 
-def test_raw_deployment_mode():
+@pytest.mark.parametrize(("given", "written"), [("Standard", "Standard"), ("RawDeployment", "Standard")])
+def test_standard_mode(given, written):
     stack = plan(
         lambda: Endpoint(
             "churn",
-            endpoint_args(deployment_mode="RawDeployment", canary_percent=None, scale_metric="cpu", scale_target=70),
+            endpoint_args(deployment_mode=given, canary_percent=None, scale_metric="cpu", scale_target=70),
         )
     )
     isvc = one(stack, ISVC).inputs
-    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == written
     assert isvc["spec"]["predictor"]["scaleMetric"] == "cpu"
+    assert "canary" not in isvc["spec"]
+    deprecated = [d for d in stack.diagnostics if "deprecated name" in d]
+    assert deprecated == ([] if given == written else [deprecated[0]])
+    if deprecated:
+        assert "'RawDeployment'" in deprecated[0] and "use 'Standard'" in deprecated[0]
+
+
+def test_serverless_is_the_deprecated_name_of_knative():
+    stack = plan(lambda: Endpoint("churn", endpoint_args(deployment_mode="Serverless")))
+    isvc = one(stack, ISVC).inputs
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Knative"
+    assert isvc["spec"]["predictor"]["canaryTrafficPercent"] == 10
+    assert any("'Serverless' is KServe's deprecated name; use 'Knative'" in d for d in stack.diagnostics)
+
+
+STANDARD_CANARY = {
+    "deployment_mode": "Standard",
+    "canary_percent": None,
+    "scale_metric": "cpu",
+    "scale_target": 70,
+    "canary": {"storage_uri": "s3://acme-churn/models/churn/v8", "traffic_percent": 10, "replicas": 1},
+}
+
+
+def test_standard_canary_is_planned_and_schema_valid():
+    """Acceptance: a KServe 0.20 Standard-mode canary, valid against the vendored v0.20.0 CRD schema."""
+    stack = plan(lambda: Endpoint("churn", endpoint_args(**STANDARD_CANARY)), environment="prod")
+    isvc = one(stack, ISVC)
+    assert isvc.inputs["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+    spec = isvc.inputs["spec"]
+    stable, [canary] = spec["predictor"], spec["canary"]
+    assert canary["trafficPercent"] == 10
+    predictor = canary["predictor"]
+    assert predictor["name"] == "canary" and predictor["minReplicas"] == 1
+    assert predictor["model"]["storageUri"] == "s3://acme-churn/models/churn/v8"
+    assert stable["model"]["storageUri"] == "s3://acme-churn/models/churn/v7"
+    assert predictor["model"]["modelFormat"] == stable["model"]["modelFormat"]
+    assert predictor["model"]["name"] == "kserve-container"  # the CRD requires it on a canary's model
+    # KServe refuses autoscaling fields on a canary (fixed replicas) and canaryTrafficPercent outside Knative.
+    assert not {"maxReplicas", "scaleMetric", "scaleTarget", "canaryTrafficPercent"} & set(predictor)
+    assert "canaryTrafficPercent" not in stable
+    assert predictor["logger"] == stable["logger"]  # the canary's requests are captured too
+    assert predictor["serviceAccountName"] == stable["serviceAccountName"]
+    assert custom_problems(manifest(isvc)) == []
+    assert "v0.20.0" in CRD_SOURCES["InferenceService"]
+    assert stack_hardening_problems(stack) == []
+    assert [pod.path for pod, _ in workloads(isvc.type, isvc.inputs)] == ["spec.predictor", "spec.canary[0].predictor"]
+
+
+def test_the_vendored_schema_rejects_a_bad_canary():
+    stack = plan(lambda: Endpoint("churn", endpoint_args(**STANDARD_CANARY)))
+    data = manifest(one(stack, ISVC))
+    data["spec"]["canary"][0]["trafficPercent"] = 150
+    del data["spec"]["canary"][0]["predictor"]["model"]["storageUri"]
+    data["spec"]["canary"][0]["predictor"]["maxReplicas"] = 3
+    problems = custom_problems(data)
+    assert any("trafficPercent" in p and "150" in p for p in problems), problems
+    assert any("maxReplicas" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"deployment_mode": "Knative", "canary_percent": None}, "needs deployment_mode Standard"),
+        ({"canary_percent": 10}, "canary_percent is Knative traffic splitting"),
+        ({"canary": {**STANDARD_CANARY["canary"], "replicas": 3}}, "exceeds the endpoint's min_replicas 2"),
+        ({"canary": {**STANDARD_CANARY["canary"], "traffic_percent": 101}}, "less than or equal to 100"),
+        ({"canary": {**STANDARD_CANARY["canary"], "name": "Canary_1"}}, "String should match pattern"),
+        ({"canary": {**STANDARD_CANARY["canary"], "storage_uri": "ftp://m"}}, "storage_uri"),
+    ],
+)
+def test_bad_canary_settings_name_the_field(overrides, message):
+    args = endpoint_args(**{**STANDARD_CANARY, **overrides})
+    with pytest.raises(pydantic.ValidationError) as info:
+        EndpointArgs.model_validate(args)
+    error = info.value.errors()[0]
+    assert error["loc"][0] in ("canary", "canary_percent") and message in str(info.value)
+    with pytest.raises(ProgramError) as program_error:
+        plan(lambda: Endpoint("churn", args))
+    assert program_error.value.registered == []
 
 
 def test_network_policies(stack):

@@ -139,14 +139,19 @@ def _argo(props: Mapping[str, Any], kind: str) -> list[tuple[PodSpec, list[Conta
 
 def _kserve(props: Mapping[str, Any]) -> list[tuple[PodSpec, list[Container]]]:
     found = []
-    for component in KSERVE_COMPONENTS:
-        spec = _at(props, f"spec.{component}")
+    components = [(f"spec.{name}", _at(props, f"spec.{name}")) for name in KSERVE_COMPONENTS]
+    # KServe 0.20 Standard-mode canaries (spec.canary[i].predictor) run pods of their own.
+    for i, canary in enumerate(_list(_at(props, "spec.canary"))):
+        components.append(
+            (f"spec.canary[{i}].predictor", canary.get("predictor") if isinstance(canary, Mapping) else None)
+        )
+    for path, spec in components:
         if not isinstance(spec, Mapping):
             continue
-        pod = PodSpec(f"spec.{component}", spec)
+        pod = PodSpec(path, spec)
         containers = _listed_containers(pod)
         containers += [
-            Container(f"spec.{component}.{key}", spec[key], pod, requires_image=False)
+            Container(f"{path}.{key}", spec[key], pod, requires_image=False)
             for key in KSERVE_FRAMEWORKS
             if isinstance(spec.get(key), Mapping)
         ]
