@@ -9,6 +9,8 @@ One concept per module:
 - :mod:`.offline`: the deterministic answers of the offline engine (stack config ``offlineApprovedVersions``);
 - :mod:`.serving`: the choice between them, the missing-version rule per environment, and one
   entry point per cloud for the realizations.
+- :mod:`.deploy_request`: the one request a deploy webhook receives on every cloud when a version is approved;
+- :mod:`.deploy_token`: the webhook token's config key, checked (set, secret) before anything registers.
 
 See docs/approval-to-rollout.md.
 """

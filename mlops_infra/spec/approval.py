@@ -71,5 +71,9 @@ class Approval(Spec):
         ),
     )
     deploy_webhook: DeployWebhook | None = Field(
-        None, description="Called when a version is approved, to start the deployment (AWS: EventBridge)."
+        None,
+        description=(
+            "Called when a version is approved, to start the deployment (AWS: EventBridge API destination; GCP: "
+            "Eventarc audit-log trigger and a Cloud Workflow; Kubernetes: a CronJob polling the MLflow alias)."
+        ),
     )
