@@ -86,3 +86,20 @@ def test_the_platform_pages_the_critical_topic_when_a_canary_rolls_back():
         if s.inputs["topic"] == target.inputs["arn"]
     }
     assert {"https", "email"} <= protocols
+
+
+def test_the_warning_topic_takes_eventbridge_publishes_from_the_failed_run_rule_only():
+    stack = run_program(STACKS / "platform", "aws-prod")
+    rule = next(r for r in stack.by_type("aws:cloudwatch/eventRule:EventRule") if r.name == "aws-training-failed")
+    (target,) = [
+        t for t in stack.by_type("aws:cloudwatch/eventTarget:EventTarget") if t.inputs["rule"] == rule.inputs["name"]
+    ]
+    warning = next(t for t in stack.by_type("aws:sns/topic:Topic") if t.name == "aws-alerts-topic")
+    assert target.inputs["arn"] == f"arn:aws:sns:us-east-1:123456789012:{warning.inputs['name']}"
+    policy = next(p for p in stack.by_type("aws:sns/topicPolicy:TopicPolicy") if p.name == "aws-alerts-policy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements["EventBridgeRulesPublish"]["Condition"]["ArnEquals"] == {
+        "aws:SourceArn": [f"arn:aws:events:us-east-1:123456789012:rule/{rule.inputs['name']}"]
+    }
+    # CloudWatch alarms and Budgets stay account-scoped: they have no rule to name.
+    assert "ArnEquals" not in statements["CloudWatchAlarmsPublish"]["Condition"]
