@@ -17,6 +17,7 @@ from mlops_infra.engine.captured import CapturedResource, SourcePosition
 from mlops_infra.engine.errors import ProgramError
 from mlops_infra.engine.fake_state import fake_invoke_result, fake_resource_state
 from mlops_infra.engine.providers import PROVIDER_PREFIX, Placement, placement_of, provider_name
+from mlops_infra.engine.secret_value import MaskedSecret
 
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -62,7 +63,7 @@ class DeterministicMocks(Mocks):
 def plain_value(value: Any) -> Any:
     """Wire value -> JSON value: secrets masked, integral floats back to ints, resources to URNs."""
     if rpc.is_rpc_secret(value):
-        return SECRET_PLACEHOLDER
+        return MaskedSecret(plain_value(rpc.unwrap_rpc_secret(value)))  # reads "[secret]"; keeps only the shape
     if isinstance(value, dict):
         return {k: plain_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
