@@ -1,7 +1,7 @@
 """``mlops-infra``: plan, check and price a Pulumi program offline; print the platform spec's JSON Schema.
 
-Exit codes: 0 ok; 1 mandatory policy violations or budget exceeded; 2 bad usage, or a program
-or config error, shown as one paragraph with no traceback.
+Exit codes: 0 ok; 1 mandatory policy violations or schema errors (check) or budget exceeded (cost);
+2 bad usage, or a program or config error, shown as one paragraph with no traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import warnings
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, RenderableType
@@ -20,6 +20,9 @@ from rich.markup import escape
 
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError
+
+if TYPE_CHECKING:
+    from mlops_infra.engine.conformance import SchemaReport
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -130,6 +133,25 @@ def plan_document(stack: CapturedStack) -> dict[str, Any]:
     return stack.to_json()
 
 
+def with_schema(document: dict[str, Any], schema: SchemaReport) -> dict[str, Any]:
+    """The document with its ``schema_errors`` and ``schema_skipped`` sections (``plan`` and ``check``)."""
+    return {
+        **document,
+        "schema_errors": [error.to_json() for error in schema.errors],
+        "schema_skipped": [skip.to_json() for skip in schema.skipped],
+    }
+
+
+def schema_report(stack: CapturedStack) -> SchemaReport:
+    """Every custom resource's inputs against the installed provider SDKs; a stderr line when some are refused."""
+    from mlops_infra.engine.conformance import check_stack  # deferred: keeps `--help` fast
+
+    report = check_stack(stack)
+    if report.errors:
+        stderr.print(f"[bold red]{escape(report.summary())}[/]", soft_wrap=True)
+    return report
+
+
 def emit(content: str | RenderableType, out: Path | None) -> None:
     """Write to ``out`` (plain text) or to stdout."""
     if out is None:
@@ -174,16 +196,17 @@ def plan(  # noqa: PLR0917 - the documented CLI contract
     catalogue = _catalogue(prices) if with_cost else None
     captured = run_offline(program, stack, config, esc_file)
     print_diagnostics(captured)
+    schema = schema_report(captured)
     estimate = _estimate(captured, catalogue) if catalogue is not None else None
     if output_format is PlanFormat.json:
-        document = plan_document(captured)
+        document = with_schema(plan_document(captured), schema)
         if estimate is not None:
             document["cost"] = estimate.to_json()
         emit(to_json_text(document), out)
         return
     from mlops_infra.render.plan_text import render_plan
 
-    emit(_with_estimate(render_plan(captured), captured, estimate), out)
+    emit(_with_estimate(render_plan(captured, schema), captured, estimate), out)
 
 
 def _catalogue(prices: Path | None) -> Any:
@@ -236,7 +259,8 @@ def check(  # noqa: PLR0917 - the documented CLI contract has seven options
     with_cost: WithCostOpt = False,
     esc_file: EscFileOpt = None,
 ) -> None:
-    """Run PROGRAM offline and check it against every guardrail policy; exit 1 on a mandatory violation.
+    """Run PROGRAM offline and check it against every guardrail policy; exit 1 on a mandatory violation
+    or a schema error (an input the provider SDK's types refuse).
 
     cost-budget always runs (prices from the policy config's ``prices`` over the packaged catalogue).
     """
@@ -254,24 +278,29 @@ def check(  # noqa: PLR0917 - the documented CLI contract has seven options
     captured = run_offline(program, stack, config, esc_file)
     print_diagnostics(captured)
     violations = evaluate_stack(captured, rules)
+    schema = schema_report(captured)
     estimate = _estimate(captured, catalogue) if with_cost else None
     if output_format is CheckFormat.json:
         from mlops_infra.policy.report import add_violations
 
-        document = add_violations(plan_document(captured), violations)
+        document = add_violations(with_schema(plan_document(captured), schema), violations)
         if estimate is not None:
             document["cost"] = estimate.to_json()
         emit(to_json_text(document), out)
     elif output_format is CheckFormat.sarif:
-        from mlops_infra.policy.sarif import to_sarif
+        from mlops_infra.render.schema_sarif import check_sarif
 
         # GitHub resolves relative artifact URIs from the repository root: CI runs from there.
-        emit(to_json_text(to_sarif(captured, violations, rules, source_root=Path.cwd())), out)
+        emit(to_json_text(check_sarif(captured, violations, rules, schema, source_root=Path.cwd())), out)
     else:
-        from mlops_infra.policy.report import render_text
+        from rich.console import Group
 
-        emit(_with_estimate(render_text(violations), captured, estimate), out)
-    if has_mandatory(violations):
+        from mlops_infra.policy.report import render_text
+        from mlops_infra.render.schema_report import render_schema_report
+
+        report = Group(render_text(violations), render_schema_report(schema))
+        emit(_with_estimate(report, captured, estimate), out)
+    if has_mandatory(violations) or schema.errors:
         raise typer.Exit(EXIT_VIOLATIONS)
 
 

@@ -6,6 +6,7 @@ Every name, type and project printed here is escaped: rich must never read user 
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
@@ -13,6 +14,10 @@ from rich.table import Table
 from rich.tree import Tree
 
 from mlops_infra.engine.captured import CapturedResource, CapturedStack
+from mlops_infra.render.schema_report import render_schema_report
+
+if TYPE_CHECKING:
+    from mlops_infra.engine.conformance import SchemaReport
 
 CLOUD_OF_PACKAGE = {"aws": "aws", "gcp": "gcp", "kubernetes": "kubernetes"}
 
@@ -62,5 +67,8 @@ def counts_table(stack: CapturedStack) -> Table:
     return table
 
 
-def render_plan(stack: CapturedStack) -> RenderableType:
-    return Group(resource_tree(stack), counts_table(stack))
+def render_plan(stack: CapturedStack, schema: SchemaReport | None = None) -> RenderableType:
+    """The tree and counts, then the schema conformance section when ``schema`` is given."""
+    if schema is None:
+        return Group(resource_tree(stack), counts_table(stack))
+    return Group(resource_tree(stack), counts_table(stack), render_schema_report(schema))

@@ -30,7 +30,8 @@ def test_plan_json_is_exactly_the_documented_document(make_project):
     result = runner.invoke(app, ["plan", str(project), "--stack", "prod", "--format", "json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert set(document) == {"project", "stack", "resources", "outputs"}
+    assert set(document) == {"project", "stack", "resources", "outputs", "schema_errors", "schema_skipped"}
+    assert (document["schema_errors"], document["schema_skipped"]) == ([], [])  # the queue's inputs conform
     assert (document["project"], document["stack"]) == ("demo", "prod")
     assert document["outputs"] == {"queue": "churn-q"}
     documented = {"urn", "type", "name", "parent", "custom", "inputs", "protect"}
