@@ -8,8 +8,10 @@ Not collected by pytest (no ``test_`` prefix). Run:
 For each N it prints resources, the cold (first) and warm (second) plan time in one process,
 ms per resource (warm) and peak RSS of the plan, then
 the same captured custom resources registered raw (``pulumi.CustomResource`` with identical
-inputs, no components, no transform) under the same mocks. Each measurement runs in a fresh
-process, so peak RSS belongs to that run alone.
+inputs, no components, no transform) under the same mocks, and the time of the provider-schema
+conformance check on each plan (cold: first check in the process, building the type index;
+warm: the second) as a percentage of that plan. Each measurement runs in a fresh process, so
+peak RSS belongs to that run alone.
 """
 
 from __future__ import annotations
@@ -45,18 +47,34 @@ def _peak_rss_mb() -> float:
 
 
 def measure_plan(count: int) -> dict[str, Any]:
-    """Plan twice: the first run also loads provider submodules lazily (cold); the second is warm."""
+    """Plan twice: the first run also loads provider submodules lazily (cold); the second is warm.
+
+    After each plan, the schema conformance check (what ``plan``/``check`` add) is timed on its own;
+    the first check also builds the per-type index of the provider SDK types.
+    """
     from mlops_infra.engine import run_program
+    from mlops_infra.engine.conformance import check_stack
 
     overrides = [f"endpoints={json.dumps(endpoint_specs(count))}"]
-    timings = []
+    timings, checks = [], []
     for _ in range(2):
         started = time.perf_counter()
         stack = run_program(STACK, "prod", overrides)
         timings.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        report = check_stack(stack)
+        checks.append(time.perf_counter() - started)
     raw = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in stack.custom_resources()]
     Path(f"/tmp/mlops-benchmark-raw-{count}.json").write_text(json.dumps(raw))
-    return {"resources": len(stack.resources), "cold": timings[0], "seconds": timings[1], "rss_mb": _peak_rss_mb()}
+    return {
+        "resources": len(stack.resources),
+        "cold": timings[0],
+        "seconds": timings[1],
+        "rss_mb": _peak_rss_mb(),
+        "schema_cold": checks[0],
+        "schema_warm": checks[1],
+        "schema_errors": len(report.errors),
+    }
 
 
 def measure_raw(count: int) -> dict[str, Any]:
@@ -113,7 +131,8 @@ def main() -> None:
         return
     header = (
         f"{'N':>4} {'resources':>9} {'cold s':>7} {'warm s':>7} {'ms/res':>7} {'peak RSS MB':>11} "
-        f"| {'raw res':>7} {'raw warm s':>10} {'raw ms/res':>10} {'raw RSS MB':>10} | {'warm ratio':>10}"
+        f"| {'raw res':>7} {'raw warm s':>10} {'raw ms/res':>10} {'raw RSS MB':>10} | {'warm ratio':>10} "
+        f"| {'schema cold s':>13} {'+% cold':>7} {'schema warm s':>13} {'+% warm':>7} {'errors':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -125,9 +144,13 @@ def main() -> None:
         print(
             f"{count:>4} {planned['resources']:>9} {planned['cold']:>7.2f} {planned['seconds']:>7.2f} "
             f"{plan_ms:>7.2f} {planned['rss_mb']:>11.0f} | {raw['resources']:>7} {raw['seconds']:>10.2f} "
-            f"{raw_ms:>10.2f} {raw['rss_mb']:>10.0f} | {planned['seconds'] / raw['seconds']:>10.2f}"
+            f"{raw_ms:>10.2f} {raw['rss_mb']:>10.0f} | {planned['seconds'] / raw['seconds']:>10.2f} "
+            f"| {planned['schema_cold']:>13.3f} {100 * planned['schema_cold'] / planned['cold']:>6.1f}% "
+            f"{planned['schema_warm']:>13.3f} {100 * planned['schema_warm'] / planned['seconds']:>6.1f}% "
+            f"{planned['schema_errors']:>6}"
         )
     print("cold: first run in a fresh process (provider SDK submodules load lazily); warm: second run.")
+    print("schema: the provider-schema conformance check on that plan; +%: its time over the plan's (target < 15 %).")
 
 
 if __name__ == "__main__":
