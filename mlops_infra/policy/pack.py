@@ -13,7 +13,7 @@ by raising its UnknownValueError, which the pack turns into an advisory note.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi.runtime
@@ -185,18 +185,28 @@ def stack_policy_name(spec: PolicySpec) -> str:
     return f"{spec.id}-stack" if spec.resource_check is not None else spec.id
 
 
-def pack_initial_config(config: PolicyConfig) -> dict[str, dict[str, Any]]:
-    """``initial_config`` for the PolicyPack: each policy's properties as this config sets them."""
+def pack_initial_config(
+    config: PolicyConfig, policies: Sequence[ResourceValidationPolicy | StackValidationPolicy] = ()
+) -> dict[str, dict[str, Any]]:
+    """``initial_config`` for the PolicyPack: each policy's properties as this config sets them.
+
+    Each entry also carries the policy's own level (``policies``): an entry without one reaches the
+    CLI as the protobuf enum's zero value, ADVISORY, which would replace the policy's level.
+    """
     values = config.model_dump(by_alias=True, mode="json")
+    levels = {p.name: p.enforcement_level for p in policies if p.enforcement_level is not None}
     initial: dict[str, dict[str, Any]] = {}
     for spec in REGISTRY.values():
         properties = {name: values[name] for name in spec.config_properties if values[name] is not None}
         if not properties:
             continue
-        if spec.resource_check is not None:
-            initial[spec.id] = dict(properties)
-        if spec.stack_check is not None:
-            initial[stack_policy_name(spec)] = dict(properties)
+        names = ([spec.id] if spec.resource_check is not None else []) + (
+            [stack_policy_name(spec)] if spec.stack_check is not None else []
+        )
+        for name in names:
+            initial[name] = dict(properties)
+            if name in levels:
+                initial[name]["enforcementLevel"] = levels[name]
     return initial
 
 

@@ -26,6 +26,6 @@ PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.ADVISORY,  # every policy sets its own level; this is only the fallback
     policies=[*resource_policies, *stack_policies],
-    initial_config=pack_initial_config(config),
+    initial_config=pack_initial_config(config, [*resource_policies, *stack_policies]),
     description="mlops-infra guardrails: encryption, tagging, exposure, IAM and ML deployment safety.",
 )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+
+from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.testing import plan
 
 TAGS = {"project": "churn", "environment": "prod", "owner": "ml-platform", "cost-center": "cc-1234"}
 KEEP = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
@@ -884,3 +889,16 @@ def cluster_guardrail_compliant() -> None:
         labels={"email_address": "ml-oncall@example.com"},
         user_labels=LABELS,
     )
+
+
+# --- Planned once per session -------------------------------------------------------------------------
+
+_PLANNED: dict[tuple[str, str], CapturedStack] = {}
+
+
+def planned(program: Callable[[], None], environment: str = "prod") -> CapturedStack:
+    """``plan(program, environment=...)``, run once per session; a deep copy, so a test may edit it."""
+    key = (program.__name__, environment)
+    if key not in _PLANNED:
+        _PLANNED[key] = plan(program, environment=environment)
+    return copy.deepcopy(_PLANNED[key])

@@ -153,8 +153,10 @@ def test_pack_main_builds_the_pack_from_the_library(monkeypatch: pytest.MonkeyPa
         and levels["required-tags"] is EnforcementLevel.MANDATORY
     )
     assert recorded["initial_config"]["required-tags"] == {
-        "requiredTagKeys": ["project", "environment", "owner", "cost-center"]
+        "requiredTagKeys": ["project", "environment", "owner", "cost-center"],
+        "enforcementLevel": EnforcementLevel.MANDATORY,  # explicit: an unset level reaches the CLI as ADVISORY
     }
+    assert recorded["initial_config"]["allowed-instance-types"]["enforcementLevel"] is EnforcementLevel.ADVISORY
 
 
 def test_pack_project_files_are_valid() -> None:
