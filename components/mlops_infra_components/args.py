@@ -191,7 +191,7 @@ class Approval(TypedDict):
     serve: NotRequired[ServedVersion]
     "How endpoints pick their version: pinned (today's explicit version) or latest_approved (the registry's newest approved version, resolved at deploy time; see docs/approval-to-rollout.md)."
     deploy_webhook: NotRequired[DeployWebhook]
-    "Called when a version is approved, to start the deployment (AWS: EventBridge)."
+    "Called when a version is approved, to start the deployment (AWS: EventBridge API destination; GCP: Eventarc audit-log trigger and a Cloud Workflow; Kubernetes: a CronJob polling the MLflow alias)."
 
 
 class RegistrySpec(TypedDict):
@@ -1698,8 +1698,23 @@ class K8sEndpointProtocolVersion(Enum):
 class K8sEndpointDeploymentMode(Enum):
     "Allowed values of ``deployment_mode``."
 
+    KNATIVE = "Knative"
+    STANDARD = "Standard"
     SERVERLESS = "Serverless"
     RAWDEPLOYMENT = "RawDeployment"
+
+
+class K8sStandardCanary(TypedDict):
+    "A Standard-mode canary (KServe 0.20 ``spec.canary``): a second predictor serving a new model."
+
+    name: NotRequired[str]
+    "Predictor name (<= 20 characters)."
+    storage_uri: pulumi.Input[str]
+    "The new model version's location (s3://, gs://, pvc://, oci://, https://); may be an Output."
+    traffic_percent: int
+    "Whole percent of requests to the canary; 0 = dark."
+    replicas: NotRequired[int]
+    "Fixed replicas; at most the endpoint's min_replicas."
 
 
 class K8sEndpointScaleMetric(Enum):
@@ -1742,11 +1757,14 @@ class K8sEndpointArgs(TypedDict):
     "ServingRuntime name."
     protocol_version: NotRequired[K8sEndpointProtocolVersion]
     deployment_mode: NotRequired[K8sEndpointDeploymentMode]
+    "Knative or Standard (KServe's names; Serverless/RawDeployment are deprecated aliases)."
     canary_percent: NotRequired[float]
-    "Share of traffic for a new revision, whole percent (KServe canaryTrafficPercent)."
+    "Knative: share of traffic for a new revision, whole percent (canaryTrafficPercent)."
     min_replicas: NotRequired[int]
-    "0 scales to zero when idle (Serverless only)."
+    "0 scales to zero when idle (Knative only)."
     max_replicas: NotRequired[int]
+    canary: NotRequired[K8sStandardCanary]
+    "Standard: a canary predictor (KServe 0.20 spec.canary)."
     scale_metric: NotRequired[K8sEndpointScaleMetric]
     scale_target: NotRequired[int]
     "Target per replica: in-flight requests, rps or % use."
