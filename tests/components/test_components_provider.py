@@ -10,8 +10,7 @@ import grpc
 import pytest
 from fake_engine import FakeEngine, serve
 from google.protobuf import json_format, struct_pb2
-from google.rpc import status_pb2
-from pulumi.runtime.proto import errors_pb2, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import errors_pb2, provider_pb2, provider_pb2_grpc, status_pb2
 
 COMPONENTS_DIR = Path(__file__).resolve().parents[2] / "components"
 PROJECT, STACK = "churn", "prod"
