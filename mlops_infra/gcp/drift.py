@@ -73,6 +73,7 @@ class MonitoredEndpoint(Spec):
     key: str = Field(pattern=r"^[a-z][a-z0-9-]{0,39}$", description="Names the job's resources.")
     endpoint: StrInput = Field(description="projects/P/locations/L/endpoints/ID.")
     deployed_model_ids: Any = Field(description="Ids of the deployed models (a VertexModelDeployment output).")
+    sample_rate: float | None = Field(None, gt=0, le=1, description="Share (0-1) of its requests analysed.")
 
 
 class DriftRetrainingArgs(Spec):
@@ -108,7 +109,9 @@ class DriftRetrainingArgs(Spec):
         min_length=1,
         description="Vertex engine: skew (vs the baseline table) and/or drift (between serving windows).",
     )
-    sample_rate: float = Field(1.0, gt=0, le=1, description="Vertex engine: share (0-1) of requests analysed.")
+    sample_rate: float = Field(
+        1.0, gt=0, le=1, description="Vertex engine: share (0-1) of requests analysed, unless the endpoint sets one."
+    )
     log_ttl_days: int = Field(30, ge=1, le=3650, description="Vertex engine: days the job keeps logged requests.")
     target_field: str | None = Field(
         None, pattern=BIGQUERY_ID_PATTERN, description="Vertex engine: label column of the baseline, not compared."
@@ -306,7 +309,7 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
                 objectives=list(a.objectives),
                 target_field=a.target_field,
                 monitor_interval_hours=a.monitor_interval_hours,
-                sample_rate=a.sample_rate,
+                sample_rate=watched.sample_rate if watched.sample_rate is not None else a.sample_rate,
                 log_ttl_days=a.log_ttl_days,
                 notification_channels=list(a.notification_channels),
                 labels=self.platform.gcp_labels,

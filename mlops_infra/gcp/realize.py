@@ -42,7 +42,7 @@ from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
 from mlops_infra.gcp.budget import Budget
 from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.deploy_webhook import DeployOnApproval
-from mlops_infra.gcp.drift import DriftRetraining
+from mlops_infra.gcp.drift import DriftRetraining, monitor_interval_hours
 from mlops_infra.gcp.endpoint import Endpoint
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
 from mlops_infra.gcp.feature_store import FeatureStore
@@ -734,6 +734,13 @@ def _check_drift(spec: PlatformSpec, context: RealizeContext) -> None:
             ("endpoints", 0, "data_capture"),
             "drift on GCP reads the endpoints' request logs: turn data_capture on for at least one endpoint",
         )
+    if spec.gcp.drift_engine == "vertex_model_monitoring" and monitor_interval_hours(drift.schedule) is None:
+        raise field_error(
+            TITLE,
+            ("monitoring", "drift", "schedule"),
+            "Vertex model monitoring runs every N hours: use '0 * * * *', '0 */N * * *' (N divides 24) or a daily cron",
+            drift.schedule.cron,
+        )
 
 
 def _drift(
@@ -755,11 +762,14 @@ def _drift(
     logged = [e for e in endpoints if e.logging_dataset is not None]
     types = {f.name: f.type for f in group.features}
     retrain = pipeline is not None and spec.training is not None and spec.training.retrain_on_drift
+    engine: dict[str, Any] = {"schedule": drift.schedule}
+    if spec.gcp.drift_engine == "vertex_model_monitoring":
+        engine = _vertex_drift_engine(spec, context, endpoints)
     return DriftRetraining(
         context.child_name("drift"),
         {
             "region": spec.gcp.region,
-            "schedule": drift.schedule,
+            **engine,
             "threshold": drift.threshold,
             "features": [
                 {
@@ -782,6 +792,28 @@ def _drift(
         },
         opts=context.opts(parent),
     )
+
+
+def _vertex_drift_engine(spec: PlatformSpec, context: RealizeContext, endpoints: list[Endpoint]) -> dict[str, Any]:
+    """gcp.drift_engine vertex_model_monitoring: a monitoring job per serving endpoint, at the schedule's interval."""
+    drift = spec.monitoring.drift
+    assert drift is not None
+    hours = monitor_interval_hours(drift.schedule)
+    assert hours is not None  # _check_drift
+    watched = []
+    for endpoint_spec, served in zip(spec.endpoints, endpoints, strict=True):
+        capture = effective_data_capture(endpoint_spec, context.defaults)
+        if served.deployment is None or capture is None or capture.sampling_percent <= 0:
+            continue
+        watched.append(
+            {
+                "key": endpoint_spec.name,
+                "endpoint": served.resource_name,
+                "deployed_model_ids": served.deployment.deployed_model_ids,
+                "sample_rate": capture.sampling_percent / 100,  # the share data_capture declares
+            }
+        )
+    return {"engine": "vertex_model_monitoring", "monitor_interval_hours": hours, "monitored_endpoints": watched}
 
 
 def _principal(spec: PlatformSpec, group: str) -> str:

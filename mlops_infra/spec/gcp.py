@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -35,6 +35,11 @@ class GcpPlatformSpec(Spec):
         None,
         pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
         description="Cloud Identity domain of the access groups: group 'ml-leads' is group:ml-leads@<domain>.",
+    )
+    drift_engine: Literal["bigquery", "vertex_model_monitoring"] = Field(
+        "bigquery",
+        description="How monitoring.drift is measured: a scheduled BigQuery query of the request logs, or Vertex AI "
+        "model monitoring jobs (schedule must be hourly-regular: every N hours with N dividing 24, or daily).",
     )
     psc_project_allowlist: list[ProjectId] = Field(
         default_factory=list,
