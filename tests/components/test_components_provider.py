@@ -9,8 +9,9 @@ from pathlib import Path
 import grpc
 import pytest
 from fake_engine import FakeEngine, serve
-from google.protobuf import json_format, struct_pb2
-from pulumi.runtime.proto import errors_pb2, provider_pb2, provider_pb2_grpc, status_pb2
+from google.protobuf import any_pb2, json_format, struct_pb2
+from google.protobuf.internal import decoder
+from pulumi.runtime.proto import errors_pb2, provider_pb2, provider_pb2_grpc
 
 COMPONENTS_DIR = Path(__file__).resolve().parents[2] / "components"
 PROJECT, STACK = "churn", "prod"
@@ -46,6 +47,28 @@ def provider(engine):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _status_details(blob: bytes) -> list[any_pb2.Any]:
+    """The `details` (field 3) of a serialized google.rpc.Status.
+
+    Decoded by hand: both google.rpc's and pulumi's status_pb2 register `google.rpc.Status` in the
+    default descriptor pool under different file names, so importing either one here breaks every
+    later import of the other in the same pytest process (kfp imports google.rpc's)."""
+    details, position = [], 0
+    while position < len(blob):
+        tag, position = decoder._DecodeVarint(blob, position)
+        field, wire_type = tag >> 3, tag & 7
+        if wire_type == 0:
+            _, position = decoder._DecodeVarint(blob, position)
+        elif wire_type == 2:
+            length, position = decoder._DecodeVarint(blob, position)
+            if field == 3:
+                details.append(any_pb2.Any.FromString(blob[position : position + length]))
+            position += length
+        else:
+            raise AssertionError(f"unexpected wire type {wire_type} in a google.rpc.Status")
+    return details
 
 
 def _construct(stub, address, name, type_, inputs):
@@ -131,9 +154,8 @@ def test_construct_rejects_a_missing_required_input_by_name(provider, engine):
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     # The property and the reason travel as an InputPropertiesError in the status details.
     [details] = [v for k, v in caught.value.trailing_metadata() if k == "grpc-status-details-bin"]
-    status = status_pb2.Status.FromString(details)
     error = errors_pb2.InputPropertiesError()
-    assert status.details[0].Unpack(error)
+    assert _status_details(details)[0].Unpack(error)
     assert [(e.property_path, e.reason) for e in error.errors] == [
         ("team", "Missing required input 'team' on 'K8sTenancy'")
     ]
