@@ -310,6 +310,43 @@ class Alerts(TypedDict):
     "Breaching periods (of evaluation_periods)."
 
 
+class InvocationKind(Enum):
+    "Real-time answers the request; async queues it and writes the result to object storage."
+
+    REALTIME = "realtime"
+    ASYNC = "async"
+
+
+class Invocation(TypedDict):
+    "Asynchronous inference: large payloads and long requests, a backlog to scale on, scale to zero."
+
+    kind: NotRequired[InvocationKind]
+    max_concurrent_per_replica: NotRequired[int]
+    "Requests one replica works on at once (async only)."
+    backlog_per_replica: NotRequired[float]
+    "Queued requests per replica autoscaling keeps (async only)."
+    result_retention_days: NotRequired[int]
+    "Days results are kept (async only)."
+
+
+class ChallengerMode(Enum):
+    "How the challenger sees traffic."
+
+    AB = "ab"
+    SHADOW = "shadow"
+
+
+class Challenger(TypedDict):
+    "A challenger model served beside the champion until a person ends the experiment."
+
+    model: ModelSpec
+    mode: NotRequired[ChallengerMode]
+    percent: NotRequired[float]
+    "A/B: share of live traffic served by the challenger; shadow: share mirrored, percent."
+    compute: NotRequired[Compute]
+    "The challenger's compute; None: the endpoint's."
+
+
 class EndpointSpec(TypedDict):
     "One endpoint. Unset sections (scaling, rollout, data_capture) take the environment's defaults."
 
@@ -325,6 +362,37 @@ class EndpointSpec(TypedDict):
     alerts: NotRequired[Alerts]
     allow_public_access: NotRequired[bool]
     "Explicit opt-in to an endpoint reachable from outside."
+    invocation: NotRequired[Invocation]
+    "Real-time (default) or asynchronous."
+    challenger: NotRequired[Challenger]
+    "A second model on an A/B split or a shadow copy."
+    multi_model: NotRequired[bool]
+    "model.artifact is a prefix of many model archives, each loaded on its first request."
+
+
+class BatchFormat(Enum):
+    "How input records are laid out; outputs use the same."
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+class BatchInferenceSpec(TypedDict):
+    "A scheduled batch prediction (SageMaker transform, Vertex batch prediction, a Kubernetes CronJob)."
+
+    name: str
+    model: ModelSpec
+    input: str
+    "Dataset to score: a path relative to the data store, or an object URI."
+    output: NotRequired[str]
+    "Where results go; None: predictions/<name>/ in the data store."
+    format: NotRequired[BatchFormat]
+    schedule: Schedule
+    compute: NotRequired[Compute]
+    max_replicas: NotRequired[int]
+    "Most replicas working on one run."
+    max_runtime_seconds: NotRequired[int]
+    "Hard stop of one run, seconds."
 
 
 class DriftSpec(TypedDict):
@@ -417,6 +485,13 @@ class AwsPlatformSpec(TypedDict):
     "Per endpoint name, the approved model package version it serves: a version number of the platform's registry group, or a version ARN. Required in protected environments (policy model-approval)."
 
 
+class GcpPlatformSpecDriftEngine(Enum):
+    "Allowed values of ``drift_engine``."
+
+    BIGQUERY = "bigquery"
+    VERTEX_MODEL_MONITORING = "vertex_model_monitoring"
+
+
 class GcpPlatformSpec(TypedDict):
     "GCP-only settings of a platform. The project comes from the stack's ``gcp:project`` config."
 
@@ -430,6 +505,8 @@ class GcpPlatformSpec(TypedDict):
     "VPC that endpoints peer with; None serves them over Private Service Connect to this project."
     group_domain: NotRequired[str]
     "Cloud Identity domain of the access groups: group 'ml-leads' is group:ml-leads@<domain>."
+    drift_engine: NotRequired[GcpPlatformSpecDriftEngine]
+    "How monitoring.drift is measured: a scheduled BigQuery query of the request logs, or Vertex AI model monitoring jobs (schedule must be hourly-regular: every N hours with N dividing 24, or daily)."
     psc_project_allowlist: NotRequired[list[str]]
     "Projects allowed to reach endpoints over Private Service Connect; default the deploying one."
 
@@ -481,6 +558,8 @@ class MlPlatformArgs(TypedDict):
     training: NotRequired[TrainingSpec]
     registry: RegistrySpec
     endpoints: NotRequired[list[EndpointSpec]]
+    batch: NotRequired[list[BatchInferenceSpec]]
+    "Scheduled batch predictions over datasets."
     monitoring: NotRequired[MonitoringSpec]
     alerts: NotRequired[AlertsSpec]
     budget: BudgetSpec
@@ -1051,6 +1130,8 @@ class GcpMonitoredEndpoint(TypedDict):
     "projects/P/locations/L/endpoints/ID."
     deployed_model_ids: pulumi.Input[Any]
     "Ids of the deployed models (a VertexModelDeployment output)."
+    sample_rate: NotRequired[float]
+    "Share (0-1) of its requests analysed."
 
 
 class GcpDriftRetrainingObjectives(Enum):
@@ -1093,7 +1174,7 @@ class GcpDriftRetrainingArgs(TypedDict):
     objectives: NotRequired[list[GcpDriftRetrainingObjectives]]
     "Vertex engine: skew (vs the baseline table) and/or drift (between serving windows)."
     sample_rate: NotRequired[float]
-    "Vertex engine: share (0-1) of requests analysed."
+    "Vertex engine: share (0-1) of requests analysed, unless the endpoint sets one."
     log_ttl_days: NotRequired[int]
     "Vertex engine: days the job keeps logged requests."
     target_field: NotRequired[str]

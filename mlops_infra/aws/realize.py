@@ -69,6 +69,7 @@ from mlops_infra.spec.images import Images
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.schedule import Schedule
+from mlops_infra.spec.support import refuse_unrealized
 from mlops_infra.spec.types import uri_scheme
 
 # SageMaker Feature Store types (its only three).
@@ -618,6 +619,7 @@ def _refreshes_baseline(spec: PlatformSpec, monitored: bool) -> bool:
 
 def check(spec: PlatformSpec, context: RealizeContext) -> None:
     """Raise a field error (path from the spec's root) for anything AWS cannot realize; registers nothing."""
+    refuse_unrealized(spec, Cloud.AWS)
     check_alerts(
         spec.alerts,
         required=context.defaults.protected,

@@ -73,6 +73,7 @@ from mlops_infra.spec.images import Images
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import ScalingMetric
+from mlops_infra.spec.support import refuse_unrealized
 from mlops_infra.spec.training import TrainingSpec
 from mlops_infra.spec.types import has_digest, uri_scheme
 
@@ -101,6 +102,7 @@ _MODEL_NAME_MAX = 41
 
 def check(spec: PlatformSpec, context: RealizeContext) -> None:
     """Refuse, naming the field, what GCP cannot realize. Registers nothing."""
+    refuse_unrealized(spec, Cloud.GCP)
     defaults = context.defaults
     if spec.gcp.billing_account is None:
         raise field_error(

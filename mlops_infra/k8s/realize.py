@@ -79,6 +79,7 @@ from mlops_infra.spec.feature_store import FeatureStoreSpec, FeatureType
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import Scaling, ScalingMetric
+from mlops_infra.spec.support import refuse_unrealized
 
 SPEC = "PlatformSpec"
 SECRET_KEYS = {
@@ -254,6 +255,7 @@ def _check_endpoint(spec: PlatformSpec, context: RealizeContext, index: int, end
 
 def check(spec: PlatformSpec, context: RealizeContext) -> None:
     """Refuse what Kubernetes cannot realize, naming the spec field; registers nothing."""
+    refuse_unrealized(spec, Cloud.K8S)
     k8s = spec.k8s
     if k8s.oidc_issuer_url is None:
         raise field_error(

@@ -11,14 +11,17 @@ from mlops_infra.spec.access import AccessSpec
 from mlops_infra.spec.alerts import Alerts, AlertsSpec
 from mlops_infra.spec.approval import Approval, ApprovalMode, DeployTrigger, DeployWebhook, ServedVersion
 from mlops_infra.spec.base import Spec, StrInput, Switch, field_error
+from mlops_infra.spec.batch import BatchFormat, BatchInferenceSpec
 from mlops_infra.spec.budget import BudgetSpec
 from mlops_infra.spec.capture import DataCapture
+from mlops_infra.spec.challenger import Challenger, ChallengerMode
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import SIZE_CLASSES, Compute, KubernetesResources, SizeClass
 from mlops_infra.spec.endpoint import EndpointSpec, ModelFormat, ModelSpec
 from mlops_infra.spec.environment import EnvironmentDefaults, environment_defaults
 from mlops_infra.spec.feature_store import Feature, FeatureGroupSpec, FeatureStoreSpec, FeatureType
 from mlops_infra.spec.images import Images
+from mlops_infra.spec.invocation import Invocation, InvocationKind
 from mlops_infra.spec.load import deep_merge, load_spec, platform_json_schema
 from mlops_infra.spec.monitoring import DriftSpec, MonitoringSpec
 from mlops_infra.spec.platform import PlatformSpec
@@ -37,7 +40,11 @@ __all__ = [
     "Approval",
     "ApprovalMode",
     "Arn",
+    "BatchFormat",
+    "BatchInferenceSpec",
     "BudgetSpec",
+    "Challenger",
+    "ChallengerMode",
     "Cloud",
     "Compute",
     "DataCapture",
@@ -52,6 +59,8 @@ __all__ = [
     "FeatureStoreSpec",
     "FeatureType",
     "Images",
+    "Invocation",
+    "InvocationKind",
     "KeyRef",
     "KubernetesResources",
     "MetricDirection",

@@ -2,62 +2,20 @@
 
 from __future__ import annotations
 
-import re
-from enum import StrEnum
-
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec, Switch
 from mlops_infra.spec.capture import DataCapture
+from mlops_infra.spec.challenger import Challenger
 from mlops_infra.spec.compute import Compute
-from mlops_infra.spec.images import Images
+from mlops_infra.spec.invocation import Invocation
+from mlops_infra.spec.model import ModelFormat, ModelSpec, check_artifact
 from mlops_infra.spec.rollout import Rollout
 from mlops_infra.spec.scaling import Scaling
-from mlops_infra.spec.types import Name, check_object_uri
+from mlops_infra.spec.types import Name
 
-
-class ModelFormat(StrEnum):
-    """The model's framework; KServe picks a serving runtime by it."""
-
-    SKLEARN = "sklearn"
-    XGBOOST = "xgboost"
-    LIGHTGBM = "lightgbm"
-    PYTORCH = "pytorch"
-    TENSORFLOW = "tensorflow"
-    ONNX = "onnx"
-    HUGGINGFACE = "huggingface"
-    CUSTOM = "custom"
-
-
-_RELATIVE_PATH = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.=-]+)*/?$")
-
-
-def check_artifact(value: str) -> str:
-    """An absolute object URI, or a path relative to each cloud's model store (``churn/v7/model.tar.gz``)."""
-    if "://" in value:
-        return check_object_uri(value)
-    if not _RELATIVE_PATH.fullmatch(value) or ".." in value.split("/"):
-        raise ValueError(
-            f"{value!r} is neither an object URI (s3://, gs://, ...) nor a relative path like churn/v7/model.tar.gz"
-        )
-    return value
-
-
-class ModelSpec(Spec):
-    """The model an endpoint serves before the registry's approval flow promotes newer versions."""
-
-    format: ModelFormat = ModelFormat.XGBOOST
-    format_version: str | None = Field(None, pattern=r"^[0-9][0-9a-z.]*$", description="Framework version, e.g. 1.7.")
-    artifact: str = Field(
-        description="Model artifact: a path relative to each cloud's model store, or an absolute URI."
-    )
-    serving: Images = Field(default_factory=Images, description="Serving container (required on AWS and GCP).")
-
-    @field_validator("artifact")
-    @classmethod
-    def _artifact(cls, value: str) -> str:
-        return check_artifact(value)
+__all__ = ["EndpointSpec", "ModelFormat", "ModelSpec", "check_artifact"]
 
 
 class EndpointSpec(Spec):
@@ -71,8 +29,24 @@ class EndpointSpec(Spec):
     data_capture: DataCapture | None = Field(None, description="Request capture; None: the environment's default.")
     alerts: Alerts = Field(default_factory=Alerts)
     allow_public_access: Switch = Field(False, description="Explicit opt-in to an endpoint reachable from outside.")
+    invocation: Invocation = Field(default_factory=Invocation, description="Real-time (default) or asynchronous.")
+    challenger: Challenger | None = Field(None, description="A second model on an A/B split or a shadow copy.")
+    multi_model: Switch = Field(
+        False,
+        description="model.artifact is a prefix of many model archives, each loaded on its first request.",
+    )
 
     @field_validator("compute")
     @classmethod
     def _endpoint_type(cls, compute: Compute) -> Compute:
         return compute.offered_for("endpoint")
+
+    @model_validator(mode="after")
+    def _serving_modes(self) -> EndpointSpec:
+        if self.multi_model and not self.model.artifact.endswith("/"):
+            raise ValueError("multi_model: model.artifact must be a prefix ending in '/' that holds the model archives")
+        if self.multi_model and self.challenger is not None:
+            raise ValueError("multi_model and challenger do not combine: a challenger needs one model per variant")
+        if self.invocation.is_async and self.challenger is not None:
+            raise ValueError("invocation kind async and a challenger do not combine (no split or mirror of a queue)")
+        return self

@@ -10,6 +10,7 @@ from mlops_infra.spec.access import AccessSpec
 from mlops_infra.spec.alerts import AlertsSpec
 from mlops_infra.spec.aws import AwsPlatformSpec
 from mlops_infra.spec.base import Spec
+from mlops_infra.spec.batch import BatchInferenceSpec
 from mlops_infra.spec.budget import BudgetSpec
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.endpoint import EndpointSpec
@@ -34,6 +35,9 @@ class PlatformSpec(Spec):
     training: TrainingSpec | None = None
     registry: RegistrySpec
     endpoints: list[EndpointSpec] = Field(default_factory=list, max_length=100)
+    batch: list[BatchInferenceSpec] = Field(
+        default_factory=list, max_length=50, description="Scheduled batch predictions over datasets."
+    )
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
     alerts: AlertsSpec = Field(default_factory=AlertsSpec)
     budget: BudgetSpec
@@ -61,6 +65,15 @@ class PlatformSpec(Spec):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"endpoint names repeat: {repeated}")
+        return value
+
+    @field_validator("batch")
+    @classmethod
+    def _unique_batch_jobs(cls, value: list[BatchInferenceSpec]) -> list[BatchInferenceSpec]:
+        names = [b.name for b in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"batch job names repeat: {repeated}")
         return value
 
     @model_validator(mode="after")
