@@ -70,6 +70,14 @@ class Images(TypedDict):
     "Per-cloud override, e.g. {aws: <ECR image>, gcp: <Artifact Registry image>}."
 
 
+class Orchestrator(Enum):
+    "What runs the training pipeline."
+
+    NATIVE = "native"
+    KUBEFLOW = "kubeflow"
+    AIRFLOW = "airflow"
+
+
 class SizeClass(Enum):
     "A machine size every cloud can realize."
 
@@ -135,6 +143,8 @@ class TrainingSpec(TypedDict):
 
     image: Images
     "Training container."
+    orchestrator: NotRequired[Orchestrator]
+    "What runs and schedules the pipeline."
     compute: NotRequired[Compute]
     max_runtime_seconds: NotRequired[int]
     "Hard stop of one run, seconds."

@@ -29,7 +29,7 @@ from mlops_infra.spec.registry import RegistrySpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import Scaling, ScalingMetric, ScalingTarget
 from mlops_infra.spec.schedule import Schedule
-from mlops_infra.spec.training import MetricDirection, MetricGate, TrainingSpec
+from mlops_infra.spec.training import MetricDirection, MetricGate, Orchestrator, TrainingSpec
 from mlops_infra.spec.types import Arn, Email, KeyRef, Name, ObjectUri, Percent, PinnedImage
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "MonitoringSpec",
     "Name",
     "ObjectUri",
+    "Orchestrator",
     "Percent",
     "PinnedImage",
     "PlatformSpec",

@@ -1,4 +1,4 @@
-"""Which cloud realizes which serving mode: the one table every cloud's ``check`` consults.
+"""Which cloud realizes which serving mode or orchestrator: the one table every cloud's ``check`` consults.
 
 Scale to zero is not here: each cloud's scaling check refuses ``min_replicas: 0`` where it cannot.
 
@@ -14,6 +14,7 @@ from mlops_infra.spec.base import field_error
 from mlops_infra.spec.challenger import ChallengerMode
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.platform import PlatformSpec
+from mlops_infra.spec.training import Orchestrator
 
 # mode -> the clouds whose realization builds it.
 REALIZED_BY: dict[str, frozenset[Cloud]] = {
@@ -22,6 +23,8 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "shadow challenger": frozenset(),
     "multi-model endpoint": frozenset(),
     "scheduled batch inference": frozenset(),
+    "Kubeflow Pipelines orchestrator": frozenset(),
+    "Airflow orchestrator": frozenset(),
 }
 
 # Why a cloud cannot realize a mode at all (shown in the error), where that is a fact of the cloud.
@@ -39,6 +42,10 @@ def _uses(spec: PlatformSpec) -> Iterator[tuple[str, tuple[str | int, ...]]]:
             yield mode, (*path, "challenger", "mode")
         if endpoint.multi_model:
             yield "multi-model endpoint", (*path, "multi_model")
+    if spec.training is not None and spec.training.orchestrator is Orchestrator.KUBEFLOW:
+        yield "Kubeflow Pipelines orchestrator", ("training", "orchestrator")
+    if spec.training is not None and spec.training.orchestrator is Orchestrator.AIRFLOW:
+        yield "Airflow orchestrator", ("training", "orchestrator")
     for index, _ in enumerate(spec.batch):
         yield "scheduled batch inference", ("batch", index)
 

@@ -19,6 +19,17 @@ class MetricDirection(StrEnum):
     MINIMIZE = "minimize"
 
 
+class Orchestrator(StrEnum):
+    """What runs the training pipeline."""
+
+    NATIVE = "native"
+    """The cloud's own: SageMaker Pipelines, Vertex AI Pipelines, Kubernetes CronJob or Argo (k8s.argo_enabled)."""
+    KUBEFLOW = "kubeflow"
+    """Kubeflow Pipelines recurring runs on the cluster (Kubernetes)."""
+    AIRFLOW = "airflow"
+    """An Airflow DAG starts the pipeline (Amazon MWAA on AWS, Cloud Composer on GCP)."""
+
+
 class MetricGate(Spec):
     """Only models whose evaluation metric passes ``threshold`` are registered."""
 
@@ -31,6 +42,7 @@ class TrainingSpec(Spec):
     """The training pipeline and when it runs."""
 
     image: Images = Field(description="Training container.")
+    orchestrator: Orchestrator = Field(Orchestrator.NATIVE, description="What runs and schedules the pipeline.")
     compute: Compute = Field(default_factory=lambda: Compute(size="medium"))
     max_runtime_seconds: int = Field(7200, ge=60, le=28 * 24 * 3600, description="Hard stop of one run, seconds.")
     use_spot: Switch = Field(False, description="Spot/preemptible capacity where the cloud offers it.")

@@ -1,4 +1,4 @@
-"""The serving modes' vocabulary (async, challenger, multi-model, batch) and the table that refuses by name."""
+"""Serving modes and orchestrators: their vocabulary, and the table that refuses an unrealized one by name."""
 
 from __future__ import annotations
 
@@ -74,9 +74,15 @@ def test_batch_jobs_need_a_schedule_a_transform_type_and_unique_names():
         PlatformSpec.model_validate(deep_merge(document, {"clouds": ["aws"], "batch": [job, job]}))
 
 
-def _platform(endpoint_fields: dict[str, Any] | None = None, batch: list[dict[str, Any]] | None = None) -> PlatformSpec:
+def _platform(
+    endpoint_fields: dict[str, Any] | None = None,
+    batch: list[dict[str, Any]] | None = None,
+    training: dict[str, Any] | None = None,
+) -> PlatformSpec:
     document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     document["clouds"] = ["aws"]
+    if training:
+        document["training"].update(training)
     if endpoint_fields:
         document["endpoints"][0].update(endpoint_fields)
     if batch:
@@ -94,6 +100,8 @@ USES = {
         [{"name": "nightly", "model": MODEL, "input": "scoring/", "schedule": {"cron": "0 2 * * *"}}],
         "batch.0",
     ),
+    "Kubeflow Pipelines orchestrator": (None, None, "training.orchestrator", {"orchestrator": "kubeflow"}),
+    "Airflow orchestrator": (None, None, "training.orchestrator", {"orchestrator": "airflow"}),
 }
 
 
@@ -104,8 +112,8 @@ def test_every_mode_in_the_table_has_a_case_here():
 @pytest.mark.parametrize("cloud", list(Cloud))
 @pytest.mark.parametrize("mode", sorted(USES))
 def test_a_cloud_refuses_by_field_each_mode_it_does_not_realize(mode, cloud):
-    endpoint_fields, batch, path = USES[mode]
-    spec = _platform(endpoint_fields, batch)
+    endpoint_fields, batch, path, *training = USES[mode]
+    spec = _platform(endpoint_fields, batch, training[0] if training else None)
     if cloud in REALIZED_BY[mode]:
         refuse_unrealized(spec, cloud)
         return
@@ -130,7 +138,7 @@ def test_the_platform_refuses_an_unrealized_mode_before_registering_anything(clo
     mode = next((m for m, clouds in REALIZED_BY.items() if Cloud(cloud) not in clouds), None)
     if mode is None:
         pytest.skip(f"{cloud} realizes every serving mode")
-    endpoint_fields, batch, path = USES[mode]
+    endpoint_fields, batch, path, *training = USES[mode]
     document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     document["clouds"] = [cloud]
     if cloud == "k8s":
@@ -139,6 +147,8 @@ def test_the_platform_refuses_an_unrealized_mode_before_registering_anything(clo
         document["endpoints"][0].update(endpoint_fields)
     if batch:
         document["batch"] = batch
+    if training:
+        document["training"].update(training[0])
     with pytest.raises(ProgramError) as info:
         plan(lambda: MlPlatform("churn", document), environment="dev")
     assert path in str(info.value) and "is not supported on" in str(info.value)
