@@ -4,10 +4,15 @@ Each class takes analyzer-friendly args (TypedDicts in :mod:`mlops_infra_compone
 from the pydantic models by scripts/generate_components.py) and builds the real component.
 """
 
-import pulumi
+from mlops_infra.protobuf_status import share_google_rpc_status
 
-from mlops_infra_components.platform import MlPlatform
-from mlops_infra_components.wrappers import WRAPPERS
+# Before pulumi.provider loads: the GCP components import kfp, whose protos need googleapis' Status.
+share_google_rpc_status()
+
+import pulumi  # noqa: E402
+
+from mlops_infra_components.platform import MlPlatform  # noqa: E402
+from mlops_infra_components.wrappers import WRAPPERS  # noqa: E402
 
 COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (MlPlatform, *WRAPPERS)
 

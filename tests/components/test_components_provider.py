@@ -159,3 +159,17 @@ def test_construct_rejects_a_missing_required_input_by_name(provider, engine):
     assert [(e.property_path, e.reason) for e in error.errors] == [
         ("team", "Missing required input 'team' on 'K8sTenancy'")
     ]
+
+
+def test_the_plugin_process_serves_the_provider_and_loads_kfp():
+    """pulumi.provider and kfp (GCP pipelines) in the plugin's one process: both register google.rpc.Status."""
+    script = (
+        "import mlops_infra_components, pulumi.provider.experimental.server as server, kfp.dsl;"
+        "from google.rpc import status_pb2;"
+        "status = server.status_pb2.Status(code=3, message='bad');"
+        "assert status_pb2.Status.FromString(status.SerializeToString()).message == 'bad'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=False, cwd=COMPONENTS_DIR, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
