@@ -26,7 +26,7 @@ def share_google_rpc_status() -> bool:
     if PULUMI_STATUS_MODULE in sys.modules:
         return sys.modules[PULUMI_STATUS_MODULE].__name__ == "google.rpc.status_pb2"
     try:
-        from google.rpc import status_pb2  # noqa: PLC0415 (optional dependency, loaded on demand)
+        from google.rpc import status_pb2  # type: ignore[import-untyped]  # noqa: PLC0415 (optional, on demand)
     except ImportError:
         return False
     sys.modules[PULUMI_STATUS_MODULE] = status_pb2
