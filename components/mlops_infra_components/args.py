@@ -493,6 +493,10 @@ class AwsPlatformSpec(TypedDict):
     "s3:// prefix that relative model artifacts are read from; default the registry's bucket."
     approved_model_packages: NotRequired[dict[str, Any]]
     "Per endpoint name, the approved model package version it serves: a version number of the platform's registry group, or a version ARN. Required in protected environments (policy model-approval)."
+    identity_provider_arn: NotRequired[str]
+    "IAM SAML or OIDC provider the access personas sign in through; each persona's role trusts it. Required when access names any group."
+    identity_provider_audience: NotRequired[str]
+    "OIDC only: the client id (aud claim) the roles accept. Required with an oidc-provider ARN."
 
 
 class GcpPlatformSpecDriftEngine(Enum):
