@@ -486,6 +486,13 @@ class AccessSpec(TypedDict):
     "Who may approve a model for prod."
 
 
+class AuditSpec(TypedDict):
+    "Cloud audit logs of the platform's data and ML services (policy audit-logging)."
+
+    enabled: NotRequired[bool]
+    "Record audit logs: AWS CloudTrail (management and data events), GCP Data Access logs. Default: on in protected environments."
+
+
 class AwsPlatformSpec(TypedDict):
     "AWS-only settings of a platform. The region comes from the stack's ``aws:region`` config."
 
@@ -497,6 +504,8 @@ class AwsPlatformSpec(TypedDict):
     "IAM SAML or OIDC provider the access personas sign in through; each persona's role trusts it. Required when access names any group."
     identity_provider_audience: NotRequired[str]
     "OIDC only: the client id (aud claim) the roles accept. Required with an oidc-provider ARN."
+    audit_archive_after_days: NotRequired[int]
+    "Days before CloudTrail log files move to GLACIER_IR (never expired)."
 
 
 class GcpPlatformSpecDriftEngine(Enum):
@@ -578,6 +587,7 @@ class MlPlatformArgs(TypedDict):
     alerts: NotRequired[AlertsSpec]
     budget: BudgetSpec
     access: NotRequired[AccessSpec]
+    audit: NotRequired[AuditSpec]
     aws: NotRequired[AwsPlatformSpec]
     gcp: NotRequired[GcpPlatformSpec]
     k8s: NotRequired[K8sPlatformSpec]

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget, BudgetArgs
 from mlops_infra.aws.dashboard import OperationsDashboard
 from mlops_infra.aws.deploy_webhook import deploy_on_approval
@@ -42,7 +43,7 @@ from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureSt
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
 from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
 from mlops_infra.aws.persona_roles import PERSONAS, PersonaRoles
-from mlops_infra.aws.platform_key import PlatformKey
+from mlops_infra.aws.platform_key import CLOUDTRAIL_PRINCIPAL, PlatformKey
 from mlops_infra.aws.rollback_alert import page_on_rollback
 from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
@@ -59,6 +60,7 @@ from mlops_infra.spec.base import Spec, StrInput, field_error
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.environment import (
+    audit_enabled,
     effective_approval,
     effective_data_capture,
     effective_rollout,
@@ -816,7 +818,10 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     """Create the platform's AWS components under ``parent``; returns the camelCase outputs."""
     opts: Callable[[], pulumi.ResourceOptions] = lambda: context.opts(parent)  # noqa: E731
     name = context.child_name
-    built = _Built(key=PlatformKey(name("key"), opts=opts()))
+    audited = audit_enabled(spec.audit, context.defaults)
+    # CloudTrail encrypts the audit log files with the platform key: only where a trail writes them.
+    key_args = {"extra_key_users": [CLOUDTRAIL_PRINCIPAL]} if audited else None
+    built = _Built(key=PlatformKey(name("key"), key_args, opts=opts()))
     key_arn = built.key.arn
 
     artifact_bucket: tuple[StrInput, StrInput] | None = None
@@ -916,6 +921,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
 
     built.budget, dashboard = _operations(parent, spec, context, key_arn=key_arn, actions=actions, endpoints=endpoints)
     roles = _access(parent, spec, context, built, endpoints=endpoints, dashboard=dashboard)
+    trail = _audit(parent, spec, context, built) if audited else None
     return {
         "keyArn": key_arn,
         "featureStore": built.features.feature_group_names if built.features else None,
@@ -924,7 +930,22 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "endpointNames": endpoint_names,
         "budgetName": built.budget.budget_name,
         "personaRoleArns": roles.role_arns if roles else None,
+        "auditTrailArn": trail.trail_arn if trail else None,
     }
+
+
+def _audit(parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, built: _Built) -> AuditTrail:
+    """CloudTrail of the account's API calls, with data events of the platform's buckets and SageMaker resources."""
+    buckets = [b.arn for b in (built.store, built.features.offline_bucket if built.features else None) if b]
+    return AuditTrail(
+        context.child_name("audit"),
+        {
+            "kms_key_arn": built.key.arn,
+            "data_bucket_arns": buckets,
+            "archive_after_days": spec.aws.audit_archive_after_days,
+        },
+        opts=context.opts(parent),
+    )
 
 
 def _access(

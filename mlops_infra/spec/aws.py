@@ -74,3 +74,6 @@ class AwsPlatformSpec(Spec):
         max_length=255,
         description="OIDC only: the client id (aud claim) the roles accept. Required with an oidc-provider ARN.",
     )
+    audit_archive_after_days: int = Field(
+        90, ge=1, le=36500, description="Days before CloudTrail log files move to GLACIER_IR (never expired)."
+    )
