@@ -477,13 +477,13 @@ class AccessSpec(TypedDict):
     data_scientists: NotRequired[list[str]]
     "Read features, run pipelines in dev."
     ml_engineers: NotRequired[list[str]]
-    "Plus operate pipelines and the registry."
+    "Plus run pipelines everywhere; approve models outside prod."
     devops: NotRequired[list[str]]
     "Operate endpoints and alarms; no data read."
     analysts: NotRequired[list[str]]
     "Read dashboards and cost."
     model_approvers: NotRequired[list[str]]
-    "Who may approve a model for prod."
+    "Who may approve a model; in prod, only they."
 
 
 class AuditSpec(TypedDict):
@@ -1495,6 +1495,8 @@ class GcpPlatformAccessArgs(TypedDict):
     "BigQuery dataset id of the offline feature store."
     models_bucket: NotRequired[pulumi.Input[str]]
     "Bucket holding model artifacts."
+    pipeline_service_account: NotRequired[pulumi.Input[str]]
+    "E-mail of the training pipeline's service account (ML engineers run pipelines as it)."
 
 
 class GcpPlatformKeyProtectionLevel(Enum):

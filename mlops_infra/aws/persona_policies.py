@@ -22,9 +22,7 @@ from typing import Any, Final
 import pulumi
 
 from mlops_infra.aws.iam import statement
-
-APPROVER_ONLY_ENVIRONMENT: Final = "prod"
-"""The environment where only ``model_approvers`` may approve a model version."""
+from mlops_infra.spec.access import APPROVER_ONLY_ENVIRONMENT
 
 READ_REGISTRY: Final = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
 LIST_REGISTRY: Final = ["sagemaker:ListModelPackages"]

@@ -46,6 +46,7 @@ BUDGET = NameRule(100, r"A-Za-z0-9_.-")
 # GCP limits.
 GCS_BUCKET = NameRule(63, r"a-z0-9-", lowercase=True)
 GCP_SERVICE_ACCOUNT_ID = NameRule(30, r"a-z0-9-", lowercase=True)
+GCP_CUSTOM_ROLE_ID = NameRule(64, r"A-Za-z0-9_.", separator="_")
 GCP_RESOURCE = NameRule(63, r"a-z0-9-", lowercase=True)  # RFC 1035 style ids (KMS, scheduler, AR repos)
 BIGQUERY_ID = NameRule(1024, r"A-Za-z0-9_", separator="_")
 VERTEX_FEATURE_ID = NameRule(60, r"a-z0-9_", separator="_", lowercase=True)

@@ -408,6 +408,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 **access,
                 "feature_dataset": features.dataset_id if features is not None else None,
                 "models_bucket": registry.models_bucket_name,
+                "pipeline_service_account": pipeline.service_account_email if pipeline is not None else None,
             },
             opts=context.opts(parent),
         )

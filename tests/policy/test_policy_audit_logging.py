@@ -186,3 +186,11 @@ def test_admin_role_on_one_resource_and_narrow_project_roles_pass() -> None:
         )
 
     assert _iam(program) == []
+
+
+def test_the_trails_own_bucket_needs_no_data_events() -> None:
+    def program() -> None:
+        logs = aws.s3.Bucket("logs", bucket="churn-prod-trail", tags=TAGS)
+        _trail(s3_bucket_name=logs.bucket, advanced_event_selectors=_selectors())
+
+    assert _audit(program) == []

@@ -94,8 +94,19 @@ def _trail(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
         yield Finding(f"{subject(view)}: not a complete audit log: {'; '.join(problems)}.")
 
 
+def _trail_destinations(stack: StackView) -> set[str]:
+    """Names of the buckets trails write to (their own objects are not audited: CloudTrail would log itself)."""
+    names: set[str] = set()
+    for trail in stack.by_type(TRAIL):
+        name = trail.props.get("s3BucketName")
+        if isinstance(name, str):
+            names.add(name)
+    return names
+
+
 def _aws(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
-    buckets = [r for r in stack.by_type(*AWS_BUCKET) if ctx.protected(r)]
+    destinations = _trail_destinations(stack)
+    buckets = [r for r in stack.by_type(*AWS_BUCKET) if ctx.protected(r) and r.props.get("bucket") not in destinations]
     sagemaker = [r for r in stack.resources if r.type.startswith("aws:sagemaker/") and ctx.protected(r)]
     if not buckets and not sagemaker:
         return
