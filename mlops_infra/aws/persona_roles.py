@@ -68,7 +68,7 @@ def trust_policy(provider_arn: str, audience: str | None) -> dict[str, Any]:
     else:
         host = provider_arn.split(":oidc-provider/", 1)[1]
         actions = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
-        condition = {"StringEquals": {f"{host}:aud": audience}}
+        condition = {"StringEquals": {f"{host}:aud": audience or ""}}
     return {
         "Version": "2012-10-17",
         "Statement": [

@@ -38,26 +38,26 @@ def audit_policy(namespaces: list[str]) -> dict[str, Any]:
         "rules": [
             {
                 "level": "Metadata",
-                "namespaces": scope,
+                "namespaces": list(scope),
                 "resources": [{"group": "", "resources": ["secrets", "configmaps"]}],
             },
             {
                 "level": "RequestResponse",
-                "namespaces": scope,
+                "namespaces": list(scope),
                 "resources": [{"group": "rbac.authorization.k8s.io", "resources": ["roles", "rolebindings"]}],
             },
             {
                 "level": "Request",
-                "namespaces": scope,
+                "namespaces": list(scope),
                 "verbs": list(WRITE_VERBS),
                 "resources": [{"group": group} for group in WORKLOAD_GROUPS],
             },
             {
                 "level": "Metadata",
-                "namespaces": scope,
+                "namespaces": list(scope),
                 "resources": [{"group": "", "resources": ["pods/exec", "pods/attach", "pods/portforward"]}],
             },
-            {"level": "Metadata", "namespaces": scope},
+            {"level": "Metadata", "namespaces": list(scope)},
         ],
     }
 
