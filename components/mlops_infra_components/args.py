@@ -477,13 +477,20 @@ class AccessSpec(TypedDict):
     data_scientists: NotRequired[list[str]]
     "Read features, run pipelines in dev."
     ml_engineers: NotRequired[list[str]]
-    "Plus operate pipelines and the registry."
+    "Plus run pipelines everywhere; approve models outside prod."
     devops: NotRequired[list[str]]
     "Operate endpoints and alarms; no data read."
     analysts: NotRequired[list[str]]
     "Read dashboards and cost."
     model_approvers: NotRequired[list[str]]
-    "Who may approve a model for prod."
+    "Who may approve a model; in prod, only they."
+
+
+class AuditSpec(TypedDict):
+    "Cloud audit logs of the platform's data and ML services (policy audit-logging)."
+
+    enabled: NotRequired[bool]
+    "Record audit logs: AWS CloudTrail (management and data events), GCP Data Access logs. Default: on in protected environments."
 
 
 class AwsPlatformSpec(TypedDict):
@@ -493,6 +500,12 @@ class AwsPlatformSpec(TypedDict):
     "s3:// prefix that relative model artifacts are read from; default the registry's bucket."
     approved_model_packages: NotRequired[dict[str, Any]]
     "Per endpoint name, the approved model package version it serves: a version number of the platform's registry group, or a version ARN. Required in protected environments (policy model-approval)."
+    identity_provider_arn: NotRequired[str]
+    "IAM SAML or OIDC provider the access personas sign in through; each persona's role trusts it. Required when access names any group."
+    identity_provider_audience: NotRequired[str]
+    "OIDC only: the client id (aud claim) the roles accept. Required with an oidc-provider ARN."
+    audit_archive_after_days: NotRequired[int]
+    "Days before CloudTrail log files move to GLACIER_IR (never expired)."
 
 
 class GcpPlatformSpecDriftEngine(Enum):
@@ -574,6 +587,7 @@ class MlPlatformArgs(TypedDict):
     alerts: NotRequired[AlertsSpec]
     budget: BudgetSpec
     access: NotRequired[AccessSpec]
+    audit: NotRequired[AuditSpec]
     aws: NotRequired[AwsPlatformSpec]
     gcp: NotRequired[GcpPlatformSpec]
     k8s: NotRequired[K8sPlatformSpec]
@@ -1481,6 +1495,8 @@ class GcpPlatformAccessArgs(TypedDict):
     "BigQuery dataset id of the offline feature store."
     models_bucket: NotRequired[pulumi.Input[str]]
     "Bucket holding model artifacts."
+    pipeline_service_account: NotRequired[pulumi.Input[str]]
+    "E-mail of the training pipeline's service account (ML engineers run pipelines as it)."
 
 
 class GcpPlatformKeyProtectionLevel(Enum):

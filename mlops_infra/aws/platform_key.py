@@ -51,6 +51,42 @@ SERVICE_PRINCIPALS: list[str] = [
 ]
 
 
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+
+
+def cloudtrail_statements(account: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """CloudTrail encrypts this account's trails' log files, and describes the key when a trail is saved.
+
+    DescribeKey carries no encryption context, so it is a statement of its own (AWS CloudTrail User Guide,
+    "Configure AWS KMS key policies for CloudTrail").
+    """
+    trails = pulumi.Output.concat("arn:aws:cloudtrail:*:", account, ":trail/*")
+    principal = {"Principal": {"Service": CLOUDTRAIL_PRINCIPAL}}
+    return [
+        {
+            **statement(
+                ["kms:GenerateDataKey"],
+                ["*"],
+                sid="CloudTrailEncryptsLogs",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails},
+                },
+            ),
+            **principal,
+        },
+        {
+            **statement(
+                ["kms:DescribeKey"],
+                ["*"],
+                sid="CloudTrailDescribesKey",
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            ),
+            **principal,
+        },
+    ]
+
+
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]\.amazonaws\.com(\.cn)?$")
 
@@ -181,8 +217,12 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
     def _extra_principal_statements(self, account: pulumi.Output[str]) -> list[dict[str, Any]]:
         """Other accounts use the key through their own IAM; services only on behalf of this account."""
         accounts = sorted({u for u in self.args.extra_key_users if _ACCOUNT_ID.fullmatch(u)})
-        services = sorted({u for u in self.args.extra_key_users if _SERVICE_PRINCIPAL.fullmatch(u)})
+        services = sorted(
+            {u for u in self.args.extra_key_users if _SERVICE_PRINCIPAL.fullmatch(u) and u != CLOUDTRAIL_PRINCIPAL}
+        )
         statements: list[dict[str, Any]] = []
+        if CLOUDTRAIL_PRINCIPAL in self.args.extra_key_users:
+            statements += cloudtrail_statements(account)
         if accounts:
             statements.append(
                 {

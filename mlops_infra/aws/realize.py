@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget, BudgetArgs
 from mlops_infra.aws.dashboard import OperationsDashboard
 from mlops_infra.aws.deploy_webhook import deploy_on_approval
@@ -41,7 +42,8 @@ from mlops_infra.aws.feature_store import FeatureStore
 from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureStoreArgs
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
 from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
-from mlops_infra.aws.platform_key import PlatformKey
+from mlops_infra.aws.persona_roles import PERSONAS, PersonaRoles
+from mlops_infra.aws.platform_key import CLOUDTRAIL_PRINCIPAL, PlatformKey
 from mlops_infra.aws.rollback_alert import page_on_rollback
 from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
@@ -58,6 +60,7 @@ from mlops_infra.spec.base import Spec, StrInput, field_error
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.environment import (
+    audit_enabled,
     effective_approval,
     effective_data_capture,
     effective_rollout,
@@ -670,6 +673,24 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
                 capture_uri=f"{_STORE_PLACEHOLDER}/capture",
             )
     budget_args(spec, _KEY_PLACEHOLDER)
+    _check_access(spec)
+
+
+def _check_access(spec: PlatformSpec) -> None:
+    """Persona groups need the identity provider their roles trust (and an OIDC provider its audience)."""
+    named = [persona for persona in PERSONAS if getattr(spec.access, persona)]
+    provider = spec.aws.identity_provider_arn
+    if named and provider is None:
+        raise _error(
+            ("aws", "identity_provider_arn"),
+            f"access names groups for {', '.join(named)}: their roles are assumed through an IAM SAML or OIDC "
+            "provider; set aws.identity_provider_arn (arn:aws:iam::ACCOUNT:saml-provider/NAME)",
+        )
+    if provider is not None and ":oidc-provider/" in provider and spec.aws.identity_provider_audience is None:
+        raise _error(
+            ("aws", "identity_provider_audience"),
+            "an OIDC provider's roles accept one audience: set the client id (aud) the roles trust",
+        )
 
 
 @dataclass
@@ -744,7 +765,7 @@ def _operations(
     key_arn: StrInput,
     actions: SeverityActions,
     endpoints: list[tuple[Endpoint, ModelMonitor | None]],
-) -> Budget:
+) -> tuple[Budget, OperationsDashboard | None]:
     """What tells people how the platform runs: rollback pages, the budget by severity, the dashboard."""
     # A rollback of a gradual deployment is critical: the on-call learns the new model was rolled back.
     rolled_back = [endpoint.physical_name for endpoint, _ in endpoints if endpoint.rollout_strategy is not None]
@@ -761,13 +782,14 @@ def _operations(
         budget_args(spec, key_arn, actions if actions else None),
         opts=context.opts(parent),
     )
+    dashboard = None
     if endpoints:  # something to watch: the endpoints' traffic, errors, latency and drift, next to the cost
-        OperationsDashboard(
+        dashboard = OperationsDashboard(
             context.child_name("dashboard"),
             _dashboard(endpoints, budget.monthly_limit_usd),
             opts=context.opts(parent),
         )
-    return budget
+    return budget, dashboard
 
 
 def _dashboard(endpoints: list[tuple[Endpoint, ModelMonitor | None]], monthly_limit_usd: float) -> dict[str, Any]:
@@ -796,7 +818,10 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     """Create the platform's AWS components under ``parent``; returns the camelCase outputs."""
     opts: Callable[[], pulumi.ResourceOptions] = lambda: context.opts(parent)  # noqa: E731
     name = context.child_name
-    built = _Built(key=PlatformKey(name("key"), opts=opts()))
+    audited = audit_enabled(spec.audit, context.defaults)
+    # CloudTrail encrypts the audit log files with the platform key: only where a trail writes them.
+    key_args = {"extra_key_users": [CLOUDTRAIL_PRINCIPAL]} if audited else None
+    built = _Built(key=PlatformKey(name("key"), key_args, opts=opts()))
     key_arn = built.key.arn
 
     artifact_bucket: tuple[StrInput, StrInput] | None = None
@@ -894,15 +919,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         )
         endpoints.append((endpoint, monitor))
 
-    built.budget = _operations(parent, spec, context, key_arn=key_arn, actions=actions, endpoints=endpoints)
-    personas = sorted(field for field, groups in spec.access.model_dump().items() if groups)
-    if personas:
-        # Said, not skipped silently: who may do what on AWS is granted outside this program for now.
-        pulumi.log.warn(
-            f"aws: access personas {personas} are not realized on AWS; grant their groups IAM Identity Center "
-            "permission sets (the platform's roles and key are scoped to its naming prefix)",
-            resource=parent,
-        )
+    built.budget, dashboard = _operations(parent, spec, context, key_arn=key_arn, actions=actions, endpoints=endpoints)
+    roles = _access(parent, spec, context, built, endpoints=endpoints, dashboard=dashboard)
+    trail = _audit(parent, spec, context, built) if audited else None
     return {
         "keyArn": key_arn,
         "featureStore": built.features.feature_group_names if built.features else None,
@@ -910,7 +929,63 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "registryName": built.registry.group_name,
         "endpointNames": endpoint_names,
         "budgetName": built.budget.budget_name,
+        "personaRoleArns": roles.role_arns if roles else None,
+        "auditTrailArn": trail.trail_arn if trail else None,
     }
+
+
+def _audit(parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, built: _Built) -> AuditTrail:
+    """CloudTrail of the account's API calls, with data events of the platform's buckets and SageMaker resources."""
+    buckets = [b.arn for b in (built.store, built.features.offline_bucket if built.features else None) if b]
+    return AuditTrail(
+        context.child_name("audit"),
+        {
+            "kms_key_arn": built.key.arn,
+            "data_bucket_arns": buckets,
+            "archive_after_days": spec.aws.audit_archive_after_days,
+        },
+        opts=context.opts(parent),
+    )
+
+
+def _access(
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    built: _Built,
+    *,
+    endpoints: list[tuple[Endpoint, ModelMonitor | None]],
+    dashboard: OperationsDashboard | None,
+) -> PersonaRoles | None:
+    """The personas' federated roles, scoped to this platform's resources (none without groups)."""
+    access = spec.access
+    if not any(getattr(access, persona) for persona in PERSONAS) or spec.aws.identity_provider_arn is None:
+        return None
+    assert built.registry is not None
+    alarms: list[StrInput] = []
+    for endpoint, monitor in endpoints:
+        alarms += endpoint.alarm_arns
+        if monitor is not None:
+            alarms += monitor.drift_alarm_arns
+    return PersonaRoles(
+        context.child_name("personas"),
+        {
+            "identity_provider_arn": spec.aws.identity_provider_arn,
+            "identity_provider_audience": spec.aws.identity_provider_audience,
+            **{persona: getattr(access, persona) for persona in PERSONAS},
+            "kms_key_arn": built.key.arn,
+            "model_package_group_name": built.registry.physical_group_name,
+            "feature_group_names": list(built.features.feature_group_names.values()) if built.features else [],
+            "feature_bucket_arn": built.features.bucket_arn if built.features else None,
+            "model_store_bucket_arn": built.store.arn if built.store else None,
+            "pipeline_arn": built.training.pipeline_arn if built.training else None,
+            "endpoint_names": [endpoint.endpoint_name for endpoint, _ in endpoints],
+            "alarm_arns": alarms,
+            "dashboard_name": dashboard.dashboard_name if dashboard else None,
+            "budget_name": built.budget.budget_name if built.budget else None,
+        },
+        opts=context.opts(parent),
+    )
 
 
 __all__ = [

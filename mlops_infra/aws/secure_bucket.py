@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -100,8 +101,12 @@ class SecureBucket(PlatformComponent[SecureBucketArgs]):
         name: str,
         args: SecureBucketArgs | dict[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        grants: Callable[[pulumi.Output[str]], list[dict[str, Any]]] | None = None,
     ) -> None:
+        """``grants(bucket_arn)``: extra Allow statements for AWS services that write here (e.g. CloudTrail)."""
         super().__init__(name, args, opts)
+        self._grants = grants
         settings = self.args
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         physical = pulumi.Output.all(account_id(invoke_opts), region_name(invoke_opts)).apply(
@@ -193,7 +198,8 @@ class SecureBucket(PlatformComponent[SecureBucketArgs]):
             effect="Deny",
             conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
         )
-        return policy_document([{**tls_only, **everyone}, {**kms_only, **everyone}])
+        extra = self._grants(self.bucket.arn) if self._grants is not None else []
+        return policy_document([{**tls_only, **everyone}, {**kms_only, **everyone}, *extra])
 
     def _lifecycle_rule(self) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
         settings = self.args

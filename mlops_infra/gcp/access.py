@@ -1,8 +1,16 @@
 """The platform's four personas (plus model approvers) granted least privilege on GCP.
 
 Data reads are granted on the feature store's dataset and the models bucket only; project-level
-roles are Vertex AI and Cloud Monitoring roles (Vertex has no per-model IAM, so approving a
-model version, i.e. moving its alias, needs ``roles/aiplatform.user`` on the project).
+roles are narrow Vertex AI and Cloud Monitoring roles, never an admin or editor role. Vertex AI has
+no per-model IAM, so the project is the finest level for registry rights. Approving a model version
+is moving its alias (``models.mergeVersionAliases``), which needs ``aiplatform.models.update``:
+- model approvers get it through the custom role ``modelApprover`` (models get/list/update only) plus
+  ``roles/aiplatform.viewer``;
+- in ``prod`` ML engineers do not hold ``roles/aiplatform.user`` (which includes it): they get
+  ``roles/aiplatform.viewer`` plus the custom role ``pipelineRunner`` (pipeline jobs
+  create/get/list/cancel) and may act as the training pipeline's service account only; elsewhere
+  they keep ``roles/aiplatform.user``.
+So in prod the approver list is the only persona that can move an alias.
 """
 
 from __future__ import annotations
@@ -15,8 +23,10 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
+from mlops_infra.conventions import naming
 from mlops_infra.gcp.iam import Principal
 from mlops_infra.gcp.project import project_id
+from mlops_infra.spec.access import APPROVER_ONLY_ENVIRONMENT
 from mlops_infra.spec.base import Spec, StrInput
 
 # persona -> (project roles in unprotected environments, in protected ones, dataset read, models read)
@@ -30,7 +40,19 @@ PERSONA_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool, bool]] = 
         False,
     ),
     "analysts": (("roles/monitoring.viewer",), ("roles/monitoring.viewer",), False, False),
-    "model_approvers": (("roles/aiplatform.user",), ("roles/aiplatform.user",), False, False),
+    "model_approvers": (("roles/aiplatform.viewer",), ("roles/aiplatform.viewer",), False, False),
+}
+# Custom roles (role id suffix -> permissions): the only rights a persona needs beyond narrow predefined roles.
+APPROVER_PERMISSIONS: tuple[str, ...] = ("aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.update")
+RUNNER_PERMISSIONS: tuple[str, ...] = (
+    "aiplatform.pipelineJobs.cancel",
+    "aiplatform.pipelineJobs.create",
+    "aiplatform.pipelineJobs.get",
+    "aiplatform.pipelineJobs.list",
+)
+CUSTOM_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "modelApprover": ("Approves model versions (moves registry aliases)", APPROVER_PERMISSIONS),
+    "pipelineRunner": ("Runs the training pipeline", RUNNER_PERMISSIONS),
 }
 
 
@@ -44,6 +66,9 @@ class PlatformAccessArgs(Spec):
     model_approvers: list[Principal] = Field(default_factory=list, description="Move the approved alias.")
     feature_dataset: StrInput | None = Field(None, description="BigQuery dataset id of the offline feature store.")
     models_bucket: StrInput | None = Field(None, description="Bucket holding model artifacts.")
+    pipeline_service_account: StrInput | None = Field(
+        None, description="E-mail of the training pipeline's service account (ML engineers run pipelines as it)."
+    )
 
 
 class PlatformAccess(PlatformComponent[PlatformAccessArgs]):
@@ -59,19 +84,35 @@ class PlatformAccess(PlatformComponent[PlatformAccessArgs]):
         a = self.args
         project = project_id(pulumi.InvokeOutputOptions(parent=self))
         self.bindings: list[pulumi.CustomResource] = []
+        self.custom_roles: dict[str, gcp.projects.IAMCustomRole] = {}
+        approvers_only = self.platform.environment == APPROVER_ONLY_ENVIRONMENT
         for persona, (open_roles, protected_roles, reads_features, reads_models) in PERSONA_ROLES.items():
             principals: list[str] = getattr(a, persona)
-            roles = protected_roles if self.platform.protected else open_roles
+            roles: tuple[str, ...] = protected_roles if self.platform.protected else open_roles
+            custom: tuple[str, ...] = ()
+            if persona == "model_approvers":
+                custom = ("modelApprover",)
+            elif persona == "ml_engineers" and approvers_only:
+                roles, custom = ("roles/aiplatform.viewer",), ("pipelineRunner",)
             for principal in principals:
                 # Named after the principal, not its position: reordering a list replaces nothing.
                 who = re.sub(r"[^a-z0-9-]+", "-", principal.split(":", 1)[1].lower())
                 prefix = f"{persona.replace('_', '-')}-{who}"
                 for role in roles:
+                    self._project_binding(f"{prefix}-{role.split('/')[1].replace('.', '-')}", project, role, principal)
+                for suffix in custom:
+                    custom_role = self._custom_role(suffix, project)
+                    role_name = pulumi.Output.concat("projects/", project, "/roles/", custom_role.role_id)
+                    self._project_binding(f"{prefix}-{suffix}", project, role_name, principal)
+                if "pipelineRunner" in custom and a.pipeline_service_account is not None:
+                    # Submitting a pipeline job runs it as this account: act as it, and no other.
                     self.bindings.append(
-                        gcp.projects.IAMMember(
-                            self.child_name(f"{prefix}-{role.split('/')[1].replace('.', '-')}"),
-                            project=project,
-                            role=role,
+                        gcp.serviceaccount.IAMMember(
+                            self.child_name(f"{prefix}-pipeline-account-user"),
+                            service_account_id=pulumi.Output.concat(
+                                "projects/", project, "/serviceAccounts/", a.pipeline_service_account
+                            ),
+                            role="roles/iam.serviceAccountUser",
                             member=principal,
                             opts=self.child_opts(),
                         )
@@ -97,3 +138,26 @@ class PlatformAccess(PlatformComponent[PlatformAccessArgs]):
                         )
                     )
         self.register_outputs({"bindings": len(self.bindings)})
+
+    def _project_binding(self, name: str, project: pulumi.Input[str], role: pulumi.Input[str], member: str) -> None:
+        self.bindings.append(
+            gcp.projects.IAMMember(
+                self.child_name(name), project=project, role=role, member=member, opts=self.child_opts()
+            )
+        )
+
+    def _custom_role(self, suffix: str, project: pulumi.Input[str]) -> gcp.projects.IAMCustomRole:
+        """The project's custom role ``{project}_{env}_{suffix}`` (created once, on first use)."""
+        if suffix not in self.custom_roles:
+            title, permissions = CUSTOM_ROLES[suffix]
+            self.custom_roles[suffix] = gcp.projects.IAMCustomRole(
+                self.child_name(f"role-{suffix}"),
+                project=project,
+                role_id=self.platform.name(suffix, naming.GCP_CUSTOM_ROLE_ID),
+                title=title,
+                description=f"{title}; granted by mlops-infra to the platform's {suffix} persona",
+                permissions=list(permissions),
+                stage="GA",
+                opts=self.child_opts(),
+            )
+        return self.custom_roles[suffix]

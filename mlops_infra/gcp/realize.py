@@ -39,6 +39,7 @@ import pulumi
 
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
+from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.budget import Budget
 from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.deploy_webhook import DeployOnApproval
@@ -62,6 +63,7 @@ from mlops_infra.spec.base import field_error
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.endpoint import EndpointSpec
 from mlops_infra.spec.environment import (
+    audit_enabled,
     effective_approval,
     effective_data_capture,
     effective_rollout,
@@ -406,9 +408,13 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 **access,
                 "feature_dataset": features.dataset_id if features is not None else None,
                 "models_bucket": registry.models_bucket_name,
+                "pipeline_service_account": pipeline.service_account_email if pipeline is not None else None,
             },
             opts=context.opts(parent),
         )
+
+    if audit_enabled(spec.audit, context.defaults):
+        AuditLogs(context.child_name("audit"), opts=context.opts(parent))
 
     realized_budget = _budget(parent, spec, context, channels)
     operations_dashboard(

@@ -47,6 +47,7 @@ from pydantic import ValidationError
 
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s.alert_routing import AlertRouting, missing_secret_error, missing_secret_keys, receiver_secrets
+from mlops_infra.k8s.audit_policy import audit_policy_yaml
 from mlops_infra.k8s.canary_guard import CanaryGuard
 from mlops_infra.k8s.deploy_webhook import COMPONENT as DEPLOY_WEBHOOK
 from mlops_infra.k8s.deploy_webhook import DeployWebhookPoller
@@ -69,6 +70,7 @@ from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.endpoint import EndpointSpec
 from mlops_infra.spec.environment import (
+    audit_enabled,
     effective_approval,
     effective_data_capture,
     effective_rollout,
@@ -682,4 +684,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "endpointUrls": {e.name: served.url for e, served in zip(spec.endpoints, endpoints, strict=True)},
         "retrainTrigger": f"{training.trigger_kind}/{training.trigger_name}" if training is not None else None,
         "budgetName": budget.rule_name,
+        # Cluster-level: the API server's operators apply it (--audit-policy-file); see k8s/audit_policy.py.
+        "auditPolicy": audit_policy_yaml([tenancy.physical_namespace])
+        if audit_enabled(spec.audit, context.defaults)
+        else None,
     }

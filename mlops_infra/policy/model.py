@@ -40,6 +40,7 @@ PolicyId = Literal[
     "k8s-pod-security",
     "k8s-namespace-guardrails",
     "log-retention",
+    "audit-logging",
 ]
 POLICY_IDS: tuple[str, ...] = PolicyId.__args__  # type: ignore[attr-defined]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from mlops_infra.spec.access import AccessSpec
 from mlops_infra.spec.alerts import Alerts, AlertsSpec
 from mlops_infra.spec.approval import Approval, ApprovalMode, DeployTrigger, DeployWebhook, ServedVersion
+from mlops_infra.spec.audit import AuditSpec
 from mlops_infra.spec.base import Spec, StrInput, Switch, field_error
 from mlops_infra.spec.batch import BatchFormat, BatchInferenceSpec
 from mlops_infra.spec.budget import BudgetSpec
@@ -40,6 +41,7 @@ __all__ = [
     "Approval",
     "ApprovalMode",
     "Arn",
+    "AuditSpec",
     "BatchFormat",
     "BatchInferenceSpec",
     "BudgetSpec",

@@ -27,6 +27,23 @@ def check_model_package_version_arn(value: str) -> str:
 
 
 ModelPackageVersionArn = Annotated[str, AfterValidator(check_model_package_version_arn)]
+_IDENTITY_PROVIDER = re.compile(
+    r"^arn:aws[a-z-]*:iam::[0-9]{12}:(?:saml-provider/[A-Za-z0-9._-]{1,128}|oidc-provider/.+)$"
+)
+
+
+def check_identity_provider_arn(value: str) -> str:
+    """An IAM SAML provider or OIDC provider ARN: the identity provider people sign in through."""
+    check_arn(value, "iam")
+    if not _IDENTITY_PROVIDER.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an IAM identity provider ARN "
+            "(arn:aws:iam::ACCOUNT:saml-provider/NAME or arn:aws:iam::ACCOUNT:oidc-provider/HOST)"
+        )
+    return value
+
+
+IdentityProviderArn = Annotated[str, AfterValidator(check_identity_provider_arn)]
 ApprovedVersion = Annotated[int, Strict(), Field(ge=1)] | ModelPackageVersionArn
 """An approved version: its number in the platform's own registry group, or a version ARN of another registry."""
 
@@ -43,4 +60,20 @@ class AwsPlatformSpec(Spec):
             "Per endpoint name, the approved model package version it serves: a version number of the platform's "
             "registry group, or a version ARN. Required in protected environments (policy model-approval)."
         ),
+    )
+    identity_provider_arn: IdentityProviderArn | None = Field(
+        None,
+        description=(
+            "IAM SAML or OIDC provider the access personas sign in through; each persona's role trusts it. "
+            "Required when access names any group."
+        ),
+    )
+    identity_provider_audience: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="OIDC only: the client id (aud claim) the roles accept. Required with an oidc-provider ARN.",
+    )
+    audit_archive_after_days: int = Field(
+        90, ge=1, le=36500, description="Days before CloudTrail log files move to GLACIER_IR (never expired)."
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops_infra.spec.approval import Approval, ApprovalMode
+from mlops_infra.spec.audit import AuditSpec
 from mlops_infra.spec.capture import DataCapture
 from mlops_infra.spec.endpoint import EndpointSpec
 from mlops_infra.spec.monitoring import MonitoringSpec
@@ -82,3 +83,8 @@ def effective_approval(registry: RegistrySpec, defaults: EnvironmentDefaults) ->
 def monitoring_enabled(monitoring: MonitoringSpec, defaults: EnvironmentDefaults) -> bool:
     """Whether drift monitoring runs: the spec's explicit choice, else on in protected environments."""
     return monitoring.enabled if monitoring.enabled is not None else defaults.monitoring
+
+
+def audit_enabled(audit: AuditSpec, defaults: EnvironmentDefaults) -> bool:
+    """Whether the cloud's audit logs are turned on: the spec's explicit choice, else on in protected environments."""
+    return audit.enabled if audit.enabled is not None else defaults.protected

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.spec.access import AccessSpec
 from mlops_infra.spec.alerts import AlertsSpec
+from mlops_infra.spec.audit import AuditSpec
 from mlops_infra.spec.aws import AwsPlatformSpec
 from mlops_infra.spec.base import Spec
 from mlops_infra.spec.batch import BatchInferenceSpec
@@ -42,6 +43,7 @@ class PlatformSpec(Spec):
     alerts: AlertsSpec = Field(default_factory=AlertsSpec)
     budget: BudgetSpec
     access: AccessSpec = Field(default_factory=AccessSpec)
+    audit: AuditSpec = Field(default_factory=AuditSpec)
     aws: AwsPlatformSpec = Field(default_factory=AwsPlatformSpec)
     gcp: GcpPlatformSpec = Field(default_factory=GcpPlatformSpec)
     k8s: K8sPlatformSpec = Field(default_factory=K8sPlatformSpec)

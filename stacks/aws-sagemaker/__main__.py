@@ -11,13 +11,15 @@ from spec import ECR, load_spec
 
 from mlops_infra.aws import Budget, Endpoint, FeatureStore, ModelRegistry, PlatformKey, TrainingPipeline
 from mlops_infra.aws.alert_routing import AlertRouting
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.conventions import init_platform
 
 platform = init_platform()
 spec = load_spec()
 
-key = PlatformKey("platform")
+# In protected environments CloudTrail encrypts the audit log files with the platform key (policy audit-logging).
+key = PlatformKey("platform", {"extra_key_users": ["cloudtrail.amazonaws.com"]} if platform.protected else None)
 
 # Every alarm reaches a person by severity: critical pages PagerDuty, warnings go to Slack, both are e-mailed.
 alerts = AlertRouting(
@@ -139,6 +141,22 @@ budget = Budget(
     {"kms_key_arn": key.arn, "monthly_limit_usd": spec.monthly_budget_usd, "subscriber_emails": spec.alert_emails},
 )
 
+# Who called which API on the platform's data, models and endpoints (policy audit-logging).
+audit = (
+    AuditTrail(
+        "audit",
+        {
+            "kms_key_arn": key.arn,
+            "data_bucket_arns": [
+                features.bucket_arn,
+                pulumi.Output.concat("arn:aws:s3:::", training.artifact_bucket_name),
+            ],
+        },
+    )
+    if platform.protected
+    else None
+)
+
 pulumi.export("environment", platform.environment)
 pulumi.export("platformKeyArn", key.arn)
 pulumi.export("featureStoreBucket", features.bucket_name)
@@ -151,3 +169,4 @@ pulumi.export("endpointNames", [e.endpoint_name for e in endpoints])
 pulumi.export("driftAlarmNames", [name for m in monitors for name in m.drift_alarm_names])
 pulumi.export("budgetName", budget.budget_name)
 pulumi.export("alertTopicArns", alerts.topic_arns)
+pulumi.export("auditTrailArn", audit.trail_arn if audit is not None else None)

@@ -17,6 +17,7 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.gcp import Budget, Endpoint, FeatureStore, ModelRegistry, TrainingPipeline, shared_platform_key
+from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.drift import DriftRetraining
 from mlops_infra.gcp.notification_channels import AlertChannels
@@ -235,6 +236,10 @@ operations_dashboard(
     },
     opts=pulumi.ResourceOptions(),
 )
+
+# Who read or changed the platform's data and models: Data Access audit logs (policy audit-logging).
+if platform.protected:
+    AuditLogs("audit")
 
 pulumi.export("environment", platform.environment)
 pulumi.export("kmsKey", key.key_name)

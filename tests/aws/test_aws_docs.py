@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from mlops_infra.aws.alert_routing import AlertRoutingArgs
 from mlops_infra.aws.alert_topic import AlertTopicArgs
+from mlops_infra.aws.audit_trail import AuditTrailArgs
 from mlops_infra.aws.budget import BudgetAlert, BudgetArgs
 from mlops_infra.aws.chatbot import SlackChatbotArgs
 from mlops_infra.aws.dashboard import DashboardArgs, DashboardDrift, DashboardEndpoint
@@ -27,6 +28,7 @@ from mlops_infra.aws.endpoint_args import (
 from mlops_infra.aws.feature_store_args import FeatureDefinition, FeatureGroupDefinition, FeatureStoreArgs
 from mlops_infra.aws.model_monitor import ModelMonitorArgs
 from mlops_infra.aws.model_registry import DeployHook, ModelRegistryArgs
+from mlops_infra.aws.persona_roles import PersonaRolesArgs
 from mlops_infra.aws.platform_key import PlatformKeyArgs
 from mlops_infra.aws.training_pipeline_args import GateArgs, TrainingPipelineArgs
 from mlops_infra.aws.training_schedule import TrainingScheduleArgs
@@ -53,6 +55,8 @@ PAGES: dict[str, list[type[BaseModel]]] = {
     "aws-platform.md": [AlertTopicArgs],
     "aws-alert-routing.md": [AlertRoutingArgs, AlertTopicArgs, SlackChatbotArgs],
     "aws-dashboard.md": [DashboardArgs, DashboardEndpoint, DashboardDrift],
+    "aws-persona-roles.md": [PersonaRolesArgs],
+    "aws-audit-trail.md": [AuditTrailArgs],
 }
 # A field is documented when its name appears as `code` or as a "quoted" key of an example.
 _NAMES = re.compile(r"`([a-z_][a-z0-9_.]*)`|\"([a-z_][a-z0-9_]*)\"")

@@ -79,7 +79,16 @@ def outputs(stack: CapturedStack) -> dict[str, Any]:
 
 def test_outputs_name_every_part(prod):
     out = outputs(prod)
-    assert set(out) == {"keyArn", "featureStore", "pipelineName", "registryName", "endpointNames", "budgetName"}
+    assert set(out) == {
+        "keyArn",
+        "featureStore",
+        "pipelineName",
+        "registryName",
+        "endpointNames",
+        "budgetName",
+        "personaRoleArns",
+        "auditTrailArn",
+    }
     assert out["keyArn"].startswith("arn:aws:kms:us-east-1:")
     assert out["featureStore"] == {"customer-profile": "churn-prod-aws-features-customer-profile"}
     assert out["pipelineName"] == "churn-prod-aws-training"
@@ -517,11 +526,6 @@ def test_blue_green_in_dev_bakes_the_new_fleet_with_alarm_rollback():
     routing = config["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
     assert routing == {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 900}
     assert len(config["autoRollbackConfiguration"]["alarms"]) == 3
-
-
-def test_access_personas_are_reported_as_not_realized(dev):
-    warnings = [d for d in dev.diagnostics if "access personas" in d]
-    assert warnings and "data_scientists" in warnings[0] and "not realized on AWS" in warnings[0]
 
 
 def test_without_offline_retention_offline_records_stay_where_they_are():

@@ -530,7 +530,34 @@ def test_personas_get_least_privilege(dev, prod):
         "roles/aiplatform.user",
     ) not in grants(prod)
     assert ("group:platform-devops@example.com", "roles/monitoring.alertPolicyEditor") in grants(prod)
-    assert ("group:churn-ml-leads@example.com", "roles/aiplatform.user") in grants(prod)
+    # Approval (moving a model alias needs aiplatform.models.update): in prod only the approvers' custom role.
+    approver_role = "projects/acme-churn/roles/churn_prod_modelApprover"
+    assert ("group:churn-ml-leads@example.com", approver_role) in grants(prod)
+    assert ("group:churn-ml-leads@example.com", "roles/aiplatform.viewer") in grants(prod)
+    holders = {member for member, role in grants(prod) if role in {"roles/aiplatform.user", approver_role}}
+    assert holders == {"group:churn-ml-leads@example.com"}
+    engineers = "group:churn-ml-engineers@example.com"
+    assert (engineers, "projects/acme-churn/roles/churn_prod_pipelineRunner") in grants(prod)
+    assert (engineers, "roles/aiplatform.user") in grants(dev)  # outside prod engineers approve too
+    roles = {
+        r.inputs["roleId"]: r.inputs["permissions"] for r in prod.by_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    }
+    assert roles == {
+        "churn_prod_modelApprover": ["aiplatform.models.get", "aiplatform.models.list", "aiplatform.models.update"],
+        "churn_prod_pipelineRunner": [
+            "aiplatform.pipelineJobs.cancel",
+            "aiplatform.pipelineJobs.create",
+            "aiplatform.pipelineJobs.get",
+            "aiplatform.pipelineJobs.list",
+        ],
+    }
+    # Engineers run pipelines as the training pipeline's account, and act as no other.
+    (act_as,) = [r for r in prod.by_type("gcp:serviceaccount/iAMMember:IAMMember") if r.inputs["member"] == engineers]
+    assert act_as.inputs["role"] == "roles/iam.serviceAccountUser"
+    (account,) = [r for r in prod.by_type("gcp:serviceaccount/account:Account") if r.name == "gcp-training-sa"]
+    assert act_as.inputs["serviceAccountId"] == (
+        f"projects/acme-churn/serviceAccounts/{account.inputs['accountId']}@acme-churn.iam.gserviceaccount.com"
+    )
     # Data is read on the feature dataset and the models bucket only; devops and analysts read none.
     readers = {
         r.inputs["member"]

@@ -392,6 +392,16 @@ def test_outputs_are_camel_case(stack: CapturedStack) -> None:
     assert outputs["endpointNames"] == {"scoring": f"churn-platform-{env}-k8s-scoring"}
 
 
+def test_prod_returns_an_audit_policy_for_the_namespace_and_dev_none(stack: CapturedStack) -> None:
+    policy = stack.outputs["platform"]["k8s"]["auditPolicy"]
+    if not prod(stack):
+        assert policy is None
+        return
+    document = yaml.safe_load(policy)
+    assert (document["apiVersion"], document["kind"]) == ("audit.k8s.io/v1", "Policy")
+    assert {tuple(rule["namespaces"]) for rule in document["rules"]} == {("churn-platform-prod-churn-ml",)}
+
+
 # --- check: refused before anything is registered, naming the spec field ---------------------------
 
 

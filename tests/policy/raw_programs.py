@@ -63,6 +63,8 @@ def aws_violations() -> None:
         tags=TAGS,
     )
     aws.cloudwatch.LogGroup("logs", tags=TAGS)
+    # audit-logging: a single-region trail without log file validation or KMS (and so no complete trail)
+    aws.cloudtrail.Trail("unvalidated", s3_bucket_name="churn-prod-trail", tags=TAGS)
     # alert-routing: an alarm that notifies nobody, and one whose topic nobody subscribed to
     aws.cloudwatch.MetricAlarm(
         "silent",
@@ -269,6 +271,29 @@ def aws_compliant() -> None:
         tags=TAGS,
     )
 
+    # audit-logging: a multi-region, validated, KMS-encrypted trail with the stack's data events
+    aws.cloudtrail.Trail(
+        "audit",
+        s3_bucket_name=bucket.id,
+        kms_key_id=key.arn,
+        is_multi_region_trail=True,
+        enable_log_file_validation=True,
+        advanced_event_selectors=[
+            {"name": "management", "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}]},
+            *(
+                {
+                    "name": data_type,
+                    "field_selectors": [
+                        {"field": "eventCategory", "equals": ["Data"]},
+                        {"field": "resources.type", "equals": [data_type]},
+                    ],
+                }
+                for data_type in ("AWS::S3::Object", "AWS::SageMaker::Endpoint")
+            ),
+        ],
+        tags=TAGS,
+    )
+
 
 # --- GCP --------------------------------------------------------------------------------------------
 
@@ -281,6 +306,8 @@ def gcp_violations() -> None:
     gcp.vertex.AiEndpoint("endpoint", name="8123", display_name="churn", location="us-central1", labels=LABELS)
     gcp.storage.Bucket("raw-data", location="US")
     gcp.projects.IAMMember("owner", project="p", role="roles/owner", member="user:someone@example.com")
+    # least-privilege-iam: a whole service's admin role, project-wide, for people
+    gcp.projects.IAMMember("vertex-admin", project="p", role="roles/aiplatform.admin", member="group:ml@example.com")
     gcp.vertex.AiFeatureStore("features", region="us-central1", labels=LABELS)
     gcp.kms.CryptoKey("key", key_ring="projects/p/locations/us-central1/keyRings/ring", labels=LABELS)
     gcp.workbench.Instance(
@@ -380,6 +407,14 @@ def gcp_compliant() -> None:
         opts=KEEP,
     )
     gcp.projects.IAMMember("user", project="p", role="roles/aiplatform.user", member="group:ml@example.com")
+    # audit-logging: Data Access audit logs of every service the stack keeps data or models in
+    for service in ("aiplatform", "bigquery", "storage"):
+        gcp.projects.IAMAuditConfig(
+            f"audit-{service}",
+            project="p",
+            service=f"{service}.googleapis.com",
+            audit_log_configs=[{"log_type": t} for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")],
+        )
     gcp.workbench.Instance(
         "notebook",
         location="us-central1-a",

@@ -31,6 +31,7 @@ EXPECTED: dict[str, set[str]] = {
         "allowed-instance-types",
         "budget-required",
         "log-retention",
+        "audit-logging",
     },
     "gcp": {
         "encryption-at-rest",
@@ -46,6 +47,7 @@ EXPECTED: dict[str, set[str]] = {
         "monitoring-required",
         "allowed-instance-types",
         "budget-required",
+        "audit-logging",
     },
     "kubernetes": {
         "k8s-pod-security",

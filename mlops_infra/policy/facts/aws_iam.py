@@ -20,6 +20,11 @@ UNSCOPABLE_ACTIONS: frozenset[str] = frozenset(
         "cloudwatch:PutMetricData",
         "sagemaker:Search",
         "logs:DescribeLogGroups",
+        # Read-only calls of people's roles that take no resource ARN (Service Authorization Reference).
+        "sagemaker:ListModelPackages",
+        "cloudwatch:GetMetricData",
+        "ce:GetCostAndUsage",
+        "ce:GetCostForecast",
         # SageMaker models in a VPC describe the network to attach ENIs; EC2 offers no resource scope.
         "ec2:DescribeDhcpOptions",
         "ec2:DescribeNetworkInterfaces",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mlops_infra.policy.rules import (
     alert_routing,
     allowed_instance_types,
+    audit_logging,
     budget_required,
     cost_budget,
     data_capture,
@@ -45,6 +46,7 @@ _MODULES = (
     k8s_pod_security,
     k8s_namespace_guardrails,
     log_retention,
+    audit_logging,
 )
 
 REGISTRY: dict[str, PolicySpec] = {module.SPEC.id: module.SPEC for module in _MODULES}

@@ -3,7 +3,9 @@
 AWS: every Allow statement names explicit actions (no ``*``, ``s3:*`` or ``s3:Get*``) and scoped
 resources. ``"Resource": "*"`` is accepted only for actions AWS cannot scope
 (``mlops_infra.policy.facts.aws_iam.UNSCOPABLE_ACTIONS``) and in KMS key policies, where ``*`` means the key
-itself. GCP: no owner/editor/viewer, no project-wide service-account impersonation.
+itself. GCP: no owner/editor/viewer, no project-, folder- or organization-wide service admin or editor role
+(``roles/aiplatform.admin``, ``roles/storage.admin``, ``roles/*.editor``) for people or services, no
+project-wide service-account impersonation.
 Kubernetes: no ``*`` verbs, resources or API groups (``pods/*`` included), no escalate/bind/impersonate,
 no cluster-admin, and no role bound to a namespace's ``default`` ServiceAccount (every pod that names
 no account runs as it, so its rights reach workloads nobody reviewed).
@@ -30,6 +32,9 @@ ADMIN_POLICY = re.compile(
 PRIMITIVE_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
 IMPERSONATION_ROLES = ("roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator")
 HIERARCHY_MODULES = ("projects", "folder", "organizations")
+# Predefined roles that administer a whole service (roles/aiplatform.admin, roles/storage.admin,
+# roles/resourcemanager.projectIamAdmin) or edit all of it (roles/dataflow.editor).
+SERVICE_ADMIN_ROLE = re.compile(r"^roles/[A-Za-z0-9]+\.(?:admin|editor|[A-Za-z]*Admin)$")
 ESCALATING_VERBS = ("escalate", "bind", "impersonate")
 PUBLIC_K8S_SUBJECTS = ("system:anonymous", "system:unauthenticated")
 
@@ -132,6 +137,13 @@ def _gcp_role_findings(view: ResourceView, role: str, where: str) -> Iterator[Fi
             "Grant predefined roles for what the member does (roles/aiplatform.user, roles/storage.objectViewer)."
         )
     module = view.type.split(":")[1].split("/")[0]
+    if SERVICE_ADMIN_ROLE.match(role) and module in HIERARCHY_MODULES:
+        level = {"projects": "project", "folder": "folder", "organizations": "organization"}[module]
+        yield Finding(
+            f"{subject(view)}: {where} grants {role} on the whole {level}: every resource of the service, for "
+            "people and service accounts alike. Grant a narrow role (roles/aiplatform.user, a custom role) or the "
+            "admin role on the one resource (bucket, dataset, service account)."
+        )
     if role in IMPERSONATION_ROLES and module in HIERARCHY_MODULES:
         yield Finding(
             f"{subject(view)}: {where} grants {role} on the whole {module.rstrip('s')}, so the member can act "
@@ -241,12 +253,15 @@ SPEC = PolicySpec(
         'resources: no "*" in actions, no NotAction/NotResource with Allow, Resource "*" only for '
         "UNSCOPABLE_ACTIONS (and in key policies, where it means the key); no AdministratorAccess, PowerUserAccess "
         "or *FullAccess attachments; trust policies name their principals; notebooks disable root access. GCP "
-        "grants no roles/owner, roles/editor or roles/viewer and no project-wide serviceAccountUser/TokenCreator. "
+        "grants no roles/owner, roles/editor or roles/viewer, no project/folder/organization-wide service admin or "
+        "editor role (roles/aiplatform.admin, roles/storage.admin, roles/*.editor, roles/*.*Admin) to anyone, and "
+        "no project-wide serviceAccountUser/TokenCreator. "
         'Kubernetes Roles and ClusterRoles have no "*" verbs, resources or API groups and no escalate/bind/'
         "impersonate, and no binding gives cluster-admin, binds unauthenticated users or binds a namespace's "
         "default ServiceAccount."
     ),
-    remediation="Build documents with mlops_infra.aws.iam.statement(actions, resources); grant predefined GCP roles; "
+    remediation="Build documents with mlops_infra.aws.iam.statement(actions, resources); grant narrow predefined or "
+    "custom GCP roles, admin roles only on the one resource (bucket, dataset); "
     "list Kubernetes verbs and resources explicitly.",
     resource_types={
         **covered_types(HANDLERS),
