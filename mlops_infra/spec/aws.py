@@ -44,3 +44,10 @@ class AwsPlatformSpec(Spec):
             "registry group, or a version ARN. Required in protected environments (policy model-approval)."
         ),
     )
+    approved_challenger_packages: dict[Name, ApprovedVersion] = Field(
+        default_factory=dict,
+        description=(
+            "Per endpoint name, the approved model package version its challenger serves (same forms as "
+            "approved_model_packages). Required in protected environments for every endpoint with a challenger."
+        ),
+    )
