@@ -506,6 +506,8 @@ class AwsPlatformSpec(TypedDict):
     "OIDC only: the client id (aud claim) the roles accept. Required with an oidc-provider ARN."
     audit_archive_after_days: NotRequired[int]
     "Days before CloudTrail log files move to GLACIER_IR (never expired)."
+    approved_challenger_packages: NotRequired[dict[str, Any]]
+    "Per endpoint name, the approved model package version its challenger serves (same forms as approved_model_packages). Required in protected environments for every endpoint with a challenger."
 
 
 class GcpPlatformSpecDriftEngine(Enum):
@@ -660,11 +662,20 @@ class AwsBudgetArgs(TypedDict):
     "Budgets also e-mails subscriber_emails on alerts sent to a routed topic; turn off when the topics already e-mail the same people."
 
 
+class AwsModelMode(Enum):
+    "Allowed values of ``mode``."
+
+    SINGLEMODEL = "SingleModel"
+    MULTIMODEL = "MultiModel"
+
+
 class AwsModelArgs(TypedDict):
     "One SageMaker model: a pinned ECR image and its artifact, or an approved registry version of them."
 
     image: str
     "ECR image pinned to a tag other than 'latest' or to an @sha256 digest."
+    mode: NotRequired[AwsModelMode]
+    "MultiModel: model_data_url is an s3:// prefix of many model.tar.gz, each loaded on first use."
     model_data_url: pulumi.Input[str]
     "s3:// URI of the model artifact (for example model.tar.gz); may come from another resource."
     environment: NotRequired[dict[str, str]]
@@ -688,7 +699,7 @@ class AwsAutoscalingArgs(TypedDict):
     "The shared :class:`~mlops_infra.spec.Scaling` of an instance-based variant (Application Auto Scaling)."
 
     min_replicas: NotRequired[int]
-    "Fewest instances (>= 1)."
+    "Fewest instances (>= 1; 0 only for an asynchronous endpoint's backlog)."
     max_replicas: NotRequired[int]
     "Most instances; bounds the worst-case cost."
     target: NotRequired[ScalingTarget]
@@ -699,6 +710,8 @@ class AwsAutoscalingArgs(TypedDict):
     "Wait after adding a replica."
     target_invocations_per_instance: NotRequired[float]
     "Average invocations per instance per minute the policy holds the variant at."
+    backlog_per_replica: NotRequired[float]
+    "Asynchronous endpoints: queued requests per instance (ApproximateBacklogSizePerInstance) the policy holds; wins over target. Required for min_replicas 0 (scale to zero)."
 
 
 class AwsVariantArgs(TypedDict):
@@ -717,6 +730,21 @@ class AwsVariantArgs(TypedDict):
     "Relative traffic weight (A/B); for a shadow, the mirrored share."
     autoscaling: NotRequired[AwsAutoscalingArgs]
     "Target-tracking scaling (instance-based variants only)."
+
+
+class AwsAsyncInferenceArgs(TypedDict):
+    "Asynchronous inference: requests queue, results land KMS-encrypted in S3, SNS tells of each outcome."
+
+    output_s3_uri: pulumi.Input[str]
+    "s3://BUCKET/PREFIX results are written under."
+    failure_s3_uri: NotRequired[pulumi.Input[str]]
+    "s3:// prefix of failed requests' errors; None: output's."
+    success_topic_arn: NotRequired[pulumi.Input[str]]
+    "SNS topic told of each result; None: a KMS-encrypted topic of the endpoint."
+    error_topic_arn: NotRequired[pulumi.Input[str]]
+    "SNS topic told of each failure (an alert topic); None: a KMS-encrypted topic of the endpoint."
+    max_concurrent_per_replica: NotRequired[int]
+    "MaxConcurrentInvocationsPerInstance: requests one instance works on at once."
 
 
 class AwsVpcArgs(TypedDict):
@@ -811,6 +839,8 @@ class AwsEndpointArgs(TypedDict):
     "Production variants (A/B by weight)."
     shadow_variant: NotRequired[AwsVariantArgs]
     "Receives a copy of live traffic (weight = mirrored share); its responses are discarded."
+    async_inference: NotRequired[AwsAsyncInferenceArgs]
+    "Queue requests (InvokeEndpointAsync): results in S3, SNS notices, backlog scaling."
     kms_key_arn: NotRequired[pulumi.Input[str]]
     "Key ARN for volumes and captured data; default: platform key."
     enable_network_isolation: NotRequired[bool]
@@ -976,6 +1006,8 @@ class AwsSecureBucketArgs(TypedDict):
     "Days a replaced (noncurrent) object version is kept before expiry."
     abort_incomplete_multipart_upload_days: NotRequired[int]
     "Days before parts of an unfinished multipart upload are removed (billed storage)."
+    expire_prefixes: NotRequired[dict[str, int]]
+    "Key prefix (ending in '/') -> days after creation its objects expire (their old versions 1 day later), e.g. asynchronous inference results."
     force_destroy: NotRequired[bool]
     "Let `pulumi destroy` delete a bucket that still holds objects. Never in production."
 

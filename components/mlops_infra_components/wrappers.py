@@ -77,6 +77,12 @@ class AwsBudget(pulumi.ComponentResource):
 class AwsEndpoint(pulumi.ComponentResource):
     """Models, an endpoint configuration, the endpoint, its alarms, autoscaling and data capture. Builds ``mlops_infra.aws.Endpoint`` (type ``mlops-infra:aws:Endpoint``) as its only child; that component's pydantic model validates the args before anything registers."""
 
+    async_output_s3_uri: pulumi.Output[Any]
+    "Output asyncOutputS3Uri of the mlops-infra:aws:Endpoint child."
+    async_success_topic_arn: pulumi.Output[Any]
+    "Output asyncSuccessTopicArn of the mlops-infra:aws:Endpoint child."
+    async_error_topic_arn: pulumi.Output[Any]
+    "Output asyncErrorTopicArn of the mlops-infra:aws:Endpoint child."
     endpoint_name: pulumi.Output[Any]
     "Output endpointName of the mlops-infra:aws:Endpoint child."
     endpoint_arn: pulumi.Output[Any]
@@ -100,6 +106,9 @@ class AwsEndpoint(pulumi.ComponentResource):
         outputs = build_wrapped(
             self, type_name="AwsEndpoint", name=name, args=args, opts=opts, component=("mlops_infra.aws", "Endpoint")
         )
+        self.async_output_s3_uri = outputs["asyncOutputS3Uri"]
+        self.async_success_topic_arn = outputs["asyncSuccessTopicArn"]
+        self.async_error_topic_arn = outputs["asyncErrorTopicArn"]
         self.endpoint_name = outputs["endpointName"]
         self.endpoint_arn = outputs["endpointArn"]
         self.endpoint_config_name = outputs["endpointConfigName"]

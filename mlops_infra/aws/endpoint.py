@@ -25,12 +25,13 @@ from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.endpoint_alarms import create_variant_alarms
 from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment
-from mlops_infra.aws.endpoint_autoscaling import create_variant_autoscaling
+from mlops_infra.aws.endpoint_autoscaling import create_scale_from_zero, create_variant_autoscaling
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.s3 import split_s3_uri
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
+from mlops_infra.aws.sns_policy import topic_policy
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
@@ -64,12 +65,18 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _grant(url: pulumi.Input[str], suffix: str) -> pulumi.Output[str]:
+    """``bucket/key`` of an artifact known at deploy time, plus ``suffix`` (``/*`` for a prefix)."""
+    return pulumi.Output.from_input(url).apply(lambda known: "/".join(split_s3_uri(known)) + suffix)
+
+
 class Endpoint(PlatformComponent[EndpointArgs]):
     """Models, an endpoint configuration, the endpoint, its alarms, autoscaling and data capture.
 
     Outputs: ``endpoint_name``, ``endpoint_arn``, ``endpoint_config_name``, ``model_names``
     (variant -> model), ``alarm_names``/``alarm_arns``, ``capture_s3_uri`` (None without
-    capture), ``role_arn`` and ``log_group_name``.
+    capture), ``role_arn``, ``log_group_name`` and, for an asynchronous endpoint,
+    ``async_output_s3_uri``, ``async_success_topic_arn`` and ``async_error_topic_arn``.
     """
 
     TYPE_TOKEN = "mlops-infra:aws:Endpoint"
@@ -101,6 +108,9 @@ class Endpoint(PlatformComponent[EndpointArgs]):
 
         self.capture_bucket: SecureBucket | None = None
         self.capture_s3_uri: pulumi.Output[str] | None = self._capture_destination()
+        self.async_success_topic_arn: pulumi.Output[str] | None = None
+        self.async_error_topic_arn: pulumi.Output[str] | None = None
+        self._async_topics()
         self.log_group = aws.cloudwatch.LogGroup(
             self.child_name("logs"),
             name=f"{METRICS_NAMESPACE}/{self.physical_name}",
@@ -124,9 +134,10 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         )
         self.models: dict[str, aws.sagemaker.Model] = {v.name: self._model(v) for v in settings.all_variants}
         self.endpoint_config = self._endpoint_config()
+        # Every variant's alarms (a shadow's included) page people and roll a deployment back.
         self.alarms: list[aws.cloudwatch.MetricAlarm] = [
             alarm
-            for variant in settings.variants
+            for variant in settings.all_variants
             for alarm in create_variant_alarms(self, self.physical_name, variant.name, settings.alarms)
         ]
         self.endpoint = aws.sagemaker.Endpoint(
@@ -142,6 +153,20 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             for v in settings.all_variants
             if v.autoscaling is not None
         }
+        # An asynchronous variant at zero instances has no backlog per instance to track: a step policy on
+        # HasBacklogWithoutCapacity adds the first instance (AWS's documented scale-from-zero pattern).
+        self.scale_from_zero: dict[str, tuple[aws.appautoscaling.Policy, aws.cloudwatch.MetricAlarm]] = {
+            v.name: create_scale_from_zero(
+                self,
+                self.endpoint,
+                self.scaling[v.name][0],
+                v.name,
+                settings=v.autoscaling,
+                notify=settings.alarms.actions("warning"),
+            )
+            for v in settings.variants
+            if v.autoscaling is not None and v.autoscaling.scales_to_zero
+        }
 
         self.endpoint_name: pulumi.Output[str] = self.endpoint.name
         self.endpoint_arn: pulumi.Output[str] = self.endpoint.arn
@@ -151,8 +176,15 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         self.alarm_arns: list[pulumi.Output[str]] = [a.arn for a in self.alarms]
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.log_group_name: pulumi.Output[str] = self.log_group.name
+        async_settings = settings.async_inference
+        self.async_output_s3_uri: pulumi.Output[str] | None = (
+            pulumi.Output.from_input(async_settings.output_s3_uri) if async_settings is not None else None
+        )
         self.register_outputs(
             {
+                "asyncOutputS3Uri": self.async_output_s3_uri,
+                "asyncSuccessTopicArn": self.async_success_topic_arn,
+                "asyncErrorTopicArn": self.async_error_topic_arn,
                 "endpointName": self.endpoint_name,
                 "endpointArn": self.endpoint_arn,
                 "endpointConfigName": self.endpoint_config_name,
@@ -188,6 +220,40 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         )
         return pulumi.Output.concat("s3://", self.capture_bucket.bucket_name, "/", CAPTURE_PREFIX)
 
+    def _async_topics(self) -> None:
+        """The success and error topics of an asynchronous endpoint: given, or KMS-encrypted topics of its own."""
+        settings = self.args.async_inference
+        if settings is None:
+            return
+
+        def topic(kind: str, given: pulumi.Input[str] | None) -> pulumi.Output[str]:
+            if given is not None:
+                return pulumi.Output.from_input(given)
+            created = aws.sns.Topic(
+                self.child_name(f"async-{kind}"),
+                name=self.platform.name(f"{self.logical_name}-async-{kind}", naming.SNS_TOPIC),
+                kms_master_key_id=self.kms_key_arn,
+                signature_version=2,
+                opts=self.child_opts(),
+            )
+            # Only this account's principals granted sns:Publish (the endpoint's role) publish, over TLS only.
+            aws.sns.TopicPolicy(
+                self.child_name(f"async-{kind}-policy"),
+                arn=created.arn,
+                policy=topic_policy(created.arn, []),
+                opts=self.child_opts(),
+            )
+            return created.arn
+
+        self.async_success_topic_arn = topic("success", settings.success_topic_arn)
+        self.async_error_topic_arn = topic("errors", settings.error_topic_arn)
+
+    def _async_prefixes(self) -> list[pulumi.Input[str]]:
+        settings = self.args.async_inference
+        if settings is None:
+            return []
+        return [uri for uri in (settings.output_s3_uri, settings.failure_s3_uri) if uri is not None]
+
     def _arn(self, service: str, resource: pulumi.Input[str], *, regional: bool = True) -> pulumi.Output[str]:
         if not regional:
             return pulumi.Output.concat("arn:", self._partition, ":", service, ":::", resource)
@@ -198,14 +264,13 @@ class Endpoint(PlatformComponent[EndpointArgs]):
     def _role_statements(self) -> list[dict[str, Any]]:
         """Least privilege: this endpoint's artifacts, images, key, capture prefix and log group only."""
         settings = self.args
-        urls = [v.model.model_data_url for v in settings.all_variants]
-        artifacts: list[pulumi.Input[str]] = [*sorted({"/".join(split_s3_uri(u)) for u in urls if isinstance(u, str)})]
-        # An artifact known only at deploy time (a bucket of this stack) is granted as it resolves.
-        artifacts += [
-            pulumi.Output.from_input(u).apply(lambda url: "/".join(split_s3_uri(url)))
-            for u in urls
-            if not isinstance(u, str)
+        # A multi-model container reads every archive under its prefix: the grant is the prefix's objects.
+        urls = [(v.model.model_data_url, "/*" if v.model.mode == "MultiModel" else "") for v in settings.all_variants]
+        artifacts: list[pulumi.Input[str]] = [
+            *sorted({"/".join(split_s3_uri(u)) + suffix for u, suffix in urls if isinstance(u, str)})
         ]
+        # An artifact known only at deploy time (a bucket of this stack) is granted as it resolves.
+        artifacts += [_grant(u, suffix) for u, suffix in urls if not isinstance(u, str)]
         repositories = sorted({ecr_repository_arn(v.model.image) for v in settings.all_variants})
         log_group = f"log-group:{METRICS_NAMESPACE}/{self.physical_name}"
         statements = [
@@ -232,6 +297,21 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                 lambda parts: f"arn:{parts[0]}:s3:::{'/'.join(filter(None, split_s3_uri(parts[1])))}/*"
             )
             statements.append(statement(["s3:PutObject"], [capture_objects], sid="WriteCapturedData"))
+        prefixes = self._async_prefixes()
+        if prefixes:
+            objects: list[pulumi.Input[str]] = [
+                pulumi.Output.all(self._partition, uri).apply(
+                    lambda parts: f"arn:{parts[0]}:s3:::{'/'.join(filter(None, split_s3_uri(parts[1])))}/*"
+                )
+                for uri in prefixes
+            ]
+            topics: list[pulumi.Input[str]] = [
+                t for t in (self.async_success_topic_arn, self.async_error_topic_arn) if t is not None
+            ]
+            statements += [
+                statement(["s3:PutObject"], objects, sid="WriteAsyncResults"),
+                statement(["sns:Publish"], topics, sid="NotifyAsyncOutcomes"),
+            ]
         if settings.vpc is not None:
             interfaces = self._arn("ec2", "network-interface/*")
             subnets = [self._arn("ec2", pulumi.Output.concat("subnet/", s)) for s in settings.vpc.subnet_ids]
@@ -254,10 +334,12 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             if model.model_package_arn is not None
             else {"image": model.image, "model_data_url": model.model_data_url}
         )
+        # Mode is sent only for a multi-model container, so single-model versions keep their content hash.
+        mode = {"mode": model.mode} if model.mode == "MultiModel" else {}
         props: dict[str, Any] = {
             "execution_role_arn": self.role.arn,
             "enable_network_isolation": settings.enable_network_isolation,
-            "primary_container": {**source, "environment": dict(model.environment)},
+            "primary_container": {**source, **mode, "environment": dict(model.environment)},
         }
         if settings.vpc is not None:
             props["vpc_config"] = {
@@ -329,6 +411,22 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         capture = self._data_capture()
         if capture is not None:
             props["data_capture_config"] = capture
+        asynchronous = self.args.async_inference
+        if asynchronous is not None:
+            output: dict[str, Any] = {
+                "s3_output_path": asynchronous.output_s3_uri,
+                "kms_key_id": self.kms_key_arn,
+                "notification_config": {
+                    "success_topic": self.async_success_topic_arn,
+                    "error_topic": self.async_error_topic_arn,
+                },
+            }
+            if asynchronous.failure_s3_uri is not None:
+                output["s3_failure_path"] = asynchronous.failure_s3_uri
+            props["async_inference_config"] = {
+                "output_config": output,
+                "client_config": {"max_concurrent_invocations_per_instance": asynchronous.max_concurrent_per_replica},
+            }
         return aws.sagemaker.EndpointConfiguration(
             self.child_name("config"),
             name=self._versioned_name(self.logical_name, props),

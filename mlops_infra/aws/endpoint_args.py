@@ -15,6 +15,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from mlops_infra.aws.arns import EcrRepositoryArn, KmsKeyArn, ModelPackageVersionArn, SnsTopicArn
 from mlops_infra.aws.ecr import EcrImage
+from mlops_infra.aws.multi_model import multi_model_problem
 from mlops_infra.aws.s3 import check_s3_object, split_s3_uri
 from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec as ComponentArgs
@@ -46,6 +47,10 @@ class ModelArgs(ComponentArgs):
     """
 
     image: EcrImage = Field(description="ECR image pinned to a tag other than 'latest' or to an @sha256 digest.")
+    mode: Literal["SingleModel", "MultiModel"] = Field(
+        "SingleModel",
+        description="MultiModel: model_data_url is an s3:// prefix of many model.tar.gz, each loaded on first use.",
+    )
     model_data_url: StrInput = Field(
         description="s3:// URI of the model artifact (for example model.tar.gz); may come from another resource."
     )
@@ -58,10 +63,21 @@ class ModelArgs(ComponentArgs):
 
     @field_validator("model_data_url")
     @classmethod
-    def _s3_object(cls, url: StrInput) -> StrInput:
-        if isinstance(url, str):
-            check_s3_object(url)
-        return url
+    def _artifact_for_mode(cls, url: StrInput, info: ValidationInfo) -> StrInput:
+        if not isinstance(url, str):
+            return url
+        if info.data.get("mode") == "MultiModel":
+            if not url.endswith("/"):
+                raise ValueError(f"{url!r}: a multi-model container reads an s3:// prefix ending in '/'")
+            return url
+        return check_s3_object(url)
+
+    @field_validator("model_package_arn")
+    @classmethod
+    def _one_package_is_one_model(cls, arn: str | None, info: ValidationInfo) -> str | None:
+        if arn is not None and info.data.get("mode") == "MultiModel":
+            raise ValueError("a multi-model container serves a prefix of artifacts, not one model package version")
+        return arn
 
 
 class ServerlessArgs(ComponentArgs):
@@ -96,7 +112,9 @@ class AutoscalingArgs(Scaling):
     the variant tracks SageMakerVariantInvocationsPerInstance at ``target_invocations_per_instance``.
     """
 
-    min_replicas: int = Field(1, ge=1, le=1000, description="Fewest instances (>= 1).")
+    min_replicas: int = Field(
+        1, ge=0, le=1000, description="Fewest instances (>= 1; 0 only for an asynchronous endpoint's backlog)."
+    )
     max_replicas: int = Field(4, ge=1, le=1000, description="Most instances; bounds the worst-case cost.")
     target: ScalingTarget | None = Field(  # type: ignore[assignment]
         None,
@@ -106,6 +124,27 @@ class AutoscalingArgs(Scaling):
     target_invocations_per_instance: float = Field(
         70.0, gt=0, description="Average invocations per instance per minute the policy holds the variant at."
     )
+    backlog_per_replica: float | None = Field(
+        None,
+        gt=0,
+        le=100_000,
+        description="Asynchronous endpoints: queued requests per instance (ApproximateBacklogSizePerInstance) the "
+        "policy holds; wins over target. Required for min_replicas 0 (scale to zero).",
+    )
+
+    @model_validator(mode="after")
+    def _zero_needs_a_backlog(self) -> AutoscalingArgs:
+        if self.min_replicas == 0 and self.backlog_per_replica is None:
+            raise ValueError(
+                "min_replicas 0 (scale to zero) needs backlog_per_replica: only asynchronous endpoints, which queue "
+                "requests, scale to zero on SageMaker"
+            )
+        return self
+
+    @property
+    def scales_to_zero(self) -> bool:
+        """True when idle instances go away entirely (asynchronous endpoints only)."""
+        return self.min_replicas == 0
 
 
 class VariantArgs(ComponentArgs):
@@ -139,6 +178,11 @@ class VariantArgs(ComponentArgs):
             raise ValueError("required for an instance-based variant (for example 'ml.m5.large'), or set serverless")
         if instance_type is not None:
             check_aws_instance_type(instance_type, "endpoint")
+            model = info.data.get("model")
+            if isinstance(model, ModelArgs) and model.mode == "MultiModel":
+                problem = multi_model_problem(instance_type)
+                if problem:
+                    raise ValueError(problem)
         return instance_type
 
     @field_validator("autoscaling")
@@ -148,9 +192,44 @@ class VariantArgs(ComponentArgs):
             raise ValueError("a serverless variant scales by max_concurrency; it takes no autoscaling target")
         return scaling
 
+    @model_validator(mode="after")
+    def _multi_model_on_instances(self) -> VariantArgs:
+        if self.serverless is not None and self.model.mode == "MultiModel":
+            raise ValueError("serverless inference does not host multi-model containers: use an instance type")
+        return self
+
     @property
     def is_serverless(self) -> bool:
         return self.serverless is not None
+
+
+class AsyncInferenceArgs(ComponentArgs):
+    """Asynchronous inference: requests queue, results land KMS-encrypted in S3, SNS tells of each outcome.
+
+    SageMaker writes results with the endpoint's key and publishes with the endpoint's execution role,
+    which is granted exactly these prefixes and topics.
+    """
+
+    output_s3_uri: S3Uri = Field(description="s3://BUCKET/PREFIX results are written under.")
+    failure_s3_uri: S3Uri | None = Field(None, description="s3:// prefix of failed requests' errors; None: output's.")
+    success_topic_arn: SnsTopicArn | None = Field(
+        None, description="SNS topic told of each result; None: a KMS-encrypted topic of the endpoint."
+    )
+    error_topic_arn: SnsTopicArn | None = Field(
+        None,
+        description="SNS topic told of each failure (an alert topic); None: a KMS-encrypted topic of the endpoint.",
+    )
+    max_concurrent_per_replica: int = Field(
+        4, ge=1, le=1000, description="MaxConcurrentInvocationsPerInstance: requests one instance works on at once."
+    )
+
+    @field_validator("output_s3_uri", "failure_s3_uri")
+    @classmethod
+    def _prefix(cls, uri: StrInput | None) -> StrInput | None:
+        if not isinstance(uri, str):
+            return uri
+        bucket, key = split_s3_uri(uri)
+        return f"s3://{bucket}/{key.rstrip('/')}" if key else f"s3://{bucket}"
 
 
 class VpcArgs(ComponentArgs):
@@ -305,6 +384,9 @@ class EndpointArgs(ComponentArgs):
     shadow_variant: VariantArgs | None = Field(
         None, description="Receives a copy of live traffic (weight = mirrored share); its responses are discarded."
     )
+    async_inference: AsyncInferenceArgs | None = Field(
+        None, description="Queue requests (InvokeEndpointAsync): results in S3, SNS notices, backlog scaling."
+    )
     kms_key_arn: KmsKeyArn | None = Field(
         None, description="Key ARN for volumes and captured data; default: platform key."
     )
@@ -363,6 +445,8 @@ class EndpointArgs(ComponentArgs):
             raise ValueError("an endpoint with a shadow variant has exactly one production variant")
         if shadow.is_serverless or variants[0].is_serverless:
             raise ValueError("shadow variants are not supported on serverless endpoints")
+        if shadow.model.mode != variants[0].model.mode:
+            raise ValueError("the shadow variant's model must use the production variant's container mode")
         if shadow.weight <= 0:
             raise ValueError("the shadow variant needs a weight > 0 (the share of traffic it receives)")
         return shadow
@@ -399,18 +483,18 @@ class EndpointArgs(ComponentArgs):
         if deployment is None or "variants" not in info.data:
             return deployment
         variants: list[VariantArgs] = info.data["variants"]
-        unsupported = "a serverless variant" if _serverless(info) else None
-        if info.data.get("shadow_variant") is not None:
-            unsupported = "a shadow variant"
-        if unsupported:
+        if _serverless(info):
             raise ValueError(
-                f"SageMaker deployment guardrails (blue/green with rollback alarms) do not support endpoints with "
-                f"{unsupported}: set deployment=None (and allow_all_at_once=True in protected environments)"
+                "SageMaker deployment guardrails (blue/green with rollback alarms) do not support endpoints with "
+                "a serverless variant: set deployment=None (and allow_all_at_once=True in protected environments)"
             )
-        if len(variants) * ALARMS_PER_VARIANT > MAX_ROLLBACK_ALARMS:
+        # Blue/green guardrails take several production variants and a shadow variant (only rolling
+        # deployments exclude multi-variant endpoints); every variant's alarms roll the deployment back.
+        watched = len(variants) + (1 if info.data.get("shadow_variant") is not None else 0)
+        if watched * ALARMS_PER_VARIANT > MAX_ROLLBACK_ALARMS:
             raise ValueError(
-                f"automatic rollback takes at most {MAX_ROLLBACK_ALARMS} alarms and each variant has "
-                f"{ALARMS_PER_VARIANT}: use at most {MAX_ROLLBACK_ALARMS // ALARMS_PER_VARIANT} variants"
+                f"automatic rollback takes at most {MAX_ROLLBACK_ALARMS} alarms and each variant (shadow included) "
+                f"has {ALARMS_PER_VARIANT}: use at most {MAX_ROLLBACK_ALARMS // ALARMS_PER_VARIANT} variants"
             )
         alarms = info.data.get("alarms")
         if isinstance(alarms, AlarmArgs) and deployment.wait_interval_seconds < alarms.seconds_to_alarm:
@@ -426,6 +510,19 @@ class EndpointArgs(ComponentArgs):
         if days not in LOG_RETENTION_DAYS:
             raise ValueError(f"must be one of CloudWatch Logs' retention periods {list(LOG_RETENTION_DAYS)}")
         return days
+
+    @model_validator(mode="after")
+    def _backlog_scaling_is_async(self) -> EndpointArgs:
+        for index, variant in enumerate(self.all_variants):
+            scaling = variant.autoscaling
+            if scaling is not None and scaling.backlog_per_replica is not None and self.async_inference is None:
+                raise ValueError(
+                    f"variant {index} ({variant.name}): backlog_per_replica scales on the asynchronous queue; "
+                    "set async_inference or remove it"
+                )
+        if self.async_inference is not None and any(v.is_serverless for v in self.all_variants):
+            raise ValueError("asynchronous inference runs on instances: a serverless variant has no queue")
+        return self
 
     @property
     def all_variants(self) -> list[VariantArgs]:

@@ -1,5 +1,9 @@
 """Application Auto Scaling of one instance-based endpoint variant (target tracking on invocations).
 
+An asynchronous endpoint tracks its queue instead (``ApproximateBacklogSizePerInstance``) and may
+scale to zero; then a step policy on ``HasBacklogWithoutCapacity`` adds the first instance when
+requests wait and none runs (target tracking alone cannot leave zero).
+
 The scalable target is registered only after the endpoint exists (it names the endpoint's
 variant), and it is keyed by the stable endpoint and variant names, so a new endpoint
 configuration (a new model) does not touch it. SageMaker refuses an endpoint update that
@@ -8,12 +12,15 @@ changes the *instance type* of a scaled variant: do that in two deploys (see the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
+import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.aws.endpoint_args import AutoscalingArgs
 from mlops_infra.component import PlatformComponent
+from mlops_infra.conventions import naming
 from mlops_infra.conventions.naming import NameRule
 from mlops_infra.spec.scaling import ScalingMetric
 
@@ -22,6 +29,10 @@ ENDPOINT_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 PREDEFINED_METRIC = "SageMakerVariantInvocationsPerInstance"
 CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+SAGEMAKER_METRICS_NAMESPACE = "AWS/SageMaker"
+BACKLOG_METRIC = "ApproximateBacklogSizePerInstance"
+NO_CAPACITY_METRIC = "HasBacklogWithoutCapacity"
+SCALE_FROM_ZERO_PERIOD_SECONDS = 60
 # Application Auto Scaling policy names: up to 256 printable characters.
 SCALING_POLICY = NameRule(256, r"A-Za-z0-9._-")
 
@@ -51,6 +62,17 @@ def tracked_metric(
     the instance, while SageMaker's CPUUtilization sums every vCPU (up to 100 x vCPUs), so the target is
     scaled by the instance type's vCPUs.
     """
+    if settings.backlog_per_replica is not None:
+        # Queued requests per instance (per endpoint: the queue is the endpoint's, not a variant's).
+        return {
+            "target_value": settings.backlog_per_replica,
+            "customized_metric_specification": {
+                "namespace": SAGEMAKER_METRICS_NAMESPACE,
+                "metric_name": BACKLOG_METRIC,
+                "statistic": "Average",
+                "dimensions": [{"name": "EndpointName", "value": endpoint.name}],
+            },
+        }
     target = settings.target
     if target is None:
         return {
@@ -118,3 +140,58 @@ def create_variant_autoscaling(
         opts=component.child_opts(),
     )
     return target, policy
+
+
+def create_scale_from_zero(
+    component: PlatformComponent[Any],
+    endpoint: aws.sagemaker.Endpoint,
+    target: aws.appautoscaling.Target,
+    variant_name: str,
+    *,
+    settings: AutoscalingArgs,
+    notify: Sequence[pulumi.Input[str]],
+) -> tuple[aws.appautoscaling.Policy, aws.cloudwatch.MetricAlarm]:
+    """A step policy adding one instance, and the alarm on ``HasBacklogWithoutCapacity`` that runs it.
+
+    ``notify`` (the warning topics) hears the alarm too: requests waiting with no instance is worth
+    knowing, and an alarm whose only action is Auto Scaling reaches nobody (policy alert-routing).
+    """
+    policy = aws.appautoscaling.Policy(
+        component.child_name(f"{variant_name}-scale-from-zero"),
+        name=component.platform.name(f"{component.logical_name}-{variant_name}-from-zero", SCALING_POLICY),
+        policy_type="StepScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        step_scaling_policy_configuration={
+            "adjustment_type": "ChangeInCapacity",
+            "metric_aggregation_type": "Average",
+            "cooldown": settings.scale_out_cooldown_seconds,
+            "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": 1}],
+        },
+        opts=component.child_opts(),
+    )
+    alarm = aws.cloudwatch.MetricAlarm(
+        component.child_name(f"{variant_name}-backlog-without-capacity"),
+        name=component.platform.name(
+            f"{component.logical_name}-{variant_name}-backlog-without-capacity", naming.CLOUDWATCH_ALARM
+        ),
+        alarm_description=endpoint.name.apply(
+            lambda name: f"Requests wait on {name} with no instance running: scaling out from zero."
+        ),
+        namespace=SAGEMAKER_METRICS_NAMESPACE,
+        metric_name=NO_CAPACITY_METRIC,
+        dimensions={"EndpointName": endpoint.name},
+        statistic="Average",
+        period=SCALE_FROM_ZERO_PERIOD_SECONDS,
+        evaluation_periods=2,
+        datapoints_to_alarm=2,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="missing",
+        actions_enabled=True,
+        alarm_actions=[policy.arn, *notify],
+        ok_actions=list(notify),
+        opts=component.child_opts(),
+    )
+    return policy, alarm

@@ -57,8 +57,10 @@ from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.alerts import Severity
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import Spec, StrInput, field_error
+from mlops_infra.spec.challenger import ChallengerMode
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
+from mlops_infra.spec.endpoint import EndpointSpec
 from mlops_infra.spec.environment import (
     audit_enabled,
     effective_approval,
@@ -373,22 +375,28 @@ def endpoint_args(
     package_arn: StrInput | None,
     alarm_actions: list[StrInput] | None = None,
     actions: SeverityActions | None = None,
+    challenger_package_arn: StrInput | None = None,
 ) -> EndpointArgs:
     """One endpoint's args: compute, scaling, rollout, capture and alarms after the environment's defaults.
 
     ``actions`` routes each alarm to its severity's topics (5XX rate and model errors: critical,
     latency: warning); ``alarm_actions`` is told of every alarm whose severity has no topics.
+    The serving modes: ``invocation`` async adds the queue (results under the model store, errors to
+    the warning topics, backlog scaling, scale to zero); ``challenger`` a second production variant
+    (A/B) or a shadow variant; ``multi_model`` a MultiModel container reading the artifact prefix.
     """
     endpoint = spec.endpoints[index]
     location: Loc = ("endpoints", index)
     defaults = context.defaults
     image = _image(endpoint.model.serving, (*location, "model", "serving"), "serving")
     _check_s3(endpoint.model.artifact, (*location, "model", "artifact"), "the model artifact")
-    scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=False)
-    if scaling.min_replicas < 1:
+    asynchronous = endpoint.invocation.is_async
+    _check_serving_modes(spec, index, context)
+    scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=asynchronous)
+    if scaling.min_replicas < 1 and not asynchronous:
         raise _error(
             (*location, "scaling", "min_replicas"),
-            "SageMaker real-time endpoints cannot scale to zero: use 1 or more",
+            "SageMaker real-time endpoints cannot scale to zero (only invocation kind async can): use 1 or more",
             scaling.min_replicas,
         )
     rollout = effective_rollout(endpoint, defaults)
@@ -422,29 +430,39 @@ def endpoint_args(
             "capture_response": capture.capture_response,
         }
     label = effective_approval(spec.registry, defaults).approved_label
-    variant = {
+    autoscaling: dict[str, Any] = {
+        "min_replicas": scaling.min_replicas,
+        "max_replicas": scaling.max_replicas,
+        "target": scaling.target,
+        "scale_in_cooldown_seconds": scaling.scale_in_cooldown_seconds,
+        "scale_out_cooldown_seconds": scaling.scale_out_cooldown_seconds,
+    }
+    if asynchronous:
+        autoscaling["backlog_per_replica"] = endpoint.invocation.backlog_per_replica
+    mode = "MultiModel" if endpoint.multi_model else "SingleModel"
+    variant: dict[str, Any] = {
         "name": label,
         "model": {
             "image": image,
             "model_data_url": _resolve(endpoint.model.artifact, store_base),
             "model_package_arn": package_arn,
+            "mode": mode,
         },
         "instance_type": endpoint.compute.aws_instance_type(),
-        "initial_instance_count": scaling.min_replicas,
-        "autoscaling": {
-            "min_replicas": scaling.min_replicas,
-            "max_replicas": scaling.max_replicas,
-            "target": scaling.target,
-            "scale_in_cooldown_seconds": scaling.scale_in_cooldown_seconds,
-            "scale_out_cooldown_seconds": scaling.scale_out_cooldown_seconds,
-        },
+        # SageMaker starts every variant with an instance; an asynchronous one then scales in to zero.
+        "initial_instance_count": max(1, scaling.min_replicas),
+        "autoscaling": autoscaling,
     }
+    variants, shadow = _with_challenger(endpoint, location, variant, store_base, challenger_package_arn)
+    asynchronous_args = _async_args(spec, index, store_base, actions) if asynchronous else None
     alerts = endpoint.alerts
     args = _build(
         EndpointArgs,
         {
             "kms_key_arn": key_arn,
-            "variants": [variant],
+            "variants": variants,
+            "shadow_variant": shadow,
+            "async_inference": asynchronous_args,
             "data_capture": data_capture,
             "alarms": {
                 "error_rate_percent": alerts.error_rate_percent,
@@ -469,8 +487,109 @@ def endpoint_args(
     return args
 
 
+ASYNC_PREFIX = "async"
+"""Asynchronous results live under ``async/<endpoint>/`` of the model store and expire with the spec's retention."""
+CHALLENGER_VARIANT = "challenger"
+
+
+def async_prefix(endpoint_name: str) -> str:
+    """The model store prefix of one endpoint's asynchronous results and errors (``async/<endpoint>/``)."""
+    return f"{ASYNC_PREFIX}/{endpoint_name}/"
+
+
+def async_result_expiry(spec: PlatformSpec) -> dict[str, int]:
+    """Model store prefix -> days its objects are kept: each asynchronous endpoint's results."""
+    return {
+        async_prefix(endpoint.name): endpoint.invocation.result_retention_days
+        for endpoint in spec.endpoints
+        if endpoint.invocation.is_async
+    }
+
+
+def _async_args(
+    spec: PlatformSpec, index: int, store_base: StrInput, actions: SeverityActions | None
+) -> dict[str, Any]:
+    """The queue of endpoint ``index``: results and errors under the model store, errors to the warning topics."""
+    endpoint = spec.endpoints[index]
+    prefix = async_prefix(endpoint.name)
+    warning = actions.warning if actions is not None else []
+    return {
+        "output_s3_uri": _resolve(f"{prefix}results", store_base),
+        "failure_s3_uri": _resolve(f"{prefix}errors", store_base),
+        # A failed request is a warning: it reaches the people the warning alerts reach.
+        "error_topic_arn": warning[0] if warning else None,
+        "max_concurrent_per_replica": endpoint.invocation.max_concurrent_per_replica,
+    }
+
+
+def _with_challenger(
+    endpoint: EndpointSpec,
+    location: Loc,
+    champion: dict[str, Any],
+    store_base: StrInput,
+    package_arn: StrInput | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """(production variants, shadow variant): the champion alone, or with its challenger (A/B weight or shadow)."""
+    challenger = endpoint.challenger
+    if challenger is None:
+        return [champion], None
+    where: Loc = (*location, "challenger")
+    _check_s3(challenger.model.artifact, (*where, "model", "artifact"), "the challenger's artifact")
+    second: dict[str, Any] = {
+        "name": CHALLENGER_VARIANT,
+        "model": {
+            "image": _image(challenger.model.serving, (*where, "model", "serving"), "serving"),
+            "model_data_url": _resolve(challenger.model.artifact, store_base),
+            "model_package_arn": package_arn,
+        },
+        "instance_type": (challenger.compute or endpoint.compute).aws_instance_type(),
+        "initial_instance_count": champion["initial_instance_count"],
+        "autoscaling": dict(champion["autoscaling"]),
+        "weight": round(challenger.percent / 100, 6),
+    }
+    if challenger.mode is ChallengerMode.AB:
+        # Weights are relative: the champion answers (100 - percent) %, the challenger percent %.
+        return [{**champion, "weight": round(1 - challenger.percent / 100, 6)}, second], None
+    # A shadow's weight relative to the production variant's (1.0) is the share of requests copied to it.
+    return [{**champion, "weight": 1.0}], second
+
+
+def _check_serving_modes(spec: PlatformSpec, index: int, context: RealizeContext) -> None:
+    """What SageMaker (or the platform's guardrails on it) cannot do with the endpoint's serving mode."""
+    endpoint = spec.endpoints[index]
+    location: Loc = ("endpoints", index)
+    if endpoint.invocation.is_async and spec.aws.model_store_uri is not None:
+        raise _error(
+            (*location, "invocation", "result_retention_days"),
+            "asynchronous results expire by a lifecycle rule of the platform's model store; with aws.model_store_uri "
+            "the bucket is not this stack's, so the retention cannot be realized: remove aws.model_store_uri",
+            endpoint.invocation.result_retention_days,
+        )
+    if not endpoint.multi_model:
+        return
+    if context.defaults.protected:
+        raise _error(
+            (*location, "multi_model"),
+            f"a multi-model endpoint loads any archive under its prefix, which the registry cannot approve "
+            f"version by version: refused in the protected environment {context.defaults.environment!r} "
+            "(policy model-approval)",
+            True,
+        )
+    if _monitored(spec, context):
+        raise _error(
+            (*location, "multi_model"),
+            "SageMaker Model Monitor watches endpoints that host one model: turn monitoring off for this platform "
+            "or serve one model",
+            True,
+        )
+
+
 def _package_reference(spec: PlatformSpec, name: str) -> int | str | None:
     return spec.aws.approved_model_packages.get(name)
+
+
+def _challenger_reference(spec: PlatformSpec, name: str) -> int | str | None:
+    return spec.aws.approved_challenger_packages.get(name)
 
 
 def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
@@ -478,6 +597,22 @@ def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
     for key in spec.aws.approved_model_packages:
         if key not in names:
             raise _error(("aws", "approved_model_packages", key), f"{key!r} is not an endpoint of the spec {names}")
+    challenged = [e.name for e in spec.endpoints if e.challenger is not None]
+    for key in spec.aws.approved_challenger_packages:
+        if key not in challenged:
+            raise _error(
+                ("aws", "approved_challenger_packages", key),
+                f"{key!r} is not an endpoint with a challenger {challenged}",
+            )
+    if context.defaults.protected:
+        for name in challenged:
+            if name not in spec.aws.approved_challenger_packages:
+                raise _error(
+                    ("aws", "approved_challenger_packages", name),
+                    f"the challenger of endpoint {name!r} serves an unregistered artifact in the protected environment "
+                    f"{context.defaults.environment!r} (policy model-approval): set aws.approved_challenger_packages."
+                    f"{name} to its approved version number in the registry (or a model package version ARN)",
+                )
     if follows_latest_approved(spec, context.defaults):  # the registry's newest Approved package, at deploy time
         if spec.aws.approved_model_packages:
             key = next(iter(spec.aws.approved_model_packages))
@@ -631,6 +766,8 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         location=("alerts",),
     )
     check_deploy_token(effective_approval(spec.registry, context.defaults).deploy_webhook)
+    for index in range(len(spec.endpoints)):
+        _check_serving_modes(spec, index, context)
     _check_packages(spec, context)
     store = _store_base(spec, None)
     feature_store_args(spec, _KEY_PLACEHOLDER)
@@ -656,6 +793,9 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
             store_base=store,
             package_arn=_PACKAGE_PLACEHOLDER
             if endpoint.name in spec.aws.approved_model_packages or follows_latest_approved(spec, context.defaults)
+            else None,
+            challenger_package_arn=_PACKAGE_PLACEHOLDER
+            if endpoint.name in spec.aws.approved_challenger_packages
             else None,
         )
         if monitored:
@@ -829,7 +969,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     # The model store holds artifacts, pipeline outputs and baselines: only when something reads or writes them.
     if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints):
         built.store = SecureBucket(
-            name("model-store"), SecureBucketArgs(purpose="model-store", kms_key_arn=key_arn), opts=opts()
+            name("model-store"),
+            SecureBucketArgs(purpose="model-store", kms_key_arn=key_arn, expire_prefixes=async_result_expiry(spec)),
+            opts=opts(),
         )
         artifact_bucket = (built.store.bucket_name, built.store.arn)
     elif isinstance(spec.aws.model_store_uri, str):
@@ -888,6 +1030,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             if reference is None:
                 continue  # no approved version yet: warned, not deployed (protected environments raised)
         package = _package_arn(reference, built.registry, parent)
+        challenger_package = _package_arn(_challenger_reference(spec, spec_endpoint.name), built.registry, parent)
         args = endpoint_args(
             spec,
             index,
@@ -896,6 +1039,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             store_base=store_base,
             package_arn=package,
             actions=actions,
+            challenger_package_arn=challenger_package,
         )
         endpoint = Endpoint(name(spec_endpoint.name), args, opts=opts())
         endpoint_names[spec_endpoint.name] = endpoint.endpoint_name

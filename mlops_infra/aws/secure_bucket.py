@@ -55,6 +55,11 @@ class SecureBucketArgs(ComponentArgs):
     abort_incomplete_multipart_upload_days: int = Field(
         7, ge=1, le=365, description="Days before parts of an unfinished multipart upload are removed (billed storage)."
     )
+    expire_prefixes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Key prefix (ending in '/') -> days after creation its objects expire (their old versions 1 day "
+        "later), e.g. asynchronous inference results.",
+    )
     force_destroy: Switch = Field(
         False, description="Let `pulumi destroy` delete a bucket that still holds objects. Never in production."
     )
@@ -72,9 +77,24 @@ class SecureBucketArgs(ComponentArgs):
             raise ValueError("needs versioning=True: an unversioned bucket has no noncurrent versions")
         return days
 
+    @field_validator("expire_prefixes")
+    @classmethod
+    def _prefix_days(cls, prefixes: dict[str, int]) -> dict[str, int]:
+        for prefix, days in prefixes.items():
+            if not prefix.endswith("/") or prefix.startswith("/") or len(prefix) > 1024:
+                raise ValueError(f"prefix {prefix!r} must be a key prefix ending in '/' (not starting with '/')")
+            if not 1 <= days <= 36500:
+                raise ValueError(f"prefix {prefix!r}: expiry must be 1-36500 days, not {days}")
+        return prefixes
+
     @property
     def has_lifecycle(self) -> bool:
         """True when any transition or expiry is configured (then a lifecycle configuration is created)."""
+        return bool(self.expire_prefixes) or self.has_tiering
+
+    @property
+    def has_tiering(self) -> bool:
+        """True when the whole-bucket rule (transitions, noncurrent expiry) is configured."""
         return any(
             days is not None
             for days in (
@@ -172,7 +192,7 @@ class SecureBucket(PlatformComponent[SecureBucketArgs]):
             self.lifecycle = aws.s3.BucketLifecycleConfiguration(
                 self.child_name("lifecycle"),
                 bucket=bucket_id,
-                rules=[self._lifecycle_rule()],
+                rules=[*([self._lifecycle_rule()] if settings.has_tiering else []), *self._expiry_rules()],
                 opts=self.child_opts(depends_on=after),
             )
         self.bucket_name: pulumi.Output[str] = self.bucket.bucket
@@ -200,6 +220,24 @@ class SecureBucket(PlatformComponent[SecureBucketArgs]):
         )
         extra = self._grants(self.bucket.arn) if self._grants is not None else []
         return policy_document([{**tls_only, **everyone}, {**kms_only, **everyone}, *extra])
+
+    def _expiry_rules(self) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+        """One rule per expiring prefix: current objects after its days, replaced versions a day later."""
+        return [
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id=f"expire-{prefix.rstrip('/').replace('/', '-')}"[:255],
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=prefix),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=1
+                ),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=min(days, self.args.abort_incomplete_multipart_upload_days)
+                ),
+            )
+            for prefix, days in sorted(self.args.expire_prefixes.items())
+        ]
 
     def _lifecycle_rule(self) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
         settings = self.args

@@ -76,7 +76,12 @@ def price_endpoints(p: Pricer) -> None:
             if config is None:
                 raise Unreadable("its endpoint configuration is not in this stack, so its instances are unknown")
             endpoint_name = read_text(endpoint.inputs.get("name"), "endpoint name", default=endpoint.name)
-            for variant in read_list(config.inputs.get("productionVariants"), "productionVariants"):
+            # A shadow variant runs (and bills) its own instances like a production variant.
+            variants = [
+                *read_list(config.inputs.get("productionVariants"), "productionVariants"),
+                *read_list(config.inputs.get("shadowProductionVariants"), "shadowProductionVariants"),
+            ]
+            for variant in variants:
                 _price_variant(
                     p,
                     endpoint,

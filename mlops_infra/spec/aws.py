@@ -77,3 +77,10 @@ class AwsPlatformSpec(Spec):
     audit_archive_after_days: int = Field(
         90, ge=1, le=36500, description="Days before CloudTrail log files move to GLACIER_IR (never expired)."
     )
+    approved_challenger_packages: dict[Name, ApprovedVersion] = Field(
+        default_factory=dict,
+        description=(
+            "Per endpoint name, the approved model package version its challenger serves (same forms as "
+            "approved_model_packages). Required in protected environments for every endpoint with a challenger."
+        ),
+    )

@@ -18,10 +18,10 @@ from mlops_infra.spec.training import Orchestrator
 
 # mode -> the clouds whose realization builds it.
 REALIZED_BY: dict[str, frozenset[Cloud]] = {
-    "async invocation": frozenset(),
-    "A/B challenger": frozenset(),
-    "shadow challenger": frozenset(),
-    "multi-model endpoint": frozenset(),
+    "async invocation": frozenset({Cloud.AWS}),
+    "A/B challenger": frozenset({Cloud.AWS}),
+    "shadow challenger": frozenset({Cloud.AWS}),
+    "multi-model endpoint": frozenset({Cloud.AWS}),
     "scheduled batch inference": frozenset(),
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),

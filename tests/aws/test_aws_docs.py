@@ -16,6 +16,7 @@ from mlops_infra.aws.chatbot import SlackChatbotArgs
 from mlops_infra.aws.dashboard import DashboardArgs, DashboardDrift, DashboardEndpoint
 from mlops_infra.aws.endpoint_args import (
     AlarmArgs,
+    AsyncInferenceArgs,
     AutoscalingArgs,
     DataCaptureArgs,
     DeploymentArgs,
@@ -46,6 +47,7 @@ PAGES: dict[str, list[type[BaseModel]]] = {
         DataCaptureArgs,
         DeploymentArgs,
         AlarmArgs,
+        AsyncInferenceArgs,
     ],
     "aws-feature-store.md": [FeatureStoreArgs, FeatureGroupDefinition, FeatureDefinition],
     "aws-model-monitor.md": [ModelMonitorArgs],

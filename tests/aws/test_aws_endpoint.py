@@ -62,6 +62,9 @@ def variant(name: str, artifact: str = "v1", image: str = IMAGE, **overrides: An
     }
 
 
+MULTI_MODEL = {"image": IMAGE, "model_data_url": "s3://churn-models/per-region/", "mode": "MultiModel"}
+
+
 def endpoint_plan(args: dict[str, Any], environment: str = "dev") -> CapturedStack:
     return plan(lambda: Endpoint("scoring", args), environment=environment)
 
@@ -285,9 +288,15 @@ def test_shadow_variant_gets_a_model_and_mirrored_traffic_but_no_rollout() -> No
     assert shadow["modelName"] == shadow_model["name"]
     assert shadow_model["primaryContainer"]["image"] == DIGEST_IMAGE
     assert "deploymentConfig" not in one(stack, ENDPOINT).inputs
-    # Scaling is for production variants unless the shadow asks for it; alarms watch production only.
+    # Scaling is for production variants unless the shadow asks for it; alarms watch both variants.
     assert [t.inputs["resourceId"] for t in stack.by_type(TARGET)] == ["endpoint/churn-dev-scoring/variant/champion"]
-    assert all(a.inputs["name"].startswith("churn-dev-scoring-champion-") for a in stack.by_type(ALARM))
+    names = sorted(a.inputs["name"] for a in stack.by_type(ALARM))
+    assert sum(n.startswith("churn-dev-scoring-champion-") for n in names) == 3
+    assert sum(n.startswith("churn-dev-scoring-candidate-") for n in names) == 3
+    assert {a.inputs["dimensions"]["VariantName"] for a in stack.by_type(ALARM) if "dimensions" in a.inputs} == {
+        "champion",
+        "candidate",
+    }
     # The role may read the shadow's artifact and pull its image.
     statements = {s["Sid"]: s for s in iam_statements(one(stack, ROLE_POLICY))}
     assert "arn:aws:s3:::churn-models/v3/model.tar.gz" in statements["ReadModelArtifacts"]["Resource"]
@@ -321,6 +330,16 @@ def test_shadow_in_prod_needs_the_all_at_once_opt_in() -> None:
     assert "deploymentConfig" not in one(stack, ENDPOINT).inputs
     with pytest.raises(ProgramError, match="deployment"):
         endpoint_plan(shadow_args(), environment="prod")
+
+
+def test_shadow_endpoint_rolls_out_by_canary_with_both_variants_alarms() -> None:
+    # Blue/green guardrails exclude Marketplace containers and Inf1 only (rolling: also multi-variant).
+    stack = endpoint_plan({**shadow_args(), "deployment": {"strategy": "canary"}}, environment="prod")
+    config = one(stack, ENDPOINT).inputs["deploymentConfig"]
+    assert config["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]["type"] == "CANARY"
+    watched = {a["alarmName"] for a in config["autoRollbackConfiguration"]["alarms"]}
+    assert len(watched) == 6
+    assert any("-candidate-" in name for name in watched) and any("-champion-" in name for name in watched)
 
 
 def test_serverless_variant_has_memory_and_concurrency_and_nothing_it_cannot_use() -> None:
@@ -745,7 +764,34 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[Any, ...]]] = [
         ("variants", 0, "model", "image"),
     ),
     ("serverless with blue/green", {**serverless_args(), "deployment": {}}, "dev", ("deployment",)),
-    ("shadow with blue/green", {**shadow_args(), "deployment": {"strategy": "canary"}}, "dev", ("deployment",)),
+    (
+        "multi-model on Inferentia",
+        {"variants": [{**variant("a", instance_type="ml.inf1.xlarge"), "model": MULTI_MODEL}]},
+        "dev",
+        ("variants", 0, "instance_type"),
+    ),
+    (
+        "multi-model given one archive",
+        {
+            "variants": [
+                {**variant("a"), "model": {**MULTI_MODEL, "model_data_url": "s3://churn-models/v1/model.tar.gz"}}
+            ]
+        },
+        "dev",
+        ("variants", 0, "model", "model_data_url"),
+    ),
+    (
+        "scale to zero without a queue",
+        {"variants": [variant("a", autoscaling={"min_replicas": 0, "max_replicas": 2})]},
+        "dev",
+        ("variants", 0, "autoscaling"),
+    ),
+    (
+        "backlog scaling without async",
+        {"variants": [variant("a", autoscaling={"min_replicas": 0, "max_replicas": 2, "backlog_per_replica": 5})]},
+        "dev",
+        (),
+    ),
     ("no capture in prod", ab_args(data_capture=None), "prod", ("data_capture",)),
     ("all at once in prod", ab_args(deployment={"strategy": "all_at_once"}), "prod", ("deployment",)),
     ("no rollout in prod", ab_args(deployment=None), "prod", ("deployment",)),
@@ -946,3 +992,80 @@ def test_example_plans_in_dev_and_prod(config: list[str], environment: str) -> N
     assert required_tags_present(stack) == []
     assert json.loads(json.dumps(stack.outputs)) == stack.outputs
     assert {v.policy_id for v in evaluate_stack(stack)} <= OTHER_COMPONENTS_POLICIES
+
+
+# --- asynchronous inference and multi-model containers ----------------------------------------------------
+
+
+def async_args(**extra: Any) -> dict[str, Any]:
+    return {
+        "variants": [variant("champion", autoscaling={"min_replicas": 0, "max_replicas": 3, "backlog_per_replica": 8})],
+        "kms_key_arn": KEY,
+        "async_inference": {
+            "output_s3_uri": "s3://churn-results/async/scoring/results/",
+            "error_topic_arn": TOPIC,
+            "max_concurrent_per_replica": 6,
+        },
+        "alarms": {"alarm_actions": [TOPIC]},
+        "deployment": None,
+        **extra,
+    }
+
+
+def test_async_endpoint_writes_encrypted_results_and_notifies_both_outcomes() -> None:
+    stack = endpoint_plan(async_args())
+    config = config_inputs(stack)["asyncInferenceConfig"]
+    output = config["outputConfig"]
+    assert output["s3OutputPath"] == "s3://churn-results/async/scoring/results"
+    assert output["kmsKeyId"] == KEY
+    assert "s3FailurePath" not in output
+    assert output["notificationConfig"]["errorTopic"] == TOPIC
+    success = one(stack, "aws:sns/topic:Topic").inputs
+    assert success["name"] == "churn-dev-scoring-async-success" and success["kmsMasterKeyId"] == KEY
+    assert output["notificationConfig"]["successTopic"].endswith(":churn-dev-scoring-async-success")
+    assert config["clientConfig"] == {"maxConcurrentInvocationsPerInstance": 6}
+    # The own topic takes TLS publishes only; the role publishes to exactly the two topics.
+    policy = json.loads(one(stack, "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport"]
+    statements = {s["Sid"]: s for s in iam_statements(one(stack, ROLE_POLICY))}
+    assert statements["WriteAsyncResults"]["Resource"] == ["arn:aws:s3:::churn-results/async/scoring/results/*"]
+    assert sorted(statements["NotifyAsyncOutcomes"]["Resource"]) == sorted(
+        [TOPIC, output["notificationConfig"]["successTopic"]]
+    )
+
+
+def test_async_endpoint_scales_on_backlog_and_out_of_zero() -> None:
+    stack = endpoint_plan(async_args())
+    assert one(stack, TARGET).inputs["minCapacity"] == 0
+    policies = {p.name: p.inputs for p in stack.by_type(POLICY)}
+    tracking = policies["scoring-champion-scaling-policy"]["targetTrackingScalingPolicyConfiguration"]
+    assert tracking["targetValue"] == 8
+    assert tracking["customizedMetricSpecification"]["metricName"] == "ApproximateBacklogSizePerInstance"
+    assert policies["scoring-champion-scale-from-zero"]["policyType"] == "StepScaling"
+    (wake,) = [a.inputs for a in stack.by_type(ALARM) if a.inputs.get("metricName") == "HasBacklogWithoutCapacity"]
+    assert wake["alarmActions"][1:] == [TOPIC] and wake["okActions"] == [TOPIC]
+    # The wake-up alarm is a scaling trigger, never a rollback alarm.
+    assert "deploymentConfig" not in one(stack, ENDPOINT).inputs
+
+
+def test_async_endpoint_with_a_fleet_floor_has_no_scale_from_zero() -> None:
+    args = async_args()
+    args["variants"] = [
+        variant("champion", autoscaling={"min_replicas": 1, "max_replicas": 3, "backlog_per_replica": 8})
+    ]
+    stack = endpoint_plan(args)
+    assert [p.name for p in stack.by_type(POLICY)] == ["scoring-champion-scaling-policy"]
+
+
+def test_multi_model_container_mode_and_prefix_grant() -> None:
+    stack = endpoint_plan({"variants": [{**variant("a"), "model": MULTI_MODEL}], "deployment": None})
+    container = one(stack, MODEL).inputs["primaryContainer"]
+    assert container["mode"] == "MultiModel"
+    assert container["modelDataUrl"] == "s3://churn-models/per-region/"
+    statements = {s["Sid"]: s for s in iam_statements(one(stack, ROLE_POLICY))}
+    assert statements["ReadModelArtifacts"]["Resource"] == ["arn:aws:s3:::churn-models/per-region/*"]
+
+
+def test_single_model_containers_send_no_mode() -> None:
+    stack = endpoint_plan({"variants": [variant("a")], "deployment": None})
+    assert "mode" not in one(stack, MODEL).inputs["primaryContainer"]
