@@ -521,6 +521,13 @@ class GcpPlatformSpec(TypedDict):
     "Projects allowed to reach endpoints over Private Service Connect; default the deploying one."
 
 
+class TrafficRouter(Enum):
+    "What splits (A/B) or mirrors (shadow) an endpoint's traffic between its champion and challenger."
+
+    GATEWAY_API = "gateway_api"
+    ISTIO = "istio"
+
+
 class K8sQuota(TypedDict):
     "The namespace's ResourceQuota ceiling: CPU in cores, memory in bytes (binary suffix), GPUs."
 
@@ -545,6 +552,8 @@ class K8sPlatformSpec(TypedDict):
     "https:// OIDC issuer that MLflow's login (oauth2-proxy) trusts; required."
     argo_enabled: NotRequired[bool]
     "Argo CronWorkflow + WorkflowTemplate instead of CronJobs."
+    traffic_router: NotRequired[TrafficRouter]
+    "What routes an endpoint's challenger traffic (A/B weights, shadow mirror): gateway_api (HTTPRoute on the endpoint's Service, needs a GAMMA mesh) or istio (VirtualService)."
     workload_identity: NotRequired[dict[str, str]]
     "ServiceAccount annotations for object storage (IRSA role ARN, GKE service account)."
     quota: NotRequired[K8sQuota]
@@ -2131,6 +2140,37 @@ class K8sTenancyArgs(TypedDict):
     "Pod Security Admission level enforced on the namespace."
     service_accounts: NotRequired[list[str]]
     "Extra workload ServiceAccounts (e.g. notebooks)."
+
+
+class K8sTrafficRouterMode(Enum):
+    "Allowed values of ``mode``."
+
+    AB = "ab"
+    SHADOW = "shadow"
+
+
+class K8sTrafficRouterRouter(Enum):
+    "Allowed values of ``router``."
+
+    GATEWAY_API = "gateway_api"
+    ISTIO = "istio"
+
+
+class K8sTrafficRouterArgs(TypedDict):
+    "Champion and challenger InferenceServices (Standard mode) and how traffic reaches the challenger."
+
+    namespace: pulumi.Input[str]
+    champion: str
+    "The champion InferenceService."
+    challenger: str
+    "The challenger InferenceService."
+    mode: K8sTrafficRouterMode
+    "ab: weighted split of live traffic; shadow: a mirrored copy."
+    percent: float
+    "ab: challenger's share of requests; shadow: share mirrored, percent."
+    router: NotRequired[K8sTrafficRouterRouter]
+    client_namespaces: NotRequired[list[str]]
+    "Other namespaces whose pods call the endpoint (the endpoint's own namespace always may)."
 
 
 class K8sSecretRef(TypedDict):

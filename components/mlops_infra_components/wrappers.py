@@ -32,6 +32,7 @@ from mlops_infra_components.args import (
     K8sMonitoringArgs,
     K8sQuotaAlertsArgs,
     K8sTenancyArgs,
+    K8sTrafficRouterArgs,
     K8sTrainingPipelineArgs,
 )
 from mlops_infra_components.convert import build_wrapped
@@ -640,6 +641,36 @@ class K8sTenancy(pulumi.ComponentResource):
         self.roles = outputs["roles"]
 
 
+class K8sTrafficRouter(pulumi.ComponentResource):
+    """The endpoint's Service plus its HTTPRoute or VirtualService; ``url`` is the address clients call. Builds ``mlops_infra.k8s.TrafficRouter`` (type ``mlops-infra:k8s:TrafficRouter``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    service: pulumi.Output[Any]
+    "Output service of the mlops-infra:k8s:TrafficRouter child."
+    url: pulumi.Output[Any]
+    "Output url of the mlops-infra:k8s:TrafficRouter child."
+    router: pulumi.Output[Any]
+    "Output router of the mlops-infra:k8s:TrafficRouter child."
+    mode: pulumi.Output[Any]
+    "Output mode of the mlops-infra:k8s:TrafficRouter child."
+    percent: pulumi.Output[Any]
+    "Output percent of the mlops-infra:k8s:TrafficRouter child."
+
+    def __init__(self, name: str, args: K8sTrafficRouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sTrafficRouter",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "TrafficRouter"),
+        )
+        self.service = outputs["service"]
+        self.url = outputs["url"]
+        self.router = outputs["router"]
+        self.mode = outputs["mode"]
+        self.percent = outputs["percent"]
+
+
 class K8sTrainingPipeline(pulumi.ComponentResource):
     """A scheduled training run plus an on-demand template the monitoring loop can trigger. Builds ``mlops_infra.k8s.TrainingPipeline`` (type ``mlops-infra:k8s:TrainingPipeline``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -688,5 +719,6 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sMonitoring,
     K8sQuotaAlerts,
     K8sTenancy,
+    K8sTrafficRouter,
     K8sTrainingPipeline,
 ]

@@ -13,6 +13,7 @@ from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAu
 from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
 from mlops_infra.k8s.quota_alerts import QuotaAlerts, QuotaAlertsArgs
 from mlops_infra.k8s.tenancy import LimitRangeSettings, PersonaGroups, QuotaSettings, Tenancy, TenancyArgs
+from mlops_infra.k8s.traffic_router import TrafficRouter, TrafficRouterArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingPipeline, TrainingPipelineArgs
 from mlops_infra.k8s.workload import ComputeResources
 
@@ -43,6 +44,8 @@ __all__ = [
     "SecretRef",
     "Tenancy",
     "TenancyArgs",
+    "TrafficRouter",
+    "TrafficRouterArgs",
     "TrainingPipeline",
     "TrainingPipelineArgs",
 ]

@@ -19,10 +19,10 @@ from mlops_infra.spec.training import Orchestrator
 # mode -> the clouds whose realization builds it.
 REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "async invocation": frozenset(),
-    "A/B challenger": frozenset(),
-    "shadow challenger": frozenset(),
+    "A/B challenger": frozenset({Cloud.K8S}),
+    "shadow challenger": frozenset({Cloud.K8S}),
     "multi-model endpoint": frozenset(),
-    "scheduled batch inference": frozenset(),
+    "scheduled batch inference": frozenset({Cloud.K8S}),
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),
 }
