@@ -34,7 +34,8 @@ def without_descriptions(node: Any) -> Any:
 
 def main(upstream_file: str, kind: str, version: str, out_name: str, source: str) -> None:
     documents = [d for d in yaml.safe_load_all(Path(upstream_file).read_text()) if isinstance(d, dict)]
-    (crd,) = [d for d in documents if d.get("kind") == "CustomResourceDefinition" and d["spec"]["names"]["kind"] == kind]
+    crds = [d for d in documents if d.get("kind") == "CustomResourceDefinition"]
+    (crd,) = [d for d in crds if d["spec"]["names"]["kind"] == kind]
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = without_descriptions(served["schema"]["openAPIV3Schema"])
     # The API server adds these to every custom resource; some CRDs (Istio's) leave them implicit.

@@ -1709,6 +1709,13 @@ class K8sAlertRoutingArgs(TypedDict):
     "Labels Alertmanager's alertmanagerConfigSelector matches."
 
 
+class K8sBatchInferenceFormat(Enum):
+    "Allowed values of ``format``."
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
 class K8sComputeResources(TypedDict):
     "CPU (cores), memory (bytes) and GPUs of one container; requests never exceed limits."
 
@@ -1722,6 +1729,45 @@ class K8sComputeResources(TypedDict):
     "Memory ceiling; the container is OOM-killed above it."
     gpus: NotRequired[int]
     "NVIDIA GPUs (nvidia.com/gpu, request = limit)."
+
+
+class K8sBatchInferenceArgs(TypedDict):
+    "One scheduled batch prediction: what to score, with which model, where results go; seconds."
+
+    namespace: pulumi.Input[str]
+    image: str
+    "The batch scoring image (reads the MLOPS_* contract), pinned."
+    model_uri: pulumi.Input[str]
+    "The model artifact (s3://, gs://, pvc://, ...); may be an Output."
+    model_format: str
+    "sklearn, xgboost, onnx, ..."
+    input_uri: pulumi.Input[str]
+    "The dataset to score (a prefix or one object)."
+    output_uri: pulumi.Input[str]
+    "Prefix the predictions are written under (part-<shard> files)."
+    format: NotRequired[K8sBatchInferenceFormat]
+    "Record layout of input and output."
+    schedule: Schedule
+    "5-field cron read in time_zone."
+    resources: NotRequired[K8sComputeResources]
+    "Per scoring pod."
+    shards: NotRequired[int]
+    "Pods scoring one run in parallel (each one shard)."
+    active_deadline_seconds: NotRequired[int]
+    "Hard stop of one run, seconds."
+    backoff_limit: NotRequired[int]
+    "Retries of failed shards in one run."
+    starting_deadline_seconds: NotRequired[int]
+    "A run missed by more is skipped."
+    successful_history_limit: NotRequired[int]
+    failed_history_limit: NotRequired[int]
+    suspend: NotRequired[bool]
+    "Pause the schedule."
+    argo_enabled: NotRequired[bool]
+    "An Argo CronWorkflow instead of a CronJob."
+    service_account_annotations: NotRequired[dict[str, str]]
+    "Workload identity for object storage (IRSA role ARN, GKE account)."
+    https_egress_cidrs: NotRequired[list[str]]
 
 
 class K8sCanaryGuardArgs(TypedDict):

@@ -24,6 +24,7 @@ from mlops_infra_components.args import (
     GcpSecureBucketArgs,
     GcpTrainingPipelineArgs,
     K8sAlertRoutingArgs,
+    K8sBatchInferenceArgs,
     K8sCanaryGuardArgs,
     K8sDriftDetectorArgs,
     K8sEndpointArgs,
@@ -477,6 +478,30 @@ class K8sAlertRouting(pulumi.ComponentResource):
         self.routes = outputs["routes"]
 
 
+class K8sBatchInference(pulumi.ComponentResource):
+    """A scheduled batch scoring run (CronJob or Argo CronWorkflow) with its ServiceAccount and egress policy. Builds ``mlops_infra.k8s.BatchInference`` (type ``mlops-infra:k8s:BatchInference``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    name: pulumi.Output[Any]
+    "Output name of the mlops-infra:k8s:BatchInference child."
+    schedule: pulumi.Output[Any]
+    "Output schedule of the mlops-infra:k8s:BatchInference child."
+    kind: pulumi.Output[Any]
+    "Output kind of the mlops-infra:k8s:BatchInference child."
+
+    def __init__(self, name: str, args: K8sBatchInferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sBatchInference",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "BatchInference"),
+        )
+        self.name = outputs["name"]
+        self.schedule = outputs["schedule"]
+        self.kind = outputs["kind"]
+
+
 class K8sCanaryGuard(pulumi.ComponentResource):
     """A CronJob that promotes a healthy KServe canary after its bake time and rolls back a breaching one. Builds ``mlops_infra.k8s.CanaryGuard`` (type ``mlops-infra:k8s:CanaryGuard``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -711,6 +736,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     GcpSecureBucket,
     GcpTrainingPipeline,
     K8sAlertRouting,
+    K8sBatchInference,
     K8sCanaryGuard,
     K8sDriftDetector,
     K8sEndpoint,

@@ -5,6 +5,7 @@ secret from :mod:`mlops_infra.k8s.secrets`, every name is explicit and stable.
 """
 
 from mlops_infra.k8s.alert_routing import AlertRouting, AlertRoutingArgs
+from mlops_infra.k8s.batch_inference import BatchInference, BatchInferenceArgs
 from mlops_infra.k8s.canary_guard import CanaryGuard, CanaryGuardArgs
 from mlops_infra.k8s.drift_detector import DriftDetector, DriftDetectorArgs
 from mlops_infra.k8s.endpoint import Endpoint, EndpointArgs, LoggerSettings
@@ -20,6 +21,8 @@ from mlops_infra.k8s.workload import ComputeResources
 __all__ = [
     "AlertRouting",
     "AlertRoutingArgs",
+    "BatchInference",
+    "BatchInferenceArgs",
     "CanaryGuard",
     "CanaryGuardArgs",
     "ComputeResources",

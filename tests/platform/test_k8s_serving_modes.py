@@ -17,8 +17,8 @@ from mlops_infra.policy.config import load_policy_config
 from mlops_infra.policy.evaluate import evaluate_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "k8s"))
-from k8s_checks import custom_problems, manifest, stack_hardening_problems  # noqa: E402
-from test_k8s_realize import ISVC, by_kind, churn_spec, realize, refused  # noqa: E402
+from k8s_checks import custom_problems, manifest, stack_hardening_problems
+from test_k8s_realize import ISVC, by_kind, churn_spec, realize, refused
 
 NAMESPACE = "churn-prod-churn-ml"
 CHAMPION, CHALLENGER = "churn-prod-k8s-scoring", "churn-prod-k8s-scoring-challenger"
@@ -216,3 +216,149 @@ def test_check_names_the_challenger_field(changes: dict[str, Any], router: str, 
         else:
             node[last] = value
     assert message in refused(spec)
+
+
+# --- scheduled batch inference ----------------------------------------------------------------------
+
+BATCH_IMAGE = "ghcr.io/example/churn-batch@sha256:" + "b" * 64
+
+
+def batch_spec(argo: bool, **entry: Any) -> dict[str, Any]:
+    spec = churn_spec(
+        batch=[
+            {
+                "name": "nightly",
+                "model": {
+                    "format": "xgboost",
+                    "artifact": "churn/champion/model.tar.gz",
+                    "serving": {"image": BATCH_IMAGE},
+                },
+                "input": "scoring/input/",
+                "format": "csv",
+                "schedule": {"cron": "0 2 * * *", "time_zone": "Europe/Berlin"},
+                "compute": {"size": "medium"},
+                "max_replicas": 4,
+                "max_runtime_seconds": 5400,
+                **entry,
+            }
+        ]
+    )
+    spec["k8s"]["data_uri"] = "s3://acme-churn/data"
+    spec["k8s"]["argo_enabled"] = argo
+    return spec
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["cronjob", "argo"])
+def batch(request: pytest.FixtureRequest) -> CapturedStack:
+    return realize(batch_spec(request.param), environment="prod")
+
+
+def batch_schedule(stack: CapturedStack) -> Any:
+    (found,) = [r for r in stack.custom_resources() if r.name == "k8s-batch-nightly-schedule"]
+    return found
+
+
+def env_of(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def test_batch_runs_the_model_over_the_dataset_on_the_schedule(batch: CapturedStack) -> None:
+    found = batch_schedule(batch)
+    spec = found.inputs["spec"]
+    assert found.inputs["metadata"]["name"] == "churn-prod-k8s-batch-nightly"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    if found.type == "kubernetes:batch/v1:CronJob":
+        assert (spec["schedule"], spec["timeZone"]) == ("0 2 * * *", "Europe/Berlin")
+        job = spec["jobTemplate"]["spec"]
+        assert job["activeDeadlineSeconds"] == 5400
+        assert (job["completionMode"], job["completions"], job["parallelism"]) == ("Indexed", 4, 4)
+        pod = job["template"]["spec"]
+        (container,) = pod["containers"]
+        shard_index = {"fieldRef": {"fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}
+        assert pod["automountServiceAccountToken"] is False
+    else:
+        assert found.type == "kubernetes:argoproj.io/v1alpha1:CronWorkflow"
+        assert (spec["schedules"], spec["timezone"]) == (["0 2 * * *"], "Europe/Berlin")
+        workflow = spec["workflowSpec"]
+        assert (workflow["activeDeadlineSeconds"], workflow["parallelism"]) == (5400, 4)
+        fan_out, shard = workflow["templates"]
+        (step,) = fan_out["steps"][0]
+        assert (step["template"], step["withSequence"]) == ("shard", {"count": "4"})
+        container = shard["container"]
+        shard_index = "{{inputs.parameters.shard}}"
+        assert custom_problems(manifest(found)) == []
+    assert container["image"] == BATCH_IMAGE
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "8Gi"}  # compute: medium
+    assert env_of(container) == {
+        "HOME": "/tmp",
+        "MLOPS_MODEL_URI": "s3://acme-churn/models/churn/champion/model.tar.gz",
+        "MLOPS_MODEL_FORMAT": "xgboost",
+        "MLOPS_INPUT_URI": "s3://acme-churn/data/scoring/input/",
+        "MLOPS_OUTPUT_URI": "s3://acme-churn/data/predictions/nightly/",
+        "MLOPS_FORMAT": "csv",
+        "MLOPS_SHARD_COUNT": "4",
+        "MLOPS_SHARD_INDEX": shard_index,
+    }
+    assert stack_hardening_problems(batch) == []
+    assert mandatory(batch) == []
+
+
+def test_batch_is_priced_per_run_and_shard(batch: CapturedStack) -> None:
+    from mlops_infra.cost.catalogue import load_catalogue
+    from mlops_infra.cost.estimate import estimate_stack
+
+    estimate = estimate_stack(batch, load_catalogue())
+    (item,) = [i for i in estimate.items if i.urn.endswith("k8s-batch-nightly-schedule")]
+    assert "30.4 runs (0 2 * * *)" in item.basis
+    assert "4 pod" in item.basis and "1.5 h deadline" in item.basis
+    assert item.monthly_max > 0
+
+
+def test_batch_output_and_absolute_locations() -> None:
+    stack = realize(batch_spec(False, input="gs://acme-in/scores/", output="gs://acme-out/nightly/"), environment="dev")
+    (container,) = batch_schedule(stack).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = env_of(container)
+    assert (env["MLOPS_INPUT_URI"], env["MLOPS_OUTPUT_URI"]) == ("gs://acme-in/scores/", "gs://acme-out/nightly/")
+
+
+def test_batch_check_names_the_field() -> None:
+    spec = batch_spec(False)
+    del spec["k8s"]["data_uri"]
+    assert "batch.0.input: 'scoring/input/' is relative to the data store: set k8s.data_uri" in refused(spec)
+    spec = batch_spec(False)
+    spec["batch"][0]["model"]["serving"] = {
+        "per_cloud": {"aws": "1.dkr.ecr.us-east-1.amazonaws.com/a@sha256:" + "c" * 64}
+    }
+    assert "batch.0.model.serving.per_cloud.k8s: no batch scoring image for Kubernetes" in refused(spec)
+
+
+# --- what Kubernetes does not realize, and why --------------------------------------------------------
+
+
+def test_async_and_multi_model_are_refused_with_the_reason() -> None:
+    message = refused(churn_spec(**{"endpoints.0.invocation": {"kind": "async"}}))
+    assert "endpoints.0.invocation.kind: async invocation is not supported on k8s: KServe answers" in message
+    assert "scheduled batch (spec.batch)" in message
+    spec = churn_spec(**{"endpoints.0.multi_model": True, "endpoints.0.model.artifact": "churn/models/"})
+    message = refused(spec)
+    assert "endpoints.0.multi_model: multi-model endpoint is not supported on k8s: KServe's multi-model" in message
+
+
+def test_standard_mode_refuses_scale_to_zero_by_field() -> None:
+    from pydantic import ValidationError
+
+    from mlops_infra.k8s.endpoint import EndpointArgs
+
+    with pytest.raises(
+        ValidationError, match=r"min_replicas\n  Value error, scale to zero \(0\) needs deployment_mode"
+    ):
+        EndpointArgs.model_validate(
+            {
+                "namespace": "ml",
+                "model_format": "sklearn",
+                "storage_uri": "s3://m/churn/v7",
+                "deployment_mode": "Standard",
+                "scale_metric": "cpu",
+                "min_replicas": 0,
+            }
+        )
