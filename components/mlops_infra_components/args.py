@@ -536,6 +536,13 @@ class GcpPlatformSpec(TypedDict):
     "Projects allowed to reach endpoints over Private Service Connect; default the deploying one."
 
 
+class TrafficRouter(Enum):
+    "What splits (A/B) or mirrors (shadow) an endpoint's traffic between its champion and challenger."
+
+    GATEWAY_API = "gateway_api"
+    ISTIO = "istio"
+
+
 class K8sQuota(TypedDict):
     "The namespace's ResourceQuota ceiling: CPU in cores, memory in bytes (binary suffix), GPUs."
 
@@ -560,6 +567,8 @@ class K8sPlatformSpec(TypedDict):
     "https:// OIDC issuer that MLflow's login (oauth2-proxy) trusts; required."
     argo_enabled: NotRequired[bool]
     "Argo CronWorkflow + WorkflowTemplate instead of CronJobs."
+    traffic_router: NotRequired[TrafficRouter]
+    "What routes an endpoint's challenger traffic (A/B weights, shadow mirror): gateway_api (HTTPRoute on the endpoint's Service, needs a GAMMA mesh) or istio (VirtualService)."
     workload_identity: NotRequired[dict[str, str]]
     "ServiceAccount annotations for object storage (IRSA role ARN, GKE service account)."
     quota: NotRequired[K8sQuota]
@@ -1748,6 +1757,13 @@ class K8sAlertRoutingArgs(TypedDict):
     "Labels Alertmanager's alertmanagerConfigSelector matches."
 
 
+class K8sBatchInferenceFormat(Enum):
+    "Allowed values of ``format``."
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
 class K8sComputeResources(TypedDict):
     "CPU (cores), memory (bytes) and GPUs of one container; requests never exceed limits."
 
@@ -1761,6 +1777,45 @@ class K8sComputeResources(TypedDict):
     "Memory ceiling; the container is OOM-killed above it."
     gpus: NotRequired[int]
     "NVIDIA GPUs (nvidia.com/gpu, request = limit)."
+
+
+class K8sBatchInferenceArgs(TypedDict):
+    "One scheduled batch prediction: what to score, with which model, where results go; seconds."
+
+    namespace: pulumi.Input[str]
+    image: str
+    "The batch scoring image (reads the MLOPS_* contract), pinned."
+    model_uri: pulumi.Input[str]
+    "The model artifact (s3://, gs://, pvc://, ...); may be an Output."
+    model_format: str
+    "sklearn, xgboost, onnx, ..."
+    input_uri: pulumi.Input[str]
+    "The dataset to score (a prefix or one object)."
+    output_uri: pulumi.Input[str]
+    "Prefix the predictions are written under (part-<shard> files)."
+    format: NotRequired[K8sBatchInferenceFormat]
+    "Record layout of input and output."
+    schedule: Schedule
+    "5-field cron read in time_zone."
+    resources: NotRequired[K8sComputeResources]
+    "Per scoring pod."
+    shards: NotRequired[int]
+    "Pods scoring one run in parallel (each one shard)."
+    active_deadline_seconds: NotRequired[int]
+    "Hard stop of one run, seconds."
+    backoff_limit: NotRequired[int]
+    "Retries of failed shards in one run."
+    starting_deadline_seconds: NotRequired[int]
+    "A run missed by more is skipped."
+    successful_history_limit: NotRequired[int]
+    failed_history_limit: NotRequired[int]
+    suspend: NotRequired[bool]
+    "Pause the schedule."
+    argo_enabled: NotRequired[bool]
+    "An Argo CronWorkflow instead of a CronJob."
+    service_account_annotations: NotRequired[dict[str, str]]
+    "Workload identity for object storage (IRSA role ARN, GKE account)."
+    https_egress_cidrs: NotRequired[list[str]]
 
 
 class K8sCanaryGuardArgs(TypedDict):
@@ -2179,6 +2234,37 @@ class K8sTenancyArgs(TypedDict):
     "Pod Security Admission level enforced on the namespace."
     service_accounts: NotRequired[list[str]]
     "Extra workload ServiceAccounts (e.g. notebooks)."
+
+
+class K8sTrafficRouterMode(Enum):
+    "Allowed values of ``mode``."
+
+    AB = "ab"
+    SHADOW = "shadow"
+
+
+class K8sTrafficRouterRouter(Enum):
+    "Allowed values of ``router``."
+
+    GATEWAY_API = "gateway_api"
+    ISTIO = "istio"
+
+
+class K8sTrafficRouterArgs(TypedDict):
+    "Champion and challenger InferenceServices (Standard mode) and how traffic reaches the challenger."
+
+    namespace: pulumi.Input[str]
+    champion: str
+    "The champion InferenceService."
+    challenger: str
+    "The challenger InferenceService."
+    mode: K8sTrafficRouterMode
+    "ab: weighted split of live traffic; shadow: a mirrored copy."
+    percent: float
+    "ab: challenger's share of requests; shadow: share mirrored, percent."
+    router: NotRequired[K8sTrafficRouterRouter]
+    client_namespaces: NotRequired[list[str]]
+    "Other namespaces whose pods call the endpoint (the endpoint's own namespace always may)."
 
 
 class K8sSecretRef(TypedDict):

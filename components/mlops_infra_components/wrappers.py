@@ -24,6 +24,7 @@ from mlops_infra_components.args import (
     GcpSecureBucketArgs,
     GcpTrainingPipelineArgs,
     K8sAlertRoutingArgs,
+    K8sBatchInferenceArgs,
     K8sCanaryGuardArgs,
     K8sDriftDetectorArgs,
     K8sEndpointArgs,
@@ -32,6 +33,7 @@ from mlops_infra_components.args import (
     K8sMonitoringArgs,
     K8sQuotaAlertsArgs,
     K8sTenancyArgs,
+    K8sTrafficRouterArgs,
     K8sTrainingPipelineArgs,
 )
 from mlops_infra_components.convert import build_wrapped
@@ -485,6 +487,30 @@ class K8sAlertRouting(pulumi.ComponentResource):
         self.routes = outputs["routes"]
 
 
+class K8sBatchInference(pulumi.ComponentResource):
+    """A scheduled batch scoring run (CronJob or Argo CronWorkflow) with its ServiceAccount and egress policy. Builds ``mlops_infra.k8s.BatchInference`` (type ``mlops-infra:k8s:BatchInference``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    name: pulumi.Output[Any]
+    "Output name of the mlops-infra:k8s:BatchInference child."
+    schedule: pulumi.Output[Any]
+    "Output schedule of the mlops-infra:k8s:BatchInference child."
+    kind: pulumi.Output[Any]
+    "Output kind of the mlops-infra:k8s:BatchInference child."
+
+    def __init__(self, name: str, args: K8sBatchInferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sBatchInference",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "BatchInference"),
+        )
+        self.name = outputs["name"]
+        self.schedule = outputs["schedule"]
+        self.kind = outputs["kind"]
+
+
 class K8sCanaryGuard(pulumi.ComponentResource):
     """A CronJob that promotes a healthy KServe canary after its bake time and rolls back a breaching one. Builds ``mlops_infra.k8s.CanaryGuard`` (type ``mlops-infra:k8s:CanaryGuard``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -649,6 +675,36 @@ class K8sTenancy(pulumi.ComponentResource):
         self.roles = outputs["roles"]
 
 
+class K8sTrafficRouter(pulumi.ComponentResource):
+    """The endpoint's Service plus its HTTPRoute or VirtualService; ``url`` is the address clients call. Builds ``mlops_infra.k8s.TrafficRouter`` (type ``mlops-infra:k8s:TrafficRouter``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    service: pulumi.Output[Any]
+    "Output service of the mlops-infra:k8s:TrafficRouter child."
+    url: pulumi.Output[Any]
+    "Output url of the mlops-infra:k8s:TrafficRouter child."
+    router: pulumi.Output[Any]
+    "Output router of the mlops-infra:k8s:TrafficRouter child."
+    mode: pulumi.Output[Any]
+    "Output mode of the mlops-infra:k8s:TrafficRouter child."
+    percent: pulumi.Output[Any]
+    "Output percent of the mlops-infra:k8s:TrafficRouter child."
+
+    def __init__(self, name: str, args: K8sTrafficRouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sTrafficRouter",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "TrafficRouter"),
+        )
+        self.service = outputs["service"]
+        self.url = outputs["url"]
+        self.router = outputs["router"]
+        self.mode = outputs["mode"]
+        self.percent = outputs["percent"]
+
+
 class K8sTrainingPipeline(pulumi.ComponentResource):
     """A scheduled training run plus an on-demand template the monitoring loop can trigger. Builds ``mlops_infra.k8s.TrainingPipeline`` (type ``mlops-infra:k8s:TrainingPipeline``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -689,6 +745,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     GcpSecureBucket,
     GcpTrainingPipeline,
     K8sAlertRouting,
+    K8sBatchInference,
     K8sCanaryGuard,
     K8sDriftDetector,
     K8sEndpoint,
@@ -697,5 +754,6 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sMonitoring,
     K8sQuotaAlerts,
     K8sTenancy,
+    K8sTrafficRouter,
     K8sTrainingPipeline,
 ]

@@ -133,30 +133,57 @@ def _workflow_run(workflow_spec: dict[str, Any], rates: dict[str, float]) -> tup
     """One Argo workflow run: every container/script template's requests x the workflow's deadline.
 
     Upper bound: each pod template is counted as running for the whole deadline (steps that run one
-    after another are over-counted, never under-counted). A step fanned out with withItems/withParam
-    runs an unknown number of pods: then the run is unreadable.
+    after another are over-counted, never under-counted). A step fanned out over a literal
+    ``withSequence.count`` or ``withItems`` list runs that many pods of its template; one fanned out with
+    ``withParam`` (or a templated count) runs an unknown number of pods: then the run is unreadable.
     """
     deadline = workflow_spec.get("activeDeadlineSeconds")
     if deadline is None:
         raise Unreadable(_NO_DEADLINE.format(what="the workflow's activeDeadlineSeconds"))
     hours = read_number(deadline, "workflow activeDeadlineSeconds") / 3600
-    total, parts = 0.0, []
-    for raw in read_list(workflow_spec.get("templates"), "templates"):
-        template = read_mapping(raw, "template")
+    templates = [read_mapping(raw, "template") for raw in read_list(workflow_spec.get("templates"), "templates")]
+    fan_out: dict[str, int] = {}
+    for template in templates:
         name = read_text(template.get("name"), "template name", default="?")
         for step in _template_steps(template):
-            if "withItems" in step or "withParam" in step or "withSequence" in step:
-                raise Unreadable(f"template {name} fans a step out (withItems/withParam), so its pod count is unknown")
+            count = _fan_out(step, name)
+            if count is not None:
+                target = read_text(step.get("template"), f"template {name} step template", default="?")
+                fan_out[target] = max(fan_out.get(target, 1), count)
+    total, parts = 0.0, []
+    for template in templates:
+        name = read_text(template.get("name"), "template name", default="?")
         pod = read_mapping(template.get("container") or template.get("script"), f"template {name} container")
         if not pod:
             continue  # steps/dag/suspend/resource templates run no pod of their own
         containers = [pod, *read_list(template.get("sidecars"), f"template {name} sidecars")]
         hourly, text = pod_hourly(pod_requests(containers), rates)
-        total += hourly * hours
-        parts.append(f"{name}: ({text}) x {number(hours)} h deadline")
+        pods = fan_out.get(name, 1)
+        total += pods * hourly * hours
+        fanned = f"{pods} pods x " if pods > 1 else ""
+        parts.append(f"{name}: {fanned}({text}) x {number(hours)} h deadline")
     if not parts:
         raise Unreadable("its workflow has no container or script template, so its pods are unknown")
     return total, " + ".join(parts)
+
+
+def _fan_out(step: dict[str, Any], template: str) -> int | None:
+    """Pods a fanned-out step runs (a literal withSequence count or withItems list); None when not fanned out."""
+    if "withParam" in step:
+        raise Unreadable(f"template {template} fans a step out with withParam, so its pod count is unknown")
+    if "withItems" in step:
+        return len(read_list(step.get("withItems"), f"template {template} withItems"))
+    if "withSequence" in step:
+        sequence = read_mapping(step.get("withSequence"), f"template {template} withSequence")
+        if "count" not in sequence:
+            raise Unreadable(f"template {template} fans out over a withSequence range, so its pod count is unknown")
+        try:
+            return int(str(sequence["count"]))
+        except ValueError:
+            raise Unreadable(
+                f"template {template} fans out over withSequence count {sequence['count']!r}, which is not a number"
+            ) from None
+    return None
 
 
 def _template_steps(template: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ secret from :mod:`mlops_infra.k8s.secrets`, every name is explicit and stable.
 """
 
 from mlops_infra.k8s.alert_routing import AlertRouting, AlertRoutingArgs
+from mlops_infra.k8s.batch_inference import BatchInference, BatchInferenceArgs
 from mlops_infra.k8s.canary_guard import CanaryGuard, CanaryGuardArgs
 from mlops_infra.k8s.drift_detector import DriftDetector, DriftDetectorArgs
 from mlops_infra.k8s.endpoint import Endpoint, EndpointArgs, LoggerSettings
@@ -13,12 +14,15 @@ from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAu
 from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
 from mlops_infra.k8s.quota_alerts import QuotaAlerts, QuotaAlertsArgs
 from mlops_infra.k8s.tenancy import LimitRangeSettings, PersonaGroups, QuotaSettings, Tenancy, TenancyArgs
+from mlops_infra.k8s.traffic_router import TrafficRouter, TrafficRouterArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingPipeline, TrainingPipelineArgs
 from mlops_infra.k8s.workload import ComputeResources
 
 __all__ = [
     "AlertRouting",
     "AlertRoutingArgs",
+    "BatchInference",
+    "BatchInferenceArgs",
     "CanaryGuard",
     "CanaryGuardArgs",
     "ComputeResources",
@@ -43,6 +47,8 @@ __all__ = [
     "SecretRef",
     "Tenancy",
     "TenancyArgs",
+    "TrafficRouter",
+    "TrafficRouterArgs",
     "TrainingPipeline",
     "TrainingPipelineArgs",
 ]

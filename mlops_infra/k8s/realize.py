@@ -48,6 +48,7 @@ from pydantic import ValidationError
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s.alert_routing import AlertRouting, missing_secret_error, missing_secret_keys, receiver_secrets
 from mlops_infra.k8s.audit_policy import audit_policy_yaml
+from mlops_infra.k8s.batch_inference import BatchInference
 from mlops_infra.k8s.canary_guard import CanaryGuard
 from mlops_infra.k8s.deploy_webhook import COMPONENT as DEPLOY_WEBHOOK
 from mlops_infra.k8s.deploy_webhook import DeployWebhookPoller
@@ -60,12 +61,15 @@ from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.quota_alerts import QuotaAlerts
 from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
+from mlops_infra.k8s.traffic_router import TrafficRouter
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
 from mlops_infra.realization import RealizeContext
 from mlops_infra.registry import serve_latest_mlflow
 from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.approval import DeployWebhook
 from mlops_infra.spec.base import StrInput, field_error
+from mlops_infra.spec.batch import BatchInferenceSpec
+from mlops_infra.spec.challenger import ChallengerMode
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.endpoint import EndpointSpec
@@ -78,6 +82,8 @@ from mlops_infra.spec.environment import (
     monitoring_enabled,
 )
 from mlops_infra.spec.feature_store import FeatureStoreSpec, FeatureType
+from mlops_infra.spec.k8s import TrafficRouter as RouterKind
+from mlops_infra.spec.model import ModelSpec
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import Scaling, ScalingMetric
@@ -124,9 +130,9 @@ def feast_project(spec: PlatformSpec) -> str:
     return spec.registry.model_name.replace("-", "_")[:16].rstrip("_")
 
 
-def model_uri(spec: PlatformSpec, endpoint: EndpointSpec) -> StrInput:
+def model_uri(spec: PlatformSpec, endpoint: EndpointSpec | ModelSpec) -> StrInput:
     """The artifact as an absolute URI: relative paths resolve against ``k8s.model_store_uri`` (may be an Output)."""
-    artifact = endpoint.model.artifact
+    artifact = (endpoint.model if isinstance(endpoint, EndpointSpec) else endpoint).artifact
     if "://" in artifact:
         return artifact
     store = spec.k8s.model_store_uri
@@ -169,14 +175,21 @@ def _secret_config_missing() -> list[str]:
     return [key for key in SECRET_KEYS.values() if config.get(key) is None]
 
 
+def scales_to_zero(endpoint: EndpointSpec) -> bool:
+    """Whether the endpoint may scale to zero: Knative mode only; an endpoint with a challenger runs Standard mode."""
+    return endpoint.challenger is None
+
+
 def _gpus_needed(spec: PlatformSpec, context: RealizeContext) -> int:
     training = spec.training.compute.kubernetes_resources().gpu if spec.training is not None else 0
-    serving = sum(
-        e.compute.kubernetes_resources().gpu
-        * effective_scaling(e, context.defaults, can_scale_to_zero=True).max_replicas
-        for e in spec.endpoints
-    )
-    return training + serving
+    serving = 0
+    for e in spec.endpoints:
+        replicas = effective_scaling(e, context.defaults, can_scale_to_zero=scales_to_zero(e)).max_replicas
+        serving += e.compute.kubernetes_resources().gpu * replicas
+        if e.challenger is not None:
+            serving += (e.challenger.compute or e.compute).kubernetes_resources().gpu * replicas
+    batch = sum(b.compute.kubernetes_resources().gpu * b.max_replicas for b in spec.batch)
+    return training + serving + batch
 
 
 def _check_compute(compute: Compute, location: tuple[str | int, ...]) -> None:
@@ -228,7 +241,11 @@ def _check_endpoint(spec: PlatformSpec, context: RealizeContext, index: int, end
         )
     _check_compute(endpoint.compute, (*location, "compute"))
     scaling_location = (*location, "scaling") if endpoint.scaling is not None else location
-    _check_scaling(effective_scaling(endpoint, context.defaults, can_scale_to_zero=True), scaling_location)
+    _check_scaling(
+        effective_scaling(endpoint, context.defaults, can_scale_to_zero=scales_to_zero(endpoint)), scaling_location
+    )
+    if endpoint.challenger is not None:
+        _check_challenger(spec, context, index, endpoint)
     rollout = effective_rollout(endpoint, context.defaults)
     if rollout.strategy is RolloutStrategy.BLUE_GREEN:
         raise field_error(
@@ -253,6 +270,111 @@ def _check_endpoint(spec: PlatformSpec, context: RealizeContext, index: int, end
             "KServe's logger posts to an http(s) sink: give an https:// URL, or leave it unset and set "
             "k8s.capture_sink_url (the sink writes to object storage)",
         )
+
+
+STANDARD_MODE = (
+    "an endpoint with a challenger runs both models in KServe Standard mode (Deployments behind the "
+    "traffic router's Service)"
+)
+
+
+def _check_challenger(spec: PlatformSpec, context: RealizeContext, index: int, endpoint: EndpointSpec) -> None:
+    """What the router and Standard mode cannot realize, named by field (docs/components/k8s-traffic-router.md)."""
+    location: tuple[str | int, ...] = ("endpoints", index)
+    challenger = endpoint.challenger
+    if challenger is None:
+        return
+    scaling = endpoint.scaling
+    if scaling is not None and scaling.min_replicas == 0:
+        raise field_error(
+            SPEC, (*location, "scaling", "min_replicas"), f"{STANDARD_MODE}: scale to zero needs Knative mode"
+        )
+    if scaling is not None and scaling.target.metric is not ScalingMetric.CPU_PERCENT:
+        raise field_error(
+            SPEC,
+            (*location, "scaling", "target", "metric"),
+            f"{STANDARD_MODE}: its HorizontalPodAutoscaler scales on cpu_percent only",
+        )
+    if effective_rollout(endpoint, context.defaults).gradual:
+        field = (*location, "rollout", "strategy") if endpoint.rollout is not None else (*location, "rollout")
+        raise field_error(
+            SPEC,
+            field,
+            f"{STANDARD_MODE}: a new champion version replaces pods one by one (readiness-gated rolling update), "
+            "not in canary steps; set rollout.strategy: all_at_once (the challenger's percent is the gradual "
+            "exposure), or remove the challenger",
+        )
+    if endpoint.allow_public_access:
+        raise field_error(
+            SPEC,
+            (*location, "allow_public_access"),
+            "the challenger's router is a mesh route on a cluster-local Service: a public endpoint has no challenger",
+        )
+    if (
+        challenger.mode is ChallengerMode.AB
+        and spec.k8s.traffic_router is RouterKind.ISTIO
+        and challenger.percent != int(challenger.percent)
+    ):
+        raise field_error(
+            SPEC,
+            (*location, "challenger", "percent"),
+            f"Istio route weights are whole percent, not {challenger.percent} (gateway_api splits in 0.01 %)",
+        )
+    if challenger.model.format.value == "custom":
+        raise field_error(
+            SPEC,
+            (*location, "challenger", "model", "format"),
+            "KServe picks the server by model format: 'custom' is not realized",
+        )
+    if "://" not in challenger.model.artifact and spec.k8s.model_store_uri is None:
+        raise field_error(
+            SPEC,
+            ("k8s", "model_store_uri"),
+            f"endpoint {endpoint.name!r}'s challenger has the relative artifact {challenger.model.artifact!r}: "
+            "set k8s.model_store_uri (s3://, gs:// or pvc://) to resolve it",
+        )
+    if challenger.compute is not None:
+        _check_compute(challenger.compute, (*location, "challenger", "compute"))
+
+
+def data_location(spec: PlatformSpec, path: str) -> str:
+    """A batch input/output: an absolute URI as is, a relative path under ``k8s.data_uri`` (check() needs it)."""
+    if "://" in path:
+        return path
+    if spec.k8s.data_uri is None:
+        raise ValueError("k8s.data_uri is needed to resolve a relative batch location")
+    return f"{spec.k8s.data_uri.rstrip('/')}/{path}"
+
+
+def batch_output(spec: PlatformSpec, batch: BatchInferenceSpec) -> str:
+    """Where a batch run writes: ``output``, else ``predictions/<name>/`` in the data store."""
+    return data_location(spec, batch.output if batch.output is not None else f"predictions/{batch.name}/")
+
+
+def _check_batch(spec: PlatformSpec, index: int, batch: BatchInferenceSpec) -> None:
+    location: tuple[str | int, ...] = ("batch", index)
+    if batch.model.serving.for_cloud(Cloud.K8S) is None:
+        raise field_error(
+            SPEC,
+            (*location, "model", "serving", "per_cloud", "k8s"),
+            "no batch scoring image for Kubernetes (the image reads MLOPS_MODEL_URI, MLOPS_INPUT_URI, "
+            "MLOPS_OUTPUT_URI, MLOPS_FORMAT and its shard; docs/components/k8s-batch-inference.md)",
+        )
+    if "://" not in batch.model.artifact and spec.k8s.model_store_uri is None:
+        raise field_error(
+            SPEC,
+            ("k8s", "model_store_uri"),
+            f"batch {batch.name!r} has the relative artifact {batch.model.artifact!r}: set k8s.model_store_uri",
+        )
+    output = batch.output if batch.output is not None else f"predictions/{batch.name}/"
+    for field, path in (("input", batch.input), ("output", output)):
+        if "://" not in path and spec.k8s.data_uri is None:
+            raise field_error(
+                SPEC,
+                (*location, field),
+                f"{path!r} is relative to the data store: set k8s.data_uri (s3:// or gs://) or give an absolute URI",
+            )
+    _check_compute(batch.compute, (*location, "compute"))
 
 
 def check(spec: PlatformSpec, context: RealizeContext) -> None:
@@ -291,6 +413,8 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         _check_compute(spec.training.compute, ("training", "compute"))
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, context, index, endpoint)
+    for index, batch in enumerate(spec.batch):
+        _check_batch(spec, index, batch)
     if context.defaults.protected and not spec.alerts.has_receiver:
         raise field_error(
             SPEC,
@@ -490,28 +614,103 @@ def _endpoint(  # noqa: PLR0917 - the endpoint's logger posts to the namespace's
     endpoint: EndpointSpec,
     detector: DriftDetector | None,
 ) -> Endpoint:
-    scaling = effective_scaling(endpoint, context.defaults, can_scale_to_zero=True)
+    return _inference_service(parent, spec, context, tenancy, endpoint, detector, challenger=False)
+
+
+def _inference_service(  # noqa: PLR0917 - champion or challenger of one endpoint
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    tenancy: Tenancy,
+    endpoint: EndpointSpec,
+    detector: DriftDetector | None,
+    *,
+    challenger: bool,
+) -> Endpoint:
+    """The endpoint's champion InferenceService, or (``challenger``) its challenger's; Standard mode with a router."""
+    scaling = effective_scaling(endpoint, context.defaults, can_scale_to_zero=scales_to_zero(endpoint))
     logger = _logger(spec, context, endpoint, tenancy.physical_namespace, detector)
+    model = endpoint.challenger.model if challenger and endpoint.challenger is not None else endpoint.model
+    compute = (endpoint.challenger.compute if challenger and endpoint.challenger is not None else None) or (
+        endpoint.compute
+    )
     args: dict[str, Any] = {
         "namespace": tenancy.namespace_name,
-        "model_format": endpoint.model.format.value,
-        "model_format_version": endpoint.model.format_version,
-        "storage_uri": model_uri(spec, endpoint),
-        "canary_percent": canary_percent(effective_rollout(endpoint, context.defaults)),
+        "model_format": model.format.value,
+        "model_format_version": model.format_version,
+        "storage_uri": model_uri(spec, model),
         "min_replicas": scaling.min_replicas,
         "max_replicas": scaling.max_replicas,
         "scale_metric": SCALE_METRICS[scaling.target.metric],
         "scale_target": max(1, round(scaling.target.value)),
-        "resources": resources(endpoint.compute),
+        "resources": resources(compute),
         "allow_public_access": endpoint.allow_public_access,
         "service_account_annotations": spec.k8s.workload_identity,
     }
+    if endpoint.challenger is None:
+        args["canary_percent"] = canary_percent(effective_rollout(endpoint, context.defaults))
+    else:  # check() refused gradual rollouts, scale to zero and Knative metrics for these
+        args["deployment_mode"] = "Standard"
     if logger:
         args["logger"] = logger
+    name = f"{endpoint.name}-challenger" if challenger else endpoint.name
     return Endpoint(
-        context.child_name(endpoint.name),
+        context.child_name(name),
         args,
         opts=context.opts(parent, depends_on=[detector] if detector is not None else None),
+    )
+
+
+def _batch(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, namespace: pulumi.Output[str]
+) -> list[BatchInference]:
+    """One scheduled scoring run per ``spec.batch`` entry (CronJob, or Argo CronWorkflow with k8s.argo_enabled)."""
+    return [
+        BatchInference(
+            context.child_name(f"batch-{batch.name}"),
+            {
+                "namespace": namespace,
+                "image": batch.model.serving.for_cloud(Cloud.K8S),
+                "model_uri": model_uri(spec, batch.model),
+                "model_format": batch.model.format.value,
+                "input_uri": data_location(spec, batch.input),
+                "output_uri": batch_output(spec, batch),
+                "format": batch.format.value,
+                "schedule": batch.schedule,
+                "resources": resources(batch.compute),
+                "shards": batch.max_replicas,
+                "active_deadline_seconds": batch.max_runtime_seconds,
+                "argo_enabled": spec.k8s.argo_enabled,
+                "service_account_annotations": spec.k8s.workload_identity,
+            },
+            opts=context.opts(parent),
+        )
+        for batch in spec.batch
+    ]
+
+
+def _router(  # noqa: PLR0917 - one endpoint's champion and challenger
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    endpoint: EndpointSpec,
+    champion: Endpoint,
+    challenger: Endpoint,
+) -> TrafficRouter | None:
+    """The A/B split or shadow mirror between the endpoint's two InferenceServices (None without a challenger)."""
+    if endpoint.challenger is None:
+        return None
+    return TrafficRouter(
+        context.child_name(f"{endpoint.name}-router"),
+        {
+            "namespace": champion.args.namespace,
+            "champion": champion.isvc_name,
+            "challenger": challenger.isvc_name,
+            "mode": endpoint.challenger.mode.value,
+            "percent": endpoint.challenger.percent,
+            "router": spec.k8s.traffic_router.value,
+        },
+        opts=context.opts(parent, depends_on=[champion, challenger]),
     )
 
 
@@ -523,6 +722,7 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
     endpoint: EndpointSpec,
     served: Endpoint,
     training: TrainingPipeline | None,
+    part: str = "monitoring",
 ) -> Monitoring:
     alerts = endpoint.alerts
     drift_on = monitoring_enabled(spec.monitoring, context.defaults)
@@ -546,7 +746,7 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
         }
     if drift_on and training is not None and spec.training is not None and spec.training.retrain_on_drift:
         args["retrain_trigger"] = f"{training.trigger_kind}/{training.trigger_name}"
-    return Monitoring(context.child_name(f"{endpoint.name}-monitoring"), args, opts=context.opts(parent))
+    return Monitoring(context.child_name(f"{endpoint.name}-{part}"), args, opts=context.opts(parent))
 
 
 def _drift_detector(
@@ -632,12 +832,21 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     training = _training(parent, spec, context, namespace, env)
     detector = _drift_detector(parent, spec, context, namespace, training)
     endpoints = []
+    urls: dict[str, pulumi.Output[str]] = {}
     for endpoint in spec.endpoints:
         served = _endpoint(parent, spec, context, tenancy, endpoint, detector)
         _monitoring(parent, spec, context, namespace, endpoint, served, training)
         _canary_guard(parent, spec, context, endpoint, served)
         endpoints.append(served)
+        urls[endpoint.name] = served.url
+        if endpoint.challenger is not None:
+            challenger = _inference_service(parent, spec, context, tenancy, endpoint, detector, challenger=True)
+            _monitoring(parent, spec, context, namespace, endpoint, challenger, training, part="challenger-monitoring")
+            router = _router(parent, spec, context, endpoint, served, challenger)
+            if router is not None:
+                urls[endpoint.name] = router.url
     _deploy_webhook(parent, spec, context, namespace, registry, endpoints)
+    batches = _batch(parent, spec, context, namespace)
     if spec.alerts.has_receiver:
         AlertRouting(
             context.child_name("alerts"),
@@ -681,7 +890,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "registryName": spec.registry.model_name,
         "registryUrl": registry.ui_url,
         "endpointNames": {e.name: served.isvc_name for e, served in zip(spec.endpoints, endpoints, strict=True)},
-        "endpointUrls": {e.name: served.url for e, served in zip(spec.endpoints, endpoints, strict=True)},
+        "endpointUrls": urls,
+        "batchSchedules": {b.name: run.base for b, run in zip(spec.batch, batches, strict=True)},
         "retrainTrigger": f"{training.trigger_kind}/{training.trigger_name}" if training is not None else None,
         "budgetName": budget.rule_name,
         # Cluster-level: the API server's operators apply it (--audit-policy-file); see k8s/audit_policy.py.

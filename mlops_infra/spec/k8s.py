@@ -7,6 +7,7 @@ realization reads them from the stack's secret config (see ``mlops_infra.k8s.rea
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -59,6 +60,15 @@ class K8sQuota(Spec):
     )
 
 
+class TrafficRouter(StrEnum):
+    """What splits (A/B) or mirrors (shadow) an endpoint's traffic between its champion and challenger."""
+
+    GATEWAY_API = "gateway_api"
+    """A Gateway API ``HTTPRoute`` bound to the endpoint's Service (mesh mode, GAMMA): weights and RequestMirror."""
+    ISTIO = "istio"
+    """An Istio ``VirtualService`` for the endpoint's Service host: route weights, mirror and mirrorPercentage."""
+
+
 class K8sPlatformSpec(Spec):
     """Kubernetes-only settings of a platform."""
 
@@ -81,6 +91,11 @@ class K8sPlatformSpec(Spec):
         None, description="https:// OIDC issuer that MLflow's login (oauth2-proxy) trusts; required."
     )
     argo_enabled: Switch = Field(False, description="Argo CronWorkflow + WorkflowTemplate instead of CronJobs.")
+    traffic_router: TrafficRouter = Field(
+        TrafficRouter.GATEWAY_API,
+        description="What routes an endpoint's challenger traffic (A/B weights, shadow mirror): gateway_api "
+        "(HTTPRoute on the endpoint's Service, needs a GAMMA mesh) or istio (VirtualService).",
+    )
     workload_identity: dict[str, str] = Field(
         default_factory=dict,
         description="ServiceAccount annotations for object storage (IRSA role ARN, GKE service account).",

@@ -19,16 +19,30 @@ from mlops_infra.spec.training import Orchestrator
 # mode -> the clouds whose realization builds it.
 REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "async invocation": frozenset({Cloud.AWS}),
-    "A/B challenger": frozenset({Cloud.AWS}),
-    "shadow challenger": frozenset({Cloud.AWS}),
+    "A/B challenger": frozenset({Cloud.AWS, Cloud.K8S}),
+    "shadow challenger": frozenset({Cloud.AWS, Cloud.K8S}),
     "multi-model endpoint": frozenset({Cloud.AWS}),
-    "scheduled batch inference": frozenset(),
+    "scheduled batch inference": frozenset({Cloud.K8S}),
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),
 }
 
 # Why a cloud cannot realize a mode at all (shown in the error), where that is a fact of the cloud.
-WHY_NOT: dict[tuple[str, Cloud], str] = {}
+WHY_NOT: dict[tuple[str, Cloud], str] = {
+    (
+        "async invocation",
+        Cloud.K8S,
+    ): "KServe answers requests synchronously; a queued invocation with stored results needs a queue "
+    "(Knative Eventing or Kafka), a result writer and KEDA scaling on the backlog, which this platform does not "
+    "install (docs/platform.md#serving-modes-on-kubernetes): serve it realtime, or score large payloads with "
+    "a scheduled batch (spec.batch)",
+    (
+        "multi-model endpoint",
+        Cloud.K8S,
+    ): "KServe's multi-model serving is ModelMesh Serving (a separate controller with its own runtimes and "
+    "etcd, in maintenance mode) or the alpha TrainedModel resource, and this platform realizes neither: declare "
+    "one endpoint per model (Knative endpoints scale to zero when idle)",
+}
 
 
 def _uses(spec: PlatformSpec) -> Iterator[tuple[str, tuple[str | int, ...]]]:

@@ -32,7 +32,13 @@ for _group in ("core.v1", "apps.v1", "batch.v1", "networking.v1", "rbac.v1", "po
 
 KUBERNETES_VERSIONS = ("1.30.0", "1.31.0", "1.32.0", "1.33.0")
 SCHEMA_DIR = Path(__file__).parent / "crd_schemas"
-CRD_GROUPS = ("serving.kserve.io", "argoproj.io", "monitoring.coreos.com")
+CRD_GROUPS = (
+    "serving.kserve.io",
+    "argoproj.io",
+    "monitoring.coreos.com",
+    "gateway.networking.k8s.io",
+    "networking.istio.io",
+)
 SECRET_PLACEHOLDER = "[secret]"
 
 # Where each custom resource's schema comes from (the tests print/assert this).
@@ -47,12 +53,18 @@ CRD_SOURCES = {
     "crd_schemas/prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
     "CronWorkflow": _HERA,
     "WorkflowTemplate": _HERA,
+    "HTTPRoute": "vendored kubernetes-sigs/gateway-api config/crd/standard/gateway.networking.k8s.io_httproutes.yaml "
+    "@ v1.4.1 (477d172e), standard channel, full v1 schema: crd_schemas/gateway-api-v1-httproute.yaml",
+    "VirtualService": "vendored istio/api kubernetes/customresourcedefinitions.gen.yaml @ 1.28.0 (a5aa715c), "
+    "full networking.istio.io/v1 schema: crd_schemas/istio-networking-v1-virtualservice.yaml",
 }
 _SCHEMA_FILES = {
     "InferenceService": "kserve-v1beta1-inferenceservice.yaml",
     "PrometheusRule": "prometheus-operator-v1-prometheusrule.yaml",
     "ServiceMonitor": "prometheus-operator-v1-servicemonitor.yaml",
     "AlertmanagerConfig": "prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
+    "HTTPRoute": "gateway-api-v1-httproute.yaml",
+    "VirtualService": "istio-networking-v1-virtualservice.yaml",
 }
 
 

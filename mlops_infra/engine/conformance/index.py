@@ -43,10 +43,17 @@ def sdk_label(package: str) -> str:
         return distribution
 
 
+# Groups under .k8s.io that Kubernetes SIGs ship as CRDs, not built into the API server.
+K8S_IO_CRD_GROUPS = frozenset({"gateway.networking.k8s.io"})
+
+
 def _kubernetes_group_is_builtin(module: str) -> bool:
-    """Built-in API groups have no dot (``apps``, ``core``) or end in ``.k8s.io``; CRD groups are other domains."""
+    """Built-in API groups have no dot (``apps``, ``core``) or end in ``.k8s.io``; CRD groups are other domains.
+
+    Gateway API (``gateway.networking.k8s.io``) is the exception: installed as CRDs, so skipped like them.
+    """
     group = module.split("/", maxsplit=1)[0]
-    return "." not in group or group.endswith(".k8s.io")
+    return group not in K8S_IO_CRD_GROUPS and ("." not in group or group.endswith(".k8s.io"))
 
 
 def _not_in_sdk(package: str, token: str, module: str) -> Lookup:
