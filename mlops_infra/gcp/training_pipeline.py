@@ -301,6 +301,9 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
     def _vertex_schedule(self, name: str, schedule: ScheduleArgs, project: pulumi.Output[str]) -> gcp.colab.Schedule:
         """A Vertex AI Schedule (pulumi-gcp's ``colab.Schedule``) creating this CMEK PipelineJob on the cron."""
         region = self.args.region
+        request: pulumi.Output[Any] = pulumi.Output.all(self.job_body, project).apply(
+            lambda resolved: schedule_pipeline_job_request(resolved[0], resolved[1], region)
+        )
         return gcp.colab.Schedule(
             self.child_name("vertex-schedule"),
             project=project,
@@ -309,8 +312,6 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             cron=f"TZ={schedule.time_zone} {schedule.cron}",
             max_concurrent_run_count=str(schedule.max_concurrent_runs),
             desired_state="PAUSED" if schedule.paused else "ACTIVE",
-            create_pipeline_job_request=pulumi.Output.all(self.job_body, project).apply(
-                lambda resolved: schedule_pipeline_job_request(resolved[0], resolved[1], region)
-            ),
+            create_pipeline_job_request=request,
             opts=self.child_opts(),
         )
