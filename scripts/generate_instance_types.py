@@ -53,6 +53,15 @@ VERTEX_SOURCES: dict[str, str] = {
     "training": "https://cloud.google.com/vertex-ai/docs/training/configure-compute#machine-types",
 }
 VERTEX_TRANSCRIBED = "2026-12-01"
+# What was checked against the documentation after transcription, and when (rows not listed are unverified).
+VERTEX_VERIFIED: dict[str, str] = {
+    "date": "2026-12-02",
+    "prediction": "e2-standard 2-32, e2-highmem 2-16, e2-highcpu 2-32, n1-standard 2-32, n1-highmem 2-32 and "
+    "n1-highcpu 4-32 match the E2 and N1 tables of the prediction page (a stored copy of "
+    "cloud.google.com/vertex-ai/docs/predictions/configure-compute, read through a documentation search); the "
+    "N2, N2D, C2, C2D, C3, A2, A3 and G2 rows could not be read that way and are not verified",
+    "training": "not verified: the training page's tables could not be read through the documentation search",
+}
 # (family-kind, sizes) per use, as the pages above list them; a size "8g" keeps its suffix.
 VERTEX_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     "prediction": {
@@ -142,6 +151,7 @@ def vertex_part() -> dict[str, Any]:
     return {
         "sources": dict(VERTEX_SOURCES),
         "transcribed": VERTEX_TRANSCRIBED,
+        "verified": dict(VERTEX_VERIFIED),
         "uses": {
             use: sorted(f"{family}-{size}" for family, sizes in families.items() for size in sizes)
             for use, families in VERTEX_FAMILIES.items()

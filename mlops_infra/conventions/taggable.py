@@ -6,6 +6,11 @@ a map of strings: some types use the same name for something else (``gcp.monitor
 .labels`` is a list of label descriptors, ``aws.autoscaling.Group.tags`` a list of tag blocks).
 Where the map is not the resource's labels, or the labels have another name, the type is listed in
 :data:`PROPERTY_OVERRIDES`.
+
+Importing a provider SDK's subpackages costs seconds to tens of seconds each, which a policy pack
+would pay on its first Analyze call. So the answers for the installed SDK versions are generated
+into ``tag_properties.json`` (``scripts/generate_tag_properties.py``) and read from there while the
+installed versions match the recorded ones; otherwise the SDK is inspected as above.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from importlib import metadata, resources
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -43,13 +50,14 @@ PROPERTY_OVERRIDES: dict[str, str | None] = {
 
 # Provider package of each type-token package; imported on demand so the answer never depends on
 # whether the program happened to import the SDK first (a policy pack never does).
-_SDK_MODULES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "kubernetes": "pulumi_kubernetes"}
+SDK_MODULES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "kubernetes": "pulumi_kubernetes"}
+TABLE_FILE = "tag_properties.json"
 
 
 def _resource_class(type_token: str) -> type | None:
     package, module, _ = type_token.split(":", 2)
-    if package in _SDK_MODULES:
-        importlib.import_module(_SDK_MODULES[package])  # registers its resource modules
+    if package in SDK_MODULES:
+        importlib.import_module(SDK_MODULES[package])  # registers its resource modules
     for resource_module in rpc._RESOURCE_MODULES.get(f"{package}:{module}", []):
         info = getattr(resource_module, "mod_info", None)
         if not info or type_token not in info.get("classes", {}):
@@ -66,10 +74,14 @@ def _is_string_map(parameter: inspect.Parameter) -> bool:
     return "Mapping[str" in str(annotation)
 
 
-@functools.cache
-def tag_property(type_token: str) -> str | None:
-    """The wire path of the type's tags or labels: ``tags``, ``labels``, ``userLabels``,
-    ``resourceLabels`` or ``metadata.labels``; None when the type has none."""
+def fallback_tag_property(type_token: str) -> str | None:
+    """The answer for a type the SDK has no class for: Kubernetes custom resources carry object metadata."""
+    package, module = type_token.split(":")[:2]
+    return "metadata.labels" if package == "kubernetes" and "/" in module else None
+
+
+def introspected_tag_property(type_token: str) -> str | None:
+    """:func:`tag_property` answered by inspecting the provider SDK (imports it)."""
     if type_token in PROPERTY_OVERRIDES:
         return PROPERTY_OVERRIDES[type_token]
     package = type_token.split(":", 1)[0]
@@ -80,8 +92,7 @@ def tag_property(type_token: str) -> str | None:
     if cls is None:
         # Kubernetes CustomResources ("kubernetes:serving.kserve.io/v1beta1:InferenceService")
         # have no SDK class but always carry object metadata.
-        module = type_token.split(":")[1]
-        return "metadata.labels" if package == "kubernetes" and "/" in module else None
+        return fallback_tag_property(type_token)
     init: Callable[..., Any] = getattr(cls, "_internal_init", None) or cls.__init__  # type: ignore[misc]
     parameters = inspect.signature(init).parameters
     for python_name, wire_path in candidates:
@@ -89,3 +100,38 @@ def tag_property(type_token: str) -> str | None:
         if parameter is not None and (wire_path == "metadata.labels" or _is_string_map(parameter)):
             return wire_path
     return None
+
+
+@functools.cache
+def _table() -> Mapping[str, Any]:
+    """The generated table (``{"sdks": {module: version}, "types": {token: path or null}}``)."""
+    text = resources.files("mlops_infra.conventions").joinpath(TABLE_FILE).read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+@functools.cache
+def _table_matches(package: str) -> bool:
+    """True when the installed SDK of ``package`` is the version the table was generated from."""
+    module = SDK_MODULES.get(package)
+    if module is None:
+        return False
+    try:
+        installed = metadata.version(module.replace("_", "-"))
+    except metadata.PackageNotFoundError:
+        return False
+    return bool(_table()["sdks"].get(module) == installed)
+
+
+@functools.cache
+def tag_property(type_token: str) -> str | None:
+    """The wire path of the type's tags or labels: ``tags``, ``labels``, ``userLabels``,
+    ``resourceLabels`` or ``metadata.labels``; None when the type has none."""
+    if type_token in PROPERTY_OVERRIDES:
+        return PROPERTY_OVERRIDES[type_token]
+    package = type_token.split(":", 1)[0]
+    if package not in _TAG_PROPERTIES or type_token.count(":") != 2:
+        return None
+    if _table_matches(package):
+        types: Mapping[str, str | None] = _table()["types"]
+        return types[type_token] if type_token in types else fallback_tag_property(type_token)
+    return introspected_tag_property(type_token)

@@ -4,7 +4,9 @@ The product starts Vertex pipeline runs three ways, and each is priced on the re
 
 - a Cloud Scheduler job whose HTTP target is ``.../pipelineJobs`` (the default continuous-training
   trigger; the PipelineJob is the base64 ``body``);
-- the ``VertexSchedule`` dynamic resource (``cron`` with an optional ``TZ=...`` prefix, ``pipeline_job``);
+- a Vertex AI Schedule, pulumi-gcp's ``gcp.colab.Schedule`` (``cron`` with an optional ``TZ=...``
+  prefix, ``createPipelineJobRequest.pipelineJob`` with ``pipelineSpec`` as JSON text, ``desiredState``),
+  or the superseded ``VertexSchedule`` dynamic resource still in older stacks (``pipeline_job``);
 - a Cloud Workflow (drift retraining) whose definition submits a PipelineJob, started by the Cloud
   Scheduler jobs that call its ``executions`` endpoint: worst case, every execution starts a run.
 
@@ -40,6 +42,7 @@ from mlops_infra.engine.captured import CapturedResource
 
 T_SCHEDULER_JOB = "gcp:cloudscheduler/job:Job"
 T_VERTEX_SCHEDULE = "pulumi-python:dynamic/vertex:VertexSchedule"
+T_COLAB_SCHEDULE = "gcp:colab/schedule:Schedule"
 T_WORKFLOW = "gcp:workflows/workflow:Workflow"
 
 _WORKFLOW_EXECUTIONS = re.compile(r"/locations/([^/]+)/workflows/([^/]+)/executions$")
@@ -62,6 +65,8 @@ def price_vertex_pipelines(p: Pricer) -> None:
             workflow_triggers.setdefault(match.group(2), []).append(job)
     for schedule in p.stack.by_type(T_VERTEX_SCHEDULE):
         p.guarded(schedule, functools.partial(_price_vertex_schedule, p, schedule))
+    for schedule in p.stack.by_type(T_COLAB_SCHEDULE):
+        p.guarded(schedule, functools.partial(_price_colab_schedule, p, schedule))
     for workflow in p.stack.by_type(T_WORKFLOW):
         p.guarded(workflow, functools.partial(_price_workflow, p, workflow, workflow_triggers))
 
@@ -108,6 +113,22 @@ def _price_vertex_schedule(p: Pricer, schedule: CapturedResource) -> None:
     paused = read_bool(schedule.inputs.get("paused"), "paused", default=False)
     job = read_mapping(schedule.inputs.get("pipeline_job"), "pipeline_job")
     _price_runs(p, schedule, job, region, expression, paused=paused, drift=False)
+
+
+def _price_colab_schedule(p: Pricer, schedule: CapturedResource) -> None:
+    request = read_mapping(schedule.inputs.get("createPipelineJobRequest"), "createPipelineJobRequest")
+    job = dict(read_mapping(request.get("pipelineJob"), "createPipelineJobRequest.pipelineJob"))
+    spec = job.get("pipelineSpec")
+    if isinstance(spec, str):
+        try:
+            job["pipelineSpec"] = json.loads(spec)
+        except ValueError:
+            raise Unreadable("its pipelineJob.pipelineSpec is not JSON the estimator can read") from None
+    cron = read_text(schedule.inputs.get("cron"), "cron")
+    expression = re.sub(r"^(CRON_TZ|TZ)=\S+\s+", "", cron.strip())
+    region = read_text(schedule.inputs.get("location"), "location")
+    state = read_text(schedule.inputs.get("desiredState"), "desiredState", default="ACTIVE")
+    _price_runs(p, schedule, job, region, expression, paused=state.upper() == "PAUSED", drift=False)
 
 
 def _pipeline_jobs(document: Any) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.settings import get_project, get_stack
@@ -25,8 +26,10 @@ SECRET_PLACEHOLDER = "[secret]"
 class DeterministicMocks(Mocks):
     """Answers resource registrations and invokes with state derived from type and name."""
 
-    def __init__(self, aws_region: str, gcp_project: str, gcp_region: str) -> None:
+    def __init__(self, aws_region: str, gcp_project: str, gcp_region: str, *, preview: bool = False) -> None:
         self.aws_region = aws_region
+        # Preview (``pulumi preview`` of new resources): no id, outputs are the inputs, computed ones unknown.
+        self.preview = preview
         self.gcp_project = gcp_project
         self.gcp_region = gcp_region
         # Explicit provider resources' inputs by reference (``urn::id``): their region wins over config's.
@@ -46,6 +49,8 @@ class DeterministicMocks(Mocks):
         }
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if self.preview:
+            return "", dict(args.inputs)
         try:
             return fake_resource_state(args.typ, args.name, args.inputs, **self._where(args.provider))
         except Exception as exc:  # any failure here is the engine's: reported with the resource
@@ -61,7 +66,12 @@ class DeterministicMocks(Mocks):
 
 
 def plain_value(value: Any) -> Any:
-    """Wire value -> JSON value: secrets masked, integral floats back to ints, resources to URNs."""
+    """Wire value -> JSON value: secrets masked, integral floats back to ints, resources to URNs.
+
+    A value unknown at preview becomes the engine's unknown placeholder string, as a policy pack sees it.
+    """
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
     if rpc.is_rpc_secret(value):
         return MaskedSecret(plain_value(rpc.unwrap_rpc_secret(value)))  # reads "[secret]"; keeps only the shape
     if isinstance(value, dict):

@@ -318,10 +318,12 @@ def single_file_environment_note(project: PulumiProject, stack: str, environment
         return None  # --config set it: the user said so
     if environment is None:
         return (
-            f"note: no Pulumi.{stack}.yaml beside {project.main_file.name} and no environment in --config: "
-            "the environment is whatever the program itself sets (pass --config environment=... to choose)."
+            f"note: no Pulumi.{stack}.yaml beside {project.main_file.name} and no environment in --config or in "
+            "the program: policy checks judge every resource without an environment tag/label as protected "
+            "(mandatory levels); pass --config environment=dev|staging|prod to choose."
         )
     return (
-        f"note: no Pulumi.{stack}.yaml beside {project.main_file.name} and no environment in --config: planned "
-        f"with environment {environment} (the program's own default)."
+        f"note: no Pulumi.{stack}.yaml beside {project.main_file.name} and no environment in --config: the "
+        f"program's components set environment {environment}; policy checks judge each resource by its "
+        "environment tag/label and one without it as protected (pass --config environment=... to choose)."
     )

@@ -118,22 +118,31 @@ def _program_logger(handler: _DiagnosticsHandler) -> logging.Logger:
     return logger
 
 
-def _install_runtime(project: PulumiProject, stack: str, monitor: CaptureMonitor, logger: logging.Logger) -> None:
+def _install_runtime(
+    project: PulumiProject, stack: str, monitor: CaptureMonitor, logger: logging.Logger, preview: bool
+) -> None:
     pulumi_settings.reset_options(project=project.name, stack=stack)
     pulumi.runtime.set_all_config(dict(project.config), list(project.secret_keys))
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=project.name, stack=stack, preview=False, monitor=monitor, logger=logger
+        monitor.mocks, project=project.name, stack=stack, preview=preview, monitor=monitor, logger=logger
     )
     pulumi_settings.SETTINGS.callbacks = monitor.callbacks
 
 
-def run_project(project: PulumiProject, stack: str, program: Callable[[], None] | None = None) -> CapturedStack:
-    """Run an already-configured project (or ``program`` in its place) and return what it registered."""
+def run_project(
+    project: PulumiProject, stack: str, program: Callable[[], None] | None = None, *, preview: bool = False
+) -> CapturedStack:
+    """Run an already-configured project (or ``program`` in its place) and return what it registered.
+
+    ``preview`` runs it as ``pulumi preview`` of a new stack sees it: no resource has an id or computed
+    outputs yet, so an input taken from another resource's output is the engine's unknown placeholder.
+    """
     # Fake state uses the configured region/project, else fixed stand-ins; config itself is left as the user set it.
     mocks = DeterministicMocks(
         aws_region=project.config.get("aws:region", FAKE_AWS_REGION),
         gcp_project=project.config.get("gcp:project", FAKE_GCP_PROJECT),
         gcp_region=project.config.get("gcp:region", FAKE_GCP_REGION),
+        preview=preview,
     )
     monitor = CaptureMonitor(mocks, project.config)
     outputs: dict[str, Any] = {}
@@ -154,7 +163,7 @@ def run_project(project: PulumiProject, stack: str, program: Callable[[], None] 
 
     diagnostics = _DiagnosticsHandler()
     with _program_context(project):
-        _install_runtime(project, stack, monitor, _program_logger(diagnostics))
+        _install_runtime(project, stack, monitor, _program_logger(diagnostics), preview)
         try:
             _sync_await(run_pulumi_func(pulumi_program))
         except BaseException as exc:
@@ -222,12 +231,14 @@ def run_function(
     stack: str = "dev",
     config: dict[str, Any] | None = None,
     directory: str | Path = ".",
+    preview: bool = False,
 ) -> CapturedStack:
     """Run a Python callable as a Pulumi program offline (used by tests and ``mlops_infra.testing``).
 
-    ``config`` maps keys (namespaced or not) to values, as a stack's YAML config would.
+    ``config`` maps keys (namespaced or not) to values, as a stack's YAML config would; ``preview``:
+    see :func:`run_project`.
     """
     located = PulumiProject(name=project, directory=Path(directory).resolve(), main_file=Path(directory).resolve())
     for key, value in (config or {}).items():
         set_config_value(located, located.namespaced(key), value)
-    return run_project(located, stack, program)
+    return run_project(located, stack, program, preview=preview)

@@ -30,8 +30,8 @@ from pydantic import Field
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.deploy_webhook_workflow import workflow_definition
-from mlops_infra.gcp.iam import KMS_ENCRYPTER_DECRYPTER, service_account_member, workflows_agent_member
-from mlops_infra.gcp.platform_key import key_for
+from mlops_infra.gcp.iam import KMS_ENCRYPTER_DECRYPTER, service_account_member
+from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
 from mlops_infra.gcp.project import project_id, project_number
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
@@ -151,13 +151,8 @@ class DeployOnApproval(PlatformComponent[DeployOnApprovalArgs]):
             member=workflow_member,
             opts=self.child_opts(depends_on=[self.model_reader_role]),
         )
-        workflows_key_grant = gcp.kms.CryptoKeyIAMMember(
-            self.child_name("key-workflows-agent"),
-            crypto_key_id=key.name,
-            role=KMS_ENCRYPTER_DECRYPTER,
-            member=workflows_agent_member(number),
-            opts=self.child_opts(),
-        )
+        # The Workflows agent's use of the key: one grant per key, shared with the drift workflow.
+        workflows_key_grant = workflows_agent_grant(key, self)
         workflow_name = self.platform.name(name, naming.GCP_RESOURCE)
         self.workflow = gcp.workflows.Workflow(
             self.child_name("workflow"),

@@ -39,14 +39,12 @@ from mlops_infra.gcp.drift_query import DriftFeature, drift_query
 from mlops_infra.gcp.drift_trigger import AnomalyTrigger, anomaly_filter, anomaly_trigger, retrain_on_anomaly
 from mlops_infra.gcp.dynamic.vertex_monitoring import MONITORING_JOB_RESOURCE, VertexModelMonitoringJob
 from mlops_infra.gcp.iam import (
-    KMS_ENCRYPTER_DECRYPTER,
     ServiceAgent,
     service_account_member,
     service_agent_member,
-    workflows_agent_member,
 )
 from mlops_infra.gcp.pipeline_job import CLOUD_PLATFORM_SCOPE, pipeline_jobs_url
-from mlops_infra.gcp.platform_key import key_for
+from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
 from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpoint
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN
@@ -234,14 +232,9 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
                 )
             )
         key = key_for(a.kms_key_name, a.region, requester=self)
-        # The Workflows agent encrypts the workflow's data with the key: granted on this key only.
-        key_grant = gcp.kms.CryptoKeyIAMMember(
-            self.child_name("key-workflows-agent"),
-            crypto_key_id=key.name,
-            role=KMS_ENCRYPTER_DECRYPTER,
-            member=workflows_agent_member(project_number(pulumi.InvokeOutputOptions(parent=self))),
-            opts=self.child_opts(),
-        )
+        # The Workflows agent encrypts the workflow's data with the key: one grant per key, shared with
+        # any other CMEK workflow of the stack (the deploy webhook's).
+        key_grant = workflows_agent_grant(key, self)
         workflow_name = self.platform.name(name, naming.GCP_RESOURCE)
         self.workflow = gcp.workflows.Workflow(
             self.child_name("workflow"),

@@ -54,3 +54,29 @@ def pipeline_jobs_url(project: pulumi.Input[str], region: str) -> pulumi.Output[
     return pulumi.Output.concat(
         f"https://{region}-aiplatform.googleapis.com/v1/projects/", project, f"/locations/{region}/pipelineJobs"
     )
+
+
+def schedule_pipeline_job_request(body: dict[str, Any], project: str, region: str) -> dict[str, Any]:
+    """``gcp.colab.Schedule``'s ``create_pipeline_job_request`` for the PipelineJob ``body`` (CMEK kept).
+
+    The provider types ``pipelineSpec`` as a JSON string and ``runtimeConfig.parameterValues`` as a map
+    of strings, so the spec is serialized (sorted keys: no spurious diff) and each value must be a string.
+    """
+    runtime = body["runtimeConfig"]
+    job: dict[str, Any] = {
+        "display_name": body["displayName"],
+        "runtime_config": {
+            "gcs_output_directory": runtime["gcsOutputDirectory"],
+            "parameter_values": {key: str(value) for key, value in runtime.get("parameterValues", {}).items()},
+        },
+        "encryption_spec": {"kms_key_name": body["encryptionSpec"]["kmsKeyName"]},
+        "service_account": body["serviceAccount"],
+        "labels": body["labels"],
+    }
+    if "pipelineSpec" in body:
+        job["pipeline_spec"] = json.dumps(body["pipelineSpec"], sort_keys=True, separators=(",", ":"))
+    else:
+        job["template_uri"] = body["templateUri"]
+    if "network" in body:
+        job["network"] = body["network"]
+    return {"parent": f"projects/{project}/locations/{region}", "pipeline_job": job}

@@ -14,7 +14,13 @@ from pydantic import Field
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs
 from mlops_infra.conventions import naming
-from mlops_infra.gcp.iam import KMS_ENCRYPTER_DECRYPTER, Principal, ServiceAgent, service_agent_member
+from mlops_infra.gcp.iam import (
+    KMS_ENCRYPTER_DECRYPTER,
+    Principal,
+    ServiceAgent,
+    service_agent_member,
+    workflows_agent_member,
+)
 from mlops_infra.gcp.project import configured_region, project_number
 from mlops_infra.gcp.settings import Region
 
@@ -176,3 +182,35 @@ def key_name_or_shared(
 ) -> pulumi.Input[str]:
     """The key a component encrypts with: the one it was given, else the shared key of its region and provider."""
     return key_for(explicit, region, requester=requester).name
+
+
+# Per stack: key identity -> the one Workflows-agent grant on that key (and the key name it was made for).
+_WORKFLOWS_GRANTS: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, gcp.kms.CryptoKeyIAMMember]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def workflows_agent_grant(key: KeyRef, owner: PlatformComponent[Any]) -> gcp.kms.CryptoKeyIAMMember:
+    """The one encrypt/decrypt grant of the Cloud Workflows service agent on ``key``, shared by every workflow.
+
+    ``CryptoKeyIAMMember`` resources are non-authoritative: two of them for the same key, role and
+    member are one IAM binding, and deleting either removes it for both. So the first component that
+    runs a CMEK workflow with ``key`` creates the grant (its child ``<owner>-key-workflows-agent``, the
+    URN it always had) and later ones (the drift workflow, the deploy webhook's workflow) wait for that
+    same resource. Keys are matched by name (a string) or by the same key Output (the shared platform key).
+    """
+    root = get_root_resource()
+    grants = _WORKFLOWS_GRANTS.setdefault(root, {}) if root is not None else {}
+    identity: Any = key.name if isinstance(key.name, str) else id(key.name)
+    found = grants.get(identity)
+    if found is not None:
+        return found[1]
+    grant = gcp.kms.CryptoKeyIAMMember(
+        owner.child_name("key-workflows-agent"),
+        crypto_key_id=key.name,
+        role=KMS_ENCRYPTER_DECRYPTER,
+        member=workflows_agent_member(project_number(pulumi.InvokeOutputOptions(parent=owner))),
+        opts=owner.child_opts(),
+    )
+    grants[identity] = (key.name, grant)  # the key name kept alive so its id() stays unique
+    return grant

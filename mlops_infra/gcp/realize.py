@@ -573,7 +573,7 @@ def _training(
     registered_model: pulumi.Output[str],
 ) -> TrainingPipeline:
     approval = effective_approval(spec.registry, context.defaults)
-    machine_type, accelerator_type, accelerator_count = training.compute.gcp_machine()
+    machine_type, accelerator_type, accelerator_count = training.compute.gcp_machine("training")
     parameters: dict[str, Any] = {
         "parent_model": registered_model,
         # Automatic approval: a version that passes the gate is approved at registration.
@@ -641,7 +641,7 @@ def _endpoint(
     scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=False)
     rollout = effective_rollout(endpoint, defaults)
     capture = effective_data_capture(endpoint, defaults)
-    machine_type, accelerator_type, accelerator_count = endpoint.compute.gcp_machine()
+    machine_type, accelerator_type, accelerator_count = endpoint.compute.gcp_machine("prediction")
     model = registry.models[_registered_model_name(spec, endpoint)]
     revision: pulumi.Input[str] | None = model.version_id
     if follows_latest_approved(spec, defaults):  # the version holding the alias now: moving it rolls out

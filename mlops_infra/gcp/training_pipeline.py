@@ -3,7 +3,7 @@
 Continuous training runs on Cloud Scheduler by default: an HTTP job that calls
 ``pipelineJobs.create`` with an OAuth token of the pipeline's service account (pulumi-gcp has
 no pipeline-job resource). ``schedule.engine="vertex-schedule"`` uses a Vertex AI Schedule
-managed by the ``VertexSchedule`` dynamic resource instead.
+instead: pulumi-gcp's native ``gcp.colab.Schedule`` with a CMEK ``create_pipeline_job_request``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,14 @@ from pydantic import Field, ValidationInfo, field_validator
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
-from mlops_infra.gcp.dynamic.vertex_schedule import VertexSchedule
 from mlops_infra.gcp.iam import ServiceAgent, service_account_member
-from mlops_infra.gcp.pipeline_job import CLOUD_PLATFORM_SCOPE, encode_body, pipeline_job_body, pipeline_jobs_url
+from mlops_infra.gcp.pipeline_job import (
+    CLOUD_PLATFORM_SCOPE,
+    encode_body,
+    pipeline_job_body,
+    pipeline_jobs_url,
+    schedule_pipeline_job_request,
+)
 from mlops_infra.gcp.pipeline_spec import (
     SpecSource,
     SpecTemplate,
@@ -29,7 +34,7 @@ from mlops_infra.gcp.pipeline_spec import (
     pipeline_name,
 )
 from mlops_infra.gcp.platform_key import key_for
-from mlops_infra.gcp.project import project_id, vertex_api_endpoint
+from mlops_infra.gcp.project import project_id
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import KmsKeyName, Network, Region
 from mlops_infra.spec.base import Switch
@@ -83,6 +88,20 @@ class TrainingPipelineArgs(ComponentArgs):
         default_factory=list, description="Artifact Registry repository ids (same region) whose images it pulls."
     )
     pipeline_root_bucket_name: str | None = Field(None, description="Explicit global name of the root bucket.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_parameters_are_strings(cls, value: ScheduleArgs | None, info: ValidationInfo) -> ScheduleArgs | None:
+        """gcp.colab.Schedule sends runtime parameter values as strings: refuse others by name."""
+        if value is None or value.engine != "vertex-schedule":
+            return value
+        others = sorted(k for k, v in (info.data.get("parameter_values") or {}).items() if not isinstance(v, str))
+        if others:
+            raise ValueError(
+                "engine vertex-schedule (gcp.colab.Schedule) sends runtime parameter values as strings, and "
+                f"parameter_values {', '.join(others)} are not strings; use engine cloud-scheduler or string parameters"
+            )
+        return value
 
     @field_validator("parameter_values")
     @classmethod
@@ -279,16 +298,20 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             opts=self.child_opts(),
         )
 
-    def _vertex_schedule(self, name: str, schedule: ScheduleArgs, project: pulumi.Output[str]) -> pulumi.Resource:
-        return VertexSchedule(
+    def _vertex_schedule(self, name: str, schedule: ScheduleArgs, project: pulumi.Output[str]) -> gcp.colab.Schedule:
+        """A Vertex AI Schedule (pulumi-gcp's ``colab.Schedule``) creating this CMEK PipelineJob on the cron."""
+        region = self.args.region
+        request: pulumi.Output[Any] = pulumi.Output.all(self.job_body, project).apply(
+            lambda resolved: schedule_pipeline_job_request(resolved[0], resolved[1], region)
+        )
+        return gcp.colab.Schedule(
             self.child_name("vertex-schedule"),
             project=project,
-            region=self.args.region,
-            api_endpoint=vertex_api_endpoint(self.args.region),
+            location=region,
             display_name=self.platform.name(f"{name}-retrain", naming.GCP_RESOURCE),
             cron=f"TZ={schedule.time_zone} {schedule.cron}",
-            max_concurrent_run_count=schedule.max_concurrent_runs,
-            paused=schedule.paused,
-            pipeline_job=self.job_body,
+            max_concurrent_run_count=str(schedule.max_concurrent_runs),
+            desired_state="PAUSED" if schedule.paused else "ACTIVE",
+            create_pipeline_job_request=request,
             opts=self.child_opts(),
         )

@@ -48,10 +48,15 @@ class SizeRow:
     gcp_accelerator_type: str | None
     gcp_accelerator_count: int
     kubernetes: KubernetesSize
+    # Vertex custom training offers no 2-vCPU n1-standard/e2-standard machine: a class whose prediction
+    # machine training lacks names its training machine here (None: the same machine for both uses).
+    gcp_training_machine_type: str | None = None
 
 
 SIZE_CLASSES: dict[SizeClass, SizeRow] = {
-    SizeClass.SMALL: SizeRow("ml.m5.large", "n1-standard-2", None, 0, KubernetesSize("1", "4Gi")),
+    SizeClass.SMALL: SizeRow(
+        "ml.m5.large", "n1-standard-2", None, 0, KubernetesSize("1", "4Gi"), gcp_training_machine_type="n1-highmem-2"
+    ),
     SizeClass.MEDIUM: SizeRow("ml.m5.xlarge", "n1-standard-4", None, 0, KubernetesSize("2", "8Gi")),
     SizeClass.LARGE: SizeRow("ml.m5.4xlarge", "n1-standard-16", None, 0, KubernetesSize("8", "32Gi")),
     SizeClass.GPU_SMALL: SizeRow(
@@ -149,12 +154,13 @@ class Compute(Spec):
         """The SageMaker instance type: the override, else the class's."""
         return self.instance_type or self.row.aws_instance_type
 
-    def gcp_machine(self) -> tuple[str, str | None, int]:
-        """(machine type, accelerator type, accelerator count): the override, else the class's."""
+    def gcp_machine(self, use: VertexUse = "prediction") -> tuple[str, str | None, int]:
+        """(machine type, accelerator type, accelerator count) for ``use``: the override, else the class's."""
         if self.machine_type is not None:
             return self.machine_type, self.accelerator_type, self.accelerator_count
         row = self.row
-        return row.gcp_machine_type, row.gcp_accelerator_type, row.gcp_accelerator_count
+        machine = row.gcp_training_machine_type if use == "training" and row.gcp_training_machine_type else None
+        return machine or row.gcp_machine_type, row.gcp_accelerator_type, row.gcp_accelerator_count
 
     def kubernetes_resources(self) -> KubernetesResources:
         """The container requests: the override, else the class's."""

@@ -18,7 +18,12 @@ def plan(
     project: str = "churn",
     stack: str | None = None,
     config: dict[str, Any] | None = None,
+    preview: bool = False,
 ) -> CapturedStack:
-    """Run ``program`` under the offline engine for ``environment`` and return the captured stack."""
+    """Run ``program`` under the offline engine for ``environment`` and return the captured stack.
+
+    ``preview=True`` captures what ``pulumi preview`` of a new stack sends: inputs computed from other
+    resources' outputs (ids, ARNs, names the provider assigns) are the engine's unknown placeholder.
+    """
     merged = {**DEFAULT_TEST_CONFIG, "environment": environment, **(config or {})}
-    return run_function(program, project=project, stack=stack or environment, config=merged)
+    return run_function(program, project=project, stack=stack or environment, config=merged, preview=preview)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from importlib import metadata
+
 import pulumi
 import pytest
 
+from mlops_infra.conventions import taggable
 from mlops_infra.conventions.taggable import PROPERTY_OVERRIDES, _resource_class, tag_property
 from mlops_infra.conventions.transform import tagged_props
 from mlops_infra.engine import run_function
@@ -112,3 +117,54 @@ def test_a_fake_state_failure_names_the_resource(monkeypatch):
     args = pulumi.runtime.MockResourceArgs("gcp:storage/bucket:Bucket", "data", {"location": "EU"}, "", "", None)
     with pytest.raises(Exception, match=r"could not fake the state of gcp:storage/bucket:Bucket 'data'"):
         mocks.new_resource(args)
+
+
+# --- the generated table (scripts/generate_tag_properties.py) ---------------------------------------
+
+SAMPLE = [
+    "aws:sagemaker/endpoint:Endpoint",
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:autoscaling/group:Group",
+    "aws:kms/key:Key",
+    "aws:eks/cluster:Cluster",
+    "gcp:vertex/aiEndpoint:AiEndpoint",
+    "gcp:compute/instance:Instance",
+    "gcp:monitoring/alertPolicy:AlertPolicy",
+    "gcp:container/cluster:Cluster",
+    "gcp:kms/cryptoKey:CryptoKey",
+    "gcp:colab/schedule:Schedule",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:yaml/v2:ConfigGroup",
+    "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+]
+
+
+def test_the_generated_table_matches_the_installed_sdks_and_their_classes():
+    """The table is used only for the SDK versions it names; for those, it answers as inspection does."""
+    table = taggable._table()
+    for module, version in table["sdks"].items():
+        assert metadata.version(module.replace("_", "-")) == version, (
+            f"{module} {version} in tag_properties.json; regenerate with scripts/generate_tag_properties.py"
+        )
+    assert all(taggable._table_matches(p) for p in taggable.SDK_MODULES)
+    for type_token in SAMPLE:
+        assert tag_property(type_token) == taggable.introspected_tag_property(type_token), type_token
+    assert len(table["types"]) > 1000
+
+
+def test_the_policy_pack_answers_from_the_table_without_importing_a_provider_sdk():
+    """What made every pack process pay tens of seconds on its first Analyze: importing the SDKs."""
+    code = (
+        "import sys\n"
+        "from mlops_infra.conventions.taggable import tag_property\n"
+        "assert tag_property('gcp:compute/instance:Instance') == 'labels'\n"
+        "assert tag_property('aws:sagemaker/endpoint:Endpoint') == 'tags'\n"
+        "assert tag_property('kubernetes:serving.kserve.io/v1beta1:InferenceService') == 'metadata.labels'\n"
+        "sdks = ('pulumi_aws', 'pulumi_gcp', 'pulumi_kubernetes')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in sdks)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -268,6 +268,33 @@ def test_vertex_schedule_dynamic_resource_and_paused_jobs(tmp_path: Path) -> Non
     )
 
 
+def test_vertex_colab_schedule_prices_its_pipeline_job_runs(tmp_path: Path) -> None:
+    """gcp.colab.Schedule: pipelineSpec is JSON text inside createPipelineJobRequest; PAUSED runs nothing."""
+    catalogue = _override(tmp_path, VERTEX_ROWS)
+    job = json.loads(base64.b64decode(_custom_job_body()))
+    native = {**job, "pipelineSpec": json.dumps(job["pipelineSpec"])}
+    request = {"parent": f"projects/p/locations/{REGION}", "pipelineJob": native}
+
+    def schedule(state: str) -> dict[str, Any]:
+        return {
+            "location": REGION,
+            "cron": "TZ=Europe/Berlin 0 3 * * *",
+            "maxConcurrentRunCount": "1",
+            "desiredState": state,
+            "createPipelineJobRequest": request,
+        }
+
+    stack = _stack(
+        ("gcp:colab/schedule:Schedule", "active", schedule("ACTIVE")),
+        ("gcp:colab/schedule:Schedule", "paused", schedule("PAUSED")),
+    )
+    estimate = estimate_stack(stack, catalogue)
+    assert estimate.unpriced == []
+    items = {i.urn.rsplit("::", 1)[-1]: i for i in estimate.items}
+    assert items["active"].monthly_max == pytest.approx(cron_runs_per_month("0 3 * * *") * paused_run_cost(catalogue))
+    assert items["paused"].monthly_max == 0
+
+
 def paused_run_cost(catalogue: Catalogue) -> float:
     return _row(catalogue, "vertex.pipelines", "pipeline-run") + 2 * 2 * (
         _row(catalogue, "vertex.training", "n1-standard-4") + _row(catalogue, "vertex.training", "NVIDIA_TESLA_T4")

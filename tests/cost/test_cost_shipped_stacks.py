@@ -37,6 +37,7 @@ SERVING_AND_TRAINING = {
     "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
     "pulumi-python:dynamic/vertex:VertexModelDeployment",
     "pulumi-python:dynamic/vertex:VertexSchedule",
+    "gcp:colab/schedule:Schedule",
     "gcp:cloudscheduler/job:Job",
     "gcp:workflows/workflow:Workflow",
     "kubernetes:serving.kserve.io/v1beta1:InferenceService",

@@ -205,7 +205,8 @@ def test_another_stack_name_says_which_environment_the_program_chose(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["stack"] == "feature-x"
     assert "no Pulumi.feature-x.yaml beside single.py" in result.stderr
-    assert "planned with environment dev (the program's own default)" in result.stderr
+    assert "the program's components set environment dev" in result.stderr
+    assert "one without it as protected" in result.stderr
 
 
 def test_without_stack_the_program_default_stands_and_is_named(tmp_path):
@@ -214,7 +215,28 @@ def test_without_stack_the_program_default_stands_and_is_named(tmp_path):
     result = runner.invoke(app, ["plan", str(program), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["stack"] == "dev"
-    assert "planned with environment prod (the program's own default)" in result.stderr
+    assert "the program's components set environment prod" in result.stderr
+    assert "default" not in result.stderr
+
+
+RAW_PROGRAM = """
+import pulumi_aws as aws
+
+aws.s3.Bucket("raw", tags={"project": "p", "owner": "o", "cost-center": "c"})
+"""
+
+
+def test_check_on_a_file_without_any_environment_says_it_is_judged_as_protected(tmp_path):
+    program = tmp_path / "raw.py"
+    program.write_text(RAW_PROGRAM)
+    result = runner.invoke(app, ["check", str(program), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert "no environment in --config or in the program" in result.stderr
+    assert "as protected (mandatory levels)" in result.stderr
+    assert "default" not in result.stderr
+    violations = json.loads(result.stdout)["violations"]
+    versioning = [v for v in violations if v["policy_id"] == "deletion-protection"]
+    assert versioning and {v["enforcement"] for v in versioning} == {"mandatory"}
 
 
 # --- (f) ESC environments cannot be resolved offline ---------------------------------------------------

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from kfp import dsl
 
 from mlops_infra.engine import ProgramError
+from mlops_infra.engine.conformance.report import check_resource
 from mlops_infra.gcp import TrainingPipeline, TrainingPipelineArgs
 from mlops_infra.gcp.iam import PRIMITIVE_ROLES
 from mlops_infra.testing import child_resources, one, required_tags_present
@@ -157,15 +158,55 @@ def test_prod_protects_state_and_labels_everything(gcp_plan):
     assert one(stack, "gcp:cloudscheduler/job:Job") in child_resources(stack, component.urn)
 
 
-def test_vertex_schedule_engine_uses_the_dynamic_resource(gcp_plan):
-    stack = gcp_plan(pipeline(schedule={"cron": "0 3 * * 1", "engine": "vertex-schedule", "paused": True}))
+def test_vertex_schedule_engine_is_a_native_colab_schedule_with_a_cmek_pipeline_job(gcp_plan):
+    stack = gcp_plan(
+        pipeline(schedule={"cron": "0 3 * * 1", "engine": "vertex-schedule", "paused": True, "max_concurrent_runs": 2})
+    )
     assert stack.by_type("gcp:cloudscheduler/job:Job") == []
-    schedule = one(stack, "pulumi-python:dynamic/vertex:VertexSchedule")
-    assert schedule.inputs["cron"] == "TZ=UTC 0 3 * * 1"  # the spec Schedule's default zone
-    assert schedule.inputs["paused"] is True
-    assert schedule.inputs["pipeline_job"]["encryptionSpec"] == {"kmsKeyName": KEY}
-    assert schedule.inputs["api_endpoint"] == "us-central1-aiplatform.googleapis.com"
-    assert schedule.inputs["__provider"] == "[secret]"
+    assert stack.by_type("pulumi-python:dynamic/vertex:VertexSchedule") == []
+    schedule = one(stack, "gcp:colab/schedule:Schedule")
+    assert schedule.name == "training-vertex-schedule"  # the child name the dynamic resource had
+    inputs = schedule.inputs
+    assert inputs["cron"] == "TZ=UTC 0 3 * * 1"  # the spec Schedule's default zone
+    assert inputs["maxConcurrentRunCount"] == "2"  # the provider's type: a string
+    assert inputs["desiredState"] == "PAUSED"
+    assert inputs["location"] == "us-central1" and inputs["project"] == "acme-ml"
+    assert inputs["displayName"] == "churn-dev-training-retrain"
+    request = inputs["createPipelineJobRequest"]
+    assert request["parent"] == "projects/acme-ml/locations/us-central1"
+    job = request["pipelineJob"]
+    assert job["encryptionSpec"] == {"kmsKeyName": KEY}
+    assert job["serviceAccount"] == SA_EMAIL
+    assert job["runtimeConfig"]["gcsOutputDirectory"].endswith("/pipeline-root")
+    assert job["runtimeConfig"]["parameterValues"] == {**PARAMS, "kms_key_name": KEY, "service_account": SA_EMAIL}
+    assert json.loads(job["pipelineSpec"])["pipelineInfo"]["name"] == "churn-training"
+    assert job["labels"]["environment"] == "dev"
+    errors, skipped = check_resource(schedule)  # what a preview would refuse: nothing
+    assert errors == [] and skipped is None
+
+
+def test_vertex_schedule_refuses_parameter_values_that_are_not_strings(gcp_plan):
+    with pytest.raises(ProgramError, match="schedule") as info:
+        gcp_plan(
+            pipeline(
+                spec={"kind": "function", "function": _counting_pipeline()},
+                parameter_values={"count": 3},
+                schedule={"cron": "0 3 * * 1", "engine": "vertex-schedule"},
+            )
+        )
+    assert "parameter_values count are not strings" in str(info.value)
+
+
+def _counting_pipeline():
+    @dsl.container_component
+    def echo_count(count: int):
+        return dsl.ContainerSpec(image="python:3.11-slim", command=["echo"], args=[str(count)])
+
+    @dsl.pipeline(name="counting")
+    def counting(count: int = 1):
+        echo_count(count=count)
+
+    return counting
 
 
 def test_no_schedule_means_on_demand_only(gcp_plan):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import preview_programs
 import pytest
 import raw_programs
 from google.protobuf import json_format
@@ -26,6 +27,7 @@ from mlops_infra.policy.evaluate import evaluate_stack
 from mlops_infra.policy.model import Violation
 from mlops_infra.policy.pack import PACK_NAME, PROPERTY_SCHEMAS
 from mlops_infra.policy.values import UNKNOWN_STRING
+from mlops_infra.testing import plan
 
 STACKS_ROOT = Path(__file__).resolve().parents[2] / "stacks"
 PROGRAMS = [
@@ -186,3 +188,19 @@ def test_an_unknown_value_in_analyze_props_is_a_note_in_both(packs: Packs) -> No
     assert_same(stack, packs(stack), None)
     notes = [d for d in packs(stack).analyze(stack) if d.note]
     assert [d.policy for d in notes] == ["least-privilege-iam"] and "inlinePolicies[0].policy" in notes[0].message
+
+
+@pytest.mark.parametrize(
+    "program", [preview_programs.aws_unknowns, preview_programs.k8s_unknowns], ids=["aws-unknowns", "k8s-unknowns"]
+)
+def test_values_unknown_at_preview_are_notes_in_the_pack_as_in_check(packs: Packs, program: Any) -> None:
+    """Planned as ``pulumi preview`` sends them (same stack config as the raw programs: same pack process)."""
+    stack = plan(program, environment="prod", preview=True)
+    assert_same(stack, packs(stack), None)
+    notes = {d.policy.removesuffix("-stack") for d in packs(stack).analyze(stack) if d.note}
+    expected = (
+        {"encryption-at-rest", "data-capture"}
+        if "aws" in program.__name__
+        else {"k8s-pod-security", "no-public-access"}
+    )
+    assert expected <= notes

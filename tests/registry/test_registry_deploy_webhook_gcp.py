@@ -146,3 +146,20 @@ def test_no_webhook_no_trigger() -> None:
     stack = realize("gcp", "dev", {"scoring": "5"}, registry={"approval": {"serve": "latest_approved"}})
     assert stack.by_type(TRIGGER) == []
     assert one(stack, "pulumi-python:dynamic/vertex:VertexModelDeployment")
+
+
+def test_one_workflows_agent_grant_per_key_shared_by_the_webhook_and_the_drift_workflow(stack: CapturedStack) -> None:
+    """Two CryptoKeyIAMMember for one key, role and member are one binding: deleting either drops both."""
+    grants = [
+        r
+        for r in stack.by_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+        if r.inputs["member"].endswith("@gcp-sa-workflows.iam.gserviceaccount.com")
+    ]
+    assert len(grants) == 1
+    (grant,) = grants
+    assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    workflows = stack.by_type(WORKFLOW)
+    assert {w.name for w in workflows} == {"gcp-deploy-on-approval-workflow", "gcp-drift-workflow"}
+    for workflow in workflows:
+        assert workflow.inputs["cryptoKeyName"] == grant.inputs["cryptoKeyId"]
+        assert grant.urn in workflow.dependencies

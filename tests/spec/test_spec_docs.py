@@ -12,6 +12,8 @@ def rendered_rows() -> list[str]:
     rows = []
     for size, row in SIZE_CLASSES.items():
         gcp = row.gcp_machine_type
+        if row.gcp_training_machine_type:
+            gcp += f" (training: {row.gcp_training_machine_type})"
         if row.gcp_accelerator_type:
             gcp += f" + {row.gcp_accelerator_count} x {row.gcp_accelerator_type}"
         k8s = f"{row.kubernetes.cpu} CPU, {row.kubernetes.memory}"

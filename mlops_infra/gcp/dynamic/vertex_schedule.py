@@ -1,8 +1,8 @@
-"""``VertexSchedule``: a Vertex AI Schedule that creates pipeline jobs on a cron (the dynamic alternative).
+"""``VertexSchedule``: a Vertex AI Schedule that creates pipeline jobs on a cron (superseded).
 
-The default continuous-training trigger is a Cloud Scheduler HTTP job (a pulumi-gcp resource).
-This resource is the alternative for teams that want runs listed under Vertex AI Pipelines
-schedules: pulumi-gcp has no Schedule resource, so it calls ``ScheduleService`` directly.
+Superseded by pulumi-gcp's native ``gcp.colab.Schedule`` (``create_pipeline_job_request``), which
+``TrainingPipeline`` declares for ``schedule.engine="vertex-schedule"``. Kept so stacks created with
+it can still update and delete it: Pulumi unpickles this provider by reference from the state.
 """
 
 # ruff: noqa: PLC0415 - google.cloud imports take seconds; they run only when a provider method does.

@@ -12,7 +12,7 @@ from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
 from mlops_infra.policy.spec import PolicySpec
-from mlops_infra.policy.values import get, is_set, is_true, items, known
+from mlops_infra.policy.values import get, is_set, is_true, is_unknown, items, known
 
 ID = "data-capture"
 
@@ -27,10 +27,11 @@ def _sagemaker(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
             "with enableCapture: true, captureOptions [Input, Output], destinationS3Uri and kmsKeyId."
         )
         return
+    options = "dataCaptureConfig.captureOptions"
     modes = {
-        str(known(o.get("captureMode"), "captureMode"))
-        for o in items(get(view.props, "dataCaptureConfig.captureOptions"), "dataCaptureConfig.captureOptions")
-        if isinstance(o, Mapping)
+        str(known(known(o, f"{options}[{i}]").get("captureMode"), f"{options}[{i}].captureMode"))
+        for i, o in enumerate(items(get(view.props, options), options))
+        if is_unknown(o) or isinstance(o, Mapping)
     }
     if not {"Input", "Output"} <= modes:
         yield Finding(

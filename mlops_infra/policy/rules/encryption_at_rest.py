@@ -293,9 +293,10 @@ def _kinesis_stream(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
 
 def _sse_configuration(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
     for index, rule in enumerate(items(view.props.get("rules"), "rules")):
-        default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, Mapping) else None
-        algorithm = known(default.get("sseAlgorithm"), "sseAlgorithm") if isinstance(default, Mapping) else None
         prop = f"rules[{index}].applyServerSideEncryptionByDefault"
+        known(rule, f"rules[{index}]")
+        default = known(rule.get("applyServerSideEncryptionByDefault"), prop) if isinstance(rule, Mapping) else None
+        algorithm = known(default.get("sseAlgorithm"), f"{prop}.sseAlgorithm") if isinstance(default, Mapping) else None
         if algorithm not in KMS_ALGORITHMS:
             yield Finding(
                 f"{subject(view)}: {prop}.sseAlgorithm is {algorithm!r} (S3-managed keys). "

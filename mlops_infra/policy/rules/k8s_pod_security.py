@@ -116,64 +116,98 @@ def _run_as_root(container: Container) -> str | None:
 
 
 def _capabilities(container: Container) -> list[str]:
-    caps = known(_context(container.spec, container.path).get("capabilities"), "capabilities")
+    path = f"{container.path}.securityContext.capabilities"
+    caps = known(_context(container.spec, container.path).get("capabilities"), path)
     caps = caps if isinstance(caps, Mapping) else {}
     problems = []
-    dropped = {str(c).upper() for c in items(caps.get("drop"), "capabilities.drop")}
+    dropped = {
+        str(known(c, f"{path}.drop[{i}]")).upper() for i, c in enumerate(items(caps.get("drop"), f"{path}.drop"))
+    }
     if "ALL" not in dropped:
         problems.append('capabilities.drop does not include "ALL"')
-    added = sorted({str(c).upper() for c in items(caps.get("add"), "capabilities.add")} - ALLOWED_ADDED_CAPABILITIES)
+    granted = {str(known(c, f"{path}.add[{i}]")).upper() for i, c in enumerate(items(caps.get("add"), f"{path}.add"))}
+    added = sorted(granted - ALLOWED_ADDED_CAPABILITIES)
     if added:
         problems.append(f"capabilities.add grants {', '.join(added)}")
     return problems
 
 
 def _resources(container: Container) -> list[str]:
-    resources = known(container.spec.get("resources"), f"{container.path}.resources")
+    path = f"{container.path}.resources"
+    resources = known(container.spec.get("resources"), path)
     resources = resources if isinstance(resources, Mapping) else {}
     missing = []
     for kind in ("requests", "limits"):
-        raw = resources.get(kind)
+        raw = known(resources.get(kind), f"{path}.{kind}")
         values: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         missing += [f"{kind}.{r}" for r in ("cpu", "memory") if r not in values]
     return missing
 
 
-def _container_findings(view: ResourceView, container: Container) -> Iterator[Finding]:
+def _seccomp_type(container: Container) -> Any:
+    """The effective seccomp profile type (None when no profile is set)."""
+    seccomp = _effective(container, "seccompProfile")
+    if not isinstance(seccomp, Mapping):
+        return None
+    own = "seccompProfile" in _context(container.spec, container.path)
+    where = container.path if own else container.pod.path
+    return known(seccomp.get("type"), f"{where}.securityContext.seccompProfile.type")
+
+
+def _container_findings(view: ResourceView, container: Container) -> Iterator[Iterator[Finding]]:
+    """One generator per sub-check, so a value unknown at preview skips only the sub-check that needs it."""
     where = f"{container.path} ({container.name})" if container.name else container.path
     prefix = f"{subject(view)}: {where}"
     context = f"{container.path}.securityContext"
-    if _effective(container, "privileged") is True:
-        yield Finding(f"{prefix} is privileged, with full access to the node. Remove {context}.privileged.")
-    if _effective(container, "allowPrivilegeEscalation") is not False:
-        yield Finding(f"{prefix} may gain privileges (setuid). Set {context}.allowPrivilegeEscalation: false.")
-    root = _run_as_root(container)
-    if root:
-        yield Finding(f"{prefix} {root}. Set {context}.runAsNonRoot: true and runAsUser to a non-zero UID.")
-    if _effective(container, "readOnlyRootFilesystem") is not True:
-        yield Finding(
-            f"{prefix} can write to its root filesystem. Set {context}.readOnlyRootFilesystem: true "
-            "(mount an emptyDir for scratch space)."
-        )
-    for problem in _capabilities(container):
-        yield Finding(f'{prefix}: {problem}. Set {context}.capabilities.drop: ["ALL"] and add nothing.')
-    seccomp = _effective(container, "seccompProfile")
-    if not (isinstance(seccomp, Mapping) and seccomp.get("type") in SAFE_SECCOMP):
-        yield Finding(
-            f"{prefix} has no seccomp profile. Set securityContext.seccompProfile.type: RuntimeDefault "
-            "(pod or container)."
-        )
-    missing = _resources(container)
-    if missing:
-        yield Finding(
-            f"{prefix} has no {', '.join(missing)}. Set {container.path}.resources requests and limits for "
-            "cpu and memory so the scheduler and quotas can account for it."
-        )
-    image = container.spec.get("image")
-    if container.requires_image or image is not None:
-        image_problem = image_reference_problem(image)
-        if image_problem:
-            yield Finding(f"{prefix}: {image_problem}. Pin the image to a version tag or an @sha256 digest.")
+
+    def privileged() -> Iterator[Finding]:
+        if _effective(container, "privileged") is True:
+            yield Finding(f"{prefix} is privileged, with full access to the node. Remove {context}.privileged.")
+
+    def escalation() -> Iterator[Finding]:
+        if _effective(container, "allowPrivilegeEscalation") is not False:
+            yield Finding(f"{prefix} may gain privileges (setuid). Set {context}.allowPrivilegeEscalation: false.")
+
+    def root() -> Iterator[Finding]:
+        problem = _run_as_root(container)
+        if problem:
+            yield Finding(f"{prefix} {problem}. Set {context}.runAsNonRoot: true and runAsUser to a non-zero UID.")
+
+    def read_only() -> Iterator[Finding]:
+        if _effective(container, "readOnlyRootFilesystem") is not True:
+            yield Finding(
+                f"{prefix} can write to its root filesystem. Set {context}.readOnlyRootFilesystem: true "
+                "(mount an emptyDir for scratch space)."
+            )
+
+    def capabilities() -> Iterator[Finding]:
+        for problem in _capabilities(container):
+            yield Finding(f'{prefix}: {problem}. Set {context}.capabilities.drop: ["ALL"] and add nothing.')
+
+    def seccomp() -> Iterator[Finding]:
+        if _seccomp_type(container) not in SAFE_SECCOMP:
+            yield Finding(
+                f"{prefix} has no seccomp profile. Set securityContext.seccompProfile.type: RuntimeDefault "
+                "(pod or container)."
+            )
+
+    def resources() -> Iterator[Finding]:
+        missing = _resources(container)
+        if missing:
+            yield Finding(
+                f"{prefix} has no {', '.join(missing)}. Set {container.path}.resources requests and limits for "
+                "cpu and memory so the scheduler and quotas can account for it."
+            )
+
+    def image() -> Iterator[Finding]:
+        reference = container.spec.get("image")
+        if container.requires_image or reference is not None:
+            problem = image_reference_problem(reference)
+            if problem:
+                yield Finding(f"{prefix}: {problem}. Pin the image to a version tag or an @sha256 digest.")
+
+    for sub_check in (privileged, escalation, root, read_only, capabilities, seccomp, resources, image):
+        yield sub_check()
 
 
 def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
@@ -191,8 +225,9 @@ def check(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
         with ctx.unknowns():
             yield from _token_findings(view, pod)
         for container in containers:
-            with ctx.unknowns():
-                yield from _container_findings(view, container)
+            for sub_check in _container_findings(view, container):
+                with ctx.unknowns():
+                    yield from sub_check
 
 
 SPEC = PolicySpec(

@@ -290,7 +290,8 @@ def _service(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _inference_service(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
-    if view.label_map().get(KSERVE_VISIBILITY) != "cluster-local":
+    visibility = known(view.label_map().get(KSERVE_VISIBILITY), f"metadata.labels.{KSERVE_VISIBILITY}")
+    if visibility != "cluster-local":
         yield from _exposed(
             view,
             ctx,
