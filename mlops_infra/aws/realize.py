@@ -32,6 +32,7 @@ from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
 from mlops_infra.aws.budget import Budget, BudgetArgs
+from mlops_infra.aws.cost_anomaly import CostAnomalyAlerts, CostAnomalyAlertsArgs
 from mlops_infra.aws.dashboard import OperationsDashboard
 from mlops_infra.aws.deploy_webhook import deploy_on_approval
 from mlops_infra.aws.ecr import parse_ecr_image
@@ -46,6 +47,7 @@ from mlops_infra.aws.rollback_alert import page_on_rollback
 from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.sns_policy import event_rule_arn
+from mlops_infra.aws.tracking_server import TrackingServer, TrackingServerArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
 from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
 from mlops_infra.conventions import naming
@@ -204,8 +206,14 @@ def feature_store_args(spec: PlatformSpec, key_arn: StrInput) -> FeatureStoreArg
     groups = [_group_definition(g, ("feature_store", "feature_groups", i)) for i, g in enumerate(store.feature_groups)]
     # None keeps offline records where they are (no tiering); a number archives them after that many days.
     lifecycle: dict[str, Any] = {"offline_transition_to_ia_days": None, "offline_transition_to_glacier_ir_days": None}
+    # The store's own retention, else the platform's archive lifecycle.
     days = store.offline_retention_days
-    if days is not None:
+    if days is None and spec.lifecycle.archive_after_days is not None:
+        lifecycle = {
+            "offline_transition_to_glacier_ir_days": spec.lifecycle.archive_after_days,
+            "offline_transition_to_ia_days": None,
+        }
+    elif days is not None:
         # Archive (GLACIER_IR) after the retention; STANDARD_IA first when S3's 30-day minimums leave room.
         lifecycle = {
             "offline_transition_to_glacier_ir_days": days,
@@ -272,6 +280,7 @@ def training_args(
     artifact_prefix: str | None,
     retrain_on_drift: bool,
     refresh_baseline: bool = False,
+    tracking_server_arn: StrInput | None = None,
 ) -> TrainingPipelineArgs | None:
     """The pipeline's args: the AWS image, the size class's instance, spot, the metric gate, schedule, retraining."""
     training = spec.training
@@ -299,6 +308,9 @@ def training_args(
         # Spot capacity may take as long as the run itself to appear.
         "max_wait_seconds": min(2 * training.max_runtime_seconds, MAX_TRAINING_SECONDS) if training.use_spot else None,
         "artifact_prefix": artifact_prefix,
+        "artifact_archive_after_days": spec.lifecycle.archive_after_days,
+        "tracking_server_arn": tracking_server_arn,
+        "tracking_experiment": spec.tracking.experiment_name(spec.registry.model_name) if spec.tracking else None,
         # After a registration, the pipeline writes the baseline the drift monitors read.
         "refresh_monitoring_baseline": refresh_baseline,
     }
@@ -319,6 +331,41 @@ def training_args(
     except ValidationError as exc:
         raise _error(("training", "parameters", template.MODEL_APPROVAL_STATUS), _reason(exc)) from None
     return args
+
+
+def tracking_args(spec: PlatformSpec, key_arn: StrInput, group_name: StrInput) -> TrackingServerArgs | None:
+    """The managed MLflow server of ``tracking``: its size and version, registration into the registry's group."""
+    tracking = spec.tracking
+    if tracking is None:
+        return None
+    return _build(
+        TrackingServerArgs,
+        {
+            "kms_key_arn": key_arn,
+            "size": tracking.size,
+            "mlflow_version": tracking.mlflow_version,
+            "model_package_group_name": group_name,
+            "automatic_model_registration": tracking.register_models,
+            "archive_after_days": spec.lifecycle.archive_after_days,
+        },
+        ("tracking",),
+    )
+
+
+def off_hours_args(spec: PlatformSpec, environment: str) -> dict[str, Any] | None:
+    """The variants' scheduled scale-down and scale-up in ``environment``; None when off-hours do not apply.
+
+    A real-time variant keeps one instance at night: SageMaker cannot scale it to zero.
+    """
+    off_hours = spec.off_hours
+    if off_hours is None or not off_hours.applies_to(environment):
+        return None
+    for phase, schedule in (("stop", off_hours.stop), ("start", off_hours.start)):
+        try:
+            eventbridge_cron(schedule)
+        except ValueError as exc:
+            raise _error(("off_hours", phase, "cron"), str(exc), schedule.cron) from None
+    return {"stop": off_hours.stop, "start": off_hours.start}
 
 
 # --- endpoints ------------------------------------------------------------------------------------------
@@ -414,6 +461,7 @@ def endpoint_args(
             _check_s3(destination, (*location, "data_capture", "destination_uri"), "the capture destination")
         data_capture = {
             "sampling_percent": int(capture.sampling_percent),
+            "archive_after_days": spec.lifecycle.archive_after_days,
             "destination_uri": destination,
             "capture_request": capture.capture_request,
             "capture_response": capture.capture_response,
@@ -434,6 +482,7 @@ def endpoint_args(
             "target": scaling.target,
             "scale_in_cooldown_seconds": scaling.scale_in_cooldown_seconds,
             "scale_out_cooldown_seconds": scaling.scale_out_cooldown_seconds,
+            "off_hours": off_hours_args(spec, defaults.environment),
         },
     }
     alerts = endpoint.alerts
@@ -632,6 +681,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     store = _store_base(spec, None)
     feature_store_args(spec, _KEY_PLACEHOLDER)
     registry = registry_args(spec, context, _KEY_PLACEHOLDER)
+    tracking_args(spec, _KEY_PLACEHOLDER, "placeholder")
     monitored = _monitored(spec, context)
     training_args(
         spec,
@@ -681,6 +731,7 @@ class _Built:
     features: FeatureStore | None = None
     registry: ModelRegistry | None = None
     training: TrainingPipeline | None = None
+    tracking: TrackingServer | None = None
     budget: Budget | None = None
 
 
@@ -761,6 +812,13 @@ def _operations(
         budget_args(spec, key_arn, actions if actions else None),
         opts=context.opts(parent),
     )
+    threshold = spec.budget.anomaly_alert_usd
+    if threshold is not None and actions.warning:  # an anomaly is a warning, routed like every other one
+        CostAnomalyAlerts(
+            context.child_name("cost-anomaly"),
+            CostAnomalyAlertsArgs(topic_arn=actions.warning[0], threshold_usd=threshold),
+            opts=context.opts(parent),
+        )
     if endpoints:  # something to watch: the endpoints' traffic, errors, latency and drift, next to the cost
         OperationsDashboard(
             context.child_name("dashboard"),
@@ -792,6 +850,18 @@ def _dashboard(endpoints: list[tuple[Endpoint, ModelMonitor | None]], monthly_li
     }
 
 
+def _tracking(
+    spec: PlatformSpec,
+    context: RealizeContext,
+    parent: pulumi.Resource,
+    key_arn: StrInput,
+    registry: ModelRegistry,
+) -> TrackingServer | None:
+    """The managed MLflow server of ``tracking``, registering into the registry's group; None without one."""
+    args = tracking_args(spec, key_arn, registry.physical_group_name)
+    return TrackingServer(context.child_name("tracking"), args, opts=context.opts(parent)) if args else None
+
+
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's AWS components under ``parent``; returns the camelCase outputs."""
     opts: Callable[[], pulumi.ResourceOptions] = lambda: context.opts(parent)  # noqa: E731
@@ -804,7 +874,14 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     # The model store holds artifacts, pipeline outputs and baselines: only when something reads or writes them.
     if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints):
         built.store = SecureBucket(
-            name("model-store"), SecureBucketArgs(purpose="model-store", kms_key_arn=key_arn), opts=opts()
+            name("model-store"),
+            # Archived, never expired: a registered version may reference any artifact (spec/lifecycle.py).
+            SecureBucketArgs(
+                purpose="model-store",
+                kms_key_arn=key_arn,
+                transition_to_glacier_ir_days=spec.lifecycle.archive_after_days,
+            ),
+            opts=opts(),
         )
         artifact_bucket = (built.store.bucket_name, built.store.arn)
     elif isinstance(spec.aws.model_store_uri, str):
@@ -824,6 +901,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             name("deploy-on-approval"), webhook=webhook, rule_name=built.registry.rule.name, kms_key_arn=key_arn,
             platform=context.platform, opts=opts(),
         )  # fmt: skip
+    built.tracking = _tracking(spec, context, parent, key_arn, built.registry)
     monitored = _monitored(spec, context)
     pipeline = training_args(
         spec,
@@ -835,6 +913,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         artifact_prefix=artifact_prefix,
         retrain_on_drift=monitored and spec.training is not None and spec.training.retrain_on_drift,
         refresh_baseline=_refreshes_baseline(spec, monitored),
+        tracking_server_arn=built.tracking.server_arn if built.tracking else None,
     )
     if pipeline is not None:
         built.training = TrainingPipeline(name("training"), pipeline, opts=opts())
@@ -910,6 +989,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "registryName": built.registry.group_name,
         "endpointNames": endpoint_names,
         "budgetName": built.budget.budget_name,
+        "trackingServerArn": built.tracking.server_arn if built.tracking else None,
     }
 
 
@@ -922,8 +1002,10 @@ __all__ = [
     "feature_store_args",
     "monitor_args",
     "monitor_schedule",
+    "off_hours_args",
     "realize",
     "registry_args",
+    "tracking_args",
     "training_args",
     "training_schedule",
 ]

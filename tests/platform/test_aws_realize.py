@@ -79,7 +79,15 @@ def outputs(stack: CapturedStack) -> dict[str, Any]:
 
 def test_outputs_name_every_part(prod):
     out = outputs(prod)
-    assert set(out) == {"keyArn", "featureStore", "pipelineName", "registryName", "endpointNames", "budgetName"}
+    assert set(out) == {
+        "keyArn",
+        "featureStore",
+        "pipelineName",
+        "registryName",
+        "endpointNames",
+        "budgetName",
+        "trackingServerArn",
+    }
     assert out["keyArn"].startswith("arn:aws:kms:us-east-1:")
     assert out["featureStore"] == {"customer-profile": "churn-prod-aws-features-customer-profile"}
     assert out["pipelineName"] == "churn-prod-aws-training"
@@ -524,8 +532,10 @@ def test_access_personas_are_reported_as_not_realized(dev):
     assert warnings and "data_scientists" in warnings[0] and "not realized on AWS" in warnings[0]
 
 
-def test_without_offline_retention_offline_records_stay_where_they_are():
-    stack = realize("dev", feature_store={"offline_retention_days": None})
+def test_without_offline_retention_or_lifecycle_offline_records_stay_where_they_are():
+    spec = churn_spec(feature_store={"offline_retention_days": None})
+    spec["lifecycle"] = {"archive_after_days": None}  # null in platform.yaml (an override's null unsets the key)
+    stack = plan(lambda: MlPlatform("churn", spec), environment="dev")
     lifecycle = [
         r
         for r in stack.by_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
