@@ -7,8 +7,9 @@ and the API server. Plan it offline:  mlops-infra plan examples/k8s/off_hours.py
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.k8s import Tenancy
+from mlops_infra.k8s import AlertRouting, Tenancy
 from mlops_infra.k8s.off_hours import OffHours
+from mlops_infra.k8s.spend_budget import SpendBudget
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
@@ -23,3 +24,8 @@ off_hours = OffHours(
     },
 )
 pulumi.export("schedules", [f"{off_hours.base}-stop", f"{off_hours.base}-start"])
+
+# Every stack that runs workloads declares a spend budget (policy budget-required).
+SpendBudget("spend", {"namespace": team.namespace_name, "monthly_limit_usd": 50, "alert_at_percent": [80, 100]})
+# Who hears the budget's alerts (policy alert-routing).
+AlertRouting("alerts", {"namespace": team.namespace_name, "emails": ["ml-oncall@example.com"]})
