@@ -467,6 +467,8 @@ class BudgetSpec(TypedDict):
     "Monthly ceiling, USD."
     alert_at_percent: NotRequired[list[float]]
     "Alert thresholds, percent."
+    anomaly_alert_usd: NotRequired[float]
+    "Alert when a cost anomaly's total impact reaches this many USD (AWS Cost Anomaly Detection); null: no anomaly alerts."
     per_cloud_usd: NotRequired[dict[str, float]]
     "Monthly ceiling of one cloud, USD, in a stack with several clouds (default: monthly_limit_usd)."
 
@@ -491,6 +493,45 @@ class AuditSpec(TypedDict):
 
     enabled: NotRequired[bool]
     "Record audit logs: AWS CloudTrail (management and data events), GCP Data Access logs. Default: on in protected environments."
+
+
+class TrackingSize(Enum):
+    "Capacity of a managed tracking server (SageMaker: Small, Medium, Large)."
+
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+class TrackingSpec(TypedDict):
+    "The platform's experiment tracker."
+
+    experiment: NotRequired[str]
+    "Experiment the training runs log to; default the registry's model name (lower case, '-')."
+    size: NotRequired[TrackingSize]
+    "Managed tracking server capacity (AWS)."
+    mlflow_version: NotRequired[str]
+    "MLflow version of the managed server (AWS); default the service's current one."
+    register_models: NotRequired[bool]
+    "Models logged to the tracker are registered into the platform's registry automatically (AWS: the tracking server's automatic model registration into the model package group)."
+
+
+class LifecycleSpec(TypedDict):
+    "When the platform's objects move to archive storage."
+
+    archive_after_days: NotRequired[int]
+    "Days after creation before objects move to archive storage (S3 GLACIER_IR, GCS ARCHIVE); null keeps them in standard storage (an explicit opt-out)."
+
+
+class OffHoursSpec(TypedDict):
+    "When endpoints scale down (``stop``) and back up (``start``), and in which environments."
+
+    stop: NotRequired[Schedule]
+    "When endpoints scale down (default 20:00 Mon-Fri)."
+    start: NotRequired[Schedule]
+    "When endpoints come back to their scaling (default 07:00 Mon-Fri)."
+    environments: NotRequired[list[str]]
+    "Environments whose endpoints follow the schedule; any other keeps them up."
 
 
 class AwsPlatformSpec(TypedDict):
@@ -583,7 +624,7 @@ class K8sPlatformSpec(TypedDict):
 
 
 class MlPlatformArgs(TypedDict):
-    "An MLOps platform: features, continuous training, registry, endpoints, monitoring, alerts, budget, access."
+    "An MLOps platform: features, training, registry, endpoints, monitoring, alerts, budget, access, tracking."
 
     clouds: list[Cloud]
     "Target clouds: aws, gcp, k8s (one or several)."
@@ -599,6 +640,12 @@ class MlPlatformArgs(TypedDict):
     budget: BudgetSpec
     access: NotRequired[AccessSpec]
     audit: NotRequired[AuditSpec]
+    tracking: NotRequired[TrackingSpec]
+    "Experiment tracking the training runs log to; None: none."
+    lifecycle: NotRequired[LifecycleSpec]
+    "Archive lifecycle of every data and model bucket."
+    off_hours: NotRequired[OffHoursSpec]
+    "Scale endpoints down at night in the environments it lists; None: always up."
     aws: NotRequired[AwsPlatformSpec]
     gcp: NotRequired[GcpPlatformSpec]
     k8s: NotRequired[K8sPlatformSpec]
@@ -617,6 +664,7 @@ class AwsAlertTopicPublishers(Enum):
     CLOUDWATCH_AMAZONAWS_COM = "cloudwatch.amazonaws.com"
     EVENTS_AMAZONAWS_COM = "events.amazonaws.com"
     BUDGETS_AMAZONAWS_COM = "budgets.amazonaws.com"
+    COSTALERTS_AMAZONAWS_COM = "costalerts.amazonaws.com"
 
 
 class AwsAlertTopicArgs(TypedDict):
@@ -629,7 +677,7 @@ class AwsAlertTopicArgs(TypedDict):
     pagerduty_endpoint: NotRequired[pulumi.Input[str]]
     "PagerDuty Events API v2 CloudWatch integration URL (a secret Output; see alert_routing)."
     publishers: NotRequired[list[AwsAlertTopicPublishers]]
-    "AWS services that may publish (CloudWatch alarms, EventBridge rules, Budgets)."
+    "AWS services that may publish (CloudWatch alarms, EventBridge rules, Budgets, Cost Anomaly Detection)."
     kms_key_arn: NotRequired[pulumi.Input[str]]
     "Key of the topic; default: the platform key."
     event_rule_arns: NotRequired[list[pulumi.Input[str]]]
@@ -704,6 +752,15 @@ class AwsServerlessArgs(TypedDict):
     "Warm concurrency (no cold starts), billed while provisioned."
 
 
+class AwsOffHoursArgs(TypedDict):
+    "Scheduled scale-down and scale-up of an instance variant (Application Auto Scaling scheduled actions)."
+
+    stop: Schedule
+    "When the variant shrinks to one instance."
+    start: Schedule
+    "When the variant returns to min_replicas..max_replicas."
+
+
 class AwsAutoscalingArgs(TypedDict):
     "The shared :class:`~mlops_infra.spec.Scaling` of an instance-based variant (Application Auto Scaling)."
 
@@ -721,6 +778,8 @@ class AwsAutoscalingArgs(TypedDict):
     "Average invocations per instance per minute the policy holds the variant at."
     backlog_per_replica: NotRequired[float]
     "Asynchronous endpoints: queued requests per instance (ApproximateBacklogSizePerInstance) the policy holds; wins over target. Required for min_replicas 0 (scale to zero)."
+    off_hours: NotRequired[AwsOffHoursArgs]
+    "Shrink to one instance at off_hours.stop, back at off_hours.start; None: always up."
 
 
 class AwsVariantArgs(TypedDict):
@@ -774,6 +833,8 @@ class AwsDataCaptureArgs(TypedDict):
     "Record request payloads."
     capture_response: NotRequired[bool]
     "Record response payloads."
+    archive_after_days: NotRequired[int]
+    "Days before captured objects move to GLACIER_IR (the endpoint's own bucket)."
     json_content_types: NotRequired[list[str]]
     csv_content_types: NotRequired[list[str]]
 
@@ -1126,6 +1187,12 @@ class AwsTrainingPipelineArgs(TypedDict):
     artifact_bucket_arn: NotRequired[pulumi.Input[str]]
     artifact_prefix: NotRequired[str]
     "Key prefix; default pipelines/NAME."
+    tracking_server_arn: NotRequired[pulumi.Input[str]]
+    "Managed MLflow tracking server the Train and Evaluate jobs log to (MLFLOW_TRACKING_URI)."
+    tracking_experiment: NotRequired[str]
+    "MLflow experiment of the runs (MLFLOW_EXPERIMENT_NAME)."
+    artifact_archive_after_days: NotRequired[int]
+    "Days before objects of the pipeline's own bucket move to GLACIER_IR."
     schedule: NotRequired[AwsTrainingScheduleArgs]
     "Continuous training; None: on demand only."
     retrain_on_alarm_name_patterns: NotRequired[list[str]]
@@ -1478,6 +1545,8 @@ class GcpFeatureStoreArgs(TypedDict):
     feature_views: NotRequired[list[GcpFeatureViewArgs]]
     staging_bucket_name: NotRequired[str]
     "Explicit global name of the staging bucket."
+    archive_after_days: NotRequired[int]
+    "Days before staging objects move to the ARCHIVE class."
 
 
 class GcpModelVersionArgs(TypedDict):
@@ -1513,6 +1582,8 @@ class GcpModelRegistryArgs(TypedDict):
     models: NotRequired[list[GcpModelVersionArgs]]
     models_bucket_name: NotRequired[str]
     "Explicit global name of the models bucket."
+    archive_after_days: NotRequired[int]
+    "Days before model artifacts move to the ARCHIVE class (never deleted)."
     keep_image_versions: NotRequired[int]
     "Artifact Registry cleanup: keep this many recent image versions."
     api_endpoint: NotRequired[str]
@@ -1595,6 +1666,8 @@ class GcpSecureBucketArgs(TypedDict):
     "Days a replaced or deleted object version is kept before deletion."
     expire_objects_after_days: NotRequired[int]
     "Delete live objects this many days old (None keeps them)."
+    archive_after_days: NotRequired[int]
+    "Days after creation before objects move to the ARCHIVE class (read without a restore)."
     soft_delete_days: NotRequired[int]
     "Soft-delete retention in days (0 turns it off)."
     allow_public_access: NotRequired[bool]
@@ -1715,6 +1788,10 @@ class GcpTrainingPipelineArgs(TypedDict):
     "Artifact Registry repository ids (same region) whose images it pulls."
     pipeline_root_bucket_name: NotRequired[str]
     "Explicit global name of the root bucket."
+    archive_after_days: NotRequired[int]
+    "Days before pipeline-root objects move to the ARCHIVE class."
+    tensorboard: NotRequired[pulumi.Input[str]]
+    "Vertex TensorBoard resource name (projects/P/locations/R/tensorboards/ID) the training job logs to; its logs are written under the pipeline root's tensorboard/ prefix."
 
 
 class K8sPagerDutyReceiver(TypedDict):

@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError
 from mlops_infra.aws.alert_topic import (
     BUDGETS_PRINCIPAL,
     CLOUDWATCH_PRINCIPAL,
+    COST_ANOMALY_PRINCIPAL,
     EVENTBRIDGE_PRINCIPAL,
     AlertTopic,
     AlertTopicArgs,
@@ -44,7 +45,7 @@ from mlops_infra.spec.base import Spec, StrInput, field_error
 # PagerDuty's Events API v2 endpoint for its Amazon CloudWatch integration: the key is part of the path.
 PAGERDUTY_CLOUDWATCH_URL = "https://events.pagerduty.com/integration/{key}/enqueue"
 # CloudWatch alarms, EventBridge rules (failed runs, rollbacks) and the platform budget publish to the topics.
-PUBLISHERS: list[Publisher] = [CLOUDWATCH_PRINCIPAL, EVENTBRIDGE_PRINCIPAL, BUDGETS_PRINCIPAL]
+PUBLISHERS: list[Publisher] = [CLOUDWATCH_PRINCIPAL, EVENTBRIDGE_PRINCIPAL, BUDGETS_PRINCIPAL, COST_ANOMALY_PRINCIPAL]
 
 
 def pagerduty_endpoint(integration_key: pulumi.Input[str]) -> pulumi.Output[str]:

@@ -29,12 +29,16 @@ from mlops_infra.spec.types import Email
 CLOUDWATCH_PRINCIPAL: Final = "cloudwatch.amazonaws.com"
 EVENTBRIDGE_PRINCIPAL: Final = "events.amazonaws.com"
 BUDGETS_PRINCIPAL: Final = "budgets.amazonaws.com"
-Publisher = Literal["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"]
+COST_ANOMALY_PRINCIPAL: Final = "costalerts.amazonaws.com"
+Publisher = Literal[
+    "cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com", "costalerts.amazonaws.com"
+]
 # Statement ids of each publishing service (the CloudWatch one predates the others and keeps its id).
 PUBLISHER_SIDS: dict[str, str] = {
     CLOUDWATCH_PRINCIPAL: "CloudWatchAlarmsPublish",
     EVENTBRIDGE_PRINCIPAL: "EventBridgeRulesPublish",
     BUDGETS_PRINCIPAL: "BudgetsPublish",
+    COST_ANOMALY_PRINCIPAL: "CostAnomalyDetectionPublish",
 }
 DEFAULT_PUBLISHERS: tuple[Publisher, ...] = (CLOUDWATCH_PRINCIPAL,)
 PAGERDUTY_SUBSCRIPTION = "pagerduty"
@@ -72,8 +76,9 @@ class AlertTopicArgs(Spec):
     publishers: list[Publisher] = Field(
         default_factory=lambda: list(DEFAULT_PUBLISHERS),
         min_length=1,
-        max_length=3,
-        description="AWS services that may publish (CloudWatch alarms, EventBridge rules, Budgets).",
+        max_length=4,
+        description="AWS services that may publish (CloudWatch alarms, EventBridge rules, Budgets, Cost Anomaly "
+        "Detection).",
     )
     kms_key_arn: KmsKeyArn | None = Field(None, description="Key of the topic; default: the platform key.")
     event_rule_arns: list[StrInput] = Field(

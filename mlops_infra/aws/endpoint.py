@@ -215,7 +215,11 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             return pulumi.Output.from_input(capture.destination_uri)
         self.capture_bucket = SecureBucket(
             self.child_name("capture"),
-            SecureBucketArgs(purpose="data-capture", kms_key_arn=self.kms_key_arn),
+            SecureBucketArgs(
+                purpose="data-capture",
+                kms_key_arn=self.kms_key_arn,
+                transition_to_glacier_ir_days=capture.archive_after_days,
+            ),
             opts=self.child_opts(),
         )
         return pulumi.Output.concat("s3://", self.capture_bucket.bucket_name, "/", CAPTURE_PREFIX)

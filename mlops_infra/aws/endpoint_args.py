@@ -17,12 +17,14 @@ from mlops_infra.aws.arns import EcrRepositoryArn, KmsKeyArn, ModelPackageVersio
 from mlops_infra.aws.ecr import EcrImage
 from mlops_infra.aws.multi_model import multi_model_problem
 from mlops_infra.aws.s3 import check_s3_object, split_s3_uri
+from mlops_infra.aws.schedule import eventbridge_cron
 from mlops_infra.spec.alerts import Alerts
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
 from mlops_infra.spec.capture import DataCapture
 from mlops_infra.spec.compute import check_aws_instance_type
 from mlops_infra.spec.scaling import Scaling, ScalingTarget
+from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import S3Uri
 
 # SageMaker's variant-name pattern (ProductionVariant.VariantName).
@@ -105,6 +107,23 @@ class ServerlessArgs(ComponentArgs):
         return provisioned
 
 
+class OffHoursArgs(ComponentArgs):
+    """Scheduled scale-down and scale-up of an instance variant (Application Auto Scaling scheduled actions).
+
+    A SageMaker real-time variant cannot scale to zero instances: at ``stop`` it keeps one
+    (min = max = 1); at ``start`` it returns to its autoscaling range.
+    """
+
+    stop: Schedule = Field(description="When the variant shrinks to one instance.")
+    start: Schedule = Field(description="When the variant returns to min_replicas..max_replicas.")
+
+    @field_validator("stop", "start")
+    @classmethod
+    def _eventbridge(cls, schedule: Schedule) -> Schedule:
+        eventbridge_cron(schedule)  # Application Auto Scaling reads the same cron(...) as EventBridge
+        return schedule
+
+
 class AutoscalingArgs(Scaling):
     """The shared :class:`~mlops_infra.spec.Scaling` of an instance-based variant (Application Auto Scaling).
 
@@ -145,6 +164,9 @@ class AutoscalingArgs(Scaling):
     def scales_to_zero(self) -> bool:
         """True when idle instances go away entirely (asynchronous endpoints only)."""
         return self.min_replicas == 0
+    off_hours: OffHoursArgs | None = Field(
+        None, description="Shrink to one instance at off_hours.stop, back at off_hours.start; None: always up."
+    )
 
 
 class VariantArgs(ComponentArgs):
@@ -249,6 +271,9 @@ class DataCaptureArgs(DataCapture):
     sampling_percent: int = Field(100, ge=0, le=100, description="Share of requests captured, whole percent.")
     destination_uri: S3Uri | None = Field(
         None, description="Existing s3://BUCKET/PREFIX to capture to; default: a new secure bucket of the endpoint."
+    )
+    archive_after_days: int | None = Field(
+        None, ge=1, le=36500, description="Days before captured objects move to GLACIER_IR (the endpoint's own bucket)."
     )
     json_content_types: list[str] = Field(default_factory=lambda: ["application/json"], max_length=10)
     csv_content_types: list[str] = Field(default_factory=lambda: ["text/csv"], max_length=10)

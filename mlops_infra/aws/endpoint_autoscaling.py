@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.aws.endpoint_args import AutoscalingArgs
+from mlops_infra.aws.schedule import eventbridge_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.naming import NameRule
@@ -139,6 +140,8 @@ def create_variant_autoscaling(
         ),
         opts=component.child_opts(),
     )
+    if settings.off_hours is not None:
+        create_off_hours(component, target, variant_name, settings)
     return target, policy
 
 
@@ -195,3 +198,41 @@ def create_scale_from_zero(
         opts=component.child_opts(),
     )
     return policy, alarm
+# A SageMaker real-time variant's floor: Application Auto Scaling cannot take it below one instance.
+OFF_HOURS_INSTANCES = 1
+
+
+def create_off_hours(
+    component: PlatformComponent[Any],
+    target: aws.appautoscaling.Target,
+    variant_name: str,
+    settings: AutoscalingArgs,
+) -> list[aws.appautoscaling.ScheduledAction]:
+    """Two scheduled actions on ``target``: one instance at ``stop``, the autoscaling range back at ``start``."""
+    off_hours = settings.off_hours
+    if off_hours is None:
+        return []
+    actions: list[aws.appautoscaling.ScheduledAction] = []
+    for phase, schedule, low, high in (
+        ("stop", off_hours.stop, OFF_HOURS_INSTANCES, OFF_HOURS_INSTANCES),
+        ("start", off_hours.start, settings.min_replicas, settings.max_replicas),
+    ):
+        actions.append(
+            aws.appautoscaling.ScheduledAction(
+                component.child_name(f"{variant_name}-off-hours-{phase}"),
+                name=component.platform.name(
+                    f"{component.logical_name}-{variant_name}-off-hours-{phase}", SCALING_POLICY
+                ),
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                schedule=eventbridge_cron(schedule),
+                timezone=schedule.time_zone,
+                scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                    min_capacity=low, max_capacity=high
+                ),
+                # One change at a time on the scalable target (Application Auto Scaling serializes them).
+                opts=component.child_opts(depends_on=[target, *actions]),
+            )
+        )
+    return actions

@@ -113,6 +113,8 @@ class TemplateInputs:
     baseline_s3_uri: str | None = None  # s3:// prefix the drift monitor reads its baseline from; None: no refresh
     baseline_image_uri: str | None = None  # the region's Model Monitor analyzer image
     baseline_dataset_format: str = CSV_WITH_HEADER
+    # MLFLOW_TRACKING_URI / MLFLOW_EXPERIMENT_NAME for the Train and Evaluate jobs; empty: no tracker.
+    tracking_environment: Mapping[str, str] = field(default_factory=dict)
 
 
 def get(path: str) -> dict[str, str]:
@@ -236,6 +238,8 @@ def train_step(inputs: TemplateInputs) -> dict[str, Any]:
     }
     if inputs.hyperparameters:
         arguments["HyperParameters"] = dict(inputs.hyperparameters)
+    if inputs.tracking_environment:
+        arguments["Environment"] = dict(inputs.tracking_environment)
     if inputs.spot_max_wait_seconds is not None:
         arguments["EnableManagedSpotTraining"] = True
         stopping["MaxWaitTimeInSeconds"] = inputs.spot_max_wait_seconds
@@ -258,6 +262,8 @@ def evaluate_step(inputs: TemplateInputs) -> dict[str, Any]:
         )
     ]
     step = _processing_step(inputs, EVALUATE, inputs.evaluate_code_s3_uri, job_inputs, job_outputs)
+    if inputs.tracking_environment:
+        step["Arguments"]["Environment"] = dict(inputs.tracking_environment)
     step["PropertyFiles"] = [
         {"PropertyFileName": EVALUATION_REPORT, "OutputName": EVALUATION_OUTPUT, "FilePath": EVALUATION_FILE}
     ]

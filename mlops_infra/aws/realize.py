@@ -33,6 +33,7 @@ from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
 from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget, BudgetArgs
+from mlops_infra.aws.cost_anomaly import CostAnomalyAlerts, CostAnomalyAlertsArgs
 from mlops_infra.aws.dashboard import OperationsDashboard
 from mlops_infra.aws.deploy_webhook import deploy_on_approval
 from mlops_infra.aws.ecr import parse_ecr_image
@@ -48,6 +49,7 @@ from mlops_infra.aws.rollback_alert import page_on_rollback
 from mlops_infra.aws.schedule import eventbridge_cron, model_monitor_cron
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.sns_policy import event_rule_arn
+from mlops_infra.aws.tracking_server import TrackingServer, TrackingServerArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
 from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
 from mlops_infra.conventions import naming
@@ -209,8 +211,14 @@ def feature_store_args(spec: PlatformSpec, key_arn: StrInput) -> FeatureStoreArg
     groups = [_group_definition(g, ("feature_store", "feature_groups", i)) for i, g in enumerate(store.feature_groups)]
     # None keeps offline records where they are (no tiering); a number archives them after that many days.
     lifecycle: dict[str, Any] = {"offline_transition_to_ia_days": None, "offline_transition_to_glacier_ir_days": None}
+    # The store's own retention, else the platform's archive lifecycle.
     days = store.offline_retention_days
-    if days is not None:
+    if days is None and spec.lifecycle.archive_after_days is not None:
+        lifecycle = {
+            "offline_transition_to_glacier_ir_days": spec.lifecycle.archive_after_days,
+            "offline_transition_to_ia_days": None,
+        }
+    elif days is not None:
         # Archive (GLACIER_IR) after the retention; STANDARD_IA first when S3's 30-day minimums leave room.
         lifecycle = {
             "offline_transition_to_glacier_ir_days": days,
@@ -277,6 +285,7 @@ def training_args(
     artifact_prefix: str | None,
     retrain_on_drift: bool,
     refresh_baseline: bool = False,
+    tracking_server_arn: StrInput | None = None,
 ) -> TrainingPipelineArgs | None:
     """The pipeline's args: the AWS image, the size class's instance, spot, the metric gate, schedule, retraining."""
     training = spec.training
@@ -304,6 +313,9 @@ def training_args(
         # Spot capacity may take as long as the run itself to appear.
         "max_wait_seconds": min(2 * training.max_runtime_seconds, MAX_TRAINING_SECONDS) if training.use_spot else None,
         "artifact_prefix": artifact_prefix,
+        "artifact_archive_after_days": spec.lifecycle.archive_after_days,
+        "tracking_server_arn": tracking_server_arn,
+        "tracking_experiment": spec.tracking.experiment_name(spec.registry.model_name) if spec.tracking else None,
         # After a registration, the pipeline writes the baseline the drift monitors read.
         "refresh_monitoring_baseline": refresh_baseline,
     }
@@ -324,6 +336,41 @@ def training_args(
     except ValidationError as exc:
         raise _error(("training", "parameters", template.MODEL_APPROVAL_STATUS), _reason(exc)) from None
     return args
+
+
+def tracking_args(spec: PlatformSpec, key_arn: StrInput, group_name: StrInput) -> TrackingServerArgs | None:
+    """The managed MLflow server of ``tracking``: its size and version, registration into the registry's group."""
+    tracking = spec.tracking
+    if tracking is None:
+        return None
+    return _build(
+        TrackingServerArgs,
+        {
+            "kms_key_arn": key_arn,
+            "size": tracking.size,
+            "mlflow_version": tracking.mlflow_version,
+            "model_package_group_name": group_name,
+            "automatic_model_registration": tracking.register_models,
+            "archive_after_days": spec.lifecycle.archive_after_days,
+        },
+        ("tracking",),
+    )
+
+
+def off_hours_args(spec: PlatformSpec, environment: str) -> dict[str, Any] | None:
+    """The variants' scheduled scale-down and scale-up in ``environment``; None when off-hours do not apply.
+
+    A real-time variant keeps one instance at night: SageMaker cannot scale it to zero.
+    """
+    off_hours = spec.off_hours
+    if off_hours is None or not off_hours.applies_to(environment):
+        return None
+    for phase, schedule in (("stop", off_hours.stop), ("start", off_hours.start)):
+        try:
+            eventbridge_cron(schedule)
+        except ValueError as exc:
+            raise _error(("off_hours", phase, "cron"), str(exc), schedule.cron) from None
+    return {"stop": off_hours.stop, "start": off_hours.start}
 
 
 # --- endpoints ------------------------------------------------------------------------------------------
@@ -425,6 +472,7 @@ def endpoint_args(
             _check_s3(destination, (*location, "data_capture", "destination_uri"), "the capture destination")
         data_capture = {
             "sampling_percent": int(capture.sampling_percent),
+            "archive_after_days": spec.lifecycle.archive_after_days,
             "destination_uri": destination,
             "capture_request": capture.capture_request,
             "capture_response": capture.capture_response,
@@ -436,6 +484,8 @@ def endpoint_args(
         "target": scaling.target,
         "scale_in_cooldown_seconds": scaling.scale_in_cooldown_seconds,
         "scale_out_cooldown_seconds": scaling.scale_out_cooldown_seconds,
+        # A variant that scales to zero idles at night already; the others keep one instance off-hours.
+        "off_hours": off_hours_args(spec, defaults.environment) if scaling.min_replicas > 0 else None,
     }
     if asynchronous:
         autoscaling["backlog_per_replica"] = endpoint.invocation.backlog_per_replica
@@ -772,6 +822,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     store = _store_base(spec, None)
     feature_store_args(spec, _KEY_PLACEHOLDER)
     registry = registry_args(spec, context, _KEY_PLACEHOLDER)
+    tracking_args(spec, _KEY_PLACEHOLDER, "placeholder")
     monitored = _monitored(spec, context)
     training_args(
         spec,
@@ -842,6 +893,7 @@ class _Built:
     features: FeatureStore | None = None
     registry: ModelRegistry | None = None
     training: TrainingPipeline | None = None
+    tracking: TrackingServer | None = None
     budget: Budget | None = None
 
 
@@ -923,6 +975,13 @@ def _operations(
         opts=context.opts(parent),
     )
     dashboard = None
+    threshold = spec.budget.anomaly_alert_usd
+    if threshold is not None and actions.warning:  # an anomaly is a warning, routed like every other one
+        CostAnomalyAlerts(
+            context.child_name("cost-anomaly"),
+            CostAnomalyAlertsArgs(topic_arn=actions.warning[0], threshold_usd=threshold),
+            opts=context.opts(parent),
+        )
     if endpoints:  # something to watch: the endpoints' traffic, errors, latency and drift, next to the cost
         dashboard = OperationsDashboard(
             context.child_name("dashboard"),
@@ -954,6 +1013,18 @@ def _dashboard(endpoints: list[tuple[Endpoint, ModelMonitor | None]], monthly_li
     }
 
 
+def _tracking(
+    spec: PlatformSpec,
+    context: RealizeContext,
+    parent: pulumi.Resource,
+    key_arn: StrInput,
+    registry: ModelRegistry,
+) -> TrackingServer | None:
+    """The managed MLflow server of ``tracking``, registering into the registry's group; None without one."""
+    args = tracking_args(spec, key_arn, registry.physical_group_name)
+    return TrackingServer(context.child_name("tracking"), args, opts=context.opts(parent)) if args else None
+
+
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's AWS components under ``parent``; returns the camelCase outputs."""
     opts: Callable[[], pulumi.ResourceOptions] = lambda: context.opts(parent)  # noqa: E731
@@ -970,7 +1041,14 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints):
         built.store = SecureBucket(
             name("model-store"),
-            SecureBucketArgs(purpose="model-store", kms_key_arn=key_arn, expire_prefixes=async_result_expiry(spec)),
+            # Archived, never expired: a registered version may reference any artifact (spec/lifecycle.py);
+            # only asynchronous results expire, after their retention.
+            SecureBucketArgs(
+                purpose="model-store",
+                kms_key_arn=key_arn,
+                expire_prefixes=async_result_expiry(spec),
+                transition_to_glacier_ir_days=spec.lifecycle.archive_after_days,
+            ),
             opts=opts(),
         )
         artifact_bucket = (built.store.bucket_name, built.store.arn)
@@ -991,6 +1069,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             name("deploy-on-approval"), webhook=webhook, rule_name=built.registry.rule.name, kms_key_arn=key_arn,
             platform=context.platform, opts=opts(),
         )  # fmt: skip
+    built.tracking = _tracking(spec, context, parent, key_arn, built.registry)
     monitored = _monitored(spec, context)
     pipeline = training_args(
         spec,
@@ -1002,6 +1081,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         artifact_prefix=artifact_prefix,
         retrain_on_drift=monitored and spec.training is not None and spec.training.retrain_on_drift,
         refresh_baseline=_refreshes_baseline(spec, monitored),
+        tracking_server_arn=built.tracking.server_arn if built.tracking else None,
     )
     if pipeline is not None:
         built.training = TrainingPipeline(name("training"), pipeline, opts=opts())
@@ -1021,6 +1101,37 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         actions = routed.actions
         if built.training is not None:
             _notify_failed_runs(parent, context, built.training, actions.warning)
+    endpoint_names, endpoints = _endpoints(
+        parent, spec, context, built, store_base=store_base, actions=actions, monitored=monitored
+    )
+    built.budget, dashboard = _operations(parent, spec, context, key_arn=key_arn, actions=actions, endpoints=endpoints)
+    roles = _access(parent, spec, context, built, endpoints=endpoints, dashboard=dashboard)
+    trail = _audit(parent, spec, context, built) if audited else None
+    return {
+        "keyArn": key_arn,
+        "featureStore": built.features.feature_group_names if built.features else None,
+        "pipelineName": built.training.pipeline_name if built.training else None,
+        "registryName": built.registry.group_name,
+        "endpointNames": endpoint_names,
+        "budgetName": built.budget.budget_name,
+        "personaRoleArns": roles.role_arns if roles else None,
+        "auditTrailArn": trail.trail_arn if trail else None,
+        "trackingServerArn": built.tracking.server_arn if built.tracking else None,
+    }
+
+
+def _endpoints(
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    built: _Built,
+    *,
+    store_base: str,
+    actions: SeverityActions,
+    monitored: bool,
+) -> tuple[dict[str, pulumi.Output[str]], list[tuple[Endpoint, ModelMonitor | None]]]:
+    """Each spec endpoint's Endpoint (and its drift monitor when monitored); names by spec endpoint name."""
+    assert built.registry is not None
     endpoint_names: dict[str, pulumi.Output[str]] = {}
     endpoints: list[tuple[Endpoint, ModelMonitor | None]] = []
     for index, spec_endpoint in enumerate(spec.endpoints):
@@ -1035,47 +1146,35 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             spec,
             index,
             context,
-            key_arn=key_arn,
+            key_arn=built.key.arn,
             store_base=store_base,
             package_arn=package,
             actions=actions,
             challenger_package_arn=challenger_package,
         )
-        endpoint = Endpoint(name(spec_endpoint.name), args, opts=opts())
+        endpoint = Endpoint(context.child_name(spec_endpoint.name), args, opts=context.opts(parent))
         endpoint_names[spec_endpoint.name] = endpoint.endpoint_name
         monitor = (
             ModelMonitor(
-                name(f"{spec_endpoint.name}-monitor"),
+                context.child_name(f"{spec_endpoint.name}-monitor"),
                 monitor_args(
                     spec,
                     index,
-                    key_arn=key_arn,
+                    key_arn=built.key.arn,
                     store_base=store_base,
                     endpoint_name=endpoint.endpoint_name,
                     capture_uri=endpoint.capture_s3_uri,
                     alarm_actions=actions.warning,
                     baseline_uri=built.training.baseline_s3_uri if built.training else None,
                 ),
-                opts=opts(),
+                opts=context.opts(parent),
             )
             if monitored and endpoint.capture_s3_uri is not None
             else None
         )
         endpoints.append((endpoint, monitor))
 
-    built.budget, dashboard = _operations(parent, spec, context, key_arn=key_arn, actions=actions, endpoints=endpoints)
-    roles = _access(parent, spec, context, built, endpoints=endpoints, dashboard=dashboard)
-    trail = _audit(parent, spec, context, built) if audited else None
-    return {
-        "keyArn": key_arn,
-        "featureStore": built.features.feature_group_names if built.features else None,
-        "pipelineName": built.training.pipeline_name if built.training else None,
-        "registryName": built.registry.group_name,
-        "endpointNames": endpoint_names,
-        "budgetName": built.budget.budget_name,
-        "personaRoleArns": roles.role_arns if roles else None,
-        "auditTrailArn": trail.trail_arn if trail else None,
-    }
+    return endpoint_names, endpoints
 
 
 def _audit(parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, built: _Built) -> AuditTrail:
@@ -1141,8 +1240,10 @@ __all__ = [
     "feature_store_args",
     "monitor_args",
     "monitor_schedule",
+    "off_hours_args",
     "realize",
     "registry_args",
+    "tracking_args",
     "training_args",
     "training_schedule",
 ]

@@ -101,7 +101,11 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         else:
             self.artifact_bucket = SecureBucket(
                 self.child_name("artifacts"),
-                SecureBucketArgs(purpose="training-artifacts", kms_key_arn=self.key_arn),
+                SecureBucketArgs(
+                    purpose="training-artifacts",
+                    kms_key_arn=self.key_arn,
+                    transition_to_glacier_ir_days=settings.artifact_archive_after_days,
+                ),
                 self.child_opts(),
             )
             bucket_name, bucket_arn = self.artifact_bucket.bucket_name, self.artifact_bucket.arn
@@ -116,7 +120,12 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             pulumi.Output.concat(artifact_uri, "/", BASELINE_PREFIX) if self._refreshes_baseline else None
         )
         definition = pulumi.Output.all(
-            self.role.arn, self.key_arn, artifact_uri, settings.model_package_group_name, region
+            self.role.arn,
+            self.key_arn,
+            artifact_uri,
+            settings.model_package_group_name,
+            region,
+            settings.tracking_server_arn or "",
         )
         pipeline_name = self.platform.name(name, naming.SAGEMAKER_PIPELINE)
         self.pipeline = aws.sagemaker.Pipeline(
@@ -126,7 +135,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             pipeline_description=settings.description or f"Continuous training of {name}",
             role_arn=self.role.arn,
             pipeline_definition=definition.apply(
-                lambda values: json.dumps(self._definition(values[0], values[1], values[2], values[3], values[4]))
+                lambda values: json.dumps(self._definition(*values[:5], tracking_uri=values[5]))
             ),
             # The role's permissions must exist before the first execution starts.
             opts=self.child_opts(depends_on=[self.role_policy]),
@@ -183,7 +192,14 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         return self.args.refresh_monitoring_baseline and self.args.pipeline_definition is None
 
     def _definition(
-        self, role_arn: str, key_arn: str, artifact_uri: str, group_name: str, region: str = ""
+        self,
+        role_arn: str,
+        key_arn: str,
+        artifact_uri: str,
+        group_name: str,
+        region: str = "",
+        *,
+        tracking_uri: str = "",
     ) -> dict[str, Any]:
         """The definition sent to SageMaker: the rendered template, or the supplied one with placeholders filled."""
         settings = self.args
@@ -230,5 +246,11 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
                 transform_instance_types=tuple(settings.transform_instance_types),
                 baseline_s3_uri=f"{artifact_uri}/{BASELINE_PREFIX}" if self._refreshes_baseline else None,
                 baseline_image_uri=analyzer_image_uri(region) if self._refreshes_baseline else None,
+                tracking_environment={
+                    "MLFLOW_TRACKING_URI": tracking_uri,
+                    "MLFLOW_EXPERIMENT_NAME": settings.tracking_experiment or group_name.lower(),
+                }
+                if tracking_uri
+                else {},
             )
         )

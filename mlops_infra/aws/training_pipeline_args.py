@@ -119,6 +119,15 @@ class TrainingPipelineArgs(ComponentArgs):
     artifact_bucket_name: StrInput | None = Field(None, description="Shared bucket (with artifact_bucket_arn).")
     artifact_bucket_arn: S3BucketArn | None = None
     artifact_prefix: str | None = Field(None, max_length=512, description="Key prefix; default pipelines/NAME.")
+    tracking_server_arn: StrInput | None = Field(
+        None, description="Managed MLflow tracking server the Train and Evaluate jobs log to (MLFLOW_TRACKING_URI)."
+    )
+    tracking_experiment: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{0,62}$", description="MLflow experiment of the runs (MLFLOW_EXPERIMENT_NAME)."
+    )
+    artifact_archive_after_days: int | None = Field(
+        None, ge=1, le=36500, description="Days before objects of the pipeline's own bucket move to GLACIER_IR."
+    )
     schedule: TrainingScheduleArgs | None = Field(None, description="Continuous training; None: on demand only.")
     retrain_on_alarm_name_patterns: list[str] = Field(
         default_factory=list,

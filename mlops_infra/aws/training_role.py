@@ -19,6 +19,7 @@ from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_docu
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.pipeline_definition import container_images
 from mlops_infra.aws.s3 import split_s3_uri
+from mlops_infra.aws.tracking_server import tracking_statement
 from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
@@ -170,6 +171,8 @@ def _execution_statements(
         interfaces += [arn(ec2, "security-group/", g) for g in settings.vpc_security_group_ids]
         statements.append(statement(_VPC_INTERFACE_ACTIONS, interfaces, sid="VpcNetworkInterfaces"))
         statements.append(statement(_VPC_DESCRIBE_ACTIONS, ["*"], sid="VpcDescribe"))
+    if settings.tracking_server_arn is not None:  # the jobs log their runs to the platform's tracker
+        statements.append(tracking_statement(settings.tracking_server_arn))
     # Jobs run as this role: it may pass itself to SageMaker and nothing else.
     statements.append(
         statement(

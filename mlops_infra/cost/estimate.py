@@ -41,6 +41,10 @@ NOT_ESTIMATED: dict[str, str] = {
     "aws:sagemaker/notebookInstance:NotebookInstance": "notebook instances are not priced by the estimator yet",
     "aws:sagemaker/domain:Domain": "Studio apps are billed per app instance, not estimated",
     "gcp:vertex/aiEndpoint:AiEndpoint": "",  # priced through its VertexModelDeployment
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": (
+        "SageMaker managed MLflow is billed per tracking-server hour by size (and its storage); not in the catalogue"
+    ),
+    "gcp:vertex/aiTensorboard:AiTensorboard": "Vertex AI TensorBoard is billed per GB of stored logs; not estimated",
 }
 
 

@@ -126,6 +126,9 @@ class FeatureStoreArgs(ComponentArgs):
     online_store: OnlineStoreArgs | None = Field(default_factory=OnlineStoreArgs)
     feature_views: list[FeatureViewArgs] = Field(default_factory=list)
     staging_bucket_name: str | None = Field(None, description="Explicit global name of the staging bucket.")
+    archive_after_days: int | None = Field(
+        None, ge=1, le=36500, description="Days before staging objects move to the ARCHIVE class."
+    )
 
     @model_validator(mode="after")
     def _views_reference_known_features(self) -> FeatureStoreArgs:
@@ -183,7 +186,12 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         )
         self.staging_bucket = SecureBucket(
             self.child_name("staging"),
-            {"region": a.region, "kms_key_name": a.kms_key_name, "bucket_name": a.staging_bucket_name},
+            {
+                "region": a.region,
+                "kms_key_name": a.kms_key_name,
+                "bucket_name": a.staging_bucket_name,
+                "archive_after_days": a.archive_after_days,
+            },
             opts=self.child_opts(),
         )
         self.feature_groups: dict[str, gcp.vertex.AiFeatureGroup] = {}

@@ -64,6 +64,9 @@ class ModelRegistryArgs(ComponentArgs):
     approved_alias: str = Field("champion", pattern=VERSION_ALIAS_PATTERN, description="Alias that means approved.")
     models: list[ModelVersionArgs] = Field(default_factory=list)
     models_bucket_name: str | None = Field(None, description="Explicit global name of the models bucket.")
+    archive_after_days: int | None = Field(
+        None, ge=1, le=36500, description="Days before model artifacts move to the ARCHIVE class (never deleted)."
+    )
     keep_image_versions: int | None = Field(
         None, ge=1, le=1000, description="Artifact Registry cleanup: keep this many recent image versions."
     )
@@ -118,7 +121,12 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
         self.api_endpoint = a.api_endpoint or vertex_api_endpoint(a.region)
         self.models_bucket = SecureBucket(
             self.child_name("models"),
-            {"region": a.region, "kms_key_name": a.kms_key_name, "bucket_name": a.models_bucket_name},
+            {
+                "region": a.region,
+                "kms_key_name": a.kms_key_name,
+                "bucket_name": a.models_bucket_name,
+                "archive_after_days": a.archive_after_days,
+            },
             opts=self.child_opts(),
         )
         ar_key = key_for(a.kms_key_name, a.region, ServiceAgent.ARTIFACT_REGISTRY, requester=self)

@@ -162,11 +162,19 @@ def training_pipeline(template: TemplateSettings) -> Callable[..., Any]:
         metric_threshold: float = template.metric_threshold,
         service_account: str = "",
         network: str = "",
+        tensorboard: str = "",
+        tensorboard_logs: str = "",
     ) -> None:
         # Every CustomJob: CMEK, the pipeline's identity and VPC (an empty value: none / the service agent).
         job = {"encryption_spec_key_name": kms_key_name, "service_account": service_account, "network": network}
         prepared = preprocess_job(source_uri=source_uri, **job).set_display_name("preprocess")
-        trained = train_job(dataset=prepared.outputs["dataset"], **job).set_display_name("train")
+        # The platform's TensorBoard (Vertex Experiments) receives the training logs; "" logs nowhere.
+        trained = train_job(
+            dataset=prepared.outputs["dataset"],
+            tensorboard=tensorboard,
+            base_output_directory=tensorboard_logs,
+            **job,
+        ).set_display_name("train")
         evaluated = evaluate_job(
             dataset=prepared.outputs["dataset"], model=trained.outputs["model"], metric_name=metric_name, **job
         ).set_display_name("evaluate")

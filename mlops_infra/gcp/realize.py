@@ -52,6 +52,7 @@ from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
+from mlops_infra.gcp.tensorboard import ExperimentTracking
 from mlops_infra.gcp.training_alerts import training_failure_policy
 from mlops_infra.gcp.training_pipeline import TrainingPipeline
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
@@ -75,7 +76,7 @@ from mlops_infra.spec.images import Images
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import ScalingMetric
-from mlops_infra.spec.support import refuse_unrealized
+from mlops_infra.spec.support import refuse_unrealized, refuse_unrealized_off_hours
 from mlops_infra.spec.training import TrainingSpec
 from mlops_infra.spec.types import has_digest, uri_scheme
 
@@ -105,6 +106,7 @@ _MODEL_NAME_MAX = 41
 def check(spec: PlatformSpec, context: RealizeContext) -> None:
     """Refuse, naming the field, what GCP cannot realize. Registers nothing."""
     refuse_unrealized(spec, Cloud.GCP)
+    refuse_unrealized_off_hours(spec, Cloud.GCP, context.defaults.environment)
     defaults = context.defaults
     if spec.gcp.billing_account is None:
         raise field_error(
@@ -294,6 +296,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                     for g in spec.feature_store.feature_groups
                     if g.online
                 ],
+                "archive_after_days": spec.lifecycle.archive_after_days,
             },
             opts=context.opts(parent),
         )
@@ -324,6 +327,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             "approved_alias": approval.approved_label,
             "models": list(models.values()),
             "models_bucket_name": models_bucket,
+            # Archived, never deleted: a registered version may reference any artifact (spec/lifecycle.py).
+            "archive_after_days": spec.lifecycle.archive_after_days,
         },
         opts=context.opts(parent),
     )
@@ -351,6 +356,13 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         )
     )
 
+    tracking: ExperimentTracking | None = None
+    if spec.tracking is not None:  # Vertex AI Experiments on a CMEK TensorBoard
+        tracking = ExperimentTracking(
+            context.child_name("tracking"),
+            {"region": region, "experiment": spec.tracking.experiment_name(spec.registry.model_name)},
+            opts=context.opts(parent),
+        )
     pipeline: TrainingPipeline | None = None
     pipeline_name: str | None = None
     if spec.training is not None:
@@ -364,6 +376,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             features=features,
             registry=registry,
             registered_model=registered_model,
+            tensorboard=tracking.tensorboard_name if tracking is not None else None,
         )
 
     endpoints: list[Endpoint] = []
@@ -447,6 +460,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "endpointNames": {e.name: served.resource_name for e, served in zip(spec.endpoints, endpoints, strict=True)},
         "budgetName": realized_budget.budget.name,
         "driftWorkflow": drift_check.workflow_name if drift_check is not None else None,
+        "tensorboard": tracking.tensorboard_name if tracking is not None else None,
     }
 
 
@@ -571,6 +585,7 @@ def _training(
     features: FeatureStore | None,
     registry: ModelRegistry,
     registered_model: pulumi.Output[str],
+    tensorboard: pulumi.Output[str] | None = None,
 ) -> TrainingPipeline:
     approval = effective_approval(spec.registry, context.defaults)
     machine_type, accelerator_type, accelerator_count = training.compute.gcp_machine("training")
@@ -612,6 +627,8 @@ def _training(
             "read_datasets": [features.dataset_id] if features is not None else [],
             "write_buckets": [registry.models_bucket_name],
             "image_repositories": [registry.image_repository.repository_id],
+            "archive_after_days": spec.lifecycle.archive_after_days,
+            "tensorboard": tensorboard,
         },
         opts=context.opts(parent),
     )

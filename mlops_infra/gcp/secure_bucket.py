@@ -18,6 +18,7 @@ from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.spec.base import Switch
 
 SECONDS_PER_DAY = 86_400
+STORAGE_CLASSES = ("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
 
 
 class SecureBucketArgs(ComponentArgs):
@@ -38,6 +39,12 @@ class SecureBucketArgs(ComponentArgs):
     )
     expire_objects_after_days: int | None = Field(
         None, ge=1, le=36500, description="Delete live objects this many days old (None keeps them)."
+    )
+    archive_after_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description="Days after creation before objects move to the ARCHIVE class (read without a restore).",
     )
     soft_delete_days: int = Field(7, ge=0, le=90, description="Soft-delete retention in days (0 turns it off).")
     allow_public_access: Switch = Field(
@@ -73,6 +80,16 @@ class SecureBucket(PlatformComponent[SecureBucketArgs]):
                 condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=7),
             ),
         ]
+        if a.archive_after_days is not None and a.storage_class != "ARCHIVE":
+            rules.append(
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="SetStorageClass", storage_class="ARCHIVE"),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                        age=a.archive_after_days,
+                        matches_storage_classes=[c for c in STORAGE_CLASSES if c != "ARCHIVE"],
+                    ),
+                )
+            )
         if a.expire_objects_after_days is not None:
             rules.append(
                 gcp.storage.BucketLifecycleRuleArgs(

@@ -88,6 +88,14 @@ class TrainingPipelineArgs(ComponentArgs):
         default_factory=list, description="Artifact Registry repository ids (same region) whose images it pulls."
     )
     pipeline_root_bucket_name: str | None = Field(None, description="Explicit global name of the root bucket.")
+    archive_after_days: int | None = Field(
+        None, ge=1, le=36500, description="Days before pipeline-root objects move to the ARCHIVE class."
+    )
+    tensorboard: StrInput | None = Field(
+        None,
+        description="Vertex TensorBoard resource name (projects/P/locations/R/tensorboards/ID) the training job "
+        "logs to; its logs are written under the pipeline root's tensorboard/ prefix.",
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -147,7 +155,12 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         member = service_account_member(self.service_account.email)
         self.pipeline_root_bucket = SecureBucket(
             self.child_name("root"),
-            {"region": a.region, "kms_key_name": a.kms_key_name, "bucket_name": a.pipeline_root_bucket_name},
+            {
+                "region": a.region,
+                "kms_key_name": a.kms_key_name,
+                "bucket_name": a.pipeline_root_bucket_name,
+                "archive_after_days": a.archive_after_days,
+            },
             opts=self.child_opts(),
         )
         self.pipeline_root: pulumi.Output[str] = pulumi.Output.concat(self.pipeline_root_bucket.url, "/pipeline-root")
@@ -195,6 +208,9 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             platform: dict[str, Any] = {"kms_key_name": self.key_name, "service_account": self.service_account.email}
             if self.args.network is not None:
                 platform["network"] = self.args.network
+            if self.args.tensorboard is not None:
+                platform["tensorboard"] = self.args.tensorboard
+                platform["tensorboard_logs"] = pulumi.Output.concat(self.pipeline_root_bucket.url, "/tensorboard")
             return {**platform, **self.args.parameter_values}
         return dict(self.args.parameter_values)
 

@@ -57,6 +57,7 @@ from mlops_infra.k8s.endpoint import Endpoint
 from mlops_infra.k8s.feature_store import FeatureStore
 from mlops_infra.k8s.model_registry import ModelRegistry
 from mlops_infra.k8s.monitoring import Monitoring
+from mlops_infra.k8s.off_hours import OffHours
 from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.quota_alerts import QuotaAlerts
 from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
@@ -87,7 +88,7 @@ from mlops_infra.spec.model import ModelSpec
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import Scaling, ScalingMetric
-from mlops_infra.spec.support import refuse_unrealized
+from mlops_infra.spec.support import refuse_unrealized, refuse_unrealized_off_hours
 
 SPEC = "PlatformSpec"
 SECRET_KEYS = {
@@ -380,6 +381,7 @@ def _check_batch(spec: PlatformSpec, index: int, batch: BatchInferenceSpec) -> N
 def check(spec: PlatformSpec, context: RealizeContext) -> None:
     """Refuse what Kubernetes cannot realize, naming the spec field; registers nothing."""
     refuse_unrealized(spec, Cloud.K8S)
+    refuse_unrealized_off_hours(spec, Cloud.K8S, context.defaults.environment)
     k8s = spec.k8s
     if k8s.oidc_issuer_url is None:
         raise field_error(
@@ -799,6 +801,28 @@ def _canary_guard(
     )
 
 
+def _off_hours(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    endpoints: list[Endpoint],
+) -> OffHours | None:
+    """CronJobs that take the predictors' floor to zero at ``off_hours.stop`` and back at ``start``."""
+    off_hours = spec.off_hours
+    if off_hours is None or not endpoints or not off_hours.applies_to(context.defaults.environment):
+        return None
+    floors = {
+        served.isvc_name: effective_scaling(endpoint, context.defaults, can_scale_to_zero=True).min_replicas
+        for endpoint, served in zip(spec.endpoints, endpoints, strict=True)
+    }
+    return OffHours(
+        context.child_name("off-hours"),
+        {"namespace": namespace, "stop": off_hours.stop, "start": off_hours.start, "floors": floors},
+        opts=context.opts(parent),
+    )
+
+
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
     spec = serve_latest_mlflow(spec, context)  # latest_approved: artifacts from the MLflow alias (mlops_infra.registry)
@@ -827,6 +851,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     features = _feature_store(parent, spec, context, namespace)
     registry = _registry(parent, spec, context, namespace)
     env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": registry.tracking_uri}
+    if spec.tracking is not None:  # the platform's MLflow is the tracker: runs log to the spec's experiment
+        env["MLFLOW_EXPERIMENT_NAME"] = spec.tracking.experiment_name(spec.registry.model_name)
     if features is not None:
         env["FEAST_FEATURE_SERVER_URL"] = features.feature_server_url
     training = _training(parent, spec, context, namespace, env)
@@ -847,6 +873,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 urls[endpoint.name] = router.url
     _deploy_webhook(parent, spec, context, namespace, registry, endpoints)
     batches = _batch(parent, spec, context, namespace)
+    _off_hours(parent, spec, context, namespace, endpoints)
     if spec.alerts.has_receiver:
         AlertRouting(
             context.child_name("alerts"),

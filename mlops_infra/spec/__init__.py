@@ -23,13 +23,16 @@ from mlops_infra.spec.environment import EnvironmentDefaults, environment_defaul
 from mlops_infra.spec.feature_store import Feature, FeatureGroupSpec, FeatureStoreSpec, FeatureType
 from mlops_infra.spec.images import Images
 from mlops_infra.spec.invocation import Invocation, InvocationKind
+from mlops_infra.spec.lifecycle import LifecycleSpec
 from mlops_infra.spec.load import deep_merge, load_spec, platform_json_schema
 from mlops_infra.spec.monitoring import DriftSpec, MonitoringSpec
+from mlops_infra.spec.off_hours import OffHoursSpec
 from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.registry import RegistrySpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import Scaling, ScalingMetric, ScalingTarget
 from mlops_infra.spec.schedule import Schedule
+from mlops_infra.spec.tracking import TrackingSize, TrackingSpec
 from mlops_infra.spec.training import MetricDirection, MetricGate, Orchestrator, TrainingSpec
 from mlops_infra.spec.types import Arn, Email, KeyRef, Name, ObjectUri, Percent, PinnedImage
 
@@ -65,6 +68,7 @@ __all__ = [
     "InvocationKind",
     "KeyRef",
     "KubernetesResources",
+    "LifecycleSpec",
     "MetricDirection",
     "MetricGate",
     "ModelFormat",
@@ -72,6 +76,7 @@ __all__ = [
     "MonitoringSpec",
     "Name",
     "ObjectUri",
+    "OffHoursSpec",
     "Orchestrator",
     "Percent",
     "PinnedImage",
@@ -88,6 +93,8 @@ __all__ = [
     "Spec",
     "StrInput",
     "Switch",
+    "TrackingSize",
+    "TrackingSpec",
     "TrainingSpec",
     "deep_merge",
     "environment_defaults",

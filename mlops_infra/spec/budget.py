@@ -31,6 +31,13 @@ class BudgetSpec(Spec):
     alert_at_percent: AlertThresholds = Field(
         default_factory=lambda: [80.0, 90.0, 100.0], description="Alert thresholds, percent."
     )
+    anomaly_alert_usd: float | None = Field(
+        100,
+        gt=0,
+        le=MAX_MONTHLY_USD,
+        description="Alert when a cost anomaly's total impact reaches this many USD (AWS Cost Anomaly Detection); "
+        "null: no anomaly alerts.",
+    )
     per_cloud_usd: dict[Cloud, float] = Field(
         default_factory=dict,
         description="Monthly ceiling of one cloud, USD, in a stack with several clouds (default: monthly_limit_usd).",

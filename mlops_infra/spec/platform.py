@@ -18,13 +18,16 @@ from mlops_infra.spec.endpoint import EndpointSpec
 from mlops_infra.spec.feature_store import FeatureStoreSpec
 from mlops_infra.spec.gcp import GcpPlatformSpec
 from mlops_infra.spec.k8s import K8sPlatformSpec
+from mlops_infra.spec.lifecycle import LifecycleSpec
 from mlops_infra.spec.monitoring import MonitoringSpec
+from mlops_infra.spec.off_hours import OffHoursSpec
 from mlops_infra.spec.registry import RegistrySpec
+from mlops_infra.spec.tracking import TrackingSpec
 from mlops_infra.spec.training import TrainingSpec
 
 
 class PlatformSpec(Spec):
-    """An MLOps platform: features, continuous training, registry, endpoints, monitoring, alerts, budget, access.
+    """An MLOps platform: features, training, registry, endpoints, monitoring, alerts, budget, access, tracking.
 
     ``clouds`` lists where it is realized; every other section means the same on every cloud.
     The sections ``aws``, ``gcp`` and ``k8s`` hold the little that only one cloud needs.
@@ -44,6 +47,13 @@ class PlatformSpec(Spec):
     budget: BudgetSpec
     access: AccessSpec = Field(default_factory=AccessSpec)
     audit: AuditSpec = Field(default_factory=AuditSpec)
+    tracking: TrackingSpec | None = Field(None, description="Experiment tracking the training runs log to; None: none.")
+    lifecycle: LifecycleSpec = Field(
+        default_factory=LifecycleSpec, description="Archive lifecycle of every data and model bucket."
+    )
+    off_hours: OffHoursSpec | None = Field(
+        None, description="Scale endpoints down at night in the environments it lists; None: always up."
+    )
     aws: AwsPlatformSpec = Field(default_factory=AwsPlatformSpec)
     gcp: GcpPlatformSpec = Field(default_factory=GcpPlatformSpec)
     k8s: K8sPlatformSpec = Field(default_factory=K8sPlatformSpec)

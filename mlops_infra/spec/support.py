@@ -26,6 +26,8 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),
 }
+# The clouds whose realization builds the off-hours schedule (it depends on the environment, so it has its own check).
+OFF_HOURS_REALIZED_BY: frozenset[Cloud] = frozenset({Cloud.AWS, Cloud.K8S})
 
 # Why a cloud cannot realize a mode at all (shown in the error), where that is a fact of the cloud.
 WHY_NOT: dict[tuple[str, Cloud], str] = {
@@ -62,6 +64,21 @@ def _uses(spec: PlatformSpec) -> Iterator[tuple[str, tuple[str | int, ...]]]:
         yield "Airflow orchestrator", ("training", "orchestrator")
     for index, _ in enumerate(spec.batch):
         yield "scheduled batch inference", ("batch", index)
+
+
+def refuse_unrealized_off_hours(spec: PlatformSpec, cloud: Cloud, environment: str) -> None:
+    """Raise a field error naming ``off_hours`` when it applies to ``environment``'s endpoints and ``cloud`` cannot."""
+    mode = "off-hours schedule"
+    if spec.off_hours is None or not spec.endpoints or not spec.off_hours.applies_to(environment):
+        return
+    if cloud not in OFF_HOURS_REALIZED_BY:
+        realized = ", ".join(sorted(c.value for c in OFF_HOURS_REALIZED_BY))
+        raise field_error(
+            PlatformSpec,
+            ("off_hours",),
+            f"an {mode} in {environment!r} is not supported on {cloud.value}: mlops-infra does not realize it on "
+            f"{cloud.value} yet (realized on: {realized}); list other environments in off_hours.environments",
+        )
 
 
 def refuse_unrealized(spec: PlatformSpec, cloud: Cloud) -> None:

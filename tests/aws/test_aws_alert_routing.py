@@ -94,13 +94,14 @@ def test_one_kms_topic_per_severity(stack):
     assert all("mlops-infra:aws:AlertRouting$mlops-infra:aws:AlertTopic" in t.urn for t in topics.values())
 
 
-def test_topic_policy_lets_only_this_accounts_cloudwatch_eventbridge_and_budgets_publish_over_tls(stack):
+def test_topic_policy_lets_only_this_accounts_alarms_rules_budgets_and_anomalies_publish_over_tls(stack):
     for policy in stack.by_type("aws:sns/topicPolicy:TopicPolicy"):
         statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
         publishers = {
             "CloudWatchAlarmsPublish": "cloudwatch",
             "EventBridgeRulesPublish": "events",
             "BudgetsPublish": "budgets",
+            "CostAnomalyDetectionPublish": "costalerts",
         }
         assert set(statements) == {*publishers, "DenyInsecureTransport"}
         for sid, service in publishers.items():

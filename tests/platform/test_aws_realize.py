@@ -88,6 +88,7 @@ def test_outputs_name_every_part(prod):
         "budgetName",
         "personaRoleArns",
         "auditTrailArn",
+        "trackingServerArn",
     }
     assert out["keyArn"].startswith("arn:aws:kms:us-east-1:")
     assert out["featureStore"] == {"customer-profile": "churn-prod-aws-features-customer-profile"}
@@ -528,8 +529,10 @@ def test_blue_green_in_dev_bakes_the_new_fleet_with_alarm_rollback():
     assert len(config["autoRollbackConfiguration"]["alarms"]) == 3
 
 
-def test_without_offline_retention_offline_records_stay_where_they_are():
-    stack = realize("dev", feature_store={"offline_retention_days": None})
+def test_without_offline_retention_or_lifecycle_offline_records_stay_where_they_are():
+    spec = churn_spec(feature_store={"offline_retention_days": None})
+    spec["lifecycle"] = {"archive_after_days": None}  # null in platform.yaml (an override's null unsets the key)
+    stack = plan(lambda: MlPlatform("churn", spec), environment="dev")
     lifecycle = [
         r
         for r in stack.by_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")

@@ -265,6 +265,7 @@ def test_labels_and_outputs(prod):
         "endpointNames",
         "budgetName",
         "driftWorkflow",
+        "tensorboard",
     }
     assert outputs["driftWorkflow"] == "churn-prod-gcp-drift"
 

@@ -1,0 +1,28 @@
+"""Experiment tracking: a SageMaker managed MLflow server, its KMS-encrypted artifact bucket and scoped role.
+
+Plan it offline:  mlops-infra plan examples/aws/tracking_server.py --config environment=prod
+"""
+
+import pulumi
+
+from mlops_infra.aws import PlatformKey
+from mlops_infra.aws.budget import Budget
+from mlops_infra.aws.tracking_server import TrackingServer
+from mlops_infra.conventions import init_platform
+
+init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+
+key = PlatformKey("platform")
+tracking = TrackingServer(
+    "tracking",
+    {
+        "kms_key_arn": key.arn,
+        "size": "small",
+        # Models registered in MLflow become versions of this model package group.
+        "model_package_group_name": "churn-dev-churn",
+        "archive_after_days": 90,
+    },
+)
+pulumi.export("trackingServerArn", tracking.server_arn)
+
+Budget("example", {"kms_key_arn": key.arn, "monthly_limit_usd": 800})
