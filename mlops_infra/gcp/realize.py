@@ -60,6 +60,7 @@ from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import field_error
 from mlops_infra.spec.cloud import Cloud
+from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.endpoint import EndpointSpec
 from mlops_infra.spec.environment import (
     effective_approval,
@@ -80,6 +81,8 @@ from mlops_infra.spec.types import has_digest, uri_scheme
 TITLE = "PlatformSpec"
 CPU_UTILIZATION = "aiplatform.googleapis.com/prediction/online/cpu/utilization"
 CHALLENGER_ALIAS = "challenger"
+PRIMARY_KEY = "primary"
+CHALLENGER_KEY = "challenger"
 
 BIGQUERY_TYPES: dict[FeatureType, str] = {
     FeatureType.STRING: "STRING",
@@ -95,6 +98,11 @@ TEMPLATE_PARAMETERS = frozenset({"source_uri", "parent_model", "serving_image", 
 WIRED_PARAMETERS = frozenset({"kms_key_name", "metric_name", "metric_threshold"})
 
 _MODEL_NAME_MAX = 41
+
+SCALE_TO_ZERO_WHY = (
+    "Vertex AI's scale to zero for dedicated endpoints (DedicatedResources.scaleToZeroSpec) is a preview in the "
+    "v1beta1 API only; the v1 API mlops-infra deploys with requires minReplicaCount >= 1"
+)
 
 
 # --- check ---------------------------------------------------------------------------------------
@@ -189,16 +197,7 @@ def _check_training(spec: PlatformSpec, training: TrainingSpec, context: Realize
 def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, context: RealizeContext) -> None:
     path: tuple[str | int, ...] = ("endpoints", index)
     _check_image(endpoint.model.serving, (*path, "model", "serving"), "serving", context)
-    artifact = endpoint.model.artifact
-    scheme = uri_scheme(artifact)
-    if scheme and scheme != "gs":
-        raise field_error(
-            TITLE,
-            (*path, "model", "artifact"),
-            f"Vertex AI reads models from Cloud Storage: use gs:// or a path relative to gcp.model_store_uri, "
-            f"not {scheme}://",
-            artifact,
-        )
+    _check_model_artifact(endpoint.model.artifact, (*path, "model", "artifact"))
     if len(_registered_model_name(spec, endpoint)) > _MODEL_NAME_MAX:
         raise field_error(
             TITLE,
@@ -206,12 +205,14 @@ def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, cont
             f"registry.model_name and the endpoint name together exceed {_MODEL_NAME_MAX} characters on Vertex",
             endpoint.name,
         )
+    if endpoint.challenger is not None:
+        _check_challenger(spec, path, endpoint, context)
     if endpoint.scaling is not None:
         if endpoint.scaling.min_replicas < 1:
             raise field_error(
                 TITLE,
                 (*path, "scaling", "min_replicas"),
-                "Vertex AI endpoints cannot scale to zero: min_replicas must be at least 1",
+                f"Vertex AI endpoints cannot scale to zero here: min_replicas must be at least 1 ({SCALE_TO_ZERO_WHY})",
                 endpoint.scaling.min_replicas,
             )
         if endpoint.scaling.target.metric is not ScalingMetric.CPU_PERCENT:
@@ -255,6 +256,44 @@ def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, cont
                 "Vertex AI request-response logging records both requests and responses; "
                 "capture_request and capture_response must both be true on GCP",
             )
+
+
+def _check_model_artifact(artifact: str, path: tuple[str | int, ...]) -> None:
+    scheme = uri_scheme(artifact)
+    if scheme and scheme != "gs":
+        raise field_error(
+            TITLE,
+            path,
+            f"Vertex AI reads models from Cloud Storage: use gs:// or a path relative to gcp.model_store_uri, "
+            f"not {scheme}://",
+            artifact,
+        )
+
+
+def _check_challenger(
+    spec: PlatformSpec, path: tuple[str | int, ...], endpoint: EndpointSpec, context: RealizeContext
+) -> None:
+    """An A/B challenger is its own Vertex model on the same endpoint, split in whole percents."""
+    challenger = endpoint.challenger
+    assert challenger is not None
+    where = (*path, "challenger")
+    _check_image(challenger.model.serving, (*where, "model", "serving"), "challenger serving", context)
+    _check_model_artifact(challenger.model.artifact, (*where, "model", "artifact"))
+    if len(_challenger_model_name(spec, endpoint)) > _MODEL_NAME_MAX:
+        raise field_error(
+            TITLE,
+            (*path, "name"),
+            f"registry.model_name, the endpoint name and '-{CHALLENGER_KEY}' together exceed {_MODEL_NAME_MAX} "
+            "characters on Vertex (the challenger's registered model)",
+            endpoint.name,
+        )
+    if challenger.percent != int(challenger.percent):
+        raise field_error(
+            TITLE,
+            (*where, "percent"),
+            f"Vertex AI splits traffic in whole percents, got {challenger.percent}",
+            challenger.percent,
+        )
 
 
 # --- realize -------------------------------------------------------------------------------------
@@ -315,6 +354,19 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 "labels": {"model-format": endpoint.model.format.value},
             },
         )
+        if endpoint.challenger is not None:  # its own Vertex model: approved (aliased) on its own
+            challenger = endpoint.challenger.model
+            models.setdefault(
+                _challenger_model_name(spec, endpoint),
+                {
+                    "name": _challenger_model_name(spec, endpoint),
+                    "artifact_uri": _artifact_directory(model_store, challenger.artifact),
+                    "serving_image": challenger.serving.for_cloud(Cloud.GCP),
+                    "aliases": aliases,
+                    "description": f"A/B challenger of the {endpoint.name} endpoint",
+                    "labels": {"model-format": challenger.format.value},
+                },
+            )
     registry = ModelRegistry(
         registry_name,
         {
@@ -537,6 +589,11 @@ def _registered_model_name(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
     return spec.registry.model_name if same else f"{spec.registry.model_name}-{endpoint.name}"
 
 
+def _challenger_model_name(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
+    """The registry's model of an endpoint's A/B challenger: ``<model_name>-<endpoint>-challenger``."""
+    return f"{spec.registry.model_name}-{endpoint.name}-{CHALLENGER_KEY}"
+
+
 def _artifact_directory(store: pulumi.Input[str], artifact: str) -> pulumi.Input[str]:
     """The gs:// directory Vertex reads the model from: a file's directory (Vertex's artifactUri is a folder)."""
     if "://" in artifact:
@@ -635,15 +692,48 @@ def _endpoint(
     scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=False)
     rollout = effective_rollout(endpoint, defaults)
     capture = effective_data_capture(endpoint, defaults)
-    machine_type, accelerator_type, accelerator_count = endpoint.compute.gcp_machine()
-    model = registry.models[_registered_model_name(spec, endpoint)]
-    revision: pulumi.Input[str] | None = model.version_id
-    if follows_latest_approved(spec, defaults):  # the version holding the alias now: moving it rolls out
-        model_id = context.platform.name(_registered_model_name(spec, endpoint), naming.GCP_RESOURCE)
-        revision = latest_vertex_version(
-            context, endpoint.name, model_id=model_id, region=spec.gcp.region, alias=approved_alias,
-            api_endpoint=registry.api_endpoint,
-        )  # fmt: skip
+    autoscaling = [{"metric_name": CPU_UTILIZATION, "target": max(1, round(scaling.target.value))}]
+
+    def served(key: str, model_name: str, compute: Compute, min_replicas: int) -> dict[str, Any] | None:
+        """One deployment of ``model_name``'s approved version; None while no version is approved (warned)."""
+        model = registry.models[model_name]
+        revision: pulumi.Input[str] | None = model.version_id
+        if follows_latest_approved(spec, defaults):  # the version holding the alias now: moving it rolls out
+            model_id = context.platform.name(model_name, naming.GCP_RESOURCE)
+            lookup = endpoint.name if key == PRIMARY_KEY else f"{endpoint.name}-{key}"
+            revision = latest_vertex_version(
+                context, lookup, model_id=model_id, region=spec.gcp.region, alias=approved_alias,
+                api_endpoint=registry.api_endpoint,
+            )  # fmt: skip
+        if revision is None:
+            return None
+        machine_type, accelerator_type, accelerator_count = compute.gcp_machine()
+        return {
+            "key": key,
+            "model": model.name,
+            "alias": approved_alias,
+            "revision": revision,
+            "machine_type": machine_type,
+            "accelerator_type": accelerator_type,
+            "accelerator_count": accelerator_count,
+            "min_replicas": min_replicas,
+            "max_replicas": max(scaling.max_replicas, 1),
+            "autoscaling": autoscaling,
+        }
+
+    primary = served(
+        PRIMARY_KEY, _registered_model_name(spec, endpoint), endpoint.compute, max(scaling.min_replicas, 1)
+    )
+    deployments = [primary] if primary is not None else []
+    traffic_steps: list[dict[str, int]] = []
+    ab = endpoint.challenger
+    if ab is not None and primary is not None:
+        # A/B: the challenger's own Vertex model on the same endpoint, on its own compute or the endpoint's,
+        # one replica at least and the endpoint's most; the split stays through the champion's canaries.
+        challenger = served(CHALLENGER_KEY, _challenger_model_name(spec, endpoint), ab.compute or endpoint.compute, 1)
+        if challenger is not None:
+            deployments.append(challenger)
+            traffic_steps = [{PRIMARY_KEY: 100 - int(ab.percent), CHALLENGER_KEY: int(ab.percent)}]
     alerts = endpoint.alerts
     return Endpoint(
         context.child_name(endpoint.name),
@@ -652,22 +742,8 @@ def _endpoint(
             "network": spec.gcp.network,
             "psc_project_allowlist": spec.gcp.psc_project_allowlist,
             "allow_public_endpoint": endpoint.allow_public_access,
-            "deployments": [
-                {
-                    "key": "primary",
-                    "model": model.name,
-                    "alias": approved_alias,
-                    "revision": revision,
-                    "machine_type": machine_type,
-                    "accelerator_type": accelerator_type,
-                    "accelerator_count": accelerator_count,
-                    "min_replicas": max(scaling.min_replicas, 1),
-                    "max_replicas": max(scaling.max_replicas, 1),
-                    "autoscaling": [{"metric_name": CPU_UTILIZATION, "target": max(1, round(scaling.target.value))}],
-                }
-            ]
-            if revision is not None  # None: latest_approved found no approved version (warned)
-            else [],
+            "deployments": deployments,
+            "traffic_steps": traffic_steps,
             "approved_alias": approved_alias,
             "step_wait_seconds": rollout.bake_seconds,
             "canary_percentages": canary_percentages(rollout),

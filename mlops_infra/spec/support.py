@@ -19,7 +19,7 @@ from mlops_infra.spec.training import Orchestrator
 # mode -> the clouds whose realization builds it.
 REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "async invocation": frozenset(),
-    "A/B challenger": frozenset(),
+    "A/B challenger": frozenset({Cloud.GCP}),
     "shadow challenger": frozenset(),
     "multi-model endpoint": frozenset(),
     "scheduled batch inference": frozenset(),
@@ -28,7 +28,22 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
 }
 
 # Why a cloud cannot realize a mode at all (shown in the error), where that is a fact of the cloud.
-WHY_NOT: dict[tuple[str, Cloud], str] = {}
+WHY_NOT: dict[tuple[str, Cloud], str] = {
+    ("async invocation", Cloud.GCP): (
+        "Vertex AI has no asynchronous (queued) endpoints; for large payloads or long requests declare a `batch` "
+        "entry (Vertex batch prediction reads the inputs from Cloud Storage and writes the results there)"
+    ),
+    ("shadow challenger", Cloud.GCP): (
+        "a Vertex AI endpoint's traffic split sends each request to exactly one deployed model and returns its "
+        "answer, and nothing on Vertex copies live requests (the request-response log is a sampled record written "
+        "after the fact, not a copy that is served); use challenger.mode ab with a small percent, or score logged "
+        "requests with a `batch` entry"
+    ),
+    ("multi-model endpoint", Cloud.GCP): (
+        "a Vertex AI deployed model loads exactly one model; declare one endpoint per model, or co-host several "
+        "deployed models on shared machines with Vertex deployment resource pools (not realized by mlops-infra)"
+    ),
+}
 
 
 def _uses(spec: PlatformSpec) -> Iterator[tuple[str, tuple[str | int, ...]]]:
