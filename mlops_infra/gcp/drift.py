@@ -242,6 +242,8 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
             member=workflows_agent_member(project_number(pulumi.InvokeOutputOptions(parent=self))),
             opts=self.child_opts(),
         )
+        self.workflows_key_grant: pulumi.Resource = key_grant
+        """The Workflows agent's use of the key (other workflows of the stack wait for it instead of granting again)."""
         workflow_name = self.platform.name(name, naming.GCP_RESOURCE)
         self.workflow = gcp.workflows.Workflow(
             self.child_name("workflow"),

@@ -17,6 +17,14 @@ What each spec section becomes:
   from ``effective_scaling`` (Vertex cannot scale to zero), the rollout as canary percentages
   and bake time with metric rollback, request logging from ``effective_data_capture``, alerts on
   error rate and p95;
+- ``endpoints[].challenger`` (A/B): the challenger's own Vertex model deployed on the same endpoint
+  (``challenger`` key, its own compute or the endpoint's), the split ``{primary: 100 - percent, challenger:
+  percent}`` kept through the champion's canaries. Shadow, async invocation, multi-model endpoints and
+  scale to zero are refused by field (``spec.support.WHY_NOT`` and :data:`SCALE_TO_ZERO_WHY` say why);
+- ``batch``: a CMEK batch data bucket (relative inputs and outputs live there; outputs default to
+  ``predictions/<name>/``), each entry's model registered like an endpoint's, and per entry a
+  :class:`~mlops_infra.gcp.batch_prediction.BatchPrediction`: Cloud Scheduler -> CMEK workflow ->
+  CMEK batch prediction job on the approved version, cancelled at ``max_runtime_seconds``;
 - ``alerts``: notification channels by severity (:mod:`mlops_infra.gcp.notification_channels`):
   PagerDuty and Slack (keys from the stack's secret config) and one e-mail channel per address. Critical
   alerts (endpoint error rate, budget at 100 %) reach the critical receivers, warnings (latency, drift,
@@ -39,6 +47,7 @@ import pulumi
 
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
+from mlops_infra.gcp.batch_prediction import BatchPrediction
 from mlops_infra.gcp.budget import Budget
 from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.deploy_webhook import DeployOnApproval
@@ -51,6 +60,7 @@ from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
+from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.training_alerts import training_failure_policy
 from mlops_infra.gcp.training_pipeline import TrainingPipeline
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
@@ -59,6 +69,7 @@ from mlops_infra.registry import follows_latest_approved, latest_vertex_version
 from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import field_error
+from mlops_infra.spec.batch import BatchFormat, BatchInferenceSpec
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.endpoint import EndpointSpec
@@ -141,6 +152,8 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     _check_access(spec)
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, index, endpoint, context)
+    for index, batch in enumerate(spec.batch):
+        _check_batch(spec, index, batch, context)
     if defaults.protected and not spec.alerts.has_receiver:
         raise field_error(
             TITLE,
@@ -296,6 +309,40 @@ def _check_challenger(
         )
 
 
+def _check_batch(spec: PlatformSpec, index: int, batch: BatchInferenceSpec, context: RealizeContext) -> None:
+    """A Vertex batch prediction reads and writes Cloud Storage and writes JSON Lines."""
+    path: tuple[str | int, ...] = ("batch", index)
+    _check_image(batch.model.serving, (*path, "model", "serving"), "batch serving", context)
+    _check_model_artifact(batch.model.artifact, (*path, "model", "artifact"))
+    for field in ("input", "output"):
+        value = getattr(batch, field)
+        scheme = uri_scheme(value) if value is not None else None
+        if scheme and scheme != "gs":
+            raise field_error(
+                TITLE,
+                (*path, field),
+                f"Vertex AI batch prediction reads and writes Cloud Storage: use gs:// or a path relative to the "
+                f"platform's batch data bucket, not {scheme}://",
+                value,
+            )
+    if batch.format is BatchFormat.CSV:
+        raise field_error(
+            TITLE,
+            (*path, "format"),
+            "Vertex AI writes a custom-trained model's batch predictions as JSON Lines (or to BigQuery), never CSV, "
+            "so csv outputs cannot match the inputs on GCP: use format jsonl",
+            batch.format.value,
+        )
+    if len(_batch_model_name(spec, batch)) > _MODEL_NAME_MAX:
+        raise field_error(
+            TITLE,
+            (*path, "name"),
+            f"registry.model_name, '-batch-' and the batch name together exceed {_MODEL_NAME_MAX} characters on "
+            "Vertex (the batch model's registered name)",
+            batch.name,
+        )
+
+
 # --- realize -------------------------------------------------------------------------------------
 
 
@@ -367,6 +414,18 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                     "labels": {"model-format": challenger.format.value},
                 },
             )
+    for batch in spec.batch:
+        models.setdefault(
+            _batch_model_name(spec, batch),
+            {
+                "name": _batch_model_name(spec, batch),
+                "artifact_uri": _artifact_directory(model_store, batch.model.artifact),
+                "serving_image": batch.model.serving.for_cloud(Cloud.GCP),
+                "aliases": aliases,
+                "description": f"Model of the {batch.name} batch prediction",
+                "labels": {"model-format": batch.model.format.value},
+            },
+        )
     registry = ModelRegistry(
         registry_name,
         {
@@ -440,6 +499,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         pipeline=pipeline,
         channels=warning,
     )
+    if spec.batch:
+        _batch(parent, spec, context, registry=registry, approved_alias=approval.approved_label, drift=drift_check,
+               channels=warning)  # fmt: skip
     if pipeline is not None:
         training_failure_policy(
             context.child_name("training-failed"),
@@ -587,6 +649,74 @@ def _registered_model_name(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
         and first.model.serving.for_cloud(Cloud.GCP) == endpoint.model.serving.for_cloud(Cloud.GCP)
     )
     return spec.registry.model_name if same else f"{spec.registry.model_name}-{endpoint.name}"
+
+
+def _batch_model_name(spec: PlatformSpec, batch: BatchInferenceSpec) -> str:
+    """An endpoint's registered model when the batch scores with the same model, else ``<model_name>-batch-<name>``."""
+    for endpoint in spec.endpoints:
+        if endpoint.model.artifact == batch.model.artifact and endpoint.model.serving.for_cloud(
+            Cloud.GCP
+        ) == batch.model.serving.for_cloud(Cloud.GCP):
+            return _registered_model_name(spec, endpoint)
+    return f"{spec.registry.model_name}-batch-{batch.name}"
+
+
+def _gcs(bucket: str, location: str) -> str:
+    """``location`` as a gs:// URI: as given when absolute, else under ``bucket``."""
+    return location if "://" in location else f"gs://{bucket}/{location}"
+
+
+def _bucket_of(uri: str) -> str:
+    return uri.removeprefix("gs://").split("/", 1)[0]
+
+
+def _batch(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    registry: ModelRegistry,
+    approved_alias: str,
+    drift: DriftRetraining | None,
+    channels: list[pulumi.Input[str]],
+) -> list[BatchPrediction]:
+    """``batch``: the CMEK batch data bucket, and a scheduled Vertex batch prediction per entry."""
+    data_name = context.child_name("batch-data")
+    data_bucket = context.platform.name(data_name, naming.GCS_BUCKET)
+    data = SecureBucket(data_name, {"region": spec.gcp.region, "bucket_name": data_bucket}, opts=context.opts(parent))
+    realized = []
+    for batch in spec.batch:
+        source = _gcs(data_bucket, batch.input)
+        target = _gcs(data_bucket, batch.output or f"predictions/{batch.name}/")
+        machine_type, accelerator_type, accelerator_count = batch.compute.gcp_machine()
+        realized.append(
+            BatchPrediction(
+                context.child_name(f"batch-{batch.name}"),
+                {
+                    "region": spec.gcp.region,
+                    "model": registry.model_name(_batch_model_name(spec, batch)),
+                    "alias": approved_alias,
+                    # A prefix scores every file under it (Vertex accepts wildcards).
+                    "input_uris": [f"{source}*" if source.endswith("/") else source],
+                    "instances_format": batch.format.value,
+                    "output_uri_prefix": target,
+                    "machine_type": machine_type,
+                    "accelerator_type": accelerator_type,
+                    "accelerator_count": accelerator_count,
+                    "max_replicas": batch.max_replicas,
+                    "max_runtime_seconds": batch.max_runtime_seconds,
+                    "schedule": batch.schedule,
+                    "read_buckets": sorted({_bucket_of(source)}),
+                    "write_buckets": sorted({_bucket_of(target)}),
+                    "notification_channels": channels,
+                    "grant_workflows_agent": drift is None,
+                },
+                opts=context.opts(
+                    parent, depends_on=[data, *([drift.workflows_key_grant] if drift is not None else [])]
+                ),
+            )
+        )
+    return realized
 
 
 def _challenger_model_name(spec: PlatformSpec, endpoint: EndpointSpec) -> str:

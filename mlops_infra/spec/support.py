@@ -22,7 +22,7 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "A/B challenger": frozenset({Cloud.GCP}),
     "shadow challenger": frozenset(),
     "multi-model endpoint": frozenset(),
-    "scheduled batch inference": frozenset(),
+    "scheduled batch inference": frozenset({Cloud.GCP}),
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),
 }
