@@ -24,6 +24,7 @@ EXPECTED = {
     "platform.py": ("mlops-infra:index:MlPlatform", "platform"),
     "ab_challenger.py": ("pulumi-python:dynamic/vertex:VertexModelDeployment", "platform"),
     "batch_inference.py": ("mlops-infra:gcp:BatchPrediction", "platform"),
+    "batch_prediction.py": ("gcp:workflows/workflow:Workflow", "workflow"),
 }
 
 
