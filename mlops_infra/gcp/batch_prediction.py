@@ -122,7 +122,8 @@ class BatchPrediction(PlatformComponent[BatchPredictionArgs]):
         # Children do not inherit the component's depends_on: the workflow and schedule wait for it explicitly
         # (with grant_workflows_agent false, it holds the Workflows agent's key grant made elsewhere).
         given = opts.depends_on if opts is not None else None
-        grants.extend(r for r in (given if isinstance(given, list) else [given] if given else []) if r is not None)
+        listed: list[Any] = given if isinstance(given, list) else [given] if given is not None else []
+        grants.extend(r for r in listed if isinstance(r, pulumi.Resource))
         vertex_key = key_for(a.kms_key_name, a.region, ServiceAgent.AIPLATFORM, requester=self)
         grants.extend(vertex_key.depends_on)
         if a.grant_workflows_agent:
