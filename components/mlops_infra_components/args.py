@@ -1204,6 +1204,48 @@ class AwsTrainingPipelineArgs(TypedDict):
     "Built-in template: after RegisterModel, write the drift monitor's data-quality baseline (statistics.json, constraints.json) of the new model's training split to baseline_s3_uri."
 
 
+class GcpBatchPredictionInstancesFormat(Enum):
+    "Allowed values of ``instances_format``."
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+class GcpBatchPredictionArgs(TypedDict):
+    "Settings of a scheduled batch prediction."
+
+    region: NotRequired[str]
+    "GCP region of the resources and their key (default: the gcp:region stack config)."
+    kms_key_name: NotRequired[pulumi.Input[str]]
+    "Cloud KMS key (projects/.../cryptoKeys/...); default the shared platform key."
+    model: pulumi.Input[str]
+    "Vertex model resource name without version (ModelRegistry.model_name(...))."
+    alias: NotRequired[str]
+    "Each run scores with the version holding this alias."
+    input_uris: list[pulumi.Input[str]]
+    "gs:// files or wildcards to score."
+    instances_format: NotRequired[GcpBatchPredictionInstancesFormat]
+    "Layout of the input records."
+    output_uri_prefix: pulumi.Input[str]
+    "gs:// prefix each run writes its own directory under."
+    machine_type: NotRequired[str]
+    "Vertex machine type of each replica."
+    accelerator_type: NotRequired[str]
+    "For example NVIDIA_TESLA_T4."
+    accelerator_count: NotRequired[int]
+    max_replicas: NotRequired[int]
+    "Most replicas one run scales out to."
+    max_runtime_seconds: NotRequired[int]
+    "Hard stop of one run, seconds."
+    schedule: Schedule
+    read_buckets: NotRequired[list[pulumi.Input[str]]]
+    "Buckets the job reads inputs from."
+    write_buckets: NotRequired[list[pulumi.Input[str]]]
+    "Buckets the job writes predictions to."
+    notification_channels: NotRequired[list[pulumi.Input[str]]]
+    "Cloud Monitoring channels told of a failed or timed-out run."
+
+
 class GcpBudgetThresholdBasis(Enum):
     "Allowed values of ``basis``."
 

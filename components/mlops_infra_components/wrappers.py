@@ -14,6 +14,7 @@ from mlops_infra_components.args import (
     AwsPlatformKeyArgs,
     AwsSecureBucketArgs,
     AwsTrainingPipelineArgs,
+    GcpBatchPredictionArgs,
     GcpBudgetArgs,
     GcpDriftRetrainingArgs,
     GcpEndpointArgs,
@@ -267,6 +268,33 @@ class AwsTrainingPipeline(pulumi.ComponentResource):
         self.dlq_arn = outputs["dlqArn"]
         self.retrain_rule_arn = outputs["retrainRuleArn"]
         self.baseline_s3_uri = outputs["baselineS3Uri"]
+
+
+class GcpBatchPrediction(pulumi.ComponentResource):
+    """Job and runner accounts, CMEK workflow, Cloud Scheduler job, and an alert on failed runs. Builds ``mlops_infra.gcp.BatchPrediction`` (type ``mlops-infra:gcp:BatchPrediction``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    workflow: pulumi.Output[Any]
+    "Output workflow of the mlops-infra:gcp:BatchPrediction child."
+    scheduler_job: pulumi.Output[Any]
+    "Output schedulerJob of the mlops-infra:gcp:BatchPrediction child."
+    job_service_account: pulumi.Output[Any]
+    "Output jobServiceAccount of the mlops-infra:gcp:BatchPrediction child."
+    output_uri_prefix: pulumi.Output[Any]
+    "Output outputUriPrefix of the mlops-infra:gcp:BatchPrediction child."
+
+    def __init__(self, name: str, args: GcpBatchPredictionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="GcpBatchPrediction",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.gcp", "BatchPrediction"),
+        )
+        self.workflow = outputs["workflow"]
+        self.scheduler_job = outputs["schedulerJob"]
+        self.job_service_account = outputs["jobServiceAccount"]
+        self.output_uri_prefix = outputs["outputUriPrefix"]
 
 
 class GcpBudget(pulumi.ComponentResource):
@@ -735,6 +763,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     AwsPlatformKey,
     AwsSecureBucket,
     AwsTrainingPipeline,
+    GcpBatchPrediction,
     GcpBudget,
     GcpDriftRetraining,
     GcpEndpoint,

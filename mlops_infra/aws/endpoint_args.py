@@ -164,6 +164,7 @@ class AutoscalingArgs(Scaling):
     def scales_to_zero(self) -> bool:
         """True when idle instances go away entirely (asynchronous endpoints only)."""
         return self.min_replicas == 0
+
     off_hours: OffHoursArgs | None = Field(
         None, description="Shrink to one instance at off_hours.stop, back at off_hours.start; None: always up."
     )

@@ -198,6 +198,8 @@ def create_scale_from_zero(
         opts=component.child_opts(),
     )
     return policy, alarm
+
+
 # A SageMaker real-time variant's floor: Application Auto Scaling cannot take it below one instance.
 OFF_HOURS_INSTANCES = 1
 

@@ -18,6 +18,7 @@ from mlops_infra.cost.kubernetes import price_kubernetes
 from mlops_infra.cost.model import CURRENCY, Budget, CostItem, Estimate, Pricer, Unpriced, money, number
 from mlops_infra.cost.sagemaker import price_endpoints, price_monitoring, price_pipelines
 from mlops_infra.cost.vertex import price_vertex
+from mlops_infra.cost.vertex_batch import price_vertex_batch
 from mlops_infra.cost.vertex_pipelines import price_vertex_pipelines
 from mlops_infra.engine.captured import CapturedStack
 
@@ -62,6 +63,7 @@ PRICERS: tuple[Callable[[Pricer], None], ...] = (
     price_feature_groups,
     price_vertex,
     price_vertex_pipelines,
+    price_vertex_batch,
     price_kubernetes,
     price_k8s_batch,
     _not_estimated,

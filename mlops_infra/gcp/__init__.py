@@ -1,6 +1,7 @@
 """GCP Vertex AI components (type tokens ``mlops-infra:gcp:<Name>``)."""
 
 from mlops_infra.gcp.access import PlatformAccess, PlatformAccessArgs
+from mlops_infra.gcp.batch_prediction import BatchPrediction, BatchPredictionArgs
 from mlops_infra.gcp.budget import Budget, BudgetArgs
 from mlops_infra.gcp.drift import DriftRetraining, DriftRetrainingArgs
 from mlops_infra.gcp.endpoint import DeploymentArgs, Endpoint, EndpointArgs
@@ -11,6 +12,8 @@ from mlops_infra.gcp.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.gcp.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 
 __all__ = [
+    "BatchPrediction",
+    "BatchPredictionArgs",
     "Budget",
     "BudgetArgs",
     "DeploymentArgs",

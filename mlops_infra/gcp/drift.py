@@ -235,6 +235,8 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
         # The Workflows agent encrypts the workflow's data with the key: one grant per key, shared with
         # any other CMEK workflow of the stack (the deploy webhook's).
         key_grant = workflows_agent_grant(key, self)
+        self.workflows_key_grant: pulumi.Resource = key_grant
+        """The Workflows agent's use of the key (other workflows of the stack wait for it instead of granting again)."""
         workflow_name = self.platform.name(name, naming.GCP_RESOURCE)
         self.workflow = gcp.workflows.Workflow(
             self.child_name("workflow"),

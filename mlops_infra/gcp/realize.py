@@ -17,6 +17,14 @@ What each spec section becomes:
   from ``effective_scaling`` (Vertex cannot scale to zero), the rollout as canary percentages
   and bake time with metric rollback, request logging from ``effective_data_capture``, alerts on
   error rate and p95;
+- ``endpoints[].challenger`` (A/B): the challenger's own Vertex model deployed on the same endpoint
+  (``challenger`` key, its own compute or the endpoint's), the split ``{primary: 100 - percent, challenger:
+  percent}`` kept through the champion's canaries. Shadow, async invocation, multi-model endpoints and
+  scale to zero are refused by field (``spec.support.WHY_NOT`` and :data:`SCALE_TO_ZERO_WHY` say why);
+- ``batch``: a CMEK batch data bucket (relative inputs and outputs live there; outputs default to
+  ``predictions/<name>/``), each entry's model registered like an endpoint's, and per entry a
+  :class:`~mlops_infra.gcp.batch_prediction.BatchPrediction`: Cloud Scheduler -> CMEK workflow ->
+  CMEK batch prediction job on the approved version, cancelled at ``max_runtime_seconds``;
 - ``alerts``: notification channels by severity (:mod:`mlops_infra.gcp.notification_channels`):
   PagerDuty and Slack (keys from the stack's secret config) and one e-mail channel per address. Critical
   alerts (endpoint error rate, budget at 100 %) reach the critical receivers, warnings (latency, drift,
@@ -40,6 +48,7 @@ import pulumi
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
 from mlops_infra.gcp.audit_logs import AuditLogs
+from mlops_infra.gcp.batch_prediction import BatchPrediction
 from mlops_infra.gcp.budget import Budget
 from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.deploy_webhook import DeployOnApproval
@@ -52,6 +61,7 @@ from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
+from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.tensorboard import ExperimentTracking
 from mlops_infra.gcp.training_alerts import training_failure_policy
 from mlops_infra.gcp.training_pipeline import TrainingPipeline
@@ -61,7 +71,9 @@ from mlops_infra.registry import follows_latest_approved, latest_vertex_version
 from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import field_error
+from mlops_infra.spec.batch import BatchFormat, BatchInferenceSpec
 from mlops_infra.spec.cloud import Cloud
+from mlops_infra.spec.compute import Compute
 from mlops_infra.spec.endpoint import EndpointSpec
 from mlops_infra.spec.environment import (
     audit_enabled,
@@ -83,6 +95,8 @@ from mlops_infra.spec.types import has_digest, uri_scheme
 TITLE = "PlatformSpec"
 CPU_UTILIZATION = "aiplatform.googleapis.com/prediction/online/cpu/utilization"
 CHALLENGER_ALIAS = "challenger"
+PRIMARY_KEY = "primary"
+CHALLENGER_KEY = "challenger"
 
 BIGQUERY_TYPES: dict[FeatureType, str] = {
     FeatureType.STRING: "STRING",
@@ -98,6 +112,11 @@ TEMPLATE_PARAMETERS = frozenset({"source_uri", "parent_model", "serving_image", 
 WIRED_PARAMETERS = frozenset({"kms_key_name", "metric_name", "metric_threshold"})
 
 _MODEL_NAME_MAX = 41
+
+SCALE_TO_ZERO_WHY = (
+    "Vertex AI's scale to zero for dedicated endpoints (DedicatedResources.scaleToZeroSpec) is a preview in the "
+    "v1beta1 API only; the v1 API mlops-infra deploys with requires minReplicaCount >= 1"
+)
 
 
 # --- check ---------------------------------------------------------------------------------------
@@ -137,6 +156,8 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     _check_access(spec)
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, index, endpoint, context)
+    for index, batch in enumerate(spec.batch):
+        _check_batch(spec, index, batch, context)
     if defaults.protected and not spec.alerts.has_receiver:
         raise field_error(
             TITLE,
@@ -193,16 +214,7 @@ def _check_training(spec: PlatformSpec, training: TrainingSpec, context: Realize
 def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, context: RealizeContext) -> None:
     path: tuple[str | int, ...] = ("endpoints", index)
     _check_image(endpoint.model.serving, (*path, "model", "serving"), "serving", context)
-    artifact = endpoint.model.artifact
-    scheme = uri_scheme(artifact)
-    if scheme and scheme != "gs":
-        raise field_error(
-            TITLE,
-            (*path, "model", "artifact"),
-            f"Vertex AI reads models from Cloud Storage: use gs:// or a path relative to gcp.model_store_uri, "
-            f"not {scheme}://",
-            artifact,
-        )
+    _check_model_artifact(endpoint.model.artifact, (*path, "model", "artifact"))
     if len(_registered_model_name(spec, endpoint)) > _MODEL_NAME_MAX:
         raise field_error(
             TITLE,
@@ -210,12 +222,14 @@ def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, cont
             f"registry.model_name and the endpoint name together exceed {_MODEL_NAME_MAX} characters on Vertex",
             endpoint.name,
         )
+    if endpoint.challenger is not None:
+        _check_challenger(spec, path, endpoint, context)
     if endpoint.scaling is not None:
         if endpoint.scaling.min_replicas < 1:
             raise field_error(
                 TITLE,
                 (*path, "scaling", "min_replicas"),
-                "Vertex AI endpoints cannot scale to zero: min_replicas must be at least 1",
+                f"Vertex AI endpoints cannot scale to zero here: min_replicas must be at least 1 ({SCALE_TO_ZERO_WHY})",
                 endpoint.scaling.min_replicas,
             )
         if endpoint.scaling.target.metric is not ScalingMetric.CPU_PERCENT:
@@ -259,6 +273,78 @@ def _check_endpoint(spec: PlatformSpec, index: int, endpoint: EndpointSpec, cont
                 "Vertex AI request-response logging records both requests and responses; "
                 "capture_request and capture_response must both be true on GCP",
             )
+
+
+def _check_model_artifact(artifact: str, path: tuple[str | int, ...]) -> None:
+    scheme = uri_scheme(artifact)
+    if scheme and scheme != "gs":
+        raise field_error(
+            TITLE,
+            path,
+            f"Vertex AI reads models from Cloud Storage: use gs:// or a path relative to gcp.model_store_uri, "
+            f"not {scheme}://",
+            artifact,
+        )
+
+
+def _check_challenger(
+    spec: PlatformSpec, path: tuple[str | int, ...], endpoint: EndpointSpec, context: RealizeContext
+) -> None:
+    """An A/B challenger is its own Vertex model on the same endpoint, split in whole percents."""
+    challenger = endpoint.challenger
+    assert challenger is not None
+    where = (*path, "challenger")
+    _check_image(challenger.model.serving, (*where, "model", "serving"), "challenger serving", context)
+    _check_model_artifact(challenger.model.artifact, (*where, "model", "artifact"))
+    if len(_challenger_model_name(spec, endpoint)) > _MODEL_NAME_MAX:
+        raise field_error(
+            TITLE,
+            (*path, "name"),
+            f"registry.model_name, the endpoint name and '-{CHALLENGER_KEY}' together exceed {_MODEL_NAME_MAX} "
+            "characters on Vertex (the challenger's registered model)",
+            endpoint.name,
+        )
+    if challenger.percent != int(challenger.percent):
+        raise field_error(
+            TITLE,
+            (*where, "percent"),
+            f"Vertex AI splits traffic in whole percents, got {challenger.percent}",
+            challenger.percent,
+        )
+
+
+def _check_batch(spec: PlatformSpec, index: int, batch: BatchInferenceSpec, context: RealizeContext) -> None:
+    """A Vertex batch prediction reads and writes Cloud Storage and writes JSON Lines."""
+    path: tuple[str | int, ...] = ("batch", index)
+    _check_image(batch.model.serving, (*path, "model", "serving"), "batch serving", context)
+    _check_model_artifact(batch.model.artifact, (*path, "model", "artifact"))
+    for field in ("input", "output"):
+        value = getattr(batch, field)
+        scheme = uri_scheme(value) if value is not None else None
+        if scheme and scheme != "gs":
+            raise field_error(
+                TITLE,
+                (*path, field),
+                f"Vertex AI batch prediction reads and writes Cloud Storage: use gs:// or a path relative to the "
+                f"platform's batch data bucket, not {scheme}://",
+                value,
+            )
+    if batch.format is BatchFormat.CSV:
+        raise field_error(
+            TITLE,
+            (*path, "format"),
+            "Vertex AI writes a custom-trained model's batch predictions as JSON Lines (or to BigQuery), never CSV, "
+            "so csv outputs cannot match the inputs on GCP: use format jsonl",
+            batch.format.value,
+        )
+    if len(_batch_model_name(spec, batch)) > _MODEL_NAME_MAX:
+        raise field_error(
+            TITLE,
+            (*path, "name"),
+            f"registry.model_name, '-batch-' and the batch name together exceed {_MODEL_NAME_MAX} characters on "
+            "Vertex (the batch model's registered name)",
+            batch.name,
+        )
 
 
 # --- realize -------------------------------------------------------------------------------------
@@ -306,20 +392,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     models_bucket = context.platform.name(f"{registry_name}-models", naming.GCS_BUCKET)
     model_store: pulumi.Input[str] = spec.gcp.model_store_uri or f"gs://{models_bucket}"
     aliases = [approval.approved_label] if approval.mode is ApprovalMode.AUTOMATIC else [CHALLENGER_ALIAS]
-    models: dict[str, dict[str, Any]] = {}
-    for endpoint in spec.endpoints:
-        model_name = _registered_model_name(spec, endpoint)
-        models.setdefault(
-            model_name,
-            {
-                "name": model_name,
-                "artifact_uri": _artifact_directory(model_store, endpoint.model.artifact),
-                "serving_image": endpoint.model.serving.for_cloud(Cloud.GCP),
-                "aliases": aliases,
-                "description": spec.registry.description,
-                "labels": {"model-format": endpoint.model.format.value},
-            },
-        )
+    models = _registered_models(spec, model_store, aliases)
     registry = ModelRegistry(
         registry_name,
         {
@@ -403,6 +476,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         pipeline=pipeline,
         channels=warning,
     )
+    if spec.batch:
+        _batch(parent, spec, context, registry=registry, approved_alias=approval.approved_label, drift=drift_check,
+               channels=warning)  # fmt: skip
     if pipeline is not None:
         training_failure_policy(
             context.child_name("training-failed"),
@@ -557,6 +633,76 @@ def _registered_model_name(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
     return spec.registry.model_name if same else f"{spec.registry.model_name}-{endpoint.name}"
 
 
+def _batch_model_name(spec: PlatformSpec, batch: BatchInferenceSpec) -> str:
+    """An endpoint's registered model when the batch scores with the same model, else ``<model_name>-batch-<name>``."""
+    for endpoint in spec.endpoints:
+        if endpoint.model.artifact == batch.model.artifact and endpoint.model.serving.for_cloud(
+            Cloud.GCP
+        ) == batch.model.serving.for_cloud(Cloud.GCP):
+            return _registered_model_name(spec, endpoint)
+    return f"{spec.registry.model_name}-batch-{batch.name}"
+
+
+def _gcs(bucket: str, location: str) -> str:
+    """``location`` as a gs:// URI: as given when absolute, else under ``bucket``."""
+    return location if "://" in location else f"gs://{bucket}/{location}"
+
+
+def _bucket_of(uri: str) -> str:
+    return uri.removeprefix("gs://").split("/", 1)[0]
+
+
+def _batch(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    registry: ModelRegistry,
+    approved_alias: str,
+    drift: DriftRetraining | None,
+    channels: list[pulumi.Input[str]],
+) -> list[BatchPrediction]:
+    """``batch``: the CMEK batch data bucket, and a scheduled Vertex batch prediction per entry."""
+    data_name = context.child_name("batch-data")
+    data_bucket = context.platform.name(data_name, naming.GCS_BUCKET)
+    data = SecureBucket(data_name, {"region": spec.gcp.region, "bucket_name": data_bucket}, opts=context.opts(parent))
+    realized = []
+    for batch in spec.batch:
+        source = _gcs(data_bucket, batch.input)
+        target = _gcs(data_bucket, batch.output or f"predictions/{batch.name}/")
+        machine_type, accelerator_type, accelerator_count = batch.compute.gcp_machine("prediction")
+        realized.append(
+            BatchPrediction(
+                context.child_name(f"batch-{batch.name}"),
+                {
+                    "region": spec.gcp.region,
+                    "model": registry.model_name(_batch_model_name(spec, batch)),
+                    "alias": approved_alias,
+                    # A prefix scores every file under it (Vertex accepts wildcards).
+                    "input_uris": [f"{source}*" if source.endswith("/") else source],
+                    "instances_format": batch.format.value,
+                    "output_uri_prefix": target,
+                    "machine_type": machine_type,
+                    "accelerator_type": accelerator_type,
+                    "accelerator_count": accelerator_count,
+                    "max_replicas": batch.max_replicas,
+                    "max_runtime_seconds": batch.max_runtime_seconds,
+                    "schedule": batch.schedule,
+                    "read_buckets": sorted({_bucket_of(source)}),
+                    "write_buckets": sorted({_bucket_of(target)}),
+                    "notification_channels": channels,
+                },
+                opts=context.opts(parent, depends_on=[data]),
+            )
+        )
+    return realized
+
+
+def _challenger_model_name(spec: PlatformSpec, endpoint: EndpointSpec) -> str:
+    """The registry's model of an endpoint's A/B challenger: ``<model_name>-<endpoint>-challenger``."""
+    return f"{spec.registry.model_name}-{endpoint.name}-{CHALLENGER_KEY}"
+
+
 def _artifact_directory(store: pulumi.Input[str], artifact: str) -> pulumi.Input[str]:
     """The gs:// directory Vertex reads the model from: a file's directory (Vertex's artifactUri is a folder)."""
     if "://" in artifact:
@@ -658,15 +804,48 @@ def _endpoint(
     scaling = effective_scaling(endpoint, defaults, can_scale_to_zero=False)
     rollout = effective_rollout(endpoint, defaults)
     capture = effective_data_capture(endpoint, defaults)
-    machine_type, accelerator_type, accelerator_count = endpoint.compute.gcp_machine("prediction")
-    model = registry.models[_registered_model_name(spec, endpoint)]
-    revision: pulumi.Input[str] | None = model.version_id
-    if follows_latest_approved(spec, defaults):  # the version holding the alias now: moving it rolls out
-        model_id = context.platform.name(_registered_model_name(spec, endpoint), naming.GCP_RESOURCE)
-        revision = latest_vertex_version(
-            context, endpoint.name, model_id=model_id, region=spec.gcp.region, alias=approved_alias,
-            api_endpoint=registry.api_endpoint,
-        )  # fmt: skip
+    autoscaling = [{"metric_name": CPU_UTILIZATION, "target": max(1, round(scaling.target.value))}]
+
+    def served(key: str, model_name: str, compute: Compute, min_replicas: int) -> dict[str, Any] | None:
+        """One deployment of ``model_name``'s approved version; None while no version is approved (warned)."""
+        model = registry.models[model_name]
+        revision: pulumi.Input[str] | None = model.version_id
+        if follows_latest_approved(spec, defaults):  # the version holding the alias now: moving it rolls out
+            model_id = context.platform.name(model_name, naming.GCP_RESOURCE)
+            lookup = endpoint.name if key == PRIMARY_KEY else f"{endpoint.name}-{key}"
+            revision = latest_vertex_version(
+                context, lookup, model_id=model_id, region=spec.gcp.region, alias=approved_alias,
+                api_endpoint=registry.api_endpoint,
+            )  # fmt: skip
+        if revision is None:
+            return None
+        machine_type, accelerator_type, accelerator_count = compute.gcp_machine("prediction")
+        return {
+            "key": key,
+            "model": model.name,
+            "alias": approved_alias,
+            "revision": revision,
+            "machine_type": machine_type,
+            "accelerator_type": accelerator_type,
+            "accelerator_count": accelerator_count,
+            "min_replicas": min_replicas,
+            "max_replicas": max(scaling.max_replicas, 1),
+            "autoscaling": autoscaling,
+        }
+
+    primary = served(
+        PRIMARY_KEY, _registered_model_name(spec, endpoint), endpoint.compute, max(scaling.min_replicas, 1)
+    )
+    deployments = [primary] if primary is not None else []
+    traffic_steps: list[dict[str, int]] = []
+    ab = endpoint.challenger
+    if ab is not None and primary is not None:
+        # A/B: the challenger's own Vertex model on the same endpoint, on its own compute or the endpoint's,
+        # one replica at least and the endpoint's most; the split stays through the champion's canaries.
+        challenger = served(CHALLENGER_KEY, _challenger_model_name(spec, endpoint), ab.compute or endpoint.compute, 1)
+        if challenger is not None:
+            deployments.append(challenger)
+            traffic_steps = [{PRIMARY_KEY: 100 - int(ab.percent), CHALLENGER_KEY: int(ab.percent)}]
     alerts = endpoint.alerts
     return Endpoint(
         context.child_name(endpoint.name),
@@ -675,22 +854,8 @@ def _endpoint(
             "network": spec.gcp.network,
             "psc_project_allowlist": spec.gcp.psc_project_allowlist,
             "allow_public_endpoint": endpoint.allow_public_access,
-            "deployments": [
-                {
-                    "key": "primary",
-                    "model": model.name,
-                    "alias": approved_alias,
-                    "revision": revision,
-                    "machine_type": machine_type,
-                    "accelerator_type": accelerator_type,
-                    "accelerator_count": accelerator_count,
-                    "min_replicas": max(scaling.min_replicas, 1),
-                    "max_replicas": max(scaling.max_replicas, 1),
-                    "autoscaling": [{"metric_name": CPU_UTILIZATION, "target": max(1, round(scaling.target.value))}],
-                }
-            ]
-            if revision is not None  # None: latest_approved found no approved version (warned)
-            else [],
+            "deployments": deployments,
+            "traffic_steps": traffic_steps,
             "approved_alias": approved_alias,
             "step_wait_seconds": rollout.bake_seconds,
             "canary_percentages": canary_percentages(rollout),
@@ -705,6 +870,52 @@ def _endpoint(
         },
         opts=context.opts(parent),
     )
+
+
+def _registered_models(
+    spec: PlatformSpec, model_store: pulumi.Input[str], aliases: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The Vertex models to register, by name: each endpoint's, its challenger's and each batch job's."""
+    models: dict[str, dict[str, Any]] = {}
+    for endpoint in spec.endpoints:
+        model_name = _registered_model_name(spec, endpoint)
+        models.setdefault(
+            model_name,
+            {
+                "name": model_name,
+                "artifact_uri": _artifact_directory(model_store, endpoint.model.artifact),
+                "serving_image": endpoint.model.serving.for_cloud(Cloud.GCP),
+                "aliases": aliases,
+                "description": spec.registry.description,
+                "labels": {"model-format": endpoint.model.format.value},
+            },
+        )
+        if endpoint.challenger is not None:  # its own Vertex model: approved (aliased) on its own
+            challenger = endpoint.challenger.model
+            models.setdefault(
+                _challenger_model_name(spec, endpoint),
+                {
+                    "name": _challenger_model_name(spec, endpoint),
+                    "artifact_uri": _artifact_directory(model_store, challenger.artifact),
+                    "serving_image": challenger.serving.for_cloud(Cloud.GCP),
+                    "aliases": aliases,
+                    "description": f"A/B challenger of the {endpoint.name} endpoint",
+                    "labels": {"model-format": challenger.format.value},
+                },
+            )
+    for batch in spec.batch:
+        models.setdefault(
+            _batch_model_name(spec, batch),
+            {
+                "name": _batch_model_name(spec, batch),
+                "artifact_uri": _artifact_directory(model_store, batch.model.artifact),
+                "serving_image": batch.model.serving.for_cloud(Cloud.GCP),
+                "aliases": aliases,
+                "description": f"Model of the {batch.name} batch prediction",
+                "labels": {"model-format": batch.model.format.value},
+            },
+        )
+    return models
 
 
 def _logs_requests(endpoint: EndpointSpec, context: RealizeContext) -> bool:

@@ -19,10 +19,10 @@ from mlops_infra.spec.training import Orchestrator
 # mode -> the clouds whose realization builds it.
 REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "async invocation": frozenset({Cloud.AWS}),
-    "A/B challenger": frozenset({Cloud.AWS, Cloud.K8S}),
+    "A/B challenger": frozenset({Cloud.AWS, Cloud.GCP, Cloud.K8S}),
     "shadow challenger": frozenset({Cloud.AWS, Cloud.K8S}),
     "multi-model endpoint": frozenset({Cloud.AWS}),
-    "scheduled batch inference": frozenset({Cloud.K8S}),
+    "scheduled batch inference": frozenset({Cloud.GCP, Cloud.K8S}),
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),
 }
@@ -44,6 +44,20 @@ WHY_NOT: dict[tuple[str, Cloud], str] = {
     ): "KServe's multi-model serving is ModelMesh Serving (a separate controller with its own runtimes and "
     "etcd, in maintenance mode) or the alpha TrainedModel resource, and this platform realizes neither: declare "
     "one endpoint per model (Knative endpoints scale to zero when idle)",
+    ("async invocation", Cloud.GCP): (
+        "Vertex AI has no asynchronous (queued) endpoints; for large payloads or long requests declare a `batch` "
+        "entry (Vertex batch prediction reads the inputs from Cloud Storage and writes the results there)"
+    ),
+    ("shadow challenger", Cloud.GCP): (
+        "a Vertex AI endpoint's traffic split sends each request to exactly one deployed model and returns its "
+        "answer, and nothing on Vertex copies live requests (the request-response log is a sampled record written "
+        "after the fact, not a copy that is served); use challenger.mode ab with a small percent, or score logged "
+        "requests with a `batch` entry"
+    ),
+    ("multi-model endpoint", Cloud.GCP): (
+        "a Vertex AI deployed model loads exactly one model; declare one endpoint per model, or co-host several "
+        "deployed models on shared machines with Vertex deployment resource pools (not realized by mlops-infra)"
+    ),
 }
 
 

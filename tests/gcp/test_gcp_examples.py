@@ -22,6 +22,9 @@ EXPECTED = {
     "model_registry.py": ("pulumi-python:dynamic/vertex:VertexModel", "churnModel"),
     "endpoint.py": ("pulumi-python:dynamic/vertex:VertexModelDeployment", "endpoint"),
     "platform.py": ("mlops-infra:index:MlPlatform", "platform"),
+    "ab_challenger.py": ("pulumi-python:dynamic/vertex:VertexModelDeployment", "platform"),
+    "batch_inference.py": ("mlops-infra:gcp:BatchPrediction", "platform"),
+    "batch_prediction.py": ("gcp:workflows/workflow:Workflow", "workflow"),
 }
 
 
@@ -58,3 +61,16 @@ def test_examples_pass_our_policies(example):
         stack = run_program(EXAMPLES / example, "dev", overrides)
         mandatory = [v for v in evaluate_stack(stack) if v.enforcement is Enforcement.MANDATORY]
         assert mandatory == [], (overrides, mandatory)
+
+
+def test_the_serving_mode_examples_build_their_mode():
+    ab = run_program(EXAMPLES / "ab_challenger.py", "dev", ["environment=prod"])
+    [deployment] = ab.by_type("pulumi-python:dynamic/vertex:VertexModelDeployment")
+    assert deployment.inputs["traffic_steps"] == [{"primary": 90, "challenger": 10}]
+    assert [d["key"] for d in deployment.inputs["deployments"]] == ["primary", "challenger"]
+    batch = run_program(EXAMPLES / "batch_inference.py", "dev", ["environment=prod"])
+    [job] = [j for j in batch.by_type("gcp:cloudscheduler/job:Job") if j.name == "gcp-batch-nightly-schedule"]
+    assert (job.inputs["schedule"], job.inputs["timeZone"]) == ("0 2 * * *", "Europe/Berlin")
+    [workflow] = [w for w in batch.by_type("gcp:workflows/workflow:Workflow") if w.name == "gcp-batch-nightly-workflow"]
+    assert '"kmsKeyName": "projects/' in workflow.inputs["sourceContents"]
+    assert "sys.now() + 7200" in workflow.inputs["sourceContents"]
