@@ -38,6 +38,7 @@ from mlops_infra.engine.project import (
     set_config_value,
     single_file_environment_note,
 )
+from mlops_infra.engine.source_position import cheap_source_positions
 
 
 def format_validation_error(exc: pydantic.ValidationError) -> str:
@@ -185,7 +186,7 @@ def run_project(
         return resolve_outputs()
 
     diagnostics = _DiagnosticsHandler()
-    with _program_context(project), collector_paused(manage_gc):
+    with _program_context(project), collector_paused(manage_gc), cheap_source_positions():
         _install_runtime(project, stack, monitor, _program_logger(diagnostics))
         try:
             _sync_await(run_pulumi_func(pulumi_program))
