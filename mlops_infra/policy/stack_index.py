@@ -24,10 +24,12 @@ prefixes factored), instead of a substring search per (name, resource) pair.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mlops_infra.policy.values import is_unknown
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from mlops_infra.policy.model import ResourceView
@@ -130,11 +132,11 @@ class StackIndex:
         """Where ``view`` is in the stack (its order in every answer)."""
         return self._position[id(view)]
 
-    def memo(self, key: str, compute: Any) -> Any:
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per stack under ``key``: a stack-wide fact several rules or resources read."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]
+        return cast("T", self._memo[key])
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
