@@ -9,12 +9,11 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from test_urn_snapshots import CASES, STACKS_ROOT
 from typer.testing import CliRunner
 
 from mlops_infra.cli import app
 from mlops_infra.engine import CapturedStack, run_program
-from tests.stacks.conftest import STACKS_ROOT
-from tests.stacks.test_urn_snapshots import CASES
 
 
 def _document(stack: CapturedStack) -> str:
