@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 mandatory policy violations or schema errors (check) or budg
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console, RenderableType
 from rich.markup import escape
+from typer.core import TyperGroup, TyperOption
 
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError
@@ -28,8 +30,31 @@ EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_ERROR = 2
 
+
+class _UnsetFlagOption(TyperOption):
+    """A ``--help`` flag that nobody passed reads False without typer's pydantic coercion."""
+
+    def process_value(self, ctx: Any, value: Any) -> Any:
+        return super().process_value(ctx, False if value is None else value)
+
+
+class _FastHelpGroup(TyperGroup):
+    """The CLI's group: ``mlops-infra <command> --help`` imports no pydantic.
+
+    typer coerces every parameter's value through a pydantic adapter, the group's unset
+    ``--help`` (``None``) included; a flag already read as a bool skips that step.
+    """
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and type(option) is TyperOption:
+            option.__class__ = _UnsetFlagOption
+        return option
+
+
 app = typer.Typer(
     name="mlops-infra",
+    cls=_FastHelpGroup,
     help="Plan, policy-check and price mlops-infra Pulumi programs offline: no cloud account, no Pulumi CLI.",
     no_args_is_help=True,
     add_completion=False,
@@ -360,17 +385,46 @@ def schema(out: OutOpt = None) -> None:
     emit(json.dumps(platform_json_schema(), indent=2, sort_keys=True), out)
 
 
+def _exit_now(code: object) -> NoReturn:
+    """Flush and close stdout/stderr, then end the process without the interpreter's final collection.
+
+    ``code`` follows :class:`SystemExit`: None is 0, an int is the status, anything else is printed
+    on stderr and exits 1. Nothing after this point runs (no atexit hooks, no garbage collection):
+    every document has been written and closed by the command itself.
+    """
+    status = 0
+    if isinstance(code, int):
+        status = code
+    elif code is not None:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (mlops-infra plan | head): nothing left to say
+            status = status or 1
+    os._exit(status)
+
+
 def main() -> None:
-    """Console entry point: no traceback ever reaches the user (set MLOPS_INFRA_DEBUG=1 to see one)."""
+    """Console entry point: no traceback ever reaches the user (set MLOPS_INFRA_DEBUG=1 to see one).
+
+    The garbage collector stays off for the whole command (one short-lived process; the engine
+    freezes what the imports loaded) and the process exits without a final collection once its
+    output is flushed: the interpreter's shutdown collection of a large plan takes longer than
+    printing it.
+    """
+    gc.disable()
     try:
         app()
-    except SystemExit:
-        raise
+    except SystemExit as exc:
+        _exit_now(exc.code)
     except Exception as exc:
         if os.environ.get("MLOPS_INFRA_DEBUG"):
             raise
         stderr.print(f"[bold red]error:[/] internal error: {escape(f'{type(exc).__name__}: {exc}')}", soft_wrap=True)
-        sys.exit(EXIT_ERROR)
+        _exit_now(EXIT_ERROR)
+    _exit_now(EXIT_OK)
 
 
 if __name__ == "__main__":

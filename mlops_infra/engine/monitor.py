@@ -182,8 +182,10 @@ class CaptureMonitor(MockMonitor):
         inputs = rpc.deserialize_properties(request.object)
         transforms = self.callbacks.resolve(request.transforms) + list(self._stack_transforms)
         inputs, opts = self._apply_transforms(transforms, request, inputs)
-        # Re-serialize so the mocks and the program see the transformed inputs.
-        request.object.CopyFrom(_sync_await(rpc.serialize_properties(inputs, {})))
+        if transforms:
+            # Re-serialize so the mocks and the program see the transformed inputs. With no transform
+            # nothing can have changed them, and the deserialize -> serialize round trip is skipped.
+            request.object.CopyFrom(_sync_await(rpc.serialize_properties(inputs, {})))
         response = super().RegisterResource(request)
         if response.urn in self._urns:
             # The Pulumi engine refuses a second registration of one URN (`pulumi up` fails); reported

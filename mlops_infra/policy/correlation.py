@@ -47,9 +47,9 @@ def refers_to(ref: ResourceView, prop_value: Any, target: ResourceView, target_i
 def referrers(
     stack: StackView, target: ResourceView, types: Iterable[str], prop: str, target_ids: set[str]
 ) -> list[ResourceView]:
-    """Resources of ``types`` whose ``prop`` points at ``target``."""
-    wanted = tuple(types)
-    return [r for r in stack.resources if r.type in wanted and refers_to(r, r.props.get(prop), target, target_ids)]
+    """Resources of ``types`` whose ``prop`` points at ``target``, in stack order (``refers_to`` for each,
+    answered from the stack's index: by known value, else by dependency)."""
+    return stack.index.referring(tuple(types), prop, target_ids, target.urn)
 
 
 def in_namespace(obj: ResourceView, namespace: ResourceView) -> bool:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal
 
 from mlops_infra.conventions.taggable import tag_property
+from mlops_infra.policy.stack_index import StackIndex
 from mlops_infra.policy.values import UnknownValue, is_unknown
 
 # The documented, stable policy ids (architecture contract).
@@ -148,21 +150,34 @@ class ResourceView:
 
 @dataclass(frozen=True)
 class StackView:
-    """Every resource of a stack plus its config: what stack-level rules and correlations read."""
+    """Every resource of a stack plus its config: what stack-level rules and correlations read.
+
+    ``index`` (built on first use, once per view) answers by type, URN, dependency and reference
+    value without scanning the stack; see ``policy/stack_index.py`` and docs/architecture.md.
+    """
 
     resources: tuple[ResourceView, ...]
     config: Mapping[str, Any]
     stack_urn: str
 
+    @cached_property
+    def index(self) -> StackIndex:
+        """The stack's one index (by type, URN, dependency, reference value)."""
+        return StackIndex(self.resources)
+
     def by_type(self, *type_tokens: str) -> list[ResourceView]:
-        return [r for r in self.resources if r.type in type_tokens]
+        """Resources of any of ``type_tokens``, in stack order (an index lookup)."""
+        return self.index.of_type(*type_tokens)
 
     def custom(self) -> list[ResourceView]:
         """Cloud resources: no components, no providers."""
-        return [r for r in self.resources if r.custom and r.package not in ("pulumi",)]
+        return list(
+            self.index.memo("custom", lambda: [r for r in self.resources if r.custom and r.package not in ("pulumi",)])
+        )
 
     def find(self, urn: str) -> ResourceView | None:
-        return next((r for r in self.resources if r.urn == urn), None)
+        """The resource with ``urn`` (an index lookup)."""
+        return self.index.by_urn(urn)
 
 
 def stack_urn_for(project: str, stack: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mlops_infra.conventions.markers import EXPORTED_METRICS_MARKER
@@ -29,7 +30,8 @@ from mlops_infra.policy.facts.aws_iam import denies_insecure_transport, principa
 from mlops_infra.policy.facts.k8s_workloads import workloads
 from mlops_infra.policy.markers import marker_hint, public_allowed
 from mlops_infra.policy.model import Finding, ResourceView, StackView
-from mlops_infra.policy.values import get, is_set, is_true, items, known
+from mlops_infra.policy.stack_index import Mentions, StackIndex
+from mlops_infra.policy.values import UnknownValue, get, is_set, is_true, items, known
 
 SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -276,41 +278,118 @@ def _points_at(ref: ResourceView, document: Any, target: ResourceView, names: se
     return target.urn in ref.dependencies or mentions(document, names)
 
 
+def _is_job_definition(view: ResourceView) -> bool:
+    return view.type.startswith("aws:sagemaker/") and view.type.endswith("JobDefinition")
+
+
+def _job_inputs(definition: ResourceView) -> dict[str, Any]:
+    return {k: v for k, v in definition.props.items() if k.endswith("JobInput")}
+
+
 def _job_definition_names(stack: StackView, endpoint: ResourceView, names: set[str]) -> set[str]:
     """Names of monitoring job definitions whose input is ``endpoint``."""
     found = set()
     for definition in stack.resources:
-        if definition.type.startswith("aws:sagemaker/") and definition.type.endswith("JobDefinition"):
-            inputs = {k: v for k, v in definition.props.items() if k.endswith("JobInput")}
+        if _is_job_definition(definition):
+            inputs = _job_inputs(definition)
             if _points_at(definition, inputs, endpoint, names):
                 found |= identifiers(definition, "name")
     return found
 
 
-def _sagemaker_monitoring(stack: StackView, endpoint: ResourceView) -> Iterator[str]:
+def _schedule_inputs(schedule: ResourceView) -> Any:
+    return get(schedule.props, "monitoringScheduleConfig.monitoringJobDefinition.monitoringInputs")
+
+
+def _alarm_target(alarm: ResourceView) -> dict[str, Any]:
+    return {"dimensions": alarm.props.get("dimensions"), "metricQueries": alarm.props.get("metricQueries")}
+
+
+def _pointing(
+    index: StackIndex, mentions: Mentions, candidates: list[ResourceView], endpoint: ResourceView, names: set[str]
+) -> list[ResourceView]:
+    """``candidates`` that depend on ``endpoint`` or mention one of ``names``, in stack order (``_points_at``)."""
+    chosen = {id(v) for v in mentions.of(names)}
+    wanted = {id(v) for v in candidates}
+    chosen |= {id(v) for v in index.dependents(endpoint.urn) if id(v) in wanted}
+    return [v for v in candidates if id(v) in chosen]
+
+
+@dataclass(frozen=True)
+class _SageMakerWatchers:
+    """Every SageMaker endpoint's monitoring job definitions, schedules and alarms, found in one pass."""
+
+    definitions: list[ResourceView]
+    definition_mentions: Mentions
+    schedules: list[ResourceView]
+    schedule_mentions: Mentions
+    schedules_by_definition: dict[str, list[ResourceView]]
+    alarms: list[ResourceView]
+    alarm_mentions: Mentions
+
+
+def _sagemaker_watchers(stack: StackView) -> _SageMakerWatchers | None:
+    """The index of what watches SageMaker endpoints; None when a value it reads is unknown (then each
+    endpoint is checked on its own, so the unknown value is reported exactly as before)."""
+    index = stack.index
+    names = {n for e in index.of_type(SAGEMAKER_ENDPOINT) for n in identifiers(e, "name")}
+    definitions = [d for d in stack.resources if _is_job_definition(d)]
+    schedules = index.of_type(MONITORING_SCHEDULE)
+    alarms = index.of_type(METRIC_ALARM)
+    try:
+        by_definition: dict[str, list[ResourceView]] = {}
+        for schedule in schedules:
+            name = str(get(schedule.props, "monitoringScheduleConfig.monitoringJobDefinitionName"))
+            by_definition.setdefault(name, []).append(schedule)
+        schedule_mentions = Mentions(schedules, _schedule_inputs, names)
+    except UnknownValue:
+        return None
+    return _SageMakerWatchers(
+        definitions=definitions,
+        definition_mentions=Mentions(definitions, _job_inputs, names),
+        schedules=schedules,
+        schedule_mentions=schedule_mentions,
+        schedules_by_definition=by_definition,
+        alarms=alarms,
+        alarm_mentions=Mentions(alarms, _alarm_target, names),
+    )
+
+
+def _sagemaker_watched(stack: StackView, endpoint: ResourceView) -> tuple[bool, bool]:
+    """(a monitoring schedule watches ``endpoint``, an alarm watches it)."""
     names = identifiers(endpoint, "name")
-    definitions = _job_definition_names(stack, endpoint, names)
-    schedules = [
-        s
-        for s in stack.by_type(MONITORING_SCHEDULE)
-        if _points_at(
-            s, get(s.props, "monitoringScheduleConfig.monitoringJobDefinition.monitoringInputs"), endpoint, names
-        )
-        or str(get(s.props, "monitoringScheduleConfig.monitoringJobDefinitionName")) in definitions
-    ]
-    if not schedules:
+    watchers = stack.index.memo("monitoring-required:sagemaker", lambda: _sagemaker_watchers(stack))
+    if watchers is None:  # an unknown value: the per-endpoint scan reports it where it always did
+        definitions = _job_definition_names(stack, endpoint, names)
+        schedules = [
+            s
+            for s in stack.by_type(MONITORING_SCHEDULE)
+            if _points_at(s, _schedule_inputs(s), endpoint, names)
+            or str(get(s.props, "monitoringScheduleConfig.monitoringJobDefinitionName")) in definitions
+        ]
+        alarms = [a for a in stack.by_type(METRIC_ALARM) if _points_at(a, _alarm_target(a), endpoint, names)]
+        return bool(schedules), bool(alarms)
+    index = stack.index
+    definitions = {
+        n
+        for d in _pointing(index, watchers.definition_mentions, watchers.definitions, endpoint, names)
+        for n in identifiers(d, "name")
+    }
+    scheduled = bool(_pointing(index, watchers.schedule_mentions, watchers.schedules, endpoint, names)) or any(
+        watchers.schedules_by_definition.get(n) for n in definitions
+    )
+    alarmed = bool(_pointing(index, watchers.alarm_mentions, watchers.alarms, endpoint, names))
+    return scheduled, alarmed
+
+
+def _sagemaker_monitoring(stack: StackView, endpoint: ResourceView) -> Iterator[str]:
+    scheduled, alarmed = _sagemaker_watched(stack, endpoint)
+    if not scheduled:
         yield (
             "no SageMaker MonitoringSchedule watches it, so data and model drift go unnoticed. Add a "
             "DataQualityJobDefinition (dataQualityJobInput.endpointInput.endpointName) and a MonitoringSchedule for it."
         )
-    alarms = [
-        a
-        for a in stack.by_type(METRIC_ALARM)
-        if _points_at(
-            a, {"dimensions": a.props.get("dimensions"), "metricQueries": a.props.get("metricQueries")}, endpoint, names
-        )
-    ]
-    if not alarms:
+    if not alarmed:
         yield (
             "no CloudWatch MetricAlarm has dimensions.EndpointName set to it, so errors and latency go unnoticed. "
             "Add alarms on Invocation5XXErrors and ModelLatency (mlops_infra.aws Endpoint does)."
@@ -356,25 +435,94 @@ def _started(stack: StackView, workflow: ResourceView) -> bool:
     return False
 
 
+def _monitoring_jobs(stack: StackView) -> list[ResourceView]:
+    """Vertex model monitoring jobs, named by their type token."""
+    return stack.index.memo(
+        "monitoring-required:vertex-jobs", lambda: [r for r in stack.resources if VERTEX_MONITORING_JOB.search(r.kind)]
+    )
+
+
+def _submitting_workflows(stack: StackView) -> list[tuple[ResourceView, str]]:
+    """Workflows whose source submits a Vertex pipeline job, with that source (UnknownValue when one is unknown)."""
+    found = []
+    for workflow in stack.by_type(WORKFLOW):
+        source = known(workflow.props.get("sourceContents"), "sourceContents")
+        if isinstance(source, str) and PIPELINE_SUBMIT in source:
+            found.append((workflow, source))
+    return found
+
+
+@dataclass(frozen=True)
+class _VertexWatchers:
+    """What mentions each Vertex endpoint (monitoring jobs, workflows, alert policies), found in one pass."""
+
+    jobs: list[ResourceView]
+    job_mentions: Mentions
+    workflows: list[ResourceView]
+    sources: dict[int, str]
+    workflow_mentions: Mentions
+    alerts: list[ResourceView]
+    alert_mentions: Mentions
+
+
+def _vertex_watchers(stack: StackView) -> _VertexWatchers | None:
+    """The index of what watches Vertex endpoints; None when a value it reads is unknown (then each endpoint
+    is checked on its own, so the unknown value is reported exactly as before)."""
+    endpoints = stack.index.of_type(VERTEX_ENDPOINT)
+    try:
+        needles = {n for e in endpoints for n in _endpoint_needles(e)}
+        workflows = _submitting_workflows(stack)
+    except UnknownValue:
+        return None
+    names = {n for e in endpoints for n in identifiers(e, "name", "displayName")} - {""}
+    jobs = _monitoring_jobs(stack)
+    alerts = stack.index.of_type(ALERT_POLICY)
+    sources = {id(w): source for w, source in workflows}
+    views = [w for w, _ in workflows]
+    return _VertexWatchers(
+        jobs=jobs,
+        job_mentions=Mentions(jobs, lambda r: r.props, needles),
+        workflows=views,
+        sources=sources,
+        workflow_mentions=Mentions(views, lambda w: sources[id(w)], needles),
+        alerts=alerts,
+        alert_mentions=Mentions(alerts, lambda a: a.props.get("conditions"), names),
+    )
+
+
 def _vertex_drift(stack: StackView, endpoint: ResourceView) -> bool:
     """A scheduled workflow reads the endpoint's requests and submits a pipeline job, or a monitoring job watches it."""
     needles = _endpoint_needles(endpoint)
-    for other in stack.resources:
-        watches = endpoint.urn in other.dependencies or mentions(other.props, needles)
-        if other.urn != endpoint.urn and VERTEX_MONITORING_JOB.search(other.kind) and watches:
-            return True
-    for workflow in stack.by_type(WORKFLOW):
-        source = known(workflow.props.get("sourceContents"), "sourceContents")
-        if not isinstance(source, str) or PIPELINE_SUBMIT not in source:
-            continue
-        if (endpoint.urn in workflow.dependencies or mentions(source, needles)) and _started(stack, workflow):
-            return True
-    return False
+    watchers = stack.index.memo("monitoring-required:vertex", lambda: _vertex_watchers(stack))
+    if watchers is None:  # an unknown value: the per-endpoint scan reports it where it always did
+        for other in stack.resources:
+            watches = endpoint.urn in other.dependencies or mentions(other.props, needles)
+            if other.urn != endpoint.urn and VERTEX_MONITORING_JOB.search(other.kind) and watches:
+                return True
+        for workflow in stack.by_type(WORKFLOW):
+            source = known(workflow.props.get("sourceContents"), "sourceContents")
+            if not isinstance(source, str) or PIPELINE_SUBMIT not in source:
+                continue
+            if (endpoint.urn in workflow.dependencies or mentions(source, needles)) and _started(stack, workflow):
+                return True
+        return False
+    index = stack.index
+    jobs = _pointing(index, watchers.job_mentions, watchers.jobs, endpoint, needles)
+    if any(job.urn != endpoint.urn for job in jobs):
+        return True
+    return any(
+        _started(stack, workflow)
+        for workflow in _pointing(index, watchers.workflow_mentions, watchers.workflows, endpoint, needles)
+    )
 
 
 def _vertex_monitoring(stack: StackView, endpoint: ResourceView) -> Iterator[str]:
     names = identifiers(endpoint, "name", "displayName") - {""}
-    alerts = [a for a in stack.by_type(ALERT_POLICY) if _points_at(a, a.props.get("conditions"), endpoint, names)]
+    watchers = stack.index.memo("monitoring-required:vertex", lambda: _vertex_watchers(stack))
+    if watchers is None:
+        alerts = [a for a in stack.by_type(ALERT_POLICY) if _points_at(a, a.props.get("conditions"), endpoint, names)]
+    else:
+        alerts = _pointing(stack.index, watchers.alert_mentions, watchers.alerts, endpoint, names)
     if not alerts:
         yield (
             "no Cloud Monitoring AlertPolicy has a condition on it (aiplatform.googleapis.com/Endpoint with its "
@@ -390,6 +538,11 @@ def _vertex_monitoring(stack: StackView, endpoint: ResourceView) -> Iterator[str
 
 
 def _emitted_metrics(stack: StackView) -> set[str]:
+    """Metrics something in the stack exports (computed once per stack; see ``_scan_emitted_metrics``)."""
+    return set(stack.index.memo("monitoring-required:emitted-metrics", lambda: _scan_emitted_metrics(stack)))
+
+
+def _scan_emitted_metrics(stack: StackView) -> set[str]:
     """Metrics something in the stack exports: a DriftDetector's DRIFT_METRIC, or the exported-metrics marker."""
     emitted: set[str] = set()
     for resource in stack.resources:
@@ -414,14 +567,33 @@ def _emitted_metrics(stack: StackView) -> set[str]:
     return emitted
 
 
+def _kserve_watchers(stack: StackView) -> tuple[list[ResourceView], Mentions] | None:
+    """Every PrometheusRule and which InferenceService names its groups mention; None on an unknown value."""
+    rules = stack.index.of_type(PROMETHEUS_RULE)
+    names = {s.k8s_name() for s in stack.index.of_type(INFERENCE_SERVICE)}
+    try:
+        return rules, Mentions(rules, lambda r: get(r.props, "spec.groups"), names)
+    except UnknownValue:
+        return None
+
+
 def _kserve_monitoring(stack: StackView, service: ResourceView) -> Iterator[str]:
     names = {service.k8s_name()}
     namespace = service.k8s_namespace()
-    rules = [
-        r
-        for r in stack.by_type(PROMETHEUS_RULE)
-        if r.k8s_namespace() in (namespace, None) and _points_at(r, get(r.props, "spec.groups"), service, names)
-    ]
+    watchers = stack.index.memo("monitoring-required:kserve", lambda: _kserve_watchers(stack))
+    if watchers is None:  # an unknown value: the per-service scan reports it where it always did
+        rules = [
+            r
+            for r in stack.by_type(PROMETHEUS_RULE)
+            if r.k8s_namespace() in (namespace, None) and _points_at(r, get(r.props, "spec.groups"), service, names)
+        ]
+    else:
+        candidates, rule_mentions = watchers
+        rules = [
+            r
+            for r in _pointing(stack.index, rule_mentions, candidates, service, names)
+            if r.k8s_namespace() in (namespace, None)
+        ]
     if not rules:
         yield (
             "no PrometheusRule alerts on it, so errors, latency and drift go unnoticed. Add a PrometheusRule whose "

@@ -62,7 +62,7 @@ class ChurnPlatformSpec(_Spec):
     monthly_budget_usd: float = Field(gt=0, alias="monthlyBudgetUsd")
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec)
-    endpoints: list[EndpointSpec] = Field(min_length=1, max_length=100)
+    endpoints: list[EndpointSpec] = Field(min_length=1, max_length=500)
     alert_emails: list[str] = Field(default_factory=list, alias="alertEmails")
     # Critical alerts page PagerDuty (its key is the secret config value the section names), warnings go to Slack.
     pagerduty: PagerDuty | None = None

@@ -1,32 +1,49 @@
-"""Benchmark: offline plan of the AWS stack scaled to N endpoints, against raw registration.
+"""Benchmark: mlops-infra against what a user would write without it, at every scale, in one run.
 
-Not collected by pytest (no ``test_`` prefix). Run:
+Not collected by pytest (no ``test_`` prefix); it prints figures and asserts nothing. Run:
 
-    uv run python tests/benchmarks/plan_benchmark.py            # N = 1, 10, 50
-    uv run python tests/benchmarks/plan_benchmark.py --n 1 5
+    uv run --all-extras python tests/benchmarks/plan_benchmark.py                 # everything
+    uv run --all-extras python tests/benchmarks/plan_benchmark.py --n 1 10 --rules-n 1 50 --no-cli
 
-For each N it prints resources, the cold (first) and warm (second) plan time in one process,
-ms per resource (warm) and peak RSS of the plan, then
-the same captured custom resources registered raw (``pulumi.CustomResource`` with identical
-inputs, no components, no transform) under the same mocks, and the time of the provider-schema
-conformance check on each plan (cold: first check in the process, building the type index;
-warm: the second) as a percentage of that plan. Each measurement runs in a fresh process, so
-peak RSS belongs to that run alone.
+Sections (each measurement in a fresh process, so peak RSS belongs to that run alone):
+
+1. Scale (``--n``, default 1 10 50 200): the AWS stack (stacks/aws-sagemaker, prod) with N endpoints,
+   planned cold and warm; the same custom resources registered as raw typed ``pulumi_aws`` classes
+   (top-level inputs as keyword arguments, no components, no transform) and as generic
+   ``pulumi.CustomResource`` under the same mocks; ratios plan/typed and plan/generic (warm), peak
+   RSS, rule evaluation and schema-conformance time. Target: plan <= 1.2x typed at every N.
+2. Rule evaluation (``--rules-n``, default 1 50 200 400): ``evaluate_stack`` on the N-endpoint plan
+   (best of 3) and its growth factor per doubling of resources (1.0 = linear).
+3. Cold CLI (``--no-cli`` skips): ``mlops-infra --help``, and ``plan`` and ``check`` of each shipped
+   stack, wall seconds and peak RSS. Targets: ``--help`` <= 0.2 s.
+4. checkov (optional, never a dependency): when ``checkov`` is installed, ``check`` of the N plan
+   against checkov on the same resources converted to a Terraform plan JSON (type tokens mapped
+   by name: ``aws:s3/bucketV2:BucketV2`` -> ``aws_s3_bucket_v2``, top-level inputs snake_cased;
+   approximate). Otherwise it prints "checkov: not installed".
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
+import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-STACK = Path(__file__).resolve().parents[2] / "stacks" / "aws-sagemaker"
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "stacks" / "aws-sagemaker"
+SHIPPED = [("aws-sagemaker", "prod"), ("gcp-vertex", "prod"), ("k8s-kserve", "prod"), ("platform", "multi-prod")]
+WORK = Path(tempfile.gettempdir())
 
 
 def endpoint_specs(count: int) -> list[dict[str, Any]]:
@@ -42,73 +59,140 @@ def endpoint_specs(count: int) -> list[dict[str, Any]]:
     ]
 
 
+def _overrides(count: int) -> list[str]:
+    return [f"endpoints={json.dumps(endpoint_specs(count))}"]
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def measure_plan(count: int) -> dict[str, Any]:
-    """Plan twice: the first run also loads provider submodules lazily (cold); the second is warm.
+def _raw_file(count: int) -> Path:
+    return WORK / f"mlops-benchmark-raw-{count}.json"
 
-    After each plan, the schema conformance check (what ``plan``/``check`` add) is timed on its own;
-    the first check also builds the per-type index of the provider SDK types.
-    """
+
+def measure_plan(count: int) -> dict[str, Any]:
+    """Plan twice (cold: provider submodules load lazily; warm), then time rules and schema checks."""
     from mlops_infra.engine import run_program
     from mlops_infra.engine.conformance import check_stack
+    from mlops_infra.policy.evaluate import evaluate_stack
 
-    overrides = [f"endpoints={json.dumps(endpoint_specs(count))}"]
-    timings, checks = [], []
+    timings = []
     for _ in range(2):
         started = time.perf_counter()
-        stack = run_program(STACK, "prod", overrides)
+        stack = run_program(STACK, "prod", _overrides(count))
         timings.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        report = check_stack(stack)
-        checks.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    violations = evaluate_stack(stack)
+    rules = time.perf_counter() - started
+    started = time.perf_counter()
+    report = check_stack(stack)
+    schema = time.perf_counter() - started
     raw = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in stack.custom_resources()]
-    Path(f"/tmp/mlops-benchmark-raw-{count}.json").write_text(json.dumps(raw))
+    _raw_file(count).write_text(json.dumps(raw))
     return {
         "resources": len(stack.resources),
         "cold": timings[0],
         "seconds": timings[1],
         "rss_mb": _peak_rss_mb(),
-        "schema_cold": checks[0],
-        "schema_warm": checks[1],
+        "rules": rules,
+        "violations": len(violations),
+        "schema": schema,
         "schema_errors": len(report.errors),
     }
 
 
-def measure_raw(count: int) -> dict[str, Any]:
-    """The same custom resources registered raw under the same mocks, cold then warm."""
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def typed_class(token: str) -> Any:
+    """``aws:s3/bucketV2:BucketV2`` -> ``pulumi_aws.s3.BucketV2`` (None when the SDK has no such class)."""
+    package, module, name = token.split(":")
+    try:
+        return getattr(importlib.import_module(f"pulumi_{package}.{module.split('/')[0]}"), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def measure_registration(count: int, mode: str) -> dict[str, Any]:
+    """The same custom resources registered raw under the same mocks (typed classes or CustomResource)."""
+    import inspect
+
     import pulumi
 
     from mlops_infra.engine import run_function
 
-    raw = json.loads(Path(f"/tmp/mlops-benchmark-raw-{count}.json").read_text())
+    raw = json.loads(_raw_file(count).read_text())
+    dropped = 0
+    plans: list[tuple[Any, str, dict[str, Any]]] = []
+    for index, item in enumerate(raw):
+        name = f"{item['name']}-{index}"
+        cls = typed_class(item["type"]) if mode == "typed" else None
+        if cls is None:
+            plans.append((None, name, item))
+            continue
+        accepted = set(inspect.signature(cls._internal_init).parameters)
+        kwargs = {}
+        for key, value in item["inputs"].items():
+            if _snake(key) in accepted:
+                kwargs[_snake(key)] = value
+            else:
+                dropped += 1
+        plans.append((cls, name, kwargs))
 
     def program() -> None:
-        for index, item in enumerate(raw):
-            pulumi.CustomResource(item["type"], f"{item['name']}-{index}", item["inputs"])
+        for cls, name, payload in plans:
+            if cls is None:
+                pulumi.CustomResource(payload["type"], name, payload["inputs"])
+            else:
+                cls(name, **payload)
 
     timings = []
     for _ in range(2):
         started = time.perf_counter()
         stack = run_function(program, project="raw", stack="prod")
         timings.append(time.perf_counter() - started)
-    return {"resources": len(stack.resources), "cold": timings[0], "seconds": timings[1], "rss_mb": _peak_rss_mb()}
+    generic = sum(1 for cls, _, _ in plans if cls is None)
+    return {
+        "resources": len(stack.resources),
+        "cold": timings[0],
+        "seconds": timings[1],
+        "rss_mb": _peak_rss_mb(),
+        "generic": generic,
+        "dropped_inputs": dropped,
+    }
+
+
+def measure_rules(count: int) -> dict[str, Any]:
+    """Rule evaluation alone on the N-endpoint plan: best of three."""
+    from mlops_infra.engine import run_program
+    from mlops_infra.policy.evaluate import evaluate_stack
+
+    stack = run_program(STACK, "prod", _overrides(count))
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        evaluate_stack(stack)
+        best = min(best, time.perf_counter() - started)
+    return {"resources": len(stack.resources), "rules": best}
 
 
 def _child(mode: str, count: int) -> None:
-    """Import the SDKs first in both modes, so the timings compare registration, not imports."""
+    """Import the SDKs first in every mode, so the timings compare registration, not imports."""
     warnings.filterwarnings("ignore")
-    started = time.perf_counter()
     import pulumi_aws  # noqa: F401
 
     import mlops_infra.aws
     import mlops_infra.aws.model_monitor  # noqa: F401
 
-    imports = time.perf_counter() - started
-    measure = measure_plan if mode == "plan" else measure_raw
-    print(json.dumps({**measure(count), "import_seconds": imports}))
+    if mode == "plan":
+        result = measure_plan(count)
+    elif mode == "rules":
+        result = measure_rules(count)
+    else:
+        result = measure_registration(count, mode)
+    print(json.dumps(result))
 
 
 def _run_child(mode: str, count: int) -> dict[str, Any]:
@@ -121,36 +205,128 @@ def _run_child(mode: str, count: int) -> dict[str, Any]:
     return result
 
 
+def timed_process(argv: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MB, exit code) of one command in a fresh process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, process.returncode
+
+
+def scale_section(counts: list[int]) -> None:
+    print("== 1. plan vs the same resources as raw typed provider classes vs generic CustomResource (warm, seconds)")
+    header = (
+        f"{'N':>4} {'resources':>9} {'plan cold':>9} {'plan':>7} {'typed':>7} {'generic':>7} "
+        f"{'plan/typed':>10} {'plan/generic':>12} {'RSS MB':>7} {'typed RSS':>9} {'rules 1st':>9} {'schema s':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    notes = []
+    for count in counts:
+        planned = _run_child("plan", count)
+        typed = _run_child("typed", count)
+        generic = _run_child("generic", count)
+        print(
+            f"{count:>4} {planned['resources']:>9} {planned['cold']:>9.2f} {planned['seconds']:>7.2f} "
+            f"{typed['seconds']:>7.2f} {generic['seconds']:>7.2f} {planned['seconds'] / typed['seconds']:>10.2f} "
+            f"{planned['seconds'] / generic['seconds']:>12.2f} {planned['rss_mb']:>7.0f} {typed['rss_mb']:>9.0f} "
+            f"{planned['rules']:>9.3f} {planned['schema']:>8.3f}"
+        )
+        notes.append(
+            f"N={count}: typed run registered {typed['generic']} resources generically (no typed class) and "
+            f"left out {typed['dropped_inputs']} top-level inputs its constructor does not take"
+        )
+    print("\n".join(notes))
+    print("target: plan <= 1.2x typed at every N; 5,000 resources plan + check <= 15 s and <= 1 GB peak RSS")
+
+
+def rules_section(counts: list[int]) -> None:
+    print("\n== 2. rule evaluation (evaluate_stack, best of 3) and its growth")
+    print(f"{'N':>4} {'resources':>9} {'rules s':>8} {'ms/res':>7} {'growth':>7}")
+    previous: dict[str, Any] | None = None
+    for count in counts:
+        result = _run_child("rules", count)
+        growth = ""
+        if previous is not None:
+            # time ratio over resource ratio: 1.0 is linear, 2.0 per doubling is quadratic
+            ratio = (result["rules"] / previous["rules"]) / (result["resources"] / previous["resources"])
+            growth = f"{ratio:.2f}"
+        print(
+            f"{count:>4} {result['resources']:>9} {result['rules']:>8.3f} "
+            f"{1000 * result['rules'] / result['resources']:>7.3f} {growth:>7}"
+        )
+        previous = result
+    print("growth: (time ratio) / (resource ratio) against the previous row; 1.0 = linear. Target: <= 0.5 s at 5,000")
+
+
+def cli_section() -> None:
+    print("\n== 3. cold CLI (fresh process each; wall seconds, peak RSS MB)")
+    cli = [sys.executable, "-m", "mlops_infra.cli"]
+    seconds, rss, _ = timed_process([*cli, "--help"])
+    print(f"{'--help':<34} {seconds:>6.2f} s {rss:>6.0f} MB   (target <= 0.2 s)")
+    for stack_dir, stack in SHIPPED:
+        for command in ("plan", "check"):
+            seconds, rss, code = timed_process([*cli, command, str(ROOT / "stacks" / stack_dir), "--stack", stack])
+            label = f"{command} {stack_dir} {stack}"
+            print(f"{label:<34} {seconds:>6.2f} s {rss:>6.0f} MB   (exit {code})")
+
+
+def terraform_plan(raw: list[dict[str, Any]]) -> dict[str, Any]:
+    """An approximate Terraform plan JSON of the captured AWS resources, for checkov."""
+    changes = []
+    for index, item in enumerate(raw):
+        package, module, name = item["type"].split(":")
+        tf_type = f"{package}_{module.split('/')[0]}_{_snake(name)}".replace("-", "_")
+        after = {_snake(k): v for k, v in item["inputs"].items()}
+        changes.append(
+            {
+                "address": f"{tf_type}.r{index}",
+                "type": tf_type,
+                "name": f"r{index}",
+                "change": {"actions": ["create"], "after": after},
+            }
+        )
+    return {"format_version": "1.2", "resource_changes": changes, "planned_values": {"root_module": {"resources": []}}}
+
+
+def checkov_section(count: int) -> None:
+    print("\n== 4. check vs checkov on the converted plan")
+    binary = shutil.which("checkov")
+    if binary is None and importlib.util.find_spec("checkov") is None:
+        print("checkov: not installed (optional; pip install checkov in a separate environment to compare)")
+        return
+    raw_path = _raw_file(count)
+    if not raw_path.exists():
+        _run_child("plan", count)
+    plan_file = WORK / f"mlops-benchmark-tfplan-{count}.json"
+    plan_file.write_text(json.dumps(terraform_plan(json.loads(raw_path.read_text()))))
+    ours, _, _ = timed_process(
+        [sys.executable, "-m", "mlops_infra.cli", "check", str(STACK), "--stack", "prod", "-c", _overrides(count)[0]]
+    )
+    theirs, _, _ = timed_process(
+        [binary or sys.executable, *([] if binary else ["-m", "checkov.main"]), "-f", str(plan_file), "--quiet"]
+    )
+    print(
+        f"N={count}: mlops-infra check {ours:.2f} s, checkov {theirs:.2f} s, ratio {ours / theirs:.2f} (target <= 0.5)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, nargs="+", default=[1, 10, 50], help="endpoint counts")
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 10, 50, 200], help="endpoint counts (section 1)")
+    parser.add_argument("--rules-n", type=int, nargs="+", default=[1, 50, 200, 400], help="endpoint counts (2)")
+    parser.add_argument("--no-cli", action="store_true", help="skip the cold CLI section")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], int(args.child[1]))
         return
-    header = (
-        f"{'N':>4} {'resources':>9} {'cold s':>7} {'warm s':>7} {'ms/res':>7} {'peak RSS MB':>11} "
-        f"| {'raw res':>7} {'raw warm s':>10} {'raw ms/res':>10} {'raw RSS MB':>10} | {'warm ratio':>10} "
-        f"| {'schema cold s':>13} {'+% cold':>7} {'schema warm s':>13} {'+% warm':>7} {'errors':>6}"
-    )
-    print(header)
-    print("-" * len(header))
-    for count in args.n:
-        planned = _run_child("plan", count)
-        raw = _run_child("raw", count)
-        plan_ms = 1000 * planned["seconds"] / planned["resources"]
-        raw_ms = 1000 * raw["seconds"] / raw["resources"]
-        print(
-            f"{count:>4} {planned['resources']:>9} {planned['cold']:>7.2f} {planned['seconds']:>7.2f} "
-            f"{plan_ms:>7.2f} {planned['rss_mb']:>11.0f} | {raw['resources']:>7} {raw['seconds']:>10.2f} "
-            f"{raw_ms:>10.2f} {raw['rss_mb']:>10.0f} | {planned['seconds'] / raw['seconds']:>10.2f} "
-            f"| {planned['schema_cold']:>13.3f} {100 * planned['schema_cold'] / planned['cold']:>6.1f}% "
-            f"{planned['schema_warm']:>13.3f} {100 * planned['schema_warm'] / planned['seconds']:>6.1f}% "
-            f"{planned['schema_errors']:>6}"
-        )
-    print("cold: first run in a fresh process (provider SDK submodules load lazily); warm: second run.")
-    print("schema: the provider-schema conformance check on that plan; +%: its time over the plan's (target < 15 %).")
+    scale_section(args.n)
+    rules_section(args.rules_n)
+    if not args.no_cli:
+        cli_section()
+    checkov_section(args.n[-1])
 
 
 if __name__ == "__main__":
