@@ -143,8 +143,9 @@ def test_async_scales_on_the_backlog_and_from_zero(async_dev):
 
 def test_async_results_expire_after_the_retention(async_dev):
     lifecycle = by_name(async_dev, LIFECYCLE)["aws-model-store-lifecycle"].inputs
-    (rule,) = lifecycle["rules"]
-    assert rule["filter"] == {"prefix": "async/scoring/"}
+    # The async results' expiry, next to the bucket-wide archive rule (lifecycle.archive_after_days).
+    (rule,) = [r for r in lifecycle["rules"] if r["filter"].get("prefix") == "async/scoring/"]
+    assert any("transitions" in r and not r["filter"].get("prefix") for r in lifecycle["rules"])
     assert rule["expiration"]["days"] == 7
     assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 1
     assert rule["status"] == "Enabled"
@@ -162,7 +163,8 @@ def test_async_in_prod_keeps_two_instances_for_the_canary_and_passes_policy(asyn
 def test_realtime_endpoints_gain_nothing_async(async_dev):
     stack = realize("dev")
     assert "asyncInferenceConfig" not in one(stack, CONFIG).inputs
-    assert "aws-model-store-lifecycle" not in by_name(stack, LIFECYCLE)
+    rules = by_name(stack, LIFECYCLE)["aws-model-store-lifecycle"].inputs["rules"]
+    assert not any("expiration" in r for r in rules)  # the archive rule only: nothing in the store expires
     assert "aws-scoring-async-success" not in by_name(stack, TOPIC)
 
 
