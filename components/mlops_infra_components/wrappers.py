@@ -26,6 +26,7 @@ from mlops_infra_components.args import (
     K8sAlertRoutingArgs,
     K8sCanaryGuardArgs,
     K8sDriftDetectorArgs,
+    K8sEncryptedStorageClassArgs,
     K8sEndpointArgs,
     K8sFeatureStoreArgs,
     K8sModelRegistryArgs,
@@ -518,6 +519,26 @@ class K8sDriftDetector(pulumi.ComponentResource):
         self.state_config_map = outputs["stateConfigMap"]
 
 
+class K8sEncryptedStorageClass(pulumi.ComponentResource):
+    """A cluster-scoped StorageClass encrypting every volume with a customer-managed key. Builds ``mlops_infra.k8s.EncryptedStorageClass`` (type ``mlops-infra:k8s:EncryptedStorageClass``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    class_name: pulumi.Output[Any]
+    "Output class_name of the mlops-infra:k8s:EncryptedStorageClass child."
+
+    def __init__(
+        self, name: str, args: K8sEncryptedStorageClassArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sEncryptedStorageClass",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "EncryptedStorageClass"),
+        )
+        self.class_name = outputs["class_name"]
+
+
 class K8sEndpoint(pulumi.ComponentResource):
     """An InferenceService (+ ServiceAccount, PDB, NetworkPolicies); ``url`` is its cluster-local address. Builds ``mlops_infra.k8s.Endpoint`` (type ``mlops-infra:k8s:Endpoint``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -682,6 +703,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sAlertRouting,
     K8sCanaryGuard,
     K8sDriftDetector,
+    K8sEncryptedStorageClass,
     K8sEndpoint,
     K8sFeatureStore,
     K8sModelRegistry,
