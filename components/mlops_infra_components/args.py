@@ -53,12 +53,23 @@ class FeatureGroupSpec(TypedDict):
     "Online records expire after, days."
 
 
+class Schedule(TypedDict):
+    "A recurring run: ``cron`` (5 fields, e.g. ``0 3 * * 1`` = Mondays 03:00) read in ``time_zone``."
+
+    cron: str
+    "5-field cron: minute hour day-of-month month day-of-week."
+    time_zone: NotRequired[str]
+    "IANA time zone the cron expression is read in."
+
+
 class FeatureStoreSpec(TypedDict):
     "The platform's feature groups."
 
     feature_groups: list[FeatureGroupSpec]
     offline_retention_days: NotRequired[int]
     "Offline records move to archive storage after, days (None keeps them)."
+    materialization: NotRequired[Schedule]
+    "When the online store is filled from the offline store, incrementally (records since the last run). Kubernetes: a Feast materialize-incremental CronJob; GCP: the online feature views' sync schedule (default every 6 h); AWS: refused (SageMaker writes both stores at ingestion). None: the cloud's default (no materialization on Kubernetes)."
 
 
 class Images(TypedDict):
@@ -127,15 +138,6 @@ class MetricGate(TypedDict):
     name: NotRequired[str]
     threshold: float
     direction: NotRequired[MetricDirection]
-
-
-class Schedule(TypedDict):
-    "A recurring run: ``cron`` (5 fields, e.g. ``0 3 * * 1`` = Mondays 03:00) read in ``time_zone``."
-
-    cron: str
-    "5-field cron: minute hour day-of-month month day-of-week."
-    time_zone: NotRequired[str]
-    "IANA time zone the cron expression is read in."
 
 
 class TrainingSpec(TypedDict):
@@ -1999,6 +2001,10 @@ class K8sFeatureStoreArgs(TypedDict):
     "Where object storage may be reached on 443."
     service_account_annotations: NotRequired[dict[str, str]]
     "Workload identity for object storage (IRSA or GKE annotations)."
+    materialization: NotRequired[Schedule]
+    "Run feast materialize-incremental (offline store -> Redis) on this schedule; None: never (the online store is only what clients push)."
+    materialization_deadline_seconds: NotRequired[int]
+    "A materialization run is stopped after this many seconds."
 
 
 class K8sPostgresSettings(TypedDict):

@@ -566,6 +566,8 @@ class K8sFeatureStore(pulumi.ComponentResource):
     "Output apply_job of the mlops-infra:k8s:FeatureStore child."
     definitions_hash: pulumi.Output[Any]
     "Output definitions_hash of the mlops-infra:k8s:FeatureStore child."
+    materialization_schedule: pulumi.Output[Any]
+    "Output materialization_schedule of the mlops-infra:k8s:FeatureStore child."
 
     def __init__(self, name: str, args: K8sFeatureStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         outputs = build_wrapped(
@@ -580,6 +582,7 @@ class K8sFeatureStore(pulumi.ComponentResource):
         self.redis_host = outputs["redis_host"]
         self.apply_job = outputs["apply_job"]
         self.definitions_hash = outputs["definitions_hash"]
+        self.materialization_schedule = outputs["materialization_schedule"]
 
 
 class K8sModelRegistry(pulumi.ComponentResource):

@@ -374,6 +374,8 @@ def _feature_store(
             "offline_store": _storage(spec, "feast/offline", "offline", storage[0]),
             "redis_password": config.require_secret(SECRET_KEYS["redis_password"]),
             **({"redis": {"storage_class": storage[0]}} if storage[0] else {}),
+            # the online store is filled from the offline store on the spec's schedule (incremental)
+            **({"materialization": store.materialization} if store.materialization is not None else {}),
             "service_account_annotations": spec.k8s.workload_identity,
         },
         opts=context.opts(parent, depends_on=[storage[1]] if storage[1] else None),

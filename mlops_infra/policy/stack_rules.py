@@ -267,7 +267,7 @@ def namespace_guardrails(stack: StackView, ctx: StackContext) -> Iterator[Findin
 # --- Kubernetes volumes: encrypted classes, protected namespaces ---------------------------------------
 
 
-def _claim_gap(value: Any, classes: Mapping[str, ResourceView], vouched: frozenset[str]) -> str | None:
+def _claim_gap(value: Any, classes: Mapping[str, ResourceView], vouched: tuple[str, ...]) -> str | None:
     """Why a claim with storageClassName ``value`` is not proven encrypted, or None."""
     if not is_set(value) or value == "":
         return (

@@ -25,10 +25,16 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "scheduled batch inference": frozenset(),
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),
+    "feature materialization schedule": frozenset({Cloud.GCP, Cloud.K8S}),
 }
 
 # Why a cloud cannot realize a mode at all (shown in the error), where that is a fact of the cloud.
-WHY_NOT: dict[tuple[str, Cloud], str] = {}
+WHY_NOT: dict[tuple[str, Cloud], str] = {
+    ("feature materialization schedule", Cloud.AWS): (
+        "SageMaker Feature Store writes the online and the offline store at ingestion, so there is nothing to "
+        "materialize on a schedule (remove feature_store.materialization for AWS)"
+    ),
+}
 
 
 def _uses(spec: PlatformSpec) -> Iterator[tuple[str, tuple[str | int, ...]]]:
@@ -48,6 +54,8 @@ def _uses(spec: PlatformSpec) -> Iterator[tuple[str, tuple[str | int, ...]]]:
         yield "Airflow orchestrator", ("training", "orchestrator")
     for index, _ in enumerate(spec.batch):
         yield "scheduled batch inference", ("batch", index)
+    if spec.feature_store is not None and spec.feature_store.materialization is not None:
+        yield "feature materialization schedule", ("feature_store", "materialization")
 
 
 def refuse_unrealized(spec: PlatformSpec, cloud: Cloud) -> None:

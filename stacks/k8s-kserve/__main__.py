@@ -88,6 +88,8 @@ features = FeatureStore(
         "offline_store": {"uri": f"s3://{bucket}/feast/offline"},
         "redis_password": config.require_secret("redisPassword"),
         "redis": storage_class,
+        # Redis is filled from the offline store every hour, incrementally (feast materialize-incremental).
+        "materialization": {"cron": "15 * * * *", "time_zone": "UTC"},
         "service_account_annotations": identity,
     },
     opts=after_volumes,

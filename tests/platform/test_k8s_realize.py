@@ -619,3 +619,51 @@ def test_canary_guards_read_the_prometheus_the_spec_names() -> None:
         for e in c.get("env", [])
     }
     assert env["PROMETHEUS_URL"] == "http://prometheus.observability.svc:9090"
+
+
+# --- Feast materialization: the online store filled from the offline store on the spec's schedule --------
+
+
+def test_prod_materializes_the_online_store_incrementally_on_the_schedule(stack: CapturedStack) -> None:
+    jobs = [j for j in by_kind(stack, "CronJob") if j.name == "k8s-features-materialize"]
+    if not prod(stack):  # k8s-dev sets no feature_store.materialization
+        assert jobs == []
+        return
+    (job,) = jobs
+    spec = job.inputs["spec"]
+    assert (spec["schedule"], spec["timeZone"]) == ("15 * * * *", "UTC")  # Pulumi.k8s-prod.yaml
+    assert spec["concurrencyPolicy"] == "Forbid"
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"][:2] == ["/bin/sh", "-c"]
+    assert "feast --chdir /feast/repo materialize-incremental" in container["command"][2]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["restartPolicy"] == "Never"
+    assert {
+        "name": "REDIS_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "churn-platform-prod-k8s-features-redis-auth", "key": "password"}},
+    } in container["env"]
+    labels = spec["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "feature-materialize"
+    # its pods may reach Redis (both directions of the connection), like the apply job
+    for policy, path in (("redis-in", ("ingress", "from")), ("redis-out", ("podSelector",))):
+        spec = named(stack, "NetworkPolicy", f"churn-platform-prod-k8s-features-{policy}").inputs["spec"]
+        selector = spec[path[0]][0][path[1]][0]["podSelector"] if len(path) == 2 else spec[path[0]]
+        (expression,) = selector["matchExpressions"]
+        assert "feature-materialize" in expression["values"]
+
+
+def test_materialization_is_refused_on_aws_naming_the_field() -> None:
+    from mlops_infra.spec.cloud import Cloud
+    from mlops_infra.spec.platform import PlatformSpec
+    from mlops_infra.spec.support import refuse_unrealized
+
+    spec = PlatformSpec.model_validate(
+        churn_spec(**{"feature_store.materialization": {"cron": "0 * * * *"}}) | {"clouds": ["aws"]}
+    )
+    with pytest.raises(ValueError, match=r"feature_store\.materialization") as error:
+        refuse_unrealized(spec, Cloud.AWS)
+    assert "writes the online and the offline store at ingestion" in str(error.value)
+    refuse_unrealized(spec, Cloud.K8S)  # realized
+    refuse_unrealized(spec, Cloud.GCP)
