@@ -53,12 +53,23 @@ class FeatureGroupSpec(TypedDict):
     "Online records expire after, days."
 
 
+class Schedule(TypedDict):
+    "A recurring run: ``cron`` (5 fields, e.g. ``0 3 * * 1`` = Mondays 03:00) read in ``time_zone``."
+
+    cron: str
+    "5-field cron: minute hour day-of-month month day-of-week."
+    time_zone: NotRequired[str]
+    "IANA time zone the cron expression is read in."
+
+
 class FeatureStoreSpec(TypedDict):
     "The platform's feature groups."
 
     feature_groups: list[FeatureGroupSpec]
     offline_retention_days: NotRequired[int]
     "Offline records move to archive storage after, days (None keeps them)."
+    materialization: NotRequired[Schedule]
+    "When the online store is filled from the offline store, incrementally (records since the last run). Kubernetes: a Feast materialize-incremental CronJob; GCP: the online feature views' sync schedule (default every 6 h); AWS: refused (SageMaker writes both stores at ingestion). None: the cloud's default (no materialization on Kubernetes)."
 
 
 class Images(TypedDict):
@@ -127,15 +138,6 @@ class MetricGate(TypedDict):
     name: NotRequired[str]
     threshold: float
     direction: NotRequired[MetricDirection]
-
-
-class Schedule(TypedDict):
-    "A recurring run: ``cron`` (5 fields, e.g. ``0 3 * * 1`` = Mondays 03:00) read in ``time_zone``."
-
-    cron: str
-    "5-field cron: minute hour day-of-month month day-of-week."
-    time_zone: NotRequired[str]
-    "IANA time zone the cron expression is read in."
 
 
 class TrainingSpec(TypedDict):
@@ -595,6 +597,24 @@ class K8sQuota(TypedDict):
     "nvidia.com/gpu ceiling; None: what training and the endpoints ask for."
 
 
+class VolumeProvisioner(Enum):
+    "The CSI driver that provisions the platform's encrypted volumes."
+
+    AWS_EBS = "aws-ebs"
+    GCE_PD = "gce-pd"
+
+
+class K8sStorage(TypedDict):
+    "The encrypted StorageClass every PersistentVolumeClaim of the platform uses."
+
+    provisioner: NotRequired[VolumeProvisioner]
+    "Create a class on this CSI driver."
+    kms_key: NotRequired[str]
+    "Customer-managed key of the created class: a KMS key ARN (aws-ebs) or a Cloud KMS crypto key name projects/P/locations/L/keyRings/R/cryptoKeys/K (gce-pd)."
+    existing_class: NotRequired[str]
+    "Use this existing encrypted StorageClass instead of creating one."
+
+
 class K8sPlatformSpec(TypedDict):
     "Kubernetes-only settings of a platform."
 
@@ -613,6 +633,8 @@ class K8sPlatformSpec(TypedDict):
     workload_identity: NotRequired[dict[str, str]]
     "ServiceAccount annotations for object storage (IRSA role ARN, GKE service account)."
     quota: NotRequired[K8sQuota]
+    storage: NotRequired[K8sStorage]
+    "The encrypted StorageClass of every PVC (created or existing); required in protected environments. None: the cluster's default class (dev only)."
     capture_sink_url: NotRequired[str]
     "http(s) sink KServe's logger posts captures to; None: the namespace's drift detector when drift monitoring is on, else the namespace's Knative broker (broker-ingress.knative-eventing)."
     drift_metric: NotRequired[str]
@@ -2001,6 +2023,26 @@ class K8sDriftDetectorArgs(TypedDict):
     "Where the API server listens (443/6443)."
 
 
+class K8sEncryptedStorageClassReclaimPolicy(Enum):
+    "Allowed values of ``reclaim_policy``."
+
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class K8sEncryptedStorageClassArgs(TypedDict):
+    "A StorageClass whose volumes are encrypted with ``kms_key``."
+
+    provisioner: VolumeProvisioner
+    "aws-ebs (EBS CSI) or gce-pd (GCE PD CSI)."
+    kms_key: str
+    "KMS key ARN (aws-ebs) or Cloud KMS crypto key name (gce-pd)."
+    volume_type: NotRequired[str]
+    "EBS volume type or PD type; default gp3 / pd-balanced."
+    reclaim_policy: NotRequired[K8sEncryptedStorageClassReclaimPolicy]
+    "What happens to a volume when its claim is deleted (Retain keeps the data)."
+
+
 class K8sEndpointProtocolVersion(Enum):
     "Allowed values of ``protocol_version``."
 
@@ -2181,6 +2223,10 @@ class K8sFeatureStoreArgs(TypedDict):
     "Where object storage may be reached on 443."
     service_account_annotations: NotRequired[dict[str, str]]
     "Workload identity for object storage (IRSA or GKE annotations)."
+    materialization: NotRequired[Schedule]
+    "Run feast materialize-incremental (offline store -> Redis) on this schedule; None: never (the online store is only what clients push)."
+    materialization_deadline_seconds: NotRequired[int]
+    "A materialization run is stopped after this many seconds."
 
 
 class K8sPostgresSettings(TypedDict):
@@ -2353,6 +2399,8 @@ class K8sTenancyArgs(TypedDict):
     "Pod Security Admission level enforced on the namespace."
     service_accounts: NotRequired[list[str]]
     "Extra workload ServiceAccounts (e.g. notebooks)."
+    holds_state: NotRequired[bool]
+    "The namespace will hold PersistentVolumeClaims: in protected environments it is protected and retained, so deleting it cannot delete the volumes inside."
 
 
 class K8sTrafficRouterMode(Enum):

@@ -28,6 +28,7 @@ from mlops_infra_components.args import (
     K8sBatchInferenceArgs,
     K8sCanaryGuardArgs,
     K8sDriftDetectorArgs,
+    K8sEncryptedStorageClassArgs,
     K8sEndpointArgs,
     K8sFeatureStoreArgs,
     K8sModelRegistryArgs,
@@ -581,6 +582,26 @@ class K8sDriftDetector(pulumi.ComponentResource):
         self.state_config_map = outputs["stateConfigMap"]
 
 
+class K8sEncryptedStorageClass(pulumi.ComponentResource):
+    """A cluster-scoped StorageClass encrypting every volume with a customer-managed key. Builds ``mlops_infra.k8s.EncryptedStorageClass`` (type ``mlops-infra:k8s:EncryptedStorageClass``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    class_name: pulumi.Output[Any]
+    "Output class_name of the mlops-infra:k8s:EncryptedStorageClass child."
+
+    def __init__(
+        self, name: str, args: K8sEncryptedStorageClassArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sEncryptedStorageClass",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "EncryptedStorageClass"),
+        )
+        self.class_name = outputs["class_name"]
+
+
 class K8sEndpoint(pulumi.ComponentResource):
     """An InferenceService (+ ServiceAccount, PDB, NetworkPolicies); ``url`` is its cluster-local address. Builds ``mlops_infra.k8s.Endpoint`` (type ``mlops-infra:k8s:Endpoint``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -608,6 +629,8 @@ class K8sFeatureStore(pulumi.ComponentResource):
     "Output apply_job of the mlops-infra:k8s:FeatureStore child."
     definitions_hash: pulumi.Output[Any]
     "Output definitions_hash of the mlops-infra:k8s:FeatureStore child."
+    materialization_schedule: pulumi.Output[Any]
+    "Output materialization_schedule of the mlops-infra:k8s:FeatureStore child."
 
     def __init__(self, name: str, args: K8sFeatureStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         outputs = build_wrapped(
@@ -622,6 +645,7 @@ class K8sFeatureStore(pulumi.ComponentResource):
         self.redis_host = outputs["redis_host"]
         self.apply_job = outputs["apply_job"]
         self.definitions_hash = outputs["definitions_hash"]
+        self.materialization_schedule = outputs["materialization_schedule"]
 
 
 class K8sModelRegistry(pulumi.ComponentResource):
@@ -777,6 +801,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sBatchInference,
     K8sCanaryGuard,
     K8sDriftDetector,
+    K8sEncryptedStorageClass,
     K8sEndpoint,
     K8sFeatureStore,
     K8sModelRegistry,

@@ -7,11 +7,20 @@ Set the secrets first: pulumi config set --secret postgresPassword|oidcClientSec
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.k8s import AlertRouting, ModelRegistry
+from mlops_infra.k8s import AlertRouting, EncryptedStorageClass, ModelRegistry
 from mlops_infra.k8s.spend_budget import SpendBudget
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 config = pulumi.Config()
+
+# PostgreSQL keeps its data on a PVC: the class encrypts it with your KMS key (policy encryption-at-rest).
+volumes = EncryptedStorageClass(
+    "volumes",
+    {
+        "provisioner": "aws-ebs",
+        "kms_key": "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f",
+    },
+)
 
 
 def secret(key: str) -> pulumi.Output[str]:
@@ -25,6 +34,7 @@ registry = ModelRegistry(
         "namespace": "churn-ml",
         "artifact_store": {"uri": "s3://acme-churn/mlflow"},
         "postgres_password": secret("postgresPassword"),
+        "postgres": {"storage_class": volumes.class_name},
         "auth": {
             "oidc_issuer_url": "https://login.acme.example/realms/ml",
             "client_id": "mlflow",
@@ -33,6 +43,7 @@ registry = ModelRegistry(
             "allowed_groups": ["churn-ml-data-scientists", "churn-ml-ml-engineers"],
         },
     },
+    opts=pulumi.ResourceOptions(depends_on=[volumes]),
 )
 
 # Every stack that runs workloads declares a spend budget (policy budget-required), and its alerts

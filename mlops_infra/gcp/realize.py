@@ -378,7 +378,16 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 "feature_groups": [_feature_group(g) for g in spec.feature_store.feature_groups],
                 "online_store": {} if any(g.online for g in spec.feature_store.feature_groups) else None,
                 "feature_views": [
-                    {"name": g.name, "features": {g.name: _value_features(g)}}
+                    {
+                        "name": g.name,
+                        "features": {g.name: _value_features(g)},
+                        # the spec's materialization schedule is the views' sync from BigQuery
+                        **(
+                            {"schedule": spec.feature_store.materialization}
+                            if spec.feature_store.materialization is not None
+                            else {}
+                        ),
+                    }
                     for g in spec.feature_store.feature_groups
                     if g.online
                 ],

@@ -13,6 +13,7 @@ from mlops_infra.k8s.feature_store import FeatureServerSettings, FeatureStore, F
 from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAuth2ProxySettings
 from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
 from mlops_infra.k8s.quota_alerts import QuotaAlerts, QuotaAlertsArgs
+from mlops_infra.k8s.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
 from mlops_infra.k8s.tenancy import LimitRangeSettings, PersonaGroups, QuotaSettings, Tenancy, TenancyArgs
 from mlops_infra.k8s.traffic_router import TrafficRouter, TrafficRouterArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingPipeline, TrainingPipelineArgs
@@ -28,6 +29,8 @@ __all__ = [
     "ComputeResources",
     "DriftDetector",
     "DriftDetectorArgs",
+    "EncryptedStorageClass",
+    "EncryptedStorageClassArgs",
     "Endpoint",
     "EndpointArgs",
     "FeatureServerSettings",

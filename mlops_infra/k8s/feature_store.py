@@ -1,11 +1,13 @@
 """Feast on Kubernetes: Redis online store, feature server, object-storage registry and offline store.
 
-Creates Redis (see :mod:`mlops_infra.k8s.redis`), a ConfigMap with ``feature_store.yaml`` and
-the rendered ``features.py``, a feature-server Deployment and Service, and a Job that runs
-``feast apply``. The Job's name carries a hash of the definitions and config, so any change
-creates a new Job (it reruns) and an unchanged stack leaves the finished Job alone.
-NetworkPolicies allow only: feature server, apply job and training to Redis; the configured
-clients (predictor, training) to the feature server; HTTPS egress to object storage.
+Creates Redis (see :mod:`mlops_infra.k8s.redis`), a ConfigMap with ``feature_store.yaml`` and the
+rendered ``features.py``, a feature-server Deployment and Service, a Job that runs ``feast apply``,
+and with ``materialization`` a CronJob that runs ``feast materialize-incremental`` (offline store ->
+Redis, only the records since the last run) on that schedule. The Job's name carries a hash of the
+definitions and config, so any change creates a new Job (it reruns) and an unchanged stack leaves
+the finished Job alone.
+NetworkPolicies allow only: feature server, apply and materialization jobs and training to Redis;
+the configured clients (predictor, training) to the feature server; HTTPS egress to object storage.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from mlops_infra.k8s.redis import RedisSettings, redis
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
 from mlops_infra.spec.base import Spec, StrInput
+from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import PinnedImage
 
 FEATURE_SERVER_PORT = 6566
@@ -72,6 +75,14 @@ class FeatureStoreArgs(Spec):
     )
     service_account_annotations: dict[str, str] = Field(
         default_factory=dict, description="Workload identity for object storage (IRSA or GKE annotations)."
+    )
+    materialization: Schedule | None = Field(
+        None,
+        description="Run feast materialize-incremental (offline store -> Redis) on this schedule; None: never "
+        "(the online store is only what clients push).",
+    )
+    materialization_deadline_seconds: int = Field(
+        3600, ge=60, le=86_400, description="A materialization run is stopped after this many seconds."
     )
 
     @field_validator("redis_password")
@@ -223,6 +234,11 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
             ),
             opts=self.child_opts(depends_on=[self.repo, self.redis.stateful_set]),
         )
+        self.materialization: k8s.batch.v1.CronJob | None = None
+        if a.materialization is not None:
+            self.materialization = self._materialization(
+                ns, labels("feast", lbl.FEATURE_MATERIALIZE), a.materialization, mounts, env, password, sa_name
+            )
         self.network_policies = self._network_policies(ns, server_labels, part_of)
         self.feature_server_url: pulumi.Output[str] = pulumi.Output.concat(
             "http://", f"{base}-server.", ns, ".svc.cluster.local"
@@ -233,7 +249,60 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
                 "redis_host": self.redis.host,
                 "apply_job": job_name,
                 "definitions_hash": self.definitions_hash,
+                "materialization_schedule": a.materialization.cron if a.materialization else None,
             }
+        )
+
+    def _materialization(  # noqa: PLR0917 - the CronJob shares the apply job's mounts, env and identity
+        self,
+        ns: StrInput,
+        job_labels: dict[str, str],
+        schedule: Schedule,
+        mounts: list[Mount],
+        env: dict[str, str],
+        password: SecretEnv,
+        sa_name: pulumi.Output[str],
+    ) -> k8s.batch.v1.CronJob:
+        """``feast materialize-incremental <now>``: each run loads what arrived since the previous one."""
+        a = self.args
+        name = self.platform.name(f"{self.logical_name}-materialize", naming.K8S_LABEL_NAME)[:52].rstrip("-")
+        container = Container(
+            name="feast-materialize",
+            image=a.feature_server.image,
+            resources=a.feature_server.resources,
+            command=[
+                "/bin/sh",
+                "-c",
+                f'exec feast --chdir {REPO_DIR} materialize-incremental "$(date -u +%Y-%m-%dT%H:%M:%S)"',
+            ],
+            env=env,
+            secret_env=[password],
+            mounts=mounts,
+        )
+        spec = pod_spec([container], service_account_name=sa_name, restart_policy="Never")
+        return k8s.batch.v1.CronJob(
+            self.child_name("materialize"),
+            metadata=objects.metadata(name, ns, job_labels),
+            spec=objects.k8s_json(
+                {
+                    "schedule": schedule.cron,
+                    "timeZone": schedule.time_zone,
+                    "concurrencyPolicy": "Forbid",  # incremental: two runs at once would load the same window
+                    "startingDeadlineSeconds": 600,
+                    "successfulJobsHistoryLimit": 1,
+                    "failedJobsHistoryLimit": 3,
+                    "jobTemplate": {
+                        "metadata": {"labels": job_labels},
+                        "spec": {
+                            "backoffLimit": 2,
+                            "activeDeadlineSeconds": a.materialization_deadline_seconds,
+                            "ttlSecondsAfterFinished": 86_400,
+                            "template": pod_template(job_labels, spec),
+                        },
+                    },
+                }
+            ),
+            opts=self.child_opts(depends_on=[self.apply_job]),
         )
 
     def _network_policies(
@@ -248,7 +317,9 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
             ns,
             policy_labels,
             server=network.components(part_of, lbl.ONLINE_STORE),
-            clients=network.components(part_of, lbl.FEATURE_SERVER, lbl.FEATURE_APPLY, lbl.TRAINING),
+            clients=network.components(
+                part_of, lbl.FEATURE_SERVER, lbl.FEATURE_APPLY, lbl.FEATURE_MATERIALIZE, lbl.TRAINING
+            ),
             port_list=network.ports(6379),
         )
         policies += network.connection(
@@ -268,7 +339,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
                 f"{base}-object-storage",
                 ns,
                 policy_labels,
-                pods=network.components(part_of, lbl.FEATURE_SERVER, lbl.FEATURE_APPLY),
+                pods=network.components(part_of, lbl.FEATURE_SERVER, lbl.FEATURE_APPLY, lbl.FEATURE_MATERIALIZE),
                 cidrs=a.https_egress_cidrs,
             )
         )

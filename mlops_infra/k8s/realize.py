@@ -61,6 +61,7 @@ from mlops_infra.k8s.off_hours import OffHours
 from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.quota_alerts import QuotaAlerts
 from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
+from mlops_infra.k8s.storage_class import EncryptedStorageClass
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
 from mlops_infra.k8s.traffic_router import TrafficRouter
 from mlops_infra.k8s.training_pipeline import TrainingPipeline
@@ -424,19 +425,50 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
             f"{context.defaults.environment} is a protected environment: its alerts must reach a person "
             "(set alerts.emails, alerts.pagerduty or alerts.slack)",
         )
+    if context.defaults.protected and spec.k8s.storage is None:
+        raise field_error(
+            SPEC,
+            ("k8s", "storage"),
+            f"{context.defaults.environment} is a protected environment: the platform's volumes (Redis, PostgreSQL"
+            "{}) need an encrypted StorageClass: set k8s.storage.provisioner and kms_key to create one, or "
+            "k8s.storage.existing_class to use yours".format("" if spec.k8s.data_uri else ", Feast, MLflow artifacts"),
+        )
     missing = _secret_config_missing() + missing_secret_keys(spec.alerts)
     if missing:
         raise missing_secret_error(missing[0])
     check_deploy_token(effective_approval(spec.registry, context.defaults).deploy_webhook)
 
 
-def _storage(spec: PlatformSpec, path: str, pvc: str) -> dict[str, str]:
+def _storage(spec: PlatformSpec, path: str, pvc: str, storage_class: str | None) -> dict[str, str]:
     data = spec.k8s.data_uri
-    return {"uri": f"{data.rstrip('/')}/{path}"} if data else {"pvc_size": PVC_SIZES[pvc]}
+    if data:
+        return {"uri": f"{data.rstrip('/')}/{path}"}
+    return {"pvc_size": PVC_SIZES[pvc], **({"storage_class": storage_class} if storage_class else {})}
+
+
+def _storage_class(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext
+) -> tuple[str | None, EncryptedStorageClass | None]:
+    """The StorageClass every PVC names: created (provisioner + key), existing by name, or None (cluster default)."""
+    storage = spec.k8s.storage
+    if storage is None:
+        return None, None
+    if storage.existing_class is not None:
+        return storage.existing_class, None
+    created = EncryptedStorageClass(
+        context.child_name("storage"),
+        {"provisioner": storage.provisioner, "kms_key": storage.kms_key},
+        opts=context.opts(parent),
+    )
+    return created.class_name, created
 
 
 def _feature_store(
-    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, namespace: pulumi.Output[str]
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    storage: tuple[str | None, EncryptedStorageClass | None],
 ) -> FeatureStore | None:
     store = spec.feature_store
     if store is None:
@@ -466,17 +498,24 @@ def _feature_store(
             "feast_project": feast_project(spec),
             "entities": list(entities.values()),
             "feature_views": views,
-            "registry": _storage(spec, "feast/registry.db", "registry"),
-            "offline_store": _storage(spec, "feast/offline", "offline"),
+            "registry": _storage(spec, "feast/registry.db", "registry", storage[0]),
+            "offline_store": _storage(spec, "feast/offline", "offline", storage[0]),
             "redis_password": config.require_secret(SECRET_KEYS["redis_password"]),
+            **({"redis": {"storage_class": storage[0]}} if storage[0] else {}),
+            # the online store is filled from the offline store on the spec's schedule (incremental)
+            **({"materialization": store.materialization} if store.materialization is not None else {}),
             "service_account_annotations": spec.k8s.workload_identity,
         },
-        opts=context.opts(parent),
+        opts=context.opts(parent, depends_on=[storage[1]] if storage[1] else None),
     )
 
 
 def _registry(
-    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, namespace: pulumi.Output[str]
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    storage: tuple[str | None, EncryptedStorageClass | None],
 ) -> ModelRegistry:
     config = pulumi.Config()
     access = spec.access
@@ -484,8 +523,9 @@ def _registry(
         context.child_name("registry"),
         {
             "namespace": namespace,
-            "artifact_store": _storage(spec, "mlflow", "artifacts"),
+            "artifact_store": _storage(spec, "mlflow", "artifacts", storage[0]),
             "postgres_password": config.require_secret(SECRET_KEYS["postgres_password"]),
+            **({"postgres": {"storage_class": storage[0]}} if storage[0] else {}),
             "auth": {
                 "oidc_issuer_url": spec.k8s.oidc_issuer_url,
                 "client_id": f"mlflow-{context.defaults.environment}",
@@ -497,7 +537,7 @@ def _registry(
             # The deploy webhook's poller reads the approved alias on MLflow's own port, like training.
             **({"internal_clients": [lbl.TRAINING, DEPLOY_WEBHOOK]} if _webhook(spec, context) else {}),
         },
-        opts=context.opts(parent),
+        opts=context.opts(parent, depends_on=[storage[1]] if storage[1] else None),
     )
 
 
@@ -838,6 +878,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
                 "limits_memory": spec.k8s.quota.limits_memory,
                 "gpus": spec.k8s.quota.gpus if spec.k8s.quota.gpus is not None else _gpus_needed(spec, context),
             },
+            # Redis and PostgreSQL always keep their data on PVCs in this namespace.
+            "holds_state": True,
             "groups": {
                 "data_scientists": access.data_scientists,
                 "ml_engineers": access.ml_engineers,
@@ -848,8 +890,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         opts=context.opts(parent),
     )
     namespace = tenancy.namespace_name
-    features = _feature_store(parent, spec, context, namespace)
-    registry = _registry(parent, spec, context, namespace)
+    storage = _storage_class(parent, spec, context)
+    features = _feature_store(parent, spec, context, namespace, storage)
+    registry = _registry(parent, spec, context, namespace, storage)
     env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": registry.tracking_uri}
     if spec.tracking is not None:  # the platform's MLflow is the tracker: runs log to the spec's experiment
         env["MLFLOW_EXPERIMENT_NAME"] = spec.tracking.experiment_name(spec.registry.model_name)

@@ -142,6 +142,11 @@ class TenancyArgs(Spec):
     service_accounts: list[str] = Field(
         default_factory=list, max_length=50, description="Extra workload ServiceAccounts (e.g. notebooks)."
     )
+    holds_state: bool = Field(
+        False,
+        description="The namespace will hold PersistentVolumeClaims: in protected environments it is protected "
+        "and retained, so deleting it cannot delete the volumes inside.",
+    )
 
     @field_validator("service_accounts")
     @classmethod
@@ -170,10 +175,13 @@ class Tenancy(PlatformComponent[TenancyArgs]):
             "pod-security.kubernetes.io/enforce-version": "latest"
         }
 
+        namespace_name = self.child_name("namespace")
+        settings = self.platform.settings
+        keep = a.holds_state and settings.is_protected and namespace_name not in settings.protection_exemptions
         self.namespace = k8s.core.v1.Namespace(
-            self.child_name("namespace"),
+            namespace_name,
             metadata=metadata(self.physical_namespace, None, {**self.labels, **psa}),
-            opts=self.child_opts(),
+            opts=self.child_opts(protect=True, retain_on_delete=True) if keep else self.child_opts(),
         )
         self.namespace_name: pulumi.Output[str] = name_of(self.namespace)
         ns = self.namespace_name

@@ -178,6 +178,12 @@ class PolicyConfig(BaseModel):
         pattern=r"^[a-z0-9]([a-z0-9./_-]*[a-z0-9])?$",
         description='Tag/label/annotation key that, set to "true", allows a resource to be public.',
     )
+    encrypted_storage_classes: tuple[NonBlank, ...] = Field(
+        (),
+        alias="encryptedStorageClasses",
+        description="Names of StorageClasses outside the stack that encrypt with a customer-managed key (the "
+        "cluster admin's); PersistentVolumeClaims may name them in protected environments.",
+    )
     max_key_rotation_days: int = Field(
         365, alias="maxKeyRotationDays", ge=1, le=365, description="Longest allowed key rotation period (days)."
     )

@@ -5,6 +5,8 @@
 - it is TLS-only when a bucket policy denies ``aws:SecureTransport = false``;
 - it is versioned when a BucketVersioning with status Enabled targets it;
 - a Kubernetes namespace has a ResourceQuota (with a GPU cap), a LimitRange and a default-deny NetworkPolicy;
+- a PersistentVolumeClaim names a StorageClass that encrypts with a customer-managed key;
+- a Namespace holding stateful objects is protected (deleting it deletes them);
 - production endpoints have drift monitoring and alarms;
 - the stack declares a budget on every cloud it spends on.
 """
@@ -27,6 +29,7 @@ from mlops_infra.policy.correlation import (
     referrers,
 )
 from mlops_infra.policy.facts.aws_iam import denies_insecure_transport, principal_is_everyone, statements
+from mlops_infra.policy.facts.k8s_storage import NAMESPACE, PVC, STATEFUL_SET, STORAGE_CLASS, claims, encrypts_with_cmk
 from mlops_infra.policy.facts.k8s_workloads import workloads
 from mlops_infra.policy.markers import marker_hint, public_allowed
 from mlops_infra.policy.model import Finding, ResourceView, StackView
@@ -260,6 +263,74 @@ def namespace_guardrails(stack: StackView, ctx: StackContext) -> Iterator[Findin
                     "no default-deny NetworkPolicy, so every pod accepts traffic from anywhere in the cluster. "
                     'Add a NetworkPolicy with spec.podSelector: {} and spec.policyTypes: ["Ingress", "Egress"] '
                     "and no ingress rules."
+                )
+
+
+# --- Kubernetes volumes: encrypted classes, protected namespaces ---------------------------------------
+
+
+def _claim_gap(value: Any, classes: Mapping[str, ResourceView], vouched: tuple[str, ...]) -> str | None:
+    """Why a claim with storageClassName ``value`` is not proven encrypted, or None."""
+    if not is_set(value) or value == "":
+        return (
+            "uses the cluster's default StorageClass, which nothing shows to be encrypted with a customer-managed key"
+        )
+    name = known(value, "storageClassName")
+    if name in classes:
+        if encrypts_with_cmk(classes[name]):
+            return None
+        return f"uses StorageClass {name!r}, which does not encrypt its volumes with a customer-managed key"
+    if name in vouched:
+        return None
+    return f"uses StorageClass {name!r}, which is neither in this stack nor listed in encryptedStorageClasses"
+
+
+def claim_encryption(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
+    """encryption-at-rest for claims in protected environments: each names a class proven to use a CMK."""
+    classes = {c.k8s_name(): c for c in stack.by_type(STORAGE_CLASS)}
+    for resource in stack.by_type(PVC, STATEFUL_SET):
+        if not ctx.protected(resource):
+            continue
+        for path, value in claims(resource):
+            with ctx.unknowns(resource.urn):
+                gap = _claim_gap(value, classes, ctx.config.encrypted_storage_classes)
+                if gap is not None:
+                    kind = resource.type.rsplit(":", 1)[-1]
+                    yield Finding(
+                        f"{kind} {resource.k8s_name()!r}: {gap} ({path}). Name an encrypted StorageClass "
+                        "(k8s.storage in the platform spec creates one), or list your cluster's encrypted class in "
+                        "the policy config's encryptedStorageClasses.",
+                        urn=resource.urn,
+                        resource_type=resource.type,
+                    )
+
+
+def namespace_protection(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
+    """deletion-protection: a Namespace holding PVCs in a protected environment is protected and retained."""
+    stateful = [r for r in stack.custom() if r.type in (PVC, STATEFUL_SET)]
+    for namespace in stack.by_type(NAMESPACE):
+        if not ctx.protected(namespace) or namespace.name in ctx.config.protection_exemptions:
+            continue
+        with ctx.unknowns(namespace.urn):
+            holds = [r for r in stateful if in_namespace(r, namespace) and any(True for _ in claims(r))]
+            if not holds:
+                continue
+            missing = [
+                flag
+                for flag, value in (
+                    ("protect", namespace.options.protect),
+                    ("retainOnDelete", namespace.options.retain_on_delete),
+                )
+                if value is False
+            ]
+            if missing:
+                yield Finding(
+                    f"Namespace {namespace.k8s_name()!r} holds {holds[0].type.rsplit(':', 1)[-1]} "
+                    f"{holds[0].k8s_name()!r} but {' and '.join(missing)} is off, so deleting the namespace deletes "
+                    "its volumes even though they are protected. Pass ResourceOptions(protect=True, "
+                    "retain_on_delete=True) to the Namespace (Tenancy does with holds_state: true).",
+                    urn=namespace.urn,
+                    resource_type=namespace.type,
                 )
 
 

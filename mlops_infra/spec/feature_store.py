@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from mlops_infra.spec.base import Spec, Switch
+from mlops_infra.spec.schedule import Schedule
 
 FEATURE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,59}$"
 
@@ -57,6 +58,13 @@ class FeatureStoreSpec(Spec):
     feature_groups: list[FeatureGroupSpec] = Field(min_length=1, max_length=100)
     offline_retention_days: int | None = Field(
         None, ge=1, le=3650, description="Offline records move to archive storage after, days (None keeps them)."
+    )
+    materialization: Schedule | None = Field(
+        None,
+        description="When the online store is filled from the offline store, incrementally (records since the last "
+        "run). Kubernetes: a Feast materialize-incremental CronJob; GCP: the online feature views' sync schedule "
+        "(default every 6 h); AWS: refused (SageMaker writes both stores at ingestion). None: the cloud's default "
+        "(no materialization on Kubernetes).",
     )
 
     @model_validator(mode="after")

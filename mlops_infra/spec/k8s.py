@@ -11,12 +11,13 @@ from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from mlops_infra.spec.base import Spec, Switch
-from mlops_infra.spec.types import ObjectUri, check_object_uri
+from mlops_infra.spec.types import ObjectUri, check_key_ref, check_object_uri
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 _CPU = re.compile(r"^(?:[0-9]+m|[0-9]+(?:\.[0-9]+)?)$")
 _MEMORY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:Ki|Mi|Gi|Ti)$")
 _ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -69,6 +70,50 @@ class TrafficRouter(StrEnum):
     """An Istio ``VirtualService`` for the endpoint's Service host: route weights, mirror and mirrorPercentage."""
 
 
+class VolumeProvisioner(StrEnum):
+    """The CSI driver that provisions the platform's encrypted volumes."""
+
+    AWS_EBS = "aws-ebs"
+    """EBS CSI driver (ebs.csi.aws.com): ``encrypted: "true"`` + ``kmsKeyId`` (a KMS key ARN)."""
+    GCE_PD = "gce-pd"
+    """GCE persistent disk CSI driver (pd.csi.storage.gke.io): ``disk-encryption-kms-key`` (a Cloud KMS key)."""
+
+
+class K8sStorage(Spec):
+    """The encrypted StorageClass every PersistentVolumeClaim of the platform uses.
+
+    Either the platform creates one (``provisioner`` + ``kms_key``), or it uses an existing class
+    by name (``existing_class``; list it in the policy config's ``encryptedStorageClasses`` so
+    ``encryption-at-rest`` knows it is encrypted). Exactly one of the two.
+    """
+
+    provisioner: VolumeProvisioner | None = Field(None, description="Create a class on this CSI driver.")
+    kms_key: str | None = Field(
+        None,
+        description="Customer-managed key of the created class: a KMS key ARN (aws-ebs) or a Cloud KMS crypto key "
+        "name projects/P/locations/L/keyRings/R/cryptoKeys/K (gce-pd).",
+    )
+    existing_class: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, description="Use this existing encrypted StorageClass instead of creating one."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> K8sStorage:
+        if (self.provisioner is None) == (self.existing_class is None):
+            raise ValueError("set exactly one of provisioner (with kms_key) and existing_class")
+        if self.existing_class is not None and self.kms_key is not None:
+            raise ValueError("kms_key belongs to a created class (provisioner); an existing_class carries its own")
+        if self.provisioner is not None:
+            if self.kms_key is None:
+                raise ValueError(f"provisioner {self.provisioner.value} needs kms_key (the customer-managed key)")
+            check_key_ref(self.kms_key)
+            aws_key = self.kms_key.startswith("arn:")
+            if aws_key != (self.provisioner is VolumeProvisioner.AWS_EBS):
+                wanted = "a KMS key ARN" if self.provisioner is VolumeProvisioner.AWS_EBS else "a Cloud KMS key name"
+                raise ValueError(f"kms_key of provisioner {self.provisioner.value} must be {wanted}")
+        return self
+
+
 class K8sPlatformSpec(Spec):
     """Kubernetes-only settings of a platform."""
 
@@ -101,6 +146,11 @@ class K8sPlatformSpec(Spec):
         description="ServiceAccount annotations for object storage (IRSA role ARN, GKE service account).",
     )
     quota: K8sQuota = Field(default_factory=K8sQuota)
+    storage: K8sStorage | None = Field(
+        None,
+        description="The encrypted StorageClass of every PVC (created or existing); required in protected "
+        "environments. None: the cluster's default class (dev only).",
+    )
     capture_sink_url: str | None = Field(
         None,
         description="http(s) sink KServe's logger posts captures to; None: the namespace's drift detector "

@@ -25,6 +25,7 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "scheduled batch inference": frozenset({Cloud.GCP, Cloud.K8S}),
     "Kubeflow Pipelines orchestrator": frozenset(),
     "Airflow orchestrator": frozenset(),
+    "feature materialization schedule": frozenset({Cloud.GCP, Cloud.K8S}),
 }
 # The clouds whose realization builds the off-hours schedule (it depends on the environment, so it has its own check).
 OFF_HOURS_REALIZED_BY: frozenset[Cloud] = frozenset({Cloud.AWS, Cloud.K8S})
@@ -57,6 +58,9 @@ WHY_NOT: dict[tuple[str, Cloud], str] = {
     ("multi-model endpoint", Cloud.GCP): (
         "a Vertex AI deployed model loads exactly one model; declare one endpoint per model, or co-host several "
         "deployed models on shared machines with Vertex deployment resource pools (not realized by mlops-infra)"
+    ("feature materialization schedule", Cloud.AWS): (
+        "SageMaker Feature Store writes the online and the offline store at ingestion, so there is nothing to "
+        "materialize on a schedule (remove feature_store.materialization for AWS)"
     ),
 }
 
@@ -78,6 +82,8 @@ def _uses(spec: PlatformSpec) -> Iterator[tuple[str, tuple[str | int, ...]]]:
         yield "Airflow orchestrator", ("training", "orchestrator")
     for index, _ in enumerate(spec.batch):
         yield "scheduled batch inference", ("batch", index)
+    if spec.feature_store is not None and spec.feature_store.materialization is not None:
+        yield "feature materialization schedule", ("feature_store", "materialization")
 
 
 def refuse_unrealized_off_hours(spec: PlatformSpec, cloud: Cloud, environment: str) -> None:

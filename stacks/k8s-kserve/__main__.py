@@ -19,6 +19,7 @@ from mlops_infra.k8s import (
     AlertRouting,
     CanaryGuard,
     DriftDetector,
+    EncryptedStorageClass,
     Endpoint,
     FeatureStore,
     ModelRegistry,
@@ -45,10 +46,18 @@ argo = config.get_bool("argoEnabled") or False
 alerts = AlertsSpec.model_validate(config.get_object("alerts") or {})
 receivers = receiver_secrets(alerts)
 
+# Every PVC (Redis, PostgreSQL) on a StorageClass encrypted with this KMS key (`volumeKmsKeyArn`; protected
+# stacks set it, policy encryption-at-rest); without it, dev uses the cluster's default class.
+volume_key = config.get("volumeKmsKeyArn")
+volumes = EncryptedStorageClass("volumes", {"provisioner": "aws-ebs", "kms_key": volume_key}) if volume_key else None
+storage_class = {"storage_class": volumes.class_name} if volumes else {}
+after_volumes = pulumi.ResourceOptions(depends_on=[volumes] if volumes else [])
+
 tenancy = Tenancy(
     "team",
     {
         "team": team,
+        "holds_state": True,  # Redis and PostgreSQL volumes: protected with the namespace in staging/prod
         "quota": {"gpus": config.get_int("gpuQuota") or 1, "requests_cpu": "32", "limits_cpu": "64"},
         "groups": {
             "data_scientists": [f"{team}-data-scientists"],
@@ -78,8 +87,12 @@ features = FeatureStore(
         "registry": {"uri": f"s3://{bucket}/feast/registry.db"},
         "offline_store": {"uri": f"s3://{bucket}/feast/offline"},
         "redis_password": config.require_secret("redisPassword"),
+        "redis": storage_class,
+        # Redis is filled from the offline store every hour, incrementally (feast materialize-incremental).
+        "materialization": {"cron": "15 * * * *", "time_zone": "UTC"},
         "service_account_annotations": identity,
     },
+    opts=after_volumes,
 )
 
 registry = ModelRegistry(
@@ -88,6 +101,7 @@ registry = ModelRegistry(
         "namespace": namespace,
         "artifact_store": {"uri": f"s3://{bucket}/mlflow"},
         "postgres_password": config.require_secret("postgresPassword"),
+        "postgres": storage_class,
         "auth": {
             "oidc_issuer_url": config.require("oidcIssuerUrl"),
             "client_id": f"mlflow-{platform.environment}",
@@ -97,6 +111,7 @@ registry = ModelRegistry(
         },
         "service_account_annotations": identity,
     },
+    opts=after_volumes,
 )
 
 training = TrainingPipeline(

@@ -14,6 +14,7 @@ from mlops_infra.k8s.canary_guard import CanaryGuardArgs
 from mlops_infra.k8s.drift_detector import DriftDetectorArgs
 from mlops_infra.k8s.endpoint import EndpointArgs
 from mlops_infra.k8s.monitoring import MonitoringArgs
+from mlops_infra.k8s.storage_class import EncryptedStorageClassArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingGate, TrainingPipelineArgs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +23,7 @@ PAGES: dict[str, list[type[BaseModel]]] = {
     "k8s-alert-routing.md": [AlertRoutingArgs, PagerDutyReceiver, SlackReceiver],
     "k8s-canary-guard.md": [CanaryGuardArgs],
     "k8s-drift-detector.md": [DriftDetectorArgs],
+    "k8s-encrypted-storage-class.md": [EncryptedStorageClassArgs],
     "k8s-endpoint.md": [EndpointArgs],
     "k8s-monitoring.md": [MonitoringArgs],
     "k8s-training-pipeline.md": [TrainingPipelineArgs, TrainingGate, SecretRef],

@@ -51,7 +51,7 @@ def test_plan_has_the_platform(stack):
     for resource in stack.custom_resources():
         meta = resource.inputs["metadata"]
         assert meta["name"], resource.urn  # never auto-named
-        if resource.type != "kubernetes:core/v1:Namespace":
+        if resource.type not in ("kubernetes:core/v1:Namespace", "kubernetes:storage.k8s.io/v1:StorageClass"):
             assert meta["namespace"] == namespace, resource.urn
     json.dumps(stack.to_json())  # the plan document serialises
 
@@ -67,6 +67,19 @@ def test_pvcs_protected_in_prod_only(stack):
     claims = stack.by_type("kubernetes:core/v1:PersistentVolumeClaim")
     assert len(claims) == 2  # Redis and PostgreSQL data
     assert all(c.protect and c.retain_on_delete for c in claims) == (stack.stack == "prod")
+    # ... and the namespace holding them (deleting a namespace deletes its claims)
+    (namespace,) = stack.by_type("kubernetes:core/v1:Namespace")
+    assert (namespace.protect, namespace.retain_on_delete) == (stack.stack == "prod",) * 2
+    # prod: both claims on the stack's EBS class encrypted with volumeKmsKeyArn; dev: the cluster default
+    classes = stack.by_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    if stack.stack == "prod":
+        (storage_class,) = classes
+        assert storage_class.inputs["parameters"]["encrypted"] == "true"
+        assert storage_class.inputs["parameters"]["kmsKeyId"].startswith("arn:aws:kms:")
+        name = storage_class.inputs["metadata"]["name"]
+        assert {c.inputs["spec"]["storageClassName"] for c in claims} == {name}
+    else:
+        assert classes == [] and all("storageClassName" not in c.inputs["spec"] for c in claims)
     # The StatefulSets use those claims, not volumeClaimTemplates (which Pulumi could not protect).
     for sts in stack.by_type("kubernetes:apps/v1:StatefulSet"):
         assert "volumeClaimTemplates" not in sts.inputs["spec"]

@@ -674,3 +674,11 @@ def test_any_platform_choice_is_refused_before_registering_or_plans(
         return
     drift = stack.by_type("mlops-infra:gcp:DriftRetraining")
     assert bool(drift) == bool(monitoring if monitoring is not None else environment != "dev")
+
+
+def test_feature_views_sync_on_the_spec_materialization_schedule(dev):
+    (view,) = dev.by_type("gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview")
+    assert view.inputs["syncConfig"]["cron"] == "0 */6 * * *"  # no materialization: every 6 h
+    stack = realize("dev", feature_store={"materialization": {"cron": "15 * * * *", "time_zone": "Europe/Berlin"}})
+    (view,) = stack.by_type("gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview")
+    assert view.inputs["syncConfig"]["cron"] == "TZ=Europe/Berlin 15 * * * *"

@@ -34,6 +34,10 @@ K8S = {
     "team": "churn-ml",
     "model_store_uri": "s3://acme-churn/models",
     "oidc_issuer_url": "https://login.acme.example/realms/ml",
+    "storage": {
+        "provisioner": "aws-ebs",
+        "kms_key": "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f",
+    },
 }
 
 
@@ -87,7 +91,7 @@ def test_namespace_quota_limits_and_default_deny(stack: CapturedStack) -> None:
         "policyTypes": ["Ingress", "Egress"],
     }
     for resource in stack.custom_resources():
-        if resource.type != "kubernetes:core/v1:Namespace":
+        if resource.type not in ("kubernetes:core/v1:Namespace", "kubernetes:storage.k8s.io/v1:StorageClass"):
             assert resource.inputs["metadata"]["namespace"] == namespace, resource.urn
 
 
@@ -111,7 +115,7 @@ def test_labels_and_names(stack: CapturedStack) -> None:
         "k8s-alerts",
         "k8s-quota-alerts",
         "k8s-budget",
-    } | ({"k8s-scoring-canary-guard", "k8s-drift"} if prod(stack) else set())
+    } | ({"k8s-scoring-canary-guard", "k8s-drift", "k8s-storage"} if prod(stack) else set())
 
 
 def test_persona_role_bindings_follow_spec_access(stack: CapturedStack) -> None:
@@ -380,6 +384,75 @@ def test_stateful_data_is_protected_in_prod_only(stack: CapturedStack) -> None:
     # data_uri is set: only the databases have claims
     assert sorted(c.name for c in claims) == ["k8s-features-redis-data", "k8s-registry-postgres-data"]
     assert all(c.protect and c.retain_on_delete for c in claims) == prod(stack)
+    # the namespace holding them too: deleting it would delete the claims inside
+    (namespace,) = by_kind(stack, "Namespace")
+    assert (namespace.protect, namespace.retain_on_delete) == (prod(stack), prod(stack))
+
+
+def test_every_claim_uses_the_encrypted_storage_class_in_prod(stack: CapturedStack) -> None:
+    claims = by_kind(stack, "PersistentVolumeClaim")
+    if not prod(stack):  # dev: the cluster's default class
+        assert by_kind(stack, "StorageClass") == []
+        assert all("storageClassName" not in c.inputs["spec"] for c in claims)
+        return
+    (storage_class,) = by_kind(stack, "StorageClass")
+    assert storage_class.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert storage_class.inputs["parameters"] == {
+        "type": "gp3",
+        "encrypted": "true",
+        "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f",
+    }
+    assert storage_class.inputs["reclaimPolicy"] == "Retain"
+    assert storage_class.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
+    name = storage_class.inputs["metadata"]["name"]
+    assert name == "churn-platform-prod-k8s-storage"
+    assert claims and all(c.inputs["spec"]["storageClassName"] == name for c in claims)
+
+
+def test_pvcs_without_data_uri_all_use_the_class() -> None:
+    stack = realize(churn_spec())  # no data_uri: Feast registry, offline store and MLflow artifacts on PVCs too
+    claims = by_kind(stack, "PersistentVolumeClaim")
+    assert len(claims) == 5
+    assert {c.inputs["spec"]["storageClassName"] for c in claims} == {"churn-prod-k8s-storage"}
+    (storage_class,) = by_kind(stack, "StorageClass")
+    for component in ("k8s-features", "k8s-registry"):  # the claims' components wait for the class
+        (resource,) = [r for r in stack.resources if r.name == component]
+        assert storage_class.urn in resource.dependencies
+
+
+@pytest.mark.parametrize("environment", ["prod", "staging"])
+def test_protected_environment_refuses_no_storage_class(environment: str) -> None:
+    spec = churn_spec()
+    del spec["k8s"]["storage"]
+    message = refused(spec, environment)
+    assert "k8s.storage" in message and "encrypted StorageClass" in message
+
+
+def test_an_existing_class_is_named_by_every_claim_and_nothing_is_created() -> None:
+    stack = realize(churn_spec(**{"k8s.storage": {"existing_class": "ebs-cmk"}}))
+    assert by_kind(stack, "StorageClass") == []
+    claims = by_kind(stack, "PersistentVolumeClaim")
+    assert claims and {c.inputs["spec"]["storageClassName"] for c in claims} == {"ebs-cmk"}
+
+
+@pytest.mark.parametrize(
+    ("storage", "words"),
+    [
+        ({"provisioner": "aws-ebs"}, "needs kms_key"),
+        (
+            {
+                "provisioner": "gce-pd",
+                "kms_key": "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f",
+            },
+            "must be a Cloud KMS key name",
+        ),
+        ({"provisioner": "aws-ebs", "kms_key": "alias/aws/ebs"}, "not a customer-managed key"),
+        ({"existing_class": "ebs-cmk", "provisioner": "aws-ebs"}, "exactly one"),
+    ],
+)
+def test_bad_storage_is_refused_by_field(storage: dict[str, str], words: str) -> None:
+    message = refused(churn_spec(**{"k8s.storage": storage}))
+    assert "k8s.storage" in message and words in message
 
 
 def test_outputs_are_camel_case(stack: CapturedStack) -> None:
@@ -556,3 +629,51 @@ def test_canary_guards_read_the_prometheus_the_spec_names() -> None:
         for e in c.get("env", [])
     }
     assert env["PROMETHEUS_URL"] == "http://prometheus.observability.svc:9090"
+
+
+# --- Feast materialization: the online store filled from the offline store on the spec's schedule --------
+
+
+def test_prod_materializes_the_online_store_incrementally_on_the_schedule(stack: CapturedStack) -> None:
+    jobs = [j for j in by_kind(stack, "CronJob") if j.name == "k8s-features-materialize"]
+    if not prod(stack):  # k8s-dev sets no feature_store.materialization
+        assert jobs == []
+        return
+    (job,) = jobs
+    spec = job.inputs["spec"]
+    assert (spec["schedule"], spec["timeZone"]) == ("15 * * * *", "UTC")  # Pulumi.k8s-prod.yaml
+    assert spec["concurrencyPolicy"] == "Forbid"
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"][:2] == ["/bin/sh", "-c"]
+    assert "feast --chdir /feast/repo materialize-incremental" in container["command"][2]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["restartPolicy"] == "Never"
+    assert {
+        "name": "REDIS_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "churn-platform-prod-k8s-features-redis-auth", "key": "password"}},
+    } in container["env"]
+    labels = spec["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "feature-materialize"
+    # its pods may reach Redis (both directions of the connection), like the apply job
+    for policy, path in (("redis-in", ("ingress", "from")), ("redis-out", ("podSelector",))):
+        spec = named(stack, "NetworkPolicy", f"churn-platform-prod-k8s-features-{policy}").inputs["spec"]
+        selector = spec[path[0]][0][path[1]][0]["podSelector"] if len(path) == 2 else spec[path[0]]
+        (expression,) = selector["matchExpressions"]
+        assert "feature-materialize" in expression["values"]
+
+
+def test_materialization_is_refused_on_aws_naming_the_field() -> None:
+    from mlops_infra.spec.cloud import Cloud
+    from mlops_infra.spec.platform import PlatformSpec
+    from mlops_infra.spec.support import refuse_unrealized
+
+    spec = PlatformSpec.model_validate(
+        churn_spec(**{"feature_store.materialization": {"cron": "0 * * * *"}}) | {"clouds": ["aws"]}
+    )
+    with pytest.raises(ValueError, match=r"feature_store\.materialization") as error:
+        refuse_unrealized(spec, Cloud.AWS)
+    assert "writes the online and the offline store at ingestion" in str(error.value)
+    refuse_unrealized(spec, Cloud.K8S)  # realized
+    refuse_unrealized(spec, Cloud.GCP)

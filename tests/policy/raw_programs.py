@@ -555,7 +555,8 @@ def k8s_violations() -> None:
 def k8s_compliant() -> None:
     """Every Kubernetes rule satisfied with raw objects, in a protected environment."""
     meta = {"namespace": "team-a", "labels": K8S_LABELS}
-    k8s.core.v1.Namespace("team-a", metadata={"name": "team-a", "labels": K8S_LABELS})
+    # deletion-protection: the namespace holds a claim, so it is protected and retained
+    k8s.core.v1.Namespace("team-a", metadata={"name": "team-a", "labels": K8S_LABELS}, opts=KEEP)
     k8s.core.v1.ResourceQuota(
         "quota",
         metadata=meta,
@@ -764,11 +765,22 @@ def k8s_compliant() -> None:
             ]
         },
     )
+    # encryption-at-rest: the claim names a StorageClass of the stack encrypting with a customer-managed key
+    k8s.storage.v1.StorageClass(
+        "encrypted",
+        metadata={"name": "encrypted", "labels": K8S_LABELS},
+        provisioner="ebs.csi.aws.com",
+        parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": EKS_KEY},
+    )
     k8s.core.v1.PersistentVolumeClaim(
         "data",
         metadata=meta,
         opts=KEEP,
-        spec={"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
+        spec={
+            "access_modes": ["ReadWriteOnce"],
+            "storage_class_name": "encrypted",
+            "resources": {"requests": {"storage": "10Gi"}},
+        },
     )
 
 

@@ -36,6 +36,7 @@ CANDIDATES: dict[str, list[Any]] = {
     "allowPublicMarker": ["mlops-infra/allow-public", "x", "a" * 63, "a" * 64, "Allow-Public", "", "-x", "a b", 5],
     "prices": ["prices.yaml", "rates/negotiated.json", "", " ", 5],
     "maxKeyRotationDays": [1, 90, 365, 30.0, 0, 366, 30.5, True, -1],
+    "encryptedStorageClasses": [["gp3-encrypted"], [], [" "], [""], ["ok", "\t"], "gp3-encrypted", [1]],
 }
 # Refused by both: the published schema (so the CLI stops) and the model (so check stops).
 REFUSED = {
@@ -45,6 +46,7 @@ REFUSED = {
     "allowPublicMarker": ["Allow-Public", "", "a" * 64],
     "prices": ["", " "],
     "maxKeyRotationDays": [0, 366, 30.5, True],
+    "encryptedStorageClasses": [[" "], [""], ["ok", "\t"]],
 }
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlops_infra.conventions.protection import STATEFUL_TYPES
-from mlops_infra.policy.context import RuleContext
-from mlops_infra.policy.model import Finding, ResourceView
+from mlops_infra.policy.context import RuleContext, StackContext
+from mlops_infra.policy.model import Finding, ResourceView, StackView
 from mlops_infra.policy.rules.common import subject
 from mlops_infra.policy.spec import PolicySpec
-from mlops_infra.policy.stack_rules import s3_bucket_versioning
+from mlops_infra.policy.stack_rules import namespace_protection, s3_bucket_versioning
 from mlops_infra.policy.values import get, is_set, is_true
 
 ID = "deletion-protection"
@@ -63,7 +63,13 @@ def _by_cloud() -> dict[str, tuple[str, ...]]:
     grouped: dict[str, list[str]] = {}
     for token in sorted(STATEFUL_TYPES):
         grouped.setdefault(token.split(":")[0], []).append(token)
+    grouped["kubernetes"].append("kubernetes:core/v1:Namespace (holding PersistentVolumeClaims)")
     return {cloud: tuple(tokens) for cloud, tokens in grouped.items()}
+
+
+def _stack_check(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
+    yield from s3_bucket_versioning(stack, ctx)
+    yield from namespace_protection(stack, ctx)
 
 
 SPEC = PolicySpec(
@@ -72,11 +78,12 @@ SPEC = PolicySpec(
     description=(
         "In protected environments every stateful resource (KMS keys, buckets, feature groups and stores, model "
         "registries, datasets, repositories, volumes) has protect and retainOnDelete, unless the platform settings "
-        "exempt it by logical name (protectionExemptions). In every environment S3 "
+        "exempt it by logical name (protectionExemptions); a Kubernetes Namespace holding PersistentVolumeClaims is "
+        "protected and retained too, since deleting a namespace deletes the claims inside. In every environment S3 "
         "buckets have versioning Enabled (inline or through BucketVersioning) and GCS buckets versioning.enabled."
     ),
     remediation="Call init_platform() first: it protects stateful resources in protected environments.",
     resource_types=_by_cloud(),
     resource_check=check,
-    stack_check=s3_bucket_versioning,
+    stack_check=_stack_check,
 )

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.context import RuleContext, StackContext
 from mlops_infra.policy.facts.instance_types import has_local_storage
+from mlops_infra.policy.facts.k8s_storage import storage_class_gap
 from mlops_infra.policy.facts.sagemaker_pipeline import INSTANCE_TYPE, OUTPUT_KMS, VOLUME_KMS, job_steps, present
-from mlops_infra.policy.model import Finding, ResourceView
+from mlops_infra.policy.model import Finding, ResourceView, StackView
 from mlops_infra.policy.rules.common import (
     SAGEMAKER_JOB_DEFINITION,
     Handler,
@@ -23,7 +24,7 @@ from mlops_infra.policy.rules.common import (
     subject,
 )
 from mlops_infra.policy.spec import PolicySpec
-from mlops_infra.policy.stack_rules import s3_bucket_encryption
+from mlops_infra.policy.stack_rules import claim_encryption, s3_bucket_encryption
 from mlops_infra.policy.values import get, is_set, is_true, items, known
 
 ID = "encryption-at-rest"
@@ -382,24 +383,16 @@ def _compute_instance(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]
 
 # --- Kubernetes -----------------------------------------------------------------------------------
 
-EBS_PROVISIONERS = ("ebs.csi.aws.com", "kubernetes.io/aws-ebs")
-PD_PROVISIONERS = ("pd.csi.storage.gke.io", "kubernetes.io/gce-pd")
-
 
 def _storage_class(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
-    provisioner = known(view.props.get("provisioner"), "provisioner")
-    parameters = known(view.props.get("parameters"), "parameters") or {}
-    if provisioner in EBS_PROVISIONERS:
-        if str(parameters.get("encrypted", "")).lower() != "true" or not is_set(parameters.get("kmsKeyId")):
-            yield Finding(
-                f"{subject(view)}: volumes it provisions are not encrypted with a customer-managed key. "
-                'Set parameters.encrypted: "true" and parameters.kmsKeyId to a KMS key ARN.'
-            )
-    elif provisioner in PD_PROVISIONERS and not is_set(parameters.get("disk-encryption-kms-key")):
-        yield Finding(
-            f"{subject(view)}: persistent disks it provisions use Google-managed keys. Set "
-            'parameters["disk-encryption-kms-key"] to a Cloud KMS crypto key.'
-        )
+    gap = storage_class_gap(view.props)
+    if gap is not None:
+        yield Finding(f"{subject(view)}: {gap}")
+
+
+def _stack_check(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
+    yield from s3_bucket_encryption(stack, ctx)
+    yield from claim_encryption(stack, ctx)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -466,7 +459,10 @@ SPEC = PolicySpec(
     description=(
         "Every resource that stores data, features, models, logs or messages is encrypted with a "
         "customer-managed key: a KMS key on AWS, a Cloud KMS key (CMEK) on GCP, and an encrypted, "
-        "key-bound StorageClass on Kubernetes. S3 buckets count as encrypted when a "
+        "key-bound StorageClass on Kubernetes; in protected environments every PersistentVolumeClaim (and "
+        "StatefulSet claim template) names a StorageClass of the stack that encrypts with a customer-managed key, "
+        "or one listed in encryptedStorageClasses (a claim on the cluster's default class or an unknown class is a "
+        "violation). S3 buckets count as encrypted when a "
         "BucketServerSideEncryptionConfiguration with aws:kms and a key targets them. Note: SageMaker training, "
         "processing and monitoring jobs on instance types with local NVMe storage (ml.g4dn, ml.g5, ml.p3dn, ml.m5d, "
         "...; the sagemaker SDK's instance_supports_kms list in policy/facts/instance_types.json) need no volume key: "
@@ -474,7 +470,9 @@ SPEC = PolicySpec(
     ),
     remediation=(
         "Pass the platform key (mlops_infra.aws.platform_key / gcp platform key) to the component, or set "
-        "the property named in the message (kmsKeyArn, kmsKeyId, encryptionSpec.kmsKeyName, ...) on raw resources."
+        "the property named in the message (kmsKeyArn, kmsKeyId, encryptionSpec.kmsKeyName, ...) on raw resources. "
+        "Kubernetes claims: set k8s.storage in the platform spec (or use EncryptedStorageClass) and name that class "
+        "in spec.storageClassName; an existing encrypted class goes into the policy config's encryptedStorageClasses."
     ),
     resource_types={
         **covered_types(HANDLERS),
@@ -483,6 +481,11 @@ SPEC = PolicySpec(
             "aws:s3/bucket:Bucket",
             "aws:s3/bucketV2:BucketV2",
             "aws:sagemaker/*JobDefinition (model quality, bias, explainability)",
+        ),
+        "kubernetes": (
+            *covered_types(HANDLERS)["kubernetes"],
+            "kubernetes:core/v1:PersistentVolumeClaim",
+            "kubernetes:apps/v1:StatefulSet (volumeClaimTemplates)",
         ),
     },
     checkov_ids=(
@@ -503,5 +506,6 @@ SPEC = PolicySpec(
         "CKV_AWS_58",
     ),
     resource_check=dispatch(HANDLERS, [(SAGEMAKER_JOB_DEFINITION, _job_definition)]),
-    stack_check=s3_bucket_encryption,
+    stack_check=_stack_check,
+    config_properties=("encryptedStorageClasses",),
 )
