@@ -418,6 +418,15 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         _check_endpoint(spec, context, index, endpoint)
     for index, batch in enumerate(spec.batch):
         _check_batch(spec, index, batch)
+    _check_protected(spec, context)
+    missing = _secret_config_missing() + missing_secret_keys(spec.alerts)
+    if missing:
+        raise missing_secret_error(missing[0])
+    check_deploy_token(effective_approval(spec.registry, context.defaults).deploy_webhook)
+
+
+def _check_protected(spec: PlatformSpec, context: RealizeContext) -> None:
+    """A protected environment's alerts reach a person and its volumes are encrypted with your key."""
     if context.defaults.protected and not spec.alerts.has_receiver:
         raise field_error(
             SPEC,
@@ -433,10 +442,6 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
             "{}) need an encrypted StorageClass: set k8s.storage.provisioner and kms_key to create one, or "
             "k8s.storage.existing_class to use yours".format("" if spec.k8s.data_uri else ", Feast, MLflow artifacts"),
         )
-    missing = _secret_config_missing() + missing_secret_keys(spec.alerts)
-    if missing:
-        raise missing_secret_error(missing[0])
-    check_deploy_token(effective_approval(spec.registry, context.defaults).deploy_webhook)
 
 
 def _storage(spec: PlatformSpec, path: str, pvc: str, storage_class: str | None) -> dict[str, str]:

@@ -58,6 +58,7 @@ WHY_NOT: dict[tuple[str, Cloud], str] = {
     ("multi-model endpoint", Cloud.GCP): (
         "a Vertex AI deployed model loads exactly one model; declare one endpoint per model, or co-host several "
         "deployed models on shared machines with Vertex deployment resource pools (not realized by mlops-infra)"
+    ),
     ("feature materialization schedule", Cloud.AWS): (
         "SageMaker Feature Store writes the online and the offline store at ingestion, so there is nothing to "
         "materialize on a schedule (remove feature_store.materialization for AWS)"
