@@ -1126,7 +1126,7 @@ def _endpoints(
     context: RealizeContext,
     built: _Built,
     *,
-    store_base: str,
+    store_base: StrInput,
     actions: SeverityActions,
     monitored: bool,
 ) -> tuple[dict[str, pulumi.Output[str]], list[tuple[Endpoint, ModelMonitor | None]]]:
