@@ -49,7 +49,9 @@ def copied(tmp_path: Path) -> Path:
             "k8s-staging",
             "  churn-platform:cloud: k8s\n  churn-platform:environment: staging\n"
             "  churn-platform:platform:\n    k8s: {model_store_uri: s3://acme-models, "
-            "oidc_issuer_url: https://login.example.com/realms/ml}\n"
+            "oidc_issuer_url: https://login.example.com/realms/ml,\n"
+            "      storage: {provisioner: aws-ebs, "
+            "kms_key: 'arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f'}}\n"
             + "".join(
                 f"  churn-platform:{key}:\n    secure: v1:cGxhY2Vob2xkZXI=:c2VjcmV0LXZhbHVl\n"
                 for key in ("redisPassword", "postgresPassword", "oidcClientSecret", "cookieSecret")

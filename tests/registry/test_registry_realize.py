@@ -25,7 +25,8 @@ EMAILS = {"alerts": {"emails": ["ml-platform@example.com"]}}
 GCP = {"gcp": {"billing_account": "01A2B3-C4D5E6-F7A8B9", "group_domain": "example.com"}}
 GCP_CONFIG = {"gcp:project": "acme-churn", "gcp:region": "europe-west4"}
 K8S = {"k8s": {"team": "churn-ml", "model_store_uri": "s3://acme-churn/models",
-               "oidc_issuer_url": "https://login.acme.example/realms/ml"}}  # fmt: skip
+               "oidc_issuer_url": "https://login.acme.example/realms/ml",
+               "storage": {"provisioner": "aws-ebs", "kms_key": "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f"}}}  # fmt: skip
 K8S_SECRETS = {
     "redisPassword": "a-long-redis-password",
     "postgresPassword": "a-long-postgres-password",
