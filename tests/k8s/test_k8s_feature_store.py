@@ -127,7 +127,7 @@ def test_network_policies_allow_only_platform_clients(stack):
     redis_in = policies["churn-prod-features-redis-in"]
     assert redis_in["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "online-store"
     clients = redis_in["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"]
-    assert clients == ["feature-apply", "feature-server", "training"]
+    assert clients == ["feature-apply", "feature-materialize", "feature-server", "training"]
     assert redis_in["ingress"][0]["ports"] == [{"port": 6379, "protocol": "TCP"}]
     server_in = policies["churn-prod-features-server-in"]
     assert server_in["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"] == [

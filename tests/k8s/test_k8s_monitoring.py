@@ -15,6 +15,9 @@ from mlops_infra.k8s.spend_budget import monthly_cost_expr
 from mlops_infra.platform import MlPlatform
 from mlops_infra.testing import one, plan, required_tags_present
 
+# The encrypted StorageClass protected environments need (k8s.storage).
+VOLUME_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f"
+
 ARGS = {
     "namespace": "churn-ns",
     "endpoint_name": "churn-prod-churn",
@@ -194,7 +197,7 @@ def test_realized_platform_alerts_on_the_detectors_per_feature_thresholds():
             "team": "churn-ml",
             "model_store_uri": "s3://acme-churn/models",
             "oidc_issuer_url": "https://login.acme.example/realms/ml",
-            "storage": {"provisioner": "aws-ebs", "kms_key": "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f"},
+            "storage": {"provisioner": "aws-ebs", "kms_key": VOLUME_KEY},
         },
     }
     spec["monitoring"]["drift"]["feature_thresholds"] = {"monthly_charges": 0.15}

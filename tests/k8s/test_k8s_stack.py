@@ -130,7 +130,8 @@ def test_prod_rolls_out_gradually_and_dev_scales_to_zero(stack):
     else:
         assert "canaryTrafficPercent" not in predictor and predictor["minReplicas"] == 0
         assert not stack.by_type("kubernetes:policy/v1:PodDisruptionBudget")
-        assert len(stack.by_type("kubernetes:batch/v1:CronJob")) == 2
+        # Training on demand, the drift check, and Feast materialization (feature_store.materialization).
+        assert len(stack.by_type("kubernetes:batch/v1:CronJob")) == 3
     assert predictor["logger"]["mode"] == "all"
 
 

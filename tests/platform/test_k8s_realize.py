@@ -115,7 +115,7 @@ def test_labels_and_names(stack: CapturedStack) -> None:
         "k8s-alerts",
         "k8s-quota-alerts",
         "k8s-budget",
-    } | ({"k8s-scoring-canary-guard", "k8s-drift", "k8s-storage"} if prod(stack) else set())
+    } | ({"k8s-scoring-canary-guard", "k8s-drift", "k8s-storage"} if prod(stack) else {"k8s-off-hours"})
 
 
 def test_persona_role_bindings_follow_spec_access(stack: CapturedStack) -> None:

@@ -19,6 +19,9 @@ from mlops_infra.platform import MlPlatform
 from mlops_infra.spec.load import deep_merge
 from mlops_infra.testing import one, plan
 
+# The encrypted StorageClass protected environments need (k8s.storage).
+VOLUME_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f"
+
 SPEC_FILE = Path(__file__).resolve().parents[2] / "stacks" / "platform" / "platform.yaml"
 LATEST = {"registry": {"approval": {"mode": "manual", "serve": "latest_approved"}}}
 EMAILS = {"alerts": {"emails": ["ml-platform@example.com"]}}
@@ -26,7 +29,7 @@ GCP = {"gcp": {"billing_account": "01A2B3-C4D5E6-F7A8B9", "group_domain": "examp
 GCP_CONFIG = {"gcp:project": "acme-churn", "gcp:region": "europe-west4"}
 K8S = {"k8s": {"team": "churn-ml", "model_store_uri": "s3://acme-churn/models",
                "oidc_issuer_url": "https://login.acme.example/realms/ml",
-               "storage": {"provisioner": "aws-ebs", "kms_key": "arn:aws:kms:us-east-1:123456789012:key/0f2d9c1e-5b7a-4e3c-9d8f-6a1b2c3d4e5f"}}}  # fmt: skip
+               "storage": {"provisioner": "aws-ebs", "kms_key": VOLUME_KEY}}}  # fmt: skip
 K8S_SECRETS = {
     "redisPassword": "a-long-redis-password",
     "postgresPassword": "a-long-postgres-password",

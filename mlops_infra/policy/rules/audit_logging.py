@@ -157,8 +157,9 @@ def _audited_services(stack: StackView, ctx: StackContext) -> set[str]:
         with ctx.unknowns(config.urn):
             service = known(config.props.get("service"), "service")
             types = {
-                known(get(c, "logType"), "auditLogConfigs.logType")
+                log_type
                 for c in items(config.props.get("auditLogConfigs"), "auditLogConfigs")
+                if isinstance(log_type := known(get(c, "logType"), "auditLogConfigs.logType"), str)
             }
             if all(t in types for t in DATA_LOG_TYPES):
                 audited.add(str(service))
