@@ -78,11 +78,14 @@ def _platform(
     endpoint_fields: dict[str, Any] | None = None,
     batch: list[dict[str, Any]] | None = None,
     training: dict[str, Any] | None = None,
+    feature_store: dict[str, Any] | None = None,
 ) -> PlatformSpec:
     document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     document["clouds"] = ["aws"]
     if training:
         document["training"].update(training)
+    if feature_store:
+        document["feature_store"].update(feature_store)
     if endpoint_fields:
         document["endpoints"][0].update(endpoint_fields)
     if batch:
@@ -102,6 +105,13 @@ USES = {
     ),
     "Kubeflow Pipelines orchestrator": (None, None, "training.orchestrator", {"orchestrator": "kubeflow"}),
     "Airflow orchestrator": (None, None, "training.orchestrator", {"orchestrator": "airflow"}),
+    "feature materialization schedule": (
+        None,
+        None,
+        "feature_store.materialization",
+        None,
+        {"materialization": {"cron": "0 * * * *"}},
+    ),
 }
 
 
@@ -112,8 +122,8 @@ def test_every_mode_in_the_table_has_a_case_here():
 @pytest.mark.parametrize("cloud", list(Cloud))
 @pytest.mark.parametrize("mode", sorted(USES))
 def test_a_cloud_refuses_by_field_each_mode_it_does_not_realize(mode, cloud):
-    endpoint_fields, batch, path, *training = USES[mode]
-    spec = _platform(endpoint_fields, batch, training[0] if training else None)
+    endpoint_fields, batch, path, *extra = USES[mode]
+    spec = _platform(endpoint_fields, batch, *extra)
     if cloud in REALIZED_BY[mode]:
         refuse_unrealized(spec, cloud)
         return
@@ -138,7 +148,8 @@ def test_the_platform_refuses_an_unrealized_mode_before_registering_anything(clo
     mode = next((m for m, clouds in REALIZED_BY.items() if Cloud(cloud) not in clouds), None)
     if mode is None:
         pytest.skip(f"{cloud} realizes every serving mode")
-    endpoint_fields, batch, path, *training = USES[mode]
+    endpoint_fields, batch, path, *extra = USES[mode]
+    training, feature_store = [*extra, None, None][:2]
     document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     document["clouds"] = [cloud]
     if cloud == "k8s":
@@ -148,7 +159,9 @@ def test_the_platform_refuses_an_unrealized_mode_before_registering_anything(clo
     if batch:
         document["batch"] = batch
     if training:
-        document["training"].update(training[0])
+        document["training"].update(training)
+    if feature_store:
+        document["feature_store"].update(feature_store)
     with pytest.raises(ProgramError) as info:
         plan(lambda: MlPlatform("churn", document), environment="dev")
     assert path in str(info.value) and "is not supported on" in str(info.value)
