@@ -315,19 +315,12 @@ def namespace_protection(stack: StackView, ctx: StackContext) -> Iterator[Findin
             holds = [r for r in stateful if in_namespace(r, namespace) and any(True for _ in claims(r))]
             if not holds:
                 continue
-            missing = [
-                flag
-                for flag, value in (
-                    ("protect", namespace.options.protect),
-                    ("retainOnDelete", namespace.options.retain_on_delete),
-                )
-                if value is False
-            ]
-            if missing:
+            # One message whichever flag is off: the Analyzer protocol does not carry retainOnDelete (None there).
+            if namespace.options.protect is False or namespace.options.retain_on_delete is False:
                 yield Finding(
                     f"Namespace {namespace.k8s_name()!r} holds {holds[0].type.rsplit(':', 1)[-1]} "
-                    f"{holds[0].k8s_name()!r} but {' and '.join(missing)} is off, so deleting the namespace deletes "
-                    "its volumes even though they are protected. Pass ResourceOptions(protect=True, "
+                    f"{holds[0].k8s_name()!r} but is not both protected and retained, so deleting the namespace "
+                    "deletes its volumes even though they are protected. Pass ResourceOptions(protect=True, "
                     "retain_on_delete=True) to the Namespace (Tenancy does with holds_state: true).",
                     urn=namespace.urn,
                     resource_type=namespace.type,

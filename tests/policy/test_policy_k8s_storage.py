@@ -170,7 +170,7 @@ def test_namespace_holding_a_claim_must_be_protected_and_retained_in_prod() -> N
 
     found = _on(_violations(unprotected), "deletion-protection", "team-a")
     assert len(found) == 1 and found[0].enforcement is Enforcement.MANDATORY
-    assert "PersistentVolumeClaim 'data'" in found[0].message and "protect and retainOnDelete" in found[0].message
+    assert "PersistentVolumeClaim 'data'" in found[0].message and "not both protected and retained" in found[0].message
 
     def protected() -> None:
         _namespace()
