@@ -10,13 +10,15 @@ replaced model versions are retained, so a SageMaker-side rollback always finds 
 
 import pulumi
 
+from mlops_infra.aws import PlatformKey
 from mlops_infra.aws.alert_routing import AlertRouting
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.endpoint import Endpoint, EndpointArgs
 from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.conventions import init_platform
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn/xgboost-serve:1.7.6-2"
 # Approved versions in the model registry (see examples/aws/model_registry.py); prod deploys only those.
@@ -98,6 +100,11 @@ monitor = ModelMonitor(
     },
 )
 Budget("example", {"monthly_limit_usd": 2000})
+
+# Prod records who called which API on the stack's data and models (policy audit-logging).
+if platform.protected:
+    audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
+    AuditTrail("audit", {"kms_key_arn": audit_key.arn, "data_bucket_arns": [endpoint.capture_bucket.arn]})
 
 pulumi.export("endpointName", endpoint.endpoint_name)
 pulumi.export("driftAlarmArns", monitor.drift_alarm_arns)

@@ -7,11 +7,13 @@ prod the bucket, the Glue database, the key and the feature groups get protect a
 
 import pulumi
 
+from mlops_infra.aws import PlatformKey
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.feature_store import FeatureStore, FeatureStoreArgs
 from mlops_infra.conventions import init_platform
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
 store = FeatureStore(
     "churn-features",
@@ -63,3 +65,8 @@ pulumi.export("featureGroupNames", store.feature_group_names)
 
 # Every stack declares its budget (policy: budget-required).
 Budget("example", {"monthly_limit_usd": 500})
+
+# Prod records who called which API on the stack's data and models (policy audit-logging).
+if platform.protected:
+    audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
+    AuditTrail("audit", {"kms_key_arn": audit_key.arn, "data_bucket_arns": [store.bucket_arn]})

@@ -7,12 +7,14 @@ Pass the drift alarm ARNs to a TrainingPipeline (retrain_on_alarm_arns) to retra
 
 import pulumi
 
+from mlops_infra.aws import PlatformKey
 from mlops_infra.aws.alert_routing import AlertRouting
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.conventions import init_platform
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
 # Drift alarms are warnings; they must reach a person (policy alert-routing): the warning topic
 # e-mails the team (add alerts.slack or alerts.pagerduty as in examples/aws/endpoint.py).
@@ -39,3 +41,8 @@ pulumi.export("driftAlarmArns", monitor.drift_alarm_arns)
 
 # Every stack declares its budget (policy: budget-required).
 Budget("example", {"monthly_limit_usd": 500})
+
+# Prod records who called which API on the stack's data and models (policy audit-logging).
+if platform.protected:
+    audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
+    AuditTrail("audit", {"kms_key_arn": audit_key.arn})

@@ -6,11 +6,13 @@ In dev new packages are approved automatically; in staging and prod a person app
 
 import pulumi
 
+from mlops_infra.aws import PlatformKey
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.model_registry import ModelRegistry
 from mlops_infra.conventions import init_platform
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
 registry = ModelRegistry(
     "churn-models",
@@ -35,3 +37,8 @@ pulumi.export("requiresManualApproval", registry.requires_manual_approval)
 
 # Every stack declares its budget (policy: budget-required).
 Budget("example", {"monthly_limit_usd": 500})
+
+# Prod records who called which API on the stack's data and models (policy audit-logging).
+if platform.protected:
+    audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
+    AuditTrail("audit", {"kms_key_arn": audit_key.arn})

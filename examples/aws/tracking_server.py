@@ -6,11 +6,12 @@ Plan it offline:  mlops-infra plan examples/aws/tracking_server.py --config envi
 import pulumi
 
 from mlops_infra.aws import PlatformKey
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.tracking_server import TrackingServer
 from mlops_infra.conventions import init_platform
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
 key = PlatformKey("platform")
 tracking = TrackingServer(
@@ -26,3 +27,8 @@ tracking = TrackingServer(
 pulumi.export("trackingServerArn", tracking.server_arn)
 
 Budget("example", {"kms_key_arn": key.arn, "monthly_limit_usd": 800})
+
+# Prod records who called which API on the stack's data and models (policy audit-logging).
+if platform.protected:
+    audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
+    AuditTrail("audit", {"kms_key_arn": audit_key.arn, "data_bucket_arns": [tracking.artifact_bucket.arn]})

@@ -8,11 +8,13 @@ with the platform key; the artifact bucket is private, versioned and TLS-only.
 
 import pulumi
 
+from mlops_infra.aws import PlatformKey
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.training_pipeline import TrainingPipeline
 from mlops_infra.conventions import init_platform
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
@@ -59,3 +61,8 @@ pulumi.export("approvalStatus", training.approval_status)
 
 # Every stack declares its budget (policy: budget-required).
 Budget("example", {"monthly_limit_usd": 500})
+
+# Prod records who called which API on the stack's data and models (policy audit-logging).
+if platform.protected:
+    audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
+    AuditTrail("audit", {"kms_key_arn": audit_key.arn, "data_bucket_arns": [training.artifact_bucket.arn]})

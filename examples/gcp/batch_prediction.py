@@ -10,9 +10,10 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.gcp import BatchPrediction, Budget, SecureBucket
+from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.notification_channels import AlertChannels
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 config = pulumi.Config("gcp")
 region = config.get("region") or "us-central1"
 project = config.get("project") or "churn-ml"
@@ -40,6 +41,10 @@ nightly = BatchPrediction(
 
 # Every stack declares a budget (policy budget-required).
 Budget("example", {"billing_account": "01A2B3-C4D5E6-F7A8B9", "monthly_limit": 200})
+
+# Prod records who read or wrote the stack's data and models (policy audit-logging).
+if platform.protected:
+    AuditLogs("audit")
 
 pulumi.export("workflow", nightly.workflow_name)
 pulumi.export("outputUriPrefix", data.url.apply(lambda url: f"{url}/predictions/nightly/"))

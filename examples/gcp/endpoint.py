@@ -5,9 +5,10 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.gcp import Budget, DriftRetraining, Endpoint, TrainingPipeline
+from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.notification_channels import AlertChannels
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 region = pulumi.Config("gcp").get("region") or "us-central1"
 project = pulumi.Config("gcp").get("project") or "acme-ml"
 model = f"projects/{project}/locations/{region}/models/churn-dev-churn"
@@ -85,6 +86,10 @@ if endpoint.logging_dataset is not None and endpoint.logging_table is not None:
 
 # Every stack declares a budget (policy budget-required).
 Budget("example", {"billing_account": "01A2B3-C4D5E6-F7A8B9", "monthly_limit": 2000})
+
+# Prod records who read or wrote the stack's data and models (policy audit-logging).
+if platform.protected:
+    AuditLogs("audit")
 
 pulumi.export("endpoint", endpoint.resource_name)
 pulumi.export("loggingTable", endpoint.logging_table)

@@ -4,8 +4,9 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.gcp import Budget, ModelRegistry
+from mlops_infra.gcp.audit_logs import AuditLogs
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 region = pulumi.Config("gcp").get("region") or "us-central1"
 
 registry = ModelRegistry(
@@ -29,6 +30,10 @@ registry = ModelRegistry(
 
 # Every stack declares a budget (policy budget-required).
 Budget("example", {"billing_account": "01A2B3-C4D5E6-F7A8B9", "monthly_limit": 500})
+
+# Prod records who read or wrote the stack's data and models (policy audit-logging).
+if platform.protected:
+    AuditLogs("audit")
 
 pulumi.export("modelsBucket", registry.models_bucket_name)
 pulumi.export("imageRepository", registry.repository_url)

@@ -4,8 +4,9 @@ import pulumi
 
 from mlops_infra.conventions import init_platform
 from mlops_infra.gcp import Budget, TrainingPipeline
+from mlops_infra.gcp.audit_logs import AuditLogs
 
-init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
+platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 region = pulumi.Config("gcp").get("region") or "us-central1"
 trainer = "us-central1-docker.pkg.dev/acme-ml/images/churn-trainer@sha256:" + "3" * 64
 
@@ -27,6 +28,10 @@ pipeline = TrainingPipeline(
 
 # Every stack declares a budget (policy budget-required).
 Budget("example", {"billing_account": "01A2B3-C4D5E6-F7A8B9", "monthly_limit": 1000})
+
+# Prod records who read or wrote the stack's data and models (policy audit-logging).
+if platform.protected:
+    AuditLogs("audit")
 
 pulumi.export("serviceAccount", pipeline.service_account_email)
 pulumi.export("pipelineRoot", pipeline.pipeline_root)

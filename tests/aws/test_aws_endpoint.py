@@ -703,9 +703,9 @@ def test_retaining_replaced_versions_can_be_turned_off_explicitly() -> None:
 
 # --- our own policies on the same program ---------------------------------------------------------------
 
-# A stack budget and drift-monitoring schedules are other components' job.
+# A stack budget, drift-monitoring schedules and the stack's audit trail are other components' job.
 # An endpoint alone has alarms but no alert topic: AlertRouting (another component) gives them receivers.
-OTHER_COMPONENTS_POLICIES = {"budget-required", "monitoring-required", "alert-routing"}
+OTHER_COMPONENTS_POLICIES = {"budget-required", "monitoring-required", "alert-routing", "audit-logging"}
 
 
 def approved(args: dict[str, Any]) -> dict[str, Any]:
@@ -987,7 +987,9 @@ def test_example_plans_in_dev_and_prod(config: list[str], environment: str) -> N
     routing = endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
     assert routing["type"] == "CANARY"
     assert config_inputs(stack)["dataCaptureConfig"]["initialSamplingPercentage"] == 25
-    assert one(stack, BUCKET).protect is (environment == "prod")
+    [capture] = [b for b in stack.by_type(BUCKET) if b.name == "scoring-capture-bucket"]
+    assert capture.protect is (environment == "prod")
+    assert bool(stack.by_type("aws:cloudtrail/trail:Trail")) is (environment == "prod")  # policy audit-logging
     assert endpoint.protect is False
     assert required_tags_present(stack) == []
     assert json.loads(json.dumps(stack.outputs)) == stack.outputs

@@ -28,7 +28,9 @@ PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 JOB_DEFINITION = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
 
 PROGRAM = """\
+from mlops_infra.aws import PlatformKey
 from mlops_infra.aws.alert_routing import AlertRouting
+from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.budget import Budget
 from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.aws.training_pipeline import TrainingPipeline
@@ -36,7 +38,7 @@ from mlops_infra.conventions import init_platform
 
 init_platform(environment="prod", owner="ml-platform", costCenter="cc-1234")
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-TrainingPipeline(
+training = TrainingPipeline(
     "churn",
     {
         "model_package_group_name": "churn-models",
@@ -64,6 +66,9 @@ ModelMonitor(
     },
 )
 Budget("example", {"monthly_limit_usd": 5000})
+# Prod records who called which API on the stack's data and models (policy audit-logging).
+audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
+AuditTrail("audit", {"kms_key_arn": audit_key.arn, "data_bucket_arns": [training.artifact_bucket.arn]})
 """
 
 GPU = {"TRAINING": "ml.g5.xlarge", "PROCESSING": "ml.g4dn.xlarge", "MONITORING": "ml.g4dn.xlarge"}

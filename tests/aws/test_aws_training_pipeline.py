@@ -459,15 +459,19 @@ def test_required_tags_and_protection_in_prod(prod):
     assert one(prod, PIPELINE).inputs["tags"]["environment"] == "prod"
 
 
+# Policies about the whole stack (its budget, its audit trail), not about this component.
+STACK_POLICIES = {"budget-required", "audit-logging"}
+
+
 def test_the_platform_policies_pass_in_prod(prod):
-    # Same functions as the policy pack; budget-required is about the stack, not this component.
-    violations = [v for v in evaluate_stack(prod) if v.policy_id != "budget-required"]
+    # Same functions as the policy pack.
+    violations = [v for v in evaluate_stack(prod) if v.policy_id not in STACK_POLICIES]
     assert violations == []
 
 
 def test_auto_approval_in_prod_is_what_the_model_approval_policy_flags():
     stack = build("prod", model_approval_status="Approved", schedule=None)
-    flagged = {(v.policy_id, v.enforcement.value) for v in evaluate_stack(stack) if v.policy_id != "budget-required"}
+    flagged = {(v.policy_id, v.enforcement.value) for v in evaluate_stack(stack) if v.policy_id not in STACK_POLICIES}
     assert flagged == {("model-approval", "mandatory")}
 
 
@@ -706,7 +710,9 @@ def test_example_program_plans_in_dev_and_prod(environment):
     assert stack.outputs["scheduleArn"].startswith("arn:aws:scheduler:")
     assert stack.outputs["dlqArn"].startswith("arn:aws:sqs:")
     assert stack.outputs["executionRoleArn"] == one(stack, PIPELINE).inputs["roleArn"]
-    assert one(stack, "aws:s3/bucket:Bucket").protect is (environment == "prod")
+    [artifacts] = [b for b in stack.by_type("aws:s3/bucket:Bucket") if b.name == "churn-artifacts-bucket"]
+    assert artifacts.protect is (environment == "prod")
+    assert bool(stack.by_type("aws:cloudtrail/trail:Trail")) is (environment == "prod")  # policy audit-logging
 
 
 def test_alarm_name_patterns_scale_retraining_to_any_number_of_monitors():

@@ -25,6 +25,8 @@ EXPECTED = {
     "ab_challenger.py": ("pulumi-python:dynamic/vertex:VertexModelDeployment", "platform"),
     "batch_inference.py": ("mlops-infra:gcp:BatchPrediction", "platform"),
     "batch_prediction.py": ("gcp:workflows/workflow:Workflow", "workflow"),
+    "experiment_tracking.py": ("gcp:vertex/aiTensorboard:AiTensorboard", "tensorboard"),
+    "audit_logs.py": ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "auditedServices"),
 }
 
 
@@ -43,7 +45,8 @@ def test_example_runs(example, environment):
     assert required_tags_present(stack) == []
     budget = stack.by_type("gcp:billing/budget:Budget")
     assert len(budget) == 1 and budget[0].inputs["thresholdRules"]  # every example declares a budget
-    if example == "budget.py":
+    # A budget and a project's audit configs take no labels and hold no state.
+    if example in ("budget.py", "audit_logs.py"):
         return
     # A notification channel's `labels` configure it (email_address); its resource labels are `userLabels`.
     channel = "gcp:monitoring/notificationChannel:NotificationChannel"

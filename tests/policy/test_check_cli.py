@@ -135,6 +135,7 @@ def test_policy_config_file_changes_the_outcome(project, tmp_path: Path) -> None
         "enforcement:\n  encryption-at-rest: advisory\n  required-tags: advisory\n"
         "  no-public-access: advisory\n  least-privilege-iam: advisory\n  budget-required: disabled\n"
         "  deletion-protection: advisory\n  encryption-in-transit: advisory\n  data-capture: disabled\n"
+        "  audit-logging: advisory\n"
     )
     code, out, _ = _check(
         str(project(AWS_PROGRAM)), "--stack", "prod", "--policy-config", str(config), "--format", "json"
@@ -142,6 +143,7 @@ def test_policy_config_file_changes_the_outcome(project, tmp_path: Path) -> None
     violations = json.loads(out)["violations"]
     assert code == 0, [v for v in violations if v["enforcement"] == "mandatory"]
     assert not [v for v in violations if v["policy_id"] in ("budget-required", "data-capture")]
+    assert {v["enforcement"] for v in violations if v["policy_id"] == "audit-logging"} == {"advisory"}
 
 
 @pytest.mark.parametrize(
