@@ -87,6 +87,27 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+def _write_back(wire: Any, received: dict[str, Any], transformed: dict[str, Any]) -> None:
+    """Update ``wire`` (the request's Struct) where ``transformed`` differs from ``received``.
+
+    Transforms return new values for what they change (pulumi's contract: props are not mutated in
+    place), so a property whose value is the same object is unchanged and keeps its wire form.
+    """
+    changed = {key: value for key, value in transformed.items() if received.get(key, _MISSING) is not value}
+    serialized = _sync_await(rpc.serialize_properties(changed, {})) if changed else None
+    for key in changed:
+        if serialized is not None and key in serialized.fields:
+            wire.fields[key].CopyFrom(serialized.fields[key])
+        elif key in wire.fields:  # a value that serializes to nothing is absent, as in a full serialization
+            del wire.fields[key]
+    for key in received.keys() - transformed.keys():
+        if key in wire.fields:
+            del wire.fields[key]
+
+
+_MISSING = object()
+
+
 def _options_from_request(request: Any) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(
         protect=request.protect,
@@ -179,13 +200,13 @@ class CaptureMonitor(MockMonitor):
         self._track_thread_loop()
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)
-        inputs = rpc.deserialize_properties(request.object)
+        received = rpc.deserialize_properties(request.object)
         transforms = self.callbacks.resolve(request.transforms) + list(self._stack_transforms)
-        inputs, opts = self._apply_transforms(transforms, request, inputs)
-        if transforms:
-            # Re-serialize so the mocks and the program see the transformed inputs. With no transform
-            # nothing can have changed them, and the deserialize -> serialize round trip is skipped.
-            request.object.CopyFrom(_sync_await(rpc.serialize_properties(inputs, {})))
+        inputs, opts = self._apply_transforms(transforms, request, received)
+        if inputs is not received:
+            # The mocks and the program must see the transformed inputs: only the top-level
+            # properties a transform replaced are serialized again, not the whole object.
+            _write_back(request.object, received, inputs)
         response = super().RegisterResource(request)
         if response.urn in self._urns:
             # The Pulumi engine refuses a second registration of one URN (`pulumi up` fails); reported
