@@ -142,6 +142,36 @@ aws.sqs.Queue("delayed", opts=pulumi.ResourceOptions(transforms=[own]))
     assert queues["delayed"] == {"delaySeconds": 5, "tags": {"team": "ml"}}
 
 
+def test_the_program_sees_what_a_transform_replaced_removed_and_left(make_project):
+    # Only replaced properties are serialized again: a removed one must vanish, an untouched one stay.
+    program = """
+import pulumi, pulumi_aws as aws
+def edit(args):
+    kept = {k: v for k, v in args.props.items() if k != "delaySeconds"}
+    return pulumi.ResourceTransformResult({**kept, "messageRetentionSeconds": 60}, args.opts)
+q = aws.sqs.Queue("q", delay_seconds=5, message_retention_seconds=30, visibility_timeout_seconds=7,
+                  opts=pulumi.ResourceOptions(transforms=[edit]))
+pulumi.export("seen", pulumi.Output.all(q.delay_seconds, q.message_retention_seconds, q.visibility_timeout_seconds))
+"""
+    stack = run_program(make_project(program), "dev")
+    assert stack.outputs["seen"][1:] == [60, 7]
+    assert stack.resources[0].inputs == {"messageRetentionSeconds": 60, "visibilityTimeoutSeconds": 7}
+
+
+def test_writing_back_only_the_changes_gives_the_wire_form_of_a_full_serialization():
+    from pulumi.runtime import rpc
+    from pulumi.runtime.sync_await import _sync_await
+
+    from mlops_infra.engine.monitor import _write_back
+
+    received = {"name": "q", "tags": {"a": "1"}, "delaySeconds": 5, "policy": {"rules": [1, {"x": None}]}}
+    transformed = {**received, "tags": {"a": "1", "team": "ml"}, "added": [True], "emptied": None}
+    del transformed["delaySeconds"]
+    wire = _sync_await(rpc.serialize_properties(received, {}))
+    _write_back(wire, received, transformed)
+    assert wire == _sync_await(rpc.serialize_properties(transformed, {}))
+
+
 def test_aliases_are_recorded(make_project):
     program = """
 import pulumi, pulumi_aws as aws
