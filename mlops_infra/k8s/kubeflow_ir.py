@@ -85,17 +85,17 @@ def pipeline_function(steps: KfpTrainingSteps) -> Any:
 
     source = gate_step_source()
 
-    @dsl.container_component
+    @dsl.container_component  # type: ignore[untyped-decorator]
     def train(run_id: dsl.OutputPath(str)) -> dsl.ContainerSpec:  # type: ignore[valid-type]
         return dsl.ContainerSpec(
             image=steps.image, command=["sh", "-c", TRAIN_WRAPPER, run_id, *steps.command], args=list(steps.args)
         )
 
-    @dsl.container_component
+    @dsl.container_component  # type: ignore[untyped-decorator]
     def evaluate(run_id: str, metric: dsl.OutputPath(float)) -> dsl.ContainerSpec:  # type: ignore[valid-type]
         return dsl.ContainerSpec(image=steps.gate_image, command=["sh", "-c", EVALUATE_WRAPPER, source, run_id, metric])
 
-    @dsl.container_component
+    @dsl.container_component  # type: ignore[untyped-decorator]
     def register(run_id: str, metric: float) -> dsl.ContainerSpec:
         return dsl.ContainerSpec(image=steps.gate_image, command=["sh", "-c", REGISTER_WRAPPER, source, run_id, metric])
 
@@ -113,7 +113,9 @@ def pipeline_function(steps: KfpTrainingSteps) -> Any:
         "APPROVED_ALIAS": steps.approved_alias,
     }
 
-    @dsl.pipeline(name=steps.name, description="train -> evaluate -> register when the gate metric passes")
+    @dsl.pipeline(  # type: ignore[untyped-decorator]
+        name=steps.name, description="train -> evaluate -> register when the gate metric passes"
+    )
     def training() -> None:
         trained = _with_env(_sized(train(), steps.resources), dict(steps.env)).set_retry(num_retries=steps.retries)
         trained.set_display_name("train")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -116,7 +116,7 @@ def ir_digest(ir: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(ir, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def _uid(resource: k8s.apiextensions.CustomResource) -> pulumi.Output[str]:
+def _uid(resource: Any) -> pulumi.Output[str]:
     """The created object's UID: KFP's id of a Pipeline/PipelineVersion in Kubernetes-native mode."""
     output: pulumi.Output[str] = resource.metadata.apply(lambda meta: str(getattr(meta, "uid", None) or ""))
     return output
@@ -155,7 +155,7 @@ class KubeflowTrainingPipeline(PlatformComponent[KubeflowTrainingPipelineArgs]):
         self._rbac(ns)
         self.ir: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(
             {"env": a.env, "tracking_uri": a.gate.tracking_uri}
-        ).apply(lambda resolved: training_ir(self._steps(resolved["env"], resolved["tracking_uri"])))
+        ).apply(lambda resolved: training_ir(self._steps(cast(dict[str, Any], resolved))))
         self.pipeline = k8s.apiextensions.CustomResource(
             self.child_name("pipeline"),
             api_version=PIPELINES_API,
@@ -230,8 +230,11 @@ class KubeflowTrainingPipeline(PlatformComponent[KubeflowTrainingPipelineArgs]):
             opts=self.child_opts(depends_on=[self.run_role]),
         )
 
-    def _steps(self, env: dict[str, str], tracking_uri: str) -> KfpTrainingSteps:
+    def _steps(self, resolved: dict[str, Any]) -> KfpTrainingSteps:
+        """The IR's inputs, once ``env`` and ``tracking_uri`` are known (they may be Outputs)."""
         a, gate = self.args, self.args.gate
+        env: dict[str, str] = resolved["env"]
+        tracking_uri: str = resolved["tracking_uri"]
         return KfpTrainingSteps(
             name=self.base,
             image=a.image,
