@@ -21,7 +21,12 @@ from typing import Any
 
 from mlops_infra.gcp.pipeline_spec import compile_pipeline
 from mlops_infra.k8s.training_pipeline import COMPARISON, gate_step_source
-from mlops_infra.k8s.workload import GPU_RESOURCE
+from mlops_infra.k8s.workload import DEFAULT_UID, GPU_RESOURCE
+
+GATE_STEP_DEADLINE_SECONDS = 1800  # evaluate/register: two MLflow REST calls each, with retries
+# KubernetesExecutorConfig fields this module writes (kubernetes_platform/proto/kubernetes_executor_config.proto
+# @ KFP 2.17.0, protojson names): the tests check the platform spec against this list.
+EXECUTOR_CONFIG_FIELDS = frozenset({"activeDeadlineSeconds", "podMetadata", "securityContext"})
 
 # $0 is the run-id output file; "$@" the training command and arguments.
 TRAIN_WRAPPER = 'export MLOPS_RUN_ID_FILE="$0"; exec "$@"'
@@ -62,6 +67,9 @@ class KfpTrainingSteps:
     model_artifact_path: str
     gate_image: str
     gate_resources: StepResources
+    deadline_seconds: int
+    labels: tuple[tuple[str, str], ...] = ()
+    run_as_user: int = DEFAULT_UID
 
 
 def _sized(task: Any, resources: StepResources) -> Any:
@@ -131,6 +139,29 @@ def pipeline_function(steps: KfpTrainingSteps) -> Any:
             _with_env(_sized(registered, steps.gate_resources), register_env).set_display_name("register")
 
     return training
+
+
+def platform_spec(steps: KfpTrainingSteps) -> dict[str, Any]:
+    """The PipelineVersion's ``platformSpec``: per step, what kfp-kubernetes would write (no kfp needed).
+
+    - ``securityContext``: a fixed non-root uid/gid (KFP 2.17's compiler already sets ``runAsNonRoot``,
+      RuntimeDefault seccomp, ``allowPrivilegeEscalation: false`` and drops every capability).
+    - ``activeDeadlineSeconds``: the train step's hard wall-clock limit; the gate steps' own.
+    - ``podMetadata.labels``: the platform's labels, so the namespace's NetworkPolicies (MLflow admits
+      training pods) and cost reports see the steps' pods.
+    """
+    security = {"runAsUser": steps.run_as_user, "runAsGroup": steps.run_as_user, "runAsNonRoot": True}
+    labels = {"labels": dict(steps.labels)}
+
+    def executor(deadline: int) -> dict[str, Any]:
+        return {"securityContext": security, "activeDeadlineSeconds": deadline, "podMetadata": labels}
+
+    executors = {
+        "exec-train": executor(steps.deadline_seconds),
+        "exec-evaluate": executor(GATE_STEP_DEADLINE_SECONDS),
+        "exec-register": executor(GATE_STEP_DEADLINE_SECONDS),
+    }
+    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
 
 
 @functools.lru_cache(maxsize=16)

@@ -37,7 +37,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import objects
-from mlops_infra.k8s.kubeflow_ir import KfpTrainingSteps, StepResources, training_ir
+from mlops_infra.k8s.kubeflow_ir import KfpTrainingSteps, StepResources, platform_spec, training_ir
 from mlops_infra.k8s.kubeflow_schedule import check_schedule_zone, kfp_cron
 from mlops_infra.k8s.training_pipeline import ENV_NAME, SCHEDULE_BASE_NAME, TrainingGate
 from mlops_infra.k8s.workload import ComputeResources
@@ -77,6 +77,7 @@ class KubeflowTrainingPipelineArgs(Spec):
     )
     suspend: Switch = Field(False, description="Disable the recurring run (enabled: false).")
     backoff_limit: int = Field(2, ge=0, le=10, description="Retries of a failed train step.")
+    active_deadline_seconds: int = Field(14_400, ge=60, le=604_800, description="Hard wall-clock limit of training.")
     max_concurrency: int = Field(1, ge=1, le=10, description="Runs of this schedule at once (KFP allows 1-10).")
     max_history: int = Field(10, ge=0, le=100, description="Finished runs the controller keeps track of.")
     experiment_id: str | None = Field(None, description="KFP experiment of the runs; None: the default experiment.")
@@ -112,7 +113,7 @@ def _step_resources(resources: ComputeResources) -> StepResources:
 
 
 def ir_digest(ir: dict[str, Any]) -> str:
-    """10 hex characters of the IR's SHA-256 (canonical JSON): a new digest is a new PipelineVersion."""
+    """10 hex characters of the specs' SHA-256 (canonical JSON): a new digest is a new PipelineVersion."""
     return hashlib.sha256(json.dumps(ir, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -153,9 +154,11 @@ class KubeflowTrainingPipeline(PlatformComponent[KubeflowTrainingPipelineArgs]):
             automount=True,
         )
         self._rbac(ns)
-        self.ir: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(
-            {"env": a.env, "tracking_uri": a.gate.tracking_uri}
-        ).apply(lambda resolved: training_ir(self._steps(cast(dict[str, Any], resolved))))
+        steps = pulumi.Output.from_input({"env": a.env, "tracking_uri": a.gate.tracking_uri}).apply(
+            lambda resolved: self._steps(cast(dict[str, Any], resolved))
+        )
+        self.ir: pulumi.Output[dict[str, Any]] = steps.apply(training_ir)
+        self.platform_spec: pulumi.Output[dict[str, Any]] = steps.apply(platform_spec)
         self.pipeline = k8s.apiextensions.CustomResource(
             self.child_name("pipeline"),
             api_version=PIPELINES_API,
@@ -164,13 +167,20 @@ class KubeflowTrainingPipeline(PlatformComponent[KubeflowTrainingPipelineArgs]):
             spec={"displayName": self.base, "description": "train -> evaluate -> register when the metric passes"},
             opts=self.child_opts(),
         )
-        self.version_name: pulumi.Output[str] = self.ir.apply(lambda ir: f"{self.base}-{ir_digest(ir)}")
+        self.version_name: pulumi.Output[str] = pulumi.Output.all(self.ir, self.platform_spec).apply(
+            lambda specs: f"{self.base}-{ir_digest({'pipelineSpec': specs[0], 'platformSpec': specs[1]})}"
+        )
         self.version = k8s.apiextensions.CustomResource(
             self.child_name("pipeline-version"),
             api_version=PIPELINES_API,
             kind="PipelineVersion",
             metadata=objects.metadata(self.version_name, ns, self.labels),  # type: ignore[arg-type]
-            spec={"pipelineName": self.base, "displayName": self.version_name, "pipelineSpec": self.ir},
+            spec={
+                "pipelineName": self.base,
+                "displayName": self.version_name,
+                "pipelineSpec": self.ir,
+                "platformSpec": self.platform_spec,
+            },
             opts=self.child_opts(depends_on=[self.pipeline]),
         )
         recurring: dict[str, Any] = {
@@ -253,4 +263,6 @@ class KubeflowTrainingPipeline(PlatformComponent[KubeflowTrainingPipelineArgs]):
             model_artifact_path=gate.model_artifact_path,
             gate_image=gate.image,
             gate_resources=_step_resources(gate.resources),
+            deadline_seconds=a.active_deadline_seconds,
+            labels=tuple(sorted(self.labels.items())),
         )
