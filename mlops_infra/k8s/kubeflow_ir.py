@@ -9,7 +9,8 @@ KFP's launcher replaces the image's entrypoint (the user's command runs after ``
 training step needs an explicit ``command``; output paths reach a step only through its command line,
 so each step runs under ``sh -c`` that exports them into the environment the scripts already read.
 
-kfp is imported only when a pipeline is compiled (about 2 s), never to validate arguments.
+kfp is imported only when a pipeline is compiled (about 2 s), never to validate arguments; nor is
+:mod:`mlops_infra.gcp` (pulumi_gcp) imported here.
 """
 
 # ruff: noqa: PLC0415 - kfp loads only when a pipeline is compiled.
@@ -19,7 +20,6 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_infra.gcp.pipeline_spec import compile_pipeline
 from mlops_infra.k8s.training_pipeline import COMPARISON, gate_step_source
 from mlops_infra.k8s.workload import DEFAULT_UID, GPU_RESOURCE
 
@@ -166,5 +166,12 @@ def platform_spec(steps: KfpTrainingSteps) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=16)
 def training_ir(steps: KfpTrainingSteps) -> dict[str, Any]:
-    """The compiled PipelineSpec (KFP v2 IR) of ``steps``; compiled once per distinct value."""
-    return compile_pipeline(pipeline_function(steps))
+    """The compiled PipelineSpec (KFP v2 IR) of ``steps`` as JSON; compiled once per distinct value.
+
+    The ``@dsl.pipeline`` component carries its PipelineSpec proto: the same document the kfp compiler
+    writes, without a file round trip (and without :mod:`mlops_infra.gcp`, which loads pulumi_gcp).
+    """
+    from google.protobuf import json_format  # type: ignore[import-untyped]
+
+    spec: dict[str, Any] = json_format.MessageToDict(pipeline_function(steps).pipeline_spec)
+    return spec
