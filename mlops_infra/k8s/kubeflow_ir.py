@@ -108,7 +108,7 @@ def pipeline_function(steps: KfpTrainingSteps) -> Any:
         return dsl.ContainerSpec(image=steps.gate_image, command=["sh", "-c", REGISTER_WRAPPER, source, run_id, metric])
 
     gate_env = {
-        "HOME": "/tmp",  # noqa: S108 - KFP mounts no scratch; the launcher's own paths
+        "HOME": "/tmp",  # noqa: S108 - a writable HOME for Python, as in the Argo gate steps
         "PYTHONDONTWRITEBYTECODE": "1",
         "MLFLOW_TRACKING_URI": steps.tracking_uri,
         "GATE_METRIC": steps.metric,
