@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format
-from k8s_checks import custom_problems, manifest, validate_core
+from k8s_checks import CRD_SOURCES, custom_problems, manifest, validate_core
 from kfp.pipeline_spec import pipeline_spec_pb2
 from pydantic import ValidationError
 
 from mlops_infra.engine import CapturedStack
 from mlops_infra.k8s.kubeflow_ir import EXECUTOR_CONFIG_FIELDS, KfpTrainingSteps, StepResources, training_ir
-from mlops_infra.k8s.kubeflow_pipeline import KubeflowTrainingPipeline, KubeflowTrainingPipelineArgs
+from mlops_infra.k8s.kubeflow_pipeline import KFP_VERSION, KubeflowTrainingPipeline, KubeflowTrainingPipelineArgs
 from mlops_infra.k8s.kubeflow_schedule import kfp_cron
 from mlops_infra.spec.schedule import Schedule, field_values
 from mlops_infra.testing import one, plan
@@ -217,6 +217,9 @@ def test_manifests_validate_against_the_vendored_schemas(stack: CapturedStack) -
     for kind in (PIPELINE, VERSION, SWF):
         assert custom_problems(manifest(one(stack, kind))) == []
     assert validate_core(stack, "1.33.0") == []
+    assert all(
+        f"@ {KFP_VERSION} " in CRD_SOURCES[kind] for kind in ("Pipeline", "PipelineVersion", "ScheduledWorkflow")
+    )
     # The schemas are not vacuous.
     broken = manifest(one(stack, SWF))
     broken["spec"]["maxConcurrency"] = 11
