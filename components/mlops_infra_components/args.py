@@ -579,6 +579,19 @@ class GcpPlatformSpec(TypedDict):
     "Projects allowed to reach endpoints over Private Service Connect; default the deploying one."
 
 
+class K8sKubeflow(TypedDict):
+    "Kubeflow Pipelines (``training.orchestrator: kubeflow``): what the KFP installation needs from the spec."
+
+    command: list[str]
+    "The training image's command (KFP's launcher replaces the image entrypoint; the image needs /bin/sh)."
+    controller_time_zone: NotRequired[str]
+    "The installation's cronScheduleTimezone: KFP reads every recurring run's cron in this one zone, so training.schedule.time_zone must equal it."
+    experiment_id: NotRequired[str]
+    "KFP experiment of the runs; None: the default experiment."
+    artifact_secret: NotRequired[str]
+    "Secret of KFP's artifact store credentials."
+
+
 class TrafficRouter(Enum):
     "What splits (A/B) or mirrors (shadow) an endpoint's traffic between its champion and challenger."
 
@@ -628,6 +641,8 @@ class K8sPlatformSpec(TypedDict):
     "https:// OIDC issuer that MLflow's login (oauth2-proxy) trusts; required."
     argo_enabled: NotRequired[bool]
     "Argo CronWorkflow + WorkflowTemplate instead of CronJobs."
+    kubeflow: NotRequired[K8sKubeflow]
+    "Kubeflow Pipelines settings; required with training.orchestrator kubeflow."
     traffic_router: NotRequired[TrafficRouter]
     "What routes an endpoint's challenger traffic (A/B weights, shadow mirror): gateway_api (HTTPRoute on the endpoint's Service, needs a GAMMA mesh) or istio (VirtualService)."
     workload_identity: NotRequired[dict[str, str]]
@@ -2229,6 +2244,78 @@ class K8sFeatureStoreArgs(TypedDict):
     "A materialization run is stopped after this many seconds."
 
 
+class K8sTrainingGateDirection(Enum):
+    "Allowed values of ``direction``."
+
+    MAXIMIZE = "maximize"
+    MINIMIZE = "minimize"
+
+
+class K8sTrainingGateApprovalMode(Enum):
+    "Allowed values of ``approval_mode``."
+
+    MANUAL = "manual"
+    AUTOMATIC = "automatic"
+
+
+class K8sTrainingGate(TypedDict):
+    "Register into MLflow only when the run's metric meets the threshold (Argo only)."
+
+    metric: str
+    "Metric the training run logs."
+    threshold: float
+    direction: NotRequired[K8sTrainingGateDirection]
+    "maximize: >= passes; minimize: <=."
+    tracking_uri: pulumi.Input[str]
+    "MLflow's in-cluster tracking URI."
+    registered_model: str
+    approval_mode: NotRequired[K8sTrainingGateApprovalMode]
+    "automatic: the approved alias moves to the new version; manual: a person moves it."
+    approved_alias: NotRequired[str]
+    model_artifact_path: NotRequired[str]
+    image: NotRequired[str]
+    "Python 3 image, pinned (standard library only)."
+    resources: NotRequired[K8sComputeResources]
+
+
+class K8sKubeflowTrainingPipelineArgs(TypedDict):
+    "A gated training pipeline on KFP and its recurring run; limits in run counts."
+
+    namespace: pulumi.Input[str]
+    "A KFP profile/namespace (where KFP runs pipelines)."
+    image: str
+    "Training image, pinned by version tag or digest."
+    command: list[str]
+    "Training command: KFP's launcher replaces the image entrypoint (needs /bin/sh)."
+    args: NotRequired[list[str]]
+    env: NotRequired[dict[str, pulumi.Input[str]]]
+    "Plain settings only (KFP IR is not secret)."
+    resources: NotRequired[K8sComputeResources]
+    "The train step's; default one GPU (gpus=0 for CPU-only training)."
+    gate: K8sTrainingGate
+    "Register into MLflow only when the run's metric passes."
+    schedule: NotRequired[Schedule]
+    "5-field cron, read in controller_time_zone (KFP has no per-schedule zone)."
+    controller_time_zone: NotRequired[str]
+    "The installation's cronScheduleTimezone (pipeline-install-config); UTC when empty."
+    suspend: NotRequired[bool]
+    "Disable the recurring run (enabled: false)."
+    backoff_limit: NotRequired[int]
+    "Retries of a failed train step."
+    active_deadline_seconds: NotRequired[int]
+    "Hard wall-clock limit of training."
+    max_concurrency: NotRequired[int]
+    "Runs of this schedule at once (KFP allows 1-10)."
+    max_history: NotRequired[int]
+    "Finished runs the controller keeps track of."
+    experiment_id: NotRequired[str]
+    "KFP experiment of the runs; None: the default experiment."
+    launcher_config_map: NotRequired[str]
+    artifact_secret: NotRequired[str]
+    "Artifact store credentials."
+    service_account_annotations: NotRequired[dict[str, str]]
+
+
 class K8sPostgresSettings(TypedDict):
     "The in-cluster database used when no external database URL is given."
 
@@ -2440,40 +2527,6 @@ class K8sSecretRef(TypedDict):
     env: str
     secret_name: pulumi.Input[str]
     key: str
-
-
-class K8sTrainingGateDirection(Enum):
-    "Allowed values of ``direction``."
-
-    MAXIMIZE = "maximize"
-    MINIMIZE = "minimize"
-
-
-class K8sTrainingGateApprovalMode(Enum):
-    "Allowed values of ``approval_mode``."
-
-    MANUAL = "manual"
-    AUTOMATIC = "automatic"
-
-
-class K8sTrainingGate(TypedDict):
-    "Register into MLflow only when the run's metric meets the threshold (Argo only)."
-
-    metric: str
-    "Metric the training run logs."
-    threshold: float
-    direction: NotRequired[K8sTrainingGateDirection]
-    "maximize: >= passes; minimize: <=."
-    tracking_uri: pulumi.Input[str]
-    "MLflow's in-cluster tracking URI."
-    registered_model: str
-    approval_mode: NotRequired[K8sTrainingGateApprovalMode]
-    "automatic: the approved alias moves to the new version; manual: a person moves it."
-    approved_alias: NotRequired[str]
-    model_artifact_path: NotRequired[str]
-    image: NotRequired[str]
-    "Python 3 image, pinned (standard library only)."
-    resources: NotRequired[K8sComputeResources]
 
 
 class K8sTrainingPipelineArgs(TypedDict):

@@ -31,6 +31,7 @@ from mlops_infra_components.args import (
     K8sEncryptedStorageClassArgs,
     K8sEndpointArgs,
     K8sFeatureStoreArgs,
+    K8sKubeflowTrainingPipelineArgs,
     K8sModelRegistryArgs,
     K8sMonitoringArgs,
     K8sQuotaAlertsArgs,
@@ -648,6 +649,32 @@ class K8sFeatureStore(pulumi.ComponentResource):
         self.materialization_schedule = outputs["materialization_schedule"]
 
 
+class K8sKubeflowTrainingPipeline(pulumi.ComponentResource):
+    """A KFP pipeline (IR compiled by the kfp SDK) plus its recurring run, run as its own ServiceAccount. Builds ``mlops_infra.k8s.KubeflowTrainingPipeline`` (type ``mlops-infra:k8s:KubeflowTrainingPipeline``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    pipeline: pulumi.Output[Any]
+    "Output pipeline of the mlops-infra:k8s:KubeflowTrainingPipeline child."
+    version_name: pulumi.Output[Any]
+    "Output versionName of the mlops-infra:k8s:KubeflowTrainingPipeline child."
+    cron: pulumi.Output[Any]
+    "Output cron of the mlops-infra:k8s:KubeflowTrainingPipeline child."
+
+    def __init__(
+        self, name: str, args: K8sKubeflowTrainingPipelineArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sKubeflowTrainingPipeline",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "KubeflowTrainingPipeline"),
+        )
+        self.pipeline = outputs["pipeline"]
+        self.version_name = outputs["versionName"]
+        self.cron = outputs["cron"]
+
+
 class K8sModelRegistry(pulumi.ComponentResource):
     """MLflow tracking server + model registry with auth, a database and NetworkPolicies. Builds ``mlops_infra.k8s.ModelRegistry`` (type ``mlops-infra:k8s:ModelRegistry``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -804,6 +831,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sEncryptedStorageClass,
     K8sEndpoint,
     K8sFeatureStore,
+    K8sKubeflowTrainingPipeline,
     K8sModelRegistry,
     K8sMonitoring,
     K8sQuotaAlerts,

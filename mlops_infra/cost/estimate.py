@@ -46,6 +46,9 @@ NOT_ESTIMATED: dict[str, str] = {
         "SageMaker managed MLflow is billed per tracking-server hour by size (and its storage); not in the catalogue"
     ),
     "gcp:vertex/aiTensorboard:AiTensorboard": "Vertex AI TensorBoard is billed per GB of stored logs; not estimated",
+    "kubernetes:kubeflow.org/v1beta1:ScheduledWorkflow": (
+        "Kubeflow Pipelines renders each run's pods from the PipelineVersion's IR; its runs are not estimated yet"
+    ),
 }
 
 

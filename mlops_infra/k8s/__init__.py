@@ -10,6 +10,7 @@ from mlops_infra.k8s.canary_guard import CanaryGuard, CanaryGuardArgs
 from mlops_infra.k8s.drift_detector import DriftDetector, DriftDetectorArgs
 from mlops_infra.k8s.endpoint import Endpoint, EndpointArgs, LoggerSettings
 from mlops_infra.k8s.feature_store import FeatureServerSettings, FeatureStore, FeatureStoreArgs
+from mlops_infra.k8s.kubeflow_pipeline import KubeflowTrainingPipeline, KubeflowTrainingPipelineArgs
 from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAuth2ProxySettings
 from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
 from mlops_infra.k8s.quota_alerts import QuotaAlerts, QuotaAlertsArgs
@@ -36,6 +37,8 @@ __all__ = [
     "FeatureServerSettings",
     "FeatureStore",
     "FeatureStoreArgs",
+    "KubeflowTrainingPipeline",
+    "KubeflowTrainingPipelineArgs",
     "LimitRangeSettings",
     "LoggerSettings",
     "ModelRegistry",

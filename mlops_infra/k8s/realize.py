@@ -10,6 +10,8 @@
   sized from ``Compute.kubernetes_resources()`` (GPUs as ``nvidia.com/gpu``). Under Argo the
   WorkflowTemplate is train -> evaluate -> register: the model is registered into MLflow only
   when ``training.gate``'s metric meets its threshold (the ``when`` of the register step).
+  With ``training.orchestrator: kubeflow`` the same gated pipeline is KFP v2 IR in a PipelineVersion
+  with a ScheduledWorkflow (Kubeflow Pipelines >= 2.5 in Kubernetes-native API mode, ``k8s.kubeflow``).
 - KServe InferenceServices: compute, scaling (dev scales to zero), rollout as
   ``canaryTrafficPercent``, data capture as the KServe logger, cluster-local unless
   ``allow_public_access``.
@@ -55,6 +57,8 @@ from mlops_infra.k8s.deploy_webhook import DeployWebhookPoller
 from mlops_infra.k8s.drift_detector import DriftDetector, evaluation_seconds
 from mlops_infra.k8s.endpoint import Endpoint
 from mlops_infra.k8s.feature_store import FeatureStore
+from mlops_infra.k8s.kubeflow_pipeline import KubeflowTrainingPipeline
+from mlops_infra.k8s.kubeflow_schedule import check_schedule_zone
 from mlops_infra.k8s.model_registry import ModelRegistry
 from mlops_infra.k8s.monitoring import Monitoring
 from mlops_infra.k8s.off_hours import OffHours
@@ -90,6 +94,7 @@ from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.scaling import Scaling, ScalingMetric
 from mlops_infra.spec.support import refuse_unrealized, refuse_unrealized_off_hours
+from mlops_infra.spec.training import Orchestrator
 
 SPEC = "PlatformSpec"
 SECRET_KEYS = {
@@ -414,6 +419,8 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
                 SPEC, ("training", "max_runtime_seconds"), f"Kubernetes runs are limited to {MAX_RUN_SECONDS} s here"
             )
         _check_compute(spec.training.compute, ("training", "compute"))
+        if spec.training.orchestrator is Orchestrator.KUBEFLOW:
+            _check_kubeflow(spec, context)
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, context, index, endpoint)
     for index, batch in enumerate(spec.batch):
@@ -576,13 +583,43 @@ def _deploy_webhook(  # noqa: PLR0917 - the poller compares the alias with what 
     )
 
 
+def _check_kubeflow(spec: PlatformSpec, context: RealizeContext) -> None:
+    """What Kubeflow Pipelines needs and cannot do, refused by field before anything registers."""
+    assert spec.training is not None
+    kubeflow = spec.k8s.kubeflow
+    if kubeflow is None:
+        raise field_error(
+            SPEC,
+            ("k8s", "kubeflow"),
+            "training.orchestrator kubeflow needs k8s.kubeflow.command (KFP's launcher replaces the training "
+            "image's entrypoint, so the command must be explicit)",
+        )
+    if spec.training.schedule is not None:
+        try:
+            check_schedule_zone(spec.training.schedule, kubeflow.controller_time_zone)
+        except ValueError as exc:
+            raise field_error(SPEC, ("training", "schedule", "time_zone"), str(exc)) from None
+    if (
+        spec.training.retrain_on_drift
+        and spec.monitoring.drift is not None
+        and monitoring_enabled(spec.monitoring, context.defaults)
+    ):
+        raise field_error(
+            SPEC,
+            ("training", "retrain_on_drift"),
+            "the drift detector starts an Argo Workflow or a Job, and a Kubeflow Pipelines run is started only "
+            "through the KFP API, which it does not call: set training.retrain_on_drift false (the recurring run "
+            "retrains on schedule) or use training.orchestrator native",
+        )
+
+
 def _training(
     parent: pulumi.Resource,
     spec: PlatformSpec,
     context: RealizeContext,
     namespace: pulumi.Output[str],
     env: Mapping[str, pulumi.Input[str]],
-) -> TrainingPipeline | None:
+) -> TrainingPipeline | KubeflowTrainingPipeline | None:
     training = spec.training
     if training is None:
         return None
@@ -593,22 +630,19 @@ def _training(
         if training.schedule is not None
         else {"suspend": True}  # on demand only: the default schedule stays suspended
     )
-    # Under Argo the gate is enforced by the workflow: evaluate, then register only when the metric passes.
-    gated: dict[str, Any] = (
-        {
-            "gate": {
-                "metric": gate.name,
-                "threshold": gate.threshold,
-                "direction": gate.direction.value,
-                "tracking_uri": env["MLFLOW_TRACKING_URI"],
-                "registered_model": spec.registry.model_name,
-                "approval_mode": approval.mode.value,
-                "approved_alias": approval.approved_label,
-            }
-        }
-        if spec.k8s.argo_enabled
-        else {}
-    )
+    # Under Argo or KFP the gate is enforced by the pipeline: evaluate, then register only when the metric passes.
+    gate_args: dict[str, Any] = {
+        "metric": gate.name,
+        "threshold": gate.threshold,
+        "direction": gate.direction.value,
+        "tracking_uri": env["MLFLOW_TRACKING_URI"],
+        "registered_model": spec.registry.model_name,
+        "approval_mode": approval.mode.value,
+        "approved_alias": approval.approved_label,
+    }
+    if training.orchestrator is Orchestrator.KUBEFLOW:
+        return _kubeflow_training(parent, spec, context, namespace, env, gate_args)
+    gated: dict[str, Any] = {"gate": gate_args} if spec.k8s.argo_enabled else {}
     return TrainingPipeline(
         context.child_name("training"),
         {
@@ -630,6 +664,47 @@ def _training(
             "active_deadline_seconds": training.max_runtime_seconds,
             "service_account_annotations": spec.k8s.workload_identity,
             **gated,
+        },
+        opts=context.opts(parent),
+    )
+
+
+def _kubeflow_training(  # noqa: PLR0917 - _training's arguments plus the gate it built
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    namespace: pulumi.Output[str],
+    env: Mapping[str, pulumi.Input[str]],
+    gate_args: dict[str, Any],
+) -> KubeflowTrainingPipeline:
+    """The gated pipeline as a KFP PipelineVersion and its ScheduledWorkflow (check() vetted k8s.kubeflow)."""
+    training, kubeflow = spec.training, spec.k8s.kubeflow
+    assert training is not None and kubeflow is not None
+    schedule: dict[str, Any] = (
+        {"schedule": training.schedule}
+        if training.schedule is not None
+        else {"suspend": True, "schedule": {"cron": "0 3 * * *", "time_zone": kubeflow.controller_time_zone}}
+    )
+    return KubeflowTrainingPipeline(
+        context.child_name("training"),
+        {
+            "namespace": namespace,
+            "image": training.image.for_cloud(Cloud.K8S),
+            "command": kubeflow.command,
+            "args": [f"--{name}={value}" for name, value in sorted(training.parameters.items())],
+            "env": {
+                **env,
+                "MLOPS_REGISTERED_MODEL": spec.registry.model_name,
+                "MLOPS_GATE_METRIC": gate_args["metric"],
+            },
+            **schedule,
+            "controller_time_zone": kubeflow.controller_time_zone,
+            "experiment_id": kubeflow.experiment_id,
+            "artifact_secret": kubeflow.artifact_secret,
+            "resources": resources(training.compute),
+            "active_deadline_seconds": training.max_runtime_seconds,
+            "service_account_annotations": spec.k8s.workload_identity,
+            "gate": gate_args,
         },
         opts=context.opts(parent),
     )
@@ -903,7 +978,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         env["MLFLOW_EXPERIMENT_NAME"] = spec.tracking.experiment_name(spec.registry.model_name)
     if features is not None:
         env["FEAST_FEATURE_SERVER_URL"] = features.feature_server_url
-    training = _training(parent, spec, context, namespace, env)
+    pipeline = _training(parent, spec, context, namespace, env)
+    # Only the Argo/CronJob pipeline has an on-demand trigger the drift detector can start.
+    training = pipeline if isinstance(pipeline, TrainingPipeline) else None
     detector = _drift_detector(parent, spec, context, namespace, training)
     endpoints = []
     urls: dict[str, pulumi.Output[str]] = {}
@@ -961,7 +1038,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     return {
         "namespace": namespace,
         "featureStore": feast_project(spec) if features is not None else None,
-        "pipelineName": training.base if training is not None else None,
+        "pipelineName": pipeline.base if pipeline is not None else None,
         "registryName": spec.registry.model_name,
         "registryUrl": registry.ui_url,
         "endpointNames": {e.name: served.isvc_name for e, served in zip(spec.endpoints, endpoints, strict=True)},

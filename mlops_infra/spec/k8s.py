@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from mlops_infra.spec.base import Spec, Switch
+from mlops_infra.spec.schedule import check_time_zone
 from mlops_infra.spec.types import ObjectUri, check_key_ref, check_object_uri
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -114,6 +115,30 @@ class K8sStorage(Spec):
         return self
 
 
+class K8sKubeflow(Spec):
+    """Kubeflow Pipelines (``training.orchestrator: kubeflow``): what the KFP installation needs from the spec."""
+
+    command: list[str] = Field(
+        min_length=1,
+        description="The training image's command (KFP's launcher replaces the image entrypoint; the image needs "
+        "/bin/sh).",
+    )
+    controller_time_zone: str = Field(
+        "UTC",
+        description="The installation's cronScheduleTimezone: KFP reads every recurring run's cron in this one zone, "
+        "so training.schedule.time_zone must equal it.",
+    )
+    experiment_id: str | None = Field(None, description="KFP experiment of the runs; None: the default experiment.")
+    artifact_secret: str = Field(
+        "mlpipeline-minio-artifact", pattern=DNS_SUBDOMAIN, description="Secret of KFP's artifact store credentials."
+    )
+
+    @field_validator("controller_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_time_zone(value)
+
+
 class K8sPlatformSpec(Spec):
     """Kubernetes-only settings of a platform."""
 
@@ -136,6 +161,9 @@ class K8sPlatformSpec(Spec):
         None, description="https:// OIDC issuer that MLflow's login (oauth2-proxy) trusts; required."
     )
     argo_enabled: Switch = Field(False, description="Argo CronWorkflow + WorkflowTemplate instead of CronJobs.")
+    kubeflow: K8sKubeflow | None = Field(
+        None, description="Kubeflow Pipelines settings; required with training.orchestrator kubeflow."
+    )
     traffic_router: TrafficRouter = Field(
         TrafficRouter.GATEWAY_API,
         description="What routes an endpoint's challenger traffic (A/B weights, shadow mirror): gateway_api "

@@ -23,7 +23,7 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "shadow challenger": frozenset({Cloud.AWS, Cloud.K8S}),
     "multi-model endpoint": frozenset({Cloud.AWS}),
     "scheduled batch inference": frozenset({Cloud.GCP, Cloud.K8S}),
-    "Kubeflow Pipelines orchestrator": frozenset(),
+    "Kubeflow Pipelines orchestrator": frozenset({Cloud.K8S}),
     "Airflow orchestrator": frozenset(),
     "feature materialization schedule": frozenset({Cloud.GCP, Cloud.K8S}),
 }
@@ -58,6 +58,17 @@ WHY_NOT: dict[tuple[str, Cloud], str] = {
     ("multi-model endpoint", Cloud.GCP): (
         "a Vertex AI deployed model loads exactly one model; declare one endpoint per model, or co-host several "
         "deployed models on shared machines with Vertex deployment resource pools (not realized by mlops-infra)"
+    ),
+    ("Kubeflow Pipelines orchestrator", Cloud.AWS): (
+        "SageMaker Pipelines is the native orchestrator on AWS, and Kubeflow Pipelines needs a Kubernetes cluster "
+        "running KFP, which the AWS realization does not create: use training.orchestrator native, or realize the "
+        "platform with clouds: [k8s] on an EKS cluster with KFP >= 2.5 in Kubernetes-native API mode"
+    ),
+    ("Kubeflow Pipelines orchestrator", Cloud.GCP): (
+        "on GCP the native orchestrator already is Kubeflow Pipelines: the gated training pipeline is compiled by the "
+        "kfp SDK to KFP v2 IR and runs on Vertex AI Pipelines, Google's managed KFP-compatible service; kubeflow "
+        "would mean a self-managed KFP installation on GKE, which the GCP realization does not create: use "
+        "training.orchestrator native (the same IR on Vertex), or clouds: [k8s] on a GKE cluster running KFP"
     ),
     ("feature materialization schedule", Cloud.AWS): (
         "SageMaker Feature Store writes the online and the offline store at ingestion, so there is nothing to "

@@ -25,7 +25,9 @@ class Orchestrator(StrEnum):
     NATIVE = "native"
     """The cloud's own: SageMaker Pipelines, Vertex AI Pipelines, Kubernetes CronJob or Argo (k8s.argo_enabled)."""
     KUBEFLOW = "kubeflow"
-    """Kubeflow Pipelines recurring runs on the cluster (Kubernetes)."""
+    """Kubeflow Pipelines recurring runs on the cluster (Kubernetes, KFP >= 2.5 in Kubernetes-native API mode).
+
+    Not on GCP: there ``native`` already compiles the pipeline with kfp and runs it on Vertex AI Pipelines."""
     AIRFLOW = "airflow"
     """An Airflow DAG starts the pipeline (Amazon MWAA on AWS, Cloud Composer on GCP)."""
 

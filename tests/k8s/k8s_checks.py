@@ -38,6 +38,8 @@ CRD_GROUPS = (
     "monitoring.coreos.com",
     "gateway.networking.k8s.io",
     "networking.istio.io",
+    "pipelines.kubeflow.org",
+    "kubeflow.org",
 )
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -58,6 +60,17 @@ CRD_SOURCES = {
     "VirtualService": "vendored istio/api kubernetes/customresourcedefinitions.gen.yaml @ 1.28.0 (a5aa715c), "
     "full networking.istio.io/v1 schema: crd_schemas/istio-networking-v1-virtualservice.yaml",
 }
+_KFP = "kubeflow/pipelines @ 2.17.0 (4a3592cb)"
+CRD_SOURCES.update(
+    {
+        "Pipeline": f"vendored {_KFP} manifests/kustomize/base/crds, full v2beta1 schema: "
+        "crd_schemas/kubeflow-pipelines-v2beta1-pipeline.yaml",
+        "PipelineVersion": f"vendored {_KFP} manifests/kustomize/base/crds, full v2beta1 schema: "
+        "crd_schemas/kubeflow-pipelines-v2beta1-pipelineversion.yaml",
+        "ScheduledWorkflow": f"hand-written from {_KFP} backend/src/crd/pkg/apis/scheduledworkflow/v1beta1/types.go "
+        "(the CRD preserves unknown fields): crd_schemas/kubeflow-v1beta1-scheduledworkflow.yaml",
+    }
+)
 _SCHEMA_FILES = {
     "InferenceService": "kserve-v1beta1-inferenceservice.yaml",
     "PrometheusRule": "prometheus-operator-v1-prometheusrule.yaml",
@@ -65,6 +78,9 @@ _SCHEMA_FILES = {
     "AlertmanagerConfig": "prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
     "HTTPRoute": "gateway-api-v1-httproute.yaml",
     "VirtualService": "istio-networking-v1-virtualservice.yaml",
+    "Pipeline": "kubeflow-pipelines-v2beta1-pipeline.yaml",
+    "PipelineVersion": "kubeflow-pipelines-v2beta1-pipelineversion.yaml",
+    "ScheduledWorkflow": "kubeflow-v1beta1-scheduledworkflow.yaml",
 }
 
 

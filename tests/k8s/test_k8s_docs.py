@@ -13,6 +13,7 @@ from mlops_infra.k8s.alert_routing import AlertRoutingArgs, PagerDutyReceiver, S
 from mlops_infra.k8s.canary_guard import CanaryGuardArgs
 from mlops_infra.k8s.drift_detector import DriftDetectorArgs
 from mlops_infra.k8s.endpoint import EndpointArgs
+from mlops_infra.k8s.kubeflow_pipeline import KubeflowTrainingPipelineArgs
 from mlops_infra.k8s.monitoring import MonitoringArgs
 from mlops_infra.k8s.storage_class import EncryptedStorageClassArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingGate, TrainingPipelineArgs
@@ -25,6 +26,7 @@ PAGES: dict[str, list[type[BaseModel]]] = {
     "k8s-drift-detector.md": [DriftDetectorArgs],
     "k8s-encrypted-storage-class.md": [EncryptedStorageClassArgs],
     "k8s-endpoint.md": [EndpointArgs],
+    "k8s-kubeflow-training-pipeline.md": [KubeflowTrainingPipelineArgs],
     "k8s-monitoring.md": [MonitoringArgs],
     "k8s-training-pipeline.md": [TrainingPipelineArgs, TrainingGate, SecretRef],
 }

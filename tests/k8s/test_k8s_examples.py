@@ -10,6 +10,7 @@ EXAMPLES = {
     "tenancy": "kubernetes:core/v1:ResourceQuota",
     "feature_store": "kubernetes:apps/v1:StatefulSet",
     "training_pipeline": "kubernetes:argoproj.io/v1alpha1:CronWorkflow",
+    "kubeflow_training": "kubernetes:kubeflow.org/v1beta1:ScheduledWorkflow",
     "model_registry": "kubernetes:apps/v1:Deployment",
     "endpoint": "kubernetes:serving.kserve.io/v1beta1:InferenceService",
     "monitoring": "kubernetes:monitoring.coreos.com/v1:PrometheusRule",

@@ -166,3 +166,22 @@ def test_the_platform_refuses_an_unrealized_mode_before_registering_anything(clo
         plan(lambda: MlPlatform("churn", document), environment="dev")
     assert path in str(info.value) and "is not supported on" in str(info.value)
     assert info.value.registered == []
+
+
+@pytest.mark.parametrize(
+    ("cloud", "reason"),
+    [
+        (Cloud.AWS, "SageMaker Pipelines is the native orchestrator on AWS"),
+        (Cloud.GCP, "the native orchestrator already is Kubeflow Pipelines"),
+    ],
+)
+def test_kubeflow_is_realized_on_kubernetes_and_refused_elsewhere_with_the_reason(cloud, reason):
+    assert REALIZED_BY["Kubeflow Pipelines orchestrator"] == {Cloud.K8S}
+    spec = _platform(None, None, {"orchestrator": "kubeflow"})
+    refuse_unrealized(spec, Cloud.K8S)
+    with pytest.raises(ValidationError) as info:
+        refuse_unrealized(spec, cloud)
+    message = str(info.value)
+    assert "training.orchestrator" in message and reason in message and "realized on: k8s" in message
+    if cloud is Cloud.GCP:
+        assert "Vertex AI Pipelines" in message and "training.orchestrator native" in message
