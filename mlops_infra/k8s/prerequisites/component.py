@@ -100,7 +100,7 @@ class ClusterPrerequisites(PlatformComponent[ClusterPrerequisitesArgs]):
         self.prometheus_url: str = a.existing_prometheus_url or values.IN_CLUSTER_PROMETHEUS
         cert_manager = self._release(charts.CERT_MANAGER, values.cert_manager(labels), prometheus)
         self.gateway_api_crds: k8s.yaml.v2.ConfigFile | None = None
-        mesh_crds = [self._release(charts.ISTIO_BASE, values.istio_base())]
+        mesh_crds: list[pulumi.Resource] = [self._release(charts.ISTIO_BASE, values.istio_base())]
         if a.traffic_router == "gateway_api":
             self.gateway_api_crds = k8s.yaml.v2.ConfigFile(
                 self.child_name(charts.GATEWAY_API_CRDS.name),
