@@ -38,6 +38,7 @@ CRD_GROUPS = (
     "monitoring.coreos.com",
     "gateway.networking.k8s.io",
     "networking.istio.io",
+    "operator.knative.dev",
 )
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -55,6 +56,8 @@ CRD_SOURCES = {
     "WorkflowTemplate": _HERA,
     "HTTPRoute": "vendored kubernetes-sigs/gateway-api config/crd/standard/gateway.networking.k8s.io_httproutes.yaml "
     "@ v1.4.1 (477d172e), standard channel, full v1 schema: crd_schemas/gateway-api-v1-httproute.yaml",
+    "KnativeServing": "vendored knative/operator config/crd/bases/operator.knative.dev_knativeservings.yaml @ "
+    "knative-v1.21.1 (b01459c4), full v1beta1 schema: crd_schemas/knative-operator-v1beta1-knativeserving.yaml",
     "VirtualService": "vendored istio/api kubernetes/customresourcedefinitions.gen.yaml @ 1.28.0 (a5aa715c), "
     "full networking.istio.io/v1 schema: crd_schemas/istio-networking-v1-virtualservice.yaml",
 }
@@ -65,6 +68,7 @@ _SCHEMA_FILES = {
     "AlertmanagerConfig": "prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
     "HTTPRoute": "gateway-api-v1-httproute.yaml",
     "VirtualService": "istio-networking-v1-virtualservice.yaml",
+    "KnativeServing": "knative-operator-v1beta1-knativeserving.yaml",
 }
 
 

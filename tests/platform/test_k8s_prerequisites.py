@@ -22,7 +22,7 @@ from mlops_infra.spec.k8s import K8sPlatformSpec
 from mlops_infra.testing import plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "k8s"))
-from k8s_checks import CRD_SOURCES
+from k8s_checks import CRD_SOURCES, custom_problems, manifest
 from test_k8s_realize import ISVC, churn_spec, realize
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -210,6 +210,10 @@ def test_crds_come_before_the_charts_that_use_them(full: CapturedStack) -> None:
     assert serving.inputs["spec"]["version"] == table.KNATIVE_SERVING_VERSION
     assert serving.inputs["spec"]["ingress"] == {"istio": {"enabled": True}}
     assert serving.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
+    assert custom_problems(manifest(serving)) == []  # the vendored knative-operator v1.21.1 schema
+    broken = manifest(serving)
+    broken["spec"]["ingress"]["istio"]["enabled"] = "yes"
+    assert custom_problems(broken)
 
 
 def test_gateway_api_crds_are_the_pinned_standard_channel(full: CapturedStack, istio: CapturedStack) -> None:

@@ -97,10 +97,11 @@ KNATIVE_OPERATOR = PinnedChart(
     repo="https://knative.github.io/operator",
     version="v1.21.1",
     app_version="1.21.1",
-    namespace="knative-operator",
+    namespace="knative-serving",
     why="Installs Knative Serving (through a KnativeServing resource pinned to the same version), which KServe's "
     "Knative mode needs: scale to zero, canaryTrafficPercent, concurrency/rps autoscaling. Only with endpoints "
-    "in Knative mode. Knative Serving itself has no Helm chart; the operator's chart is the supported one.",
+    "in Knative mode. Knative Serving itself has no Helm chart; the operator's chart is the supported one. "
+    "The operator runs in knative-serving (the namespace its release creates), where Serving installs beside it.",
 )
 ARGO_WORKFLOWS = PinnedChart(
     name="argo-workflows",

@@ -35,7 +35,8 @@ from mlops_infra.k8s.prerequisites import charts, values
 from mlops_infra.k8s.prerequisites.charts import PinnedChart
 
 HELM_TIMEOUT_SECONDS = 900  # a release (and its hooks) must be ready within 15 min
-KNATIVE_SERVING_NAMESPACE = "knative-serving"
+KNATIVE_SERVING_NAMESPACE = charts.KNATIVE_OPERATOR.namespace
+"""Knative Serving installs into the KnativeServing resource's namespace, which KServe's defaults name."""
 LABELS = {"app.kubernetes.io/part-of": "mlops-infra", "app.kubernetes.io/component": "cluster-prerequisites"}
 _DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 
@@ -155,11 +156,6 @@ class ClusterPrerequisites(PlatformComponent[ClusterPrerequisitesArgs]):
         """The Knative Operator, Istio's gateway for Knative and the KnativeServing resource at the pinned version."""
         operator = self._release(charts.KNATIVE_OPERATOR, values.knative_operator())
         gateway = self._release(charts.ISTIO_INGRESS_GATEWAY, values.istio_gateway(), [istiod])
-        namespace = k8s.core.v1.Namespace(
-            self.child_name("knative-serving-namespace"),
-            metadata=objects.metadata(KNATIVE_SERVING_NAMESPACE, None, LABELS),
-            opts=self.child_opts(),
-        )
         self.knative_serving = k8s.apiextensions.CustomResource(
             self.child_name("knative-serving"),
             api_version="operator.knative.dev/v1beta1",
@@ -171,6 +167,6 @@ class ClusterPrerequisites(PlatformComponent[ClusterPrerequisitesArgs]):
                 annotations={"pulumi.com/waitFor": "condition=Ready"},
             ),
             spec=values.knative_serving(charts.KNATIVE_SERVING_VERSION),
-            opts=self.child_opts(depends_on=[operator, gateway, namespace]),
+            opts=self.child_opts(depends_on=[operator, gateway]),  # the operator's release creates the namespace
         )
         return [self.knative_serving]
