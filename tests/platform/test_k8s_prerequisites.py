@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from mlops_infra.engine import CapturedStack
 from mlops_infra.k8s.prerequisites import CHARTS, GATEWAY_API_CRDS, ClusterPrerequisites, is_exact_version
 from mlops_infra.k8s.prerequisites import charts as table
+from mlops_infra.policy.evaluate import evaluate_stack
 from mlops_infra.spec.k8s import K8sPlatformSpec
 from mlops_infra.testing import plan
 
@@ -139,6 +140,7 @@ def test_every_helm_release_in_the_plan_is_the_pinned_row(name: str, request: py
             assert inputs["chart"].startswith("oci://ghcr.io/kserve/charts/") and "repositoryOpts" not in inputs
         else:
             assert inputs["repositoryOpts"] == {"repo": row.repo}
+    assert [v for v in evaluate_stack(stack) if v.policy_id == "helm-chart-pinned"] == []
 
 
 # --- values: secure defaults --------------------------------------------------------------------------

@@ -492,6 +492,14 @@ K8S_LABELS = dict(TAGS)
 def k8s_violations() -> None:
     """Privileged container with a latest image, namespace without quota, public LoadBalancer, and more."""
     k8s.core.v1.Namespace("team-a", metadata={"name": "team-a", "labels": K8S_LABELS})
+    # helm-chart-pinned: a chart at a version range, so each deploy takes the repository's newest match
+    k8s.helm.v3.Release(
+        "ingress",
+        chart="ingress-nginx",
+        version="^4.13.0",
+        namespace="ingress",
+        repository_opts={"repo": "https://kubernetes.github.io/ingress-nginx"},
+    )
     k8s.apps.v1.Deployment(
         "trainer",
         metadata={"namespace": "team-a", "labels": K8S_LABELS},
@@ -557,6 +565,14 @@ def k8s_compliant() -> None:
     meta = {"namespace": "team-a", "labels": K8S_LABELS}
     # deletion-protection: the namespace holds a claim, so it is protected and retained
     k8s.core.v1.Namespace("team-a", metadata={"name": "team-a", "labels": K8S_LABELS}, opts=KEEP)
+    # helm-chart-pinned: one exact chart version
+    k8s.helm.v3.Release(
+        "ingress",
+        chart="ingress-nginx",
+        version="4.13.3",
+        namespace="ingress",
+        repository_opts={"repo": "https://kubernetes.github.io/ingress-nginx"},
+    )
     k8s.core.v1.ResourceQuota(
         "quota",
         metadata=meta,

@@ -17,19 +17,14 @@ Gateway API v1.4.1 standard channel, Istio 1.28.0).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from mlops_infra.policy.facts.helm import is_exact_version
+
+__all__ = ["CHARTS", "CHECKED", "GATEWAY_API_CRDS", "PinnedChart", "PinnedManifest", "is_exact_version"]
 
 CHECKED = "2026-12-02"
 """The date the versions below were last checked against upstream."""
-
-EXACT_VERSION = re.compile(r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$")
-"""An exact SemVer chart version (optionally ``v``-prefixed): not a range, not ``latest``, not empty."""
-
-
-def is_exact_version(version: object) -> bool:
-    """Whether a chart version pins one release (``v1.19.1``, ``88.5.3``); ranges and ``latest`` do not."""
-    return isinstance(version, str) and EXACT_VERSION.fullmatch(version) is not None
 
 
 @dataclass(frozen=True)
