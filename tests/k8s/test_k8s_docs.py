@@ -14,6 +14,7 @@ from mlops_infra.k8s.canary_guard import CanaryGuardArgs
 from mlops_infra.k8s.drift_detector import DriftDetectorArgs
 from mlops_infra.k8s.endpoint import EndpointArgs
 from mlops_infra.k8s.monitoring import MonitoringArgs
+from mlops_infra.k8s.prerequisites import ClusterPrerequisitesArgs
 from mlops_infra.k8s.storage_class import EncryptedStorageClassArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingGate, TrainingPipelineArgs
 
@@ -22,6 +23,7 @@ DOCS = ROOT / "docs" / "components"
 PAGES: dict[str, list[type[BaseModel]]] = {
     "k8s-alert-routing.md": [AlertRoutingArgs, PagerDutyReceiver, SlackReceiver],
     "k8s-canary-guard.md": [CanaryGuardArgs],
+    "k8s-cluster-prerequisites.md": [ClusterPrerequisitesArgs],
     "k8s-drift-detector.md": [DriftDetectorArgs],
     "k8s-encrypted-storage-class.md": [EncryptedStorageClassArgs],
     "k8s-endpoint.md": [EndpointArgs],
