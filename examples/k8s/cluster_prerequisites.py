@@ -9,8 +9,7 @@ from one stack, before the platform stacks that use it. Plan it offline:
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.k8s import EncryptedStorageClass
-from mlops_infra.k8s.prerequisites import ClusterPrerequisites
+from mlops_infra.k8s import ClusterPrerequisites, EncryptedStorageClass
 
 init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
