@@ -27,11 +27,16 @@ class RealizeContext:
     platform_name: str
     defaults: EnvironmentDefaults
     platform: PlatformContext
+    requires: tuple[pulumi.Resource, ...] = ()
+    """What every component created with :meth:`opts` waits for (e.g. the cluster's prerequisites)."""
 
     def child_name(self, name: str) -> str:
         """Logical name of a component on this cloud: ``{cloud}-{name}``, unique across targets."""
         return f"{self.cloud.value}-{name}"
 
     def opts(self, parent: pulumi.Resource, **options: object) -> pulumi.ResourceOptions:
-        """Options of a component on this cloud: parented to the platform (providers propagate)."""
+        """Options of a component on this cloud: parented to the platform (providers propagate), after ``requires``."""
+        if self.requires:
+            after = options.get("depends_on") or []
+            options["depends_on"] = [*self.requires, *after]  # type: ignore[misc]
         return pulumi.ResourceOptions(parent=parent, **options)  # type: ignore[arg-type]

@@ -658,6 +658,10 @@ class K8sPlatformSpec(TypedDict):
     "Labels Prometheus selects rules and monitors by (release: ...)."
     prometheus_url: NotRequired[str]
     "Prometheus HTTP API the canary guards read (default: kube-prometheus-stack's in-cluster service)."
+    install_prerequisites: NotRequired[bool]
+    "Install what the platform needs in the cluster at pinned chart versions (docs/k8s-prerequisites.md): KServe, cert-manager, Istio (+ Gateway API CRDs for gateway_api), OpenCost, kube-prometheus-stack unless existing_prometheus, Knative Serving when an endpoint runs in Knative mode, Argo with argo_enabled. Cluster-wide: opt in from one stack per cluster."
+    existing_prometheus: NotRequired[bool]
+    "The cluster already runs Prometheus with prometheus-operator: install_prerequisites skips kube-prometheus-stack, and OpenCost and the canary guards read prometheus_url."
 
 
 class MlPlatformArgs(TypedDict):
@@ -1997,6 +2001,32 @@ class K8sCanaryGuardArgs(TypedDict):
     resources: NotRequired[K8sComputeResources]
     api_server_cidrs: NotRequired[list[str]]
     "Where the API server listens (443/6443)."
+
+
+class K8sClusterPrerequisitesTrafficRouter(Enum):
+    "Allowed values of ``traffic_router``."
+
+    GATEWAY_API = "gateway_api"
+    ISTIO = "istio"
+
+
+class K8sClusterPrerequisitesArgs(TypedDict):
+    "Which optional parts the cluster needs; every version is fixed by the chart table."
+
+    knative: NotRequired[bool]
+    "Install Knative Serving (operator, KnativeServing, Istio ingress gateway): endpoints in KServe's Knative mode (no challenger) need it. False: KServe defaults to Standard mode."
+    argo: NotRequired[bool]
+    "Install Argo Workflows and Argo Events (k8s.argo_enabled)."
+    traffic_router: NotRequired[K8sClusterPrerequisitesTrafficRouter]
+    "The challenger router's API: gateway_api adds the Gateway API CRDs (v1.4.1, standard channel) to Istio; istio uses Istio's VirtualService."
+    existing_prometheus_url: NotRequired[str]
+    "The cluster's own Prometheus (its prometheus-operator CRDs installed): kube-prometheus-stack is not installed and OpenCost reads this URL. None: install kube-prometheus-stack."
+    storage_class: NotRequired[str]
+    "Encrypted StorageClass of Prometheus' and Alertmanager's volumes; None: node-local storage."
+    cluster_id: NotRequired[str]
+    "The cluster's id in OpenCost's metrics."
+    selector_labels: NotRequired[dict[str, str]]
+    "Labels on the charts' ServiceMonitors, for a Prometheus that selects by label (release: ...)."
 
 
 class K8sDriftDetectorArgs(TypedDict):

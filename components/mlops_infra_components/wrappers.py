@@ -27,6 +27,7 @@ from mlops_infra_components.args import (
     K8sAlertRoutingArgs,
     K8sBatchInferenceArgs,
     K8sCanaryGuardArgs,
+    K8sClusterPrerequisitesArgs,
     K8sDriftDetectorArgs,
     K8sEncryptedStorageClassArgs,
     K8sEndpointArgs,
@@ -562,6 +563,35 @@ class K8sCanaryGuard(pulumi.ComponentResource):
         self.state_config_map = outputs["stateConfigMap"]
 
 
+class K8sClusterPrerequisites(pulumi.ComponentResource):
+    """Pinned Helm releases of KServe, Knative, cert-manager, Argo, Prometheus, OpenCost and Istio/Gateway API. Builds ``mlops_infra.k8s.ClusterPrerequisites`` (type ``mlops-infra:k8s:ClusterPrerequisites``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    charts: pulumi.Output[Any]
+    "Output charts of the mlops-infra:k8s:ClusterPrerequisites child."
+    gateway_api_crds: pulumi.Output[Any]
+    "Output gatewayApiCrds of the mlops-infra:k8s:ClusterPrerequisites child."
+    knative_serving: pulumi.Output[Any]
+    "Output knativeServing of the mlops-infra:k8s:ClusterPrerequisites child."
+    prometheus_url: pulumi.Output[Any]
+    "Output prometheusUrl of the mlops-infra:k8s:ClusterPrerequisites child."
+
+    def __init__(
+        self, name: str, args: K8sClusterPrerequisitesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sClusterPrerequisites",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "ClusterPrerequisites"),
+        )
+        self.charts = outputs["charts"]
+        self.gateway_api_crds = outputs["gatewayApiCrds"]
+        self.knative_serving = outputs["knativeServing"]
+        self.prometheus_url = outputs["prometheusUrl"]
+
+
 class K8sDriftDetector(pulumi.ComponentResource):
     """A namespace's drift server: KServe captures in, per-feature drift gauges out, retraining on drift. Builds ``mlops_infra.k8s.DriftDetector`` (type ``mlops-infra:k8s:DriftDetector``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -827,6 +857,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sAlertRouting,
     K8sBatchInference,
     K8sCanaryGuard,
+    K8sClusterPrerequisites,
     K8sDriftDetector,
     K8sEncryptedStorageClass,
     K8sEndpoint,

@@ -13,6 +13,7 @@ from mlops_infra.k8s.feature_store import FeatureServerSettings, FeatureStore, F
 from mlops_infra.k8s.kubeflow_pipeline import KubeflowTrainingPipeline, KubeflowTrainingPipelineArgs
 from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAuth2ProxySettings
 from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
+from mlops_infra.k8s.prerequisites import ClusterPrerequisites, ClusterPrerequisitesArgs
 from mlops_infra.k8s.quota_alerts import QuotaAlerts, QuotaAlertsArgs
 from mlops_infra.k8s.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
 from mlops_infra.k8s.tenancy import LimitRangeSettings, PersonaGroups, QuotaSettings, Tenancy, TenancyArgs
@@ -27,6 +28,8 @@ __all__ = [
     "BatchInferenceArgs",
     "CanaryGuard",
     "CanaryGuardArgs",
+    "ClusterPrerequisites",
+    "ClusterPrerequisitesArgs",
     "ComputeResources",
     "DriftDetector",
     "DriftDetectorArgs",

@@ -33,6 +33,12 @@
   ``alert_at_percent``, and an alert when OpenCost is missing); ``alert_at_percent`` also alerts on
   ResourceQuota use.
 
+- Prerequisites: with ``k8s.install_prerequisites``, a ``ClusterPrerequisites`` installs KServe,
+  cert-manager, Istio (+ Gateway API CRDs for ``gateway_api``), OpenCost, kube-prometheus-stack
+  (unless ``existing_prometheus``), Knative Serving when an endpoint runs in Knative mode and Argo with
+  ``argo_enabled``, at pinned chart versions; every part after the namespace and storage class waits
+  for it (the CRDs its objects need).
+
 Not realized, by design: the offline store's retention (the bucket's lifecycle), spot capacity and the training volume
 size (node pools belong to the cluster). Secrets come from the
 stack's secret config, never from the spec: ``redisPassword``, ``postgresPassword``,
@@ -42,6 +48,7 @@ stack's secret config, never from the spec: ``redisPassword``, ``postgresPasswor
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -62,6 +69,7 @@ from mlops_infra.k8s.kubeflow_schedule import check_schedule_zone
 from mlops_infra.k8s.model_registry import ModelRegistry
 from mlops_infra.k8s.monitoring import Monitoring
 from mlops_infra.k8s.off_hours import OffHours
+from mlops_infra.k8s.prerequisites import ClusterPrerequisites
 from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.quota_alerts import QuotaAlerts
 from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
@@ -943,6 +951,30 @@ def _off_hours(
     )
 
 
+def _prerequisites(
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    storage: tuple[str | None, EncryptedStorageClass | None],
+) -> ClusterPrerequisites | None:
+    """The pinned cluster prerequisites with ``k8s.install_prerequisites``; Knative only for Knative-mode endpoints."""
+    k8s = spec.k8s
+    if not k8s.install_prerequisites:
+        return None
+    return ClusterPrerequisites(
+        context.child_name("prerequisites"),
+        {
+            "knative": any(scales_to_zero(endpoint) for endpoint in spec.endpoints),
+            "argo": k8s.argo_enabled,
+            "traffic_router": k8s.traffic_router.value,
+            "existing_prometheus_url": k8s.prometheus_url if k8s.existing_prometheus else None,
+            "storage_class": storage[0],
+            "selector_labels": k8s.prometheus_selector_labels,
+        },
+        opts=context.opts(parent, depends_on=[storage[1]] if storage[1] else None),
+    )
+
+
 def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
     """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
     spec = serve_latest_mlflow(spec, context)  # latest_approved: artifacts from the MLflow alias (mlops_infra.registry)
@@ -971,6 +1003,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     )
     namespace = tenancy.namespace_name
     storage = _storage_class(parent, spec, context)
+    prerequisites = _prerequisites(parent, spec, context, storage)
+    if prerequisites is not None:  # everything below creates custom resources or runs on the installed software
+        context = replace(context, requires=(prerequisites,))
     features = _feature_store(parent, spec, context, namespace, storage)
     registry = _registry(parent, spec, context, namespace, storage)
     env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": registry.tracking_uri}
@@ -1046,6 +1081,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "batchSchedules": {b.name: run.base for b, run in zip(spec.batch, batches, strict=True)},
         "retrainTrigger": f"{training.trigger_kind}/{training.trigger_name}" if training is not None else None,
         "budgetName": budget.rule_name,
+        "prerequisites": prerequisites.chart_versions if prerequisites is not None else None,
         # Cluster-level: the API server's operators apply it (--audit-policy-file); see k8s/audit_policy.py.
         "auditPolicy": audit_policy_yaml([tenancy.physical_namespace])
         if audit_enabled(spec.audit, context.defaults)

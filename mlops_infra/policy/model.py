@@ -43,6 +43,7 @@ PolicyId = Literal[
     "k8s-namespace-guardrails",
     "log-retention",
     "audit-logging",
+    "helm-chart-pinned",
 ]
 POLICY_IDS: tuple[str, ...] = PolicyId.__args__  # type: ignore[attr-defined]
 

@@ -197,6 +197,28 @@ class K8sPlatformSpec(Spec):
         pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$",
         description="Prometheus HTTP API the canary guards read (default: kube-prometheus-stack's in-cluster service).",
     )
+    install_prerequisites: Switch = Field(
+        False,
+        description="Install what the platform needs in the cluster at pinned chart versions "
+        "(docs/k8s-prerequisites.md): KServe, cert-manager, Istio (+ Gateway API CRDs for gateway_api), OpenCost, "
+        "kube-prometheus-stack unless existing_prometheus, Knative Serving when an endpoint runs in Knative mode, "
+        "Argo with argo_enabled. Cluster-wide: opt in from one stack per cluster.",
+    )
+    existing_prometheus: Switch = Field(
+        False,
+        description="The cluster already runs Prometheus with prometheus-operator: install_prerequisites skips "
+        "kube-prometheus-stack, and OpenCost and the canary guards read prometheus_url.",
+    )
+
+    @model_validator(mode="after")
+    def _existing_prometheus(self) -> K8sPlatformSpec:
+        if self.existing_prometheus and not self.install_prerequisites:
+            raise ValueError(
+                "existing_prometheus only changes what install_prerequisites installs: set both or neither"
+            )
+        if self.existing_prometheus and self.prometheus_url is None:
+            raise ValueError("existing_prometheus needs prometheus_url (OpenCost and the canary guards read it)")
+        return self
 
     @field_validator("oidc_issuer_url")
     @classmethod

@@ -40,6 +40,7 @@ CRD_GROUPS = (
     "networking.istio.io",
     "pipelines.kubeflow.org",
     "kubeflow.org",
+    "operator.knative.dev",
 )
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -57,6 +58,8 @@ CRD_SOURCES = {
     "WorkflowTemplate": _HERA,
     "HTTPRoute": "vendored kubernetes-sigs/gateway-api config/crd/standard/gateway.networking.k8s.io_httproutes.yaml "
     "@ v1.4.1 (477d172e), standard channel, full v1 schema: crd_schemas/gateway-api-v1-httproute.yaml",
+    "KnativeServing": "vendored knative/operator config/crd/bases/operator.knative.dev_knativeservings.yaml @ "
+    "knative-v1.21.1 (b01459c4), full v1beta1 schema: crd_schemas/knative-operator-v1beta1-knativeserving.yaml",
     "VirtualService": "vendored istio/api kubernetes/customresourcedefinitions.gen.yaml @ 1.28.0 (a5aa715c), "
     "full networking.istio.io/v1 schema: crd_schemas/istio-networking-v1-virtualservice.yaml",
 }
@@ -81,6 +84,7 @@ _SCHEMA_FILES = {
     "Pipeline": "kubeflow-pipelines-v2beta1-pipeline.yaml",
     "PipelineVersion": "kubeflow-pipelines-v2beta1-pipelineversion.yaml",
     "ScheduledWorkflow": "kubeflow-v1beta1-scheduledworkflow.yaml",
+    "KnativeServing": "knative-operator-v1beta1-knativeserving.yaml",
 }
 
 

@@ -15,6 +15,7 @@ from mlops_infra.k8s.drift_detector import DriftDetectorArgs
 from mlops_infra.k8s.endpoint import EndpointArgs
 from mlops_infra.k8s.kubeflow_pipeline import KubeflowTrainingPipelineArgs
 from mlops_infra.k8s.monitoring import MonitoringArgs
+from mlops_infra.k8s.prerequisites import ClusterPrerequisitesArgs
 from mlops_infra.k8s.storage_class import EncryptedStorageClassArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingGate, TrainingPipelineArgs
 
@@ -23,6 +24,7 @@ DOCS = ROOT / "docs" / "components"
 PAGES: dict[str, list[type[BaseModel]]] = {
     "k8s-alert-routing.md": [AlertRoutingArgs, PagerDutyReceiver, SlackReceiver],
     "k8s-canary-guard.md": [CanaryGuardArgs],
+    "k8s-cluster-prerequisites.md": [ClusterPrerequisitesArgs],
     "k8s-drift-detector.md": [DriftDetectorArgs],
     "k8s-encrypted-storage-class.md": [EncryptedStorageClassArgs],
     "k8s-endpoint.md": [EndpointArgs],

@@ -489,9 +489,22 @@ RESOURCES = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1"
 K8S_LABELS = dict(TAGS)
 
 
+def _ingress_chart(version: str) -> None:
+    """An ingress-nginx Helm release at ``version`` (helm-chart-pinned)."""
+    k8s.helm.v3.Release(
+        "ingress",
+        chart="ingress-nginx",
+        version=version,
+        namespace="ingress",
+        repository_opts={"repo": "https://kubernetes.github.io/ingress-nginx"},
+    )
+
+
 def k8s_violations() -> None:
     """Privileged container with a latest image, namespace without quota, public LoadBalancer, and more."""
     k8s.core.v1.Namespace("team-a", metadata={"name": "team-a", "labels": K8S_LABELS})
+    # helm-chart-pinned: a chart at a version range, so each deploy takes the repository's newest match
+    _ingress_chart("^4.13.0")
     k8s.apps.v1.Deployment(
         "trainer",
         metadata={"namespace": "team-a", "labels": K8S_LABELS},
@@ -557,6 +570,8 @@ def k8s_compliant() -> None:
     meta = {"namespace": "team-a", "labels": K8S_LABELS}
     # deletion-protection: the namespace holds a claim, so it is protected and retained
     k8s.core.v1.Namespace("team-a", metadata={"name": "team-a", "labels": K8S_LABELS}, opts=KEEP)
+    # helm-chart-pinned: one exact chart version
+    _ingress_chart("4.13.3")
     k8s.core.v1.ResourceQuota(
         "quota",
         metadata=meta,

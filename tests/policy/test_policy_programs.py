@@ -64,6 +64,7 @@ EXPECTED: dict[str, set[str]] = {
         "allowed-instance-types",
         "deletion-protection",
         "budget-required",
+        "helm-chart-pinned",
     },
 }
 PROGRAMS: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {

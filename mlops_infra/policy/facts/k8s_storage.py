@@ -27,7 +27,9 @@ def storage_class_gap(props: Mapping[str, Any]) -> str | None:
     class rule cannot tell), but a claim on such a class is still not proven encrypted.
     """
     provisioner = known(props.get("provisioner"), "provisioner")
-    parameters = known(props.get("parameters"), "parameters") or {}
+    parameters = known(props.get("parameters"), "parameters")
+    if not isinstance(parameters, Mapping):  # missing or wrong-shaped: no encryption parameters at all
+        parameters = {}
     if provisioner in EBS_PROVISIONERS:
         if str(parameters.get("encrypted", "")).lower() != "true" or not is_set(parameters.get("kmsKeyId")):
             return (

@@ -13,6 +13,7 @@ from mlops_infra.policy.rules import (
     deployment_safety,
     encryption_at_rest,
     encryption_in_transit,
+    helm_chart_pinned,
     k8s_namespace_guardrails,
     k8s_pod_security,
     key_rotation,
@@ -47,6 +48,7 @@ _MODULES = (
     k8s_namespace_guardrails,
     log_retention,
     audit_logging,
+    helm_chart_pinned,
 )
 
 REGISTRY: dict[str, PolicySpec] = {module.SPEC.id: module.SPEC for module in _MODULES}

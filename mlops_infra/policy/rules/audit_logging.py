@@ -106,7 +106,9 @@ def _trail_destinations(stack: StackView) -> set[str]:
 
 def _aws(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
     destinations = _trail_destinations(stack)
-    buckets = [r for r in stack.by_type(*AWS_BUCKET) if ctx.protected(r) and r.props.get("bucket") not in destinations]
+    buckets = [
+        r for r in stack.by_type(*AWS_BUCKET) if ctx.protected(r) and str(r.props.get("bucket")) not in destinations
+    ]
     sagemaker = [r for r in stack.resources if r.type.startswith("aws:sagemaker/") and ctx.protected(r)]
     if not buckets and not sagemaker:
         return
