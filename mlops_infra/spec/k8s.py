@@ -151,6 +151,18 @@ class K8sPlatformSpec(Spec):
         description="The encrypted StorageClass of every PVC (created or existing); required in protected "
         "environments. None: the cluster's default class (dev only).",
     )
+    in_cluster_tls: Switch = Field(
+        True,
+        description="TLS between the platform's clients and its in-cluster Redis and PostgreSQL (cert-manager "
+        "certificates, TLS-only servers); false (plaintext) is refused in protected environments.",
+    )
+    cluster_issuer: str | None = Field(
+        None,
+        pattern=DNS_SUBDOMAIN,
+        max_length=253,
+        description="cert-manager ClusterIssuer that signs the in-cluster servers' certificates; None: a CA of the "
+        "namespace's own (self-signed root -> CA Issuer).",
+    )
     capture_sink_url: str | None = Field(
         None,
         description="http(s) sink KServe's logger posts captures to; None: the namespace's drift detector "
@@ -169,6 +181,12 @@ class K8sPlatformSpec(Spec):
         pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$",
         description="Prometheus HTTP API the canary guards read (default: kube-prometheus-stack's in-cluster service).",
     )
+
+    @model_validator(mode="after")
+    def _issuer_needs_tls(self) -> K8sPlatformSpec:
+        if self.cluster_issuer is not None and not self.in_cluster_tls:
+            raise ValueError("cluster_issuer signs the in-cluster TLS certificates: it needs in_cluster_tls: true")
+        return self
 
     @field_validator("oidc_issuer_url")
     @classmethod

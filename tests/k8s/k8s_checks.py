@@ -38,12 +38,14 @@ CRD_GROUPS = (
     "monitoring.coreos.com",
     "gateway.networking.k8s.io",
     "networking.istio.io",
+    "cert-manager.io",
 )
 SECRET_PLACEHOLDER = "[secret]"
 
 # Where each custom resource's schema comes from (the tests print/assert this).
 _KSERVE = "kserve/kserve config/crd/full/serving.kserve.io_inferenceservices.yaml @ v0.20.0 (1fb78105)"
 _PROM = "prometheus-operator/prometheus-operator example/prometheus-operator-crd"
+_CERT_MANAGER = "cert-manager/cert-manager deploy/crds/"
 _HERA = "hera (test-integration extra): pydantic models generated from the Argo Workflows 4.0.5 JSON schema"
 CRD_SOURCES = {
     "InferenceService": f"vendored subset of {_KSERVE}: crd_schemas/kserve-v1beta1-inferenceservice.yaml",
@@ -57,6 +59,10 @@ CRD_SOURCES = {
     "@ v1.4.1 (477d172e), standard channel, full v1 schema: crd_schemas/gateway-api-v1-httproute.yaml",
     "VirtualService": "vendored istio/api kubernetes/customresourcedefinitions.gen.yaml @ 1.28.0 (a5aa715c), "
     "full networking.istio.io/v1 schema: crd_schemas/istio-networking-v1-virtualservice.yaml",
+    "Issuer": f"vendored {_CERT_MANAGER}cert-manager.io_issuers.yaml @ v1.19.6 (60b0447c), full v1 schema: "
+    "crd_schemas/cert-manager-v1-issuer.yaml",
+    "Certificate": f"vendored {_CERT_MANAGER}cert-manager.io_certificates.yaml @ v1.19.6 (60b0447c), full v1 schema: "
+    "crd_schemas/cert-manager-v1-certificate.yaml",
 }
 _SCHEMA_FILES = {
     "InferenceService": "kserve-v1beta1-inferenceservice.yaml",
@@ -65,6 +71,8 @@ _SCHEMA_FILES = {
     "AlertmanagerConfig": "prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
     "HTTPRoute": "gateway-api-v1-httproute.yaml",
     "VirtualService": "istio-networking-v1-virtualservice.yaml",
+    "Issuer": "cert-manager-v1-issuer.yaml",
+    "Certificate": "cert-manager-v1-certificate.yaml",
 }
 
 
