@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pulumi
 from pydantic import Field, field_validator, model_validator
@@ -26,7 +26,7 @@ from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.cert_issuer import server_tls
 from mlops_infra.k8s.certificate import InClusterTls, IssuerRef, ca_mount
-from mlops_infra.k8s.postgres import PostgresSettings, postgres
+from mlops_infra.k8s.postgres import PostgresSettings, client_url, postgres
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
@@ -118,10 +118,8 @@ def _in_cluster_uri(
 ) -> pulumi.Output[str]:
     """The in-cluster database's URL; with ``tls`` libpq verifies the certificate and the host name."""
     host = pulumi.Output.concat(service, ".", namespace, ".svc.cluster.local")
-    ssl = f"?sslmode=verify-full&sslrootcert={DATABASE_CA_DIR}/ca.crt" if tls else ""
-    return pulumi.Output.all(password, host).apply(
-        lambda v: f"postgresql://{pg.user}:{quote(v[0], safe='')}@{v[1]}:5432/{pg.database}{ssl}"
-    )
+    ca_file = f"{DATABASE_CA_DIR}/ca.crt" if tls else None
+    return pulumi.Output.all(password, host).apply(lambda v: client_url(pg, v[0], v[1], ca_file))
 
 
 class ModelRegistry(PlatformComponent[ModelRegistryArgs]):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -72,6 +73,13 @@ def server_args(tls: bool) -> list[str]:
             "ssl_min_protocol_version=TLSv1.2",
         ]
     return ["postgres", *[part for setting in settings for part in ("-c", setting)]]
+
+
+def client_url(settings: PostgresSettings, password: str, host: str, ca_file: str | None) -> str:
+    """The URL clients connect with; with ``ca_file`` libpq requires TLS and verifies the certificate and
+    the host name (``sslmode=verify-full``)."""
+    ssl = f"?sslmode=verify-full&sslrootcert={ca_file}" if ca_file else ""
+    return f"postgresql://{settings.user}:{quote(password, safe='')}@{host}:{POSTGRES_PORT}/{settings.database}{ssl}"
 
 
 @dataclass
