@@ -3,6 +3,10 @@
 - Tenancy: a namespace ``{project}-{environment}-{team}`` with ResourceQuota, LimitRange,
   default-deny NetworkPolicies and a Role per persona of ``spec.access`` (DevOps and analysts
   get their own least-privilege Roles when they have groups).
+- In-cluster TLS (``k8s.in_cluster_tls``, on by default; plaintext is refused in protected
+  environments): Tenancy creates the namespace's cert-manager CA unless ``k8s.cluster_issuer``
+  names a ClusterIssuer; Redis and PostgreSQL serve TLS only with certificates from it and their
+  clients (Feast pods, MLflow) verify them with the mounted ``ca.crt``.
 - Feast from ``spec.feature_store`` (one entity per entity key, one feature view per group).
 - MLflow (behind oauth2-proxy) as the registry; the approval gate travels to the training job
   (``MLOPS_APPROVAL_MODE``, ``MLOPS_APPROVED_ALIAS``): MLflow itself enforces no approval.
