@@ -12,58 +12,31 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.k8s import objects
-from mlops_infra.k8s.certificate import CERT_MANAGER_API, InClusterTls, IssuerRef, ServerTls
+from mlops_infra.k8s.certificate import InClusterTls, IssuerRef, ServerTls, cert_manager_object
 
 CA_DURATION = "43800h"  # the root lives 5 years
 CA_RENEW_BEFORE = "8760h"  # and is renewed a year ahead
-
-
-def _issuer(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like every helper here
-    owner: PlatformComponent[Any],
-    suffix: str,
-    name: str,
-    namespace: pulumi.Input[str],
-    labels: Mapping[str, str],
-    spec: Mapping[str, Any],
-    depends_on: list[pulumi.Resource],
-) -> k8s.apiextensions.CustomResource:
-    return k8s.apiextensions.CustomResource(
-        owner.child_name(suffix),
-        api_version=CERT_MANAGER_API,
-        kind="Issuer",
-        metadata=objects.metadata(name, namespace, labels),
-        spec=dict(spec),
-        opts=owner.child_opts(depends_on=depends_on),
-    )
 
 
 def namespace_ca(
     owner: PlatformComponent[Any], name: str, namespace: pulumi.Input[str], labels: Mapping[str, str]
 ) -> IssuerRef:
     """Create the chain (Issuer ``{name}-root``, Certificate ``{name}``, Issuer ``{name}``); the CA Issuer's ref."""
-    root = _issuer(owner, "ca-root-issuer", f"{name}-root", namespace, labels, {"selfSigned": {}}, [])
-    ca_certificate = k8s.apiextensions.CustomResource(
-        owner.child_name("ca-certificate"),
-        api_version=CERT_MANAGER_API,
-        kind="Certificate",
-        metadata=objects.metadata(name, namespace, labels),
-        spec={
-            "isCA": True,
-            "commonName": f"{name} root CA",
-            "secretName": name,
-            "duration": CA_DURATION,
-            "renewBefore": CA_RENEW_BEFORE,
-            "privateKey": {"algorithm": "ECDSA", "size": 384, "rotationPolicy": "Always"},
-            "usages": ["cert sign", "crl sign", "digital signature"],
-            "issuerRef": IssuerRef(name=f"{name}-root").wire(),
-        },
-        opts=owner.child_opts(depends_on=[root]),
-    )
-    _issuer(owner, "ca-issuer", name, namespace, labels, {"ca": {"secretName": name}}, [ca_certificate])
+    root = cert_manager_object(owner, "ca-root-issuer", "Issuer", f"{name}-root", namespace, labels, {"selfSigned": {}})
+    ca_spec = {
+        "isCA": True,
+        "commonName": f"{name} root CA",
+        "secretName": name,
+        "duration": CA_DURATION,
+        "renewBefore": CA_RENEW_BEFORE,
+        "privateKey": {"algorithm": "ECDSA", "size": 384, "rotationPolicy": "Always"},
+        "usages": ["cert sign", "crl sign", "digital signature"],
+        "issuerRef": IssuerRef(name=f"{name}-root").wire(),
+    }
+    ca = cert_manager_object(owner, "ca-certificate", "Certificate", name, namespace, labels, ca_spec, [root])
+    cert_manager_object(owner, "ca-issuer", "Issuer", name, namespace, labels, {"ca": {"secretName": name}}, [ca])
     return IssuerRef(name=name)
 
 

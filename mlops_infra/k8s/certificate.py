@@ -103,6 +103,27 @@ def service_dns_names(service: str, namespace: pulumi.Input[str]) -> list[pulumi
     ]
 
 
+def cert_manager_object(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like every helper here
+    owner: PlatformComponent[Any],
+    suffix: str,
+    kind: Literal["Issuer", "Certificate"],
+    name: str,
+    namespace: pulumi.Input[str],
+    labels: Mapping[str, str],
+    spec: Mapping[str, Any],
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> k8s.apiextensions.CustomResource:
+    """A namespaced ``cert-manager.io/v1`` object named ``name``."""
+    return k8s.apiextensions.CustomResource(
+        owner.child_name(suffix),
+        api_version=CERT_MANAGER_API,
+        kind=kind,
+        metadata=objects.metadata(name, namespace, labels),
+        spec=dict(spec),
+        opts=owner.child_opts(depends_on=list(depends_on)),
+    )
+
+
 def certificate(
     owner: PlatformComponent[Any],
     suffix: str,
@@ -115,23 +136,17 @@ def certificate(
     settings: CertificateSettings,
 ) -> k8s.apiextensions.CustomResource:
     """A server Certificate whose Secret is called ``name`` (keys tls.crt, tls.key, ca.crt)."""
-    return k8s.apiextensions.CustomResource(
-        owner.child_name(suffix),
-        api_version=CERT_MANAGER_API,
-        kind="Certificate",
-        metadata=objects.metadata(name, namespace, labels),
-        spec={
-            "secretName": name,
-            "secretTemplate": {"labels": dict(labels)},
-            "dnsNames": list(dns_names),
-            "duration": f"{settings.duration_hours}h",
-            "renewBefore": f"{settings.renew_before_hours}h",
-            "privateKey": settings.private_key(),
-            "usages": settings.usages(),
-            "issuerRef": issuer.wire(),
-        },
-        opts=owner.child_opts(),
-    )
+    spec = {
+        "secretName": name,
+        "secretTemplate": {"labels": dict(labels)},
+        "dnsNames": list(dns_names),
+        "duration": f"{settings.duration_hours}h",
+        "renewBefore": f"{settings.renew_before_hours}h",
+        "privateKey": settings.private_key(),
+        "usages": settings.usages(),
+        "issuerRef": issuer.wire(),
+    }
+    return cert_manager_object(owner, suffix, "Certificate", name, namespace, labels, spec)
 
 
 def server_certificate(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like every helper here
