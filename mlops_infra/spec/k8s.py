@@ -79,6 +79,17 @@ class VolumeProvisioner(StrEnum):
     """GCE persistent disk CSI driver (pd.csi.storage.gke.io): ``disk-encryption-kms-key`` (a Cloud KMS key)."""
 
 
+def check_volume_key(provisioner: VolumeProvisioner, kms_key: str) -> None:
+    """``kms_key`` is a customer-managed key of the kind the CSI driver takes; ValueError naming the driver if not.
+
+    The one check for the platform spec (``k8s.storage``) and the EncryptedStorageClass component.
+    """
+    check_key_ref(kms_key)
+    if kms_key.startswith("arn:") != (provisioner is VolumeProvisioner.AWS_EBS):
+        wanted = "a KMS key ARN" if provisioner is VolumeProvisioner.AWS_EBS else "a Cloud KMS key name"
+        raise ValueError(f"kms_key of provisioner {provisioner.value} must be {wanted}")
+
+
 class K8sStorage(Spec):
     """The encrypted StorageClass every PersistentVolumeClaim of the platform uses.
 
@@ -106,11 +117,7 @@ class K8sStorage(Spec):
         if self.provisioner is not None:
             if self.kms_key is None:
                 raise ValueError(f"provisioner {self.provisioner.value} needs kms_key (the customer-managed key)")
-            check_key_ref(self.kms_key)
-            aws_key = self.kms_key.startswith("arn:")
-            if aws_key != (self.provisioner is VolumeProvisioner.AWS_EBS):
-                wanted = "a KMS key ARN" if self.provisioner is VolumeProvisioner.AWS_EBS else "a Cloud KMS key name"
-                raise ValueError(f"kms_key of provisioner {self.provisioner.value} must be {wanted}")
+            check_volume_key(self.provisioner, self.kms_key)
         return self
 
 
