@@ -650,6 +650,10 @@ class K8sPlatformSpec(TypedDict):
     quota: NotRequired[K8sQuota]
     storage: NotRequired[K8sStorage]
     "The encrypted StorageClass of every PVC (created or existing); required in protected environments. None: the cluster's default class (dev only)."
+    in_cluster_tls: NotRequired[bool]
+    "TLS between the platform's clients and its in-cluster Redis and PostgreSQL (cert-manager certificates, TLS-only servers); false (plaintext) is refused in protected environments."
+    cluster_issuer: NotRequired[str]
+    "cert-manager ClusterIssuer that signs the in-cluster servers' certificates; None: a CA of the namespace's own (self-signed root -> CA Issuer)."
     capture_sink_url: NotRequired[str]
     "http(s) sink KServe's logger posts captures to; None: the namespace's drift detector when drift monitoring is on, else the namespace's Knative broker (broker-ingress.knative-eventing)."
     drift_metric: NotRequired[str]
@@ -2236,6 +2240,48 @@ class K8sRedisSettings(TypedDict):
     resources: NotRequired[K8sComputeResources]
 
 
+class K8sIssuerRefKind(Enum):
+    "Allowed values of ``kind``."
+
+    ISSUER = "Issuer"
+    CLUSTERISSUER = "ClusterIssuer"
+
+
+class K8sIssuerRef(TypedDict):
+    "The cert-manager issuer that signs the platform's server certificates."
+
+    name: str
+    kind: NotRequired[K8sIssuerRefKind]
+    "Issuer: one in the workload's namespace; ClusterIssuer: a cluster-wide one."
+
+
+class K8sCertificateSettingsKeyAlgorithm(Enum):
+    "Allowed values of ``key_algorithm``."
+
+    ECDSA = "ECDSA"
+    RSA = "RSA"
+
+
+class K8sCertificateSettings(TypedDict):
+    "Lifetime (hours) and private key of a server certificate."
+
+    duration_hours: NotRequired[int]
+    "Validity of each certificate (default 90 days)."
+    renew_before_hours: NotRequired[int]
+    "Renewed this long before expiry (default 30 days): the window to restart the server."
+    key_algorithm: NotRequired[K8sCertificateSettingsKeyAlgorithm]
+    key_size: NotRequired[int]
+    "ECDSA: 256 or 384 (curve bits); RSA: 2048, 3072 or 4096."
+
+
+class K8sInClusterTls(TypedDict):
+    "TLS between the platform's clients and its in-cluster Redis / PostgreSQL."
+
+    issuer: NotRequired[K8sIssuerRef]
+    "Who signs the server certificates; None: the component creates a CA in its namespace (self-signed root -> CA Issuer)."
+    certificate: NotRequired[K8sCertificateSettings]
+
+
 class K8sFeatureServerSettings(TypedDict):
     "FeatureServerSettings"
 
@@ -2261,6 +2307,8 @@ class K8sFeatureStoreArgs(TypedDict):
     redis_password: pulumi.Input[str]
     "Redis password (a Pulumi secret; plain strings are wrapped)."
     redis: NotRequired[K8sRedisSettings]
+    tls: NotRequired[K8sInClusterTls]
+    "TLS to Redis (cert-manager certificate); None turns it off: plaintext, dev only."
     feature_server: NotRequired[K8sFeatureServerSettings]
     clients: NotRequired[list[str]]
     "Platform components allowed to call the feature server."
@@ -2388,6 +2436,8 @@ class K8sModelRegistryArgs(TypedDict):
     postgres_password: NotRequired[pulumi.Input[str]]
     "Password of the in-cluster PostgreSQL (a secret)."
     postgres: NotRequired[K8sPostgresSettings]
+    tls: NotRequired[K8sInClusterTls]
+    "TLS to the in-cluster PostgreSQL (cert-manager certificate); None turns it off: plaintext, dev only. An external_database_url carries its own sslmode."
     auth: K8sOAuth2ProxySettings
     internal_clients: NotRequired[list[str]]
     "Components that may call MLflow without the proxy."
@@ -2518,6 +2568,8 @@ class K8sTenancyArgs(TypedDict):
     "Extra workload ServiceAccounts (e.g. notebooks)."
     holds_state: NotRequired[bool]
     "The namespace will hold PersistentVolumeClaims: in protected environments it is protected and retained, so deleting it cannot delete the volumes inside."
+    certificate_authority: NotRequired[bool]
+    "Create the namespace's cert-manager CA (self-signed root -> CA Issuer) for in-cluster TLS; pass tls_issuer to FeatureStore and ModelRegistry (tls.issuer). Needs cert-manager in the cluster."
 
 
 class K8sTrafficRouterMode(Enum):

@@ -775,6 +775,8 @@ class K8sTenancy(pulumi.ComponentResource):
     "Output namespace of the mlops-infra:k8s:Tenancy child."
     roles: pulumi.Output[Any]
     "Output roles of the mlops-infra:k8s:Tenancy child."
+    tls_issuer: pulumi.Output[Any]
+    "Output tls_issuer of the mlops-infra:k8s:Tenancy child."
 
     def __init__(self, name: str, args: K8sTenancyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         outputs = build_wrapped(
@@ -782,6 +784,7 @@ class K8sTenancy(pulumi.ComponentResource):
         )
         self.namespace = outputs["namespace"]
         self.roles = outputs["roles"]
+        self.tls_issuer = outputs["tls_issuer"]
 
 
 class K8sTrafficRouter(pulumi.ComponentResource):

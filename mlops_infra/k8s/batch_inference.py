@@ -27,8 +27,18 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
-from mlops_infra.k8s.training_pipeline import ARGO_API, SCHEDULE_BASE_NAME
-from mlops_infra.k8s.workload import ComputeResources, Container, pod_spec, pod_template
+from mlops_infra.k8s.training_pipeline import SCHEDULE_BASE_NAME
+from mlops_infra.k8s.workload import (
+    ARGO_API,
+    ComputeResources,
+    Container,
+    RunPolicy,
+    argo_container_template,
+    argo_cron_workflow_spec,
+    argo_workflow_spec,
+    cron_job_spec,
+    pod_spec,
+)
 from mlops_infra.spec.base import Spec, StrInput, Switch
 from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import ObjectUri, PinnedImage
@@ -87,15 +97,8 @@ class BatchInference(PlatformComponent[BatchInferenceArgs]):
         self.base: str = self.platform.name(name, SCHEDULE_BASE_NAME)
         part_of = self.platform.settings.project
         self.labels: dict[str, str] = lbl.standard_labels(a.model_format, self.base, BATCH, part_of)
-        api_client = {USES_KUBERNETES_API_MARKER: "true"} if a.argo_enabled else {}
-        self.service_account = objects.service_account(
-            self,
-            "sa",
-            self.base,
-            ns,
-            self.labels,
-            annotations={**a.service_account_annotations, **api_client},
-            automount=a.argo_enabled,  # Argo's executor reports step results through the API
+        self.service_account = objects.run_service_account(
+            self, self.base, ns, self.labels, a.service_account_annotations, argo=a.argo_enabled
         )
         sa_name = objects.name_of(self.service_account)
         env: dict[str, pulumi.Input[str]] = {
@@ -134,62 +137,24 @@ class BatchInference(PlatformComponent[BatchInferenceArgs]):
         )
 
     def _cron_job(self, ns: StrInput, spec: dict[str, Any]) -> k8s.batch.v1.CronJob:
-        a = self.args
+        """An Indexed Job per run: ``shards`` completions at once, each pod its completion index."""
+        shards = self.args.shards
+        job = {"completionMode": "Indexed", "completions": shards, "parallelism": shards}
         return k8s.batch.v1.CronJob(
             self.child_name("schedule"),
             metadata=objects.metadata(self.base, ns, self.labels),
-            spec=objects.k8s_json(
-                {
-                    "schedule": a.schedule.cron,
-                    "timeZone": a.schedule.time_zone,
-                    "concurrencyPolicy": "Forbid",
-                    "startingDeadlineSeconds": a.starting_deadline_seconds,
-                    "successfulJobsHistoryLimit": a.successful_history_limit,
-                    "failedJobsHistoryLimit": a.failed_history_limit,
-                    "suspend": a.suspend,
-                    "jobTemplate": {
-                        "metadata": {"labels": self.labels},
-                        "spec": {
-                            "completionMode": "Indexed",
-                            "completions": a.shards,
-                            "parallelism": a.shards,
-                            "backoffLimit": a.backoff_limit,
-                            "activeDeadlineSeconds": a.active_deadline_seconds,
-                            "template": pod_template(self.labels, spec),
-                        },
-                    },
-                }
-            ),
+            spec=objects.k8s_json(cron_job_spec(RunPolicy.of(self.args), self.labels, spec, job=job)),
             opts=self.child_opts(),
         )
 
     def _cron_workflow(self, ns: StrInput, spec: dict[str, Any]) -> k8s.apiextensions.CustomResource:
+        """One step fanned out over ``withSequence``: ``shards`` pods, each its item as the shard index."""
         a = self.args
-        role = k8s.rbac.v1.Role(
-            self.child_name("executor-role"),
-            metadata=objects.metadata(f"{self.base}-executor", ns, self.labels),
-            rules=objects.k8s_json(
-                [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}]
-            ),
-            opts=self.child_opts(),
+        policy = RunPolicy.of(a)
+        _, binding = objects.argo_executor_rbac(self, self.base, ns, self.labels)
+        shard = argo_container_template(
+            "shard", spec, a.backoff_limit, inputs={"parameters": [{"name": SHARD_PARAMETER}]}
         )
-        binding = k8s.rbac.v1.RoleBinding(
-            self.child_name("executor-binding"),
-            metadata=objects.metadata(f"{self.base}-executor", ns, self.labels),
-            role_ref=objects.k8s_json(
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{self.base}-executor"}
-            ),
-            subjects=objects.k8s_json([{"kind": "ServiceAccount", "name": self.base, "namespace": ns}]),
-            opts=self.child_opts(depends_on=[role]),
-        )
-        shard: dict[str, Any] = {
-            "name": "shard",
-            "inputs": {"parameters": [{"name": SHARD_PARAMETER}]},
-            "retryStrategy": {"limit": str(a.backoff_limit), "retryPolicy": "OnFailure"},
-            "container": spec["containers"][0],
-        }
-        if "tolerations" in spec:
-            shard["tolerations"] = spec["tolerations"]
         fan_out = {
             "name": "score",
             "steps": [
@@ -203,34 +168,12 @@ class BatchInference(PlatformComponent[BatchInferenceArgs]):
                 ]
             ],
         }
-        workflow_spec = {
-            "entrypoint": "score",
-            "parallelism": a.shards,
-            "serviceAccountName": spec["serviceAccountName"],
-            "automountServiceAccountToken": True,
-            "activeDeadlineSeconds": a.active_deadline_seconds,
-            "podMetadata": {"labels": self.labels},
-            "securityContext": spec["securityContext"],
-            "volumes": spec["volumes"],
-            "podGC": {"strategy": "OnPodSuccess"},
-            "ttlStrategy": {"secondsAfterCompletion": 7 * 86_400},
-            "templates": [fan_out, shard],
-        }
+        workflow = argo_workflow_spec(policy, self.labels, spec, [fan_out, shard], "score", parallelism=a.shards)
         return k8s.apiextensions.CustomResource(
             self.child_name("schedule"),
             api_version=ARGO_API,
             kind="CronWorkflow",
             metadata=objects.metadata(self.base, ns, self.labels, annotations={USES_KUBERNETES_API_MARKER: "true"}),
-            spec={
-                "schedules": [a.schedule.cron],
-                "timezone": a.schedule.time_zone,
-                "concurrencyPolicy": "Forbid",
-                "startingDeadlineSeconds": a.starting_deadline_seconds,
-                "successfulJobsHistoryLimit": a.successful_history_limit,
-                "failedJobsHistoryLimit": a.failed_history_limit,
-                "suspend": a.suspend,
-                "workflowMetadata": {"labels": self.labels},
-                "workflowSpec": workflow_spec,
-            },
+            spec=argo_cron_workflow_spec(policy, self.labels, workflow),
             opts=self.child_opts(depends_on=[binding]),
         )

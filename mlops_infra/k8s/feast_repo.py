@@ -112,7 +112,15 @@ def render_definitions(project: str, entities: list[Entity], views: list[Feature
     return "\n".join(lines) + "\n"
 
 
-def render_config(project: str, registry_path: str, redis_host: str, redis_port: int) -> str:
+def redis_connection_string(host: str, port: int, ca_file: str | None) -> str:
+    """Feast's Redis ``connection_string``: ``host:port`` then redis-py options (``ssl=true`` and the CA
+    that verifies the server's certificate and name when ``ca_file`` is given); the password is a placeholder.
+    """
+    options = [f"ssl=true,ssl_ca_certs={ca_file},ssl_cert_reqs=required,ssl_check_hostname=true"] if ca_file else []
+    return ",".join([f"{host}:{port}", *options, f"password=${{{REDIS_PASSWORD_ENV}}}"])
+
+
+def render_config(project: str, registry_path: str, redis_host: str, redis_port: int, ca_file: str | None) -> str:
     """``feature_store.yaml``: the Redis password is the ``${REDIS_PASSWORD}`` placeholder, never a value."""
     config = {
         "project": project,
@@ -120,7 +128,7 @@ def render_config(project: str, registry_path: str, redis_host: str, redis_port:
         "registry": {"registry_type": "file", "path": registry_path, "cache_ttl_seconds": 60},
         "online_store": {
             "type": "redis",
-            "connection_string": f"{redis_host}:{redis_port},password=${{{REDIS_PASSWORD_ENV}}}",
+            "connection_string": redis_connection_string(redis_host, redis_port, ca_file),
         },
         "offline_store": {"type": "file"},
         "entity_key_serialization_version": 2,

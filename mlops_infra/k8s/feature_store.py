@@ -5,7 +5,8 @@ rendered ``features.py``, a feature-server Deployment and Service, a Job that ru
 and with ``materialization`` a CronJob that runs ``feast materialize-incremental`` (offline store ->
 Redis, only the records since the last run) on that schedule. The Job's name carries a hash of the
 definitions and config, so any change creates a new Job (it reruns) and an unchanged stack leaves
-the finished Job alone.
+the finished Job alone. Redis serves TLS only (``tls``, the default: a cert-manager Certificate);
+every Feast pod mounts its ``ca.crt`` and verifies the server's certificate and name.
 NetworkPolicies allow only: feature server, apply and materialization jobs and training to Redis;
 the configured clients (predictor, training) to the feature server; HTTPS egress to object storage.
 """
@@ -23,6 +24,8 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
+from mlops_infra.k8s.cert_issuer import server_tls
+from mlops_infra.k8s.certificate import InClusterTls, IssuerRef, ca_mount
 from mlops_infra.k8s.feast_repo import (
     REDIS_PASSWORD_ENV,
     Entity,
@@ -40,6 +43,7 @@ from mlops_infra.spec.types import PinnedImage
 
 FEATURE_SERVER_PORT = 6566
 REPO_DIR = "/feast/repo"
+REDIS_CA_DIR = "/feast/redis-ca"
 REGISTRY_MOUNT = "/feast/registry"
 OFFLINE_MOUNT = "/feast/offline"
 
@@ -65,6 +69,10 @@ class FeatureStoreArgs(Spec):
     offline_store: StorageLocation = Field(description="Root of the Parquet sources: s3:// or gs:// URI, or a PVC.")
     redis_password: StrInput = Field(description="Redis password (a Pulumi secret; plain strings are wrapped).")
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    tls: InClusterTls | None = Field(
+        default_factory=InClusterTls,
+        description="TLS to Redis (cert-manager certificate); None turns it off: plaintext, dev only.",
+    )
     feature_server: FeatureServerSettings = Field(default_factory=FeatureServerSettings)
     clients: list[str] = Field(
         default_factory=lambda: [lbl.PREDICTOR, lbl.TRAINING],
@@ -120,9 +128,15 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
             return lbl.standard_labels(app, base, component, part_of)
 
         redis_labels = labels("redis", lbl.ONLINE_STORE)
-        self.redis = redis(self, f"{base}-redis", ns, redis_labels, a.redis, a.redis_password)
+        tls = server_tls(self, a.tls, f"{base}-ca", ns, labels("cert-manager", "tls"))
+        self.tls_issuer: IssuerRef | None = tls.issuer if tls else None
+        self.redis = redis(self, f"{base}-redis", ns, redis_labels, a.redis, a.redis_password, tls)
 
         mounts: list[Mount] = []
+        ca_file = None
+        if self.redis.tls_secret_name:
+            mounts.append(ca_mount(self.redis.tls_secret_name, REDIS_CA_DIR, "redis-ca"))
+            ca_file = f"{REDIS_CA_DIR}/ca.crt"
         registry_path = a.registry.uri or f"{REGISTRY_MOUNT}/registry.db"
         offline_root = a.offline_store.uri or OFFLINE_MOUNT
         for suffix, location, path in (
@@ -148,11 +162,11 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
 
         definitions = render_definitions(a.feast_project, a.entities, a.feature_views, offline_root)
         config_template = render_config(
-            a.feast_project, registry_path, f"{base}-redis.<namespace>.svc.cluster.local", 6379
+            a.feast_project, registry_path, f"{base}-redis.<namespace>.svc.cluster.local", 6379, ca_file
         )
         self.definitions_hash: str = hashlib.sha256((definitions + config_template).encode()).hexdigest()[:8]
         config = self.redis.host.apply(
-            lambda host: render_config(a.feast_project, registry_path, host, self.redis.port)
+            lambda host: render_config(a.feast_project, registry_path, host, self.redis.port, ca_file)
         )
         self.repo = k8s.core.v1.ConfigMap(
             self.child_name("repo"),

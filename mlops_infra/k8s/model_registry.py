@@ -2,7 +2,9 @@
 
 - Backend store: ``external_database_url`` (a secret), or an in-cluster PostgreSQL StatefulSet
   on a protected PVC whose password is ``postgres_password``. Either way MLflow reads the URL
-  from a Secret through ``MLFLOW_BACKEND_STORE_URI``: it is never an argument.
+  from a Secret through ``MLFLOW_BACKEND_STORE_URI``: it is never an argument. The in-cluster
+  database serves TLS only (``tls``, the default); the URL asks for ``sslmode=verify-full`` against
+  the mounted ``ca.crt`` of its cert-manager certificate.
 - Artifacts: ``--serve-artifacts`` to an ``s3://``/``gs://`` destination, or a PVC.
 - Auth: every human request passes oauth2-proxy (OIDC, group allow-list, JWT bearer tokens
   from the same issuer for notebooks/CLI). ``internal_clients`` (default: training pods)
@@ -13,7 +15,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pulumi
 from pydantic import Field, field_validator, model_validator
@@ -22,7 +24,9 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
-from mlops_infra.k8s.postgres import PostgresSettings, postgres
+from mlops_infra.k8s.cert_issuer import server_tls
+from mlops_infra.k8s.certificate import InClusterTls, IssuerRef, ca_mount
+from mlops_infra.k8s.postgres import PostgresSettings, client_url, postgres
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
@@ -33,6 +37,7 @@ MLFLOW_PORT = 5000
 PROXY_PORT = 4180
 PROXY_UID = 65532  # "nonroot" of the distroless oauth2-proxy image
 ARTIFACT_MOUNT = "/mlflow/artifacts"
+DATABASE_CA_DIR = "/mlflow/database-ca"
 
 
 class OAuth2ProxySettings(Spec):
@@ -77,6 +82,11 @@ class ModelRegistryArgs(Spec):
     external_database_url: StrInput | None = Field(None, description="postgresql:// or mysql:// URL (a secret).")
     postgres_password: StrInput | None = Field(None, description="Password of the in-cluster PostgreSQL (a secret).")
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    tls: InClusterTls | None = Field(
+        default_factory=InClusterTls,
+        description="TLS to the in-cluster PostgreSQL (cert-manager certificate); None turns it off: plaintext, "
+        "dev only. An external_database_url carries its own sslmode.",
+    )
     auth: OAuth2ProxySettings
     internal_clients: list[str] = Field(
         default_factory=lambda: [lbl.TRAINING], description="Components that may call MLflow without the proxy."
@@ -101,6 +111,15 @@ class ModelRegistryArgs(Spec):
         if self.replicas > 1 and self.artifact_store.pvc_size:
             raise ValueError("replicas > 1 needs an object-storage artifact_store (a PVC is ReadWriteOnce)")
         return self
+
+
+def _in_cluster_uri(
+    pg: PostgresSettings, password: pulumi.Output[str], service: str, namespace: StrInput, tls: bool
+) -> pulumi.Output[str]:
+    """The in-cluster database's URL; with ``tls`` libpq verifies the certificate and the host name."""
+    host = pulumi.Output.concat(service, ".", namespace, ".svc.cluster.local")
+    ca_file = f"{DATABASE_CA_DIR}/ca.crt" if tls else None
+    return pulumi.Output.all(password, host).apply(lambda v: client_url(pg, v[0], v[1], ca_file))
 
 
 class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
@@ -128,21 +147,23 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
             "oauth2-cookie-secret": as_secret(a.auth.cookie_secret),
         }
         self.postgres = None
+        in_cluster = a.postgres_password is not None
+        tls_labels = lbl.standard_labels("cert-manager", base, "tls", part_of)
+        tls = server_tls(self, a.tls, f"{base}-ca", ns, tls_labels) if in_cluster else None
+        self.tls_issuer: IssuerRef | None = tls.issuer if tls else None
         if a.postgres_password is not None:
-            pg = a.postgres
             password = as_secret(a.postgres_password)
-            host = pulumi.Output.concat(f"{base}-db.", ns, ".svc.cluster.local")
             values["postgres-password"] = password
-            values["backend-store-uri"] = pulumi.Output.all(password, host).apply(
-                lambda v: f"postgresql://{pg.user}:{quote(v[0], safe='')}@{v[1]}:5432/{pg.database}"
-            )
+            values["backend-store-uri"] = _in_cluster_uri(a.postgres, password, f"{base}-db", ns, tls is not None)
         else:
             values["backend-store-uri"] = as_secret(a.external_database_url or "")
         self.secret = opaque_secret(self, "secret", secret_name, ns, mlflow_labels, values)
-        if a.postgres_password is not None:
-            self.postgres = postgres(self, f"{base}-db", ns, db_labels, a.postgres, secret_name, [self.secret])
+        if in_cluster:
+            self.postgres = postgres(self, f"{base}-db", ns, db_labels, a.postgres, secret_name, [self.secret], tls)
 
         mounts: list[Mount] = []
+        if self.postgres is not None and self.postgres.tls_secret_name:
+            mounts.append(ca_mount(self.postgres.tls_secret_name, DATABASE_CA_DIR, "database-ca"))
         destination = a.artifact_store.uri
         if a.artifact_store.pvc_size:
             claim = objects.persistent_volume_claim(

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mlops_infra.component import PlatformComponent
+from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.k8s.labels import selector_labels
 
 
@@ -45,6 +46,23 @@ def service_account(
         metadata=metadata(name, namespace, labels, annotations=dict(annotations or {})),
         automount_service_account_token=automount,
         opts=owner.child_opts(),
+    )
+
+
+def run_service_account(
+    owner: PlatformComponent[Any],
+    name: str,
+    namespace: pulumi.Input[str],
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+    *,
+    argo: bool,
+) -> k8s.core.v1.ServiceAccount:
+    """A scheduled run's ServiceAccount; under Argo its executor reports step results through the API, so
+    the token is mounted and declared (``mlops-infra/uses-kubernetes-api``), never implicit."""
+    api_client = {USES_KUBERNETES_API_MARKER: "true"} if argo else {}
+    return service_account(
+        owner, "sa", name, namespace, labels, annotations={**annotations, **api_client}, automount=argo
     )
 
 
@@ -167,3 +185,25 @@ def name_of(resource: Any) -> pulumi.Output[str]:
     """``metadata.name`` of a created object, as an Output (carries the dependency on it)."""
     output: pulumi.Output[str] = resource.metadata.apply(lambda meta: str(meta.name))
     return output
+
+
+def argo_executor_rbac(
+    owner: PlatformComponent[Any], name: str, namespace: pulumi.Input[str], labels: Mapping[str, str]
+) -> tuple[k8s.rbac.v1.Role, k8s.rbac.v1.RoleBinding]:
+    """What Argo's executor in a pod of ServiceAccount ``name`` needs: report step results, nothing more."""
+    role = k8s.rbac.v1.Role(
+        owner.child_name("executor-role"),
+        metadata=metadata(f"{name}-executor", namespace, labels),
+        rules=k8s_json(
+            [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}]
+        ),
+        opts=owner.child_opts(),
+    )
+    binding = k8s.rbac.v1.RoleBinding(
+        owner.child_name("executor-binding"),
+        metadata=metadata(f"{name}-executor", namespace, labels),
+        role_ref=k8s_json({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{name}-executor"}),
+        subjects=k8s_json([{"kind": "ServiceAccount", "name": name, "namespace": namespace}]),
+        opts=owner.child_opts(depends_on=[role]),
+    )
+    return role, binding

@@ -3,6 +3,10 @@
 - Tenancy: a namespace ``{project}-{environment}-{team}`` with ResourceQuota, LimitRange,
   default-deny NetworkPolicies and a Role per persona of ``spec.access`` (DevOps and analysts
   get their own least-privilege Roles when they have groups).
+- In-cluster TLS (``k8s.in_cluster_tls``, on by default; plaintext is refused in protected
+  environments): Tenancy creates the namespace's cert-manager CA unless ``k8s.cluster_issuer``
+  names a ClusterIssuer; Redis and PostgreSQL serve TLS only with certificates from it and their
+  clients (Feast pods, MLflow) verify them with the mounted ``ca.crt``.
 - Feast from ``spec.feature_store`` (one entity per entity key, one feature view per group).
 - MLflow (behind oauth2-proxy) as the registry; the approval gate travels to the training job
   (``MLOPS_APPROVAL_MODE``, ``MLOPS_APPROVED_ALIAS``): MLflow itself enforces no approval.
@@ -59,6 +63,7 @@ from mlops_infra.k8s.alert_routing import AlertRouting, missing_secret_error, mi
 from mlops_infra.k8s.audit_policy import audit_policy_yaml
 from mlops_infra.k8s.batch_inference import BatchInference
 from mlops_infra.k8s.canary_guard import CanaryGuard
+from mlops_infra.k8s.certificate import IssuerRef
 from mlops_infra.k8s.deploy_webhook import COMPONENT as DEPLOY_WEBHOOK
 from mlops_infra.k8s.deploy_webhook import DeployWebhookPoller
 from mlops_infra.k8s.drift_detector import DriftDetector, evaluation_seconds
@@ -457,6 +462,14 @@ def _check_protected(spec: PlatformSpec, context: RealizeContext) -> None:
             "{}) need an encrypted StorageClass: set k8s.storage.provisioner and kms_key to create one, or "
             "k8s.storage.existing_class to use yours".format("" if spec.k8s.data_uri else ", Feast, MLflow artifacts"),
         )
+    if context.defaults.protected and not spec.k8s.in_cluster_tls:
+        raise field_error(
+            SPEC,
+            ("k8s", "in_cluster_tls"),
+            f"{context.defaults.environment} is a protected environment: Redis and PostgreSQL must serve TLS only "
+            "(remove in_cluster_tls: false)",
+            False,
+        )
 
 
 def _storage(spec: PlatformSpec, path: str, pvc: str, storage_class: str | None) -> dict[str, str]:
@@ -483,12 +496,22 @@ def _storage_class(
     return created.class_name, created
 
 
-def _feature_store(
+def _tls(spec: PlatformSpec, tenancy: Tenancy) -> dict[str, Any] | None:
+    """``tls`` of FeatureStore and ModelRegistry: the spec's ClusterIssuer or the namespace's CA; None when off."""
+    if not spec.k8s.in_cluster_tls:
+        return None
+    if spec.k8s.cluster_issuer is not None:
+        return {"issuer": IssuerRef(name=spec.k8s.cluster_issuer, kind="ClusterIssuer")}
+    return {"issuer": tenancy.tls_issuer}
+
+
+def _feature_store(  # noqa: PLR0917 - storage and TLS are shared with the registry
     parent: pulumi.Resource,
     spec: PlatformSpec,
     context: RealizeContext,
     namespace: pulumi.Output[str],
     storage: tuple[str | None, EncryptedStorageClass | None],
+    tls: dict[str, Any] | None,
 ) -> FeatureStore | None:
     store = spec.feature_store
     if store is None:
@@ -522,6 +545,7 @@ def _feature_store(
             "offline_store": _storage(spec, "feast/offline", "offline", storage[0]),
             "redis_password": config.require_secret(SECRET_KEYS["redis_password"]),
             **({"redis": {"storage_class": storage[0]}} if storage[0] else {}),
+            "tls": tls,
             # the online store is filled from the offline store on the spec's schedule (incremental)
             **({"materialization": store.materialization} if store.materialization is not None else {}),
             "service_account_annotations": spec.k8s.workload_identity,
@@ -530,12 +554,13 @@ def _feature_store(
     )
 
 
-def _registry(
+def _registry(  # noqa: PLR0917 - storage and TLS are shared with the feature store
     parent: pulumi.Resource,
     spec: PlatformSpec,
     context: RealizeContext,
     namespace: pulumi.Output[str],
     storage: tuple[str | None, EncryptedStorageClass | None],
+    tls: dict[str, Any] | None,
 ) -> ModelRegistry:
     config = pulumi.Config()
     access = spec.access
@@ -546,6 +571,7 @@ def _registry(
             "artifact_store": _storage(spec, "mlflow", "artifacts", storage[0]),
             "postgres_password": config.require_secret(SECRET_KEYS["postgres_password"]),
             **({"postgres": {"storage_class": storage[0]}} if storage[0] else {}),
+            "tls": tls,
             "auth": {
                 "oidc_issuer_url": spec.k8s.oidc_issuer_url,
                 "client_id": f"mlflow-{context.defaults.environment}",
@@ -979,6 +1005,10 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
     spec = serve_latest_mlflow(spec, context)  # latest_approved: artifacts from the MLflow alias (mlops_infra.registry)
     access = spec.access
+    storage = _storage_class(parent, spec, context)
+    prerequisites = _prerequisites(parent, spec, context, storage)
+    if prerequisites is not None:  # everything below creates custom resources or runs on the installed software
+        context = replace(context, requires=(prerequisites,))
     tenancy = Tenancy(
         context.child_name("team"),
         {
@@ -992,6 +1022,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             },
             # Redis and PostgreSQL always keep their data on PVCs in this namespace.
             "holds_state": True,
+            # their TLS certificates are signed by the namespace's CA unless the spec names a ClusterIssuer
+            "certificate_authority": spec.k8s.in_cluster_tls and spec.k8s.cluster_issuer is None,
             "groups": {
                 "data_scientists": access.data_scientists,
                 "ml_engineers": access.ml_engineers,
@@ -1002,12 +1034,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         opts=context.opts(parent),
     )
     namespace = tenancy.namespace_name
-    storage = _storage_class(parent, spec, context)
-    prerequisites = _prerequisites(parent, spec, context, storage)
-    if prerequisites is not None:  # everything below creates custom resources or runs on the installed software
-        context = replace(context, requires=(prerequisites,))
-    features = _feature_store(parent, spec, context, namespace, storage)
-    registry = _registry(parent, spec, context, namespace, storage)
+    tls = _tls(spec, tenancy)
+    features = _feature_store(parent, spec, context, namespace, storage, tls)
+    registry = _registry(parent, spec, context, namespace, storage, tls)
     env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": registry.tracking_uri}
     if spec.tracking is not None:  # the platform's MLflow is the tracker: runs log to the spec's experiment
         env["MLFLOW_EXPERIMENT_NAME"] = spec.tracking.experiment_name(spec.registry.model_name)

@@ -1,9 +1,14 @@
-"""A single-primary Redis with password auth and persistent storage (Feast's online store).
+"""A single-primary Redis with password auth, TLS and persistent storage (Feast's online store).
 
 The password lives in a Secret as both the ``password`` key (for clients' env) and a
 generated ``redis.conf`` (``requirepass``), mounted read-only, so it is never a command-line
 argument visible in ``ps`` or the pod spec. Data is on an explicit PVC (protected in
 protected environments), AOF persistence on; the Service is headless (stable DNS, no VIP).
+
+With ``tls`` (the default) Redis serves TLS only: ``--port 0 --tls-port 6379`` with the
+certificate, key and CA of a cert-manager Certificate for the Service's names. Clients verify the
+server with ``ca.crt`` and still authenticate with the password (``--tls-auth-clients no``: no
+client certificates, which every client would otherwise need issued and renewed).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.k8s import objects
+from mlops_infra.k8s.certificate import ServerTls, server_certificate
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, pod_spec, pod_template
 from mlops_infra.spec.base import Spec
@@ -24,6 +30,7 @@ from mlops_infra.spec.types import PinnedImage
 
 REDIS_PORT = 6379
 REDIS_UID = 999  # the redis user of the official image owns nothing else
+TLS_DIR = "/etc/redis/tls"
 
 
 class RedisSettings(Spec):
@@ -40,15 +47,32 @@ class RedisSettings(Spec):
 
 
 def redis_conf(password: str) -> str:
-    return (
-        "bind * -::*\n"
-        f"port {REDIS_PORT}\n"
-        "protected-mode yes\n"
-        f"requirepass {password}\n"
-        "appendonly yes\n"
-        "appendfsync everysec\n"
-        "dir /data\n"
-    )
+    """``redis.conf`` (a Secret): auth and persistence; ports and TLS are arguments (see ``server_args``)."""
+    return f"bind * -::*\nprotected-mode yes\nrequirepass {password}\nappendonly yes\nappendfsync everysec\ndir /data\n"
+
+
+def server_args(tls: bool) -> list[str]:
+    """The command line: TLS only (no plaintext port) with ``tls``, else plaintext on 6379."""
+    args = ["redis-server", "/etc/redis/redis.conf"]
+    if not tls:
+        return [*args, "--port", str(REDIS_PORT)]
+    return [
+        *args,
+        "--port",
+        "0",
+        "--tls-port",
+        str(REDIS_PORT),
+        "--tls-cert-file",
+        f"{TLS_DIR}/tls.crt",
+        "--tls-key-file",
+        f"{TLS_DIR}/tls.key",
+        "--tls-ca-cert-file",
+        f"{TLS_DIR}/ca.crt",
+        "--tls-auth-clients",
+        "no",
+        "--tls-protocols",
+        "TLSv1.2 TLSv1.3",
+    ]
 
 
 @dataclass
@@ -62,6 +86,9 @@ class Redis:
     service: k8s.core.v1.Service
     stateful_set: k8s.apps.v1.StatefulSet
     claim: k8s.core.v1.PersistentVolumeClaim
+    certificate: k8s.apiextensions.CustomResource | None
+    tls_secret_name: str | None
+    """The certificate's Secret (clients mount its ``ca.crt``); None without TLS."""
 
 
 def redis(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like every helper here
@@ -71,8 +98,9 @@ def redis(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like
     labels: dict[str, str],
     settings: RedisSettings,
     password: pulumi.Input[str],
+    tls: ServerTls | None,
 ) -> Redis:
-    """Create Redis (Secret, ServiceAccount, PVC, headless Service, StatefulSet) under ``owner``."""
+    """Create Redis (Secret, ServiceAccount, PVC, headless Service, Certificate, StatefulSet) under ``owner``."""
     secret_value = as_secret(password)
     secret = opaque_secret(
         owner,
@@ -95,13 +123,20 @@ def redis(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like
     service = objects.service(
         owner, "redis-service", name, namespace, labels, [("redis", REDIS_PORT, "redis")], headless=True
     )
+    cert = None
+    mounts: list[Mount] = []
+    if tls is not None:
+        cert = server_certificate(owner, "redis-tls", name, namespace, labels, tls)
+        # Group-readable by fsGroup (the redis user's group), root-owned: redis reads, nothing else can write.
+        mounts.append(Mount("tls", {"secret": {"secretName": f"{name}-tls", "defaultMode": 0o440}}, TLS_DIR))
     container = Container(
         name="redis",
         image=settings.image,
         resources=settings.resources,
-        args=["redis-server", "/etc/redis/redis.conf"],
+        args=server_args(tls is not None),
         ports=[("redis", REDIS_PORT)],
         mounts=[
+            *mounts,
             Mount(
                 "config",
                 {
@@ -132,7 +167,8 @@ def redis(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like
         labels,
         pod_template(labels, spec),
         service_name=objects.name_of(service),
-        depends_on=[secret, claim],
+        depends_on=[secret, claim, *([cert] if cert else [])],
     )
     host = pulumi.Output.concat(name, ".", namespace, ".svc.cluster.local")
-    return Redis(host, REDIS_PORT, secret, f"{name}-auth", service, stateful_set, claim)
+    tls_secret = f"{name}-tls" if cert else None
+    return Redis(host, REDIS_PORT, secret, f"{name}-auth", service, stateful_set, claim, cert, tls_secret)

@@ -23,8 +23,7 @@ from mlops_infra.conventions import naming
 from mlops_infra.k8s.labels import MANAGED_BY, MANAGER
 from mlops_infra.k8s.objects import metadata
 from mlops_infra.spec.base import Spec
-from mlops_infra.spec.k8s import VolumeProvisioner
-from mlops_infra.spec.types import check_key_ref
+from mlops_infra.spec.k8s import VolumeProvisioner, check_volume_key
 
 CSI_DRIVERS: dict[VolumeProvisioner, str] = {
     VolumeProvisioner.AWS_EBS: "ebs.csi.aws.com",
@@ -50,10 +49,7 @@ class EncryptedStorageClassArgs(Spec):
 
     @model_validator(mode="after")
     def _key_matches_driver(self) -> EncryptedStorageClassArgs:
-        check_key_ref(self.kms_key)
-        if self.kms_key.startswith("arn:") != (self.provisioner is VolumeProvisioner.AWS_EBS):
-            wanted = "a KMS key ARN" if self.provisioner is VolumeProvisioner.AWS_EBS else "a Cloud KMS key name"
-            raise ValueError(f"kms_key of provisioner {self.provisioner.value} must be {wanted}")
+        check_volume_key(self.provisioner, self.kms_key)
         return self
 
 

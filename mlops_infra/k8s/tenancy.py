@@ -4,7 +4,9 @@ Per team and environment: a Namespace (Pod Security Admission ``restricted`` enf
 ResourceQuota (CPU, memory, pods, PVC storage and count, GPUs, no LoadBalancers/NodePorts),
 a LimitRange (defaults so every container has requests and limits), a default-deny
 NetworkPolicy for ingress and egress plus DNS egress, and a Role + RoleBinding per persona
-bound to identity-provider groups. Each workload component adds its own ServiceAccount and
+bound to identity-provider groups. With ``certificate_authority`` the namespace gets its own
+cert-manager CA (self-signed root -> CA Issuer, ``tls_issuer``) that signs the in-cluster servers'
+TLS certificates (Redis, PostgreSQL). Each workload component adds its own ServiceAccount and
 the narrow NetworkPolicy allows for its connections.
 """
 
@@ -20,6 +22,8 @@ from pydantic import Field, field_validator, model_validator
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import network
+from mlops_infra.k8s.cert_issuer import namespace_ca
+from mlops_infra.k8s.certificate import IssuerRef
 from mlops_infra.k8s.labels import MANAGED_BY, MANAGER, PART_OF
 from mlops_infra.k8s.objects import k8s_json, metadata, name_of, service_account
 from mlops_infra.k8s.personas import OPTIONAL_PERSONAS, PERSONAS
@@ -147,6 +151,11 @@ class TenancyArgs(Spec):
         description="The namespace will hold PersistentVolumeClaims: in protected environments it is protected "
         "and retained, so deleting it cannot delete the volumes inside.",
     )
+    certificate_authority: bool = Field(
+        False,
+        description="Create the namespace's cert-manager CA (self-signed root -> CA Issuer) for in-cluster TLS; "
+        "pass tls_issuer to FeatureStore and ModelRegistry (tls.issuer). Needs cert-manager in the cluster.",
+    )
 
     @field_validator("service_accounts")
     @classmethod
@@ -255,6 +264,11 @@ class Tenancy(PlatformComponent[TenancyArgs]):
                     ),
                     opts=self.child_opts(),
                 )
+        self.tls_issuer: IssuerRef | None = (
+            namespace_ca(self, f"{self.physical_namespace}-ca"[:63].rstrip("-"), ns, self.labels)
+            if a.certificate_authority
+            else None
+        )
         self.service_accounts = {
             sa: service_account(self, f"sa-{sa}", sa, ns, {**self.labels, "app.kubernetes.io/name": sa})
             for sa in a.service_accounts
@@ -263,6 +277,7 @@ class Tenancy(PlatformComponent[TenancyArgs]):
             {
                 "namespace": self.namespace_name,
                 "roles": {persona: name_of(role) for persona, role in self.roles.items()},
+                "tls_issuer": self.tls_issuer.name if self.tls_issuer else None,
             }
         )
 

@@ -35,12 +35,22 @@ from mlops_infra.conventions import naming
 from mlops_infra.conventions.markers import USES_KUBERNETES_API_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
-from mlops_infra.k8s.workload import ComputeResources, Container, SecretEnv, pod_spec, pod_template
+from mlops_infra.k8s.workload import (
+    ARGO_API,
+    ComputeResources,
+    Container,
+    RunPolicy,
+    SecretEnv,
+    argo_container_template,
+    argo_cron_workflow_spec,
+    argo_workflow_spec,
+    cron_job_spec,
+    pod_spec,
+)
 from mlops_infra.spec.base import Spec, StrInput, Switch
 from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import PinnedImage
 
-ARGO_API = "argoproj.io/v1alpha1"
 # CronJob and CronWorkflow names are limited to 52 characters (runs append a suffix); the base
 # name leaves room for "-on-demand".
 SCHEDULE_BASE_NAME = naming.NameRule(42, r"a-z0-9-", lowercase=True)
@@ -164,16 +174,8 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.base: str = self.platform.name(name, SCHEDULE_BASE_NAME)
         part_of = self.platform.settings.project
         self.labels: dict[str, str] = lbl.standard_labels("training", self.base, lbl.TRAINING, part_of)
-        # Argo's executor reports step results through the API: the token is declared, not implicit.
-        api_client = {USES_KUBERNETES_API_MARKER: "true"} if a.argo_enabled else {}
-        self.service_account = objects.service_account(
-            self,
-            "sa",
-            self.base,
-            ns,
-            self.labels,
-            annotations={**a.service_account_annotations, **api_client},
-            automount=a.argo_enabled,
+        self.service_account = objects.run_service_account(
+            self, self.base, ns, self.labels, a.service_account_annotations, argo=a.argo_enabled
         )
         sa_name = objects.name_of(self.service_account)
         gate_env = {"MLOPS_RUN_ID_FILE": RUN_ID_FILE} if a.gate is not None else {}
@@ -220,50 +222,17 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
 
     def _argo(self, ns: StrInput, spec: dict[str, Any]) -> None:
         a = self.args
-        role = k8s.rbac.v1.Role(
-            self.child_name("executor-role"),
-            metadata=objects.metadata(f"{self.base}-executor", ns, self.labels),
-            rules=objects.k8s_json(
-                [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}]
-            ),
-            opts=self.child_opts(),
-        )
-        self.executor_binding = k8s.rbac.v1.RoleBinding(
-            self.child_name("executor-binding"),
-            metadata=objects.metadata(f"{self.base}-executor", ns, self.labels),
-            role_ref=objects.k8s_json(
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{self.base}-executor"}
-            ),
-            subjects=objects.k8s_json([{"kind": "ServiceAccount", "name": self.base, "namespace": ns}]),
-            opts=self.child_opts(depends_on=[role]),
-        )
-        self.executor_role = role
-        step: dict[str, Any] = {
-            "name": "train",
-            "retryStrategy": {"limit": str(a.backoff_limit), "retryPolicy": "OnFailure"},
-            "container": spec["containers"][0],
-        }
-        if "tolerations" in spec:
-            step["tolerations"] = spec["tolerations"]
+        policy = RunPolicy.of(a)
+        self.executor_role, self.executor_binding = objects.argo_executor_rbac(self, self.base, ns, self.labels)
+        step = argo_container_template("train", spec, a.backoff_limit)
         templates = [step] if a.gate is None else self._gate_templates(a.gate, step, spec["containers"][1:])
-        workflow_spec = {
-            "entrypoint": "train" if a.gate is None else ENTRYPOINT,
-            "serviceAccountName": spec["serviceAccountName"],
-            "automountServiceAccountToken": True,
-            "activeDeadlineSeconds": a.active_deadline_seconds,
-            "podMetadata": {"labels": self.labels},
-            "securityContext": spec["securityContext"],
-            "volumes": spec["volumes"],
-            "podGC": {"strategy": "OnPodSuccess"},
-            "ttlStrategy": {"secondsAfterCompletion": 7 * 86_400},
-            "templates": templates,
-        }
+        entrypoint = "train" if a.gate is None else ENTRYPOINT
         self.template = k8s.apiextensions.CustomResource(
             self.child_name("template"),
             api_version=ARGO_API,
             kind="WorkflowTemplate",
             metadata=objects.metadata(self.base, ns, self.labels, annotations={USES_KUBERNETES_API_MARKER: "true"}),
-            spec=workflow_spec,
+            spec=argo_workflow_spec(policy, self.labels, spec, templates, entrypoint),
             opts=self.child_opts(depends_on=[self.executor_binding]),
         )
         self.schedule = k8s.apiextensions.CustomResource(
@@ -271,17 +240,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             api_version=ARGO_API,
             kind="CronWorkflow",
             metadata=objects.metadata(self.base, ns, self.labels),
-            spec={
-                "schedules": [a.schedule.cron],
-                "timezone": a.schedule.time_zone,
-                "concurrencyPolicy": "Forbid",
-                "startingDeadlineSeconds": a.starting_deadline_seconds,
-                "successfulJobsHistoryLimit": a.successful_history_limit,
-                "failedJobsHistoryLimit": a.failed_history_limit,
-                "suspend": a.suspend,
-                "workflowMetadata": {"labels": self.labels},
-                "workflowSpec": {"workflowTemplateRef": {"name": self.base}},
-            },
+            spec=argo_cron_workflow_spec(policy, self.labels, {"workflowTemplateRef": {"name": self.base}}),
             opts=self.child_opts(depends_on=[self.template]),
         )
 
@@ -372,35 +331,16 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         ]
 
     def _cron_jobs(self, ns: StrInput, spec: dict[str, Any]) -> None:
-        a = self.args
-        job_template = {
-            "metadata": {"labels": self.labels},
-            "spec": {
-                "backoffLimit": a.backoff_limit,
-                "activeDeadlineSeconds": a.active_deadline_seconds,
-                "template": pod_template(self.labels, spec),
-            },
-        }
+        policy = RunPolicy.of(self.args)
 
         def cron_job(suffix: str, name: str, suspend: bool) -> k8s.batch.v1.CronJob:
             return k8s.batch.v1.CronJob(
                 self.child_name(suffix),
                 metadata=objects.metadata(name, ns, self.labels),
-                spec=objects.k8s_json(
-                    {
-                        "schedule": a.schedule.cron,
-                        "timeZone": a.schedule.time_zone,
-                        "concurrencyPolicy": "Forbid",
-                        "startingDeadlineSeconds": a.starting_deadline_seconds,
-                        "successfulJobsHistoryLimit": a.successful_history_limit,
-                        "failedJobsHistoryLimit": a.failed_history_limit,
-                        "suspend": suspend,
-                        "jobTemplate": job_template,
-                    }
-                ),
+                spec=objects.k8s_json(cron_job_spec(policy, self.labels, spec, suspend=suspend)),
                 opts=self.child_opts(),
             )
 
-        self.schedule = cron_job("schedule", self.base, a.suspend)
+        self.schedule = cron_job("schedule", self.base, self.args.suspend)
         # Never runs on its own: the monitoring loop creates Jobs from it on demand.
         self.template = cron_job("on-demand", f"{self.base}-on-demand", True)

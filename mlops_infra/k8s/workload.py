@@ -8,13 +8,16 @@ and no service-account token unless the workload calls the Kubernetes API.
 
 Specs are plain Kubernetes JSON (camelCase), so the same dict serves typed core objects and
 custom resources (KServe, Argo) and can be checked against the official schemas.
+
+Scheduled runs (training, batch inference) put such a pod on a cron the same way: a CronJob, or an
+Argo CronWorkflow whose templates run the pod's containers (``RunPolicy`` and the builders below).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pulumi
@@ -22,8 +25,11 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.k8s.quantity import parse_quantity, quantity
 from mlops_infra.spec.base import Spec
+from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import check_pinned_image
 
+ARGO_API = "argoproj.io/v1alpha1"
+ARGO_TTL_SECONDS = 7 * 86_400  # finished workflows are kept a week for their logs
 GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_UID = 10001  # an unprivileged uid that exists in no base image, so it owns nothing there
 SCRATCH_SIZE_LIMIT = "1Gi"  # per writable emptyDir: a runaway temp file cannot fill the node's disk
@@ -254,3 +260,109 @@ def pod_template(
     if annotations:
         metadata["annotations"] = dict(annotations)
     return {"metadata": metadata, "spec": dict(spec)}
+
+
+# --- scheduled runs: CronJob or Argo CronWorkflow ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPolicy:
+    """How a scheduled pod run behaves: when, paused or not, deadlines (seconds), retries and history kept."""
+
+    schedule: Schedule
+    suspend: bool
+    starting_deadline_seconds: int
+    active_deadline_seconds: int
+    backoff_limit: int
+    successful_history_limit: int
+    failed_history_limit: int
+
+    @classmethod
+    def of(cls, settings: Any) -> RunPolicy:
+        """The policy of component args that carry these fields under the same names."""
+        return cls(**{item.name: getattr(settings, item.name) for item in fields(cls)})
+
+    def scheduling(self, suspend: bool | None = None) -> dict[str, Any]:
+        """Fields CronJobs and CronWorkflows share: runs never overlap, missed runs expire, bounded history."""
+        return {
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": self.starting_deadline_seconds,
+            "successfulJobsHistoryLimit": self.successful_history_limit,
+            "failedJobsHistoryLimit": self.failed_history_limit,
+            "suspend": self.suspend if suspend is None else suspend,
+        }
+
+
+def cron_job_spec(
+    policy: RunPolicy,
+    labels: Mapping[str, str],
+    pod: Mapping[str, Any],
+    *,
+    suspend: bool | None = None,
+    job: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A CronJob's spec running ``pod`` (``job``: extra Job fields, e.g. an Indexed completion mode)."""
+    return {
+        "schedule": policy.schedule.cron,
+        "timeZone": policy.schedule.time_zone,
+        **policy.scheduling(suspend),
+        "jobTemplate": {
+            "metadata": {"labels": dict(labels)},
+            "spec": {
+                **(job or {}),
+                "backoffLimit": policy.backoff_limit,
+                "activeDeadlineSeconds": policy.active_deadline_seconds,
+                "template": pod_template(labels, pod),
+            },
+        },
+    }
+
+
+def argo_container_template(name: str, pod: Mapping[str, Any], retries: int, **extra: Any) -> dict[str, Any]:
+    """An Argo template running the pod's first container (with its GPU toleration), retried on failure."""
+    template: dict[str, Any] = {
+        "name": name,
+        **extra,
+        "retryStrategy": {"limit": str(retries), "retryPolicy": "OnFailure"},
+        "container": pod["containers"][0],
+    }
+    if "tolerations" in pod:
+        template["tolerations"] = pod["tolerations"]
+    return template
+
+
+def argo_workflow_spec(
+    policy: RunPolicy,
+    labels: Mapping[str, str],
+    pod: Mapping[str, Any],
+    templates: Sequence[Mapping[str, Any]],
+    entrypoint: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A workflow spec whose pods get ``pod``'s identity, security context and volumes (with the executor's token)."""
+    return {
+        "entrypoint": entrypoint,
+        **extra,
+        "serviceAccountName": pod["serviceAccountName"],
+        "automountServiceAccountToken": True,
+        "activeDeadlineSeconds": policy.active_deadline_seconds,
+        "podMetadata": {"labels": dict(labels)},
+        "securityContext": pod["securityContext"],
+        "volumes": pod["volumes"],
+        "podGC": {"strategy": "OnPodSuccess"},
+        "ttlStrategy": {"secondsAfterCompletion": ARGO_TTL_SECONDS},
+        "templates": [dict(template) for template in templates],
+    }
+
+
+def argo_cron_workflow_spec(
+    policy: RunPolicy, labels: Mapping[str, str], workflow_spec: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A CronWorkflow's spec: the policy's schedule around ``workflow_spec`` (inline or a template reference)."""
+    return {
+        "schedules": [policy.schedule.cron],
+        "timezone": policy.schedule.time_zone,
+        **policy.scheduling(),
+        "workflowMetadata": {"labels": dict(labels)},
+        "workflowSpec": dict(workflow_spec),
+    }

@@ -80,6 +80,17 @@ class VolumeProvisioner(StrEnum):
     """GCE persistent disk CSI driver (pd.csi.storage.gke.io): ``disk-encryption-kms-key`` (a Cloud KMS key)."""
 
 
+def check_volume_key(provisioner: VolumeProvisioner, kms_key: str) -> None:
+    """``kms_key`` is a customer-managed key of the kind the CSI driver takes; ValueError naming the driver if not.
+
+    The one check for the platform spec (``k8s.storage``) and the EncryptedStorageClass component.
+    """
+    check_key_ref(kms_key)
+    if kms_key.startswith("arn:") != (provisioner is VolumeProvisioner.AWS_EBS):
+        wanted = "a KMS key ARN" if provisioner is VolumeProvisioner.AWS_EBS else "a Cloud KMS key name"
+        raise ValueError(f"kms_key of provisioner {provisioner.value} must be {wanted}")
+
+
 class K8sStorage(Spec):
     """The encrypted StorageClass every PersistentVolumeClaim of the platform uses.
 
@@ -107,11 +118,7 @@ class K8sStorage(Spec):
         if self.provisioner is not None:
             if self.kms_key is None:
                 raise ValueError(f"provisioner {self.provisioner.value} needs kms_key (the customer-managed key)")
-            check_key_ref(self.kms_key)
-            aws_key = self.kms_key.startswith("arn:")
-            if aws_key != (self.provisioner is VolumeProvisioner.AWS_EBS):
-                wanted = "a KMS key ARN" if self.provisioner is VolumeProvisioner.AWS_EBS else "a Cloud KMS key name"
-                raise ValueError(f"kms_key of provisioner {self.provisioner.value} must be {wanted}")
+            check_volume_key(self.provisioner, self.kms_key)
         return self
 
 
@@ -179,6 +186,18 @@ class K8sPlatformSpec(Spec):
         description="The encrypted StorageClass of every PVC (created or existing); required in protected "
         "environments. None: the cluster's default class (dev only).",
     )
+    in_cluster_tls: Switch = Field(
+        True,
+        description="TLS between the platform's clients and its in-cluster Redis and PostgreSQL (cert-manager "
+        "certificates, TLS-only servers); false (plaintext) is refused in protected environments.",
+    )
+    cluster_issuer: str | None = Field(
+        None,
+        pattern=DNS_SUBDOMAIN,
+        max_length=253,
+        description="cert-manager ClusterIssuer that signs the in-cluster servers' certificates; None: a CA of the "
+        "namespace's own (self-signed root -> CA Issuer).",
+    )
     capture_sink_url: str | None = Field(
         None,
         description="http(s) sink KServe's logger posts captures to; None: the namespace's drift detector "
@@ -218,6 +237,12 @@ class K8sPlatformSpec(Spec):
             )
         if self.existing_prometheus and self.prometheus_url is None:
             raise ValueError("existing_prometheus needs prometheus_url (OpenCost and the canary guards read it)")
+        return self
+
+    @model_validator(mode="after")
+    def _issuer_needs_tls(self) -> K8sPlatformSpec:
+        if self.cluster_issuer is not None and not self.in_cluster_tls:
+            raise ValueError("cluster_issuer signs the in-cluster TLS certificates: it needs in_cluster_tls: true")
         return self
 
     @field_validator("oidc_issuer_url")

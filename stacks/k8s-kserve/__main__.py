@@ -1,7 +1,8 @@
 """The churn-prediction platform on Kubernetes, in one team namespace.
 
-Tenancy (quota incl. GPUs, LimitRange, default-deny network, persona RBAC), Feast (Redis
-online store, S3 registry and offline store), MLflow behind oauth2-proxy with PostgreSQL,
+Tenancy (quota incl. GPUs, LimitRange, default-deny network, persona RBAC, a cert-manager CA),
+Feast (TLS-only Redis online store, S3 registry and offline store), MLflow behind oauth2-proxy
+with TLS-only PostgreSQL,
 scheduled + on-demand training (Argo when ``argoEnabled``, else CronJobs; under Argo registered
 into MLflow only when the gate passes), the KServe endpoint (canary in protected environments,
 scale to zero in dev) whose logger posts to the DriftDetector, which exports the drift metric the
@@ -58,6 +59,8 @@ tenancy = Tenancy(
     {
         "team": team,
         "holds_state": True,  # Redis and PostgreSQL volumes: protected with the namespace in staging/prod
+        # The namespace's cert-manager CA: it signs Redis's and PostgreSQL's TLS certificates (TLS-only servers).
+        "certificate_authority": True,
         "quota": {"gpus": config.get_int("gpuQuota") or 1, "requests_cpu": "32", "limits_cpu": "64"},
         "groups": {
             "data_scientists": [f"{team}-data-scientists"],
@@ -88,6 +91,7 @@ features = FeatureStore(
         "offline_store": {"uri": f"s3://{bucket}/feast/offline"},
         "redis_password": config.require_secret("redisPassword"),
         "redis": storage_class,
+        "tls": {"issuer": tenancy.tls_issuer},
         # Redis is filled from the offline store every hour, incrementally (feast materialize-incremental).
         "materialization": {"cron": "15 * * * *", "time_zone": "UTC"},
         "service_account_annotations": identity,
@@ -102,6 +106,7 @@ registry = ModelRegistry(
         "artifact_store": {"uri": f"s3://{bucket}/mlflow"},
         "postgres_password": config.require_secret("postgresPassword"),
         "postgres": storage_class,
+        "tls": {"issuer": tenancy.tls_issuer},
         "auth": {
             "oidc_issuer_url": config.require("oidcIssuerUrl"),
             "client_id": f"mlflow-{platform.environment}",

@@ -41,12 +41,14 @@ CRD_GROUPS = (
     "pipelines.kubeflow.org",
     "kubeflow.org",
     "operator.knative.dev",
+    "cert-manager.io",
 )
 SECRET_PLACEHOLDER = "[secret]"
 
 # Where each custom resource's schema comes from (the tests print/assert this).
 _KSERVE = "kserve/kserve config/crd/full/serving.kserve.io_inferenceservices.yaml @ v0.20.0 (1fb78105)"
 _PROM = "prometheus-operator/prometheus-operator example/prometheus-operator-crd"
+_CERT_MANAGER = "cert-manager/cert-manager deploy/crds/"
 _HERA = "hera (test-integration extra): pydantic models generated from the Argo Workflows 4.0.5 JSON schema"
 CRD_SOURCES = {
     "InferenceService": f"vendored subset of {_KSERVE}: crd_schemas/kserve-v1beta1-inferenceservice.yaml",
@@ -62,6 +64,10 @@ CRD_SOURCES = {
     "knative-v1.21.1 (b01459c4), full v1beta1 schema: crd_schemas/knative-operator-v1beta1-knativeserving.yaml",
     "VirtualService": "vendored istio/api kubernetes/customresourcedefinitions.gen.yaml @ 1.28.0 (a5aa715c), "
     "full networking.istio.io/v1 schema: crd_schemas/istio-networking-v1-virtualservice.yaml",
+    "Issuer": f"vendored {_CERT_MANAGER}cert-manager.io_issuers.yaml @ v1.19.6 (60b0447c), full v1 schema: "
+    "crd_schemas/cert-manager-v1-issuer.yaml",
+    "Certificate": f"vendored {_CERT_MANAGER}cert-manager.io_certificates.yaml @ v1.19.6 (60b0447c), full v1 schema: "
+    "crd_schemas/cert-manager-v1-certificate.yaml",
 }
 _KFP = "kubeflow/pipelines @ 2.17.0 (4a3592cb)"
 CRD_SOURCES.update(
@@ -85,6 +91,8 @@ _SCHEMA_FILES = {
     "PipelineVersion": "kubeflow-pipelines-v2beta1-pipelineversion.yaml",
     "ScheduledWorkflow": "kubeflow-v1beta1-scheduledworkflow.yaml",
     "KnativeServing": "knative-operator-v1beta1-knativeserving.yaml",
+    "Issuer": "cert-manager-v1-issuer.yaml",
+    "Certificate": "cert-manager-v1-certificate.yaml",
 }
 
 

@@ -28,7 +28,7 @@ def test_redis_statefulset_with_protected_pvc_and_password_from_secret(stack):
     assert {"persistentVolumeClaim": {"claimName": "churn-prod-features-redis-data"}, "name": "data"} in pod["volumes"]
     config = next(v for v in pod["volumes"] if v["name"] == "config")
     assert config["secret"]["secretName"] == "churn-prod-features-redis-auth"
-    assert pod["containers"][0]["args"] == ["redis-server", "/etc/redis/redis.conf"]
+    assert pod["containers"][0]["args"][:2] == ["redis-server", "/etc/redis/redis.conf"]  # TLS: test_k8s_in_cluster_tls
     assert pod["securityContext"]["runAsUser"] == 999
     service = next(s for s in stack.by_type("kubernetes:core/v1:Service") if s.name == "features-redis-service")
     assert service.inputs["spec"]["clusterIP"] == "None" and service.inputs["spec"]["type"] == "ClusterIP"
@@ -58,7 +58,8 @@ def test_repo_configmap_has_placeholders_not_secrets(stack):
     config = yaml.safe_load(data["feature_store.yaml"])
     assert config["online_store"] == {
         "type": "redis",
-        "connection_string": "churn-prod-features-redis.churn-ns.svc.cluster.local:6379,password=${REDIS_PASSWORD}",
+        "connection_string": "churn-prod-features-redis.churn-ns.svc.cluster.local:6379,ssl=true,"
+        "ssl_ca_certs=/feast/redis-ca/ca.crt,ssl_cert_reqs=required,ssl_check_hostname=true,password=${REDIS_PASSWORD}",
     }
     assert config["registry"]["path"] == "s3://acme-churn/feast/registry.db"
     assert config["offline_store"] == {"type": "file"}

@@ -117,7 +117,15 @@ def test_validation_is_strict_and_can_fail(components_prod):
 
 def test_custom_resources_match_their_crd_schemas(components_prod, stack_prod, stack_dev):
     kinds = {r.type.split(":")[-1] for s in (components_prod, stack_prod) for r in s.resources}
-    assert {"InferenceService", "CronWorkflow", "WorkflowTemplate", "ServiceMonitor", "PrometheusRule"} <= kinds
+    assert {
+        "InferenceService",
+        "CronWorkflow",
+        "WorkflowTemplate",
+        "ServiceMonitor",
+        "PrometheusRule",
+        "Issuer",
+        "Certificate",
+    } <= kinds
     assert set(CRD_SOURCES) == {
         "InferenceService",
         "CronWorkflow",
@@ -132,6 +140,8 @@ def test_custom_resources_match_their_crd_schemas(components_prod, stack_prod, s
         "PipelineVersion",
         "ScheduledWorkflow",
         "KnativeServing",  # cluster prerequisites: tests/platform/test_k8s_prerequisites.py
+        "Issuer",  # cert-manager: the namespace CA (self-signed root -> CA Issuer)
+        "Certificate",  # cert-manager: the CA and the Redis / PostgreSQL server certificates
     }
     for stack in (components_prod, stack_prod, stack_dev):
         assert validate_custom(stack) == []
@@ -149,6 +159,12 @@ def test_custom_resources_match_their_crd_schemas(components_prod, stack_prod, s
         ("CronWorkflow", ("spec", "schedule"), "0 3 * * *"),
         ("CronWorkflow", ("spec", "concurrencyPolicy"), {"not": "a string"}),
         ("WorkflowTemplate", ("spec", "templates", 0, "container", "imagePullPolcy"), "Always"),
+        ("Certificate", ("spec", "privateKey", "rotationPolicy"), "Sometimes"),
+        ("Certificate", ("spec", "privateKey", "algorithm"), "DSA"),
+        ("Certificate", ("spec", "dnsNames"), "redis"),
+        ("Certificate", ("spec", "issuerRef", "nmae"), "ca"),
+        ("Issuer", ("spec", "acme"), "letsencrypt"),
+        ("Issuer", ("spec", "selfsigned"), {}),
     ],
 )
 def test_crd_checks_reject_wrong_fields(components_prod, kind, path, value):

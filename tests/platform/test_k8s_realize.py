@@ -13,6 +13,9 @@ import yaml
 
 from mlops_infra.engine import CapturedStack, ProgramError, run_program
 from mlops_infra.platform import MlPlatform
+from mlops_infra.policy.config import PolicyConfig
+from mlops_infra.policy.evaluate import evaluate_stack
+from mlops_infra.policy.model import Enforcement
 from mlops_infra.testing import plan, required_tags_present
 
 # plan() drops modules first imported during a run from under the project directory (here the
@@ -677,3 +680,52 @@ def test_materialization_is_refused_on_aws_naming_the_field() -> None:
     assert "writes the online and the offline store at ingestion" in str(error.value)
     refuse_unrealized(spec, Cloud.K8S)  # realized
     refuse_unrealized(spec, Cloud.GCP)
+
+
+def test_redis_and_postgres_serve_tls_from_the_namespace_ca(stack: CapturedStack) -> None:
+    namespace = stack.outputs["platform"]["k8s"]["namespace"]
+    ca = f"{namespace}-ca"
+    assert named(stack, "Issuer", f"{ca}-root").inputs["spec"] == {"selfSigned": {}}
+    assert named(stack, "Issuer", ca).inputs["spec"] == {"ca": {"secretName": ca}}
+    servers = [c for c in by_kind(stack, "Certificate") if not c.inputs["spec"].get("isCA")]
+    assert sorted(c.inputs["spec"]["dnsNames"][0] for c in servers) == [
+        f"churn-platform-{'prod' if prod(stack) else 'dev'}-k8s-features-redis",
+        f"churn-platform-{'prod' if prod(stack) else 'dev'}-k8s-registry-db",
+    ]
+    for certificate in servers:
+        assert certificate.inputs["spec"]["issuerRef"] == {"name": ca, "kind": "Issuer", "group": "cert-manager.io"}
+        assert certificate.inputs["spec"]["privateKey"]["rotationPolicy"] == "Always"
+    redis, postgres = (
+        r.inputs["spec"]["template"]["spec"]["containers"][0]
+        for r in by_kind(stack, "StatefulSet")
+        if r.inputs["metadata"]["name"].endswith(("-redis", "-db"))
+    )
+    assert redis["args"][2:6] == ["--port", "0", "--tls-port", "6379"]
+    assert "ssl=on" in postgres["args"]
+
+
+def test_a_cluster_issuer_signs_instead_of_a_namespace_ca() -> None:
+    stack = realize(churn_spec(**{"k8s.cluster_issuer": "corp-pki"}))
+    assert by_kind(stack, "Issuer") == []
+    certificates = by_kind(stack, "Certificate")
+    assert len(certificates) == 2
+    assert {c.inputs["spec"]["issuerRef"]["kind"] for c in certificates} == {"ClusterIssuer"}
+
+
+@pytest.mark.parametrize("environment", ["prod", "staging"])
+def test_protected_environment_refuses_plaintext_datastores(environment: str) -> None:
+    message = refused(churn_spec(**{"k8s.in_cluster_tls": False}), environment)
+    assert "k8s.in_cluster_tls" in message and "TLS only" in message
+
+
+def test_dev_may_turn_tls_off_explicitly_and_the_policy_says_so() -> None:
+    stack = realize(churn_spec(**{"k8s.in_cluster_tls": False}), "dev")
+    assert by_kind(stack, "Certificate") == [] and by_kind(stack, "Issuer") == []
+    violations = [v for v in evaluate_stack(stack, PolicyConfig()) if v.policy_id == "encryption-in-transit"]
+    assert {v.enforcement for v in violations} == {Enforcement.ADVISORY}
+    assert any("(Redis)" in v.message for v in violations) and any("(PostgreSQL)" in v.message for v in violations)
+
+
+def test_cluster_issuer_without_tls_is_refused_by_field() -> None:
+    message = refused(churn_spec(**{"k8s.in_cluster_tls": False, "k8s.cluster_issuer": "corp-pki"}), "dev")
+    assert "k8s" in message and "needs in_cluster_tls: true" in message

@@ -547,6 +547,45 @@ def k8s_violations() -> None:
         metadata={"name": "churn", "namespace": "team-a", "labels": K8S_LABELS},
         spec={"predictor": {"model": {"modelFormat": {"name": "sklearn"}, "storageUri": "s3://models/churn/latest"}}},
     )
+    # encryption-in-transit: a plaintext Redis, and a PostgreSQL without ssl whose pg_hba.conf accepts non-TLS
+    k8s.apps.v1.Deployment(
+        "cache",
+        metadata={"namespace": "team-a", "labels": K8S_LABELS},
+        spec={
+            "selector": {"match_labels": {"app": "cache"}},
+            "template": {
+                "metadata": {"labels": {"app": "cache"}},
+                "spec": {"containers": [{"name": "redis", "image": "redis:7.2.5", "args": ["--appendonly", "yes"]}]},
+            },
+        },
+    )
+    k8s.core.v1.ConfigMap(
+        "db-hba",
+        metadata={"name": "db-hba", "namespace": "team-a", "labels": K8S_LABELS},
+        data={"pg_hba.conf": "local all all trust\nhost all all 0.0.0.0/0 md5\n"},
+    )
+    k8s.apps.v1.StatefulSet(
+        "db",
+        metadata={"namespace": "team-a", "labels": K8S_LABELS},
+        spec={
+            "service_name": "db",
+            "selector": {"match_labels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "postgres",
+                            "image": "postgres:16.4",
+                            "args": ["-c", "hba_file=/etc/pg/pg_hba.conf"],
+                            "volume_mounts": [{"name": "hba", "mount_path": "/etc/pg"}],
+                        }
+                    ],
+                    "volumes": [{"name": "hba", "config_map": {"name": "db-hba"}}],
+                },
+            },
+        },
+    )
     # alert-routing and monitoring-required: an alert without severity that no AlertmanagerConfig routes,
     # on a drift metric nothing in the stack exports
     k8s.apiextensions.CustomResource(
