@@ -38,12 +38,14 @@ CRD_GROUPS = (
     "monitoring.coreos.com",
     "gateway.networking.k8s.io",
     "networking.istio.io",
+    "mlops.seldon.io",
 )
 SECRET_PLACEHOLDER = "[secret]"
 
 # Where each custom resource's schema comes from (the tests print/assert this).
 _KSERVE = "kserve/kserve config/crd/full/serving.kserve.io_inferenceservices.yaml @ v0.20.0 (1fb78105)"
 _PROM = "prometheus-operator/prometheus-operator example/prometheus-operator-crd"
+_SELDON = "SeldonIO/seldon-core k8s/yaml/crds.yaml @ v2.10.2 (8ca3c3c7, 2025-12-18), full v1alpha1 schema"
 _HERA = "hera (test-integration extra): pydantic models generated from the Argo Workflows 4.0.5 JSON schema"
 CRD_SOURCES = {
     "InferenceService": f"vendored subset of {_KSERVE}: crd_schemas/kserve-v1beta1-inferenceservice.yaml",
@@ -57,6 +59,9 @@ CRD_SOURCES = {
     "@ v1.4.1 (477d172e), standard channel, full v1 schema: crd_schemas/gateway-api-v1-httproute.yaml",
     "VirtualService": "vendored istio/api kubernetes/customresourcedefinitions.gen.yaml @ 1.28.0 (a5aa715c), "
     "full networking.istio.io/v1 schema: crd_schemas/istio-networking-v1-virtualservice.yaml",
+    "Model": f"vendored {_SELDON}: crd_schemas/seldon-v1alpha1-model.yaml",
+    "Server": f"vendored {_SELDON}: crd_schemas/seldon-v1alpha1-server.yaml",
+    "Experiment": f"vendored {_SELDON}: crd_schemas/seldon-v1alpha1-experiment.yaml",
 }
 _SCHEMA_FILES = {
     "InferenceService": "kserve-v1beta1-inferenceservice.yaml",
@@ -65,6 +70,9 @@ _SCHEMA_FILES = {
     "AlertmanagerConfig": "prometheus-operator-v1alpha1-alertmanagerconfig.yaml",
     "HTTPRoute": "gateway-api-v1-httproute.yaml",
     "VirtualService": "istio-networking-v1-virtualservice.yaml",
+    "Model": "seldon-v1alpha1-model.yaml",
+    "Server": "seldon-v1alpha1-server.yaml",
+    "Experiment": "seldon-v1alpha1-experiment.yaml",
 }
 
 
@@ -194,6 +202,8 @@ def pod_specs(resource: CapturedResource) -> list[tuple[dict[str, Any], list[dic
         predictors = [("spec.predictor", spec["predictor"])]
         predictors += [(f"spec.canary[{i}].predictor", c["predictor"]) for i, c in enumerate(spec.get("canary", []))]
         return [(p, [p["model"], *p.get("containers", [])], where) for where, p in predictors]
+    if kind == "Server":  # Seldon Core v2: the podSpec override merged onto the ServerConfig's
+        return [(spec["podSpec"], spec["podSpec"]["containers"], "spec.podSpec")]
     return []
 
 
