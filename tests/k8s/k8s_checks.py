@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import json
 import re
@@ -132,6 +133,12 @@ def strict(schema: Any) -> Any:
     return schema
 
 
+@functools.cache
+def _validator(kind: str) -> jsonschema.Draft7Validator:
+    """One validator per kind (the Server schema alone is 4,000 lines: parse it once per session)."""
+    return jsonschema.Draft7Validator(crd_schema(kind))
+
+
 def crd_schema(kind: str) -> dict[str, Any]:
     return strict(yaml.safe_load((SCHEMA_DIR / _SCHEMA_FILES[kind]).read_text()))
 
@@ -163,7 +170,7 @@ def custom_problems(data: dict[str, Any]) -> list[str]:
     """Problems of one custom resource (Kubernetes JSON) against its CRD schema."""
     if data["kind"] in ("CronWorkflow", "WorkflowTemplate"):
         return _argo_problems(data)
-    validator = jsonschema.Draft7Validator(crd_schema(data["kind"]))
+    validator = _validator(data["kind"])
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)]
 
 
