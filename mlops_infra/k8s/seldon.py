@@ -83,6 +83,7 @@ class SeldonChallenger(Spec):
     """A second model beside the champion: an A/B split or a shadow (mirror), in whole percent."""
 
     storage_uri: Uri = Field(description="The challenger's (or new version's) artifact; may be an Output.")
+    model_format: str | None = Field(None, description="Its format when it differs from the champion's.")
     mode: Literal["ab", "shadow"] = "ab"
     percent: PositivePercent = Field(10, description="ab: share of requests answered; shadow: share mirrored.")
     resources: ComputeResources | None = Field(None, description="Its model server's resources; None: the champion's.")
@@ -130,8 +131,10 @@ class SeldonEndpointArgs(Spec):
 
     @model_validator(mode="after")
     def _fits(self) -> SeldonEndpointArgs:
-        if self.model_format not in SERVER_FOR_FORMAT:
-            raise ValueError(f"model_format {self.model_format!r} is not served by Seldon's mlserver or triton here")
+        formats = [self.model_format] + ([self.challenger.model_format] if self.challenger is not None else [])
+        for model_format in formats:
+            if model_format is not None and model_format not in SERVER_FOR_FORMAT:
+                raise ValueError(f"model_format {model_format!r} is not served by Seldon's mlserver or triton here")
         if self.server_config is not None and self.server_config != SERVER_FOR_FORMAT[self.model_format]:
             raise ValueError(
                 f"server_config {self.server_config} does not advertise {self.model_format} "
@@ -173,8 +176,10 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
         self.service_account, _, binding = identity(
             self, self.model_name, ns, self.labels, AGENT_RULES, annotations=a.service_account_annotations
         )
-        self.server = self._server("server", self.model_name, a.resources, [binding])
-        self.model = self._model("model", self.model_name, a.storage_uri, a.resources, self.server)
+        self.server = self._server(
+            "server", self.model_name, a.server_config or SERVER_FOR_FORMAT[a.model_format], a.resources, [binding]
+        )
+        self.model = self._model("model", self.model_name, a.model_format, a.storage_uri, a.resources, self.server)
         self.servers = [self.model_name]
         self.challenger_model: k8s.apiextensions.CustomResource | None = None
         self.experiment: k8s.apiextensions.CustomResource | None = None
@@ -182,9 +187,12 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
         if challenger is not None:
             challenger_name = f"{self.model_name[: 63 - len('-challenger')]}-challenger"
             resources = challenger.resources or a.resources
-            server = self._server("challenger-server", challenger_name, resources, [binding])
+            model_format = challenger.model_format or a.model_format
+            server = self._server(
+                "challenger-server", challenger_name, SERVER_FOR_FORMAT[model_format], resources, [binding]
+            )
             self.challenger_model = self._model(
-                "challenger-model", challenger_name, challenger.storage_uri, resources, server
+                "challenger-model", challenger_name, model_format, challenger.storage_uri, resources, server
             )
             self.servers.append(challenger_name)
             self.experiment = k8s.apiextensions.CustomResource(
@@ -203,7 +211,12 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
         self.register_outputs({"model": self.model_name, "servers": self.servers, "url": self.url})
 
     def _server(
-        self, suffix: str, name: str, resources: ComputeResources, depends_on: list[pulumi.Resource]
+        self,
+        suffix: str,
+        name: str,
+        server_config: str,
+        resources: ComputeResources,
+        depends_on: list[pulumi.Resource],
     ) -> k8s.apiextensions.CustomResource:
         a = self.args
         return k8s.apiextensions.CustomResource(
@@ -212,21 +225,20 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
             kind="Server",
             metadata=objects.metadata(name, a.namespace, self.labels, annotations=API_CLIENT_ANNOTATIONS),
             spec={
-                "serverConfig": a.server_config or SERVER_FOR_FORMAT[a.model_format],
+                "serverConfig": server_config,
                 "replicas": a.min_replicas,
                 "minReplicas": a.min_replicas,
                 "maxReplicas": a.max_replicas,
-                "podSpec": server_pod_spec(
-                    self.model_name, a.server_config or SERVER_FOR_FORMAT[a.model_format], resources
-                ),
+                "podSpec": server_pod_spec(self.model_name, server_config, resources),
             },
             opts=self.child_opts(depends_on=depends_on),
         )
 
-    def _model(
+    def _model(  # noqa: PLR0917 - champion or challenger
         self,
         suffix: str,
         name: str,
+        model_format: str,
         storage_uri: StrInput,
         resources: ComputeResources,
         server: k8s.apiextensions.CustomResource,
@@ -234,7 +246,7 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
         a = self.args
         spec: dict[str, Any] = {
             "storageUri": storage_uri,
-            "requirements": [a.model_format],
+            "requirements": [model_format],
             "memory": a.memory or resources.memory_request,
             "server": name,
             "replicas": a.min_replicas,
