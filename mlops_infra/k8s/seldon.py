@@ -16,6 +16,9 @@ under the Business Source License 1.1 since v2.7.0, read the page before choosin
 - ``Model`` ``<name>``: ``storageUri``, ``requirements`` (the capability of the model format),
   ``memory``, ``server`` (pinned to its own Server), ``replicas`` and, when they differ,
   ``minReplicas``/``maxReplicas`` for Seldon's model autoscaling.
+- NetworkPolicies: the Server pods accept traffic from their own namespace (where a SeldonRuntime runs
+  Seldon's scheduler and Envoy; Seldon Core v2 needs one per namespace that holds Models) and from
+  ``client_namespaces``, reach that runtime, and reach object storage over HTTPS.
 - With a challenger, a second Model and Server ``<name>-challenger`` and an ``Experiment`` ``<name>``
   whose ``default`` is the champion: A/B is ``candidates`` weighted ``100 - percent`` and ``percent``,
   shadow is the champion at weight 100 plus ``mirror`` with ``percent`` (Seldon discards the mirror's
@@ -53,8 +56,6 @@ SELDON_API = "mlops.seldon.io/v1alpha1"
 SELDON_VERSION = "2.10.2"  # the release whose CRD schemas the tests validate against
 SERVER_LABEL = "seldon-server-name"  # Seldon's operator puts it on every pod of a Server
 SELDON_UID = 1000  # the uid (and fsGroup of the model volume) Seldon's ServerConfigs run as
-SERVER_HTTP_PORT = 9000  # the Server's Service port Seldon's Envoy routes to (targetPort "http")
-SERVER_GRPC_PORT = 9500
 METRICS_PORT = 9006  # the agent's /metrics (port name "metrics"; Seldon's agent PodMonitor scrapes it)
 MLSERVER, TRITON = "mlserver", "triton"
 # Model format -> the ServerConfig whose SELDON_SERVER_CAPABILITIES lists it (Seldon 2.10.2 components.yaml).
@@ -121,11 +122,11 @@ class SeldonEndpointArgs(Spec):
     allow_no_data_capture: Switch = Field(
         False, description="Protected environments: acknowledge that Seldon Models record no payloads."
     )
-    gateway_namespaces: list[str] = Field(
-        default_factory=lambda: ["seldon-mesh"],
-        description="Namespaces of Seldon's Envoy and scheduler, which call the servers (Seldon's default install).",
+    client_namespaces: list[str] = Field(
+        default_factory=list,
+        description="Other namespaces whose pods may call the servers directly (Seldon's runtime, which routes "
+        "to them, runs in the endpoint's own namespace and is always allowed).",
     )
-    scheduler_namespace: str = Field("seldon-mesh", description="Where the agent reaches Seldon's scheduler.")
     https_egress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
     service_account_annotations: dict[str, str] = Field(default_factory=dict)
 
@@ -204,9 +205,9 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
                 opts=self.child_opts(depends_on=[self.model, self.challenger_model]),
             )
         self.network_policies = self._network_policies(ns, part_of)
-        # Seldon's Envoy (the seldon-mesh Service of the install) routes by the model name.
+        # Seldon's Envoy (Service seldon-mesh of the namespace's SeldonRuntime) routes by the Seldon-Model header.
         self.url: pulumi.Output[str] = pulumi.Output.concat(
-            "http://seldon-mesh.", a.gateway_namespaces[0], ".svc.cluster.local/v2/models/", self.model_name
+            "http://seldon-mesh.", ns, ".svc.cluster.local/v2/models/", self.model_name
         )
         self.register_outputs({"model": self.model_name, "servers": self.servers, "url": self.url})
 
@@ -265,6 +266,7 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
     def _network_policies(self, ns: StrInput, part_of: str) -> list[k8s.networking.v1.NetworkPolicy]:
         a = self.args
         pods = {"matchExpressions": [{"key": SERVER_LABEL, "operator": "In", "values": list(self.servers)}]}
+        runtime = [{"podSelector": {}}]  # the namespace's SeldonRuntime: scheduler, Envoy, gateways
         return [
             network.policy(
                 self,
@@ -273,16 +275,16 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
                 ns,
                 self.labels,
                 pods=pods,
-                ingress=[{"from": network.namespaces(*a.gateway_namespaces)}],
+                ingress=[{"from": [*runtime, *network.namespaces(*a.client_namespaces)]}],
             ),
             network.policy(
                 self,
                 "allow-scheduler",
-                f"{self.model_name}-scheduler-out",
+                f"{self.model_name}-runtime-out",
                 ns,
                 self.labels,
                 pods=pods,
-                egress=[{"to": network.namespaces(a.scheduler_namespace)}],
+                egress=[{"to": runtime}],
             ),
             network.https_egress(
                 self, "allow-https", f"{self.model_name}-https", ns, self.labels, pods=pods, cidrs=a.https_egress_cidrs

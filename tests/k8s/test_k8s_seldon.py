@@ -78,6 +78,26 @@ def test_model_and_server_of_the_champion(example_prod):
     ]
 
 
+def test_network_policies_admit_the_namespace_runtime_only(example_prod):
+    policies = {
+        p.inputs["metadata"]["name"]: p.inputs["spec"]
+        for p in example_prod.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.inputs["metadata"]["name"].startswith("seldon-endpoint-prod-churn-")
+    }
+    inbound = policies["seldon-endpoint-prod-churn-seldon-in"]
+    assert inbound["podSelector"]["matchExpressions"] == [
+        {
+            "key": "seldon-server-name",
+            "operator": "In",
+            "values": ["seldon-endpoint-prod-churn", "seldon-endpoint-prod-churn-challenger"],
+        }
+    ]
+    assert inbound["ingress"] == [{"from": [{"podSelector": {}}]}] and inbound["policyTypes"] == ["Ingress"]
+    assert policies["seldon-endpoint-prod-churn-runtime-out"]["egress"] == [{"to": [{"podSelector": {}}]}]
+    https = policies["seldon-endpoint-prod-churn-https"]["egress"][0]
+    assert https["ports"] == [{"port": 443, "protocol": "TCP"}]
+
+
 def test_ab_experiment_weights(example_prod):
     experiment = one(example_prod, EXPERIMENT).inputs["spec"]
     assert experiment == {
