@@ -266,7 +266,8 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
     def _network_policies(self, ns: StrInput, part_of: str) -> list[k8s.networking.v1.NetworkPolicy]:
         a = self.args
         pods = {"matchExpressions": [{"key": SERVER_LABEL, "operator": "In", "values": list(self.servers)}]}
-        runtime = [{"podSelector": {}}]  # the namespace's SeldonRuntime: scheduler, Envoy, gateways
+        # The namespace's SeldonRuntime: scheduler, Envoy, gateways.
+        runtime: list[dict[str, Any]] = [{"podSelector": {}}]
         return [
             network.policy(
                 self,

@@ -1,13 +1,12 @@
 """SeldonEndpoint (Seldon Core v2): Model, Server, Experiment manifests, CRD schemas, hardening, policies, refusals."""
 
-import copy
-
+import pulumi_kubernetes as k8s
 import pydantic
 import pytest
 from k8s_checks import CRD_SOURCES, custom_problems, manifest, stack_hardening_problems, validate_custom
 
 from mlops_infra.engine import ProgramError, run_program
-from mlops_infra.k8s import Monitoring, SeldonEndpoint, SeldonEndpointArgs
+from mlops_infra.k8s import Monitoring, SeldonEndpoint, SeldonEndpointArgs, Tenancy
 from mlops_infra.k8s.monitoring import MonitoringArgs, alert_rules
 from mlops_infra.policy.evaluate import evaluate_stack
 from mlops_infra.policy.facts.k8s_workloads import workloads
@@ -160,10 +159,6 @@ def test_a_raw_root_server_is_flagged():
 
     def raw(spec):
         def program():
-            from mlops_infra.k8s import Tenancy  # noqa: PLC0415
-
-            import pulumi_kubernetes as k8s  # noqa: PLC0415
-
             Tenancy("team", {"team": "churn-ml"})
             k8s.apiextensions.CustomResource(
                 "raw-server", api_version="mlops.seldon.io/v1alpha1", kind="Server", spec=spec
@@ -184,8 +179,9 @@ def test_monitoring_on_seldon_metrics():
         "histogram_quantile(0.95, sum by (le) (rate(seldon_model_infer_api_seconds_bucket"
         '{namespace="churn-ns", server="churn-dev-churn"}[5m]))) * 1.0 > 0.3'
     )
-    assert 'seldon_model_infer_total{namespace="churn-ns", server="churn-dev-churn", code=~"5.."}' in (
-        rules["EndpointHighErrorRate"]
+    assert (
+        'seldon_model_infer_total{namespace="churn-ns", server="churn-dev-churn", code=~"5.."}'
+        in (rules["EndpointHighErrorRate"])
     )
     stack = plan(lambda: Monitoring("m", _seldon_monitoring()))
     assert not stack.by_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")  # Seldon's PodMonitor scrapes
