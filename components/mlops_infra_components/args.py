@@ -2392,17 +2392,15 @@ class K8sSeldonEndpointArgs(TypedDict):
     memory: NotRequired[str]
     "The loaded model's memory (Seldon schedules by it); None: the server's memory request."
     min_replicas: NotRequired[int]
-    "Seldon does not scale a Model to zero."
+    "At least 1: no scale to zero on Seldon here."
     max_replicas: NotRequired[int]
     resources: NotRequired[K8sComputeResources]
     "The model server container (mlserver or triton)."
     challenger: NotRequired[K8sSeldonChallenger]
     allow_no_data_capture: NotRequired[bool]
     "Protected environments: acknowledge that Seldon Models record no payloads."
-    gateway_namespaces: NotRequired[list[str]]
-    "Namespaces of Seldon's Envoy and scheduler, which call the servers (Seldon's default install)."
-    scheduler_namespace: NotRequired[str]
-    "Where the agent reaches Seldon's scheduler."
+    client_namespaces: NotRequired[list[str]]
+    "Other namespaces whose pods may call the servers directly (Seldon's runtime, which routes to them, runs in the endpoint's own namespace and is always allowed)."
     https_egress_cidrs: NotRequired[list[str]]
     service_account_annotations: NotRequired[dict[str, str]]
 

@@ -185,7 +185,7 @@ def _secret_config_missing() -> list[str]:
 
 def scales_to_zero(spec: PlatformSpec, endpoint: EndpointSpec) -> bool:
     """Whether the endpoint may scale to zero: KServe's Knative mode only; an endpoint with a challenger runs
-    Standard mode, and Seldon Core v2 does not scale a Model to zero."""
+    Standard mode, and Seldon Core v2 Models are not scaled to zero (k8s/seldon_spec.py)."""
     return endpoint.challenger is None and spec.k8s.serving_backend is ServingBackend.KSERVE
 
 

@@ -25,7 +25,8 @@ under the Business Source License 1.1 since v2.7.0, read the page before choosin
   answers). Requests for the champion's model name are then split or mirrored by Seldon's Envoy.
   A canary of a new version is the same Experiment with the new version as challenger.
 
-Not realized by Seldon, so refused or documented: scale to zero (KServe Knative mode only), fractional
+Not realized here, so refused or documented: scale to zero (Seldon documents no idle scale to zero for
+Models; KServe's Knative mode has it), fractional
 percents (Experiment weights and mirror percent are integers), payload capture (``Model.spec.logger``
 is in the CRD but the 2.10 scheduler does not apply it; payloads reach Kafka only through a Pipeline,
 which this component does not build), hence the explicit ``allow_no_data_capture`` in protected environments.
@@ -110,7 +111,7 @@ class SeldonEndpointArgs(Spec):
     memory: Annotated[str, AfterValidator(quantity)] | None = Field(
         None, description="The loaded model's memory (Seldon schedules by it); None: the server's memory request."
     )
-    min_replicas: int = Field(1, ge=1, le=100, description="Seldon does not scale a Model to zero.")
+    min_replicas: int = Field(1, ge=1, le=100, description="At least 1: no scale to zero on Seldon here.")
     max_replicas: int = Field(3, ge=1, le=100)
     resources: ComputeResources = Field(
         default_factory=lambda: ComputeResources(

@@ -3,7 +3,8 @@
 Seldon Core v2 (:mod:`mlops_infra.k8s.seldon`) realizes the endpoints' model, compute, replica bounds
 and challenger (an Experiment). It does not realize, so the spec is refused where it asks for:
 
-- scale to zero (``scaling.min_replicas: 0``): Knative mode of KServe only;
+- scale to zero (``scaling.min_replicas: 0``): Seldon Core 2.10 documents no idle scale to zero for Models;
+  KServe's Knative mode has it;
 - a scaling target: Seldon autoscales a Model on its inference lag, not on a chosen metric;
 - a gradual rollout (canary, linear, blue/green): a Model update replaces the version in place, and the
   previous version is not known to the spec; a canary is an Experiment between the stable and the new
@@ -41,7 +42,8 @@ def _check_endpoint(context: RealizeContext, index: int, endpoint: EndpointSpec)
         raise field_error(
             SPEC,
             (*location, "scaling", "min_replicas"),
-            f"{SELDON} does not scale a Model to zero: scale to zero is KServe's Knative mode; set 1 {USE_KSERVE}",
+            f"{SELDON} Models are not scaled to zero here (Seldon documents no idle scale to zero; KServe's Knative "
+            f"mode has it): set 1 {USE_KSERVE}",
         )
     if scaling is not None and "target" in scaling.model_fields_set:
         raise field_error(
