@@ -206,7 +206,7 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
                 opts=self.child_opts(depends_on=[self.model, self.challenger_model]),
             )
         self.network_policies = self._network_policies(ns, part_of)
-        # Seldon's Envoy (Service seldon-mesh of the namespace's SeldonRuntime) routes by the Seldon-Model header.
+        # Seldon's Envoy (Service seldon-mesh:80 of the namespace's SeldonRuntime) routes by the seldon-model header.
         self.url: pulumi.Output[str] = pulumi.Output.concat(
             "http://seldon-mesh.", ns, ".svc.cluster.local/v2/models/", self.model_name
         )
