@@ -5,6 +5,8 @@ import pydantic
 import pytest
 from k8s_checks import CRD_SOURCES, custom_problems, manifest, stack_hardening_problems, validate_custom
 
+from mlops_infra.cost.catalogue import load_catalogue
+from mlops_infra.cost.estimate import estimate_stack
 from mlops_infra.engine import ProgramError, run_program
 from mlops_infra.k8s import Monitoring, SeldonEndpoint, SeldonEndpointArgs, Tenancy
 from mlops_infra.k8s.monitoring import MonitoringArgs, alert_rules
@@ -139,6 +141,16 @@ def test_hardened_and_guardrails_pass(example_prod):
     assert required_tags_present(example_prod) == []
     violations = evaluate_stack(example_prod)
     assert [v for v in violations if v.policy_id in GUARDRAILS] == []
+
+
+def test_servers_are_priced_from_their_pod_override(example_prod):
+    estimate = estimate_stack(example_prod, load_catalogue())
+    items = {i.urn.rsplit("::", 1)[-1]: i for i in estimate.items if i.type == SERVER}
+    assert set(items) == {"churn-server", "churn-challenger-server"}
+    # rclone 50m + agent 200m + mlserver 1 CPU; 128Mi + 1Gi + 2Gi; 6 (max) and 2 (min) replicas.
+    for item in items.values():
+        assert "3.125 GiB" in item.basis and "1.25 vCPU" in item.basis
+        assert item.monthly_max == pytest.approx(3 * item.monthly_expected)
 
 
 def test_a_raw_root_server_is_flagged():
