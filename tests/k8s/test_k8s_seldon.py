@@ -168,6 +168,9 @@ def test_a_raw_root_server_is_flagged():
         ("spec.podSpec", ["spec.podSpec.containers[0]"])
     ]
     assert not found[0][1][0].requires_image  # the ServerConfig supplies the image
+    config = {"spec": {"podSpec": {"containers": [{"name": "mlserver", "image": "seldonio/mlserver"}]}}}
+    ((_, (container,)),) = workloads("kubernetes:mlops.seldon.io/v1alpha1:ServerConfig", config)
+    assert container.requires_image and container.path == "spec.podSpec.containers[0]"  # the full pod: images too
 
     def raw(spec):
         def program():
