@@ -599,6 +599,13 @@ class TrafficRouter(Enum):
     ISTIO = "istio"
 
 
+class ServingBackend(Enum):
+    "What serves the platform's endpoints on Kubernetes (docs/components/k8s-seldon.md compares them)."
+
+    KSERVE = "kserve"
+    SELDON = "seldon"
+
+
 class K8sQuota(TypedDict):
     "The namespace's ResourceQuota ceiling: CPU in cores, memory in bytes (binary suffix), GPUs."
 
@@ -645,6 +652,8 @@ class K8sPlatformSpec(TypedDict):
     "Kubeflow Pipelines settings; required with training.orchestrator kubeflow."
     traffic_router: NotRequired[TrafficRouter]
     "What routes an endpoint's challenger traffic (A/B weights, shadow mirror): gateway_api (HTTPRoute on the endpoint's Service, needs a GAMMA mesh) or istio (VirtualService)."
+    serving_backend: NotRequired[ServingBackend]
+    "kserve (KServe InferenceServices) or seldon (Seldon Core v2, Business Source License 1.1: production use needs a commercial licence from Seldon); seldon realizes no scale to zero, gradual rollout or payload capture (docs/components/k8s-seldon.md)."
     workload_identity: NotRequired[dict[str, str]]
     "ServiceAccount annotations for object storage (IRSA role ARN, GKE service account)."
     quota: NotRequired[K8sQuota]
@@ -2447,12 +2456,21 @@ class K8sModelRegistryArgs(TypedDict):
     service_account_annotations: NotRequired[dict[str, str]]
 
 
+class K8sMonitoringBackend(Enum):
+    "Allowed values of ``backend``."
+
+    KSERVE = "kserve"
+    SELDON = "seldon"
+
+
 class K8sMonitoringArgs(TypedDict):
     "What to scrape and when to alert; error rate in percent, latency in milliseconds."
 
     namespace: pulumi.Input[str]
     endpoint_name: str
-    "InferenceService name."
+    "InferenceService name (seldon: the Server's)."
+    backend: NotRequired[K8sMonitoringBackend]
+    "kserve: Knative/KServe metrics; seldon: Seldon Core v2 agent metrics by server."
     metrics_port: NotRequired[str]
     "Named Service port exposing /metrics."
     metrics_path: NotRequired[str]
@@ -2498,6 +2516,60 @@ class K8sQuotaAlertsArgs(TypedDict):
     "How long usage stays above before firing."
     selector_labels: NotRequired[dict[str, str]]
     "Labels Prometheus selects rules by (e.g. release: kube-prometheus-stack)."
+
+
+class K8sSeldonEndpointServerConfig(Enum):
+    "Allowed values of ``server_config``."
+
+    MLSERVER = "mlserver"
+    TRITON = "triton"
+
+
+class K8sSeldonChallengerMode(Enum):
+    "Allowed values of ``mode``."
+
+    AB = "ab"
+    SHADOW = "shadow"
+
+
+class K8sSeldonChallenger(TypedDict):
+    "A second model beside the champion: an A/B split or a shadow (mirror), in whole percent."
+
+    storage_uri: pulumi.Input[str]
+    "The challenger's (or new version's) artifact; may be an Output."
+    model_format: NotRequired[str]
+    "Its format when it differs from the champion's."
+    mode: NotRequired[K8sSeldonChallengerMode]
+    percent: NotRequired[float]
+    "ab: share of requests answered; shadow: share mirrored."
+    resources: NotRequired[K8sComputeResources]
+    "Its model server's resources; None: the champion's."
+
+
+class K8sSeldonEndpointArgs(TypedDict):
+    "One model served by Seldon Core v2 on its own Server; replicas are model (and server) replicas."
+
+    namespace: pulumi.Input[str]
+    model_format: str
+    "One of sklearn, xgboost, lightgbm, mlflow, huggingface, onnx, pytorch, tensorflow (the Model's requirement)."
+    storage_uri: pulumi.Input[str]
+    "Model location (s3://, gs://, ...; read by rclone); may be an Output."
+    server_config: NotRequired[K8sSeldonEndpointServerConfig]
+    "The ServerConfig the Server runs; None: the one that serves model_format."
+    memory: NotRequired[str]
+    "The loaded model's memory (Seldon schedules by it); None: the server's memory request."
+    min_replicas: NotRequired[int]
+    "At least 1: no scale to zero on Seldon here."
+    max_replicas: NotRequired[int]
+    resources: NotRequired[K8sComputeResources]
+    "The model server container (mlserver or triton)."
+    challenger: NotRequired[K8sSeldonChallenger]
+    allow_no_data_capture: NotRequired[bool]
+    "Protected environments: acknowledge that Seldon Models record no payloads."
+    client_namespaces: NotRequired[list[str]]
+    "Other namespaces whose pods may call the servers directly (Seldon's runtime, which routes to them, runs in the endpoint's own namespace and is always allowed)."
+    https_egress_cidrs: NotRequired[list[str]]
+    service_account_annotations: NotRequired[dict[str, str]]
 
 
 class K8sQuotaSettings(TypedDict):

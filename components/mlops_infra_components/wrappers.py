@@ -36,6 +36,7 @@ from mlops_infra_components.args import (
     K8sModelRegistryArgs,
     K8sMonitoringArgs,
     K8sQuotaAlertsArgs,
+    K8sSeldonEndpointArgs,
     K8sTenancyArgs,
     K8sTrafficRouterArgs,
     K8sTrainingPipelineArgs,
@@ -768,6 +769,30 @@ class K8sQuotaAlerts(pulumi.ComponentResource):
         self.rule = outputs["rule"]
 
 
+class K8sSeldonEndpoint(pulumi.ComponentResource):
+    """Seldon Server(s), Model(s), the Experiment of a challenger, ServiceAccount, Role and NetworkPolicies. Builds ``mlops_infra.k8s.SeldonEndpoint`` (type ``mlops-infra:k8s:SeldonEndpoint``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    model: pulumi.Output[Any]
+    "Output model of the mlops-infra:k8s:SeldonEndpoint child."
+    servers: pulumi.Output[Any]
+    "Output servers of the mlops-infra:k8s:SeldonEndpoint child."
+    url: pulumi.Output[Any]
+    "Output url of the mlops-infra:k8s:SeldonEndpoint child."
+
+    def __init__(self, name: str, args: K8sSeldonEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sSeldonEndpoint",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "SeldonEndpoint"),
+        )
+        self.model = outputs["model"]
+        self.servers = outputs["servers"]
+        self.url = outputs["url"]
+
+
 class K8sTenancy(pulumi.ComponentResource):
     """A namespace per team and environment with quota, limits, default-deny network and persona RBAC. Builds ``mlops_infra.k8s.Tenancy`` (type ``mlops-infra:k8s:Tenancy``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -869,6 +894,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sModelRegistry,
     K8sMonitoring,
     K8sQuotaAlerts,
+    K8sSeldonEndpoint,
     K8sTenancy,
     K8sTrafficRouter,
     K8sTrainingPipeline,

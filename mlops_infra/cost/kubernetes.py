@@ -1,5 +1,6 @@
-"""Kubernetes: Deployments, StatefulSets and KServe InferenceServices (requests x replicas x node rates),
-and persistent storage (PersistentVolumeClaims, StatefulSet volumeClaimTemplates) at the storage rate.
+"""Kubernetes: Deployments, StatefulSets, KServe InferenceServices and Seldon Core v2 Servers (requests x
+replicas x node rates; a Server from its podSpec override's containers), and persistent storage
+(PersistentVolumeClaims, StatefulSet volumeClaimTemplates) at the storage rate.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ K8S_RATE_REGION = "us-central1"  # the region the catalogue's OpenCost default r
 T_K8S_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 T_K8S_STATEFULSET = "kubernetes:apps/v1:StatefulSet"
 T_KSERVE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+T_SELDON_SERVER = "kubernetes:mlops.seldon.io/v1alpha1:Server"
 T_HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 T_PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 
@@ -126,7 +128,12 @@ def _hpa_max(stack: CapturedStack) -> dict[tuple[str | None, str, str], tuple[in
 def price_kubernetes(p: Pricer) -> None:
     rates = node_rates(p)
     hpas = _hpa_max(p.stack)
-    workloads = [*p.stack.by_type(T_K8S_DEPLOYMENT), *p.stack.by_type(T_K8S_STATEFULSET), *p.stack.by_type(T_KSERVE)]
+    workloads = [
+        *p.stack.by_type(T_K8S_DEPLOYMENT),
+        *p.stack.by_type(T_K8S_STATEFULSET),
+        *p.stack.by_type(T_KSERVE),
+        *p.stack.by_type(T_SELDON_SERVER),
+    ]
     for workload in workloads:
         p.guarded(workload, functools.partial(_price_workload, p, workload, rates, hpas))
     for claim in p.stack.by_type(T_PVC):
@@ -151,6 +158,14 @@ def _price_workload(
         low = read_count(predictor.get("minReplicas"), "predictor min replicas", default=1)
         high = max(low, read_count(predictor.get("maxReplicas"), "predictor max replicas", default=0))
         scale = "KServe min/max replicas"
+    elif workload.type == T_SELDON_SERVER:
+        # The override's containers carry the requests; without them the ServerConfig's pod is not in the stack.
+        pod = read_mapping(spec.get("podSpec"), "podSpec")
+        containers = read_list(pod.get("containers"), "podSpec containers (the ServerConfig's are not in the stack)")
+        replicas = read_count(spec.get("replicas"), "server replicas", default=1)
+        low = read_count(spec.get("minReplicas"), "server min replicas", default=replicas)
+        high = max(low, replicas, read_count(spec.get("maxReplicas"), "server max replicas", default=0))
+        scale = "Seldon Server min/max replicas"
     else:
         template = read_mapping(spec.get("template"), "pod template")
         containers = read_list(read_mapping(template.get("spec"), "pod spec").get("containers"), "containers")

@@ -1,4 +1,5 @@
-"""The MLOps platform on any Kubernetes cluster: tenancy, Feast, training, MLflow, KServe, monitoring.
+"""The MLOps platform on any Kubernetes cluster: tenancy, Feast, training, MLflow, KServe or
+Seldon Core v2, monitoring.
 
 Every workload is built from :mod:`mlops_infra.k8s.workload` (the hardened pod spec), every
 secret from :mod:`mlops_infra.k8s.secrets`, every name is explicit and stable.
@@ -15,6 +16,7 @@ from mlops_infra.k8s.model_registry import ModelRegistry, ModelRegistryArgs, OAu
 from mlops_infra.k8s.monitoring import Monitoring, MonitoringArgs
 from mlops_infra.k8s.prerequisites import ClusterPrerequisites, ClusterPrerequisitesArgs
 from mlops_infra.k8s.quota_alerts import QuotaAlerts, QuotaAlertsArgs
+from mlops_infra.k8s.seldon import SeldonChallenger, SeldonEndpoint, SeldonEndpointArgs
 from mlops_infra.k8s.storage_class import EncryptedStorageClass, EncryptedStorageClassArgs
 from mlops_infra.k8s.tenancy import LimitRangeSettings, PersonaGroups, QuotaSettings, Tenancy, TenancyArgs
 from mlops_infra.k8s.traffic_router import TrafficRouter, TrafficRouterArgs
@@ -54,6 +56,9 @@ __all__ = [
     "QuotaAlertsArgs",
     "QuotaSettings",
     "SecretRef",
+    "SeldonChallenger",
+    "SeldonEndpoint",
+    "SeldonEndpointArgs",
     "Tenancy",
     "TenancyArgs",
     "TrafficRouter",

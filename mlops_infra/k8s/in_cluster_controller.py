@@ -64,9 +64,12 @@ def identity(
     namespace: StrInput,
     labels: dict[str, str],
     rules: list[dict[str, Any]],
+    *,
+    annotations: dict[str, str] | None = None,
 ) -> tuple[k8s.core.v1.ServiceAccount, k8s.rbac.v1.Role, k8s.rbac.v1.RoleBinding]:
-    """The controller's ServiceAccount, its Role (exactly ``rules``) and the binding, all named ``base``."""
-    service_account = objects.service_account(component, "sa", base, namespace, labels)
+    """The controller's ServiceAccount (with ``annotations``, e.g. workload identity), its Role (exactly
+    ``rules``) and the binding, all named ``base``."""
+    service_account = objects.service_account(component, "sa", base, namespace, labels, annotations=annotations)
     role = k8s.rbac.v1.Role(
         component.child_name("role"),
         metadata=objects.metadata(base, namespace, labels),

@@ -14,23 +14,31 @@ Prometheus' base units (a ratio, seconds), converted here. The dashboard is a Co
 ``grafana_dashboard: "1"``, which the Grafana sidecar of kube-prometheus-stack loads: latency,
 errors, invocations (requests/s), drift and the namespace's monthly spend (OpenCost, the
 expression :mod:`mlops_infra.k8s.spend_budget` alerts on).
+
+``backend: seldon`` watches a Seldon Core v2 endpoint (:mod:`mlops_infra.k8s.seldon`, one Server per
+model): the same rules on the agent's metrics, selected by ``server``: p95 of
+``seldon_model_infer_api_seconds`` (seconds), errors as ``code=~"5.."`` of ``seldon_model_infer_total``.
+Seldon's Services do not publish the agent's metrics port, so no ServiceMonitor is created: the
+PodMonitor ``agent`` of Seldon's install (prometheus/monitors/agent-podmonitor.yaml) scrapes it, and
+the NetworkPolicy admits Prometheus to port ``metrics`` (9006) of the Server's pods.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.endpoint import ISVC_LABEL
+from mlops_infra.k8s.seldon import METRICS_PORT, SERVER_LABEL
 from mlops_infra.spec.base import Spec, StrInput, Switch
 from mlops_infra.spec.types import PositivePercent
 
@@ -39,6 +47,15 @@ METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 DURATION = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
 DASHBOARD_LABEL = "grafana_dashboard"
 LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# What Seldon Core v2's agent exports (scheduler/pkg/metrics/agent.go @ v2.10.2): the histogram has no model
+# label (server, server_replica, method, code), which is why each Seldon model runs on its own Server.
+SELDON_METRICS = {
+    "latency_histogram": "seldon_model_infer_api_seconds_bucket",
+    "latency_unit_ms": 1000.0,
+    "request_counter": "seldon_model_infer_total",
+    "error_matcher": 'code=~"5.."',
+    "metrics_port": "metrics",
+}
 # The drift detector's feature names (DriftDetectorArgs): safe inside a PromQL "..." string as is.
 FEATURE_NAME = r"^[A-Za-z0-9_.:/-]{1,128}$"
 
@@ -47,7 +64,12 @@ class MonitoringArgs(Spec):
     """What to scrape and when to alert; error rate in percent, latency in milliseconds."""
 
     namespace: StrInput
-    endpoint_name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="InferenceService name.")
+    endpoint_name: str = Field(
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="InferenceService name (seldon: the Server's)."
+    )
+    backend: Literal["kserve", "seldon"] = Field(
+        "kserve", description="kserve: Knative/KServe metrics; seldon: Seldon Core v2 agent metrics by server."
+    )
     metrics_port: str = Field("http-usermetric", description="Named Service port exposing /metrics.")
     metrics_path: str = Field("/metrics", pattern=r"^/[A-Za-z0-9_./-]*$")
     scrape_interval: str = Field("30s", pattern=DURATION)
@@ -87,6 +109,14 @@ class MonitoringArgs(Spec):
             raise ValueError("metric names starting with __ are reserved")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _seldon_metrics(cls, data: Any) -> Any:
+        """Seldon's metric names and units, unless the caller names others."""
+        if isinstance(data, dict) and data.get("backend") == "seldon":
+            return {**SELDON_METRICS, **data}
+        return data
+
     @field_validator("drift_feature_thresholds")
     @classmethod
     def _feature_thresholds(cls, values: dict[str, float]) -> dict[str, float]:
@@ -98,8 +128,10 @@ class MonitoringArgs(Spec):
         return values
 
 
-def _selector(namespace: str, endpoint: str) -> str:
+def _selector(namespace: str, endpoint: str, backend: str = "kserve") -> str:
     # Endpoint names are DNS labels: no regex metacharacters to escape.
+    if backend == "seldon":
+        return f'namespace="{namespace}", server="{endpoint}"'
     return f'namespace="{namespace}", service=~"{endpoint}-predictor.*"'
 
 
@@ -132,7 +164,7 @@ def drift_expr(a: MonitoringArgs, namespace: str) -> str:
 
 def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
     """The three alerting rules (PromQL) for ``namespace``."""
-    sel = _selector(namespace, a.endpoint_name)
+    sel = _selector(namespace, a.endpoint_name, a.backend)
     p95 = (
         f"histogram_quantile(0.95, sum by (le) (rate({a.latency_histogram}{{{sel}}}[5m])))"
         f" * {a.latency_unit_ms / 1000} > {a.p95_latency_ms / 1000}"
@@ -181,7 +213,7 @@ def alert_rules(a: MonitoringArgs, namespace: str) -> list[dict[str, Any]]:
 
 def invocations_expr(a: MonitoringArgs, namespace: str) -> str:
     """PromQL: the endpoint's requests per second (every revision, canary included)."""
-    return f"sum(rate({a.request_counter}{{{_selector(namespace, a.endpoint_name)}}}[5m]))"
+    return f"sum(rate({a.request_counter}{{{_selector(namespace, a.endpoint_name, a.backend)}}}[5m]))"
 
 
 def dashboard(a: MonitoringArgs, namespace: str) -> str:
@@ -246,20 +278,29 @@ class Monitoring(PlatformComponent[MonitoringArgs]):
             **lbl.standard_labels("monitoring", base, "monitoring", self.platform.settings.project),
             **a.selector_labels,
         }
-        self.service_monitor = k8s.apiextensions.CustomResource(
-            self.child_name("service-monitor"),
-            api_version=MONITORING_API,
-            kind="ServiceMonitor",
-            metadata=objects.metadata(base, ns, labels),
-            spec={
-                "selector": {"matchLabels": {ISVC_LABEL: a.endpoint_name}},
-                "namespaceSelector": {"matchNames": [ns]},
-                "endpoints": [
-                    {"port": a.metrics_port, "path": a.metrics_path, "interval": a.scrape_interval, "scheme": "http"}
-                ],
-            },
-            opts=self.child_opts(),
-        )
+        seldon = a.backend == "seldon"
+        pods = {"matchLabels": {SERVER_LABEL if seldon else ISVC_LABEL: a.endpoint_name}}
+        self.service_monitor: k8s.apiextensions.CustomResource | None = None
+        if not seldon:  # Seldon's agent PodMonitor scrapes its servers (see the module docstring)
+            self.service_monitor = k8s.apiextensions.CustomResource(
+                self.child_name("service-monitor"),
+                api_version=MONITORING_API,
+                kind="ServiceMonitor",
+                metadata=objects.metadata(base, ns, labels),
+                spec={
+                    "selector": {"matchLabels": {ISVC_LABEL: a.endpoint_name}},
+                    "namespaceSelector": {"matchNames": [ns]},
+                    "endpoints": [
+                        {
+                            "port": a.metrics_port,
+                            "path": a.metrics_path,
+                            "interval": a.scrape_interval,
+                            "scheme": "http",
+                        }
+                    ],
+                },
+                opts=self.child_opts(),
+            )
         namespace_output: pulumi.Output[str] = pulumi.Output.from_input(ns).apply(str)
         self.rule = k8s.apiextensions.CustomResource(
             self.child_name("rules"),
@@ -289,7 +330,12 @@ class Monitoring(PlatformComponent[MonitoringArgs]):
             f"{base}-scrape-in",
             ns,
             labels,
-            pods={"matchLabels": {ISVC_LABEL: a.endpoint_name}},
-            ingress=[{"from": network.namespaces(a.prometheus_namespace), "ports": network.ports(a.metrics_port)}],
+            pods=pods,
+            ingress=[
+                {
+                    "from": network.namespaces(a.prometheus_namespace),
+                    "ports": network.ports(METRICS_PORT if seldon else a.metrics_port),
+                }
+            ],
         )
         self.register_outputs({"rule": base, "dashboard": f"{base}-dashboard"})

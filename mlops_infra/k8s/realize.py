@@ -18,7 +18,10 @@
   with a ScheduledWorkflow (Kubeflow Pipelines >= 2.5 in Kubernetes-native API mode, ``k8s.kubeflow``).
 - KServe InferenceServices: compute, scaling (dev scales to zero), rollout as
   ``canaryTrafficPercent``, data capture as the KServe logger, cluster-local unless
-  ``allow_public_access``.
+  ``allow_public_access``. With ``k8s.serving_backend: seldon`` each endpoint is a Seldon Core v2
+  ``SeldonEndpoint`` instead (Model + Server, an Experiment for its challenger; what Seldon cannot
+  realize is refused by :mod:`mlops_infra.k8s.seldon_spec`), with latency and error alerts on
+  Seldon's metrics and no canary guard, router, off-hours or deploy webhook.
 - Canary gate: for every endpoint whose rollout is gradual with ``rollback_on_alarms`` (prod by
   default), a ``CanaryGuard`` CronJob promotes the canary after ``bake_seconds`` and rolls it back
   (``canaryTrafficPercent: 0``) when its error rate or p95 latency, read from kube-prometheus-stack's
@@ -77,6 +80,8 @@ from mlops_infra.k8s.off_hours import OffHours
 from mlops_infra.k8s.prerequisites import ClusterPrerequisites
 from mlops_infra.k8s.quantity import parse_quantity
 from mlops_infra.k8s.quota_alerts import QuotaAlerts
+from mlops_infra.k8s.seldon import SeldonEndpoint
+from mlops_infra.k8s.seldon_spec import check_seldon
 from mlops_infra.k8s.spend_budget import SpendBudget, gpu_share_for
 from mlops_infra.k8s.storage_class import EncryptedStorageClass
 from mlops_infra.k8s.tenancy import LimitRangeSettings, QuotaSettings, Tenancy
@@ -101,6 +106,7 @@ from mlops_infra.spec.environment import (
     monitoring_enabled,
 )
 from mlops_infra.spec.feature_store import FeatureStoreSpec, FeatureType
+from mlops_infra.spec.k8s import ServingBackend
 from mlops_infra.spec.k8s import TrafficRouter as RouterKind
 from mlops_infra.spec.model import ModelSpec
 from mlops_infra.spec.platform import PlatformSpec
@@ -195,16 +201,17 @@ def _secret_config_missing() -> list[str]:
     return [key for key in SECRET_KEYS.values() if config.get(key) is None]
 
 
-def scales_to_zero(endpoint: EndpointSpec) -> bool:
-    """Whether the endpoint may scale to zero: Knative mode only; an endpoint with a challenger runs Standard mode."""
-    return endpoint.challenger is None
+def scales_to_zero(spec: PlatformSpec, endpoint: EndpointSpec) -> bool:
+    """Whether the endpoint may scale to zero: KServe's Knative mode only; an endpoint with a challenger runs
+    Standard mode, and Seldon Core v2 Models are not scaled to zero (k8s/seldon_spec.py)."""
+    return endpoint.challenger is None and spec.k8s.serving_backend is ServingBackend.KSERVE
 
 
 def _gpus_needed(spec: PlatformSpec, context: RealizeContext) -> int:
     training = spec.training.compute.kubernetes_resources().gpu if spec.training is not None else 0
     serving = 0
     for e in spec.endpoints:
-        replicas = effective_scaling(e, context.defaults, can_scale_to_zero=scales_to_zero(e)).max_replicas
+        replicas = effective_scaling(e, context.defaults, can_scale_to_zero=scales_to_zero(spec, e)).max_replicas
         serving += e.compute.kubernetes_resources().gpu * replicas
         if e.challenger is not None:
             serving += (e.challenger.compute or e.compute).kubernetes_resources().gpu * replicas
@@ -262,7 +269,8 @@ def _check_endpoint(spec: PlatformSpec, context: RealizeContext, index: int, end
     _check_compute(endpoint.compute, (*location, "compute"))
     scaling_location = (*location, "scaling") if endpoint.scaling is not None else location
     _check_scaling(
-        effective_scaling(endpoint, context.defaults, can_scale_to_zero=scales_to_zero(endpoint)), scaling_location
+        effective_scaling(endpoint, context.defaults, can_scale_to_zero=scales_to_zero(spec, endpoint)),
+        scaling_location,
     )
     if endpoint.challenger is not None:
         _check_challenger(spec, context, index, endpoint)
@@ -304,6 +312,31 @@ def _check_challenger(spec: PlatformSpec, context: RealizeContext, index: int, e
     challenger = endpoint.challenger
     if challenger is None:
         return
+    if spec.k8s.serving_backend is ServingBackend.KSERVE:  # Seldon's Experiment routes (k8s/seldon_spec.py)
+        _check_standard_mode(spec, context, index, endpoint)
+    if challenger.model.format.value == "custom":
+        raise field_error(
+            SPEC,
+            (*location, "challenger", "model", "format"),
+            "KServe picks the server by model format: 'custom' is not realized",
+        )
+    if "://" not in challenger.model.artifact and spec.k8s.model_store_uri is None:
+        raise field_error(
+            SPEC,
+            ("k8s", "model_store_uri"),
+            f"endpoint {endpoint.name!r}'s challenger has the relative artifact {challenger.model.artifact!r}: "
+            "set k8s.model_store_uri (s3://, gs:// or pvc://) to resolve it",
+        )
+    if challenger.compute is not None:
+        _check_compute(challenger.compute, (*location, "challenger", "compute"))
+
+
+def _check_standard_mode(spec: PlatformSpec, context: RealizeContext, index: int, endpoint: EndpointSpec) -> None:
+    """What KServe Standard mode and the traffic router cannot realize for an endpoint with a challenger."""
+    location: tuple[str | int, ...] = ("endpoints", index)
+    challenger = endpoint.challenger
+    if challenger is None:
+        return
     scaling = endpoint.scaling
     if scaling is not None and scaling.min_replicas == 0:
         raise field_error(
@@ -340,21 +373,6 @@ def _check_challenger(spec: PlatformSpec, context: RealizeContext, index: int, e
             (*location, "challenger", "percent"),
             f"Istio route weights are whole percent, not {challenger.percent} (gateway_api splits in 0.01 %)",
         )
-    if challenger.model.format.value == "custom":
-        raise field_error(
-            SPEC,
-            (*location, "challenger", "model", "format"),
-            "KServe picks the server by model format: 'custom' is not realized",
-        )
-    if "://" not in challenger.model.artifact and spec.k8s.model_store_uri is None:
-        raise field_error(
-            SPEC,
-            ("k8s", "model_store_uri"),
-            f"endpoint {endpoint.name!r}'s challenger has the relative artifact {challenger.model.artifact!r}: "
-            "set k8s.model_store_uri (s3://, gs:// or pvc://) to resolve it",
-        )
-    if challenger.compute is not None:
-        _check_compute(challenger.compute, (*location, "challenger", "compute"))
 
 
 def data_location(spec: PlatformSpec, path: str) -> str:
@@ -434,6 +452,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
         _check_compute(spec.training.compute, ("training", "compute"))
         if spec.training.orchestrator is Orchestrator.KUBEFLOW:
             _check_kubeflow(spec, context)
+    check_seldon(spec, context)  # first: its refusals name Seldon, not KServe
     for index, endpoint in enumerate(spec.endpoints):
         _check_endpoint(spec, context, index, endpoint)
     for index, batch in enumerate(spec.batch):
@@ -784,7 +803,7 @@ def _inference_service(  # noqa: PLR0917 - champion or challenger of one endpoin
     challenger: bool,
 ) -> Endpoint:
     """The endpoint's champion InferenceService, or (``challenger``) its challenger's; Standard mode with a router."""
-    scaling = effective_scaling(endpoint, context.defaults, can_scale_to_zero=scales_to_zero(endpoint))
+    scaling = effective_scaling(endpoint, context.defaults, can_scale_to_zero=scales_to_zero(spec, endpoint))
     logger = _logger(spec, context, endpoint, tenancy.physical_namespace, detector)
     model = endpoint.challenger.model if challenger and endpoint.challenger is not None else endpoint.model
     compute = (endpoint.challenger.compute if challenger and endpoint.challenger is not None else None) or (
@@ -815,6 +834,34 @@ def _inference_service(  # noqa: PLR0917 - champion or challenger of one endpoin
         args,
         opts=context.opts(parent, depends_on=[detector] if detector is not None else None),
     )
+
+
+def _seldon_endpoint(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, tenancy: Tenancy, endpoint: EndpointSpec
+) -> SeldonEndpoint:
+    """The endpoint on Seldon Core v2: its Model and Server, and an Experiment with its challenger's."""
+    scaling = effective_scaling(endpoint, context.defaults, can_scale_to_zero=False)
+    args: dict[str, Any] = {
+        "namespace": tenancy.namespace_name,
+        "model_format": endpoint.model.format.value,
+        "storage_uri": model_uri(spec, endpoint.model),
+        "min_replicas": scaling.min_replicas,
+        "max_replicas": scaling.max_replicas,
+        "resources": resources(endpoint.compute),
+        # check() refused capture wherever the environment or the endpoint asks for it
+        "allow_no_data_capture": True,
+        "service_account_annotations": spec.k8s.workload_identity,
+    }
+    challenger = endpoint.challenger
+    if challenger is not None:
+        args["challenger"] = {
+            "storage_uri": model_uri(spec, challenger.model),
+            "model_format": challenger.model.format.value,
+            "mode": challenger.mode.value,
+            "percent": challenger.percent,
+            **({"resources": resources(challenger.compute)} if challenger.compute is not None else {}),
+        }
+    return SeldonEndpoint(context.child_name(endpoint.name), args, opts=context.opts(parent))
 
 
 def _batch(
@@ -876,16 +923,20 @@ def _monitoring(  # noqa: PLR0917 - one endpoint's alerts need all of these
     context: RealizeContext,
     namespace: pulumi.Output[str],
     endpoint: EndpointSpec,
-    served: Endpoint,
+    served: str,
     training: TrainingPipeline | None,
     part: str = "monitoring",
 ) -> Monitoring:
+    """Alerts on the InferenceService ``served``, or with the Seldon backend on the Seldon Server ``served``."""
     alerts = endpoint.alerts
-    drift_on = monitoring_enabled(spec.monitoring, context.defaults)
+    seldon = spec.k8s.serving_backend is ServingBackend.SELDON
+    # Seldon records no payloads, so no detector exports drift for it (check() refused monitoring.drift).
+    drift_on = monitoring_enabled(spec.monitoring, context.defaults) and not seldon
     drift = spec.monitoring.drift
     args: dict[str, Any] = {
         "namespace": namespace,
-        "endpoint_name": served.isvc_name,
+        "endpoint_name": served,
+        "backend": spec.k8s.serving_backend.value,
         "p95_latency_ms": alerts.p95_latency_ms,
         "error_rate_percent": alerts.error_rate_percent,
         "alert_for": f"{alerts.period_seconds * alerts.datapoints_to_alarm}s",
@@ -1048,15 +1099,27 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     detector = _drift_detector(parent, spec, context, namespace, training)
     endpoints = []
     urls: dict[str, pulumi.Output[str]] = {}
+    names: dict[str, str] = {}
     for endpoint in spec.endpoints:
+        if spec.k8s.serving_backend is ServingBackend.SELDON:
+            seldon = _seldon_endpoint(parent, spec, context, tenancy, endpoint)
+            parts = ("monitoring", "challenger-monitoring")
+            for server, part in zip(seldon.servers, parts, strict=False):  # one Server per model
+                _monitoring(parent, spec, context, namespace, endpoint, server, training, part=part)
+            names[endpoint.name] = seldon.model_name
+            urls[endpoint.name] = seldon.url
+            continue
         served = _endpoint(parent, spec, context, tenancy, endpoint, detector)
-        _monitoring(parent, spec, context, namespace, endpoint, served, training)
+        _monitoring(parent, spec, context, namespace, endpoint, served.isvc_name, training)
         _canary_guard(parent, spec, context, endpoint, served)
         endpoints.append(served)
+        names[endpoint.name] = served.isvc_name
         urls[endpoint.name] = served.url
         if endpoint.challenger is not None:
             challenger = _inference_service(parent, spec, context, tenancy, endpoint, detector, challenger=True)
-            _monitoring(parent, spec, context, namespace, endpoint, challenger, training, part="challenger-monitoring")
+            _monitoring(
+                parent, spec, context, namespace, endpoint, challenger.isvc_name, training, part="challenger-monitoring"
+            )
             router = _router(parent, spec, context, endpoint, served, challenger)
             if router is not None:
                 urls[endpoint.name] = router.url
@@ -1105,7 +1168,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "pipelineName": pipeline.base if pipeline is not None else None,
         "registryName": spec.registry.model_name,
         "registryUrl": registry.ui_url,
-        "endpointNames": {e.name: served.isvc_name for e, served in zip(spec.endpoints, endpoints, strict=True)},
+        "endpointNames": names,
         "endpointUrls": urls,
         "batchSchedules": {b.name: run.base for b, run in zip(spec.batch, batches, strict=True)},
         "retrainTrigger": f"{training.trigger_kind}/{training.trigger_name}" if training is not None else None,

@@ -71,6 +71,16 @@ class TrafficRouter(StrEnum):
     """An Istio ``VirtualService`` for the endpoint's Service host: route weights, mirror and mirrorPercentage."""
 
 
+class ServingBackend(StrEnum):
+    """What serves the platform's endpoints on Kubernetes (docs/components/k8s-seldon.md compares them)."""
+
+    KSERVE = "kserve"
+    """KServe InferenceServices (Apache 2.0): Knative or Standard mode, canary rollouts, payload logger."""
+    SELDON = "seldon"
+    """Seldon Core v2 Model + Server (+ Experiment for a challenger). Business Source License 1.1 since
+    Seldon Core v2.7.0: production use needs a commercial licence from Seldon (non-profit education excepted)."""
+
+
 class VolumeProvisioner(StrEnum):
     """The CSI driver that provisions the platform's encrypted volumes."""
 
@@ -175,6 +185,12 @@ class K8sPlatformSpec(Spec):
         TrafficRouter.GATEWAY_API,
         description="What routes an endpoint's challenger traffic (A/B weights, shadow mirror): gateway_api "
         "(HTTPRoute on the endpoint's Service, needs a GAMMA mesh) or istio (VirtualService).",
+    )
+    serving_backend: ServingBackend = Field(
+        ServingBackend.KSERVE,
+        description="kserve (KServe InferenceServices) or seldon (Seldon Core v2, Business Source License 1.1: "
+        "production use needs a commercial licence from Seldon); seldon realizes no scale to zero, gradual rollout "
+        "or payload capture (docs/components/k8s-seldon.md).",
     )
     workload_identity: dict[str, str] = Field(
         default_factory=dict,

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import json
 import re
@@ -42,6 +43,7 @@ CRD_GROUPS = (
     "kubeflow.org",
     "operator.knative.dev",
     "cert-manager.io",
+    "mlops.seldon.io",
 )
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -49,6 +51,7 @@ SECRET_PLACEHOLDER = "[secret]"
 _KSERVE = "kserve/kserve config/crd/full/serving.kserve.io_inferenceservices.yaml @ v0.20.0 (1fb78105)"
 _PROM = "prometheus-operator/prometheus-operator example/prometheus-operator-crd"
 _CERT_MANAGER = "cert-manager/cert-manager deploy/crds/"
+_SELDON = "SeldonIO/seldon-core k8s/yaml/crds.yaml @ v2.10.2 (8ca3c3c7, 2025-12-18), full v1alpha1 schema"
 _HERA = "hera (test-integration extra): pydantic models generated from the Argo Workflows 4.0.5 JSON schema"
 CRD_SOURCES = {
     "InferenceService": f"vendored subset of {_KSERVE}: crd_schemas/kserve-v1beta1-inferenceservice.yaml",
@@ -68,6 +71,9 @@ CRD_SOURCES = {
     "crd_schemas/cert-manager-v1-issuer.yaml",
     "Certificate": f"vendored {_CERT_MANAGER}cert-manager.io_certificates.yaml @ v1.19.6 (60b0447c), full v1 schema: "
     "crd_schemas/cert-manager-v1-certificate.yaml",
+    "Model": f"vendored {_SELDON}: crd_schemas/seldon-v1alpha1-model.yaml",
+    "Server": f"vendored {_SELDON}: crd_schemas/seldon-v1alpha1-server.yaml",
+    "Experiment": f"vendored {_SELDON}: crd_schemas/seldon-v1alpha1-experiment.yaml",
 }
 _KFP = "kubeflow/pipelines @ 2.17.0 (4a3592cb)"
 CRD_SOURCES.update(
@@ -93,6 +99,9 @@ _SCHEMA_FILES = {
     "KnativeServing": "knative-operator-v1beta1-knativeserving.yaml",
     "Issuer": "cert-manager-v1-issuer.yaml",
     "Certificate": "cert-manager-v1-certificate.yaml",
+    "Model": "seldon-v1alpha1-model.yaml",
+    "Server": "seldon-v1alpha1-server.yaml",
+    "Experiment": "seldon-v1alpha1-experiment.yaml",
 }
 
 
@@ -152,6 +161,12 @@ def strict(schema: Any) -> Any:
     return schema
 
 
+@functools.cache
+def _validator(kind: str) -> jsonschema.Draft7Validator:
+    """One validator per kind (the Server schema alone is 4,000 lines: parse it once per session)."""
+    return jsonschema.Draft7Validator(crd_schema(kind))
+
+
 def crd_schema(kind: str) -> dict[str, Any]:
     return strict(yaml.safe_load((SCHEMA_DIR / _SCHEMA_FILES[kind]).read_text()))
 
@@ -183,7 +198,7 @@ def custom_problems(data: dict[str, Any]) -> list[str]:
     """Problems of one custom resource (Kubernetes JSON) against its CRD schema."""
     if data["kind"] in ("CronWorkflow", "WorkflowTemplate"):
         return _argo_problems(data)
-    validator = jsonschema.Draft7Validator(crd_schema(data["kind"]))
+    validator = _validator(data["kind"])
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)]
 
 
@@ -222,6 +237,8 @@ def pod_specs(resource: CapturedResource) -> list[tuple[dict[str, Any], list[dic
         predictors = [("spec.predictor", spec["predictor"])]
         predictors += [(f"spec.canary[{i}].predictor", c["predictor"]) for i, c in enumerate(spec.get("canary", []))]
         return [(p, [p["model"], *p.get("containers", [])], where) for where, p in predictors]
+    if kind == "Server":  # Seldon Core v2: the podSpec override merged onto the ServerConfig's
+        return [(spec["podSpec"], spec["podSpec"]["containers"], "spec.podSpec")]
     return []
 
 

@@ -10,19 +10,23 @@ import pytest
 from pydantic import BaseModel
 
 from mlops_infra.k8s.alert_routing import AlertRoutingArgs, PagerDutyReceiver, SlackReceiver
+from mlops_infra.k8s.batch_inference import BatchInferenceArgs
 from mlops_infra.k8s.canary_guard import CanaryGuardArgs
 from mlops_infra.k8s.drift_detector import DriftDetectorArgs
 from mlops_infra.k8s.endpoint import EndpointArgs
 from mlops_infra.k8s.kubeflow_pipeline import KubeflowTrainingPipelineArgs
 from mlops_infra.k8s.monitoring import MonitoringArgs
 from mlops_infra.k8s.prerequisites import ClusterPrerequisitesArgs
+from mlops_infra.k8s.seldon import SeldonChallenger, SeldonEndpointArgs
 from mlops_infra.k8s.storage_class import EncryptedStorageClassArgs
+from mlops_infra.k8s.traffic_router import TrafficRouterArgs
 from mlops_infra.k8s.training_pipeline import SecretRef, TrainingGate, TrainingPipelineArgs
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "components"
 PAGES: dict[str, list[type[BaseModel]]] = {
     "k8s-alert-routing.md": [AlertRoutingArgs, PagerDutyReceiver, SlackReceiver],
+    "k8s-batch-inference.md": [BatchInferenceArgs],
     "k8s-canary-guard.md": [CanaryGuardArgs],
     "k8s-cluster-prerequisites.md": [ClusterPrerequisitesArgs],
     "k8s-drift-detector.md": [DriftDetectorArgs],
@@ -30,6 +34,8 @@ PAGES: dict[str, list[type[BaseModel]]] = {
     "k8s-endpoint.md": [EndpointArgs],
     "k8s-kubeflow-training-pipeline.md": [KubeflowTrainingPipelineArgs],
     "k8s-monitoring.md": [MonitoringArgs],
+    "k8s-seldon.md": [SeldonEndpointArgs, SeldonChallenger],
+    "k8s-traffic-router.md": [TrafficRouterArgs],
     "k8s-training-pipeline.md": [TrainingPipelineArgs, TrainingGate, SecretRef],
 }
 # A field is documented when its name appears as `code` or as a "quoted" key of an example.
@@ -69,5 +75,9 @@ def test_operations_loop_pieces_are_documented():
     assert "FEATURE_THRESHOLDS" in text("k8s-drift-detector.md")
     assert "`drift_feature_thresholds`" in text("k8s-monitoring.md")
     assert "train → evaluate → register" in text("k8s-training-pipeline.md")
+    # Seldon Core v2's licence is stated with the version it changed in, so users choose knowingly.
+    for fact in ("Business Source License 1.1", "v2.7.0", "commercial licence", "non-profit educational"):
+        assert fact in text("k8s-seldon.md")
+    assert "MLOPS_SHARD_INDEX" in text("k8s-batch-inference.md") and "RequestMirror" in text("k8s-traffic-router.md")
     for panel in ("Invocations (requests/s)", "Feature drift", "Namespace spend (USD/month, OpenCost)"):
         assert panel in text("k8s-monitoring.md")

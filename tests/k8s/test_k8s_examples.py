@@ -15,6 +15,7 @@ EXAMPLES = {
     "endpoint": "kubernetes:serving.kserve.io/v1beta1:InferenceService",
     "monitoring": "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     "alert_routing": "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+    "seldon_endpoint": "kubernetes:mlops.seldon.io/v1alpha1:Experiment",
 }
 
 

@@ -142,6 +142,9 @@ def test_custom_resources_match_their_crd_schemas(components_prod, stack_prod, s
         "KnativeServing",  # cluster prerequisites: tests/platform/test_k8s_prerequisites.py
         "Issuer",  # cert-manager: the namespace CA (self-signed root -> CA Issuer)
         "Certificate",  # cert-manager: the CA and the Redis / PostgreSQL server certificates
+        "Model",  # Seldon Core v2 (k8s.serving_backend seldon): tests/k8s/test_k8s_seldon.py
+        "Server",
+        "Experiment",
     }
     for stack in (components_prod, stack_prod, stack_dev):
         assert validate_custom(stack) == []

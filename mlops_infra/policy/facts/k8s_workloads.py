@@ -2,8 +2,10 @@
 
 Built-in workloads have fixed paths. Argo workflows keep one container per template, KServe
 InferenceServices keep pod specs per component with a framework container (``model``,
-``sklearn``, ...), and other operators (Kubeflow training jobs, Ray, Knative) embed ordinary pod
-specs that a generic search finds.
+``sklearn``, ...), Seldon Core v2 Servers and ServerConfigs keep one in ``spec.podSpec`` (a
+Server's is an override merged onto its ServerConfig's by container name, so its containers need
+no image, and a Server without one runs the ServerConfig's pods unhardened), and other operators
+(Kubeflow training jobs, Ray, Knative) embed ordinary pod specs that a generic search finds.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ KSERVE_FRAMEWORKS = (
     "paddle",
     "pmml",
 )
+SELDON_KINDS = ("Server", "ServerConfig")  # mlops.seldon.io: the pod spec is spec.podSpec
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 POD_LEVEL_KEYS = (
     "securityContext",
@@ -160,9 +163,23 @@ def _kserve(props: Mapping[str, Any]) -> list[tuple[PodSpec, list[Container]]]:
     return found
 
 
-def _listed_containers(pod: PodSpec) -> list[Container]:
+def _seldon(props: Mapping[str, Any], kind: str) -> list[tuple[PodSpec, list[Container]]]:
+    """A ServerConfig's pod spec; a Server's override, where an absent override or container list stands for
+    the ServerConfig's containers as they are (one unnamed container at ``spec.podSpec.containers[*]``)."""
+    spec = _at(props, "spec.podSpec")
+    if kind == "ServerConfig":
+        if not isinstance(spec, Mapping):
+            return []
+        pod = PodSpec("spec.podSpec", spec)
+        return [(pod, _listed_containers(pod))]
+    pod = PodSpec("spec.podSpec", spec if isinstance(spec, Mapping) else {})
+    containers = _listed_containers(pod, requires_image=False)
+    return [(pod, containers or [Container("spec.podSpec.containers[*]", {}, pod, requires_image=False)])]
+
+
+def _listed_containers(pod: PodSpec, *, requires_image: bool = True) -> list[Container]:
     return [
-        Container(f"{pod.path}.{key}[{i}]", c, pod)
+        Container(f"{pod.path}.{key}[{i}]", c, pod, requires_image=requires_image)
         for key in CONTAINER_LISTS
         for i, c in enumerate(_list(pod.spec.get(key)))
         if isinstance(c, Mapping)
@@ -201,6 +218,8 @@ def workloads(type_token: str, props: Mapping[str, Any]) -> list[tuple[PodSpec, 
         return _argo(props, kind)
     if group == "serving.kserve.io" and kind == "InferenceService":
         return _kserve(props)
+    if group == "mlops.seldon.io" and kind in SELDON_KINDS:
+        return _seldon(props, kind)
     if not _maybe_custom(type_token):
         return []
     return [(pod, _listed_containers(pod)) for pod in _generic(props.get("spec"), "spec")]

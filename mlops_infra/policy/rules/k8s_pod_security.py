@@ -234,7 +234,8 @@ SPEC = PolicySpec(
     id=ID,
     title="Pods run non-root, unprivileged, read-only, with limits and pinned images",
     description=(
-        "Every container of every pod spec (built-in workloads, Argo workflows, KServe InferenceServices, other "
+        "Every container of every pod spec (built-in workloads, Argo workflows, KServe InferenceServices, Seldon Core"
+        " v2 Servers and ServerConfigs (spec.podSpec; a Server without one runs its ServerConfig unhardened), other "
         "custom resources) runs as non-root, is not privileged, cannot escalate privileges, has a read-only root "
         "filesystem, drops ALL capabilities, uses the RuntimeDefault (or Localhost) seccomp profile, sets CPU and "
         "memory requests and limits, and pins its image (no 'latest', no missing tag). Pods do not use hostPID, "
