@@ -72,7 +72,7 @@ def make_stack_transform(settings: PlatformSettings) -> Callable[[pulumi.Resourc
                 return None
             return pulumi.ResourceTransformResult(props={**stamp, **dict(args.props or {})}, opts=args.opts)
         # The same object back where nothing is tagged: the engine then has nothing to serialize again.
-        props = tagged_props(args.type_, args.props, tags)
+        props = tagged_props(args.type_, args.props, tags)  # type: ignore[arg-type]  # the engine passes a dict
         opts = args.opts
         if settings.is_protected and is_stateful(args.type_) and args.name not in settings.protection_exemptions:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True))

@@ -1041,7 +1041,7 @@ def _prerequisites(
     return ClusterPrerequisites(
         context.child_name("prerequisites"),
         {
-            "knative": any(scales_to_zero(endpoint) for endpoint in spec.endpoints),
+            "knative": any(scales_to_zero(spec, endpoint) for endpoint in spec.endpoints),
             "argo": k8s.argo_enabled,
             "traffic_router": k8s.traffic_router.value,
             "existing_prometheus_url": k8s.prometheus_url if k8s.existing_prometheus else None,
@@ -1052,15 +1052,10 @@ def _prerequisites(
     )
 
 
-def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
-    """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
-    spec = serve_latest_mlflow(spec, context)  # latest_approved: artifacts from the MLflow alias (mlops_infra.registry)
+def _tenancy(parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext) -> Tenancy:
+    """The team namespace: quota, its CA when the in-cluster TLS is signed there, and the personas' groups."""
     access = spec.access
-    storage = _storage_class(parent, spec, context)
-    prerequisites = _prerequisites(parent, spec, context, storage)
-    if prerequisites is not None:  # everything below creates custom resources or runs on the installed software
-        context = replace(context, requires=(prerequisites,))
-    tenancy = Tenancy(
+    return Tenancy(
         context.child_name("team"),
         {
             "team": team(spec),
@@ -1084,6 +1079,58 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         },
         opts=context.opts(parent),
     )
+
+
+def _alerts_and_budget(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, namespace: pulumi.Input[str]
+) -> SpendBudget:
+    """Alert routing, quota alerts and the namespace's spend budget (its GPU quota share from the spec)."""
+    if spec.alerts.has_receiver:
+        AlertRouting(
+            context.child_name("alerts"),
+            {
+                "namespace": namespace,
+                "emails": spec.alerts.emails,
+                **receiver_secrets(spec.alerts),
+                "selector_labels": spec.k8s.prometheus_selector_labels,
+            },
+            opts=context.opts(parent),
+        )
+    QuotaAlerts(
+        context.child_name("quota-alerts"),
+        {
+            "namespace": namespace,
+            "alert_at_percent": spec.budget.alert_at_percent,
+            "selector_labels": spec.k8s.prometheus_selector_labels,
+        },
+        opts=context.opts(parent),
+    )
+    monthly_limit = spec.budget.limit_for(context.cloud)
+    try:  # the budget's quota admits the GPUs the spec runs (Tenancy's GPU quota), no more
+        gpu_share = gpu_share_for(_gpus_needed(spec, context), monthly_limit)
+    except ValueError as exc:
+        raise field_error(SPEC, ("budget", "monthly_limit_usd"), str(exc), monthly_limit) from exc
+    return SpendBudget(
+        context.child_name("budget"),
+        {
+            "namespace": namespace,
+            "monthly_limit_usd": monthly_limit,
+            "gpu_share_percent": gpu_share,
+            "alert_at_percent": spec.budget.alert_at_percent,
+            "selector_labels": spec.k8s.prometheus_selector_labels,
+        },
+        opts=context.opts(parent),
+    )
+
+
+def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext) -> dict[str, Any]:
+    """Create the platform's Kubernetes components under ``parent``; outputs with camelCase keys."""
+    spec = serve_latest_mlflow(spec, context)  # latest_approved: artifacts from the MLflow alias (mlops_infra.registry)
+    storage = _storage_class(parent, spec, context)
+    prerequisites = _prerequisites(parent, spec, context, storage)
+    if prerequisites is not None:  # everything below creates custom resources or runs on the installed software
+        context = replace(context, requires=(prerequisites,))
+    tenancy = _tenancy(parent, spec, context)
     namespace = tenancy.namespace_name
     tls = _tls(spec, tenancy)
     features = _feature_store(parent, spec, context, namespace, storage, tls)
@@ -1126,42 +1173,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     _deploy_webhook(parent, spec, context, namespace, registry, endpoints)
     batches = _batch(parent, spec, context, namespace)
     _off_hours(parent, spec, context, namespace, endpoints)
-    if spec.alerts.has_receiver:
-        AlertRouting(
-            context.child_name("alerts"),
-            {
-                "namespace": namespace,
-                "emails": spec.alerts.emails,
-                **receiver_secrets(spec.alerts),
-                "selector_labels": spec.k8s.prometheus_selector_labels,
-            },
-            opts=context.opts(parent),
-        )
-    QuotaAlerts(
-        context.child_name("quota-alerts"),
-        {
-            "namespace": namespace,
-            "alert_at_percent": spec.budget.alert_at_percent,
-            "selector_labels": spec.k8s.prometheus_selector_labels,
-        },
-        opts=context.opts(parent),
-    )
-    monthly_limit = spec.budget.limit_for(context.cloud)
-    try:  # the budget's quota admits the GPUs the spec runs (Tenancy's GPU quota), no more
-        gpu_share = gpu_share_for(_gpus_needed(spec, context), monthly_limit)
-    except ValueError as exc:
-        raise field_error(SPEC, ("budget", "monthly_limit_usd"), str(exc), monthly_limit) from exc
-    budget = SpendBudget(
-        context.child_name("budget"),
-        {
-            "namespace": namespace,
-            "monthly_limit_usd": monthly_limit,
-            "gpu_share_percent": gpu_share,
-            "alert_at_percent": spec.budget.alert_at_percent,
-            "selector_labels": spec.k8s.prometheus_selector_labels,
-        },
-        opts=context.opts(parent),
-    )
+    budget = _alerts_and_budget(parent, spec, context, namespace)
     return {
         "namespace": namespace,
         "featureStore": feast_project(spec) if features is not None else None,
