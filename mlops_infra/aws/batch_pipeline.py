@@ -7,9 +7,10 @@ instances' volumes are encrypted with the platform key; a type with local NVMe s
 ``VolumeKmsKeyId`` (SageMaker refuses one there and encrypts that storage in hardware,
 ``pipeline_template.volume_key``).
 
-Shapes follow the definition schema ``2020-12-01`` as the sagemaker SDK 2.x renders a ``ModelStep``
-and a ``TransformStep`` (``tests/aws/test_aws_batch_transform.py`` compares with the SDK). A transform
-job has no run-time limit of its own: ``batch_supervisor`` stops the run at ``max_runtime_seconds``.
+Shapes follow the definition schema ``2020-12-01`` as the sagemaker SDK 2.x renders a model step
+(``StepTypeEnum.CREATE_MODEL`` is ``Model``, arguments of CreateModel) and a ``TransformStep`` (arguments
+of CreateTransformJob). A transform job has no run-time limit of its own: ``batch_supervisor`` stops the
+run at ``max_runtime_seconds``.
 """
 
 from __future__ import annotations

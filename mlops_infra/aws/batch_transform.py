@@ -114,9 +114,15 @@ class BatchTransformArgs(ComponentArgs):
         return self
 
 
+def _bucket_and_prefix(uri: str) -> tuple[str, str]:
+    """``s3://b/p/`` -> ``("b", "p/")``: SageMaker reads and writes every key starting with the prefix."""
+    bucket, key = split_s3_uri(uri)
+    return bucket, f"{key}/" if key and uri.endswith("/") else key
+
+
 def _prefix_grants(uri: StrInput, actions: list[str], sid: str) -> list[dict[str, Any]]:
     """``actions`` on the objects under ``uri``, and listing that prefix (not the bucket)."""
-    parts = pulumi.Output.from_input(uri).apply(split_s3_uri)
+    parts = pulumi.Output.from_input(uri).apply(_bucket_and_prefix)
     return [
         statement(actions, [parts.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}*")], sid=f"{sid}Objects"),
         statement(
