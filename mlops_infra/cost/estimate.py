@@ -14,6 +14,7 @@ from mlops_infra.cost.budgets import BudgetBreach, budget_breaches, find_budgets
 from mlops_infra.cost.catalogue import Catalogue
 from mlops_infra.cost.feature_groups import price_feature_groups
 from mlops_infra.cost.k8s_batch import price_k8s_batch
+from mlops_infra.cost.sagemaker_batch import price_sagemaker_batch
 from mlops_infra.cost.kubernetes import price_kubernetes
 from mlops_infra.cost.model import CURRENCY, Budget, CostItem, Estimate, Pricer, Unpriced, money, number
 from mlops_infra.cost.sagemaker import price_endpoints, price_monitoring, price_pipelines
@@ -60,6 +61,7 @@ PRICERS: tuple[Callable[[Pricer], None], ...] = (
     price_endpoints,
     price_pipelines,
     price_monitoring,
+    price_sagemaker_batch,
     price_feature_groups,
     price_vertex,
     price_vertex_pipelines,

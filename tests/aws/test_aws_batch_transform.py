@@ -10,6 +10,9 @@ from mlops_infra.aws.batch_supervisor import MAX_RUNTIME_ERROR, max_polls
 from mlops_infra.aws.batch_transform import BatchTransform, BatchTransformArgs
 from mlops_infra.aws.iam import UNSCOPABLE_ACTIONS
 from mlops_infra.aws.pipeline_definition import security_findings, validate_definition
+from mlops_infra.cost.catalogue import load_catalogue
+from mlops_infra.cost.estimate import estimate_stack
+from mlops_infra.cost.runs import runs_per_month
 from mlops_infra.testing import iam_statements, one, plan, required_tags_present
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -162,3 +165,13 @@ def test_bad_input_names_the_field(change, field, reason):
         BatchTransformArgs.model_validate(args(**change))
     (error,) = info.value.errors()
     assert ".".join(map(str, error["loc"])).startswith(field) and reason in error["msg"], error
+
+
+def test_cost_prices_runs_x_instances_x_deadline_at_the_transform_rate(prod):
+    estimate = estimate_stack(prod, load_catalogue())
+    (item,) = [i for i in estimate.items if i.type == MACHINE]
+    usd = load_catalogue().price("aws", "sagemaker.transform", "ml.m5.xlarge", "us-east-1").usd
+    expected = runs_per_month("cron(0 2 * * ? *)") * 3 * 1.5 * usd  # 3 instances, 5400 s deadline
+    assert item.monthly_max == item.monthly_expected == pytest.approx(expected)
+    assert "x 3 x ml.m5.xlarge x 1.5 h max runtime" in item.basis
+    assert not [u for u in estimate.unpriced if "nightly" in u.urn]
