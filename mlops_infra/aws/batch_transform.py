@@ -122,7 +122,7 @@ def _bucket_and_prefix(uri: str) -> tuple[str, str]:
 
 def _prefix_grants(uri: StrInput, actions: list[str], sid: str) -> list[dict[str, Any]]:
     """``actions`` on the objects under ``uri``, and listing that prefix (not the bucket)."""
-    parts = pulumi.Output.from_input(uri).apply(_bucket_and_prefix)
+    parts = pulumi.Output.concat(uri).apply(_bucket_and_prefix)
     return [
         statement(actions, [parts.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}*")], sid=f"{sid}Objects"),
         statement(
@@ -172,7 +172,7 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
         )
         definition = pulumi.Output.all(
             self.role.arn, self.key_arn, a.input_s3_uri, a.output_s3_uri, a.model_package_arn, a.model_data_url
-        ).apply(lambda v: json.dumps(render_batch_definition(self._inputs(*v))))
+        ).apply(lambda values: json.dumps(render_batch_definition(self._inputs(values))))
         self.pipeline = aws.sagemaker.Pipeline(
             self.child_name("pipeline"),
             pipeline_name=pipeline_name,
@@ -213,15 +213,9 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
             }
         )
 
-    def _inputs(
-        self,
-        role_arn: str,
-        key_arn: str,
-        input_uri: str,
-        output_uri: str,
-        package_arn: str | None,
-        model_data_url: str | None,
-    ) -> BatchInputs:
+    def _inputs(self, values: list[Any]) -> BatchInputs:
+        """The definition's inputs from (role, key, input, output, package, artifact), known at deploy time."""
+        role_arn, key_arn, input_uri, output_uri, package_arn, model_data_url = values
         a = self.args
         return BatchInputs(
             role_arn=role_arn,
@@ -286,11 +280,9 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
                 statement(["sagemaker:DescribeModelPackage"], [a.model_package_arn], sid="ReadModelVersion")
             )
         if a.model_data_url is not None:
-            artifact = pulumi.Output.from_input(a.model_data_url).apply(split_s3_uri)
+            artifact = pulumi.Output.concat(a.model_data_url).apply(split_s3_uri)
             statements.append(
-                statement(
-                    ["s3:GetObject"], [artifact.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}")], sid="ReadModel"
-                )
+                statement(["s3:GetObject"], [artifact.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}")], sid="ReadModel")
             )
         return statements
 
@@ -301,7 +293,9 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
             self.child_name("supervisor-role"),
             name=global_name(self, f"{self.logical_name}-supervisor", naming.IAM_ROLE),
             description=f"Starts, watches and stops runs of the {self.logical_name} batch pipeline",
-            assume_role_policy=assume_role_policy(STATES_PRINCIPAL, account_id(pulumi.InvokeOutputOptions(parent=self))),
+            assume_role_policy=assume_role_policy(
+                STATES_PRINCIPAL, account_id(pulumi.InvokeOutputOptions(parent=self))
+            ),
             opts=self.child_opts(),
         )
         policy = aws.iam.RolePolicy(

@@ -62,8 +62,8 @@ from mlops_infra.registry import follows_latest_approved, latest_sagemaker_packa
 from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.alerts import Severity
 from mlops_infra.spec.approval import ApprovalMode
-from mlops_infra.spec.batch import BatchInferenceSpec
 from mlops_infra.spec.base import Spec, StrInput, field_error
+from mlops_infra.spec.batch import BatchInferenceSpec
 from mlops_infra.spec.challenger import ChallengerMode
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
@@ -824,7 +824,9 @@ def _batch(
             store_base=store_base,
             package_arn=_package_arn(reference, built.registry, parent),
         )
-        realized[batch.name] = BatchTransform(context.child_name(f"batch-{batch.name}"), args, opts=context.opts(parent))
+        realized[batch.name] = BatchTransform(
+            context.child_name(f"batch-{batch.name}"), args, opts=context.opts(parent)
+        )
     return realized
 
 
