@@ -18,7 +18,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from mlops_infra.aws.account import account_id
 from mlops_infra.aws.arns import check_service_arn
 from mlops_infra.aws.global_names import global_name
-from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
+from mlops_infra.aws.iam import assume_role_policy, policy_document, resource_statement, statement
 from mlops_infra.aws.schedule import eventbridge_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
@@ -289,34 +289,27 @@ def create_dead_letter_queue_policy(
     if scheduler_role is not None and schedule is not None:
         # Scheduler sends dead letters with the schedule's execution role.
         statements.append(
-            {
-                **statement(["sqs:SendMessage"], [dlq.arn], sid="ScheduleDeadLetters"),
-                "Principal": {"AWS": scheduler_role.arn},
-            }
+            resource_statement(["sqs:SendMessage"], [dlq.arn], {"AWS": scheduler_role.arn}, sid="ScheduleDeadLetters")
         )
     if rule is not None:
         statements.append(
-            {
-                **statement(
-                    ["sqs:SendMessage"],
-                    [dlq.arn],
-                    sid="AlarmRuleDeadLetters",
-                    conditions={"ArnEquals": {"aws:SourceArn": rule.arn}},
-                ),
-                "Principal": {"Service": EVENTS_PRINCIPAL},
-            }
+            resource_statement(
+                ["sqs:SendMessage"],
+                [dlq.arn],
+                {"Service": EVENTS_PRINCIPAL},
+                sid="AlarmRuleDeadLetters",
+                conditions={"ArnEquals": {"aws:SourceArn": rule.arn}},
+            )
         )
     statements.append(
-        {
-            **statement(
-                ["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                [dlq.arn],
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            ),
-            "Principal": "*",
-        }
+        resource_statement(
+            ["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            [dlq.arn],
+            "*",
+            sid="DenyInsecureTransport",
+            effect="Deny",
+            conditions={"Bool": {"aws:SecureTransport": "false"}},
+        )
     )
     return aws.sqs.QueuePolicy(
         component.child_name("dlq-policy"),
