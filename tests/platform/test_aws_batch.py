@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
-from test_aws_realize import PACKAGE_VERSION, outputs, protected, realize
+from test_aws_realize import PACKAGE_VERSION, churn_spec, outputs, protected, realize
 from test_aws_serving_modes import IMAGE, mandatory
 
 from mlops_infra.engine import ProgramError
 from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.platform import MlPlatform
+from mlops_infra.testing import plan
 
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -92,3 +95,17 @@ def test_what_aws_cannot_realize_is_refused_by_field_before_anything_registers(e
         )
     assert field in str(info.value) and reason in str(info.value), str(info.value)
     assert info.value.registered == []
+
+
+def test_latest_approved_scores_the_registrys_newest_approved_package_of_each_run():
+    """``serve: latest_approved``: the version the registry answers when the program runs (offline: config)."""
+    spec = churn_spec(registry={"approval": {"mode": "manual", "serve": "latest_approved"}}, **nightly())
+
+    def program() -> None:
+        pulumi.export("platform", MlPlatform("churn", spec).outputs)
+
+    stack = plan(program, environment="prod", config={"offlineApprovedVersions": {"scoring": 9, "nightly": 11}})
+    container = batch_steps(stack)["CreateModel"]["Arguments"]["PrimaryContainer"]
+    assert container == {
+        "ModelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod-churn/11"
+    }
