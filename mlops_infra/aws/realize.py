@@ -98,6 +98,8 @@ ROLLBACK_RULE = "endpoint-rollback"
 """EventBridge rule: an endpoint deployment rolled back (pages the critical topic, the only rule that may)."""
 FAILED_RUNS_RULE = "training-failed"
 """EventBridge rule: a training pipeline run failed (the warning topic's one EventBridge publisher)."""
+BATCH_FAILED_RULE = "batch-failed"
+"""EventBridge rule: a scheduled batch run's supervisor failed (a warning, like a failed training run)."""
 MIN_LINEAR_STEP_PERCENT = 10
 MIN_FLEET_FOR_GRADUAL_ROLLOUT = 2
 # AWS Budgets takes at most 5 notifications: one per threshold (actual spend) plus a forecast at the highest.
@@ -1015,45 +1017,91 @@ def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: p
     )
 
 
-def _publishing_rules(context: RealizeContext, parent: pulumi.Resource) -> dict[Severity, list[StrInput]]:
-    """The EventBridge rules that may publish to each alert topic: rollbacks (critical), failed runs (warning)."""
+def _publishing_rules(
+    context: RealizeContext, parent: pulumi.Resource, *, batch: bool = False
+) -> dict[Severity, list[StrInput]]:
+    """The EventBridge rules that may publish to each alert topic: rollbacks (critical), failed training and (with
+    ``batch``) failed batch runs (warning)."""
     invoke = pulumi.InvokeOutputOptions(parent=parent)
 
     def arn(rule: str) -> StrInput:
         return event_rule_arn(context.platform.name(context.child_name(rule), naming.EVENTBRIDGE_RULE), invoke)
 
-    return {"critical": [arn(ROLLBACK_RULE)], "warning": [arn(FAILED_RUNS_RULE)]}
+    warning = [arn(FAILED_RUNS_RULE), *([arn(BATCH_FAILED_RULE)] if batch else [])]
+    return {"critical": [arn(ROLLBACK_RULE)], "warning": warning}
 
 
-def _notify_failed_runs(
-    parent: pulumi.Resource, context: RealizeContext, pipeline_arns: list[pulumi.Output[str]], topics: list[StrInput]
+def _notify_failures(
+    parent: pulumi.Resource,
+    context: RealizeContext,
+    rule: str,
+    *,
+    description: str,
+    pattern: dict[str, Any],
+    topics: list[StrInput],
 ) -> None:
-    """A failed (or stopped) run of the training or a batch pipeline is a warning: EventBridge publishes it to the
-    warning topics (a batch run stopped at its ``max_runtime_seconds`` is a stopped execution)."""
-    rule_name = context.child_name(FAILED_RUNS_RULE)
-    rule = aws.cloudwatch.EventRule(
+    """An EventBridge rule ``rule`` publishing the events that match ``pattern`` to ``topics`` (warnings)."""
+    rule_name = context.child_name(rule)
+    event_rule = aws.cloudwatch.EventRule(
         rule_name,
         name=context.platform.name(rule_name, naming.EVENTBRIDGE_RULE),
-        description="A run of the training or a batch pipeline failed or was stopped: a warning alert",
-        event_pattern=pulumi.Output.json_dumps(
-            {
-                "source": ["aws.sagemaker"],
-                "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
-                "detail": {
-                    "pipelineArn": pipeline_arns,
-                    "currentPipelineExecutionStatus": ["Failed", "Stopped"],
-                },
-            }
-        ),
+        description=description,
+        event_pattern=pulumi.Output.json_dumps(pattern),
         opts=context.opts(parent),
     )
     for index, topic in enumerate(topics):
         aws.cloudwatch.EventTarget(
             f"{rule_name}-{index}",
-            rule=rule.name,
+            rule=event_rule.name,
             arn=topic,
             opts=context.opts(parent),
         )
+
+
+def _notify_failed_runs(
+    parent: pulumi.Resource, context: RealizeContext, training: TrainingPipeline, topics: list[StrInput]
+) -> None:
+    """A failed (or stopped) pipeline execution is a warning: EventBridge publishes it to the warning topics."""
+    _notify_failures(
+        parent,
+        context,
+        FAILED_RUNS_RULE,
+        description="A run of the training pipeline failed or was stopped: a warning alert",
+        pattern={
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
+            "detail": {
+                "pipelineArn": [training.pipeline_arn],
+                "currentPipelineExecutionStatus": ["Failed", "Stopped"],
+            },
+        },
+        topics=topics,
+    )
+
+
+def _notify_failed_batch_runs(
+    parent: pulumi.Resource, context: RealizeContext, batches: list[BatchTransform], topics: list[StrInput]
+) -> None:
+    """A scheduled batch run that failed, was stopped at ``max_runtime_seconds`` or could not start is a warning.
+
+    The supervisor's execution fails in each case (its pipeline run Failed or Stopped, the deadline, a start or
+    poll that failed after its retries), so one rule on the supervisors' executions reports each failed run once.
+    """
+    _notify_failures(
+        parent,
+        context,
+        BATCH_FAILED_RULE,
+        description="A scheduled batch run failed, ran past max_runtime_seconds or did not start: a warning alert",
+        pattern={
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {
+                "stateMachineArn": [batch.state_machine_arn for batch in batches],
+                "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+            },
+        },
+        topics=topics,
+    )
 
 
 def _operations(
@@ -1204,12 +1252,13 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             slack_name=name("alerts-slack"),
             kms_key_arn=key_arn,
             opts=opts,
-            event_rule_arns=_publishing_rules(context, parent),
+            event_rule_arns=_publishing_rules(context, parent, batch=bool(batches)),
         )
         actions = routed.actions
-        pipelines = [p.pipeline_arn for p in (built.training, *batches.values()) if p is not None]
-        if pipelines:
-            _notify_failed_runs(parent, context, pipelines, actions.warning)
+        if built.training is not None:
+            _notify_failed_runs(parent, context, built.training, actions.warning)
+        if batches:
+            _notify_failed_batch_runs(parent, context, list(batches.values()), actions.warning)
     endpoint_names, endpoints = _endpoints(
         parent, spec, context, built, store_base=store_base, actions=actions, monitored=monitored
     )

@@ -65,12 +65,27 @@ def test_prod_scores_the_approved_version_into_the_protected_batch_bucket(prod):
     assert mandatory(prod) == []
 
 
-def test_failed_or_stopped_batch_runs_alert_like_training_runs(prod):
-    (rule,) = [r for r in prod.by_type(RULE) if r.name == "aws-training-failed"]
+def test_a_failed_timed_out_or_unstarted_batch_run_is_a_warning(prod):
+    (rule,) = [r for r in prod.by_type(RULE) if r.name == "aws-batch-failed"]
     pattern = json.loads(rule.inputs["eventPattern"])
-    assert len(pattern["detail"]["pipelineArn"]) == 2
-    assert any(arn.endswith(":pipeline/churn-prod-aws-batch-nightly") for arn in pattern["detail"]["pipelineArn"])
-    assert pattern["detail"]["currentPipelineExecutionStatus"] == ["Failed", "Stopped"]
+    (machine,) = prod.by_type("aws:sfn/stateMachine:StateMachine")
+    assert pattern == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {
+            "stateMachineArn": [f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine.inputs['name']}"],
+            "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+        },
+    }
+    (target,) = [t for t in prod.by_type("aws:cloudwatch/eventTarget:EventTarget") if t.name.startswith(rule.name)]
+    assert target.inputs["arn"] == "arn:aws:sns:us-east-1:123456789012:churn-prod-aws-alerts"
+    # The warning topic admits this rule as a publisher (and the critical topic does not).
+    policies = {p.name: p.inputs["policy"] for p in prod.by_type("aws:sns/topicPolicy:TopicPolicy")}
+    assert rule.inputs["name"] in policies["aws-alerts-policy"]
+    assert rule.inputs["name"] not in policies["aws-alerts-critical-policy"]
+    # The training rule still watches the training pipeline only.
+    (training,) = [r for r in prod.by_type(RULE) if r.name == "aws-training-failed"]
+    assert len(json.loads(training.inputs["eventPattern"])["detail"]["pipelineArn"]) == 1
 
 
 def test_dev_without_a_version_scores_the_image_and_artifact_of_the_model_store(dev):
