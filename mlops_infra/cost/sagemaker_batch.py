@@ -56,13 +56,19 @@ def _deadline_hours(states: dict[str, Any]) -> float:
 
 
 def _schedules_of(p: Pricer, machine_name: str) -> list[str]:
-    expressions = []
+    """Expressions of the enabled schedules targeting the machine; Unreadable when none is found but some
+    schedule's target cannot be read (it may be one of them)."""
+    expressions, unreadable = [], []
     for schedule in p.stack.by_type(T_SCHEDULE):
-        target = read_mapping(schedule.inputs.get("target"), "schedule target")
-        arn = target.get("arn")
-        enabled = schedule.inputs.get("state", "ENABLED") != "DISABLED"
-        if isinstance(arn, str) and arn.endswith(f":stateMachine:{machine_name}") and enabled:
-            expressions.append(read_text(schedule.inputs.get("scheduleExpression"), "schedule expression"))
+        try:
+            arn = read_mapping(schedule.inputs.get("target"), "schedule target").get("arn")
+            enabled = read_text(schedule.inputs.get("state"), "schedule state", default="ENABLED") != "DISABLED"
+            if isinstance(arn, str) and arn.endswith(f":stateMachine:{machine_name}") and enabled:
+                expressions.append(read_text(schedule.inputs.get("scheduleExpression"), "schedule expression"))
+        except Unreadable as exc:
+            unreadable.append(f"schedule {schedule.name}: {exc.reason}")
+    if not expressions and unreadable:
+        raise Unreadable(f"a schedule's target cannot be read ({unreadable[0]}), so its runs per month are unknown")
     return expressions
 
 

@@ -1,5 +1,6 @@
 """BatchTransform under mocks: schedule -> supervisor -> pipeline wiring, the definition's KMS, IAM scope, input."""
 
+import dataclasses
 import json
 
 import pytest
@@ -175,3 +176,15 @@ def test_cost_prices_runs_x_instances_x_deadline_at_the_transform_rate(prod):
     assert item.monthly_max == item.monthly_expected == pytest.approx(expected)
     assert "x 3 x ml.m5.xlarge x 1.5 h max runtime" in item.basis
     assert not [u for u in estimate.unpriced if "nightly" in u.urn]
+
+
+@pytest.mark.parametrize(
+    ("dropped", "reason"),
+    [(PIPELINE, "the pipeline 'churn-prod-nightly' it starts is not in this stack"), (SCHEDULE, "no EventBridge")],
+)
+def test_cost_lists_a_run_it_cannot_bound_as_unpriced_with_the_reason(prod, dropped, reason):
+    stack = dataclasses.replace(prod, resources=[r for r in prod.resources if r.type != dropped])
+    estimate = estimate_stack(stack, load_catalogue())
+    assert not [i for i in estimate.items if i.type == MACHINE]
+    (unpriced,) = [u for u in estimate.unpriced if u.type == MACHINE]
+    assert reason in unpriced.reason
