@@ -1193,7 +1193,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     artifact_bucket: tuple[StrInput, StrInput] | None = None
     artifact_prefix: str | None = None
     # The model store holds artifacts, pipeline outputs and baselines: only when something reads or writes them.
-    if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints):
+    if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints or spec.batch):
         built.store = SecureBucket(
             name("model-store"),
             # Archived, never expired: a registered version may reference any artifact (spec/lifecycle.py);

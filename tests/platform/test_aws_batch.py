@@ -124,3 +124,18 @@ def test_latest_approved_scores_the_registrys_newest_approved_package_of_each_ru
     assert container == {
         "ModelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod-churn/11"
     }
+
+
+def test_a_batch_only_platform_reads_its_artifact_from_its_own_model_store():
+    spec = churn_spec(**nightly())
+    for section in ("training", "feature_store", "tracking"):
+        spec.pop(section)
+    spec["endpoints"] = []
+
+    def program() -> None:
+        pulumi.export("platform", MlPlatform("churn", spec).outputs)
+
+    stack = plan(program, environment="dev")
+    container = batch_steps(stack)["CreateModel"]["Arguments"]["PrimaryContainer"]
+    (store,) = [b for b in stack.by_type(BUCKET) if b.name == "aws-model-store-bucket"]
+    assert container["ModelDataUrl"] == f"s3://{store.inputs['bucket']}/churn/champion/model.tar.gz"
