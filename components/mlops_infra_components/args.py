@@ -542,7 +542,7 @@ class AwsPlatformSpec(TypedDict):
     model_store_uri: NotRequired[pulumi.Input[str]]
     "s3:// prefix that relative model artifacts are read from; default the registry's bucket."
     approved_model_packages: NotRequired[dict[str, Any]]
-    "Per endpoint name, the approved model package version it serves: a version number of the platform's registry group, or a version ARN. Required in protected environments (policy model-approval)."
+    "Per endpoint or batch name, the approved model package version it serves: a version number of the platform's registry group, or a version ARN. Required in protected environments (policy model-approval)."
     identity_provider_arn: NotRequired[str]
     "IAM SAML or OIDC provider the access personas sign in through; each persona's role trusts it. Required when access names any group."
     identity_provider_audience: NotRequired[str]
@@ -736,6 +736,43 @@ class AwsAlertTopicArgs(TypedDict):
     "Key of the topic; default: the platform key."
     event_rule_arns: NotRequired[list[pulumi.Input[str]]]
     "EventBridge rules that may publish (aws:SourceArn); empty: any rule of this account."
+
+
+class AwsBatchTransformRecordFormat(Enum):
+    "Allowed values of ``record_format``."
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+class AwsBatchTransformArgs(TypedDict):
+    "Settings of a scheduled batch transform. Times in seconds, payloads in MB."
+
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    "Key of outputs, volumes, the supervisor, DLQ."
+    image: str
+    "Pinned ECR serving image (the package's, or the one run with the artifact)."
+    model_package_arn: NotRequired[pulumi.Input[str]]
+    "Registry version to score with (e.g. the newest Approved); else model_data_url."
+    model_data_url: NotRequired[pulumi.Input[str]]
+    "s3:// model archive, without a package."
+    input_s3_uri: pulumi.Input[str]
+    "s3:// prefix (or object) to score, every object under it."
+    output_s3_uri: pulumi.Input[str]
+    "s3:// prefix each run writes its own <execution id>/ under."
+    record_format: NotRequired[AwsBatchTransformRecordFormat]
+    "One record per line, in and out."
+    instance_type: NotRequired[str]
+    "A type SageMaker offers for transform jobs."
+    instance_count: NotRequired[int]
+    "Instances of each run (transform does not scale)."
+    max_concurrent_transforms: NotRequired[int]
+    "Requests per instance at once."
+    max_payload_mb: NotRequired[int]
+    "Largest request body, MB."
+    max_runtime_seconds: NotRequired[int]
+    "Hard stop of one run, seconds."
+    schedule: Schedule
 
 
 class AwsBudgetAlertKind(Enum):

@@ -7,6 +7,7 @@ import pulumi
 
 from mlops_infra_components.args import (
     AwsAlertTopicArgs,
+    AwsBatchTransformArgs,
     AwsBudgetArgs,
     AwsEndpointArgs,
     AwsFeatureStoreArgs,
@@ -60,6 +61,39 @@ class AwsAlertTopic(pulumi.ComponentResource):
             component=("mlops_infra.aws", "AlertTopic"),
         )
         self.topic_arn = outputs["topicArn"]
+
+
+class AwsBatchTransform(pulumi.ComponentResource):
+    """Execution role, the CreateModel -> Transform pipeline, its supervisor, the schedule and its DLQ. Builds ``mlops_infra.aws.BatchTransform`` (type ``mlops-infra:aws:BatchTransform``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    pipeline_name: pulumi.Output[Any]
+    "Output pipelineName of the mlops-infra:aws:BatchTransform child."
+    pipeline_arn: pulumi.Output[Any]
+    "Output pipelineArn of the mlops-infra:aws:BatchTransform child."
+    state_machine_arn: pulumi.Output[Any]
+    "Output stateMachineArn of the mlops-infra:aws:BatchTransform child."
+    schedule_arn: pulumi.Output[Any]
+    "Output scheduleArn of the mlops-infra:aws:BatchTransform child."
+    execution_role_arn: pulumi.Output[Any]
+    "Output executionRoleArn of the mlops-infra:aws:BatchTransform child."
+    output_s3_uri: pulumi.Output[Any]
+    "Output outputS3Uri of the mlops-infra:aws:BatchTransform child."
+
+    def __init__(self, name: str, args: AwsBatchTransformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsBatchTransform",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "BatchTransform"),
+        )
+        self.pipeline_name = outputs["pipelineName"]
+        self.pipeline_arn = outputs["pipelineArn"]
+        self.state_machine_arn = outputs["stateMachineArn"]
+        self.schedule_arn = outputs["scheduleArn"]
+        self.execution_role_arn = outputs["executionRoleArn"]
+        self.output_s3_uri = outputs["outputS3Uri"]
 
 
 class AwsBudget(pulumi.ComponentResource):
@@ -865,6 +899,7 @@ class K8sTrainingPipeline(pulumi.ComponentResource):
 
 WRAPPERS: list[type[pulumi.ComponentResource]] = [
     AwsAlertTopic,
+    AwsBatchTransform,
     AwsBudget,
     AwsEndpoint,
     AwsFeatureStore,

@@ -13,7 +13,8 @@ from mlops_infra.conventions import init_platform
 
 platform = init_platform(environment="dev", owner="ml-platform", costCenter="cc-1234")
 
-key = PlatformKey("platform")
+# One platform key; in prod CloudTrail also encrypts the audit log files with it.
+key = PlatformKey("platform", {"extra_key_users": ["cloudtrail.amazonaws.com"]} if platform.protected else None)
 tracking = TrackingServer(
     "tracking",
     {
@@ -30,5 +31,4 @@ Budget("example", {"kms_key_arn": key.arn, "monthly_limit_usd": 800})
 
 # Prod records who called which API on the stack's data and models (policy audit-logging).
 if platform.protected:
-    audit_key = PlatformKey("audit", {"extra_key_users": ["cloudtrail.amazonaws.com"]})
-    AuditTrail("audit", {"kms_key_arn": audit_key.arn, "data_bucket_arns": [tracking.artifact_bucket.arn]})
+    AuditTrail("audit", {"kms_key_arn": key.arn, "data_bucket_arns": [tracking.artifact_bucket.arn]})

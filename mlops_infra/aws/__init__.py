@@ -1,6 +1,7 @@
 """AWS SageMaker components (type tokens ``mlops-infra:aws:<Name>``)."""
 
 from mlops_infra.aws.alert_topic import AlertTopic, AlertTopicArgs
+from mlops_infra.aws.batch_transform import BatchTransform, BatchTransformArgs
 from mlops_infra.aws.budget import Budget, BudgetArgs
 from mlops_infra.aws.endpoint import Endpoint
 from mlops_infra.aws.endpoint_args import EndpointArgs
@@ -14,6 +15,8 @@ from mlops_infra.aws.training_pipeline import TrainingPipeline, TrainingPipeline
 __all__ = [
     "AlertTopic",
     "AlertTopicArgs",
+    "BatchTransform",
+    "BatchTransformArgs",
     "Budget",
     "BudgetArgs",
     "Endpoint",

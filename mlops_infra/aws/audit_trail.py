@@ -19,9 +19,10 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
+from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.global_names import global_name
-from mlops_infra.aws.iam import statement
+from mlops_infra.aws.iam import resource_statement
 from mlops_infra.aws.platform_key import CLOUDTRAIL_PRINCIPAL
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.component import PlatformComponent
@@ -65,21 +66,19 @@ class AuditTrail(PlatformComponent[AuditTrailArgs]):
         super().__init__(name, args, opts)
         a = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
+        account, region = account_id(invoke), region_name(invoke)
         trail_name = global_name(self, name, naming.CLOUDTRAIL)
         trail_arn = pulumi.Output.concat("arn:aws:cloudtrail:", region, ":", account, ":trail/", trail_name)
 
         def cloudtrail_writes(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
             source = {"StringEquals": {"aws:SourceArn": trail_arn}}
             logs = pulumi.Output.concat(bucket_arn, "/AWSLogs/", account, "/*")
-            principal = {"Principal": {"Service": CLOUDTRAIL_PRINCIPAL}}
+            principal = {"Service": CLOUDTRAIL_PRINCIPAL}
             return [
-                {
-                    **statement(["s3:GetBucketAcl"], [bucket_arn], sid="CloudTrailAclCheck", conditions=source),
-                    **principal,
-                },
-                {**statement(["s3:PutObject"], [logs], sid="CloudTrailWrite", conditions=source), **principal},
+                resource_statement(
+                    ["s3:GetBucketAcl"], [bucket_arn], principal, sid="CloudTrailAclCheck", conditions=source
+                ),
+                resource_statement(["s3:PutObject"], [logs], principal, sid="CloudTrailWrite", conditions=source),
             ]
 
         self.bucket = SecureBucket(

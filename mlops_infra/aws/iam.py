@@ -13,6 +13,7 @@ __all__ = [
     "assume_role_policy",
     "kms_use_actions",
     "policy_document",
+    "resource_statement",
     "statement",
 ]
 
@@ -34,6 +35,22 @@ def statement(
     if conditions:
         result["Condition"] = conditions
     return result
+
+
+def resource_statement(
+    actions: list[str],
+    resources: list[pulumi.Input[str]],
+    principal: str | dict[str, Any],
+    *,
+    sid: str | None = None,
+    conditions: dict[str, Any] | None = None,
+    effect: str = "Allow",
+) -> dict[str, Any]:
+    """A statement of a resource policy (bucket, queue, topic): :func:`statement` naming who it applies to."""
+    return {
+        **statement(actions, resources, sid=sid, conditions=conditions, effect=effect),
+        "Principal": principal,
+    }
 
 
 def policy_document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from pydantic import Field, model_validator
 
 from mlops_infra.aws import persona_policies as policies
+from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import policy_document
 from mlops_infra.component import PlatformComponent
@@ -60,8 +61,8 @@ class PersonaRolesArgs(Spec):
         return self
 
 
-def trust_policy(provider_arn: str, audience: str | None) -> dict[str, Any]:
-    """The trust policy: the identity provider only, with its audience pinned."""
+def trust_statement(provider_arn: str, audience: str | None) -> dict[str, Any]:
+    """The trust policy's one statement: the identity provider only, with its audience pinned."""
     if ":saml-provider/" in provider_arn:
         actions = ["sts:AssumeRoleWithSAML", "sts:TagSession"]
         condition = {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}
@@ -69,12 +70,7 @@ def trust_policy(provider_arn: str, audience: str | None) -> dict[str, Any]:
         host = provider_arn.split(":oidc-provider/", 1)[1]
         actions = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
         condition = {"StringEquals": {f"{host}:aud": audience or ""}}
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": actions, "Condition": condition}
-        ],
-    }
+    return {"Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": actions, "Condition": condition}
 
 
 class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
@@ -89,9 +85,7 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
         super().__init__(name, args, opts)
         a = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
-        arns = self._arns(account, region)
+        arns = self._arns(account_id(invoke), region_name(invoke))
         statements = {
             "data_scientists": policies.data_scientist(arns, self.platform.protected),
             "ml_engineers": policies.ml_engineer(arns, self.platform.environment),
@@ -99,7 +93,7 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
             "analysts": policies.analyst(arns),
             "model_approvers": policies.model_approver(arns),
         }
-        trust = pulumi.Output.json_dumps(trust_policy(a.identity_provider_arn, a.identity_provider_audience))
+        trust = policy_document([trust_statement(a.identity_provider_arn, a.identity_provider_audience)])
         self.roles: dict[str, aws.iam.Role] = {}
         self.policies: dict[str, aws.iam.RolePolicy] = {}
         for persona in PERSONAS:

@@ -19,7 +19,7 @@ from mlops_infra.policy.rules import encryption_at_rest, encryption_in_transit, 
 STEP_TYPES = frozenset(
     {
         "Processing", "Training", "Transform", "Tuning", "CreateModel", "RegisterModel", "Condition", "Fail",
-        "Lambda", "Callback", "QualityCheck", "ClarifyCheck", "EMR", "AutoML", "Notebook",
+        "Lambda", "Callback", "QualityCheck", "ClarifyCheck", "EMR", "AutoML", "Notebook", "Model",
     }
 )  # fmt: skip
 PARAMETER_TYPES = frozenset({"String", "Integer", "Float", "Boolean"})

@@ -6,14 +6,17 @@ fleet, ...) before anything is registered; it also builds every component's args
 AWS-only limit fails here and not halfway through a plan. ``realize`` then creates, under the
 platform component: the platform key, the model store, the feature store, the registry (its
 approval gate from the environment), the training pipeline (schedule, metric gate, retraining on
-the drift alarms), every endpoint with its drift monitor, and the budget.
+the drift alarms), every endpoint with its drift monitor, each ``batch`` entry's scheduled
+transform (:class:`~mlops_infra.aws.batch_transform.BatchTransform`; relative inputs and outputs in a
+KMS-encrypted batch data bucket, outputs by default under ``predictions/<name>/``), and the budget.
 
 Approved models in protected environments: a SageMaker endpoint serves an approved registry
 version when its model names the version's ARN (``modelPackageName``, policy model-approval).
 SageMaker has no "approved alias" to follow at deploy time, so the version is data:
 ``aws.approved_model_packages[<endpoint>]`` holds its number in the platform's registry group (the
 ARN is built from the group, account and region) or a version ARN of another registry. It is
-required in protected environments, and optional in dev. With ``registry.approval.serve:
+required in protected environments, and optional in dev. A ``batch`` entry is keyed the same way by
+its name (without one, in dev, it scores the spec's image and artifact). With ``registry.approval.serve:
 latest_approved`` the endpoints follow the group's newest Approved package instead, resolved when
 the program runs (:mod:`mlops_infra.registry`, docs/approval-to-rollout.md).
 """
@@ -32,6 +35,7 @@ from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
 from mlops_infra.aws.audit_trail import AuditTrail
+from mlops_infra.aws.batch_transform import BatchTransform, BatchTransformArgs
 from mlops_infra.aws.budget import Budget, BudgetArgs
 from mlops_infra.aws.cost_anomaly import CostAnomalyAlerts, CostAnomalyAlertsArgs
 from mlops_infra.aws.dashboard import OperationsDashboard
@@ -59,6 +63,7 @@ from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.alerts import Severity
 from mlops_infra.spec.approval import ApprovalMode
 from mlops_infra.spec.base import Spec, StrInput, field_error
+from mlops_infra.spec.batch import BatchInferenceSpec
 from mlops_infra.spec.challenger import ChallengerMode
 from mlops_infra.spec.cloud import Cloud
 from mlops_infra.spec.compute import Compute
@@ -93,6 +98,8 @@ ROLLBACK_RULE = "endpoint-rollback"
 """EventBridge rule: an endpoint deployment rolled back (pages the critical topic, the only rule that may)."""
 FAILED_RUNS_RULE = "training-failed"
 """EventBridge rule: a training pipeline run failed (the warning topic's one EventBridge publisher)."""
+BATCH_FAILED_RULE = "batch-failed"
+"""EventBridge rule: a scheduled batch run's supervisor failed (a warning, like a failed training run)."""
 MIN_LINEAR_STEP_PERCENT = 10
 MIN_FLEET_FOR_GRADUAL_ROLLOUT = 2
 # AWS Budgets takes at most 5 notifications: one per threshold (actual spend) plus a forecast at the highest.
@@ -644,9 +651,13 @@ def _challenger_reference(spec: PlatformSpec, name: str) -> int | str | None:
 
 def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
     names = [e.name for e in spec.endpoints]
+    batches = [b.name for b in spec.batch]
     for key in spec.aws.approved_model_packages:
-        if key not in names:
-            raise _error(("aws", "approved_model_packages", key), f"{key!r} is not an endpoint of the spec {names}")
+        if key not in names and key not in batches:
+            raise _error(
+                ("aws", "approved_model_packages", key),
+                f"{key!r} is not an endpoint {names} or a batch entry {batches} of the spec",
+            )
     challenged = [e.name for e in spec.endpoints if e.challenger is not None]
     for key in spec.aws.approved_challenger_packages:
         if key not in challenged:
@@ -673,13 +684,13 @@ def _check_packages(spec: PlatformSpec, context: RealizeContext) -> None:
         return
     if not context.defaults.protected:
         return
-    for endpoint in spec.endpoints:
-        if endpoint.name not in spec.aws.approved_model_packages:
+    for kind, name in [*(("endpoint", e.name) for e in spec.endpoints), *(("batch", b.name) for b in spec.batch)]:
+        if name not in spec.aws.approved_model_packages:
             raise _error(
-                ("aws", "approved_model_packages", endpoint.name),
-                f"endpoint {endpoint.name!r} serves an unregistered artifact in the protected environment "
+                ("aws", "approved_model_packages", name),
+                f"{kind} {name!r} serves an unregistered artifact in the protected environment "
                 f"{context.defaults.environment!r} (policy model-approval): set aws.approved_model_packages."
-                f"{endpoint.name} to the approved version number in the registry (or a model package version ARN)",
+                f"{name} to the approved version number in the registry (or a model package version ARN)",
             )
 
 
@@ -733,6 +744,92 @@ def monitor_args(
         },
         ("endpoints", index),
     )
+
+
+# --- batch ----------------------------------------------------------------------------------------------
+
+
+def batch_output(batch: BatchInferenceSpec) -> str:
+    """Where a batch run writes: ``output``, else ``predictions/<name>/`` of the batch data bucket."""
+    return batch.output if batch.output is not None else f"predictions/{batch.name}/"
+
+
+def batch_args(
+    spec: PlatformSpec,
+    index: int,
+    *,
+    key_arn: StrInput,
+    data_base: StrInput,
+    store_base: StrInput,
+    package_arn: StrInput | None,
+) -> BatchTransformArgs:
+    """The scheduled transform of ``batch[index]``: relative locations under ``data_base``, the artifact under
+    ``store_base``; ``package_arn`` (an approved registry version) replaces the artifact when given."""
+    batch = spec.batch[index]
+    location: Loc = ("batch", index)
+    image = _image(batch.model.serving, (*location, "model", "serving"), "batch serving")
+    _check_s3(batch.model.artifact, (*location, "model", "artifact"), "the model artifact")
+    for field, value in (("input", batch.input), ("output", batch_output(batch))):
+        _check_s3(value, (*location, field), f"the batch {field}")
+    try:
+        eventbridge_cron(batch.schedule)
+    except ValueError as exc:
+        raise _error((*location, "schedule", "cron"), str(exc), batch.schedule.cron) from None
+    return _build(
+        BatchTransformArgs,
+        {
+            "kms_key_arn": key_arn,
+            "image": image,
+            "model_package_arn": package_arn,
+            "model_data_url": None if package_arn is not None else _resolve(batch.model.artifact, store_base),
+            "input_s3_uri": _resolve(batch.input, data_base),
+            "output_s3_uri": _resolve(batch_output(batch), data_base),
+            "record_format": batch.format.value,
+            "instance_type": batch.compute.aws_instance_type(),
+            "instance_count": batch.max_replicas,
+            "max_runtime_seconds": batch.max_runtime_seconds,
+            "schedule": batch.schedule,
+        },
+        location,
+    )
+
+
+def _batch(
+    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, built: _Built, store_base: StrInput
+) -> dict[str, BatchTransform]:
+    """``batch``: the KMS-encrypted batch data bucket and one scheduled transform per entry, by entry name."""
+    if not spec.batch:
+        return {}
+    assert built.registry is not None
+    built.batch_data = SecureBucket(
+        context.child_name("batch-data"),
+        SecureBucketArgs(
+            purpose="batch-data",
+            kms_key_arn=built.key.arn,
+            transition_to_glacier_ir_days=spec.lifecycle.archive_after_days,
+        ),
+        opts=context.opts(parent),
+    )
+    data_base = pulumi.Output.concat("s3://", built.batch_data.bucket_name)
+    realized: dict[str, BatchTransform] = {}
+    for index, batch in enumerate(spec.batch):
+        reference = _package_reference(spec, batch.name)
+        if follows_latest_approved(spec, context.defaults):
+            reference = latest_sagemaker_package(context, batch.name, built.registry.physical_group_name)
+            if reference is None:
+                continue  # no approved version yet: warned, not scheduled (protected environments raised)
+        args = batch_args(
+            spec,
+            index,
+            key_arn=built.key.arn,
+            data_base=data_base,
+            store_base=store_base,
+            package_arn=_package_arn(reference, built.registry, parent),
+        )
+        realized[batch.name] = BatchTransform(
+            context.child_name(f"batch-{batch.name}"), args, opts=context.opts(parent)
+        )
+    return realized
 
 
 # --- budget ---------------------------------------------------------------------------------------------
@@ -863,6 +960,16 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
                 endpoint_name=f"{endpoint.name}-placeholder",
                 capture_uri=f"{_STORE_PLACEHOLDER}/capture",
             )
+    for index, batch in enumerate(spec.batch):
+        pinned = batch.name in spec.aws.approved_model_packages or follows_latest_approved(spec, context.defaults)
+        batch_args(
+            spec,
+            index,
+            key_arn=_KEY_PLACEHOLDER,
+            data_base=_STORE_PLACEHOLDER,
+            store_base=store,
+            package_arn=_PACKAGE_PLACEHOLDER if pinned else None,
+        )
     budget_args(spec, _KEY_PLACEHOLDER)
     _check_access(spec)
 
@@ -895,6 +1002,7 @@ class _Built:
     training: TrainingPipeline | None = None
     tracking: TrackingServer | None = None
     budget: Budget | None = None
+    batch_data: SecureBucket | None = None
 
 
 def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: pulumi.Resource) -> StrInput | None:
@@ -909,44 +1017,91 @@ def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: p
     )
 
 
-def _publishing_rules(context: RealizeContext, parent: pulumi.Resource) -> dict[Severity, list[StrInput]]:
-    """The EventBridge rules that may publish to each alert topic: rollbacks (critical), failed runs (warning)."""
+def _publishing_rules(
+    context: RealizeContext, parent: pulumi.Resource, *, batch: bool = False
+) -> dict[Severity, list[StrInput]]:
+    """The EventBridge rules that may publish to each alert topic: rollbacks (critical), failed training and (with
+    ``batch``) failed batch runs (warning)."""
     invoke = pulumi.InvokeOutputOptions(parent=parent)
 
     def arn(rule: str) -> StrInput:
         return event_rule_arn(context.platform.name(context.child_name(rule), naming.EVENTBRIDGE_RULE), invoke)
 
-    return {"critical": [arn(ROLLBACK_RULE)], "warning": [arn(FAILED_RUNS_RULE)]}
+    warning = [arn(FAILED_RUNS_RULE), *([arn(BATCH_FAILED_RULE)] if batch else [])]
+    return {"critical": [arn(ROLLBACK_RULE)], "warning": warning}
+
+
+def _notify_failures(
+    parent: pulumi.Resource,
+    context: RealizeContext,
+    rule: str,
+    *,
+    description: str,
+    pattern: dict[str, Any],
+    topics: list[StrInput],
+) -> None:
+    """An EventBridge rule ``rule`` publishing the events that match ``pattern`` to ``topics`` (warnings)."""
+    rule_name = context.child_name(rule)
+    event_rule = aws.cloudwatch.EventRule(
+        rule_name,
+        name=context.platform.name(rule_name, naming.EVENTBRIDGE_RULE),
+        description=description,
+        event_pattern=pulumi.Output.json_dumps(pattern),
+        opts=context.opts(parent),
+    )
+    for index, topic in enumerate(topics):
+        aws.cloudwatch.EventTarget(
+            f"{rule_name}-{index}",
+            rule=event_rule.name,
+            arn=topic,
+            opts=context.opts(parent),
+        )
 
 
 def _notify_failed_runs(
     parent: pulumi.Resource, context: RealizeContext, training: TrainingPipeline, topics: list[StrInput]
 ) -> None:
     """A failed (or stopped) pipeline execution is a warning: EventBridge publishes it to the warning topics."""
-    rule_name = context.child_name(FAILED_RUNS_RULE)
-    rule = aws.cloudwatch.EventRule(
-        rule_name,
-        name=context.platform.name(rule_name, naming.EVENTBRIDGE_RULE),
+    _notify_failures(
+        parent,
+        context,
+        FAILED_RUNS_RULE,
         description="A run of the training pipeline failed or was stopped: a warning alert",
-        event_pattern=pulumi.Output.json_dumps(
-            {
-                "source": ["aws.sagemaker"],
-                "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
-                "detail": {
-                    "pipelineArn": [training.pipeline_arn],
-                    "currentPipelineExecutionStatus": ["Failed", "Stopped"],
-                },
-            }
-        ),
-        opts=context.opts(parent),
+        pattern={
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
+            "detail": {
+                "pipelineArn": [training.pipeline_arn],
+                "currentPipelineExecutionStatus": ["Failed", "Stopped"],
+            },
+        },
+        topics=topics,
     )
-    for index, topic in enumerate(topics):
-        aws.cloudwatch.EventTarget(
-            f"{rule_name}-{index}",
-            rule=rule.name,
-            arn=topic,
-            opts=context.opts(parent),
-        )
+
+
+def _notify_failed_batch_runs(
+    parent: pulumi.Resource, context: RealizeContext, batches: list[BatchTransform], topics: list[StrInput]
+) -> None:
+    """A scheduled batch run that failed, was stopped at ``max_runtime_seconds`` or could not start is a warning.
+
+    The supervisor's execution fails in each case (its pipeline run Failed or Stopped, the deadline, a start or
+    poll that failed after its retries), so one rule on the supervisors' executions reports each failed run once.
+    """
+    _notify_failures(
+        parent,
+        context,
+        BATCH_FAILED_RULE,
+        description="A scheduled batch run failed, ran past max_runtime_seconds or did not start: a warning alert",
+        pattern={
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {
+                "stateMachineArn": [batch.state_machine_arn for batch in batches],
+                "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+            },
+        },
+        topics=topics,
+    )
 
 
 def _operations(
@@ -1038,7 +1193,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     artifact_bucket: tuple[StrInput, StrInput] | None = None
     artifact_prefix: str | None = None
     # The model store holds artifacts, pipeline outputs and baselines: only when something reads or writes them.
-    if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints):
+    if spec.aws.model_store_uri is None and (spec.training is not None or spec.endpoints or spec.batch):
         built.store = SecureBucket(
             name("model-store"),
             # Archived, never expired: a registered version may reference any artifact (spec/lifecycle.py);
@@ -1089,18 +1244,21 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     # Every alarm reaches the receivers of its severity (alerts.receivers): critical pages PagerDuty, warning
     # posts to Slack, both are e-mailed. The warning topic keeps the URN of the platform's first alert topic.
     actions = SeverityActions()
-    if spec.endpoints or built.training is not None:
+    batches = _batch(parent, spec, context, built, store_base)
+    if spec.endpoints or built.training is not None or batches:
         routed = create_alert_routing(
             spec.alerts,
             topic_names={"critical": name("alerts-critical"), "warning": name("alerts")},
             slack_name=name("alerts-slack"),
             kms_key_arn=key_arn,
             opts=opts,
-            event_rule_arns=_publishing_rules(context, parent),
+            event_rule_arns=_publishing_rules(context, parent, batch=bool(batches)),
         )
         actions = routed.actions
         if built.training is not None:
             _notify_failed_runs(parent, context, built.training, actions.warning)
+        if batches:
+            _notify_failed_batch_runs(parent, context, list(batches.values()), actions.warning)
     endpoint_names, endpoints = _endpoints(
         parent, spec, context, built, store_base=store_base, actions=actions, monitored=monitored
     )
@@ -1117,6 +1275,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         "personaRoleArns": roles.role_arns if roles else None,
         "auditTrailArn": trail.trail_arn if trail else None,
         "trackingServerArn": built.tracking.server_arn if built.tracking else None,
+        "batchPipelineNames": {name: batch.pipeline_name for name, batch in batches.items()} or None,
     }
 
 
@@ -1179,7 +1338,8 @@ def _endpoints(
 
 def _audit(parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, built: _Built) -> AuditTrail:
     """CloudTrail of the account's API calls, with data events of the platform's buckets and SageMaker resources."""
-    buckets = [b.arn for b in (built.store, built.features.offline_bucket if built.features else None) if b]
+    features = built.features.offline_bucket if built.features else None
+    buckets = [b.arn for b in (built.store, features, built.batch_data) if b]
     return AuditTrail(
         context.child_name("audit"),
         {
@@ -1233,6 +1393,8 @@ def _access(
 
 __all__ = [
     "FEATURE_TYPES",
+    "batch_args",
+    "batch_output",
     "budget_args",
     "check",
     "drift_alarm_pattern",

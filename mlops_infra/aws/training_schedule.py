@@ -18,7 +18,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from mlops_infra.aws.account import account_id
 from mlops_infra.aws.arns import check_service_arn
 from mlops_infra.aws.global_names import global_name
-from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
+from mlops_infra.aws.iam import assume_role_policy, policy_document, resource_statement, statement
 from mlops_infra.aws.schedule import eventbridge_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
@@ -164,36 +164,63 @@ def create_schedule(
     dlq: aws.sqs.Queue,
 ) -> tuple[aws.scheduler.Schedule, aws.iam.Role]:
     """The schedule and its role (StartPipelineExecution on this pipeline, SendMessage to the DLQ)."""
+    parameters = [{"Name": k, "Value": v} for k, v in sorted(settings.pipeline_parameters.items())]
+    # No ClientRequestToken: a fixed token would make every later start a duplicate of the first.
+    request = pipeline.pipeline_name.apply(lambda name: json.dumps(start_request(name, parameters)))
+    return create_start_schedule(
+        component,
+        settings,
+        target=(START_PIPELINE_TARGET_ARN, request),
+        start=statement(["sagemaker:StartPipelineExecution"], [pipeline.arn], sid="StartThisPipeline"),
+        key_arn=key_arn,
+        dlq=dlq,
+        purpose="retrain",
+        description=f"Continuous training of {component.logical_name}",
+    )
+
+
+def create_start_schedule(
+    component: PlatformComponent[Any],
+    settings: TrainingScheduleArgs,
+    *,
+    target: tuple[pulumi.Input[str], pulumi.Input[str]],
+    start: dict[str, Any],
+    key_arn: pulumi.Input[str],
+    dlq: aws.sqs.Queue,
+    purpose: str,
+    description: str,
+) -> tuple[aws.scheduler.Schedule, aws.iam.Role]:
+    """An EventBridge Scheduler schedule sending ``target`` (ARN, input) with a role allowed ``start`` only.
+
+    Failed starts (after the retries) go to ``dlq``; the schedule is named ``{component}-{purpose}``.
+    """
     role = _service_role(
         component,
         "scheduler",
         SCHEDULER_PRINCIPAL,
         [
-            statement(["sagemaker:StartPipelineExecution"], [pipeline.arn], sid="StartThisPipeline"),
+            start,
             statement(["sqs:SendMessage"], [dlq.arn], sid="DeadLetters"),
             # The schedule's input and the DLQ's messages are encrypted with the platform key.
             statement(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn], sid="UsePlatformKey"),
         ],
     )
-    parameters = [{"Name": k, "Value": v} for k, v in sorted(settings.pipeline_parameters.items())]
-    # No ClientRequestToken: a fixed token would make every later start a duplicate of the first.
-    request = pipeline.pipeline_name.apply(lambda name: json.dumps(start_request(name, parameters)))
     window = aws.scheduler.ScheduleFlexibleTimeWindowArgs(
         mode=settings.flexible_time_window, maximum_window_in_minutes=settings.maximum_window_minutes
     )
     schedule = aws.scheduler.Schedule(
         component.child_name("schedule"),
-        name=component.platform.name(f"{component.logical_name}-retrain", naming.SCHEDULER_SCHEDULE),
-        description=settings.description or f"Continuous training of {component.logical_name}",
+        name=component.platform.name(f"{component.logical_name}-{purpose}", naming.SCHEDULER_SCHEDULE),
+        description=settings.description or description,
         schedule_expression=eventbridge_cron(settings),
         schedule_expression_timezone=settings.time_zone,
         flexible_time_window=window,
         state=settings.state,
         kms_key_arn=key_arn,
         target=aws.scheduler.ScheduleTargetArgs(
-            arn=START_PIPELINE_TARGET_ARN,
+            arn=target[0],
             role_arn=role.arn,
-            input=request,
+            input=target[1],
             retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
                 maximum_retry_attempts=settings.maximum_retry_attempts,
                 maximum_event_age_in_seconds=settings.maximum_event_age_seconds,
@@ -262,34 +289,27 @@ def create_dead_letter_queue_policy(
     if scheduler_role is not None and schedule is not None:
         # Scheduler sends dead letters with the schedule's execution role.
         statements.append(
-            {
-                **statement(["sqs:SendMessage"], [dlq.arn], sid="ScheduleDeadLetters"),
-                "Principal": {"AWS": scheduler_role.arn},
-            }
+            resource_statement(["sqs:SendMessage"], [dlq.arn], {"AWS": scheduler_role.arn}, sid="ScheduleDeadLetters")
         )
     if rule is not None:
         statements.append(
-            {
-                **statement(
-                    ["sqs:SendMessage"],
-                    [dlq.arn],
-                    sid="AlarmRuleDeadLetters",
-                    conditions={"ArnEquals": {"aws:SourceArn": rule.arn}},
-                ),
-                "Principal": {"Service": EVENTS_PRINCIPAL},
-            }
+            resource_statement(
+                ["sqs:SendMessage"],
+                [dlq.arn],
+                {"Service": EVENTS_PRINCIPAL},
+                sid="AlarmRuleDeadLetters",
+                conditions={"ArnEquals": {"aws:SourceArn": rule.arn}},
+            )
         )
     statements.append(
-        {
-            **statement(
-                ["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                [dlq.arn],
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            ),
-            "Principal": "*",
-        }
+        resource_statement(
+            ["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            [dlq.arn],
+            "*",
+            sid="DenyInsecureTransport",
+            effect="Deny",
+            conditions={"Bool": {"aws:SecureTransport": "false"}},
+        )
     )
     return aws.sqs.QueuePolicy(
         component.child_name("dlq-policy"),

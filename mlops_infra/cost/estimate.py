@@ -17,6 +17,7 @@ from mlops_infra.cost.k8s_batch import price_k8s_batch
 from mlops_infra.cost.kubernetes import price_kubernetes
 from mlops_infra.cost.model import CURRENCY, Budget, CostItem, Estimate, Pricer, Unpriced, money, number
 from mlops_infra.cost.sagemaker import price_endpoints, price_monitoring, price_pipelines
+from mlops_infra.cost.sagemaker_batch import price_sagemaker_batch
 from mlops_infra.cost.vertex import price_vertex
 from mlops_infra.cost.vertex_batch import price_vertex_batch
 from mlops_infra.cost.vertex_pipelines import price_vertex_pipelines
@@ -63,6 +64,7 @@ PRICERS: tuple[Callable[[Pricer], None], ...] = (
     price_endpoints,
     price_pipelines,
     price_monitoring,
+    price_sagemaker_batch,
     price_feature_groups,
     price_vertex,
     price_vertex_pipelines,

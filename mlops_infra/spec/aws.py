@@ -57,8 +57,8 @@ class AwsPlatformSpec(Spec):
     approved_model_packages: dict[Name, ApprovedVersion] = Field(
         default_factory=dict,
         description=(
-            "Per endpoint name, the approved model package version it serves: a version number of the platform's "
-            "registry group, or a version ARN. Required in protected environments (policy model-approval)."
+            "Per endpoint or batch name, the approved model package version it serves: a version number of the "
+            "platform's registry group, or a version ARN. Required in protected environments (policy model-approval)."
         ),
     )
     identity_provider_arn: IdentityProviderArn | None = Field(

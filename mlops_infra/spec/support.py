@@ -22,7 +22,7 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "A/B challenger": frozenset({Cloud.AWS, Cloud.GCP, Cloud.K8S}),
     "shadow challenger": frozenset({Cloud.AWS, Cloud.K8S}),
     "multi-model endpoint": frozenset({Cloud.AWS}),
-    "scheduled batch inference": frozenset({Cloud.GCP, Cloud.K8S}),
+    "scheduled batch inference": frozenset({Cloud.AWS, Cloud.GCP, Cloud.K8S}),
     "Kubeflow Pipelines orchestrator": frozenset({Cloud.K8S}),
     "Airflow orchestrator": frozenset(),
     "feature materialization schedule": frozenset({Cloud.GCP, Cloud.K8S}),

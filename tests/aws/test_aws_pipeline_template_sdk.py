@@ -14,6 +14,7 @@ import types
 import pytest
 
 from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.batch_pipeline import BatchInputs, render_batch_definition
 from mlops_infra.aws.pipeline_definition import iter_steps, security_findings, step_dependencies, topological_order
 from mlops_infra.aws.training_pipeline import TrainingPipeline
 from mlops_infra.testing import one, plan
@@ -68,7 +69,8 @@ SDK_CLASSES = {
     "sagemaker.workflow.pipeline": ["Pipeline"],
     "sagemaker.workflow.pipeline_context": ["PipelineSession"],
     "sagemaker.workflow.properties": ["PropertyFile"],
-    "sagemaker.workflow.steps": ["ProcessingStep", "TrainingStep"],
+    "sagemaker.workflow.steps": ["ProcessingStep", "TrainingStep", "TransformStep"],
+    "sagemaker.transformer": ["Transformer"],
 }
 
 
@@ -370,3 +372,59 @@ def _deployed_form(definition):
     role = "arn:aws:iam::123456789012:role/churn-dev-us-east-1-churn-exec"
     text = json.dumps(definition).replace(f'"RoleArn": "{ROLE}"', f'"RoleArn": "{role}"')
     return json.loads(text)
+
+
+def test_the_batch_pipeline_matches_the_sdks_model_and_transform_steps(offline_sdk):
+    """``batch_pipeline`` against ModelStep + TransformStep built with the SDK's Model and Transformer."""
+    sdk = offline_sdk
+    boto_session = sdk.boto3.Session(
+        aws_access_key_id="AKIAOFFLINEOFFLINE00", aws_secret_access_key="offline", region_name="us-east-1"
+    )
+    session = sdk.PipelineSession(boto_session=boto_session, default_bucket="churn-dev-batch")
+    inputs = BatchInputs(
+        role_arn=ROLE,
+        kms_key_arn=KEY,
+        image_uri=TRAIN_IMAGE,
+        input_s3_uri="s3://churn-dev-batch/scoring/",
+        output_s3_uri="s3://churn-dev-batch/predictions/nightly",
+        instance_type="ml.m5.xlarge",
+        instance_count=3,
+        record_format="csv",
+        model_data_url=f"{ARTIFACTS}/model.tar.gz",
+        max_concurrent_transforms=4,
+        max_payload_mb=6,
+    )
+    data = sdk.ParameterString("InputDataUrl", default_value=inputs.input_s3_uri)
+    model = sdk.Model(
+        image_uri=TRAIN_IMAGE,
+        model_data=inputs.model_data_url,
+        role=ROLE,
+        enable_network_isolation=True,
+        sagemaker_session=session,
+    )
+    create = sdk.ModelStep("CreateModel", step_args=model.create(instance_type=inputs.instance_type))
+    transformer = sdk.Transformer(
+        model_name=create.properties.ModelName,
+        instance_count=3,
+        instance_type=inputs.instance_type,
+        strategy="MultiRecord",
+        assemble_with="Line",
+        output_path=sdk.Join(on="/", values=[inputs.output_s3_uri, sdk.ExecutionVariables.PIPELINE_EXECUTION_ID]),
+        output_kms_key=KEY,
+        accept="text/csv",
+        max_concurrent_transforms=4,
+        max_payload=6,
+        volume_kms_key=KEY,
+        sagemaker_session=session,
+    )
+    transform = sdk.TransformStep(
+        "Transform",
+        step_args=transformer.transform(data=data, content_type="text/csv", split_type="Line", compression_type="None"),
+    )
+    pipeline = sdk.Pipeline(
+        "churn-dev-nightly", parameters=[data], steps=[create, transform], sagemaker_session=session
+    )
+    text = pipeline.definition().replace("CreateModel-CreateModel", "CreateModel")  # ModelStep's create step name
+    reference, native = json.loads(text), render_batch_definition(inputs)
+    assert reference["Parameters"] == native["Parameters"]
+    assert reference["Steps"] == native["Steps"]

@@ -198,7 +198,7 @@ def test_aws_same_price_rule_reproduces_its_anchors(catalogue: Catalogue) -> Non
 _EC2_RULE = re.compile(
     r"^D rule (AWS-CPU|AWS-GPU|AWS-INF): [\d.]+ x EC2 on-demand; EC2 (\S+) = ([\d.]+) x (\S+) ([\d.]+) "
 )
-_SAME_RULE = re.compile(r"^D rule AWS-SAME: (training|processing) price = hosting price of (\S+) ")
+_SAME_RULE = re.compile(r"^D rule AWS-SAME: (training|processing|transform) price = hosting price of (\S+) ")
 
 
 def test_aws_derived_rows_rederive_from_their_rule_and_inputs(catalogue: Catalogue) -> None:

@@ -89,6 +89,7 @@ def test_outputs_name_every_part(prod):
         "personaRoleArns",
         "auditTrailArn",
         "trackingServerArn",
+        "batchPipelineNames",
     }
     assert out["keyArn"].startswith("arn:aws:kms:us-east-1:")
     assert out["featureStore"] == {"customer-profile": "churn-prod-aws-features-customer-profile"}
