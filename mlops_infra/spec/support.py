@@ -24,7 +24,7 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "multi-model endpoint": frozenset({Cloud.AWS}),
     "scheduled batch inference": frozenset({Cloud.GCP, Cloud.K8S}),
     "Kubeflow Pipelines orchestrator": frozenset(),
-    "Airflow orchestrator": frozenset(),
+    "Airflow orchestrator": frozenset({Cloud.AWS, Cloud.GCP}),
     "feature materialization schedule": frozenset({Cloud.GCP, Cloud.K8S}),
 }
 # The clouds whose realization builds the off-hours schedule (it depends on the environment, so it has its own check).
@@ -58,6 +58,11 @@ WHY_NOT: dict[tuple[str, Cloud], str] = {
     ("multi-model endpoint", Cloud.GCP): (
         "a Vertex AI deployed model loads exactly one model; declare one endpoint per model, or co-host several "
         "deployed models on shared machines with Vertex deployment resource pools (not realized by mlops-infra)"
+    ),
+    ("Airflow orchestrator", Cloud.K8S): (
+        "the platform installs no Airflow on the cluster (a scheduler, web server, metadata database and "
+        "workers to run, secure and upgrade); on Kubernetes orchestrate with training.orchestrator native "
+        "(a CronJob, or Argo Workflows with k8s.argo_enabled) or kubeflow"
     ),
     ("feature materialization schedule", Cloud.AWS): (
         "SageMaker Feature Store writes the online and the offline store at ingestion, so there is nothing to "
