@@ -60,7 +60,7 @@ class ComposerEnvironmentArgs(ComponentArgs):
 
     region: Region
     kms_key_name: StrInput = Field(description="Cloud KMS key (projects/P/locations/R/keyRings/K/cryptoKeys/C).")
-    pipeline_job: pulumi.Input[dict[str, Any]] = Field(
+    pipeline_job: Any = Field(
         description="The PipelineJob body the DAG submits (the TrainingPipeline's job_body: CMEK, service account)."
     )
     pipeline_service_account: StrInput = Field(description="E-mail of the account the jobs run as (actAs on it).")
