@@ -30,7 +30,7 @@ def _dag_id(value: str) -> str:
 
 
 def _header(summary: str, imports: list[str], constants: Mapping[str, Any]) -> list[str]:
-    summary = summary.replace("\\", "/").replace('"', "'")  # no way out of the docstring
+    summary = " ".join(summary.replace("\\", "/").replace('"', "'").split())  # no way out of the docstring
     lines = [f'"""{summary} Rendered by mlops-infra: edit the platform spec, not this file."""', ""]
     lines += ["from __future__ import annotations", "", *imports, ""]
     lines += [f"{name} = {value!r}" for name, value in constants.items()]

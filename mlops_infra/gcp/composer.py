@@ -31,6 +31,7 @@ from mlops_infra.gcp.project import project_id, project_number
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import Region
 from mlops_infra.spec.schedule import Schedule
+from mlops_infra.spec.types import KeyRef
 
 PROJECT_ROLES = ("roles/composer.worker", "roles/aiplatform.user")
 # The Composer service agent acts as a user-managed environment account (Cloud Composer, "Access control").
@@ -59,7 +60,7 @@ class ComposerEnvironmentArgs(ComponentArgs):
     """Settings of the Composer environment and the PipelineJob its DAG submits."""
 
     region: Region
-    kms_key_name: StrInput = Field(description="Cloud KMS key (projects/P/locations/R/keyRings/K/cryptoKeys/C).")
+    kms_key_name: KeyRef = Field(description="Cloud KMS key (projects/P/locations/R/keyRings/K/cryptoKeys/C).")
     pipeline_job: Any = Field(
         description="The PipelineJob body the DAG submits (the TrainingPipeline's job_body: CMEK, service account)."
     )
