@@ -114,7 +114,8 @@ def vertex_pipeline_dag(
         "def submit_pipeline_job() -> str:",
         '    """Create the PipelineJob; its name is the task\'s return value (XCom)."""',
         "    credentials, _ = google.auth.default(scopes=SCOPES)",
-        "    response = AuthorizedSession(credentials).post(PIPELINE_JOBS_URL, json=json.loads(PIPELINE_JOB), timeout=60)",
+        "    session = AuthorizedSession(credentials)",
+        "    response = session.post(PIPELINE_JOBS_URL, json=json.loads(PIPELINE_JOB), timeout=60)",
         "    response.raise_for_status()",
         '    return str(response.json()["name"])',
     ]

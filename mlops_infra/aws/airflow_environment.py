@@ -46,7 +46,12 @@ CELERY_QUEUE_ACTIONS = [
     "sqs:ReceiveMessage",
     "sqs:SendMessage",
 ]
-DAG_BUCKET_ACTIONS = ["s3:GetBucketLocation", "s3:GetBucketPublicAccessBlock", "s3:GetBucketVersioning", "s3:ListBucket"]
+DAG_BUCKET_ACTIONS = [
+    "s3:GetBucketLocation",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
+    "s3:ListBucket",
+]
 DAG_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
 LOG_ACTIONS = [
     "logs:CreateLogStream",
@@ -155,7 +160,7 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
         self.dag_text: pulumi.Output[str] = pulumi.Output.from_input(a.pipeline_name).apply(
             lambda pipeline: sagemaker_pipeline_dag(
                 dag_id=self.environment_name,
-                pipeline_name=pipeline,
+                pipeline_name=str(pipeline),
                 schedule=a.schedule,
                 parameters=a.pipeline_parameters,
             )
@@ -243,6 +248,8 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
                 [pulumi.Output.concat("arn:aws:sqs:", region, ":*:airflow-celery-*")],
                 sid="CeleryQueue",
             ),
-            statement(KEY_ACTIONS, [a.kms_key_arn], sid="PlatformKey", conditions={"StringLike": {"kms:ViaService": via}}),
+            statement(
+                KEY_ACTIONS, [a.kms_key_arn], sid="PlatformKey", conditions={"StringLike": {"kms:ViaService": via}}
+            ),
             statement(["sagemaker:StartPipelineExecution"], [a.pipeline_arn], sid="StartTrainingPipeline"),
         ]

@@ -41,9 +41,7 @@ def policy_document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def assume_role_policy(
-    service: str | list[str], source_account: pulumi.Input[str] | None = None
-) -> pulumi.Output[str]:
+def assume_role_policy(service: str | list[str], source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
     """Trust policy for an AWS service (or several that act together), optionally pinned to this account
     (confused-deputy guard)."""
     trust: dict[str, Any] = {

@@ -24,7 +24,12 @@ def airflow_orchestrated(spec: PlatformSpec) -> bool:
 
 
 def realize_airflow(
-    parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, *, key: PlatformKey, pipeline: TrainingPipeline
+    parent: pulumi.Resource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    *,
+    key: PlatformKey,
+    pipeline: TrainingPipeline,
 ) -> ComposerEnvironment | None:
     """The Composer environment under ``parent`` when the spec asks for Airflow; None otherwise."""
     if not airflow_orchestrated(spec):

@@ -45,8 +45,17 @@ CMEK_AGENT_EMAILS: dict[str, str] = {
     "gke": "service-{n}@container-engine-robot.iam.gserviceaccount.com",
     "compute": "service-{n}@compute-system.iam.gserviceaccount.com",
 }
-ENVIRONMENT_SIZES = {"small": "ENVIRONMENT_SIZE_SMALL", "medium": "ENVIRONMENT_SIZE_MEDIUM", "large": "ENVIRONMENT_SIZE_LARGE"}
+ENVIRONMENT_SIZES = {
+    "small": "ENVIRONMENT_SIZE_SMALL",
+    "medium": "ENVIRONMENT_SIZE_MEDIUM",
+    "large": "ENVIRONMENT_SIZE_LARGE",
+}
 DAG_FOLDER = "dags"
+
+
+def _agent_member(template: str, number: pulumi.Output[str]) -> pulumi.Output[str]:
+    """``serviceAccount:`` of the service agent whose e-mail ``template`` takes the project number ``{n}``."""
+    return number.apply(lambda n: "serviceAccount:" + template.format(n=n))
 
 
 class WebServerRange(ComponentArgs):
@@ -192,7 +201,7 @@ class ComposerEnvironment(PlatformComponent[ComposerEnvironmentArgs]):
                 opts=self.child_opts(),
             )
         )
-        agent = number.apply(lambda n: "serviceAccount:" + COMPOSER_AGENT_EMAIL.format(n=n))
+        agent = _agent_member(COMPOSER_AGENT_EMAIL, number)
         grants.append(
             gcp.serviceaccount.IAMMember(
                 self.child_name("agent-extension"),
@@ -208,7 +217,7 @@ class ComposerEnvironment(PlatformComponent[ComposerEnvironmentArgs]):
                     self.child_name(f"key-{label}-agent"),
                     crypto_key_id=a.kms_key_name,
                     role=KMS_ENCRYPTER_DECRYPTER,
-                    member=number.apply(lambda n, t=template: "serviceAccount:" + t.format(n=n)),
+                    member=_agent_member(template, number),
                     opts=self.child_opts(),
                 )
             )

@@ -47,6 +47,7 @@ import pulumi
 
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
+from mlops_infra.gcp.airflow_realization import airflow_orchestrated, realize_airflow
 from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.batch_prediction import BatchPrediction
 from mlops_infra.gcp.budget import Budget
@@ -59,7 +60,6 @@ from mlops_infra.gcp.feature_store import FeatureStore
 from mlops_infra.gcp.iam import check_principal
 from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
-from mlops_infra.gcp.airflow_realization import airflow_orchestrated, realize_airflow
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
 from mlops_infra.gcp.secure_bucket import SecureBucket

@@ -27,7 +27,10 @@ from mlops_infra.testing import iam_statements, one, plan
 
 MWAA = "aws:mwaa/environment:Environment"
 COMPOSER = "gcp:composer/environment:Environment"
-NETWORK = {"vpc_id": "vpc-0123456789abcdef0", "private_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]}
+NETWORK = {
+    "vpc_id": "vpc-0123456789abcdef0",
+    "private_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+}
 AIRFLOW = {"training": {"orchestrator": "airflow"}}
 TAGS = {"project": "churn", "environment": "prod", "owner": "ml-platform", "cost-center": "cc-1234"}
 LABELS = TAGS
@@ -71,12 +74,15 @@ def test_the_sagemaker_dag_compiles_and_starts_the_named_pipeline_on_the_schedul
 def test_the_vertex_dag_compiles_and_submits_the_cmek_job_as_its_service_account():
     job = {"displayName": "churn", "encryptionSpec": {"kmsKeyName": "k"}, "serviceAccount": "sa@p.iam"}
     text = vertex_pipeline_dag(dag_id="d", pipeline_jobs_url="https://x/pipelineJobs", pipeline_job=job, schedule=None)
-    namespace: dict[str, Any] = {}
     code = compile(text, "dag.py", "exec")
     assert "SCHEDULE = None" in text and "tz='UTC'" in text  # on demand only
-    # The constants are plain literals: evaluate them without Airflow.
-    exec(compile("\n".join(l for l in text.splitlines() if l.startswith(("PIPELINE_", "SCOPES"))), "c", "exec"), namespace)  # noqa: S102
-    assert json.loads(namespace["PIPELINE_JOB"]) == job and namespace["PIPELINE_JOBS_URL"] == "https://x/pipelineJobs"
+    # The constants are plain literals: read them without importing Airflow.
+    constants = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in ast.parse(text).body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    assert json.loads(constants["PIPELINE_JOB"]) == job and constants["PIPELINE_JOBS_URL"] == "https://x/pipelineJobs"
     assert "submit_pipeline_job" in code.co_names or "def submit_pipeline_job" in text
 
 
@@ -84,7 +90,9 @@ def test_the_vertex_dag_compiles_and_submits_the_cmek_job_as_its_service_account
 def test_a_hostile_name_stays_inside_its_literal(name):
     text = sagemaker_pipeline_dag(dag_id="d", pipeline_name=name, schedule=None, parameters={})
     tree = ast.parse(text)
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) for alias in node.names}
+    imported = {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) for alias in node.names
+    }
     assert "os" not in imported
     assert f"PIPELINE_NAME = {name!r}" in text
 
@@ -114,7 +122,9 @@ def test_aws_refuses_airflow_without_a_network_by_that_field():
 @pytest.mark.parametrize("subnets", [["subnet-0aaaaaaaaaaaaaaaa"], ["subnet-0aaaaaaaaaaaaaaaa"] * 2, ["sn-1", "sn-2"]])
 def test_the_network_needs_two_distinct_private_subnets(subnets):
     with pytest.raises(ValidationError, match="private_subnet_ids"):
-        PlatformSpec.model_validate(aws_platform.churn_spec(aws={"network": {**NETWORK, "private_subnet_ids": subnets}}))
+        PlatformSpec.model_validate(
+            aws_platform.churn_spec(aws={"network": {**NETWORK, "private_subnet_ids": subnets}})
+        )
 
 
 # --- AWS: MWAA ------------------------------------------------------------------------------------------------
@@ -189,8 +199,12 @@ def test_the_execution_role_is_least_privilege(aws_prod):
         "s3.us-east-1.amazonaws.com",
     }
     assert all("*" not in a for s in statements.values() for a in s["Action"])
-    assert statements["EnvironmentLogs"]["Resource"][0].endswith(f"log-group:airflow-{one(aws_prod, MWAA).inputs['name']}-*")
-    trust = json.loads(next(r for r in aws_prod.by_type("aws:iam/role:Role") if "airflow" in r.name).inputs["assumeRolePolicy"])
+    assert statements["EnvironmentLogs"]["Resource"][0].endswith(
+        f"log-group:airflow-{one(aws_prod, MWAA).inputs['name']}-*"
+    )
+    trust = json.loads(
+        next(r for r in aws_prod.by_type("aws:iam/role:Role") if "airflow" in r.name).inputs["assumeRolePolicy"]
+    )
     assert trust["Statement"][0]["Principal"]["Service"] == ["airflow.amazonaws.com", "airflow-env.amazonaws.com"]
 
 
@@ -214,7 +228,9 @@ def test_composer_is_private_cmek_and_admits_no_web_traffic(gcp_prod):
         if g.name.startswith("gcp-airflow-key-")
     }
     assert set(agents) == {"composer-agent", "pubsub-agent", "gke-agent", "compute-agent"}
-    assert all(a["cryptoKeyId"] == key and a["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter" for a in agents.values())
+    assert all(
+        a["cryptoKeyId"] == key and a["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter" for a in agents.values()
+    )
     assert "cloudcomposer-accounts" in agents["composer-agent"]["member"]
 
 
@@ -222,14 +238,22 @@ def test_composer_runs_as_its_own_least_privilege_account(gcp_prod):
     env = one(gcp_prod, COMPOSER).inputs
     account = env["config"]["nodeConfig"]["serviceAccount"]
     member = f"serviceAccount:{account}"
-    project_roles = {g.inputs["role"] for g in gcp_prod.by_type("gcp:projects/iAMMember:IAMMember") if g.inputs["member"] == member}
+    project_roles = {
+        g.inputs["role"] for g in gcp_prod.by_type("gcp:projects/iAMMember:IAMMember") if g.inputs["member"] == member
+    }
     assert project_roles == {"roles/composer.worker", "roles/aiplatform.user"}
-    act_as = [g.inputs for g in gcp_prod.by_type("gcp:serviceaccount/iAMMember:IAMMember") if g.inputs["member"] == member]
+    act_as = [
+        g.inputs for g in gcp_prod.by_type("gcp:serviceaccount/iAMMember:IAMMember") if g.inputs["member"] == member
+    ]
     (grant,) = act_as
     assert grant["role"] == "roles/iam.serviceAccountUser"
     pipeline_sa = next(a for a in gcp_prod.by_type("gcp:serviceaccount/account:Account") if a.name == "gcp-training-sa")
     assert grant["serviceAccountId"].endswith(pipeline_sa.inputs["accountId"] + "@acme-churn.iam.gserviceaccount.com")
-    bucket = [g.inputs for g in gcp_prod.by_type("gcp:storage/bucketIAMMember:BucketIAMMember") if g.inputs["member"] == member]
+    bucket = [
+        g.inputs
+        for g in gcp_prod.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        if g.inputs["member"] == member
+    ]
     assert [(b["bucket"], b["role"]) for b in bucket] == [(env["storageConfig"]["bucket"], "roles/storage.objectAdmin")]
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from mlops_infra.policy.context import RuleContext, StackContext
 from mlops_infra.policy.facts.instance_types import has_local_storage
 from mlops_infra.policy.facts.k8s_storage import storage_class_gap
-from mlops_infra.policy.facts.sagemaker_pipeline import INSTANCE_TYPE, OUTPUT_KMS, VOLUME_KMS, job_steps, present
 from mlops_infra.policy.facts.managed_airflow import COMPOSER_ENVIRONMENT, COMPOSER_KEY, MWAA_ENVIRONMENT
+from mlops_infra.policy.facts.sagemaker_pipeline import INSTANCE_TYPE, OUTPUT_KMS, VOLUME_KMS, job_steps, present
 from mlops_infra.policy.model import Finding, ResourceView, StackView
 from mlops_infra.policy.rules.common import (
     SAGEMAKER_JOB_DEFINITION,

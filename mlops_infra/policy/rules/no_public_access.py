@@ -180,8 +180,7 @@ def _mwaa_environment(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]
         yield from _exposed(
             view,
             ctx,
-            f"webserverAccessMode is {mode}, so the Airflow UI and its "
-            "REST API are reachable from the internet",
+            f"webserverAccessMode is {mode}, so the Airflow UI and its REST API are reachable from the internet",
             f"Set webserverAccessMode: {MWAA_PRIVATE_ACCESS} (reach it through the VPC).",
         )
 
