@@ -16,6 +16,8 @@ from pydantic import ValidationError
 
 from mlops_infra.airflow_dag import sagemaker_pipeline_dag, vertex_pipeline_dag
 from mlops_infra.aws.airflow_realization import airflow_args
+from mlops_infra.cost.catalogue import load_catalogue
+from mlops_infra.cost.estimate import estimate_stack
 from mlops_infra.engine import ProgramError
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.policy.evaluate import evaluate_stack
@@ -331,3 +333,15 @@ def test_an_allow_marker_makes_a_public_web_server_intended():
 
     stack = plan(program, environment="prod")
     assert [v for v in evaluate_stack(stack) if v.policy_id == "no-public-access"] == []
+
+
+# --- cost -------------------------------------------------------------------------------------------------------
+
+
+def test_mwaa_is_priced_always_on_and_composer_is_listed_unpriced(aws_prod, gcp_prod):
+    catalogue = load_catalogue()
+    (item,) = [i for i in estimate_stack(aws_prod, catalogue).items if i.type == MWAA]
+    assert item.monthly_max == item.monthly_expected == pytest.approx(0.49 * 730)
+    assert "mw1.small" in item.basis and "always on" in item.basis
+    (unpriced,) = [u for u in estimate_stack(gcp_prod, catalogue).unpriced if u.type == COMPOSER]
+    assert "DCU" in unpriced.reason
