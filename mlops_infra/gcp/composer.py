@@ -7,10 +7,11 @@ encrypt/decrypt on that key. Its bucket is the platform's secure bucket (CMEK, p
 prevention, versioning) and holds the DAG rendered by :mod:`mlops_infra.airflow_dag`, which submits
 the platform's Vertex AI PipelineJob (its CMEK and service account in the body) on the schedule.
 
-The environment runs as its own service account: ``roles/composer.worker`` and
-``roles/aiplatform.user`` on the project (Composer workers and Vertex AI pipeline jobs have no
-narrower resource to grant on), object admin on its own bucket, and actAs on the pipeline's
-service account only, so the jobs it submits run as that account and not as itself.
+The environment runs as its own service account: ``roles/composer.worker`` on the project
+(Composer workers have no narrower resource to grant on), a project custom role with only
+``aiplatform.pipelineJobs.create`` and ``.get`` (pipeline jobs have no resource-level IAM), object
+admin on its own bucket, and actAs on the pipeline's service account only, so the jobs it submits
+run as that account and not as itself.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ from mlops_infra.gcp.settings import Region
 from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import KeyRef
 
-PROJECT_ROLES = ("roles/composer.worker", "roles/aiplatform.user")
+# Composer workers have no narrower resource than the project to be granted on.
+PROJECT_ROLES = ("roles/composer.worker",)
+# Vertex AI pipeline jobs have no resource-level IAM: a project custom role with exactly what the DAG calls.
+SUBMITTER_ROLE = "airflowSubmitter"
+SUBMITTER_PERMISSIONS = ("aiplatform.pipelineJobs.create", "aiplatform.pipelineJobs.get")
 # The Composer service agent acts as a user-managed environment account (Cloud Composer, "Access control").
 SERVICE_AGENT_EXTENSION_ROLE = "roles/composer.ServiceAgentV2Ext"
 COMPOSER_AGENT_EMAIL = "service-{n}@cloudcomposer-accounts.iam.gserviceaccount.com"
@@ -180,6 +185,22 @@ class ComposerEnvironment(PlatformComponent[ComposerEnvironmentArgs]):
             )
             for role in PROJECT_ROLES
         ]
+        submitter = gcp.projects.IAMCustomRole(
+            self.child_name("role-submitter"),
+            project=project,
+            role_id=self.platform.name(f"{self.logical_name}-{SUBMITTER_ROLE}", naming.GCP_CUSTOM_ROLE_ID),
+            title="Submits the training pipeline (Airflow)",
+            description="Creates and reads Vertex AI pipeline jobs; granted by mlops-infra to the Composer account",
+            permissions=list(SUBMITTER_PERMISSIONS),
+            stage="GA",
+            opts=self.child_opts(),
+        )
+        grants.append(
+            gcp.projects.IAMMember(
+                self.child_name("submitter"), project=project, role=submitter.name, member=member,
+                opts=self.child_opts(),
+            )
+        )  # fmt: skip
         grants.append(
             gcp.storage.BucketIAMMember(
                 self.child_name("bucket-admin"),

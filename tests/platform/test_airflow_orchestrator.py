@@ -243,7 +243,11 @@ def test_composer_runs_as_its_own_least_privilege_account(gcp_prod):
     project_roles = {
         g.inputs["role"] for g in gcp_prod.by_type("gcp:projects/iAMMember:IAMMember") if g.inputs["member"] == member
     }
-    assert project_roles == {"roles/composer.worker", "roles/aiplatform.user"}
+    assert {r for r in project_roles if r.startswith("roles/")} == {"roles/composer.worker"}
+    role = next(r for r in gcp_prod.by_type("gcp:projects/iAMCustomRole:IAMCustomRole") if "airflow" in r.name)
+    assert sorted(role.inputs["permissions"]) == ["aiplatform.pipelineJobs.create", "aiplatform.pipelineJobs.get"]
+    (custom,) = project_roles - {"roles/composer.worker"}  # no predefined Vertex role: only the custom one
+    assert not custom.startswith("roles/") and role.inputs["roleId"].endswith("airflowSubmitter")
     act_as = [
         g.inputs for g in gcp_prod.by_type("gcp:serviceaccount/iAMMember:IAMMember") if g.inputs["member"] == member
     ]
