@@ -62,7 +62,7 @@ WHY_NOT: dict[tuple[str, Cloud], str] = {
     ("Airflow orchestrator", Cloud.K8S): (
         "the platform installs no Airflow on the cluster (a scheduler, web server, metadata database and "
         "workers to run, secure and upgrade); on Kubernetes orchestrate with training.orchestrator native "
-        "(a CronJob, or Argo Workflows with k8s.argo_enabled) or kubeflow"
+        "(a CronJob, or Argo Workflows with k8s.argo_enabled)"
     ),
     ("feature materialization schedule", Cloud.AWS): (
         "SageMaker Feature Store writes the online and the offline store at ingestion, so there is nothing to "
