@@ -107,7 +107,7 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
         a = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account, region = account_id(invoke), region_name(invoke)
-        self.environment_name = self.platform.name(name, naming.SQS_QUEUE)  # MWAA: 80 of [A-Za-z0-9_-]
+        self.environment_name = self.platform.name(name, naming.MWAA_ENVIRONMENT)
         self.dag_bucket = SecureBucket(
             self.child_name("dags"),
             SecureBucketArgs(purpose="airflow-dags", kms_key_arn=a.kms_key_arn, versioning=True),
