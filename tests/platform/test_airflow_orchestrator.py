@@ -85,7 +85,14 @@ def test_the_vertex_dag_compiles_and_submits_the_cmek_job_as_its_service_account
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
     }
     assert json.loads(constants["PIPELINE_JOB"]) == job and constants["PIPELINE_JOBS_URL"] == "https://x/pipelineJobs"
-    assert "submit_pipeline_job" in code.co_names or "def submit_pipeline_job" in text
+    (operator,) = [
+        node
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "PythonOperator"
+    ]
+    callable_ = next(k.value for k in operator.keywords if k.arg == "python_callable")
+    assert isinstance(callable_, ast.Name) and callable_.id == "submit_pipeline_job"
+    assert "post(PIPELINE_JOBS_URL, json=json.loads(PIPELINE_JOB)" in text and code.co_filename == "dag.py"
 
 
 @pytest.mark.parametrize("name", ["x'''\nimport os", 'x"""; import os #', "x\\"])
@@ -148,7 +155,7 @@ def test_mwaa_is_private_encrypted_with_the_platform_key_and_in_the_spec_subnets
         f"airflow-{env['name']}-{kind}" for kind in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker")
     ]
     assert all(g["retentionInDays"] == 90 and g["kmsKeyId"] == key for g in logs)
-    assert group
+    assert group == sg.name  # the offline engine's id of a resource is its name
 
 
 def test_the_dag_bucket_is_kms_versioned_and_blocks_public_access(aws_prod):
