@@ -536,6 +536,15 @@ class OffHoursSpec(TypedDict):
     "Environments whose endpoints follow the schedule; any other keeps them up."
 
 
+class AwsNetworkSpec(TypedDict):
+    "A VPC's private subnets the platform's Amazon MWAA (Airflow) environment runs in."
+
+    vpc_id: str
+    "The VPC the two subnets belong to."
+    private_subnet_ids: list[str]
+    "Two private subnets in different Availability Zones."
+
+
 class AwsPlatformSpec(TypedDict):
     "AWS-only settings of a platform. The region comes from the stack's ``aws:region`` config."
 
@@ -549,6 +558,8 @@ class AwsPlatformSpec(TypedDict):
     "OIDC only: the client id (aud claim) the roles accept. Required with an oidc-provider ARN."
     audit_archive_after_days: NotRequired[int]
     "Days before CloudTrail log files move to GLACIER_IR (never expired)."
+    network: NotRequired[AwsNetworkSpec]
+    "VPC and private subnets of the Airflow environment (training.orchestrator: airflow); required with that orchestrator, unused otherwise."
     approved_challenger_packages: NotRequired[dict[str, Any]]
     "Per endpoint name, the approved model package version its challenger serves (same forms as approved_model_packages). Required in protected environments for every endpoint with a challenger."
 

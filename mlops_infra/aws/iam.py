@@ -58,8 +58,9 @@ def policy_document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
-    """Trust policy for an AWS service, optionally pinned to this account (confused-deputy guard)."""
+def assume_role_policy(service: str | list[str], source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+    """Trust policy for an AWS service (or several that act together), optionally pinned to this account
+    (confused-deputy guard)."""
     trust: dict[str, Any] = {
         "Effect": "Allow",
         "Principal": {"Service": service},

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.airflow_realization import airflow_args, realize_airflow
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
 from mlops_infra.aws.audit_trail import AuditTrail
 from mlops_infra.aws.batch_transform import BatchTransform, BatchTransformArgs
@@ -82,6 +83,7 @@ from mlops_infra.spec.platform import PlatformSpec
 from mlops_infra.spec.rollout import Rollout, RolloutStrategy
 from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.support import refuse_unrealized
+from mlops_infra.spec.training import Orchestrator
 from mlops_infra.spec.types import uri_scheme
 
 # SageMaker Feature Store types (its only three).
@@ -113,6 +115,7 @@ CONSTRAINTS_FILE = "constraints.json"
 # Stand-ins for values that exist only once resources do, so ``check`` can build every args model.
 _KEY_PLACEHOLDER = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000"
 _STORE_PLACEHOLDER = "s3://model-store-placeholder"
+_PIPELINE_PLACEHOLDER = "arn:aws:sagemaker:us-east-1:000000000000:pipeline/placeholder"
 _PACKAGE_PLACEHOLDER = "arn:aws:sagemaker:us-east-1:000000000000:model-package/placeholder/1"
 
 Loc = tuple[str | int, ...]
@@ -328,7 +331,8 @@ def training_args(
     }
     if artifact_bucket is not None:
         values["artifact_bucket_name"], values["artifact_bucket_arn"] = artifact_bucket
-    if training.schedule is not None:
+    # With training.orchestrator airflow the DAG owns the schedule (aws/airflow_realization.py): one scheduler.
+    if training.schedule is not None and training.orchestrator is Orchestrator.NATIVE:
         training_schedule(training.schedule)  # refuses, naming training.schedule.cron, what EventBridge cannot say
         values["schedule"] = {
             "cron": training.schedule.cron,
@@ -971,6 +975,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
             package_arn=_PACKAGE_PLACEHOLDER if pinned else None,
         )
     budget_args(spec, _KEY_PLACEHOLDER)
+    airflow_args(spec, _KEY_PLACEHOLDER, "placeholder", _PIPELINE_PLACEHOLDER)
     _check_access(spec)
 
 
@@ -1240,6 +1245,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     )
     if pipeline is not None:
         built.training = TrainingPipeline(name("training"), pipeline, opts=opts())
+        realize_airflow(parent, spec, context, key_arn=key_arn, training=built.training)
 
     # Every alarm reaches the receivers of its severity (alerts.receivers): critical pages PagerDuty, warning
     # posts to Slack, both are e-mailed. The warning topic keeps the URN of the platform's first alert topic.

@@ -43,6 +43,7 @@ CLOUDWATCH_ALARM = NameRule(255, r"A-Za-z0-9._/-")
 LOG_GROUP = NameRule(512, r"A-Za-z0-9._/#-")
 KMS_ALIAS = NameRule(256, r"A-Za-z0-9/_-", prefix="alias/")
 BUDGET = NameRule(100, r"A-Za-z0-9_.-")
+MWAA_ENVIRONMENT = NameRule(80, r"A-Za-z0-9_-")
 
 # GCP limits.
 GCS_BUCKET = NameRule(63, r"a-z0-9-", lowercase=True)

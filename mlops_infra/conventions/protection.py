@@ -16,6 +16,8 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "aws:ecr/repository:Repository",
         "aws:efs/fileSystem:FileSystem",
         "aws:rds/instance:Instance",
+        # Airflow's metadata database (DAG runs, history) lives in the environment.
+        "aws:mwaa/environment:Environment",
         # GCP
         "gcp:kms/keyRing:KeyRing",
         "gcp:kms/cryptoKey:CryptoKey",
@@ -26,6 +28,7 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "gcp:vertex/aiFeatureGroup:AiFeatureGroup",
         "gcp:vertex/aiMetadataStore:AiMetadataStore",
         "gcp:artifactregistry/repository:Repository",
+        "gcp:composer/environment:Environment",
         # Vertex model registry entries (dynamic resources): deleting one deletes the model's versions.
         "pulumi-python:dynamic/vertex:VertexModel",
         # Kubernetes

@@ -50,6 +50,7 @@ UNITS: frozenset[str] = frozenset(
         "alarm-month",
         "metric-month",
         "cluster-hour",
+        "DCU-hour",  # Cloud Composer 3 data compute unit for an hour
     }
 )
 

@@ -15,6 +15,7 @@ from mlops_infra.cost.catalogue import Catalogue
 from mlops_infra.cost.feature_groups import price_feature_groups
 from mlops_infra.cost.k8s_batch import price_k8s_batch
 from mlops_infra.cost.kubernetes import price_kubernetes
+from mlops_infra.cost.managed_airflow import price_managed_airflow
 from mlops_infra.cost.model import CURRENCY, Budget, CostItem, Estimate, Pricer, Unpriced, money, number
 from mlops_infra.cost.sagemaker import price_endpoints, price_monitoring, price_pipelines
 from mlops_infra.cost.sagemaker_batch import price_sagemaker_batch
@@ -71,6 +72,7 @@ PRICERS: tuple[Callable[[Pricer], None], ...] = (
     price_vertex_batch,
     price_kubernetes,
     price_k8s_batch,
+    price_managed_airflow,
     _not_estimated,
 )
 

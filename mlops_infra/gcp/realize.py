@@ -47,6 +47,7 @@ import pulumi
 
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.access import PERSONA_ROLES, PlatformAccess
+from mlops_infra.gcp.airflow_realization import airflow_orchestrated, realize_airflow
 from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.batch_prediction import BatchPrediction
 from mlops_infra.gcp.budget import Budget
@@ -460,6 +461,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             registered_model=registered_model,
             tensorboard=tracking.tensorboard_name if tracking is not None else None,
         )
+        realize_airflow(parent, spec, context, key=key, pipeline=pipeline)
 
     endpoints: list[Endpoint] = []
     for endpoint in spec.endpoints:
@@ -775,8 +777,9 @@ def _training(
                 "train_boot_disk_gb": training.volume_size_gb,
             },
             "parameter_values": parameters,
+            # With training.orchestrator airflow the DAG owns the schedule (gcp/airflow_realization.py).
             "schedule": {"cron": training.schedule.cron, "time_zone": training.schedule.time_zone}
-            if training.schedule is not None
+            if training.schedule is not None and not airflow_orchestrated(spec)
             else None,
             "network": spec.gcp.network,
             "read_datasets": [features.dataset_id] if features is not None else [],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, Strict
+from pydantic import AfterValidator, Field, Strict, field_validator
 
 from mlops_infra.spec.base import Spec
 from mlops_infra.spec.types import Name, S3Uri, check_arn
@@ -44,6 +44,29 @@ def check_identity_provider_arn(value: str) -> str:
 
 
 IdentityProviderArn = Annotated[str, AfterValidator(check_identity_provider_arn)]
+SubnetId = Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+
+
+class AwsNetworkSpec(Spec):
+    """A VPC's private subnets the platform's Amazon MWAA (Airflow) environment runs in.
+
+    MWAA needs exactly two private subnets in different Availability Zones, with a route to AWS
+    services (a NAT gateway or VPC endpoints); the platform creates the security group in ``vpc_id``.
+    """
+
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="The VPC the two subnets belong to.")
+    private_subnet_ids: list[SubnetId] = Field(
+        min_length=2, max_length=2, description="Two private subnets in different Availability Zones."
+    )
+
+    @field_validator("private_subnet_ids")
+    @classmethod
+    def _two_subnets(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"private_subnet_ids names a subnet twice: {value}")
+        return value
+
+
 ApprovedVersion = Annotated[int, Strict(), Field(ge=1)] | ModelPackageVersionArn
 """An approved version: its number in the platform's own registry group, or a version ARN of another registry."""
 
@@ -76,6 +99,11 @@ class AwsPlatformSpec(Spec):
     )
     audit_archive_after_days: int = Field(
         90, ge=1, le=36500, description="Days before CloudTrail log files move to GLACIER_IR (never expired)."
+    )
+    network: AwsNetworkSpec | None = Field(
+        None,
+        description="VPC and private subnets of the Airflow environment (training.orchestrator: airflow); "
+        "required with that orchestrator, unused otherwise.",
     )
     approved_challenger_packages: dict[Name, ApprovedVersion] = Field(
         default_factory=dict,

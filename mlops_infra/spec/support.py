@@ -24,7 +24,7 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "multi-model endpoint": frozenset({Cloud.AWS}),
     "scheduled batch inference": frozenset({Cloud.AWS, Cloud.GCP, Cloud.K8S}),
     "Kubeflow Pipelines orchestrator": frozenset({Cloud.K8S}),
-    "Airflow orchestrator": frozenset(),
+    "Airflow orchestrator": frozenset({Cloud.AWS, Cloud.GCP}),
     "feature materialization schedule": frozenset({Cloud.GCP, Cloud.K8S}),
 }
 # The clouds whose realization builds the off-hours schedule (it depends on the environment, so it has its own check).
@@ -69,6 +69,11 @@ WHY_NOT: dict[tuple[str, Cloud], str] = {
         "kfp SDK to KFP v2 IR and runs on Vertex AI Pipelines, Google's managed KFP-compatible service; kubeflow "
         "would mean a self-managed KFP installation on GKE, which the GCP realization does not create: use "
         "training.orchestrator native (the same IR on Vertex), or clouds: [k8s] on a GKE cluster running KFP"
+    ),
+    ("Airflow orchestrator", Cloud.K8S): (
+        "the platform installs no Airflow on the cluster (a scheduler, web server, metadata database and "
+        "workers to run, secure and upgrade); on Kubernetes orchestrate with training.orchestrator native "
+        "(a CronJob, Argo Workflows with k8s.argo_enabled, or Kubeflow Pipelines with training.orchestrator kubeflow)"
     ),
     ("feature materialization schedule", Cloud.AWS): (
         "SageMaker Feature Store writes the online and the offline store at ingestion, so there is nothing to "

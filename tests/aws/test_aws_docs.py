@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from mlops_infra.aws.airflow_environment import AirflowEnvironmentArgs
 from mlops_infra.aws.alert_routing import AlertRoutingArgs
 from mlops_infra.aws.alert_topic import AlertTopicArgs
 from mlops_infra.aws.audit_trail import AuditTrailArgs
@@ -59,6 +60,7 @@ PAGES: dict[str, list[type[BaseModel]]] = {
     "aws-dashboard.md": [DashboardArgs, DashboardEndpoint, DashboardDrift],
     "aws-persona-roles.md": [PersonaRolesArgs],
     "aws-audit-trail.md": [AuditTrailArgs],
+    "aws-airflow.md": [AirflowEnvironmentArgs],
 }
 # A field is documented when its name appears as `code` or as a "quoted" key of an example.
 _NAMES = re.compile(r"`([a-z_][a-z0-9_.]*)`|\"([a-z_][a-z0-9_]*)\"")

@@ -20,6 +20,8 @@ UNSCOPABLE_ACTIONS: frozenset[str] = frozenset(
         "cloudwatch:PutMetricData",
         "sagemaker:Search",
         "logs:DescribeLogGroups",
+        # MWAA checks the account's S3 public access block; the action has no resource type.
+        "s3:GetAccountPublicAccessBlock",
         # Read-only calls of people's roles that take no resource ARN (Service Authorization Reference).
         "sagemaker:ListModelPackages",
         "cloudwatch:GetMetricData",

@@ -13,6 +13,7 @@ from typing import Any
 from mlops_infra.policy.context import RuleContext, StackContext
 from mlops_infra.policy.facts.instance_types import has_local_storage
 from mlops_infra.policy.facts.k8s_storage import storage_class_gap
+from mlops_infra.policy.facts.managed_airflow import COMPOSER_ENVIRONMENT, COMPOSER_KEY, MWAA_ENVIRONMENT
 from mlops_infra.policy.facts.sagemaker_pipeline import INSTANCE_TYPE, OUTPUT_KMS, VOLUME_KMS, job_steps, present
 from mlops_infra.policy.model import Finding, ResourceView, StackView
 from mlops_infra.policy.rules.common import (
@@ -418,6 +419,8 @@ HANDLERS: dict[str, Handler] = {
     "aws:sns/topic:Topic": _key_field("kmsMasterKeyId", "published messages"),
     "aws:cloudwatch/logGroup:LogGroup": _key_field("kmsKeyId", "log events (inference and training logs)"),
     "aws:secretsmanager/secret:Secret": _key_field("kmsKeyId", "the secret value"),
+    # Managed Airflow: the metadata database, queue and logs of the environment.
+    MWAA_ENVIRONMENT: _key_field("kmsKey", "the Airflow environment (metadata database, task queue, logs)"),
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:ebs/volume:Volume": _flag_and_key("encrypted", "kmsKeyId", "the volume"),
     "aws:efs/fileSystem:FileSystem": _flag_and_key("encrypted", "kmsKeyId", "the file system"),
@@ -443,6 +446,7 @@ HANDLERS: dict[str, Handler] = {
         "virtualMachine.virtualMachineConfig.encryptionConfig.kmsKey", "the runtime's disks"
     ),
     "gcp:storage/bucket:Bucket": _cmek_field("encryption.defaultKmsKeyName", "objects in the bucket"),
+    COMPOSER_ENVIRONMENT: _cmek_field(COMPOSER_KEY, "the Airflow environment (database, bucket, logs)"),
     "gcp:bigquery/dataset:Dataset": _cmek_field("defaultEncryptionConfiguration.kmsKeyName", "tables in the dataset"),
     "gcp:pubsub/topic:Topic": _cmek_field("kmsKeyName", "published messages"),
     "gcp:artifactregistry/repository:Repository": _cmek_field("kmsKeyName", "model container images"),

@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.facts.managed_airflow import (
+    COMPOSER_ENVIRONMENT,
+    COMPOSER_PRIVATE_FLAGS,
+    MWAA_ENVIRONMENT,
+    MWAA_PRIVATE_ACCESS,
+)
 from mlops_infra.policy.markers import marker_hint, public_allowed
 from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, subject
@@ -29,6 +35,7 @@ INTERNAL_LB_ANNOTATIONS = {
     "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
 }
 KSERVE_VISIBILITY = "networking.kserve.io/visibility"
+WEB_SERVER_RANGES = "config.webServerNetworkAccessControl.allowedIpRanges"
 
 
 def _exposed(view: ResourceView, ctx: RuleContext, problem: str, fix: str) -> Iterator[Finding]:
@@ -164,6 +171,38 @@ def _online_store(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
             ctx,
             "the optimized store serves features on a public dedicated endpoint",
             f"Set {psc}: true with projectAllowlists.",
+        )
+
+
+def _mwaa_environment(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    mode = known(view.props.get("webserverAccessMode"), "webserverAccessMode")
+    if mode is not None and mode != MWAA_PRIVATE_ACCESS:  # unset is PRIVATE_ONLY, MWAA's default
+        yield from _exposed(
+            view,
+            ctx,
+            f"webserverAccessMode is {mode}, so the Airflow UI and its REST API are reachable from the internet",
+            f"Set webserverAccessMode: {MWAA_PRIVATE_ACCESS} (reach it through the VPC).",
+        )
+
+
+def _composer_environment(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    if not any(is_true(get(view.props, flag), flag) for flag in COMPOSER_PRIVATE_FLAGS):
+        yield from _exposed(
+            view,
+            ctx,
+            "the Composer environment is not private, so its workers have public IPs",
+            "Set config.enablePrivateEnvironment: true (Composer 3) or "
+            "config.privateEnvironmentConfig.enablePrivateEndpoint: true (Composer 2).",
+        )
+    ranges = items(get(view.props, WEB_SERVER_RANGES), WEB_SERVER_RANGES)
+    control = get(view.props, "config.webServerNetworkAccessControl")
+    open_ranges = [r.get("value") for r in ranges if isinstance(r, Mapping) and r.get("value") in ANYWHERE]
+    if not is_set(control) or open_ranges:
+        yield from _exposed(
+            view,
+            ctx,
+            "the Airflow web server accepts requests from any IP address",
+            f"Set {WEB_SERVER_RANGES} to your networks' ranges, or to an empty list to admit none.",
         )
 
 
@@ -312,6 +351,7 @@ HANDLERS: dict[str, Handler] = {
     "aws:rds/instance:Instance": _database,
     "aws:rds/cluster:Cluster": _database,
     "aws:eks/cluster:Cluster": _eks_cluster,
+    MWAA_ENVIRONMENT: _mwaa_environment,
     "gcp:vertex/aiEndpoint:AiEndpoint": _vertex_endpoint,
     "gcp:vertex/aiIndexEndpoint:AiIndexEndpoint": _index_endpoint,
     "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": _online_store,
@@ -325,6 +365,7 @@ HANDLERS: dict[str, Handler] = {
     "gcp:compute/instance:Instance": _compute_instance,
     "gcp:compute/firewall:Firewall": _firewall,
     "gcp:container/cluster:Cluster": _gke_cluster,
+    COMPOSER_ENVIRONMENT: _composer_environment,
     "kubernetes:core/v1:Service": _service,
     "kubernetes:serving.kserve.io/v1beta1:InferenceService": _inference_service,
 }
@@ -348,7 +389,8 @@ SPEC = PolicySpec(
     description=(
         "Buckets block public access, endpoints and index endpoints are private (VPC or Private Service Connect), "
         "notebooks have no direct internet access, no public IP and IMDSv2 only, load balancers are internal, "
-        "EKS and GKE API endpoints are private or open only to named networks, "
+        "EKS and GKE API endpoints are private or open only to named networks, managed Airflow (MWAA, Composer) "
+        "serves its web server privately, "
         "no IAM grant goes to allUsers/allAuthenticatedUsers. A resource that must be public carries the allow "
         'marker (tag/label/annotation mlops-infra/allow-public: "true"; GCP label mlops-infra_allow-public).'
     ),
