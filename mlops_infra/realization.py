@@ -10,6 +10,7 @@ Each cloud has ``mlops_infra/<cloud>/realize.py`` with two functions:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pulumi
@@ -28,15 +29,34 @@ class RealizeContext:
     defaults: EnvironmentDefaults
     platform: PlatformContext
     requires: tuple[pulumi.Resource, ...] = ()
-    """What every component created with :meth:`opts` waits for (e.g. the cluster's prerequisites)."""
+    """What every resource created under :meth:`opts` waits for (e.g. the cluster's prerequisites)."""
 
     def child_name(self, name: str) -> str:
         """Logical name of a component on this cloud: ``{cloud}-{name}``, unique across targets."""
         return f"{self.cloud.value}-{name}"
 
+    @functools.cached_property
+    def _waits_for_requires(self) -> pulumi.ResourceTransform:
+        return waits_for(self.requires)
+
     def opts(self, parent: pulumi.Resource, **options: object) -> pulumi.ResourceOptions:
-        """Options of a component on this cloud: parented to the platform (providers propagate), after ``requires``."""
+        """Options of a component on this cloud: parented to the platform (providers propagate), after ``requires``.
+
+        ``depends_on`` of a component does not reach the resources inside it, so ``requires`` is also a
+        transform: the engine runs a component's transforms on each of its descendants.
+        """
         if self.requires:
             after = options.get("depends_on") or []
             options["depends_on"] = [*self.requires, *after]  # type: ignore[misc]
+            options["transforms"] = [*(options.get("transforms") or []), self._waits_for_requires]  # type: ignore[misc]
         return pulumi.ResourceOptions(parent=parent, **options)  # type: ignore[arg-type]
+
+
+def waits_for(resources: tuple[pulumi.Resource, ...]) -> pulumi.ResourceTransform:
+    """A transform adding ``resources`` to ``depends_on`` of every resource it runs on."""
+
+    def add_dependencies(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
+        extra = pulumi.ResourceOptions(depends_on=list(resources))
+        return pulumi.ResourceTransformResult(props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, extra))
+
+    return add_dependencies

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from pulumi.runtime._depends_on import _resolve_depends_on_urns
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -108,6 +109,13 @@ def _write_back(wire: Any, received: dict[str, Any], transformed: dict[str, Any]
 _MISSING = object()
 
 
+def _added_dependencies(opts: pulumi.ResourceOptions) -> set[str]:
+    """URNs a transform added to ``depends_on`` (the request's own options carry none)."""
+    if not opts.depends_on:
+        return set()
+    return _sync_await(_resolve_depends_on_urns(opts._depends_on_list()))
+
+
 def _options_from_request(request: Any) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(
         protect=request.protect,
@@ -140,6 +148,8 @@ class CaptureMonitor(MockMonitor):
         self.config = dict(config or {})  # the stack's config: the default providers' region and project
         self.captured: list[CapturedResource] = []
         self._urns: set[str] = set()
+        # Each resource's own and inherited transforms, which the engine also runs on its children.
+        self._inherited_transforms: dict[str, list[Transform]] = {}
         self.duplicates: list[str] = []  # warnings: URNs registered more than once
         self.callbacks = InProcessCallbacks(self._stack_transforms.append)
         # Event loops the SDK creates on its executor threads; closed in close().
@@ -201,7 +211,9 @@ class CaptureMonitor(MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)
         received = rpc.deserialize_properties(request.object)
-        transforms = self.callbacks.resolve(request.transforms) + list(self._stack_transforms)
+        # As the engine does: the resource's own transforms, then its ancestors' (nearest first), then the stack's.
+        inherited = self.callbacks.resolve(request.transforms) + self._inherited_transforms.get(request.parent, [])
+        transforms = inherited + list(self._stack_transforms)
         inputs, opts = self._apply_transforms(transforms, request, received)
         if inputs is not received:
             # The mocks and the program must see the transformed inputs: only the top-level
@@ -216,6 +228,8 @@ class CaptureMonitor(MockMonitor):
                 f"{request.name!r} under the same parent, which `pulumi up` refuses. Give one of them another name."
             )
         self._urns.add(response.urn)
+        if inherited:
+            self._inherited_transforms[response.urn] = inherited
         if request.type.startswith(PROVIDER_PREFIX) and isinstance(self.mocks, DeterministicMocks):
             self.mocks.providers[f"{response.urn}::{response.id}"] = dict(inputs)
         source = None
@@ -233,7 +247,7 @@ class CaptureMonitor(MockMonitor):
                 inputs=plain_value(inputs),
                 protect=bool(opts.protect),
                 retain_on_delete=bool(opts.retain_on_delete),
-                dependencies=sorted(set(request.dependencies)),
+                dependencies=sorted(set(request.dependencies) | _added_dependencies(opts)),
                 provider=request.provider or None,
                 placement=self._placement(request) if request.custom else None,
                 aliases=[_describe_alias(a) for a in request.aliases] + list(request.aliasURNs),

@@ -172,6 +172,28 @@ def test_writing_back_only_the_changes_gives_the_wire_form_of_a_full_serializati
     assert wire == _sync_await(rpc.serialize_properties(transformed, {}))
 
 
+def test_a_components_transforms_run_on_its_descendants_nearest_first_and_may_add_dependencies(make_project):
+    program = """
+import pulumi, pulumi_aws as aws
+first = aws.sqs.Queue("first")
+def outer(args):
+    return pulumi.ResourceTransformResult({**args.props, "delaySeconds": 1, "name": "outer"}, args.opts)
+def inner(args):
+    opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(depends_on=[first]))
+    return pulumi.ResourceTransformResult({**args.props, "name": "inner"}, opts)
+top = pulumi.ComponentResource("demo:index:Top", "top", opts=pulumi.ResourceOptions(transforms=[outer]))
+mid = pulumi.ComponentResource("demo:index:Mid", "mid", opts=pulumi.ResourceOptions(parent=top, transforms=[inner]))
+aws.sqs.Queue("leaf", opts=pulumi.ResourceOptions(parent=mid))
+"""
+    stack = run_program(make_project(program), "dev")
+    leaf = next(r for r in stack.resources if r.name == "leaf")
+    first = next(r for r in stack.resources if r.name == "first")
+    assert leaf.inputs["delaySeconds"] == 1  # the grandparent's transform reached it
+    assert leaf.inputs["name"] == "outer"  # the nearest (inner) ran first, the outer one after it
+    assert first.urn in leaf.dependencies
+    assert "delaySeconds" not in first.inputs
+
+
 def test_aliases_are_recorded(make_project):
     program = """
 import pulumi, pulumi_aws as aws

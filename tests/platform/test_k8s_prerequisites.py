@@ -257,9 +257,26 @@ def test_opt_in_installs_knative_for_knative_mode_and_the_platform_waits(platfor
     assert prometheus["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"] == storage_class
     (endpoint,) = platform_on.by_type("mlops-infra:k8s:Endpoint")
     assert {"k8s-prerequisites-kserve", "k8s-prerequisites-kserve-crd"} <= dependencies(platform_on, endpoint)
-    (tenancy,) = platform_on.by_type("mlops-infra:k8s:Tenancy")
-    assert not any(d.startswith("k8s-prerequisites") for d in dependencies(platform_on, tenancy))
     assert platform_on.by_type(ISVC)
+
+
+def test_every_resource_inside_the_platform_waits_for_the_installed_software(platform_on: CapturedStack) -> None:
+    # depends_on of a component does not reach its children: the InferenceService, the team's CA Issuer and
+    # every other custom resource must carry the dependency themselves (a transform adds it), or `pulumi up`
+    # creates them before the CRDs and webhooks exist.
+    (prerequisites,) = platform_on.by_type(PREREQUISITES)
+    installing = {prerequisites.urn}
+    for resource in platform_on.resources:  # parents are registered before their children
+        if resource.parent in installing:
+            installing.add(resource.urn)
+    waiting = [
+        r
+        for r in platform_on.resources
+        if r.custom and r.urn not in installing and r.type != "kubernetes:storage.k8s.io/v1:StorageClass"
+    ]
+    assert {r.type for r in waiting} >= {ISVC, "kubernetes:cert-manager.io/v1:Issuer", "kubernetes:core/v1:Namespace"}
+    releases_installed = {r.urn for r in platform_on.by_type(RELEASE)}
+    assert [r.name for r in waiting if not releases_installed <= set(r.dependencies)] == []
 
 
 def test_a_challenger_only_platform_gets_standard_mode_istio_argo_and_its_prometheus() -> None:
