@@ -11,7 +11,8 @@ and challenger (an Experiment). It does not realize, so the spec is refused wher
   version, which is what ``challenger`` (mode ab) declares;
 - payload capture and drift monitoring: ``Model.spec.logger`` is in the CRD but the 2.10 scheduler does not
   apply it (payloads reach Kafka only through a Pipeline, not built here);
-- public exposure, fractional challenger percents, the off-hours schedule and the deploy webhook
+- an explicit ``k8s.traffic_router`` (the Experiment routes), public exposure, fractional challenger
+  percents, the off-hours schedule and the deploy webhook
   (both patch KServe InferenceServices), ``custom`` model formats.
 """
 
@@ -90,7 +91,7 @@ def _check_endpoint(context: RealizeContext, index: int, endpoint: EndpointSpec)
         raise field_error(
             SPEC,
             (*location, "challenger", "percent"),
-            f"Seldon Experiment weights and mirror percent are whole numbers, not {challenger.percent}",
+            f"{SELDON} Experiment weights and mirror percent are whole numbers, not {challenger.percent} {USE_KSERVE}",
         )
 
 
@@ -113,6 +114,13 @@ def check_seldon(spec: PlatformSpec, context: RealizeContext) -> None:
             ("off_hours",),
             f"the off-hours schedule patches KServe InferenceServices; {SELDON} Servers are not realized: list other "
             f"environments in off_hours.environments {USE_KSERVE}",
+        )
+    if "traffic_router" in spec.k8s.model_fields_set:
+        raise field_error(
+            SPEC,
+            ("k8s", "traffic_router"),
+            f"{SELDON} routes a challenger with its own Experiment (weights and mirror in Seldon's Envoy), so no "
+            f"Gateway API or Istio route is built: remove k8s.traffic_router {USE_KSERVE}",
         )
     if effective_approval(spec.registry, context.defaults).deploy_webhook is not None:
         raise field_error(

@@ -100,6 +100,7 @@ def test_shadow_challenger_is_a_mirror() -> None:
         ("dev", {"endpoints.0.challenger": {**CHALLENGER, "percent": 12.5}}, "challenger.percent", "whole numbers"),
         ("dev", {"endpoints.0.allow_public_access": True}, "endpoints.0.allow_public_access", "seldon-mesh"),
         ("dev", {"monitoring.enabled": True}, "monitoring.drift", "does not record"),
+        ("dev", {"k8s.traffic_router": "istio"}, "k8s.traffic_router", "its own Experiment"),
     ],
 )
 def test_unrealized_combinations_are_refused_by_field(
