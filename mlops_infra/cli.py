@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 mandatory policy violations or schema errors (check) or budg
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -16,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console, RenderableType
-from rich.markup import escape
 from typer.core import TyperGroup, TyperOption
 
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError
 
 if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
     from mlops_infra.engine.conformance import SchemaReport
 
 EXIT_OK = 0
@@ -59,8 +60,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help: typer's rich help loads rich's markdown, syntax and traceback modules (~0.17 s).
+    rich_markup_mode=None,
 )
-stderr = Console(stderr=True, highlight=False, emoji=False)
+
+
+@functools.cache
+def _stderr() -> Console:
+    """The error console, built on first use: ``--help`` loads no rich."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, emoji=False)
+
+
+def escape(text: str) -> str:
+    """``text`` with rich markup escaped (rich loaded on first use)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 @app.callback()
@@ -75,13 +92,18 @@ class PlanFormat(StrEnum):
 
 ProgramArg = Annotated[
     Path,
-    typer.Argument(help="A Pulumi project directory (with Pulumi.yaml) or a single Python file.", show_default=False),
+    typer.Argument(
+        help="A Pulumi project directory (with Pulumi.yaml) or a single Python file.",
+        show_default=False,
+        metavar="PROGRAM",
+    ),
 ]
 StackOpt = Annotated[
     str | None,
     typer.Option(
         "--stack",
         "-s",
+        metavar="STACK",
         help="Stack name (default: dev); config comes from Pulumi.<stack>.yaml. For a single .py file "
         "without that file, --stack dev|staging|prod also sets environment unless --config sets one; "
         "a note on stderr always says which environment was used.",
@@ -94,6 +116,7 @@ ConfigOpt = Annotated[
     typer.Option(
         "--config",
         "-c",
+        metavar="KEY=VALUE",
         help="KEY=VALUE or NAMESPACE:KEY=VALUE, like `pulumi config set`; repeatable.",
         show_default=False,
     ),
@@ -102,23 +125,29 @@ EscFileOpt = Annotated[
     Path | None,
     typer.Option(
         "--esc-file",
+        metavar="FILE",
         help="An ESC environment definition whose values.pulumiConfig stands in for the ESC environments the "
         "stack file imports (offline); the stack file's own config overrides it.",
         show_default=False,
     ),
 ]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the output to FILE instead of stdout.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write the output to FILE instead of stdout.")
+]
 BudgetOpt = Annotated[
     str | None,
     typer.Option(
         "--budget",
+        metavar="USD",
         help="Monthly budget in USD; overrides the budgets the stack declares. Exit 1 when the worst case exceeds it.",
         show_default=False,
     ),
 ]
 PricesOpt = Annotated[
     Path | None,
-    typer.Option("--prices", help="Your price rows (YAML or JSON), merged over the packaged catalogue."),
+    typer.Option(
+        "--prices", metavar="FILE", help="Your price rows (YAML or JSON), merged over the packaged catalogue."
+    ),
 ]
 
 
@@ -130,7 +159,7 @@ WithCostOpt = Annotated[
 
 def fail(message: str) -> NoReturn:
     """Print a one-paragraph error and exit 2 (the message is shown verbatim, never read as markup)."""
-    stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    _stderr().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -173,12 +202,14 @@ def schema_report(stack: CapturedStack) -> SchemaReport:
 
     report = check_stack(stack)
     if report.errors:
-        stderr.print(f"[bold red]{escape(report.summary())}[/]", soft_wrap=True)
+        _stderr().print(f"[bold red]{escape(report.summary())}[/]", soft_wrap=True)
     return report
 
 
 def emit(content: str | RenderableType, out: Path | None) -> None:
     """Write to ``out`` (plain text) or to stdout."""
+    from rich.console import Console
+
     if out is None:
         if isinstance(content, str):
             sys.stdout.write(content if content.endswith("\n") else content + "\n")
@@ -199,7 +230,7 @@ def print_diagnostics(stack: CapturedStack) -> None:
     """The engine's notes and the program's warnings, on stderr (stdout stays the document)."""
     for line in stack.diagnostics:
         style = "yellow" if line.startswith("warning:") else "dim"
-        stderr.print(f"[{style}]{escape(line)}[/]", soft_wrap=True)
+        _stderr().print(f"[{style}]{escape(line)}[/]", soft_wrap=True)
 
 
 def to_json_text(document: dict[str, Any]) -> str:
@@ -211,7 +242,9 @@ def plan(  # noqa: PLR0917 - the documented CLI contract
     program: ProgramArg,
     stack: StackOpt = None,
     config: ConfigOpt = None,
-    output_format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text or json.")] = PlanFormat.text,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", metavar="text|json", help="text or json.")
+    ] = PlanFormat.text,
     out: OutOpt = None,
     with_cost: WithCostOpt = False,
     prices: PricesOpt = None,
@@ -268,9 +301,13 @@ class CheckFormat(StrEnum):
 
 PolicyConfigOpt = Annotated[
     Path | None,
-    typer.Option("--policy-config", help="Policy settings (JSON or YAML; native or policy-pack shape)."),
+    typer.Option(
+        "--policy-config", metavar="FILE", help="Policy settings (JSON or YAML; native or policy-pack shape)."
+    ),
 ]
-CheckFormatOpt = Annotated[CheckFormat, typer.Option("--format", "-f", help="text, json or sarif.")]
+CheckFormatOpt = Annotated[
+    CheckFormat, typer.Option("--format", "-f", metavar="text|json|sarif", help="text, json or sarif.")
+]
 
 
 @app.command()
@@ -348,7 +385,9 @@ def cost(  # noqa: PLR0917 - the documented CLI contract has seven options
     config: ConfigOpt = None,
     prices: PricesOpt = None,
     budget: BudgetOpt = None,
-    output_format: Annotated[PlanFormat, typer.Option("--format", "-f", help="text or json.")] = PlanFormat.text,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", metavar="text|json", help="text or json.")
+    ] = PlanFormat.text,
     out: OutOpt = None,
     esc_file: EscFileOpt = None,
 ) -> None:
@@ -367,10 +406,10 @@ def cost(  # noqa: PLR0917 - the documented CLI contract has seven options
 
         emit(render_estimate(captured, estimate, limit), out)
     if limit is None and not estimate.budgets:
-        stderr.print("[dim]note: no budget declared and no --budget given: exit 0 without a budget check[/]")
+        _stderr().print("[dim]note: no budget declared and no --budget given: exit 0 without a budget check[/]")
     breaches = budget_breaches(estimate, limit)
     for breach in breaches:
-        stderr.print(f"[bold red]over budget:[/] {escape(breach.message())}", soft_wrap=True)
+        _stderr().print(f"[bold red]over budget:[/] {escape(breach.message())}", soft_wrap=True)
     if breaches:
         raise typer.Exit(EXIT_VIOLATIONS)
 
@@ -422,7 +461,7 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("MLOPS_INFRA_DEBUG"):
             raise
-        stderr.print(f"[bold red]error:[/] internal error: {escape(f'{type(exc).__name__}: {exc}')}", soft_wrap=True)
+        _stderr().print(f"[bold red]error:[/] internal error: {escape(f'{type(exc).__name__}: {exc}')}", soft_wrap=True)
         _exit_now(EXIT_ERROR)
     _exit_now(EXIT_OK)
 
