@@ -4,9 +4,11 @@
   registry, and run the training pipeline in unprotected environments (in protected ones they only read
   its runs);
 - ML engineers: the same, plus run the pipeline everywhere, read the model store, read endpoints, and
-  approve model versions (``sagemaker:UpdateModelPackage``) in every environment but ``prod``;
-- DevOps operate endpoints (weights and capacities) and alarms, read the endpoints' logs, metrics and
-  the dashboard; no data read (no S3, no KMS, no InvokeEndpoint, no feature records);
+  approve model versions (``sagemaker:UpdateModelPackage``) in every environment but ``prod``, and start,
+  stop and retry the scheduled batch pipelines' runs (data scientists read them);
+- DevOps operate endpoints (weights and capacities), alarms and batch runs (stop, retry; no new run),
+  read the endpoints' logs, metrics and the dashboard; no data read (no S3, no KMS, no InvokeEndpoint,
+  no feature records);
 - analysts read the dashboard, metrics, the budget and the account's cost;
 - model approvers read the registry and approve its versions (the only ones who may in ``prod``).
 
@@ -67,6 +69,7 @@ class PlatformArns:
     feature_bucket: pulumi.Input[str] | None = None
     model_store_bucket: pulumi.Input[str] | None = None
     pipeline: pulumi.Input[str] | None = None
+    batch_pipelines: list[pulumi.Input[str]] = field(default_factory=list)
     endpoints: list[pulumi.Input[str]] = field(default_factory=list)
     endpoint_configs: pulumi.Input[str] | None = None
     endpoint_log_groups: list[pulumi.Input[str]] = field(default_factory=list)
@@ -124,14 +127,31 @@ def pipeline_use(arns: PlatformArns, run: bool) -> list[dict[str, Any]]:
     return result
 
 
+def batch_use(arns: PlatformArns, *, start: bool, control: bool) -> list[dict[str, Any]]:
+    """Read the scheduled batch pipelines and their runs; ``start`` a run, ``control`` (stop, retry) runs."""
+    if not arns.batch_pipelines:
+        return []
+    runs: list[pulumi.Input[str]] = [pulumi.Output.concat(p, "/execution/*") for p in arns.batch_pipelines]
+    return [
+        statement(READ_PIPELINE + (START_PIPELINE if start else []), list(arns.batch_pipelines), sid="BatchPipelines"),
+        statement(READ_RUNS + (CONTROL_RUNS if control else []), runs, sid="BatchRuns"),
+    ]
+
+
 def data_scientist(arns: PlatformArns, protected: bool) -> list[dict[str, Any]]:
-    """Read features and the registry; run the pipeline where the environment is not protected."""
-    return features_read(arns) + registry_read(arns) + pipeline_use(arns, run=not protected)
+    """Read features and the registry; run the pipeline where the environment is not protected; read batch runs."""
+    return (
+        features_read(arns)
+        + registry_read(arns)
+        + pipeline_use(arns, run=not protected)
+        + batch_use(arns, start=False, control=False)
+    )
 
 
 def ml_engineer(arns: PlatformArns, environment: str) -> list[dict[str, Any]]:
     """A data scientist's rights, running the pipeline everywhere, model store and endpoint reads, approval."""
     result = features_read(arns) + registry_read(arns) + pipeline_use(arns, run=True)
+    result += batch_use(arns, start=True, control=True)
     model_store = _bucket_read("ReadModelStore", arns.model_store_bucket)
     if model_store and not arns.feature_groups and arns.feature_bucket is None:
         model_store.append(statement(DECRYPT, [arns.kms_key], sid="DecryptPlatformData"))
@@ -154,6 +174,7 @@ def devops(arns: PlatformArns) -> list[dict[str, Any]]:
         result.append(statement(READ_LOGS, list(arns.endpoint_log_groups), sid="ReadEndpointLogs"))
     if arns.alarms:
         result.append(statement(OPERATE_ALARMS, list(arns.alarms), sid="OperateAlarms"))
+    result += batch_use(arns, start=False, control=True)  # stop a stuck run, retry a failed one; no new runs
     if arns.dashboard is not None:
         result.append(statement(READ_DASHBOARD, [arns.dashboard], sid="ReadDashboard"))
     result.append(statement(READ_METRICS, ["*"], sid="ReadMetrics"))

@@ -49,6 +49,9 @@ class PersonaRolesArgs(Spec):
     feature_bucket_arn: StrInput | None = Field(None, description="The offline feature store's bucket.")
     model_store_bucket_arn: StrInput | None = Field(None, description="The model store's bucket.")
     pipeline_arn: StrInput | None = Field(None, description="The training pipeline.")
+    batch_pipeline_arns: list[StrInput] = Field(
+        default_factory=list, description="Scheduled batch transform pipelines (their runs are operated)."
+    )
     endpoint_names: list[StrInput] = Field(default_factory=list, description="Endpoints DevOps operate.")
     alarm_arns: list[StrInput] = Field(default_factory=list, description="Alarms DevOps operate.")
     dashboard_name: StrInput | None = Field(None, description="The operations dashboard.")
@@ -136,6 +139,7 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
             feature_bucket=a.feature_bucket_arn,
             model_store_bucket=a.model_store_bucket_arn,
             pipeline=a.pipeline_arn,
+            batch_pipelines=list(a.batch_pipeline_arns),
             endpoints=[sagemaker("endpoint", n) for n in a.endpoint_names],
             endpoint_configs=sagemaker("endpoint-config", prefix, "*") if a.endpoint_names else None,
             endpoint_log_groups=[

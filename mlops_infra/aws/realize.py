@@ -24,7 +24,7 @@ the program runs (:mod:`mlops_infra.registry`, docs/approval-to-rollout.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import pulumi
@@ -773,8 +773,8 @@ def batch_args(
     location: Loc = ("batch", index)
     image = _image(batch.model.serving, (*location, "model", "serving"), "batch serving")
     _check_s3(batch.model.artifact, (*location, "model", "artifact"), "the model artifact")
-    for field, value in (("input", batch.input), ("output", batch_output(batch))):
-        _check_s3(value, (*location, field), f"the batch {field}")
+    for name, value in (("input", batch.input), ("output", batch_output(batch))):
+        _check_s3(value, (*location, name), f"the batch {name}")
     try:
         eventbridge_cron(batch.schedule)
     except ValueError as exc:
@@ -833,6 +833,7 @@ def _batch(
         realized[batch.name] = BatchTransform(
             context.child_name(f"batch-{batch.name}"), args, opts=context.opts(parent)
         )
+    built.batches = realized
     return realized
 
 
@@ -1008,6 +1009,7 @@ class _Built:
     tracking: TrackingServer | None = None
     budget: Budget | None = None
     batch_data: SecureBucket | None = None
+    batches: dict[str, BatchTransform] = field(default_factory=dict)
 
 
 def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: pulumi.Resource) -> StrInput | None:
@@ -1388,6 +1390,7 @@ def _access(
             "feature_bucket_arn": built.features.bucket_arn if built.features else None,
             "model_store_bucket_arn": built.store.arn if built.store else None,
             "pipeline_arn": built.training.pipeline_arn if built.training else None,
+            "batch_pipeline_arns": [batch.pipeline_arn for batch in built.batches.values()],
             "endpoint_names": [endpoint.endpoint_name for endpoint, _ in endpoints],
             "alarm_arns": alarms,
             "dashboard_name": dashboard.dashboard_name if dashboard else None,

@@ -139,3 +139,19 @@ def test_a_batch_only_platform_reads_its_artifact_from_its_own_model_store():
     container = batch_steps(stack)["CreateModel"]["Arguments"]["PrimaryContainer"]
     (store,) = [b for b in stack.by_type(BUCKET) if b.name == "aws-model-store-bucket"]
     assert container["ModelDataUrl"] == f"s3://{store.inputs['bucket']}/churn/champion/model.tar.gz"
+
+
+def test_people_operate_batch_runs_by_persona(prod):
+    from test_aws_access import _arn, _grants
+
+    pipeline = _arn("pipeline", "churn-prod-aws-batch-nightly")
+    runs = f"{pipeline}/execution/*"
+    engineers, devops, scientists = (_grants(prod, p) for p in ("ml-engineers", "devops", "data-scientists"))
+    assert pipeline in engineers["sagemaker:StartPipelineExecution"]
+    assert runs in engineers["sagemaker:StopPipelineExecution"]
+    # DevOps stop a stuck run or retry a failed one, but start none; data scientists only read.
+    assert runs in devops["sagemaker:StopPipelineExecution"] and runs in devops["sagemaker:RetryPipelineExecution"]
+    assert pipeline not in devops.get("sagemaker:StartPipelineExecution", set())
+    assert runs in scientists["sagemaker:DescribePipelineExecution"]
+    assert runs not in scientists.get("sagemaker:StopPipelineExecution", set())
+    assert pipeline not in scientists.get("sagemaker:StartPipelineExecution", set())
