@@ -27,6 +27,7 @@ EXPECTED = {
     "batch_prediction.py": ("gcp:workflows/workflow:Workflow", "workflow"),
     "experiment_tracking.py": ("gcp:vertex/aiTensorboard:AiTensorboard", "tensorboard"),
     "audit_logs.py": ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "auditedServices"),
+    "airflow_training.py": ("gcp:composer/environment:Environment", "dagObject"),
 }
 
 
