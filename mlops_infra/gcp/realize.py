@@ -59,6 +59,7 @@ from mlops_infra.gcp.feature_store import FeatureStore
 from mlops_infra.gcp.iam import check_principal
 from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
+from mlops_infra.gcp.off_hours import OffHours
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
 from mlops_infra.gcp.secure_bucket import SecureBucket
@@ -152,6 +153,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
                 )
     if spec.training is not None:
         _check_training(spec, spec.training, context)
+    _check_off_hours(spec, context)
     _check_drift(spec, context)
     _check_access(spec)
     for index, endpoint in enumerate(spec.endpoints):
@@ -475,6 +477,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             )
         )
 
+    _off_hours(parent, spec, context, endpoints, warning)
     drift_check = _drift(
         parent,
         spec,
@@ -1059,6 +1062,56 @@ def _vertex_drift_engine(spec: PlatformSpec, context: RealizeContext, endpoints:
             }
         )
     return {"engine": "vertex_model_monitoring", "monitor_interval_hours": hours, "monitored_endpoints": watched}
+
+
+def _off_hours_on(spec: PlatformSpec, context: RealizeContext) -> bool:
+    off_hours = spec.off_hours
+    return off_hours is not None and bool(spec.endpoints) and off_hours.applies_to(context.defaults.environment)
+
+
+def _check_off_hours(spec: PlatformSpec, context: RealizeContext) -> None:
+    """Vertex model monitoring watches deployed models by id; off-hours redeploys them under new ids every morning."""
+    if _off_hours_on(spec, context) and _drift_on(spec, context) and spec.gcp.drift_engine == "vertex_model_monitoring":
+        raise field_error(
+            TITLE,
+            ("off_hours", "environments"),
+            f"off-hours in {context.defaults.environment!r} undeploys the models every evening and redeploys them "
+            "under new ids, which the Vertex model monitoring jobs (gcp.drift_engine vertex_model_monitoring) would "
+            "stop watching: use gcp.drift_engine bigquery, or leave this environment out of off_hours.environments",
+        )
+
+
+def _off_hours(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    endpoints: list[Endpoint],
+    channels: list[pulumi.Input[str]],
+) -> OffHours | None:
+    """The endpoints' models undeployed at ``off_hours.stop`` and redeployed, as declared, at ``start``."""
+    off_hours = spec.off_hours
+    if off_hours is None or not _off_hours_on(spec, context):
+        return None
+    served = [(e, e.restore_plan()) for e in endpoints]
+    return OffHours(
+        context.child_name("off-hours"),
+        {
+            "region": spec.gcp.region,
+            "stop": off_hours.stop,
+            "start": off_hours.start,
+            "endpoints": [
+                {
+                    "endpoint": e.resource_name,
+                    "models": plan,
+                    "serving_accounts": [d.service_account for d in e.args.deployments if d.service_account],
+                }
+                for e, plan in served
+                if plan is not None
+            ],
+            "notification_channels": channels,
+        },
+        opts=context.opts(parent, depends_on=[e.deployment for e, _ in served if e.deployment is not None]),
+    )
 
 
 def _principal(spec: PlatformSpec, group: str) -> str:
