@@ -25,7 +25,7 @@ import pulumi_gcp as gcp
 from pydantic import Field, ValidationError
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.spec.alerts import SEVERITIES, AlertsSpec, Receiver, Severity
+from mlops_infra.spec.alerts import AlertsSpec, Receiver, Severity
 from mlops_infra.spec.base import Spec, field_error
 
 MAX_BUDGET_CHANNELS = 5
@@ -187,7 +187,8 @@ class AlertChannels(PlatformComponent[AlertChannelsArgs]):
             labels=self.platform.gcp_labels,
             opts=self.child_opts(),
         )
-        self.register_outputs({severity: self.channels.names(severity) for severity in SEVERITIES})
+        # A dict literal: the components package reads the registered output names from it.
+        self.register_outputs({"critical": self.channels.names("critical"), "warning": self.channels.names("warning")})
 
     def names(self, severity: Severity) -> list[pulumi.Input[str]]:
         return self.channels.names(severity)
