@@ -1496,9 +1496,26 @@ class GcpBudgetArgs(TypedDict):
     thresholds: NotRequired[list[GcpBudgetThreshold]]
     "Default: current and forecasted spend at 80, 90 and 100 %."
     notification_channels: NotRequired[list[pulumi.Input[str]]]
-    "Cloud Monitoring channels (at most 5)."
+    "Cloud Monitoring e-mail channels (at most 5; budgets notify no other channel type)."
+    pubsub_topic: NotRequired[pulumi.Input[str]]
+    "projects/P/topics/T every budget update is published to (BudgetAlerts.topic_id)."
     label_filter: NotRequired[dict[str, str]]
     "Count only resources with this one label (for example environment=prod)."
+
+
+class GcpBudgetAlertsArgs(TypedDict):
+    "Where the budget's updates arrive and which channels each severity notifies."
+
+    region: NotRequired[str]
+    "GCP region of the resources and their key (default: the gcp:region stack config)."
+    kms_key_name: NotRequired[pulumi.Input[str]]
+    "Cloud KMS key (projects/.../cryptoKeys/...); default the shared platform key."
+    critical_channels: NotRequired[list[pulumi.Input[str]]]
+    "Channels of actual spend at or over 100 % (PagerDuty, Slack, e-mail)."
+    warning_channels: NotRequired[list[pulumi.Input[str]]]
+    "Channels of any other crossed threshold, actual or forecast."
+    notification_period_seconds: NotRequired[int]
+    "At most one notification per severity in this many seconds."
 
 
 class GcpDeployOnApprovalArgs(TypedDict):

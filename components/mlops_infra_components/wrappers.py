@@ -25,6 +25,7 @@ from mlops_infra_components.args import (
     GcpAlertChannelsArgs,
     GcpAuditLogsArgs,
     GcpBatchPredictionArgs,
+    GcpBudgetAlertsArgs,
     GcpBudgetArgs,
     GcpDeployOnApprovalArgs,
     GcpDriftRetrainingArgs,
@@ -530,6 +531,27 @@ class GcpBudget(pulumi.ComponentResource):
             self, type_name="GcpBudget", name=name, args=args, opts=opts, component=("mlops_infra.gcp", "Budget")
         )
         self.budget = outputs["budget"]
+
+
+class GcpBudgetAlerts(pulumi.ComponentResource):
+    """CMEK topic the budget publishes to, Eventarc -> CMEK workflow, and a log-match alert policy per severity. Builds ``mlops_infra.gcp.BudgetAlerts`` (type ``mlops-infra:gcp:BudgetAlerts``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    topic: pulumi.Output[Any]
+    "Output topic of the mlops-infra:gcp:BudgetAlerts child."
+    workflow: pulumi.Output[Any]
+    "Output workflow of the mlops-infra:gcp:BudgetAlerts child."
+
+    def __init__(self, name: str, args: GcpBudgetAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="GcpBudgetAlerts",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.gcp", "BudgetAlerts"),
+        )
+        self.topic = outputs["topic"]
+        self.workflow = outputs["workflow"]
 
 
 class GcpDeployOnApproval(pulumi.ComponentResource):
@@ -1148,6 +1170,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     GcpAuditLogs,
     GcpBatchPrediction,
     GcpBudget,
+    GcpBudgetAlerts,
     GcpDeployOnApproval,
     GcpDriftRetraining,
     GcpEndpoint,

@@ -4,6 +4,7 @@ from mlops_infra.gcp.access import PlatformAccess, PlatformAccessArgs
 from mlops_infra.gcp.audit_logs import AuditLogs, AuditLogsArgs
 from mlops_infra.gcp.batch_prediction import BatchPrediction, BatchPredictionArgs
 from mlops_infra.gcp.budget import Budget, BudgetArgs
+from mlops_infra.gcp.budget_alerts import BudgetAlerts, BudgetAlertsArgs
 from mlops_infra.gcp.deploy_webhook import DeployOnApproval, DeployOnApprovalArgs
 from mlops_infra.gcp.drift import DriftRetraining, DriftRetrainingArgs
 from mlops_infra.gcp.endpoint import DeploymentArgs, Endpoint, EndpointArgs
@@ -24,6 +25,8 @@ __all__ = [
     "BatchPrediction",
     "BatchPredictionArgs",
     "Budget",
+    "BudgetAlerts",
+    "BudgetAlertsArgs",
     "BudgetArgs",
     "DeployOnApproval",
     "DeployOnApprovalArgs",
