@@ -172,9 +172,12 @@ class BudgetAlerts(PlatformComponent[BudgetAlertsArgs]):
             description="Eventarc runs the budget alerts workflow as this account for each budget update.",
             labels=labels,
         )
+        routes: tuple[tuple[Severity, list[Any]], ...] = (
+            ("critical", a.critical_channels),
+            ("warning", a.warning_channels),
+        )
         self.alert_policies: dict[Severity, gcp.monitoring.AlertPolicy] = {
-            severity: self._policy(physical, severity, channels)
-            for severity, channels in (("critical", a.critical_channels), ("warning", a.warning_channels))
+            severity: self._policy(physical, severity, channels) for severity, channels in routes
         }
         self.topic_id: pulumi.Output[str] = self.topic.id
         """``projects/P/topics/T``: the budget's ``pubsub_topic``."""

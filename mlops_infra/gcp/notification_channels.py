@@ -29,7 +29,7 @@ from mlops_infra.spec.alerts import AlertsSpec, Receiver, Severity
 from mlops_infra.spec.base import Spec, field_error
 
 MAX_BUDGET_CHANNELS = 5
-"""Cloud Billing budgets notify at most five Monitoring channels."""
+"""Cloud Billing budgets notify at most five Monitoring channels, all of them e-mail channels."""
 
 
 def secret_keys(alerts: AlertsSpec) -> list[str]:
@@ -83,9 +83,9 @@ class SeverityChannels:
         """Channel resource names (``projects/P/notificationChannels/ID``) an alert of ``severity`` notifies."""
         return [c.name for c in self.channels(severity)]
 
-    def budget_names(self, severity: Severity) -> list[pulumi.Input[str]]:
-        """At most five channels for a budget: the paging ones first, e-mail addresses after."""
-        return self.names(severity)[:MAX_BUDGET_CHANNELS]
+    def budget_names(self) -> list[pulumi.Input[str]]:
+        """At most five e-mail channels: the only kind a Cloud Billing budget notifies (others: BudgetAlerts)."""
+        return [c.name for c in self.by_receiver.get("email", [])][:MAX_BUDGET_CHANNELS]
 
     @property
     def all(self) -> list[gcp.monitoring.NotificationChannel]:

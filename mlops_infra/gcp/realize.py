@@ -61,7 +61,6 @@ from mlops_infra.gcp.feature_store import FeatureStore
 from mlops_infra.gcp.iam import check_principal
 from mlops_infra.gcp.model_registry import ModelRegistry
 from mlops_infra.gcp.notification_channels import (
-    MAX_BUDGET_CHANNELS,
     SeverityChannels,
     check_secrets,
     severity_channels,
@@ -484,7 +483,6 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
             )
         )
 
-    _off_hours(parent, spec, context, endpoints, warning)
     drift_check = _drift(
         parent,
         spec,
@@ -498,6 +496,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     if spec.batch:
         _batch(parent, spec, context, registry=registry, approved_alias=approval.approved_label, drift=drift_check,
                channels=warning)  # fmt: skip
+    # After drift and batch: the Workflows agent's key grant stays the child it always was.
+    _off_hours(parent, spec, context, endpoints, warning)
     if pipeline is not None:
         training_failure_policy(
             context.child_name("training-failed"),
@@ -590,7 +590,7 @@ def _budget(
                 for percent in budget.alert_at_percent
                 for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
             ],
-            "notification_channels": [c.name for c in channels.by_receiver.get("email", [])][:MAX_BUDGET_CHANNELS],
+            "notification_channels": channels.budget_names(),
             "pubsub_topic": routes.topic_id,
         },
         # Billing may publish to the topic before the budget names it.
