@@ -85,7 +85,8 @@ class SeverityChannels:
 
     def budget_names(self) -> list[pulumi.Input[str]]:
         """At most five e-mail channels: the only kind a Cloud Billing budget notifies (others: BudgetAlerts)."""
-        return [c.name for c in self.by_receiver.get("email", [])][:MAX_BUDGET_CHANNELS]
+        names: list[pulumi.Input[str]] = [c.name for c in self.by_receiver.get("email", [])]
+        return names[:MAX_BUDGET_CHANNELS]
 
     @property
     def all(self) -> list[gcp.monitoring.NotificationChannel]:
