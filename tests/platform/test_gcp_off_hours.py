@@ -180,3 +180,14 @@ def test_start_keeps_a_live_copy_deploys_the_missing_ones_and_sets_the_declared_
     assert deploy["args"]["region"] == "europe-west4"
     assert loop["route"]["switch"][0]["steps"][0]["share"]["assign"] == [{"split[id]": "${model.share}"}]
     assert start["traffic"]["args"]["body"] == {"trafficSplit": "${split}"}
+
+
+def test_off_hours_without_endpoints_is_refused_naming_the_field():
+    from pydantic import ValidationError
+
+    from mlops_infra.gcp import OffHoursArgs
+
+    week = {"cron": "0 20 * * 1-5", "time_zone": "UTC"}
+    with pytest.raises(ValidationError) as error:
+        OffHoursArgs.model_validate({"region": "europe-west4", "stop": week, "start": week, "endpoints": []})
+    assert error.value.errors()[0]["loc"] == ("endpoints",)
