@@ -716,6 +716,17 @@ class MlPlatformArgs(TypedDict):
     k8s: NotRequired[K8sPlatformSpec]
 
 
+class AwsAlertRoutingArgs(TypedDict):
+    "The platform spec's alerts section, and the key the topics are encrypted with."
+
+    alerts: NotRequired[AlertsSpec]
+    "Who hears what, by severity."
+    required: NotRequired[bool]
+    "Refuse an alerts section with no receiver (protected environments)."
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    "Key of the topics; default: the platform key."
+
+
 class AwsAlertTopicSeverity(Enum):
     "Allowed values of ``severity``."
 
@@ -747,6 +758,19 @@ class AwsAlertTopicArgs(TypedDict):
     "Key of the topic; default: the platform key."
     event_rule_arns: NotRequired[list[pulumi.Input[str]]]
     "EventBridge rules that may publish (aws:SourceArn); empty: any rule of this account."
+
+
+class AwsAuditTrailArgs(TypedDict):
+    "The key, the buckets whose objects are audited, and how long log files stay in standard storage."
+
+    kms_key_arn: pulumi.Input[str]
+    "Customer-managed key of the log files (must admit CloudTrail)."
+    data_bucket_arns: NotRequired[list[pulumi.Input[str]]]
+    "Buckets whose object reads and writes are recorded."
+    sagemaker_data_events: NotRequired[bool]
+    "Record InvokeEndpoint and feature-record calls of this platform's SageMaker resources."
+    archive_after_days: NotRequired[int]
+    "Days before log files move to GLACIER_IR."
 
 
 class AwsBatchTransformRecordFormat(Enum):
@@ -819,6 +843,15 @@ class AwsBudgetArgs(TypedDict):
     "Alerts at or above this percent of the limit (actual, forecast) are critical."
     email_routed_alerts: NotRequired[bool]
     "Budgets also e-mails subscriber_emails on alerts sent to a routed topic; turn off when the topics already e-mail the same people."
+
+
+class AwsCostAnomalyAlertsArgs(TypedDict):
+    "Where anomalies go and how large they must be."
+
+    topic_arn: pulumi.Input[str]
+    "SNS topic the anomalies are published to (the warning topic)."
+    threshold_usd: NotRequired[float]
+    "Least total impact alerted, USD."
 
 
 class AwsModelMode(Enum):
@@ -1115,6 +1148,35 @@ class AwsFeatureStoreArgs(TypedDict):
     "Glue database description."
 
 
+class AwsModelMonitorArgs(TypedDict):
+    "Settings of an endpoint's drift monitor."
+
+    endpoint_name: pulumi.Input[str]
+    "The monitored endpoint (e.g. Endpoint(...).endpoint_name)."
+    capture_s3_uri: pulumi.Input[str]
+    "Where the endpoint captures traffic (Endpoint(...).capture_s3_uri)."
+    baseline_statistics_s3_uri: NotRequired[pulumi.Input[str]]
+    "statistics.json of a baselining job."
+    baseline_constraints_s3_uri: NotRequired[pulumi.Input[str]]
+    "constraints.json of a baselining job."
+    schedule: NotRequired[Schedule]
+    "When the job runs: hourly ('0 * * * *') or daily at a UTC hour ('0 3 * * *')."
+    instance_type: NotRequired[str]
+    "Instance of the monitoring job."
+    volume_size_gb: NotRequired[int]
+    max_runtime_seconds: NotRequired[int]
+    "Must end before the next hourly run."
+    drift_features: NotRequired[list[str]]
+    "Features whose baseline drift raises an alarm."
+    drift_threshold: NotRequired[float]
+    "Baseline distance (0-1) above which a feature drifts."
+    alarm_actions: NotRequired[list[pulumi.Input[str]]]
+    "SNS topic ARNs of warning alerts, told when a feature drifts and when it is back (OK)."
+    analyzer_image_uri: NotRequired[str]
+    "Override the region's Model Monitor analyzer image."
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+
+
 class AwsDeployHookKind(Enum):
     "Allowed values of ``kind``."
 
@@ -1147,6 +1209,83 @@ class AwsModelRegistryArgs(TypedDict):
     deploy_hook: NotRequired[AwsDeployHook]
     notification_emails: NotRequired[list[str]]
     notification_https_endpoints: NotRequired[list[str]]
+
+
+class AwsDashboardDrift(TypedDict):
+    "The drift metrics of one endpoint's Model Monitor (``ModelMonitor(...).schedule_name``)."
+
+    schedule_name: pulumi.Input[str]
+    "The monitoring schedule (metric dimension MonitoringSchedule)."
+    features: list[str]
+    "Features with a drift metric."
+    threshold: NotRequired[float]
+    "Drawn as a line: the drift alarm's threshold."
+
+
+class AwsDashboardEndpoint(TypedDict):
+    "One endpoint's widgets."
+
+    endpoint_name: pulumi.Input[str]
+    "SageMaker endpoint name (Endpoint(...).endpoint_name)."
+    variants: list[str]
+    "Production variant names."
+    p95_latency_ms: NotRequired[float]
+    "Drawn as a line: the latency alarm's threshold."
+    drift: NotRequired[AwsDashboardDrift]
+    "The endpoint's drift monitor, if any."
+
+
+class AwsOperationsDashboardArgs(TypedDict):
+    "What the operations dashboard shows."
+
+    endpoints: NotRequired[list[AwsDashboardEndpoint]]
+    cost: NotRequired[bool]
+    "Show the account's estimated charges (needs billing alerts enabled)."
+    monthly_limit_usd: NotRequired[float]
+    "Drawn on the cost widget: the budget."
+    region: NotRequired[str]
+    "Region of the SageMaker metrics; default: the provider's."
+
+
+class AwsPersonaRolesArgs(TypedDict):
+    "The identity provider, the groups per persona, and the platform resources the roles act on."
+
+    identity_provider_arn: str
+    "IAM SAML or OIDC provider the roles trust."
+    identity_provider_audience: NotRequired[str]
+    "OIDC client id (aud); required with an oidc-provider."
+    data_scientists: NotRequired[list[str]]
+    "Groups of data scientists."
+    ml_engineers: NotRequired[list[str]]
+    "Groups of ML engineers."
+    devops: NotRequired[list[str]]
+    "Groups of DevOps engineers."
+    analysts: NotRequired[list[str]]
+    "Groups of business analysts."
+    model_approvers: NotRequired[list[str]]
+    "Groups who may approve models in prod."
+    kms_key_arn: pulumi.Input[str]
+    "The platform key (decrypting features and models)."
+    model_package_group_name: pulumi.Input[str]
+    "Physical name of the registry's model package group."
+    feature_group_names: NotRequired[list[pulumi.Input[str]]]
+    "Feature groups to read."
+    feature_bucket_arn: NotRequired[pulumi.Input[str]]
+    "The offline feature store's bucket."
+    model_store_bucket_arn: NotRequired[pulumi.Input[str]]
+    "The model store's bucket."
+    pipeline_arn: NotRequired[pulumi.Input[str]]
+    "The training pipeline."
+    batch_pipeline_arns: NotRequired[list[pulumi.Input[str]]]
+    "Scheduled batch transform pipelines (their runs are operated)."
+    endpoint_names: NotRequired[list[pulumi.Input[str]]]
+    "Endpoints DevOps operate."
+    alarm_arns: NotRequired[list[pulumi.Input[str]]]
+    "Alarms DevOps operate."
+    dashboard_name: NotRequired[pulumi.Input[str]]
+    "The operations dashboard."
+    budget_name: NotRequired[pulumi.Input[str]]
+    "The platform's AWS budget."
 
 
 class AwsPlatformKeyArgs(TypedDict):
@@ -1182,6 +1321,55 @@ class AwsSecureBucketArgs(TypedDict):
     "Key prefix (ending in '/') -> days after creation its objects expire (their old versions 1 day later), e.g. asynchronous inference results."
     force_destroy: NotRequired[bool]
     "Let `pulumi destroy` delete a bucket that still holds objects. Never in production."
+
+
+class AwsSlackChatbotGuardrails(Enum):
+    "Allowed values of ``guardrails``."
+
+    CLOUDWATCHREADONLYACCESS = "CloudWatchReadOnlyAccess"
+    READONLYACCESS = "ReadOnlyAccess"
+
+
+class AwsSlackChatbotLoggingLevel(Enum):
+    "Allowed values of ``logging_level``."
+
+    ERROR = "ERROR"
+    INFO = "INFO"
+    NONE = "NONE"
+
+
+class AwsSlackChatbotArgs(TypedDict):
+    "One Slack channel of an authorized workspace, and the alert topics it posts."
+
+    channel_id: str
+    "Slack channel id (C0123ABCD)."
+    workspace_id: str
+    "Slack workspace (team) id, authorized in the Chatbot console."
+    sns_topic_arns: list[pulumi.Input[str]]
+    "Topics posted to the channel."
+    guardrails: NotRequired[list[AwsSlackChatbotGuardrails]]
+    "AWS-managed read-only policies that cap what channel members can do."
+    logging_level: NotRequired[AwsSlackChatbotLoggingLevel]
+    "Chatbot's CloudWatch Logs level."
+
+
+class AwsTrackingServerArgs(TypedDict):
+    "Settings of the managed MLflow tracking server."
+
+    kms_key_arn: pulumi.Input[str]
+    "Customer-managed key of the artifact bucket."
+    size: NotRequired[TrackingSize]
+    "Server capacity (SageMaker Small, Medium, Large)."
+    mlflow_version: NotRequired[str]
+    "MLflow version; default the service's current."
+    model_package_group_name: NotRequired[pulumi.Input[str]]
+    "Physical name of the model package group models are registered into; None turns automatic model registration off."
+    automatic_model_registration: NotRequired[bool]
+    "Register models logged to MLflow into the model package group."
+    archive_after_days: NotRequired[int]
+    "Days before artifacts move to GLACIER_IR (never expired)."
+    weekly_maintenance_window_start: NotRequired[str]
+    "Weekly maintenance start, UTC (Ddd:HH:MM)."
 
 
 class AwsGateArgs(TypedDict):
@@ -1306,6 +1494,21 @@ class AwsTrainingPipelineArgs(TypedDict):
     "Built-in template: after RegisterModel, write the drift monitor's data-quality baseline (statistics.json, constraints.json) of the new model's training split to baseline_s3_uri."
 
 
+class GcpAlertChannelsArgs(TypedDict):
+    "Who hears the alerts, as the platform spec's ``alerts`` section (secrets named, never inline)."
+
+    alerts: NotRequired[AlertsSpec]
+    required: NotRequired[bool]
+    "Refuse an alerts section with no receiver (protected environments set it)."
+
+
+class GcpAuditLogsArgs(TypedDict):
+    "The services whose Data Access audit logs are turned on."
+
+    services: NotRequired[list[str]]
+    "Service names (e.g. aiplatform.googleapis.com) whose Data Access logs are recorded."
+
+
 class GcpBatchPredictionInstancesFormat(Enum):
     "Allowed values of ``instances_format``."
 
@@ -1375,9 +1578,40 @@ class GcpBudgetArgs(TypedDict):
     thresholds: NotRequired[list[GcpBudgetThreshold]]
     "Default: current and forecasted spend at 80, 90 and 100 %."
     notification_channels: NotRequired[list[pulumi.Input[str]]]
-    "Cloud Monitoring channels (at most 5)."
+    "Cloud Monitoring e-mail channels (at most 5; budgets notify no other channel type)."
+    pubsub_topic: NotRequired[pulumi.Input[str]]
+    "projects/P/topics/T every budget update is published to (BudgetAlerts.topic_id)."
     label_filter: NotRequired[dict[str, str]]
     "Count only resources with this one label (for example environment=prod)."
+
+
+class GcpBudgetAlertsArgs(TypedDict):
+    "Where the budget's updates arrive and which channels each severity notifies."
+
+    region: NotRequired[str]
+    "GCP region of the resources and their key (default: the gcp:region stack config)."
+    kms_key_name: NotRequired[pulumi.Input[str]]
+    "Cloud KMS key (projects/.../cryptoKeys/...); default the shared platform key."
+    critical_channels: NotRequired[list[pulumi.Input[str]]]
+    "Channels of actual spend at or over 100 % (PagerDuty, Slack, e-mail)."
+    warning_channels: NotRequired[list[pulumi.Input[str]]]
+    "Channels of any other crossed threshold, actual or forecast."
+    notification_period_seconds: NotRequired[int]
+    "At most one notification per severity in this many seconds."
+
+
+class GcpDeployOnApprovalArgs(TypedDict):
+    "Which models' approved alias starts which webhook."
+
+    region: NotRequired[str]
+    "GCP region of the resources and their key (default: the gcp:region stack config)."
+    kms_key_name: NotRequired[pulumi.Input[str]]
+    "Cloud KMS key (projects/.../cryptoKeys/...); default the shared platform key."
+    webhook: DeployWebhook
+    model_ids: list[str]
+    "Ids of the Vertex models (last segment of projects/P/locations/R/models/ID)."
+    approved_alias: str
+    "The version alias that means approved."
 
 
 class GcpDriftRetrainingEngine(Enum):
@@ -1588,6 +1822,18 @@ class GcpEndpointArgs(TypedDict):
     "Vertex API host; default {region}-aiplatform.googleapis.com."
 
 
+class GcpExperimentTrackingArgs(TypedDict):
+    "Settings of the platform's experiment store."
+
+    region: NotRequired[str]
+    "GCP region of the resources and their key (default: the gcp:region stack config)."
+    kms_key_name: NotRequired[pulumi.Input[str]]
+    "Cloud KMS key (projects/.../cryptoKeys/...); default the shared platform key."
+    experiment: str
+    "Experiment the runs are grouped in."
+    description: NotRequired[str]
+
+
 class GcpFeatureArgs(TypedDict):
     "A feature of a group: a column of the group's BigQuery source."
 
@@ -1732,6 +1978,33 @@ class GcpModelRegistryArgs(TypedDict):
     "Artifact Registry cleanup: keep this many recent image versions."
     api_endpoint: NotRequired[str]
     "Vertex API host; default {region}-aiplatform.googleapis.com."
+
+
+class GcpOffHoursEndpoint(TypedDict):
+    "One endpoint that follows the schedule, and what it serves by day."
+
+    endpoint: pulumi.Input[str]
+    "projects/P/locations/L/endpoints/ID (Endpoint.resource_name)."
+    models: pulumi.Input[Any]
+    "Key, share and REST DeployedModel of each deployment (Endpoint.restore_plan())."
+    serving_accounts: NotRequired[list[pulumi.Input[str]]]
+    "E-mails of the accounts the deployed models run as (deploying needs actAs)."
+
+
+class GcpOffHoursArgs(TypedDict):
+    "When the endpoints go down and come back, and which endpoints."
+
+    region: NotRequired[str]
+    "GCP region of the resources and their key (default: the gcp:region stack config)."
+    kms_key_name: NotRequired[pulumi.Input[str]]
+    "Cloud KMS key (projects/.../cryptoKeys/...); default the shared platform key."
+    stop: Schedule
+    "When the endpoints' models are undeployed."
+    start: Schedule
+    "When they are deployed again, with the declared traffic split."
+    endpoints: list[GcpOffHoursEndpoint]
+    notification_channels: NotRequired[list[pulumi.Input[str]]]
+    "Cloud Monitoring channels told of a failed stop or start."
 
 
 class GcpPlatformAccessArgs(TypedDict):
@@ -2088,6 +2361,30 @@ class K8sClusterPrerequisitesArgs(TypedDict):
     "The cluster's id in OpenCost's metrics."
     selector_labels: NotRequired[dict[str, str]]
     "Labels on the charts' ServiceMonitors, for a Prometheus that selects by label (release: ...)."
+
+
+class K8sDeployWebhookPollerArgs(TypedDict):
+    "Which MLflow alias is watched, which InferenceServices serve it, which webhook is called."
+
+    namespace: pulumi.Input[str]
+    webhook: DeployWebhook
+    mlflow_url: pulumi.Input[str]
+    "In-cluster MLflow tracking URL (the registry's tracking_uri)."
+    model_name: str
+    "MLflow registered model name."
+    alias: str
+    "The alias that means approved."
+    inference_services: NotRequired[list[pulumi.Input[str]]]
+    "InferenceServices serving the model (empty: none deployed yet)."
+    schedule: NotRequired[Schedule]
+    "How often the alias is read."
+    image: NotRequired[str]
+    "Python 3 image, pinned (standard library only)."
+    resources: NotRequired[K8sComputeResources]
+    api_server_cidrs: NotRequired[list[str]]
+    "Where the API server listens (443/6443)."
+    webhook_cidrs: NotRequired[list[str]]
+    "Where the webhook's host resolves."
 
 
 class K8sDriftDetectorArgs(TypedDict):
@@ -2554,6 +2851,24 @@ class K8sMonitoringArgs(TypedDict):
     "Labels Prometheus selects rules/monitors by (e.g. release: kube-prometheus)."
 
 
+class K8sOffHoursArgs(TypedDict):
+    "Which InferenceServices follow the schedule, and their daytime floor."
+
+    namespace: pulumi.Input[str]
+    "Namespace of the InferenceServices."
+    stop: Schedule
+    "When the predictors' minReplicas goes to 0."
+    start: Schedule
+    "When it returns to each service's floor."
+    floors: dict[str, int]
+    "InferenceService name -> daytime minReplicas restored at start."
+    image: NotRequired[str]
+    "Python 3 image, pinned (standard library only)."
+    resources: NotRequired[K8sComputeResources]
+    api_server_cidrs: NotRequired[list[str]]
+    "Where the API server listens (443/6443)."
+
+
 class K8sQuotaAlertsArgs(TypedDict):
     "Thresholds in percent of each ResourceQuota hard limit."
 
@@ -2618,6 +2933,39 @@ class K8sSeldonEndpointArgs(TypedDict):
     "Other namespaces whose pods may call the servers directly (Seldon's runtime, which routes to them, runs in the endpoint's own namespace and is always allowed)."
     https_egress_cidrs: NotRequired[list[str]]
     service_account_annotations: NotRequired[dict[str, str]]
+
+
+class K8sNodeRates(TypedDict):
+    "Node prices the caps are computed with; a field left out takes the catalogue's OpenCost default row."
+
+    cpu_usd_per_vcpu_hour: NotRequired[float]
+    "USD per vCPU-hour."
+    memory_usd_per_gib_hour: NotRequired[float]
+    "USD per GiB-hour."
+    gpu_usd_per_gpu_hour: NotRequired[float]
+    "USD per GPU-hour."
+
+
+class K8sSpendBudgetArgs(TypedDict):
+    "A namespace's monthly ceiling in US dollars, how it splits into quota caps, and the alert thresholds."
+
+    namespace: pulumi.Input[str]
+    monthly_limit_usd: float
+    "Monthly ceiling, USD."
+    alert_at_percent: NotRequired[list[float]]
+    "Percent of the ceiling."
+    alert_for: NotRequired[str]
+    "How long the forecast stays above before firing."
+    selector_labels: NotRequired[dict[str, str]]
+    "Labels Prometheus selects rules by (e.g. release: kube-prometheus-stack)."
+    memory_gib_per_cpu: NotRequired[float]
+    "GiB of memory quota per vCPU of CPU quota (the split of the non-GPU money)."
+    gpu_share_percent: NotRequired[float]
+    "Percent of the budget spent on GPU quota, in whole GPUs (0: no GPUs)."
+    node_rates: NotRequired[K8sNodeRates]
+    "USD per vCPU-hour, GiB-hour and GPU-hour (default: the catalogue)."
+    cap_limits: NotRequired[bool]
+    "Cap limits.cpu and limits.memory too (OpenCost bills usage up to limits)."
 
 
 class K8sQuotaSettings(TypedDict):

@@ -6,21 +6,35 @@ from typing import Any
 import pulumi
 
 from mlops_infra_components.args import (
+    AwsAlertRoutingArgs,
     AwsAlertTopicArgs,
+    AwsAuditTrailArgs,
     AwsBatchTransformArgs,
     AwsBudgetArgs,
+    AwsCostAnomalyAlertsArgs,
     AwsEndpointArgs,
     AwsFeatureStoreArgs,
+    AwsModelMonitorArgs,
     AwsModelRegistryArgs,
+    AwsOperationsDashboardArgs,
+    AwsPersonaRolesArgs,
     AwsPlatformKeyArgs,
     AwsSecureBucketArgs,
+    AwsSlackChatbotArgs,
+    AwsTrackingServerArgs,
     AwsTrainingPipelineArgs,
+    GcpAlertChannelsArgs,
+    GcpAuditLogsArgs,
     GcpBatchPredictionArgs,
+    GcpBudgetAlertsArgs,
     GcpBudgetArgs,
+    GcpDeployOnApprovalArgs,
     GcpDriftRetrainingArgs,
     GcpEndpointArgs,
+    GcpExperimentTrackingArgs,
     GcpFeatureStoreArgs,
     GcpModelRegistryArgs,
+    GcpOffHoursArgs,
     GcpPlatformAccessArgs,
     GcpPlatformKeyArgs,
     GcpSecureBucketArgs,
@@ -29,6 +43,7 @@ from mlops_infra_components.args import (
     K8sBatchInferenceArgs,
     K8sCanaryGuardArgs,
     K8sClusterPrerequisitesArgs,
+    K8sDeployWebhookPollerArgs,
     K8sDriftDetectorArgs,
     K8sEncryptedStorageClassArgs,
     K8sEndpointArgs,
@@ -36,13 +51,33 @@ from mlops_infra_components.args import (
     K8sKubeflowTrainingPipelineArgs,
     K8sModelRegistryArgs,
     K8sMonitoringArgs,
+    K8sOffHoursArgs,
     K8sQuotaAlertsArgs,
     K8sSeldonEndpointArgs,
+    K8sSpendBudgetArgs,
     K8sTenancyArgs,
     K8sTrafficRouterArgs,
     K8sTrainingPipelineArgs,
 )
 from mlops_infra_components.convert import build_wrapped
+
+
+class AwsAlertRouting(pulumi.ComponentResource):
+    """Alert topics per severity with their receivers, for programs that compose components directly. Builds ``mlops_infra.aws.AlertRouting`` (type ``mlops-infra:aws:AlertRouting``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    topic_arns: pulumi.Output[Any]
+    "Output topicArns of the mlops-infra:aws:AlertRouting child."
+
+    def __init__(self, name: str, args: AwsAlertRoutingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsAlertRouting",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "AlertRouting"),
+        )
+        self.topic_arns = outputs["topicArns"]
 
 
 class AwsAlertTopic(pulumi.ComponentResource):
@@ -61,6 +96,27 @@ class AwsAlertTopic(pulumi.ComponentResource):
             component=("mlops_infra.aws", "AlertTopic"),
         )
         self.topic_arn = outputs["topicArn"]
+
+
+class AwsAuditTrail(pulumi.ComponentResource):
+    """A KMS-encrypted, multi-region, validated CloudTrail trail into a protected, versioned, archiving bucket. Builds ``mlops_infra.aws.AuditTrail`` (type ``mlops-infra:aws:AuditTrail``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    trail_arn: pulumi.Output[Any]
+    "Output trailArn of the mlops-infra:aws:AuditTrail child."
+    bucket_name: pulumi.Output[Any]
+    "Output bucketName of the mlops-infra:aws:AuditTrail child."
+
+    def __init__(self, name: str, args: AwsAuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsAuditTrail",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "AuditTrail"),
+        )
+        self.trail_arn = outputs["trailArn"]
+        self.bucket_name = outputs["bucketName"]
 
 
 class AwsBatchTransform(pulumi.ComponentResource):
@@ -113,6 +169,27 @@ class AwsBudget(pulumi.ComponentResource):
         self.budget_name = outputs["budgetName"]
         self.topic_arn = outputs["topicArn"]
         self.monthly_limit_usd = outputs["monthlyLimitUsd"]
+
+
+class AwsCostAnomalyAlerts(pulumi.ComponentResource):
+    """A monitor of the platform's tagged spend and an immediate SNS subscription above the threshold. Builds ``mlops_infra.aws.CostAnomalyAlerts`` (type ``mlops-infra:aws:CostAnomalyAlerts``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    monitor_arn: pulumi.Output[Any]
+    "Output monitorArn of the mlops-infra:aws:CostAnomalyAlerts child."
+    subscription_arn: pulumi.Output[Any]
+    "Output subscriptionArn of the mlops-infra:aws:CostAnomalyAlerts child."
+
+    def __init__(self, name: str, args: AwsCostAnomalyAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsCostAnomalyAlerts",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "CostAnomalyAlerts"),
+        )
+        self.monitor_arn = outputs["monitorArn"]
+        self.subscription_arn = outputs["subscriptionArn"]
 
 
 class AwsEndpoint(pulumi.ComponentResource):
@@ -191,6 +268,33 @@ class AwsFeatureStore(pulumi.ComponentResource):
         self.feature_group_names = outputs["featureGroupNames"]
 
 
+class AwsModelMonitor(pulumi.ComponentResource):
+    """A data-quality monitoring schedule on an endpoint, and an alarm per drifting feature. Builds ``mlops_infra.aws.ModelMonitor`` (type ``mlops-infra:aws:ModelMonitor``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    schedule_name: pulumi.Output[Any]
+    "Output scheduleName of the mlops-infra:aws:ModelMonitor child."
+    job_definition_name: pulumi.Output[Any]
+    "Output jobDefinitionName of the mlops-infra:aws:ModelMonitor child."
+    drift_alarm_arns: pulumi.Output[Any]
+    "Output driftAlarmArns of the mlops-infra:aws:ModelMonitor child."
+    role_arn: pulumi.Output[Any]
+    "Output roleArn of the mlops-infra:aws:ModelMonitor child."
+
+    def __init__(self, name: str, args: AwsModelMonitorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsModelMonitor",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "ModelMonitor"),
+        )
+        self.schedule_name = outputs["scheduleName"]
+        self.job_definition_name = outputs["jobDefinitionName"]
+        self.drift_alarm_arns = outputs["driftAlarmArns"]
+        self.role_arn = outputs["roleArn"]
+
+
 class AwsModelRegistry(pulumi.ComponentResource):
     """A model package group whose approvals notify a topic and can start a deployment. Builds ``mlops_infra.aws.ModelRegistry`` (type ``mlops-infra:aws:ModelRegistry``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -222,6 +326,45 @@ class AwsModelRegistry(pulumi.ComponentResource):
         self.rule_arn = outputs["ruleArn"]
         self.approval_mode = outputs["approvalMode"]
         self.initial_approval_status = outputs["initialApprovalStatus"]
+
+
+class AwsOperationsDashboard(pulumi.ComponentResource):
+    """A CloudWatch dashboard ``{project}-{env}-{name}`` of the endpoints, their drift and the account's cost. Builds ``mlops_infra.aws.OperationsDashboard`` (type ``mlops-infra:aws:OperationsDashboard``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    dashboard_name: pulumi.Output[Any]
+    "Output dashboardName of the mlops-infra:aws:OperationsDashboard child."
+    dashboard_arn: pulumi.Output[Any]
+    "Output dashboardArn of the mlops-infra:aws:OperationsDashboard child."
+
+    def __init__(self, name: str, args: AwsOperationsDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsOperationsDashboard",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "OperationsDashboard"),
+        )
+        self.dashboard_name = outputs["dashboardName"]
+        self.dashboard_arn = outputs["dashboardArn"]
+
+
+class AwsPersonaRoles(pulumi.ComponentResource):
+    """One federated IAM role and inline policy per persona that has groups. Builds ``mlops_infra.aws.PersonaRoles`` (type ``mlops-infra:aws:PersonaRoles``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    role_arns: pulumi.Output[Any]
+    "Output roleArns of the mlops-infra:aws:PersonaRoles child."
+
+    def __init__(self, name: str, args: AwsPersonaRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsPersonaRoles",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "PersonaRoles"),
+        )
+        self.role_arns = outputs["roleArns"]
 
 
 class AwsPlatformKey(pulumi.ComponentResource):
@@ -269,6 +412,51 @@ class AwsSecureBucket(pulumi.ComponentResource):
         self.arn = outputs["arn"]
 
 
+class AwsSlackChatbot(pulumi.ComponentResource):
+    """An AWS Chatbot Slack channel configuration subscribed to alert topics, with a read-only role. Builds ``mlops_infra.aws.SlackChatbot`` (type ``mlops-infra:aws:SlackChatbot``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    configuration_arn: pulumi.Output[Any]
+    "Output configurationArn of the mlops-infra:aws:SlackChatbot child."
+    role_arn: pulumi.Output[Any]
+    "Output roleArn of the mlops-infra:aws:SlackChatbot child."
+
+    def __init__(self, name: str, args: AwsSlackChatbotArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsSlackChatbot",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "SlackChatbot"),
+        )
+        self.configuration_arn = outputs["configurationArn"]
+        self.role_arn = outputs["roleArn"]
+
+
+class AwsTrackingServer(pulumi.ComponentResource):
+    """SageMaker managed MLflow: a server, its artifact bucket and a role scoped to that bucket (and group). Builds ``mlops_infra.aws.TrackingServer`` (type ``mlops-infra:aws:TrackingServer``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    server_arn: pulumi.Output[Any]
+    "Output serverArn of the mlops-infra:aws:TrackingServer child."
+    artifact_bucket: pulumi.Output[Any]
+    "Output artifactBucket of the mlops-infra:aws:TrackingServer child."
+    role_arn: pulumi.Output[Any]
+    "Output roleArn of the mlops-infra:aws:TrackingServer child."
+
+    def __init__(self, name: str, args: AwsTrackingServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="AwsTrackingServer",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.aws", "TrackingServer"),
+        )
+        self.server_arn = outputs["serverArn"]
+        self.artifact_bucket = outputs["artifactBucket"]
+        self.role_arn = outputs["roleArn"]
+
+
 class AwsTrainingPipeline(pulumi.ComponentResource):
     """A SageMaker Pipeline that retrains on a schedule (and on alarms) and registers good models. Builds ``mlops_infra.aws.TrainingPipeline`` (type ``mlops-infra:aws:TrainingPipeline``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -306,6 +494,40 @@ class AwsTrainingPipeline(pulumi.ComponentResource):
         self.dlq_arn = outputs["dlqArn"]
         self.retrain_rule_arn = outputs["retrainRuleArn"]
         self.baseline_s3_uri = outputs["baselineS3Uri"]
+
+
+class GcpAlertChannels(pulumi.ComponentResource):
+    """The notification channels of one application, routed by severity (for programs without a PlatformSpec). Builds ``mlops_infra.gcp.AlertChannels`` (type ``mlops-infra:gcp:AlertChannels``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    critical: pulumi.Output[Any]
+    "Output critical of the mlops-infra:gcp:AlertChannels child."
+    warning: pulumi.Output[Any]
+    "Output warning of the mlops-infra:gcp:AlertChannels child."
+
+    def __init__(self, name: str, args: GcpAlertChannelsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="GcpAlertChannels",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.gcp", "AlertChannels"),
+        )
+        self.critical = outputs["critical"]
+        self.warning = outputs["warning"]
+
+
+class GcpAuditLogs(pulumi.ComponentResource):
+    """ADMIN_READ, DATA_READ and DATA_WRITE audit logs for each service on the provider's project. Builds ``mlops_infra.gcp.AuditLogs`` (type ``mlops-infra:gcp:AuditLogs``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    services: pulumi.Output[Any]
+    "Output services of the mlops-infra:gcp:AuditLogs child."
+
+    def __init__(self, name: str, args: GcpAuditLogsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self, type_name="GcpAuditLogs", name=name, args=args, opts=opts, component=("mlops_infra.gcp", "AuditLogs")
+        )
+        self.services = outputs["services"]
 
 
 class GcpBatchPrediction(pulumi.ComponentResource):
@@ -346,6 +568,51 @@ class GcpBudget(pulumi.ComponentResource):
             self, type_name="GcpBudget", name=name, args=args, opts=opts, component=("mlops_infra.gcp", "Budget")
         )
         self.budget = outputs["budget"]
+
+
+class GcpBudgetAlerts(pulumi.ComponentResource):
+    """CMEK topic the budget publishes to, Eventarc -> CMEK workflow, and a log-match alert policy per severity. Builds ``mlops_infra.gcp.BudgetAlerts`` (type ``mlops-infra:gcp:BudgetAlerts``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    topic: pulumi.Output[Any]
+    "Output topic of the mlops-infra:gcp:BudgetAlerts child."
+    workflow: pulumi.Output[Any]
+    "Output workflow of the mlops-infra:gcp:BudgetAlerts child."
+
+    def __init__(self, name: str, args: GcpBudgetAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="GcpBudgetAlerts",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.gcp", "BudgetAlerts"),
+        )
+        self.topic = outputs["topic"]
+        self.workflow = outputs["workflow"]
+
+
+class GcpDeployOnApproval(pulumi.ComponentResource):
+    """Eventarc audit-log trigger -> Cloud Workflow -> deploy webhook, token in a CMEK Secret Manager secret. Builds ``mlops_infra.gcp.DeployOnApproval`` (type ``mlops-infra:gcp:DeployOnApproval``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    workflow: pulumi.Output[Any]
+    "Output workflow of the mlops-infra:gcp:DeployOnApproval child."
+    trigger: pulumi.Output[Any]
+    "Output trigger of the mlops-infra:gcp:DeployOnApproval child."
+    secret: pulumi.Output[Any]
+    "Output secret of the mlops-infra:gcp:DeployOnApproval child."
+
+    def __init__(self, name: str, args: GcpDeployOnApprovalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="GcpDeployOnApproval",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.gcp", "DeployOnApproval"),
+        )
+        self.workflow = outputs["workflow"]
+        self.trigger = outputs["trigger"]
+        self.secret = outputs["secret"]
 
 
 class GcpDriftRetraining(pulumi.ComponentResource):
@@ -389,6 +656,27 @@ class GcpEndpoint(pulumi.ComponentResource):
         self.endpoint = outputs["endpoint"]
         self.endpoint_id = outputs["endpointId"]
         self.logging_dataset = outputs["loggingDataset"]
+
+
+class GcpExperimentTracking(pulumi.ComponentResource):
+    """A CMEK TensorBoard backing Vertex AI Experiments; ``tensorboard_name`` is what pipelines log to. Builds ``mlops_infra.gcp.ExperimentTracking`` (type ``mlops-infra:gcp:ExperimentTracking``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    tensorboard: pulumi.Output[Any]
+    "Output tensorboard of the mlops-infra:gcp:ExperimentTracking child."
+    experiment: pulumi.Output[Any]
+    "Output experiment of the mlops-infra:gcp:ExperimentTracking child."
+
+    def __init__(self, name: str, args: GcpExperimentTrackingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="GcpExperimentTracking",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.gcp", "ExperimentTracking"),
+        )
+        self.tensorboard = outputs["tensorboard"]
+        self.experiment = outputs["experiment"]
 
 
 class GcpFeatureStore(pulumi.ComponentResource):
@@ -440,6 +728,28 @@ class GcpModelRegistry(pulumi.ComponentResource):
         self.models_bucket = outputs["modelsBucket"]
         self.image_repository = outputs["imageRepository"]
         self.models = outputs["models"]
+
+
+class GcpOffHours(pulumi.ComponentResource):
+    """A custom-role account, a CMEK workflow, a stop and a start scheduler job, and an alert on failed runs. Builds ``mlops_infra.gcp.OffHours`` (type ``mlops-infra:gcp:OffHours``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    workflow: pulumi.Output[Any]
+    "Output workflow of the mlops-infra:gcp:OffHours child."
+    stop_job: pulumi.Output[Any]
+    "Output stopJob of the mlops-infra:gcp:OffHours child."
+    start_job: pulumi.Output[Any]
+    "Output startJob of the mlops-infra:gcp:OffHours child."
+    service_account: pulumi.Output[Any]
+    "Output serviceAccount of the mlops-infra:gcp:OffHours child."
+
+    def __init__(self, name: str, args: GcpOffHoursArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self, type_name="GcpOffHours", name=name, args=args, opts=opts, component=("mlops_infra.gcp", "OffHours")
+        )
+        self.workflow = outputs["workflow"]
+        self.stop_job = outputs["stopJob"]
+        self.start_job = outputs["startJob"]
+        self.service_account = outputs["serviceAccount"]
 
 
 class GcpPlatformAccess(pulumi.ComponentResource):
@@ -627,6 +937,27 @@ class K8sClusterPrerequisites(pulumi.ComponentResource):
         self.prometheus_url = outputs["prometheusUrl"]
 
 
+class K8sDeployWebhookPoller(pulumi.ComponentResource):
+    """A CronJob that calls the deploy webhook when the MLflow approved alias moves to a version not served. Builds ``mlops_infra.k8s.DeployWebhookPoller`` (type ``mlops-infra:k8s:DeployWebhookPoller``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    cron_job: pulumi.Output[Any]
+    "Output cronJob of the mlops-infra:k8s:DeployWebhookPoller child."
+    state_config_map: pulumi.Output[Any]
+    "Output stateConfigMap of the mlops-infra:k8s:DeployWebhookPoller child."
+
+    def __init__(self, name: str, args: K8sDeployWebhookPollerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sDeployWebhookPoller",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "DeployWebhookPoller"),
+        )
+        self.cron_job = outputs["cronJob"]
+        self.state_config_map = outputs["stateConfigMap"]
+
+
 class K8sDriftDetector(pulumi.ComponentResource):
     """A namespace's drift server: KServe captures in, per-feature drift gauges out, retraining on drift. Builds ``mlops_infra.k8s.DriftDetector`` (type ``mlops-infra:k8s:DriftDetector``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -785,6 +1116,22 @@ class K8sMonitoring(pulumi.ComponentResource):
         self.dashboard = outputs["dashboard"]
 
 
+class K8sOffHours(pulumi.ComponentResource):
+    """Two CronJobs and a Role that may patch only the named InferenceServices. Builds ``mlops_infra.k8s.OffHours`` (type ``mlops-infra:k8s:OffHours``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    stop: pulumi.Output[Any]
+    "Output stop of the mlops-infra:k8s:OffHours child."
+    start: pulumi.Output[Any]
+    "Output start of the mlops-infra:k8s:OffHours child."
+
+    def __init__(self, name: str, args: K8sOffHoursArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self, type_name="K8sOffHours", name=name, args=args, opts=opts, component=("mlops_infra.k8s", "OffHours")
+        )
+        self.stop = outputs["stop"]
+        self.start = outputs["start"]
+
+
 class K8sQuotaAlerts(pulumi.ComponentResource):
     """A PrometheusRule alerting on ResourceQuota use at each threshold. Builds ``mlops_infra.k8s.QuotaAlerts`` (type ``mlops-infra:k8s:QuotaAlerts``) as its only child; that component's pydantic model validates the args before anything registers."""
 
@@ -825,6 +1172,30 @@ class K8sSeldonEndpoint(pulumi.ComponentResource):
         self.model = outputs["model"]
         self.servers = outputs["servers"]
         self.url = outputs["url"]
+
+
+class K8sSpendBudget(pulumi.ComponentResource):
+    """A namespace's monthly budget: a ResourceQuota capping its worst case, and OpenCost forecast alerts. Builds ``mlops_infra.k8s.SpendBudget`` (type ``mlops-infra:k8s:SpendBudget``) as its only child; that component's pydantic model validates the args before anything registers."""
+
+    rule: pulumi.Output[Any]
+    "Output rule of the mlops-infra:k8s:SpendBudget child."
+    quota: pulumi.Output[Any]
+    "Output quota of the mlops-infra:k8s:SpendBudget child."
+    monthly_limit_usd: pulumi.Output[Any]
+    "Output monthlyLimitUsd of the mlops-infra:k8s:SpendBudget child."
+
+    def __init__(self, name: str, args: K8sSpendBudgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        outputs = build_wrapped(
+            self,
+            type_name="K8sSpendBudget",
+            name=name,
+            args=args,
+            opts=opts,
+            component=("mlops_infra.k8s", "SpendBudget"),
+        )
+        self.rule = outputs["rule"]
+        self.quota = outputs["quota"]
+        self.monthly_limit_usd = outputs["monthlyLimitUsd"]
 
 
 class K8sTenancy(pulumi.ComponentResource):
@@ -898,21 +1269,35 @@ class K8sTrainingPipeline(pulumi.ComponentResource):
 
 
 WRAPPERS: list[type[pulumi.ComponentResource]] = [
+    AwsAlertRouting,
     AwsAlertTopic,
+    AwsAuditTrail,
     AwsBatchTransform,
     AwsBudget,
+    AwsCostAnomalyAlerts,
     AwsEndpoint,
     AwsFeatureStore,
+    AwsModelMonitor,
     AwsModelRegistry,
+    AwsOperationsDashboard,
+    AwsPersonaRoles,
     AwsPlatformKey,
     AwsSecureBucket,
+    AwsSlackChatbot,
+    AwsTrackingServer,
     AwsTrainingPipeline,
+    GcpAlertChannels,
+    GcpAuditLogs,
     GcpBatchPrediction,
     GcpBudget,
+    GcpBudgetAlerts,
+    GcpDeployOnApproval,
     GcpDriftRetraining,
     GcpEndpoint,
+    GcpExperimentTracking,
     GcpFeatureStore,
     GcpModelRegistry,
+    GcpOffHours,
     GcpPlatformAccess,
     GcpPlatformKey,
     GcpSecureBucket,
@@ -921,6 +1306,7 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sBatchInference,
     K8sCanaryGuard,
     K8sClusterPrerequisites,
+    K8sDeployWebhookPoller,
     K8sDriftDetector,
     K8sEncryptedStorageClass,
     K8sEndpoint,
@@ -928,8 +1314,10 @@ WRAPPERS: list[type[pulumi.ComponentResource]] = [
     K8sKubeflowTrainingPipeline,
     K8sModelRegistry,
     K8sMonitoring,
+    K8sOffHours,
     K8sQuotaAlerts,
     K8sSeldonEndpoint,
+    K8sSpendBudget,
     K8sTenancy,
     K8sTrafficRouter,
     K8sTrainingPipeline,

@@ -33,9 +33,9 @@ from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.batch_workflow import batch_workflow
 from mlops_infra.gcp.iam import ServiceAgent, service_account_member
-from mlops_infra.gcp.pipeline_job import CLOUD_PLATFORM_SCOPE
 from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
 from mlops_infra.gcp.project import project_id
+from mlops_infra.gcp.scheduled_workflow import cmek_workflow, failed_executions, project_role_grants, workflow_schedule
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
 from mlops_infra.spec.compute import check_gcp_machine_type
@@ -142,43 +142,31 @@ class BatchPrediction(PlatformComponent[BatchPredictionArgs]):
             }
         )
         region, runtime = a.region, a.max_runtime_seconds
-        self.workflow = gcp.workflows.Workflow(
-            self.child_name("workflow"),
+        self.workflow = cmek_workflow(
+            self,
             name=physical,
             region=a.region,
             description=f"Scheduled batch prediction {name}: create the job, wait, cancel it after {runtime} s",
             service_account=self.runner_account.id,
-            crypto_key_name=vertex_key.name,
-            call_log_level="LOG_ERRORS_ONLY",
-            source_contents=pulumi.Output.all(project, self.job_body).apply(
+            key_name=vertex_key.name,
+            source=pulumi.Output.all(project, self.job_body).apply(
                 lambda v: json.dumps(
                     batch_workflow(project=v[0], region=region, job=v[1], max_runtime_seconds=runtime),
                     sort_keys=True,
                     indent=1,
                 )
             ),
-            labels=self.platform.gcp_labels,
-            opts=self.child_opts(depends_on=grants),
+            depends_on=grants,
         )
-        self.scheduler_job = gcp.cloudscheduler.Job(
-            self.child_name("schedule"),
+        self.scheduler_job = workflow_schedule(
+            self,
             name=physical,
             region=a.region,
             description=f"Starts the {name} batch prediction workflow",
-            schedule=a.schedule.cron,
-            time_zone=a.schedule.time_zone,
-            http_target=gcp.cloudscheduler.JobHttpTargetArgs(
-                uri=pulumi.Output.concat(
-                    "https://workflowexecutions.googleapis.com/v1/", self.workflow.id, "/executions"
-                ),
-                http_method="POST",
-                headers={"Content-Type": "application/json"},
-                body="e30=",  # base64 of "{}": no workflow arguments
-                oauth_token=gcp.cloudscheduler.JobHttpTargetOauthTokenArgs(
-                    service_account_email=self.runner_account.email, scope=CLOUD_PLATFORM_SCOPE
-                ),
-            ),
-            opts=self.child_opts(depends_on=grants),
+            schedule=a.schedule,
+            workflow=self.workflow,
+            invoker_email=self.runner_account.email,
+            depends_on=grants,
         )
         self.alert_policy = self._alert(physical)
         self.workflow_name: pulumi.Output[str] = self.workflow.name
@@ -203,16 +191,7 @@ class BatchPrediction(PlatformComponent[BatchPredictionArgs]):
         a = self.args
         runner = service_account_member(self.runner_account.email)
         job = service_account_member(self.job_account.email)
-        grants: list[pulumi.Resource] = [
-            gcp.projects.IAMMember(
-                self.child_name(role.split("/")[1].replace(".", "-")),
-                project=project,
-                role=role,
-                member=runner,
-                opts=self.child_opts(),
-            )
-            for role in RUNNER_PROJECT_ROLES
-        ]
+        grants = project_role_grants(self, project, runner, RUNNER_PROJECT_ROLES)
         grants.append(
             gcp.serviceaccount.IAMMember(
                 self.child_name("act-as-job"),
@@ -252,25 +231,6 @@ class BatchPrediction(PlatformComponent[BatchPredictionArgs]):
                 "part of its input: see the workflow's executions and the Vertex AI batch prediction job.",
                 mime_type="text/markdown",
             ),
-            conditions=[
-                gcp.monitoring.AlertPolicyConditionArgs(
-                    display_name="batch prediction run failed",
-                    condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
-                        filter=(
-                            'metric.type="workflows.googleapis.com/finished_execution_count" '
-                            'AND resource.type="workflows.googleapis.com/Workflow" '
-                            f'AND resource.labels.workflow_id="{workflow_name}" AND metric.labels.status="FAILED"'
-                        ),
-                        comparison="COMPARISON_GT",
-                        threshold_value=0,
-                        duration="0s",
-                        aggregations=[
-                            gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                                alignment_period="300s", per_series_aligner="ALIGN_SUM"
-                            )
-                        ],
-                    ),
-                )
-            ],
+            conditions=[failed_executions("batch prediction run failed", workflow_name)],
             opts=self.child_opts(),
         )

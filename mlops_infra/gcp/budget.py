@@ -42,7 +42,12 @@ class BudgetArgs(Spec):
         min_length=1,
     )
     notification_channels: list[StrInput] = Field(
-        default_factory=list, max_length=5, description="Cloud Monitoring channels (at most 5)."
+        default_factory=list,
+        max_length=5,
+        description="Cloud Monitoring e-mail channels (at most 5; budgets notify no other channel type).",
+    )
+    pubsub_topic: StrInput | None = Field(
+        None, description="projects/P/topics/T every budget update is published to (BudgetAlerts.topic_id)."
     )
     label_filter: dict[str, str] | None = Field(
         None, description="Count only resources with this one label (for example environment=prod)."
@@ -94,6 +99,7 @@ class Budget(PlatformComponent[BudgetArgs]):
             ],
             all_updates_rule=gcp.billing.BudgetAllUpdatesRuleArgs(
                 monitoring_notification_channels=a.notification_channels or None,
+                pubsub_topic=a.pubsub_topic,
                 disable_default_iam_recipients=False,
             ),
             opts=self.child_opts(),

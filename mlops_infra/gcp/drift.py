@@ -43,9 +43,16 @@ from mlops_infra.gcp.iam import (
     service_account_member,
     service_agent_member,
 )
-from mlops_infra.gcp.pipeline_job import CLOUD_PLATFORM_SCOPE, pipeline_jobs_url
+from mlops_infra.gcp.pipeline_job import pipeline_jobs_url
 from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
 from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpoint
+from mlops_infra.gcp.scheduled_workflow import (
+    WORKFLOWS_INVOKER,
+    cmek_workflow,
+    failed_executions,
+    project_role_grants,
+    workflow_schedule,
+)
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN
 from mlops_infra.spec.base import Spec, StrInput, field_error
@@ -189,16 +196,9 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
         )
         member = service_account_member(self.service_account.email)
         roles = VERTEX_ENGINE_PROJECT_ROLES if vertex else PROJECT_ROLES
-        grants: list[pulumi.Resource] = [
-            gcp.projects.IAMMember(
-                self.child_name(role.split("/")[1].replace(".", "-")),
-                project=project,
-                role=role,
-                member=member,
-                opts=self.child_opts(),
-            )
-            for role in (*roles, *([RETRAIN_ROLE] if a.pipeline_job is not None else []))
-        ]
+        grants = project_role_grants(
+            self, project, member, (*roles, *([RETRAIN_ROLE] if a.pipeline_job is not None else []))
+        )
         # The reader of the baseline (and logs): the workflow's query, or Vertex AI's monitoring pipeline.
         reader = (
             service_agent_member(ServiceAgent.AIPLATFORM, project_number(pulumi.InvokeOutputOptions(parent=self)))
@@ -233,13 +233,11 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
             )
         key = key_for(a.kms_key_name, a.region, requester=self)
         # The Workflows agent encrypts the workflow's data with the key: one grant per key, shared with
-        # any other CMEK workflow of the stack (the deploy webhook's).
+        # any other CMEK workflow of the stack (the deploy webhook's, batch prediction's, off-hours').
         key_grant = workflows_agent_grant(key, self)
-        self.workflows_key_grant: pulumi.Resource = key_grant
-        """The Workflows agent's use of the key (other workflows of the stack wait for it instead of granting again)."""
         workflow_name = self.platform.name(name, naming.GCP_RESOURCE)
-        self.workflow = gcp.workflows.Workflow(
-            self.child_name("workflow"),
+        self.workflow = cmek_workflow(
+            self,
             name=workflow_name,
             region=a.region,
             description=(
@@ -248,11 +246,9 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
                 else "Measure feature drift; on drift, log it and start the training pipeline"
             ),
             service_account=self.service_account.id,
-            crypto_key_name=key.name,
-            call_log_level="LOG_ERRORS_ONLY",
-            source_contents=self._retrain_definition(project) if vertex else self._definition(project),
-            labels=self.platform.gcp_labels,
-            opts=self.child_opts(depends_on=[*grants, key_grant]),
+            key_name=key.name,
+            source=self._retrain_definition(project) if vertex else self._definition(project),
+            depends_on=[*grants, key_grant],
         )
         self.scheduler_job: gcp.cloudscheduler.Job | None = None
         self.monitoring_jobs: dict[str, VertexModelMonitoringJob] = {}
@@ -315,32 +311,16 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
         """Engine bigquery: Cloud Scheduler executes the drift workflow on the schedule."""
         a = self.args
         assert a.schedule is not None  # check_engine
-        invoker = gcp.projects.IAMMember(
-            self.child_name("workflows-invoker"),
-            project=project,
-            role="roles/workflows.invoker",
-            member=member,
-            opts=self.child_opts(),
-        )
-        self.scheduler_job = gcp.cloudscheduler.Job(
-            self.child_name("schedule"),
+        invoker = project_role_grants(self, project, member, (WORKFLOWS_INVOKER,))
+        self.scheduler_job = workflow_schedule(
+            self,
             name=self.platform.name(f"{name}-check", naming.GCP_RESOURCE),
             region=a.region,
             description="Runs the drift check workflow",
-            schedule=a.schedule.cron,
-            time_zone=a.schedule.time_zone,
-            http_target=gcp.cloudscheduler.JobHttpTargetArgs(
-                uri=pulumi.Output.concat(
-                    "https://workflowexecutions.googleapis.com/v1/", self.workflow.id, "/executions"
-                ),
-                http_method="POST",
-                headers={"Content-Type": "application/json"},
-                body="e30=",  # base64 of "{}": no workflow arguments
-                oauth_token=gcp.cloudscheduler.JobHttpTargetOauthTokenArgs(
-                    service_account_email=self.service_account.email, scope=CLOUD_PLATFORM_SCOPE
-                ),
-            ),
-            opts=self.child_opts(depends_on=[invoker]),
+            schedule=a.schedule,
+            workflow=self.workflow,
+            invoker_email=self.service_account.email,
+            depends_on=invoker,
         )
 
     def _alert(self, name: str, project: pulumi.Output[str], workflow_name: str) -> None:
@@ -404,24 +384,7 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
                     ),
                 ),
                 # A drift check that fails (query error, missing table) must not look like "no drift".
-                gcp.monitoring.AlertPolicyConditionArgs(
-                    display_name="drift check failed",
-                    condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
-                        filter=(
-                            'metric.type="workflows.googleapis.com/finished_execution_count" '
-                            'AND resource.type="workflows.googleapis.com/Workflow" '
-                            f'AND resource.labels.workflow_id="{workflow_name}" AND metric.labels.status="FAILED"'
-                        ),
-                        comparison="COMPARISON_GT",
-                        threshold_value=0,
-                        duration="0s",
-                        aggregations=[
-                            gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                                alignment_period=period, per_series_aligner="ALIGN_SUM"
-                            )
-                        ],
-                    ),
-                ),
+                failed_executions("drift check failed", workflow_name, period),
             ],
             opts=self.child_opts(),
         )

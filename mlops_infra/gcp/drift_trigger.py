@@ -23,11 +23,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from mlops_infra.gcp.dynamic.vertex_monitoring import ANOMALY_LOG, MONITORING_JOB_RESOURCE
-from mlops_infra.gcp.iam import KMS_ENCRYPTER_DECRYPTER, service_account_member
-
-PUBSUB_AGENT_EMAIL = "service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com"
-"""The Pub/Sub service agent: encrypts the topic's messages with CMEK and signs Eventarc's push requests."""
-PUBLISHED_EVENT = "google.cloud.pubsub.topic.v1.messagePublished"
+from mlops_infra.gcp.topic_trigger import cmek_topic, workflow_trigger
 
 
 def anomaly_filter(project: pulumi.Input[str], job_ids: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
@@ -120,24 +116,7 @@ def anomaly_trigger(
     may invoke workflows (Workflows has no per-workflow IAM); the Pub/Sub agent may use the key and
     mint tokens for the trigger's account only (authenticated push to Eventarc).
     """
-    pubsub_agent = pulumi.Output.from_input(project_number).apply(
-        lambda n: "serviceAccount:" + PUBSUB_AGENT_EMAIL.format(n=n)
-    )
-    key_grant = gcp.kms.CryptoKeyIAMMember(
-        owner.child_name("key-pubsub-agent"),
-        crypto_key_id=key,
-        role=KMS_ENCRYPTER_DECRYPTER,
-        member=pubsub_agent,
-        opts=owner.child_opts(),
-    )
-    topic = gcp.pubsub.Topic(
-        owner.child_name("anomalies"),
-        name=topic_name,
-        kms_key_name=key,
-        labels=labels,
-        message_retention_duration="86400s",  # a day to retry a failed delivery, in seconds
-        opts=owner.child_opts(depends_on=[key_grant]),
-    )
+    topic = cmek_topic(owner, child="anomalies", name=topic_name, key=key, labels=labels)
     sink = gcp.logging.ProjectSink(
         owner.child_name("anomaly-sink"),
         name=topic_name,
@@ -156,38 +135,18 @@ def anomaly_trigger(
         member=sink.writer_identity,
         opts=owner.child_opts(depends_on=[sink]),
     )
-    account = gcp.serviceaccount.Account(
-        owner.child_name("trigger-sa"),
+    trigger, account = workflow_trigger(
+        owner,
+        topic=topic,
+        workflow=workflow,
+        project=project,
+        project_number=project_number,
+        region=region,
+        name=topic_name,
         account_id=account_id,
         display_name="drift anomaly trigger",
         description="Eventarc runs the retraining workflow as this account when a monitoring job logs an anomaly.",
-        opts=owner.child_opts(),
-    )
-    member = service_account_member(account.email)
-    invoker = gcp.projects.IAMMember(
-        owner.child_name("trigger-workflows-invoker"),
-        project=project,
-        role="roles/workflows.invoker",
-        member=member,
-        opts=owner.child_opts(),
-    )
-    token_creator = gcp.serviceaccount.IAMMember(
-        owner.child_name("trigger-pubsub-token-creator"),
-        service_account_id=account.id,
-        role="roles/iam.serviceAccountTokenCreator",
-        member=pubsub_agent,
-        opts=owner.child_opts(),
-    )
-    trigger = gcp.eventarc.Trigger(
-        owner.child_name("trigger"),
-        name=topic_name,
-        location=region,
-        project=project,
-        matching_criterias=[gcp.eventarc.TriggerMatchingCriteriaArgs(attribute="type", value=PUBLISHED_EVENT)],
-        transport=gcp.eventarc.TriggerTransportArgs(pubsub=gcp.eventarc.TriggerTransportPubsubArgs(topic=topic.id)),
-        destination=gcp.eventarc.TriggerDestinationArgs(workflow=workflow.id),
-        service_account=account.email,
         labels=labels,
-        opts=owner.child_opts(depends_on=[invoker, token_creator, publisher]),
+        depends_on=[publisher],
     )
     return AnomalyTrigger(topic=topic, sink=sink, trigger=trigger, service_account=account)

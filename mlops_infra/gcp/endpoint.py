@@ -17,7 +17,7 @@ from mlops_infra.conventions.markers import public_exposure_labels
 from mlops_infra.gcp.bigquery_dataset import cmek_dataset
 from mlops_infra.gcp.dynamic.clients import check_api_endpoint
 from mlops_infra.gcp.dynamic.rollback_metrics import DEFAULT_MIN_REQUESTS
-from mlops_infra.gcp.dynamic.vertex_deployment import VertexModelDeployment, check_canary
+from mlops_infra.gcp.dynamic.vertex_deployment import VertexModelDeployment, check_canary, deployed_model_body
 from mlops_infra.gcp.endpoint_alerts import EndpointAlerts, endpoint_alert_policies
 from mlops_infra.gcp.iam import ServiceAgent, service_agent_member
 from mlops_infra.gcp.platform_key import key_for
@@ -292,6 +292,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             "projects/", project, f"/locations/{a.region}/endpoints/{self.endpoint_id}"
         )
         self.deployment: VertexModelDeployment | None = None
+        self._declared: list[dict[str, Any]] = []
         if a.deployments:
             self.deployment = self._deploy(project)
         self.alert_policies = endpoint_alert_policies(
@@ -329,6 +330,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             }
             for d in a.deployments
         ]
+        self._declared = deployments
         protected = self.platform.protected
         wait = a.step_wait_seconds if a.step_wait_seconds is not None else (300 if protected else 0)
         canary = a.canary_percentages or ([10, 50, 100] if protected else [100])
@@ -346,3 +348,30 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             rollback_metrics=a.rollback_gate(),
             opts=self.child_opts(depends_on=[self.endpoint]),
         )
+
+    def restore_plan(self) -> pulumi.Output[list[dict[str, Any]]] | None:
+        """What off-hours redeploys each morning, per key: its share of traffic and its REST ``DeployedModel``.
+
+        The version is the one the deployment resolved (``resolved_models``), not whatever holds the alias
+        in the morning: off-hours restores what the last ``pulumi up`` deployed. The share is the last
+        traffic step's. None without deployments.
+        """
+        if self.deployment is None:
+            return None
+        final = self.args.resolved_steps()[-1]
+
+        def plan(values: list[Any]) -> list[dict[str, Any]]:
+            resolved, declared = dict(values[0] or {}), values[1]
+            return [
+                {
+                    "key": d["key"],
+                    "share": int(final.get(d["key"], 0)),
+                    # Before the first deployment resolves (a preview) the declared reference stands in.
+                    "deployedModel": deployed_model_body(
+                        d, str(resolved.get(d["key"]) or f"{d['model']}@{d.get('version') or d.get('alias')}")
+                    ),
+                }
+                for d in declared
+            ]
+
+        return pulumi.Output.all(self.deployment.resolved_models, pulumi.Output.from_input(self._declared)).apply(plan)

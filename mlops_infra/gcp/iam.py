@@ -56,6 +56,15 @@ def workflows_agent_member(project_number: pulumi.Input[str]) -> pulumi.Output[s
     )
 
 
+PUBSUB_AGENT_EMAIL = "service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com"
+"""The Pub/Sub service agent: encrypts CMEK topics' messages and signs Eventarc's push requests."""
+
+
+def pubsub_agent_member(project_number: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``serviceAccount:`` of the Pub/Sub service agent of the project with ``project_number``."""
+    return pulumi.Output.from_input(project_number).apply(lambda n: "serviceAccount:" + PUBSUB_AGENT_EMAIL.format(n=n))
+
+
 def service_agent_member(agent: ServiceAgent, project_number: pulumi.Input[str]) -> pulumi.Output[str]:
     """``serviceAccount:<agent email>`` for the project with ``project_number``."""
     template = _AGENT_EMAILS[agent]

@@ -25,11 +25,11 @@ import pulumi_gcp as gcp
 from pydantic import Field, ValidationError
 
 from mlops_infra.component import PlatformComponent
-from mlops_infra.spec.alerts import SEVERITIES, AlertsSpec, Receiver, Severity
+from mlops_infra.spec.alerts import AlertsSpec, Receiver, Severity
 from mlops_infra.spec.base import Spec, field_error
 
 MAX_BUDGET_CHANNELS = 5
-"""Cloud Billing budgets notify at most five Monitoring channels."""
+"""Cloud Billing budgets notify at most five Monitoring channels, all of them e-mail channels."""
 
 
 def secret_keys(alerts: AlertsSpec) -> list[str]:
@@ -83,9 +83,10 @@ class SeverityChannels:
         """Channel resource names (``projects/P/notificationChannels/ID``) an alert of ``severity`` notifies."""
         return [c.name for c in self.channels(severity)]
 
-    def budget_names(self, severity: Severity) -> list[pulumi.Input[str]]:
-        """At most five channels for a budget: the paging ones first, e-mail addresses after."""
-        return self.names(severity)[:MAX_BUDGET_CHANNELS]
+    def budget_names(self) -> list[pulumi.Input[str]]:
+        """At most five e-mail channels: the only kind a Cloud Billing budget notifies (others: BudgetAlerts)."""
+        names: list[pulumi.Input[str]] = [c.name for c in self.by_receiver.get("email", [])]
+        return names[:MAX_BUDGET_CHANNELS]
 
     @property
     def all(self) -> list[gcp.monitoring.NotificationChannel]:
@@ -187,7 +188,8 @@ class AlertChannels(PlatformComponent[AlertChannelsArgs]):
             labels=self.platform.gcp_labels,
             opts=self.child_opts(),
         )
-        self.register_outputs({severity: self.channels.names(severity) for severity in SEVERITIES})
+        # A dict literal: the components package reads the registered output names from it.
+        self.register_outputs({"critical": self.channels.names("critical"), "warning": self.channels.names("warning")})
 
     def names(self, severity: Severity) -> list[pulumi.Input[str]]:
         return self.channels.names(severity)

@@ -18,6 +18,7 @@ from mlops_infra.gcp.iam import (
     KMS_ENCRYPTER_DECRYPTER,
     Principal,
     ServiceAgent,
+    pubsub_agent_member,
     service_agent_member,
     workflows_agent_member,
 )
@@ -184,33 +185,47 @@ def key_name_or_shared(
     return key_for(explicit, region, requester=requester).name
 
 
-# Per stack: key identity -> the one Workflows-agent grant on that key (and the key name it was made for).
-_WORKFLOWS_GRANTS: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, gcp.kms.CryptoKeyIAMMember]]] = (
+# Per stack: (key identity, agent) -> the one grant of that on-demand agent on that key (and the key name).
+_AGENT_GRANTS: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, gcp.kms.CryptoKeyIAMMember]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def workflows_agent_grant(key: KeyRef, owner: PlatformComponent[Any]) -> gcp.kms.CryptoKeyIAMMember:
-    """The one encrypt/decrypt grant of the Cloud Workflows service agent on ``key``, shared by every workflow.
+def on_demand_agent_grant(
+    key: KeyRef, owner: PlatformComponent[Any], *, agent: str, member: pulumi.Input[str]
+) -> gcp.kms.CryptoKeyIAMMember:
+    """The one encrypt/decrypt grant of service agent ``agent`` (``workflows``, ``pubsub``) on ``key``, per stack.
 
     ``CryptoKeyIAMMember`` resources are non-authoritative: two of them for the same key, role and
     member are one IAM binding, and deleting either removes it for both. So the first component that
-    runs a CMEK workflow with ``key`` creates the grant (its child ``<owner>-key-workflows-agent``, the
-    URN it always had) and later ones (the drift workflow, the deploy webhook's workflow) wait for that
-    same resource. Keys are matched by name (a string) or by the same key Output (the shared platform key).
+    needs ``agent`` on ``key`` creates the grant (its child ``<owner>-key-<agent>-agent``, the URN it
+    always had) and later ones wait for that same resource. Keys are matched by name (a string) or by
+    the same key Output (the shared platform key).
     """
     root = get_root_resource()
-    grants = _WORKFLOWS_GRANTS.setdefault(root, {}) if root is not None else {}
-    identity: Any = key.name if isinstance(key.name, str) else id(key.name)
+    grants = _AGENT_GRANTS.setdefault(root, {}) if root is not None else {}
+    identity: Any = (key.name if isinstance(key.name, str) else id(key.name), agent)
     found = grants.get(identity)
     if found is not None:
         return found[1]
     grant = gcp.kms.CryptoKeyIAMMember(
-        owner.child_name("key-workflows-agent"),
+        owner.child_name(f"key-{agent}-agent"),
         crypto_key_id=key.name,
         role=KMS_ENCRYPTER_DECRYPTER,
-        member=workflows_agent_member(project_number(pulumi.InvokeOutputOptions(parent=owner))),
+        member=member,
         opts=owner.child_opts(),
     )
     grants[identity] = (key.name, grant)  # the key name kept alive so its id() stays unique
     return grant
+
+
+def workflows_agent_grant(key: KeyRef, owner: PlatformComponent[Any]) -> gcp.kms.CryptoKeyIAMMember:
+    """The Cloud Workflows agent's grant on ``key`` (a CMEK workflow), shared by every workflow of the stack."""
+    number = project_number(pulumi.InvokeOutputOptions(parent=owner))
+    return on_demand_agent_grant(key, owner, agent="workflows", member=workflows_agent_member(number))
+
+
+def pubsub_agent_grant(key: KeyRef, owner: PlatformComponent[Any]) -> gcp.kms.CryptoKeyIAMMember:
+    """The Pub/Sub agent's grant on ``key`` (a CMEK topic), shared by every topic of the stack."""
+    number = project_number(pulumi.InvokeOutputOptions(parent=owner))
+    return on_demand_agent_grant(key, owner, agent="pubsub", member=pubsub_agent_member(number))

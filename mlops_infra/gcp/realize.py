@@ -30,7 +30,8 @@ What each spec section becomes:
   alerts (endpoint error rate, budget at 100 %) reach the critical receivers, warnings (latency, drift,
   failed retraining, budget thresholds) the warning ones; a protected environment needs a receiver;
 - ``budget``: a Cloud Billing budget on the project, actual and forecast spend at each threshold, to the
-  warning channels; the critical receivers it does not reach yet get a second budget at 100 % of actual spend;
+  e-mail channels (the only kind budgets notify) and to a CMEK Pub/Sub topic whose workflow routes a crossed
+  threshold by severity to every receiver (:mod:`mlops_infra.gcp.budget_alerts`);
 - a Cloud Monitoring dashboard (:mod:`mlops_infra.gcp.dashboard`): per endpoint predictions, errors, error
   rate and p95 latency, drift detections, and the budget (as text: billing has no Monitoring metric);
 - ``access``: each persona's least-privilege IAM bindings (:mod:`mlops_infra.gcp.access`);
@@ -51,6 +52,7 @@ from mlops_infra.gcp.airflow_realization import airflow_orchestrated, realize_ai
 from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.batch_prediction import BatchPrediction
 from mlops_infra.gcp.budget import Budget
+from mlops_infra.gcp.budget_alerts import BudgetAlerts
 from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.deploy_webhook import DeployOnApproval
 from mlops_infra.gcp.drift import DriftRetraining, monitor_interval_hours
@@ -59,7 +61,12 @@ from mlops_infra.gcp.endpoint_alerts import EndpointAlerts
 from mlops_infra.gcp.feature_store import FeatureStore
 from mlops_infra.gcp.iam import check_principal
 from mlops_infra.gcp.model_registry import ModelRegistry
-from mlops_infra.gcp.notification_channels import SeverityChannels, check_secrets, severity_channels
+from mlops_infra.gcp.notification_channels import (
+    SeverityChannels,
+    check_secrets,
+    severity_channels,
+)
+from mlops_infra.gcp.off_hours import OffHours
 from mlops_infra.gcp.platform_key import PlatformKey, adopt_shared_key, registered_shared_key
 from mlops_infra.gcp.project import project_id
 from mlops_infra.gcp.secure_bucket import SecureBucket
@@ -153,6 +160,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
                 )
     if spec.training is not None:
         _check_training(spec, spec.training, context)
+    _check_off_hours(spec, context)
     _check_drift(spec, context)
     _check_access(spec)
     for index, endpoint in enumerate(spec.endpoints):
@@ -490,6 +498,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     if spec.batch:
         _batch(parent, spec, context, registry=registry, approved_alias=approval.approved_label, drift=drift_check,
                channels=warning)  # fmt: skip
+    # After drift and batch: the Workflows agent's key grant stays the child it always was.
+    _off_hours(parent, spec, context, endpoints, warning)
     if pipeline is not None:
         training_failure_policy(
             context.child_name("training-failed"),
@@ -554,51 +564,40 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
 def _budget(
     parent: pulumi.ComponentResource, spec: PlatformSpec, context: RealizeContext, channels: SeverityChannels
 ) -> Budget:
-    """The budget (every threshold, actual and forecast, to the warning channels), and the 100 % page.
+    """The budget (every threshold, actual and forecast), heard by every receiver of its severity.
 
-    A budget notifies all its channels of every threshold, so the critical receivers the budget does not
-    already reach (PagerDuty) get their own budget: actual spend at each threshold of 100 % or more.
+    Cloud Billing notifies Cloud Monitoring e-mail channels only, so the budget names the e-mail channels
+    (at most five) and publishes every update to the ``gcp-budget-alerts`` topic, whose workflow logs a
+    crossed threshold as critical (actual spend at 100 % or more) or warning and whose log-match policies
+    notify that severity's channels: PagerDuty and Slack included.
     """
     budget = spec.budget
-    limit = budget.limit_for(context.cloud)
-    realized = Budget(
+    routes = BudgetAlerts(
+        context.child_name("budget-alerts"),
+        {
+            "region": spec.gcp.region,
+            "critical_channels": channels.names("critical"),
+            "warning_channels": channels.names("warning"),
+        },
+        opts=context.opts(parent),
+    )
+    return Budget(
         context.child_name("budget"),
         {
             "billing_account": spec.gcp.billing_account,
-            "monthly_limit": limit,
+            "monthly_limit": budget.limit_for(context.cloud),
             "currency": "USD",
             "thresholds": [
                 {"threshold_percent": percent, "basis": basis}
                 for percent in budget.alert_at_percent
                 for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
             ],
-            "notification_channels": channels.budget_names("warning"),
+            "notification_channels": channels.budget_names(),
+            "pubsub_topic": routes.topic_id,
         },
-        opts=context.opts(parent),
+        # Billing may publish to the topic before the budget names it.
+        opts=context.opts(parent, depends_on=[routes]),
     )
-    warned = set(channels.alerts.receivers("warning"))
-    paged = [
-        channel.name
-        for receiver in channels.alerts.receivers("critical")
-        if receiver not in warned
-        for channel in channels.by_receiver.get(receiver, [])
-    ]
-    if paged:
-        Budget(
-            context.child_name("budget-critical"),
-            {
-                "billing_account": spec.gcp.billing_account,
-                "monthly_limit": limit,
-                "currency": "USD",
-                "thresholds": [
-                    {"threshold_percent": percent, "basis": "CURRENT_SPEND"}
-                    for percent in [p for p in budget.alert_at_percent if p >= 100] or [100]
-                ],
-                "notification_channels": paged[:5],
-            },
-            opts=context.opts(parent),
-        )
-    return realized
 
 
 def _budget_receivers(spec: PlatformSpec) -> str:
@@ -1062,6 +1061,56 @@ def _vertex_drift_engine(spec: PlatformSpec, context: RealizeContext, endpoints:
             }
         )
     return {"engine": "vertex_model_monitoring", "monitor_interval_hours": hours, "monitored_endpoints": watched}
+
+
+def _off_hours_on(spec: PlatformSpec, context: RealizeContext) -> bool:
+    off_hours = spec.off_hours
+    return off_hours is not None and bool(spec.endpoints) and off_hours.applies_to(context.defaults.environment)
+
+
+def _check_off_hours(spec: PlatformSpec, context: RealizeContext) -> None:
+    """Vertex model monitoring watches deployed models by id; off-hours redeploys them under new ids every morning."""
+    if _off_hours_on(spec, context) and _drift_on(spec, context) and spec.gcp.drift_engine == "vertex_model_monitoring":
+        raise field_error(
+            TITLE,
+            ("off_hours", "environments"),
+            f"off-hours in {context.defaults.environment!r} undeploys the models every evening and redeploys them "
+            "under new ids, which the Vertex model monitoring jobs (gcp.drift_engine vertex_model_monitoring) would "
+            "stop watching: use gcp.drift_engine bigquery, or leave this environment out of off_hours.environments",
+        )
+
+
+def _off_hours(
+    parent: pulumi.ComponentResource,
+    spec: PlatformSpec,
+    context: RealizeContext,
+    endpoints: list[Endpoint],
+    channels: list[pulumi.Input[str]],
+) -> OffHours | None:
+    """The endpoints' models undeployed at ``off_hours.stop`` and redeployed, as declared, at ``start``."""
+    off_hours = spec.off_hours
+    if off_hours is None or not _off_hours_on(spec, context):
+        return None
+    served = [(e, e.restore_plan()) for e in endpoints]
+    return OffHours(
+        context.child_name("off-hours"),
+        {
+            "region": spec.gcp.region,
+            "stop": off_hours.stop,
+            "start": off_hours.start,
+            "endpoints": [
+                {
+                    "endpoint": e.resource_name,
+                    "models": plan,
+                    "serving_accounts": [d.service_account for d in e.args.deployments if d.service_account],
+                }
+                for e, plan in served
+                if plan is not None
+            ],
+            "notification_channels": channels,
+        },
+        opts=context.opts(parent, depends_on=[e.deployment for e, _ in served if e.deployment is not None]),
+    )
 
 
 def _principal(spec: PlatformSpec, group: str) -> str:

@@ -28,7 +28,7 @@ REALIZED_BY: dict[str, frozenset[Cloud]] = {
     "feature materialization schedule": frozenset({Cloud.GCP, Cloud.K8S}),
 }
 # The clouds whose realization builds the off-hours schedule (it depends on the environment, so it has its own check).
-OFF_HOURS_REALIZED_BY: frozenset[Cloud] = frozenset({Cloud.AWS, Cloud.K8S})
+OFF_HOURS_REALIZED_BY: frozenset[Cloud] = frozenset({Cloud.AWS, Cloud.GCP, Cloud.K8S})
 
 # Why a cloud cannot realize a mode at all (shown in the error), where that is a fact of the cloud.
 WHY_NOT: dict[tuple[str, Cloud], str] = {

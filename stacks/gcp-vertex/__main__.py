@@ -16,7 +16,15 @@ thresholds (config ``endpoint.rollbackOnAlerts``, on in protected environments);
 import pulumi
 
 from mlops_infra.conventions import init_platform
-from mlops_infra.gcp import Budget, Endpoint, FeatureStore, ModelRegistry, TrainingPipeline, shared_platform_key
+from mlops_infra.gcp import (
+    Budget,
+    BudgetAlerts,
+    Endpoint,
+    FeatureStore,
+    ModelRegistry,
+    TrainingPipeline,
+    shared_platform_key,
+)
 from mlops_infra.gcp.audit_logs import AuditLogs
 from mlops_infra.gcp.dashboard import operations_dashboard
 from mlops_infra.gcp.drift import DriftRetraining
@@ -67,27 +75,6 @@ key = shared_platform_key(region)
 alerts = AlertChannels("alerts", {"alerts": alerts_spec, "required": platform.protected})
 critical_channels = [*alerts.names("critical"), *external_channels]
 warning_channels = [*alerts.names("warning"), *external_channels]
-
-budget = Budget(
-    "platform",
-    {
-        "billing_account": config.require("billingAccount"),
-        "monthly_limit": config.require_int("monthlyBudget"),
-        "notification_channels": warning_channels[:5],
-    },
-)
-# A budget notifies its channels of every threshold: PagerDuty hears of actual spend at 100 % only.
-paged = [c.name for c in alerts.channels.by_receiver.get("pagerduty", [])]
-if paged and "pagerduty" in alerts_spec.receivers("critical"):
-    Budget(
-        "platform-critical",
-        {
-            "billing_account": config.require("billingAccount"),
-            "monthly_limit": config.require_int("monthlyBudget"),
-            "thresholds": [{"threshold_percent": 100, "basis": "CURRENT_SPEND"}],
-            "notification_channels": paged,
-        },
-    )
 
 features = FeatureStore(
     "features",
@@ -212,6 +199,22 @@ if drift_enabled and endpoint.logging_dataset is not None and endpoint.logging_t
             "notification_channels": warning_channels,
         },
     )
+
+# After the drift workflow, which keeps the Workflows agent's key grant it always had.
+# Cloud Billing notifies e-mail channels only: everyone else hears the budget through its topic, by severity.
+budget_routes = BudgetAlerts(
+    "budget-alerts", {"region": region, "critical_channels": critical_channels, "warning_channels": warning_channels}
+)
+budget = Budget(
+    "platform",
+    {
+        "billing_account": config.require("billingAccount"),
+        "monthly_limit": config.require_int("monthlyBudget"),
+        "notification_channels": alerts.channels.budget_names(),
+        "pubsub_topic": budget_routes.topic_id,
+    },
+    opts=pulumi.ResourceOptions(depends_on=[budget_routes]),
+)
 
 training_failure_policy(
     "training-failed",

@@ -48,8 +48,12 @@ def test_committed_schema_is_what_the_analyzer_derives(schema):
 
 def test_every_public_component_and_mlplatform_is_in_the_package(schema):
     expected = {f"mlops-infra:index:{name}" for name in _public_components()} | {PLATFORM_TOKEN}
-    assert len(expected) == 36  # + K8sEncryptedStorageClass, GcpBatchPrediction, K8sTrafficRouter, K8sBatchInference,
-    # K8sKubeflowTrainingPipeline, K8sClusterPrerequisites, K8sSeldonEndpoint, AwsBatchTransform
+    # + K8sEncryptedStorageClass, GcpBatchPrediction, K8sTrafficRouter, K8sBatchInference, K8sKubeflowTrainingPipeline,
+    # K8sClusterPrerequisites, K8sSeldonEndpoint, AwsBatchTransform, and the governance and operations components:
+    # Aws{AlertRouting,AuditTrail,CostAnomalyAlerts,ModelMonitor,OperationsDashboard,PersonaRoles,SlackChatbot,
+    # TrackingServer}, Gcp{AlertChannels,AuditLogs,BudgetAlerts,DeployOnApproval,ExperimentTracking,OffHours},
+    # K8s{DeployWebhookPoller,OffHours,SpendBudget}
+    assert len(expected) == 53
     assert set(schema["resources"]) == expected
     assert schema["name"] == "mlops-infra"
     for token, resource in schema["resources"].items():

@@ -28,6 +28,7 @@ EXPECTED = {
     "experiment_tracking.py": ("gcp:vertex/aiTensorboard:AiTensorboard", "tensorboard"),
     "audit_logs.py": ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "auditedServices"),
     "airflow_training.py": ("gcp:composer/environment:Environment", "dagObject"),
+    "off_hours.py": ("mlops-infra:index:MlPlatform", "platform"),
 }
 
 
@@ -78,3 +79,15 @@ def test_the_serving_mode_examples_build_their_mode():
     [workflow] = [w for w in batch.by_type("gcp:workflows/workflow:Workflow") if w.name == "gcp-batch-nightly-workflow"]
     assert '"kmsKeyName": "projects/' in workflow.inputs["sourceContents"]
     assert "sys.now() + 7200" in workflow.inputs["sourceContents"]
+
+
+def test_the_off_hours_example_schedules_dev_only():
+    dev = run_program(EXAMPLES / "off_hours.py", "dev", [])
+    jobs = {j.name: j.inputs for j in dev.by_type("gcp:cloudscheduler/job:Job") if j.name.startswith("gcp-off-hours")}
+    assert {(j["schedule"], j["timeZone"]) for j in jobs.values()} == {
+        ("0 20 * * 1-5", "Europe/Berlin"),
+        ("0 7 * * 1-5", "Europe/Berlin"),
+    }
+    assert dev.by_type("mlops-infra:gcp:OffHours")
+    prod = run_program(EXAMPLES / "off_hours.py", "dev", ["environment=prod"])
+    assert not prod.by_type("mlops-infra:gcp:OffHours")

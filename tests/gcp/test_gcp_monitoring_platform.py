@@ -53,8 +53,9 @@ def test_the_serving_endpoint_gets_a_monitoring_job_instead_of_a_scheduled_query
     deployment = one(prod, "pulumi-python:dynamic/vertex:VertexModelDeployment")
     assert deployment.urn in one(prod, JOB).dependencies  # the deployed model ids come from the rollout
     assert [j.name for j in prod.by_type("gcp:cloudscheduler/job:Job") if "drift" in j.name] == []
-    assert one(prod, "gcp:pubsub/topic:Topic").inputs["kmsKeyName"] == key
-    trigger = one(prod, "gcp:eventarc/trigger:Trigger").inputs
+    (topic,) = (t.inputs for t in prod.by_type("gcp:pubsub/topic:Topic") if t.name == "gcp-drift-anomalies")
+    assert topic["kmsKeyName"] == key
+    (trigger,) = (t.inputs for t in prod.by_type("gcp:eventarc/trigger:Trigger") if t.name == "gcp-drift-trigger")
     workflow = [w for w in prod.by_type("gcp:workflows/workflow:Workflow") if w.name == "gcp-drift-workflow"]
     retrain = json.loads(workflow[0].inputs["sourceContents"])["main"]["steps"][2]["retrain"]["args"]["body"]
     assert retrain["encryptionSpec"] == {"kmsKeyName": key}

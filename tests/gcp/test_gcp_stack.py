@@ -173,18 +173,25 @@ def test_every_alert_policy_routes_to_a_person_by_severity(prod):
         "churn-alert-latency": warning,
         "drift-alert": warning,
         "training-failed": warning,
+        "budget-alerts-alert-critical": critical,
+        "budget-alerts-alert-warning": warning,
     }
     assert {name: p["userLabels"]["severity"] for name, p in policies.items()} == {
         "churn-alert-error-rate": "critical",
         "churn-alert-latency": "warning",
         "drift-alert": "warning",
         "training-failed": "warning",
+        "budget-alerts-alert-critical": "critical",
+        "budget-alerts-alert-warning": "warning",
     }
     budgets = {
         b.name: b.inputs["allUpdatesRule"]["monitoringNotificationChannels"]
         for b in prod.by_type("gcp:billing/budget:Budget")
     }
-    assert budgets == {"platform-budget": warning, "platform-critical-budget": ["alerts-channel-pagerduty"]}
+    # Cloud Billing notifies e-mail channels only; PagerDuty and Slack hear it through the budget's topic.
+    assert budgets == {"platform-budget": emails}
+    topic = named(prod, "gcp:pubsub/topic:Topic", "budget-alerts-topic").inputs
+    assert prod.by_type("gcp:billing/budget:Budget")[0].inputs["allUpdatesRule"]["pubsubTopic"].endswith(topic["name"])
 
 
 def test_drift_starts_the_cmek_pipeline_without_a_person(prod):

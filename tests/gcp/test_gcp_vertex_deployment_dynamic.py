@@ -1,9 +1,11 @@
 """VertexModelDeployment provider against the fake Vertex REST server: deploy, step, canary, rollback, delete."""
 
+import json
+
 import pytest
 
 from mlops_infra.gcp.dynamic.errors import VertexError
-from mlops_infra.gcp.dynamic.vertex_deployment import VertexModelDeploymentProvider, canary_split
+from mlops_infra.gcp.dynamic.vertex_deployment import VertexModelDeploymentProvider, canary_split, deployed_model_body
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::FutureWarning")]
 
@@ -311,3 +313,37 @@ def test_not_enough_requests_fails_a_protected_stage_and_promotes_elsewhere(fake
     assert provider.create({**props, "rollback_metrics": lowered}).outs["traffic_split"] == {"blue": 100}
     with pytest.raises(ValueError, match="insufficient_data must be one of"):
         provider.create({**props, "rollback_metrics": gate(fake_vertex, insufficient_data="maybe")})
+
+
+SERVED = {
+    "key": "blue",
+    "model": "projects/p/locations/r/models/churn",
+    "machine_type": "n1-standard-4",
+    "accelerator_type": "NVIDIA_TESLA_T4",
+    "accelerator_count": 1,
+    "min_replica_count": 2,
+    "max_replica_count": 5,
+    "autoscaling_metric_specs": [
+        {"metric_name": "aiplatform.googleapis.com/prediction/online/cpu/utilization", "target": 70}
+    ],
+    "service_account": "serve@p.iam.gserviceaccount.com",
+}
+
+
+def test_the_rest_body_is_the_deployed_model_the_dynamic_resource_sends():
+    from google.cloud.aiplatform_v1 import types
+
+    from mlops_infra.gcp.dynamic.vertex_deployment import _dedicated_resources, deployed_display_name
+
+    sent = types.DeployedModel(
+        model="projects/p/locations/r/models/churn@3",
+        display_name=deployed_display_name(SERVED),
+        dedicated_resources=_dedicated_resources(SERVED),
+        service_account=SERVED["service_account"],
+    )
+    expected = types.DeployedModel.to_dict(sent, preserving_proto_field_name=False)
+    ours = types.DeployedModel.to_dict(
+        types.DeployedModel.from_json(json.dumps(deployed_model_body(SERVED, "projects/p/locations/r/models/churn@3"))),
+        preserving_proto_field_name=False,
+    )
+    assert ours == expected

@@ -101,6 +101,8 @@ def test_each_policy_notifies_the_channels_of_its_severity(routed):
         "gcp-scoring-alert-latency": ("warning", "WARNING", WARNING),
         "gcp-drift-alert": ("warning", "WARNING", WARNING),
         "gcp-training-failed": ("warning", "WARNING", WARNING),
+        "gcp-budget-alerts-alert-critical": ("critical", "CRITICAL", CRITICAL),
+        "gcp-budget-alerts-alert-warning": ("warning", "WARNING", WARNING),
     }
     assert set(found) == set(expected)
     for name, (severity, monitoring, channels) in expected.items():
@@ -123,14 +125,15 @@ def test_failed_training_is_a_log_match_on_pipeline_runs_and_the_schedule(routed
 
 
 def test_budget_warns_at_every_threshold_and_pages_at_100_percent(routed):
-    budgets = {b.name: b.inputs for b in routed.by_type("gcp:billing/budget:Budget")}
-    main, page = budgets["gcp-budget-budget"], budgets["gcp-budget-critical-budget"]
-    assert main["allUpdatesRule"]["monitoringNotificationChannels"] == WARNING
-    assert len(main["thresholdRules"]) == 6  # 80/90/100 %, actual and forecast
-    # PagerDuty, which the warning budget does not reach, hears of actual spend at 100 % only.
-    assert page["allUpdatesRule"]["monitoringNotificationChannels"] == ["gcp-alert-pagerduty"]
-    assert page["thresholdRules"] == [{"thresholdPercent": 1, "spendBasis": "CURRENT_SPEND"}]
-    assert page["amount"] == main["amount"] and page["budgetFilter"] == main["budgetFilter"]
+    (budget,) = (b.inputs for b in routed.by_type("gcp:billing/budget:Budget"))
+    # Cloud Billing notifies e-mail channels only: the addresses directly, everyone else through the topic.
+    assert budget["allUpdatesRule"]["monitoringNotificationChannels"] == EMAILS
+    assert len(budget["thresholdRules"]) == 6  # 80/90/100 %, actual and forecast
+    (topic,) = [t for t in routed.by_type("gcp:pubsub/topic:Topic") if t.name == "gcp-budget-alerts-topic"]
+    assert budget["allUpdatesRule"]["pubsubTopic"].endswith("/topics/" + topic.inputs["name"])
+    routes = policies(routed)
+    assert routes["gcp-budget-alerts-alert-critical"]["notificationChannels"] == CRITICAL
+    assert routes["gcp-budget-alerts-alert-warning"]["notificationChannels"] == WARNING
 
 
 def test_e_mail_only_routes_both_severities_to_the_addresses_and_keeps_one_budget():
@@ -165,7 +168,9 @@ def test_a_protected_environment_needs_a_receiver():
 
 
 def test_per_feature_drift_thresholds_reach_the_query_and_the_workflow(routed):
-    workflow = one(routed, "gcp:workflows/workflow:Workflow").inputs
+    (workflow,) = (
+        w.inputs for w in routed.by_type("gcp:workflows/workflow:Workflow") if w.name == "gcp-drift-workflow"
+    )
     steps = dict(next(iter(s.items())) for s in json.loads(workflow["sourceContents"])["main"]["steps"])
     query = steps["measure"]["args"]["body"]["query"]
     assert "SELECT 'tenure_months' AS feature, 0.35 AS threshold" in query

@@ -429,7 +429,7 @@ def test_drift_check_runs_on_its_schedule_and_retrains(prod, dev):
 
 def test_drift_without_retraining_only_alerts():
     stack = realize("prod", training={"retrain_on_drift": False})
-    workflow = one(stack, "gcp:workflows/workflow:Workflow").inputs
+    (workflow,) = (w.inputs for w in stack.by_type("gcp:workflows/workflow:Workflow") if w.name == "gcp-drift-workflow")
     names = [next(iter(step)) for step in json.loads(workflow["sourceContents"])["main"]["steps"]]
     assert "retrain" not in names and "alarm" in names
     assert not [r for r in stack.by_type("gcp:serviceaccount/iAMMember:IAMMember") if "drift" in r.name]

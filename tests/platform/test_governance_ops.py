@@ -225,13 +225,6 @@ def test_gcp_tracking_is_a_cmek_tensorboard_the_training_job_logs_to(gcp_prod):
     )
 
 
-def test_gcp_refuses_off_hours_in_an_environment_it_applies_to():
-    with pytest.raises(ProgramError) as error:
-        realize("gcp", "dev", GCP_CONFIG, off_hours={})
-    assert "off_hours" in str(error.value) and "not supported on gcp" in str(error.value)
-    assert error.value.registered == []
-
-
 # --- Kubernetes ---------------------------------------------------------------------------------------------------
 
 

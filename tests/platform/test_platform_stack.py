@@ -93,19 +93,21 @@ def test_two_clouds_in_one_stack_plan_both_without_collisions() -> None:
 def test_each_cloud_of_a_multi_cloud_stack_has_its_own_budget() -> None:
     stack = run_program(STACK, "multi-prod")
     (aws_budget,) = stack.by_type("aws:budgets/budget:Budget")
-    # With PagerDuty, GCP adds a "critical" budget that pages at 100 %; the cloud's own budget is the other one.
-    gcp_budgets = {b.name: b.inputs for b in stack.by_type("gcp:billing/budget:Budget")}
-    assert set(gcp_budgets) == {"gcp-budget-budget", "gcp-budget-critical-budget"}
-    gcp_budget, critical = gcp_budgets["gcp-budget-budget"], gcp_budgets["gcp-budget-critical-budget"]
+    (gcp_budget,) = (b.inputs for b in stack.by_type("gcp:billing/budget:Budget"))
     assert aws_budget.inputs["limitAmount"] == "12000.00"
     assert gcp_budget["amount"]["specifiedAmount"]["units"] == "8000"
-    # The critical budget: GCP's own limit (not the platform's 20000), actual spend at 100 %, to the pager only.
-    assert critical["amount"]["specifiedAmount"]["units"] == "8000"
-    assert critical["thresholdRules"] == [{"spendBasis": "CURRENT_SPEND", "thresholdPercent": 1}]
+    # Cloud Billing notifies e-mail channels only; PagerDuty hears actual spend at 100 % through the budget's topic.
     channels = {
         c.name: c.inputs["type"] for c in stack.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
     }
-    assert [channels[c] for c in critical["allUpdatesRule"]["monitoringNotificationChannels"]] == ["pagerduty"]
+    assert {channels[c] for c in gcp_budget["allUpdatesRule"]["monitoringNotificationChannels"]} == {"email"}
+    assert gcp_budget["allUpdatesRule"]["pubsubTopic"].endswith("-gcp-budget-alerts")
+    (critical,) = [
+        p
+        for p in stack.by_type("gcp:monitoring/alertPolicy:AlertPolicy")
+        if p.name.endswith("budget-alerts-alert-critical")
+    ]
+    assert "pagerduty" in {channels[c] for c in critical.inputs["notificationChannels"]}
 
 
 def test_the_same_spec_on_one_cloud_keeps_its_names_when_a_second_cloud_is_added() -> None:

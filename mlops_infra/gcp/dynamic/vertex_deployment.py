@@ -165,6 +165,36 @@ def _dedicated_resources(d: dict[str, Any]) -> Any:
     )
 
 
+def deployed_model_body(d: dict[str, Any], model: str) -> dict[str, Any]:
+    """The REST ``DeployedModel`` that :meth:`VertexModelDeploymentProvider._deploy` sends for ``d`` at ``model``.
+
+    ``model`` is ``projects/.../models/ID@VERSION`` (a resolved version). The same display name (with the
+    ownership marker), machine, replicas, autoscaling and service account: a copy deployed from this body
+    is one this resource adopts (off-hours redeploys it every morning).
+    """
+    machine: dict[str, Any] = {"machineType": str(d["machine_type"])}
+    if d.get("accelerator_type"):
+        machine.update(
+            acceleratorType=str(d["accelerator_type"]), acceleratorCount=int(d.get("accelerator_count") or 1)
+        )
+    body: dict[str, Any] = {
+        "model": model,
+        "displayName": deployed_display_name(d),
+        "dedicatedResources": {
+            "machineSpec": machine,
+            "minReplicaCount": int(d["min_replica_count"]),
+            "maxReplicaCount": int(d["max_replica_count"]),
+            "autoscalingMetricSpecs": [
+                {"metricName": str(s["metric_name"]), "target": int(s["target"])}
+                for s in d.get("autoscaling_metric_specs") or []
+            ],
+        },
+    }
+    if d.get("service_account"):
+        body["serviceAccount"] = str(d["service_account"])
+    return body
+
+
 @dataclass
 class LiveModel:
     """One deployed model as the endpoint reports it."""
