@@ -498,8 +498,6 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     if spec.batch:
         _batch(parent, spec, context, registry=registry, approved_alias=approval.approved_label, drift=drift_check,
                channels=warning)  # fmt: skip
-    # After drift and batch: the Workflows agent's key grant stays the child it always was.
-    _off_hours(parent, spec, context, endpoints, warning)
     if pipeline is not None:
         training_failure_policy(
             context.child_name("training-failed"),
@@ -527,6 +525,9 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         AuditLogs(context.child_name("audit"), opts=context.opts(parent))
 
     realized_budget = _budget(parent, spec, context, channels)
+    # After drift, batch and the budget's routes: adding off-hours never moves the Workflows agent's key grant
+    # (its first creator owns it; a moved grant is replaced, and deleting the old one drops the shared binding).
+    _off_hours(parent, spec, context, endpoints, warning)
     operations_dashboard(
         context.child_name("dashboard"),
         {
