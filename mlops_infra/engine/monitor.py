@@ -110,10 +110,32 @@ _MISSING = object()
 
 
 def _added_dependencies(opts: pulumi.ResourceOptions) -> set[str]:
-    """URNs a transform added to ``depends_on`` (the request's own options carry none)."""
+    """URNs a transform added to ``depends_on`` (the request's own options carry none).
+
+    The resources' URN futures belong to the program's event loop, and registration runs on an
+    executor thread: the URNs are resolved on the program's loop, which is free while it awaits this call.
+    """
     if not opts.depends_on:
         return set()
-    return _sync_await(_resolve_depends_on_urns(opts._depends_on_list()))
+    dependencies = opts._depends_on_list()
+    loop = _program_loop(dependencies)
+    if loop is None:
+        return _sync_await(_resolve_depends_on_urns(dependencies))
+    return asyncio.run_coroutine_threadsafe(_resolve_depends_on_urns(dependencies), loop).result()
+
+
+def _program_loop(dependencies: Any) -> asyncio.AbstractEventLoop | None:
+    """The event loop a dependency's URN is resolved on (None when none is pending on another loop)."""
+    for item in dependencies if isinstance(dependencies, list) else []:
+        output = item.urn if isinstance(item, pulumi.Resource) else item
+        data = getattr(output, "_data", None)
+        if isinstance(data, asyncio.Future) and data.get_loop().is_running():
+            try:
+                current = asyncio.get_running_loop()
+            except RuntimeError:
+                current = None
+            return None if data.get_loop() is current else data.get_loop()
+    return None
 
 
 def _options_from_request(request: Any) -> pulumi.ResourceOptions:

@@ -194,6 +194,26 @@ aws.sqs.Queue("leaf", opts=pulumi.ResourceOptions(parent=mid))
     assert "delaySeconds" not in first.inputs
 
 
+def test_dependencies_a_transform_adds_resolve_while_they_are_still_registering(make_project):
+    # The added resources' URNs are futures of the program's loop, still pending when the leaves register.
+    program = """
+import pulumi, pulumi_aws as aws
+firsts = [aws.sqs.Queue(f"first{i}") for i in range(5)]
+def after_firsts(args):
+    opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(depends_on=firsts))
+    return pulumi.ResourceTransformResult(args.props, opts)
+mid = pulumi.ComponentResource("demo:index:Mid", "mid", opts=pulumi.ResourceOptions(transforms=[after_firsts]))
+for i in range(30):
+    aws.sqs.Queue(f"leaf{i}", opts=pulumi.ResourceOptions(parent=mid))
+"""
+    project = make_project(program)
+    for _ in range(3):
+        stack = run_program(project, "dev")
+        firsts = {r.urn for r in stack.resources if r.name.startswith("first")}
+        leaves = [r for r in stack.resources if r.name.startswith("leaf")]
+        assert len(leaves) == 30 and all(firsts <= set(r.dependencies) for r in leaves)
+
+
 def test_aliases_are_recorded(make_project):
     program = """
 import pulumi, pulumi_aws as aws
