@@ -201,6 +201,10 @@ def on_demand_agent_grant(
     needs ``agent`` on ``key`` creates the grant (its child ``<owner>-key-<agent>-agent``, the URN it
     always had) and later ones wait for that same resource. Keys are matched by name (a string) or by
     the same key Output (the shared platform key).
+
+    The grant is retained on delete: when the owner changes (a feature that needed it first is turned
+    off, so another component creates it), deleting the old resource must not drop the binding the new
+    one shares; and the key it is on outlives any single workflow or topic.
     """
     root = get_root_resource()
     grants = _AGENT_GRANTS.setdefault(root, {}) if root is not None else {}
@@ -213,7 +217,7 @@ def on_demand_agent_grant(
         crypto_key_id=key.name,
         role=KMS_ENCRYPTER_DECRYPTER,
         member=member,
-        opts=owner.child_opts(),
+        opts=owner.child_opts(retain_on_delete=True),
     )
     grants[identity] = (key.name, grant)  # the key name kept alive so its id() stays unique
     return grant

@@ -300,6 +300,9 @@ def test_batch_shares_the_drift_workflows_key_grant_or_grants_it(batch_prod):
     grant = next(r for r in dev.resources if r.name == "gcp-batch-nightly-key-workflows-agent")
     assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert grant.inputs["member"].endswith("@gcp-sa-workflows.iam.gserviceaccount.com")
+    # Turning drift off moves the grant to another owner: the old one is retained on delete, or deleting it
+    # would drop the binding the new one shares (non-authoritative IAM members of one key, role and member).
+    assert drift_grant.retain_on_delete and grant.retain_on_delete
 
 
 def test_batch_failures_alert_the_warning_receivers(batch_prod):
