@@ -15,6 +15,7 @@ from mlops_infra.policy.context import RuleContext, StackContext
 from mlops_infra.policy.enforcement import (
     enforcement_for,
     environment_of,
+    resource_environment,
     stack_environment,
     with_platform_protection,
 )
@@ -43,8 +44,15 @@ def resource_violations(
     """Violations of one policy's resource rule on one resource (skipped checks as advisory notes)."""
     if spec.resource_check is None or view.type.startswith(PROVIDER_PREFIX):
         return []
-    environment = environment_of(view, stack_config)
-    level = enforcement_for(spec.id, stack_environment(stack_config), config)
+    return _resource_violations(spec, view, environment_of(view, stack_config), stack_environment(stack_config), config)
+
+
+def _resource_violations(
+    spec: PolicySpec, view: ResourceView, environment: str | None, stack_env: str | None, config: PolicyConfig
+) -> list[Violation]:
+    """:func:`resource_violations` with the resource's and the stack's environment already read."""
+    assert spec.resource_check is not None
+    level = enforcement_for(spec.id, stack_env, config)
     if level is Enforcement.DISABLED:
         return []
     ctx = RuleContext(config, environment)
@@ -139,10 +147,16 @@ def evaluate_view(
     """Every policy on every resource and on the stack, sorted by policy, URN and message."""
     violations: list[Violation] = []
     config = with_platform_protection(config, stack.config, stack.resources)
-    for spec in policies if policies is not None else REGISTRY.values():
-        for view in stack.resources:
-            if view.custom:
-                violations += resource_violations(spec, view, stack.config, config)
+    specs = list(policies if policies is not None else REGISTRY.values())
+    resource_specs = [spec for spec in specs if spec.resource_check is not None]
+    stack_env = stack_environment(stack.config)  # read once: it is the same for every resource and rule
+    for view in stack.resources:
+        if not view.custom or view.type.startswith(PROVIDER_PREFIX):
+            continue
+        environment = stack_env if stack_env is not None else resource_environment(view)
+        for spec in resource_specs:
+            violations += _resource_violations(spec, view, environment, stack_env, config)
+    for spec in specs:
         violations += stack_violations(spec, stack, config)
     return sorted(violations, key=lambda v: (v.policy_id, v.urn, v.message))
 
