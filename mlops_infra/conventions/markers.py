@@ -34,3 +34,8 @@ EXPORTED_METRICS_MARKER = "mlops-infra/exported-metrics"
 # Annotation on a Kubernetes ResourceQuota whose caps a monthly spend budget set (SpendBudget): the budget in
 # US dollars per month ("12000"). The cost estimator and the policy pack read the budget from it.
 MONTHLY_BUDGET_USD_ANNOTATION = "mlops-infra/monthly-budget-usd"
+
+# Annotation on a serving object that cannot record payloads (a Seldon Core v2 Model: the 2.10 scheduler does not
+# apply spec.logger) whose value "true" states that serving it without request/response capture in a protected
+# environment is accepted on purpose (SeldonEndpoint's allow_no_data_capture sets it); data-capture reads it.
+NO_DATA_CAPTURE_MARKER = "mlops-infra/no-data-capture"

@@ -44,6 +44,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
+from mlops_infra.conventions.markers import NO_DATA_CAPTURE_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.endpoint import _check_storage_uri, _when_known
@@ -259,10 +260,19 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
             self.child_name(suffix),
             api_version=SELDON_API,
             kind="Model",
-            metadata=objects.metadata(name, a.namespace, self.labels),
+            metadata=objects.metadata(
+                name,
+                a.namespace,
+                self.labels,
+                annotations={NO_DATA_CAPTURE_MARKER: "true"} if a.allow_no_data_capture else None,
+            ),
             spec=spec,
             opts=self.child_opts(depends_on=[server]),
         )
+
+    def _no_capture_annotation(self) -> dict[str, str] | None:
+        """The explicit "serving without payload capture" marker when ``allow_no_data_capture`` is set."""
+        return {NO_DATA_CAPTURE_MARKER: "true"} if self.args.allow_no_data_capture else None
 
     def _network_policies(self, ns: StrInput, part_of: str) -> list[k8s.networking.v1.NetworkPolicy]:
         a = self.args

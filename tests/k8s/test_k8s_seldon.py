@@ -238,3 +238,29 @@ def test_bad_args_are_refused_by_field(overrides, field, reason):
 def test_protected_environment_needs_the_explicit_no_capture_statement():
     with pytest.raises(ProgramError, match="allow_no_data_capture"):
         plan(lambda: SeldonEndpoint("churn", _args()), environment="prod")
+
+
+def test_a_production_model_without_capture_is_flagged_unless_accepted_explicitly(example_prod):
+    # Seldon Models record no payloads: data-capture flags a raw one in prod; the component's acceptance is an
+    # annotation on the Model that the rule reads (the prod example sets allow_no_data_capture).
+    models = [r for r in example_prod.resources if r.type == "kubernetes:mlops.seldon.io/v1alpha1:Model"]
+    assert models and all(m.inputs["metadata"]["annotations"]["mlops-infra/no-data-capture"] == "true" for m in models)
+    assert [v for v in evaluate_stack(example_prod) if v.policy_id == "data-capture"] == []
+
+    def raw(annotations):
+        def program():
+            Tenancy("team", {"team": "churn-ml"})
+            k8s.apiextensions.CustomResource(
+                "raw-model",
+                api_version="mlops.seldon.io/v1alpha1",
+                kind="Model",
+                metadata={"name": "churn", "annotations": annotations},
+                spec={"storageUri": "s3://acme/models/churn/v7", "requirements": ["xgboost"]},
+            )
+
+        found = evaluate_stack(plan(program, environment="prod"))
+        return [v for v in found if v.policy_id == "data-capture" and v.resource_type.endswith(":Model")]
+
+    (flagged,) = raw({})
+    assert flagged.enforcement.value == "mandatory" and "mlops-infra/no-data-capture" in flagged.message
+    assert raw({"mlops-infra/no-data-capture": "true"}) == []

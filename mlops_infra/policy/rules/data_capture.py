@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from mlops_infra.conventions.markers import NO_DATA_CAPTURE_MARKER
 from mlops_infra.policy.context import RuleContext
 from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
@@ -77,10 +78,22 @@ def _kserve(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
+def _seldon(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
+    if str(view.annotations().get(NO_DATA_CAPTURE_MARKER, "")).lower() == "true":
+        return  # accepted on purpose, in code and on the object
+    yield Finding(
+        f"{subject(view)} (production): a Seldon Core v2 Model records no requests or responses (the scheduler "
+        "does not apply spec.logger; payloads reach Kafka only through a Seldon Pipeline), so drift and audit have "
+        f'no data. Serve it with KServe and a predictor logger, or annotate the Model {NO_DATA_CAPTURE_MARKER}: "true" '
+        "to accept serving without capture."
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _sagemaker,
     "gcp:vertex/aiEndpoint:AiEndpoint": _vertex,
     "kubernetes:serving.kserve.io/v1beta1:InferenceService": _kserve,
+    "kubernetes:mlops.seldon.io/v1alpha1:Model": _seldon,
 }
 
 SPEC = PolicySpec(
@@ -89,7 +102,8 @@ SPEC = PolicySpec(
     description=(
         "In protected environments: SageMaker endpoint configurations enable dataCaptureConfig for Input and "
         "Output; Vertex AI endpoints enable predictRequestResponseLoggingConfig; KServe InferenceServices set "
-        "a predictor logger with mode all."
+        "a predictor logger with mode all; Seldon Core v2 Models, which cannot record payloads, carry the explicit "
+        f'{NO_DATA_CAPTURE_MARKER}: "true" annotation.'
     ),
     remediation="Give the endpoint component a capture destination (S3 prefix, BigQuery table or logger URL).",
     resource_types=covered_types(HANDLERS),
