@@ -335,6 +335,7 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 VERTEX_ENDPOINT = "gcp:vertex/aiEndpoint:AiEndpoint"
 ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+SELDON_MODEL = "kubernetes:mlops.seldon.io/v1alpha1:Model"
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 
 
@@ -693,12 +694,31 @@ def _kserve_monitoring(stack: StackView, service: ResourceView) -> Iterator[str]
         )
 
 
+def _seldon_monitoring(stack: StackView, model: ResourceView) -> Iterator[str]:
+    """A Seldon Core v2 Model: a PrometheusRule alerts on it or its Server (Seldon's latency and error metrics carry
+    the server label). Drift is not asked for: a Seldon Model records no payloads (data-capture makes that explicit)."""
+    server = known(get(model.props, "spec.server"), "spec.server")
+    names = {model.k8s_name()} | ({server} if isinstance(server, str) and server else set())
+    namespace = model.k8s_namespace()
+    rules = [
+        r
+        for r in stack.by_type(PROMETHEUS_RULE)
+        if r.k8s_namespace() in (namespace, None) and _points_at(r, get(r.props, "spec.groups"), model, names)
+    ]
+    if not rules:
+        yield (
+            "no PrometheusRule alerts on it or its Server, so errors and latency go unnoticed. Add a PrometheusRule "
+            "whose spec.groups[].rules[].expr select its server (mlops_infra.k8s Monitoring with backend seldon does)."
+        )
+
+
 def endpoint_monitoring(stack: StackView, ctx: StackContext) -> Iterator[Finding]:
     """monitoring-required: every production endpoint has drift monitoring and alarms."""
     checks = (
         (SAGEMAKER_ENDPOINT, _sagemaker_monitoring),
         (VERTEX_ENDPOINT, _vertex_monitoring),
         (INFERENCE_SERVICE, _kserve_monitoring),
+        (SELDON_MODEL, _seldon_monitoring),
     )
     for token, check in checks:
         for endpoint in stack.by_type(token):

@@ -264,3 +264,21 @@ def test_a_production_model_without_capture_is_flagged_unless_accepted_explicitl
     (flagged,) = raw({})
     assert flagged.enforcement.value == "mandatory" and "mlops-infra/no-data-capture" in flagged.message
     assert raw({"mlops-infra/no-data-capture": "true"}) == []
+
+
+def test_a_production_model_needs_an_alert_on_its_server(example_prod):
+    # The prod example has Monitoring(backend seldon) on its servers: monitoring-required finds nothing.
+    assert [v for v in evaluate_stack(example_prod) if v.policy_id == "monitoring-required"] == []
+
+    def program():
+        Tenancy("team", {"team": "churn-ml"})
+        k8s.apiextensions.CustomResource(
+            "raw-model",
+            api_version="mlops.seldon.io/v1alpha1",
+            kind="Model",
+            metadata={"name": "churn", "annotations": {"mlops-infra/no-data-capture": "true"}},
+            spec={"storageUri": "s3://acme/models/churn/v7", "requirements": ["xgboost"], "server": "churn-mlserver"},
+        )
+
+    found = [v for v in evaluate_stack(plan(program, environment="prod")) if v.policy_id == "monitoring-required"]
+    assert len(found) == 1 and "no PrometheusRule alerts on it or its Server" in found[0].message

@@ -11,6 +11,7 @@ from mlops_infra.policy.stack_rules import (
     PROMETHEUS_RULE,
     SAGEMAKER_ENDPOINT,
     SCHEDULER_JOB,
+    SELDON_MODEL,
     VERTEX_ENDPOINT,
     WORKFLOW,
     endpoint_monitoring,
@@ -25,13 +26,14 @@ SPEC = PolicySpec(
         "In protected environments: a SageMaker endpoint has a MonitoringSchedule on it and a CloudWatch "
         "MetricAlarm on its EndpointName; a Vertex AI endpoint has a Cloud Monitoring AlertPolicy on it and a drift "
         "check that starts retraining; a KServe InferenceService has a PrometheusRule that selects it, with a drift "
-        "alert on a metric the stack exports."
+        "alert on a metric the stack exports; a Seldon Core v2 Model has a PrometheusRule on it or its Server (no "
+        "drift alert: Seldon Models record no payloads)."
     ),
     remediation="Use the platform's endpoint components (they add monitoring and alarms) or add the resources named.",
     resource_types={
         "aws": (SAGEMAKER_ENDPOINT, MONITORING_SCHEDULE, METRIC_ALARM),
         "gcp": (VERTEX_ENDPOINT, ALERT_POLICY, WORKFLOW, SCHEDULER_JOB),
-        "kubernetes": (INFERENCE_SERVICE, PROMETHEUS_RULE, "kubernetes:apps/v1:Deployment"),
+        "kubernetes": (INFERENCE_SERVICE, SELDON_MODEL, PROMETHEUS_RULE, "kubernetes:apps/v1:Deployment"),
     },
     stack_check=endpoint_monitoring,
     protected_only=True,
