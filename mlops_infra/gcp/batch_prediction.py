@@ -31,6 +31,7 @@ from pydantic import Field, field_validator, model_validator
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs, StrInput
 from mlops_infra.conventions import naming
+from mlops_infra.gcp.alert_policy import severity_alert_policy
 from mlops_infra.gcp.batch_workflow import batch_workflow
 from mlops_infra.gcp.iam import ServiceAgent, service_account_member
 from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
@@ -219,18 +220,14 @@ class BatchPrediction(PlatformComponent[BatchPredictionArgs]):
 
     def _alert(self, workflow_name: str) -> gcp.monitoring.AlertPolicy:
         """A failed run (job failed, cancelled, partly succeeded, past its deadline, or not created) alerts."""
-        return gcp.monitoring.AlertPolicy(
+        return severity_alert_policy(
             self.child_name("alert"),
             display_name=f"{workflow_name} batch prediction failed",
-            combiner="OR",
-            severity="WARNING",
-            notification_channels=self.args.notification_channels,
-            user_labels={**self.platform.gcp_labels, "severity": "warning"},
-            documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                content="A scheduled batch prediction run failed, was cancelled at its max runtime, or scored only "
-                "part of its input: see the workflow's executions and the Vertex AI batch prediction job.",
-                mime_type="text/markdown",
-            ),
+            severity="warning",
+            channels=self.args.notification_channels,
+            labels=self.platform.gcp_labels,
+            content="A scheduled batch prediction run failed, was cancelled at its max runtime, or scored only "
+            "part of its input: see the workflow's executions and the Vertex AI batch prediction job.",
             conditions=[failed_executions("batch prediction run failed", workflow_name)],
             opts=self.child_opts(),
         )

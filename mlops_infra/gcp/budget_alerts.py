@@ -25,6 +25,7 @@ from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.gcp.alert_policy import severity_alert_policy
 from mlops_infra.gcp.iam import service_account_member
 from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
 from mlops_infra.gcp.project import project_id, project_number
@@ -185,19 +186,15 @@ class BudgetAlerts(PlatformComponent[BudgetAlertsArgs]):
 
     def _policy(self, workflow_name: str, severity: Severity, channels: list[Any]) -> gcp.monitoring.AlertPolicy:
         """Notify ``channels`` when the workflow logs a crossed threshold of ``severity``."""
-        return gcp.monitoring.AlertPolicy(
+        return severity_alert_policy(
             self.child_name(f"alert-{severity}"),
             display_name=f"{workflow_name} budget {severity}",
-            combiner="OR",
-            severity=severity.upper(),
-            notification_channels=channels,
-            user_labels={**self.platform.gcp_labels, "severity": severity},
-            documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                content="The project's Cloud Billing budget crossed a threshold"
-                + (" of actual spend at or over 100 %." if severity == "critical" else " (actual or forecast).")
-                + " See the log entry for the spend, the budget and the threshold.",
-                mime_type="text/markdown",
-            ),
+            severity=severity,
+            channels=channels,
+            labels=self.platform.gcp_labels,
+            content="The project's Cloud Billing budget crossed a threshold"
+            + (" of actual spend at or over 100 %." if severity == "critical" else " (actual or forecast).")
+            + " See the log entry for the spend, the budget and the threshold.",
             conditions=[
                 gcp.monitoring.AlertPolicyConditionArgs(
                     display_name=f"budget threshold crossed ({severity})",

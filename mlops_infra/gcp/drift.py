@@ -35,6 +35,7 @@ from pydantic import Field
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
+from mlops_infra.gcp.alert_policy import severity_alert_policy
 from mlops_infra.gcp.drift_query import DriftFeature, drift_query
 from mlops_infra.gcp.drift_trigger import AnomalyTrigger, anomaly_filter, anomaly_trigger, retrain_on_anomaly
 from mlops_infra.gcp.dynamic.vertex_monitoring import MONITORING_JOB_RESOURCE, VertexModelMonitoringJob
@@ -352,18 +353,14 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
             opts=self.child_opts(),
         )
         period = "300s"
-        self.alert_policy = gcp.monitoring.AlertPolicy(
+        self.alert_policy = severity_alert_policy(
             self.child_name("alert"),
             display_name=f"{workflow_name} feature drift",
-            combiner="OR",
-            severity="WARNING",
-            notification_channels=a.notification_channels,
-            user_labels={**self.platform.gcp_labels, "severity": "warning"},
-            documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                content="A watched feature drifted beyond its threshold (a retraining run was started), "
-                "or the drift check itself failed: see the workflow's executions.",
-                mime_type="text/markdown",
-            ),
+            severity="warning",
+            channels=a.notification_channels,
+            labels=self.platform.gcp_labels,
+            content="A watched feature drifted beyond its threshold (a retraining run was started), "
+            "or the drift check itself failed: see the workflow's executions.",
             conditions=[
                 gcp.monitoring.AlertPolicyConditionArgs(
                     display_name="drift detected",

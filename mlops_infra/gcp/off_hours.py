@@ -25,6 +25,7 @@ from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.gcp.alert_policy import severity_alert_policy
 from mlops_infra.gcp.iam import service_account_member
 from mlops_infra.gcp.off_hours_workflow import off_hours_workflow
 from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
@@ -128,18 +129,14 @@ class OffHours(PlatformComponent[OffHoursArgs]):
             )
             for action, verb, schedule in (("stop", "undeploy", a.stop), ("start", "redeploy", a.start))
         }
-        self.alert_policy = gcp.monitoring.AlertPolicy(
+        self.alert_policy = severity_alert_policy(
             self.child_name("alert"),
             display_name=f"{physical} off-hours failed",
-            combiner="OR",
-            severity="WARNING",
-            notification_channels=a.notification_channels,
-            user_labels={**self.platform.gcp_labels, "severity": "warning"},
-            documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                content="An off-hours stop or start failed: after a failed start an endpoint may serve nothing "
-                '(see the workflow\'s executions; run it with {"action": "start"} or `pulumi up`).',
-                mime_type="text/markdown",
-            ),
+            severity="warning",
+            channels=a.notification_channels,
+            labels=self.platform.gcp_labels,
+            content="An off-hours stop or start failed: after a failed start an endpoint may serve nothing "
+            '(see the workflow\'s executions; run it with {"action": "start"} or `pulumi up`).',
             conditions=[failed_executions("off-hours run failed", physical)],
             opts=self.child_opts(),
         )

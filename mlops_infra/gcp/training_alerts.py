@@ -15,6 +15,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
+from mlops_infra.gcp.alert_policy import severity_alert_policy
+
 PIPELINE_FAILED_FILTER = (
     'resource.type="aiplatform.googleapis.com/PipelineJob" AND jsonPayload.state="PIPELINE_STATE_FAILED"'
 )
@@ -40,18 +42,14 @@ def training_failure_policy(
     opts: pulumi.ResourceOptions,
 ) -> gcp.monitoring.AlertPolicy:
     """A warning-severity log-match policy on failed retraining, at most one notification per hour."""
-    return gcp.monitoring.AlertPolicy(
+    return severity_alert_policy(
         name,
         display_name=display_name,
-        combiner="OR",
-        severity="WARNING",
-        notification_channels=notification_channels,
-        user_labels={**labels, "severity": "warning"},
-        documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-            content="A training pipeline run failed, or its schedule could not start one: the model is not being "
-            "refreshed. Open the failed run in Vertex AI Pipelines (or the scheduler job's logs).",
-            mime_type="text/markdown",
-        ),
+        severity="warning",
+        channels=notification_channels,
+        labels=labels,
+        content="A training pipeline run failed, or its schedule could not start one: the model is not being "
+        "refreshed. Open the failed run in Vertex AI Pipelines (or the scheduler job's logs).",
         conditions=[
             gcp.monitoring.AlertPolicyConditionArgs(
                 display_name="training failed",
