@@ -43,7 +43,8 @@ class RealizeContext:
         """Options of a component on this cloud: parented to the platform (providers propagate), after ``requires``.
 
         ``depends_on`` of a component does not reach the resources inside it, so ``requires`` is also a
-        transform: the engine runs a component's transforms on each of its descendants.
+        transform: the engine runs a component's transforms on each of its descendants. The component's own
+        ``depends_on`` stays: the SDK then registers it only once ``requires`` is registered.
         """
         if self.requires:
             after = options.get("depends_on") or []

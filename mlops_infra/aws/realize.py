@@ -800,10 +800,10 @@ def batch_args(
 
 def _batch(
     parent: pulumi.Resource, spec: PlatformSpec, context: RealizeContext, built: _Built, store_base: StrInput
-) -> dict[str, BatchTransform]:
-    """``batch``: the KMS-encrypted batch data bucket and one scheduled transform per entry, by entry name."""
+) -> None:
+    """``batch``: the KMS-encrypted batch data bucket and one scheduled transform per entry (``built.batches``)."""
     if not spec.batch:
-        return {}
+        return
     assert built.registry is not None
     built.batch_data = SecureBucket(
         context.child_name("batch-data"),
@@ -834,7 +834,6 @@ def _batch(
             context.child_name(f"batch-{batch.name}"), args, opts=context.opts(parent)
         )
     built.batches = realized
-    return realized
 
 
 # --- budget ---------------------------------------------------------------------------------------------
@@ -1252,7 +1251,8 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     # Every alarm reaches the receivers of its severity (alerts.receivers): critical pages PagerDuty, warning
     # posts to Slack, both are e-mailed. The warning topic keeps the URN of the platform's first alert topic.
     actions = SeverityActions()
-    batches = _batch(parent, spec, context, built, store_base)
+    _batch(parent, spec, context, built, store_base)
+    batches = built.batches
     if spec.endpoints or built.training is not None or batches:
         routed = create_alert_routing(
             spec.alerts,

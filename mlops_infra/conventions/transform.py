@@ -8,7 +8,7 @@ have no cloud properties).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -28,7 +28,7 @@ def _merge(defaults: dict[str, str], existing: Any) -> Any:
     return existing
 
 
-def tagged_props(type_token: str, props: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+def tagged_props(type_token: str, props: Mapping[str, Any], tags: dict[str, str]) -> Mapping[str, Any]:
     """``props`` with ``tags`` merged into the type's tag property (if it has one).
 
     The property is the type's own (``tag_property``): ``tags`` on AWS, ``labels``/``userLabels``/
@@ -72,7 +72,7 @@ def make_stack_transform(settings: PlatformSettings) -> Callable[[pulumi.Resourc
                 return None
             return pulumi.ResourceTransformResult(props={**stamp, **dict(args.props or {})}, opts=args.opts)
         # The same object back where nothing is tagged: the engine then has nothing to serialize again.
-        props = tagged_props(args.type_, args.props, tags)  # type: ignore[arg-type]  # the engine passes a dict
+        props = tagged_props(args.type_, args.props, tags)
         opts = args.opts
         if settings.is_protected and is_stateful(args.type_) and args.name not in settings.protection_exemptions:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True))

@@ -1,4 +1,4 @@
-"""The explicit allow marker for public exposure: a tag, label or annotation set to "true"."""
+"""Explicit markers on resources: the allow-public tag, label or annotation, and "true" annotations in general."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ def public_allowed(view: ResourceView, config: PolicyConfig) -> bool:
     except UnknownValue:
         return False
     return any(str(m.get(key, "")).lower() == "true" for m in maps for key in marker_keys(config))
+
+
+def annotated(view: ResourceView, key: str) -> bool:
+    """True when the object's annotation ``key`` is "true" (an explicit, reviewable opt-out of a control)."""
+    return str(view.annotations().get(key, "")).lower() == "true"
 
 
 def marker_hint(config: PolicyConfig, view: ResourceView) -> str:

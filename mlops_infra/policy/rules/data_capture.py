@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 
 from mlops_infra.conventions.markers import NO_DATA_CAPTURE_MARKER
 from mlops_infra.policy.context import RuleContext
+from mlops_infra.policy.markers import annotated
 from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import Handler, covered_types, dispatch, subject
 from mlops_infra.policy.spec import PolicySpec
@@ -79,7 +80,7 @@ def _kserve(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _seldon(view: ResourceView, ctx: RuleContext) -> Iterator[Finding]:
-    if str(view.annotations().get(NO_DATA_CAPTURE_MARKER, "")).lower() == "true":
+    if annotated(view, NO_DATA_CAPTURE_MARKER):
         return  # accepted on purpose, in code and on the object
     yield Finding(
         f"{subject(view)} (production): a Seldon Core v2 Model records no requests or responses (the scheduler "

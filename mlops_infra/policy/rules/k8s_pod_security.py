@@ -27,6 +27,7 @@ from mlops_infra.policy.facts.k8s_workloads import (
     projected_api_tokens,
     workloads,
 )
+from mlops_infra.policy.markers import annotated
 from mlops_infra.policy.model import Finding, ResourceView
 from mlops_infra.policy.rules.common import subject
 from mlops_infra.policy.spec import PolicySpec
@@ -71,7 +72,7 @@ def _pod_findings(view: ResourceView, pod: PodSpec) -> Iterator[Finding]:
 
 def uses_kubernetes_api(view: ResourceView) -> bool:
     """True when the object is annotated as calling the Kubernetes API (the explicit token opt-in)."""
-    return str(view.annotations().get(USES_KUBERNETES_API_MARKER, "")).lower() == "true"
+    return annotated(view, USES_KUBERNETES_API_MARKER)
 
 
 def _token_findings(view: ResourceView, pod: PodSpec) -> Iterator[Finding]:
