@@ -1,16 +1,66 @@
-"""The deploying account and region, read once per stack through provider invokes."""
+"""The deploying account, region and partition, read once per stack and provider through invokes.
+
+Dozens of components need the account id or region (ARNs, bucket names, trust conditions). Each
+invoke is an RPC to the AWS provider under ``pulumi up`` and an Output with its own tasks in the
+program, so the answer is kept per stack run and per provider: components under the same provider
+share one invoke of each kind. Options with anything else than a parent or provider (``depends_on``,
+a version) are not cached.
+"""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
+from pulumi.runtime import settings
+
+_CacheKey = tuple[str, pulumi.ProviderResource | None]
+# Per stack run (the root Stack resource of the run), so each plan or deployment reads its own answers.
+_per_stack: weakref.WeakKeyDictionary[pulumi.Resource, dict[_CacheKey, pulumi.Output[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_TOKEN = "aws:index/getRegion:getRegion"  # any aws token: the provider lookup reads only the package
+
+
+def _provider(opts: pulumi.InvokeOutputOptions | None) -> pulumi.ProviderResource | None:
+    """The provider the invoke will use: the explicit one, else the parent's for ``aws``, else the default."""
+    if opts is None:
+        return None
+    if opts.provider is not None:
+        return opts.provider
+    return opts.parent.get_provider(_TOKEN) if opts.parent is not None else None
+
+
+def _cacheable(opts: pulumi.InvokeOutputOptions | None) -> bool:
+    return opts is None or not (opts.depends_on or opts.version or opts.plugin_download_url)
+
+
+def _read_once(
+    kind: str, opts: pulumi.InvokeOutputOptions | None, read: Callable[[], pulumi.Output[Any]]
+) -> pulumi.Output[Any]:
+    root = settings.get_root_resource()
+    if root is None or not _cacheable(opts):
+        return read()
+    answers = _per_stack.setdefault(root, {})
+    key = (kind, _provider(opts))
+    if key not in answers:
+        answers[key] = read()
+    return answers[key]
 
 
 def account_id(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
     """The AWS account id of the credentials (or provider) in use."""
-    return aws.get_caller_identity_output(opts=opts).account_id
+    return _read_once("account", opts, lambda: aws.get_caller_identity_output(opts=opts).account_id)
 
 
 def region_name(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
     """The AWS region of the provider in use."""
-    return aws.get_region_output(opts=opts).region
+    return _read_once("region", opts, lambda: aws.get_region_output(opts=opts).region)
+
+
+def partition(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
+    """``aws``, ``aws-cn`` or ``aws-us-gov``: the partition of the provider in use."""
+    return _read_once("partition", opts, lambda: aws.get_partition_output(opts=opts).partition)

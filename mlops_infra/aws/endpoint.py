@@ -21,7 +21,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, partition, region_name
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.endpoint_alarms import create_variant_alarms
 from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment
@@ -98,7 +98,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         self._account = account_id(invoke_opts)
         self._region = region_name(invoke_opts)
-        self._partition = aws.get_partition_output(opts=invoke_opts).partition
+        self._partition = partition(invoke_opts)
         self.physical_name: str = self.platform.name(name, naming.SAGEMAKER)
         self.kms_key_arn: pulumi.Output[str] = pulumi.Output.from_input(
             key_arn_or_shared(settings.kms_key_arn, requester=self)

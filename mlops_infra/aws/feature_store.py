@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, partition, region_name
 from mlops_infra.aws.feature_store_args import (
     FeatureDefinition,
     FeatureGroupDefinition,
@@ -53,7 +53,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         self._account = account_id(invoke_opts)
         self._region = region_name(invoke_opts)
-        self._partition = aws.get_partition_output(opts=invoke_opts).partition
+        self._partition = partition(invoke_opts)
 
         self.offline_bucket = SecureBucket(
             self.child_name("offline-store"),

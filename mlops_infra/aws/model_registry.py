@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, partition, region_name
 from mlops_infra.aws.arns import KmsKeyOrAliasArn, check_service_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
@@ -166,7 +166,7 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         self._account = account_id(invoke_opts)
         self._region = region_name(invoke_opts)
-        self._partition = aws.get_partition_output(opts=invoke_opts).partition
+        self._partition = partition(invoke_opts)
 
         self.group = aws.sagemaker.ModelPackageGroup(
             self.child_name("group"),

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, partition, region_name
 from mlops_infra.aws.iam import statement
 
 
@@ -69,14 +69,6 @@ def event_rule_arn(rule_name: str, opts: pulumi.InvokeOutputOptions | None = Non
     Physical rule names are deterministic (``PlatformContext.name``), so a topic's policy can name
     the rules that publish to it without waiting for them.
     """
-    partition = aws_partition(opts)
     return pulumi.Output.concat(
-        "arn:", partition, ":events:", region_name(opts), ":", account_id(opts), ":rule/", rule_name
+        "arn:", partition(opts), ":events:", region_name(opts), ":", account_id(opts), ":rule/", rule_name
     )
-
-
-def aws_partition(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
-    """``aws``, ``aws-cn`` or ``aws-us-gov``: the partition of the provider in use."""
-    import pulumi_aws as aws  # noqa: PLC0415 - only the rule ARN needs it
-
-    return aws.get_partition_output(opts=opts).partition
