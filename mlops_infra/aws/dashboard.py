@@ -27,6 +27,7 @@ from mlops_infra.aws.endpoint_alarms import NAMESPACE as SAGEMAKER_NAMESPACE
 from mlops_infra.aws.model_monitor import DATA_METRICS_NAMESPACE
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions.naming import NameRule
+from mlops_infra.outputs import json_text
 from mlops_infra.spec.base import Spec, StrInput
 
 # CloudWatch dashboard names: up to 255 letters, digits, '-' and '_'.
@@ -219,7 +220,7 @@ class OperationsDashboard(PlatformComponent[DashboardArgs]):
         self.dashboard = aws.cloudwatch.Dashboard(
             self.child_name("dashboard"),
             dashboard_name=self.platform.name(name, DASHBOARD_NAME),
-            dashboard_body=pulumi.Output.json_dumps(body),
+            dashboard_body=json_text(body),
             opts=self.child_opts(),
         )
         self.dashboard_name: pulumi.Output[str] = self.dashboard.dashboard_name

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from mlops_infra.outputs import json_text
 from mlops_infra.policy.facts.aws_iam import UNSCOPABLE_ACTIONS
 
 __all__ = [
@@ -55,7 +56,7 @@ def resource_statement(
 
 def policy_document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
     """A JSON policy document; Outputs inside statements are resolved at deploy time."""
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+    return json_text({"Version": "2012-10-17", "Statement": statements})
 
 
 def assume_role_policy(service: str | list[str], source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
@@ -68,7 +69,7 @@ def assume_role_policy(service: str | list[str], source_account: pulumi.Input[st
     }
     if source_account is not None:
         trust["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [trust]})
+    return json_text({"Version": "2012-10-17", "Statement": [trust]})
 
 
 def kms_use_actions() -> list[str]:

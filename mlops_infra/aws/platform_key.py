@@ -15,6 +15,7 @@ from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.iam import kms_use_actions, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import json_text
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.types import check_arn
 
@@ -198,7 +199,7 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
             deletion_window_in_days=self.args.deletion_window_days,
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+            policy=json_text({"Version": "2012-10-17", "Statement": statements}),
             opts=self.child_opts(),
         )
         self.alias = aws.kms.Alias(

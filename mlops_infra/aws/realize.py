@@ -58,6 +58,7 @@ from mlops_infra.aws.tracking_server import TrackingServer, TrackingServerArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
 from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import json_text
 from mlops_infra.realization import RealizeContext
 from mlops_infra.registry import follows_latest_approved, latest_sagemaker_package
 from mlops_infra.registry.deploy_token import check_deploy_token
@@ -1052,7 +1053,7 @@ def _notify_failures(
         rule_name,
         name=context.platform.name(rule_name, naming.EVENTBRIDGE_RULE),
         description=description,
-        event_pattern=pulumi.Output.json_dumps(pattern),
+        event_pattern=json_text(pattern),
         opts=context.opts(parent),
     )
     for index, topic in enumerate(topics):

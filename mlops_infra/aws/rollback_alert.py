@@ -24,6 +24,7 @@ import pulumi_aws as aws
 
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import PlatformContext
+from mlops_infra.outputs import json_text
 from mlops_infra.spec.base import StrInput
 
 SOURCE: Final = "aws.sagemaker"
@@ -34,7 +35,7 @@ ROLLBACK_STATUSES: Final = ("ROLLING_BACK", "UPDATE_ROLLBACK_FAILED", "RollingBa
 
 def rollback_event_pattern(endpoint_names: Sequence[StrInput]) -> pulumi.Output[str]:
     """EventBridge pattern: one of ``endpoint_names`` is rolling back a deployment, or failed to."""
-    return pulumi.Output.json_dumps(
+    return json_text(
         {
             "source": [SOURCE],
             "detail-type": list(DETAIL_TYPES),

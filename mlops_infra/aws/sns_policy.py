@@ -15,6 +15,7 @@ import pulumi
 
 from mlops_infra.aws.account import account_id, partition, region_name
 from mlops_infra.aws.iam import statement
+from mlops_infra.outputs import json_text
 
 
 def publish_statement(
@@ -51,9 +52,7 @@ def deny_plaintext_statement(topic_arn: pulumi.Input[str]) -> dict[str, Any]:
 
 def topic_policy(topic_arn: pulumi.Input[str], allow: Sequence[dict[str, Any]]) -> pulumi.Output[str]:
     """The policy document: the ``allow`` statements, then the plaintext deny."""
-    return pulumi.Output.json_dumps(
-        {"Version": "2012-10-17", "Statement": [*allow, deny_plaintext_statement(topic_arn)]}
-    )
+    return json_text({"Version": "2012-10-17", "Statement": [*allow, deny_plaintext_statement(topic_arn)]})
 
 
 def service_publish_policy(

@@ -22,6 +22,7 @@ from mlops_infra.aws.iam import assume_role_policy, policy_document, resource_st
 from mlops_infra.aws.schedule import eventbridge_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import json_text
 from mlops_infra.spec.base import StrInput
 from mlops_infra.spec.schedule import Schedule
 
@@ -253,7 +254,7 @@ def create_alarm_retraining(
         component.child_name("retrain-on-alarm"),
         name=component.platform.name(f"{component.logical_name}-retrain-on-alarm", naming.EVENTBRIDGE_RULE),
         description=f"Retrain {component.logical_name} when a monitoring alarm fires",
-        event_pattern=pulumi.Output.json_dumps(pattern),
+        event_pattern=json_text(pattern),
         opts=component.child_opts(),
     )
     aws.cloudwatch.EventTarget(
