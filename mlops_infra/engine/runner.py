@@ -29,6 +29,7 @@ from mlops_infra.engine.errors import ProgramError, validation_message
 from mlops_infra.engine.esc import load_esc_file
 from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
 from mlops_infra.engine.monitor import SECRET_PLACEHOLDER, CaptureMonitor, DeterministicMocks, plain_value
+from mlops_infra.engine.plain_urns import plain_urn_strings
 from mlops_infra.engine.project import (
     PulumiProject,
     apply_overrides,
@@ -197,7 +198,7 @@ def run_project(
         return resolve_outputs()
 
     diagnostics = _DiagnosticsHandler()
-    with _program_context(project), collector_paused(manage_gc), cheap_source_positions():
+    with _program_context(project), collector_paused(manage_gc), cheap_source_positions(), plain_urn_strings():
         _install_runtime(project, stack, monitor, _program_logger(diagnostics), preview)
         try:
             _sync_await(run_pulumi_func(pulumi_program))
