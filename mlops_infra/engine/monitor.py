@@ -109,35 +109,6 @@ def _write_back(wire: Any, received: dict[str, Any], transformed: dict[str, Any]
 _MISSING = object()
 
 
-def _added_dependencies(opts: pulumi.ResourceOptions) -> set[str]:
-    """URNs a transform added to ``depends_on`` (the request's own options carry none).
-
-    The resources' URN futures belong to the program's event loop, and registration runs on an
-    executor thread: the URNs are resolved on the program's loop, which is free while it awaits this call.
-    """
-    if not opts.depends_on:
-        return set()
-    dependencies = opts._depends_on_list()
-    loop = _program_loop(dependencies)
-    if loop is None:
-        return _sync_await(_resolve_depends_on_urns(dependencies))
-    return asyncio.run_coroutine_threadsafe(_resolve_depends_on_urns(dependencies), loop).result()
-
-
-def _program_loop(dependencies: Any) -> asyncio.AbstractEventLoop | None:
-    """The event loop a dependency's URN is resolved on (None when none is pending on another loop)."""
-    for item in dependencies if isinstance(dependencies, list) else []:
-        output = item.urn if isinstance(item, pulumi.Resource) else item
-        data = getattr(output, "_data", None)
-        if isinstance(data, asyncio.Future) and data.get_loop().is_running():
-            try:
-                current = asyncio.get_running_loop()
-            except RuntimeError:
-                current = None
-            return None if data.get_loop() is current else data.get_loop()
-    return None
-
-
 def _options_from_request(request: Any) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(
         protect=request.protect,
@@ -176,6 +147,8 @@ class CaptureMonitor(MockMonitor):
         self.callbacks = InProcessCallbacks(self._stack_transforms.append)
         # Event loops the SDK creates on its executor threads; closed in close().
         self._thread_loops: set[asyncio.AbstractEventLoop] = set()
+        # depends_on a transform added, resolved to URNs once the program has finished (see resolve_added_dependencies).
+        self._added_dependencies: list[tuple[CapturedResource, Any]] = []
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs exactly as the Pulumi engine builds them: the parent's full qualified type chain, minus the stack."""
@@ -192,6 +165,18 @@ class CaptureMonitor(MockMonitor):
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
         self._thread_loops.add(loop)
+
+    def resolve_added_dependencies(self) -> None:
+        """Record the URNs of what transforms added to ``depends_on`` (the request's own options carry none).
+
+        Called once the program has finished, on its (no longer running) loop: every URN is known then.
+        Resolving them during registration would block an executor thread on resources that may still
+        be waiting for a thread (the SDK's pool is small), which can stall the plan.
+        """
+        for resource, depends_on in self._added_dependencies:
+            urns = _sync_await(_resolve_depends_on_urns(depends_on))
+            resource.dependencies = sorted(set(resource.dependencies) | urns)
+        self._added_dependencies.clear()
 
     def close(self) -> None:
         """Close the worker-thread event loops, so none is left for the garbage collector."""
@@ -259,21 +244,22 @@ class CaptureMonitor(MockMonitor):
             source = SourcePosition(
                 path=request.sourcePosition.uri.removeprefix("file://"), line=request.sourcePosition.line
             )
-        self.captured.append(
-            CapturedResource(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=None if _is_stack_urn(request.parent) else request.parent,
-                custom=bool(request.custom),
-                inputs=plain_value(inputs),
-                protect=bool(opts.protect),
-                retain_on_delete=bool(opts.retain_on_delete),
-                dependencies=sorted(set(request.dependencies) | _added_dependencies(opts)),
-                provider=request.provider or None,
-                placement=self._placement(request) if request.custom else None,
-                aliases=[_describe_alias(a) for a in request.aliases] + list(request.aliasURNs),
-                source=source,
-            )
+        captured = CapturedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=None if _is_stack_urn(request.parent) else request.parent,
+            custom=bool(request.custom),
+            inputs=plain_value(inputs),
+            protect=bool(opts.protect),
+            retain_on_delete=bool(opts.retain_on_delete),
+            dependencies=sorted(set(request.dependencies)),
+            provider=request.provider or None,
+            placement=self._placement(request) if request.custom else None,
+            aliases=[_describe_alias(a) for a in request.aliases] + list(request.aliasURNs),
+            source=source,
         )
+        self.captured.append(captured)
+        if opts.depends_on:
+            self._added_dependencies.append((captured, opts._depends_on_list()))
         return response

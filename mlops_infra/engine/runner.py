@@ -202,6 +202,7 @@ def run_project(
         _install_runtime(project, stack, monitor, _program_logger(diagnostics), preview)
         try:
             _sync_await(run_pulumi_func(pulumi_program))
+            monitor.resolve_added_dependencies()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise

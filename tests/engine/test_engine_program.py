@@ -1,6 +1,8 @@
 """The offline engine runs real Pulumi programs and captures what the engine would see."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -212,6 +214,43 @@ for i in range(30):
         firsts = {r.urn for r in stack.resources if r.name.startswith("first")}
         leaves = [r for r in stack.resources if r.name.startswith("leaf")]
         assert len(leaves) == 30 and all(firsts <= set(r.dependencies) for r in leaves)
+
+
+def test_dependencies_a_transform_adds_on_resources_declared_later_do_not_stall_the_plan(make_project):
+    # More components than the SDK's executor threads (min(32, cores + 4)), each waiting for resources the
+    # program declares after them: recording the URNs must not hold a thread until those register.
+    program = """
+import pulumi, pulumi_aws as aws
+late = []
+def after_late(args):
+    opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(depends_on=list(late)))
+    return pulumi.ResourceTransformResult(args.props, opts)
+for i in range(40):
+    opts = pulumi.ResourceOptions(transforms=[after_late])
+    holder = pulumi.ComponentResource("demo:index:Holder", f"holder{i}", opts=opts)
+    aws.sqs.Queue(f"leaf{i}", opts=pulumi.ResourceOptions(parent=holder))
+late.extend(aws.sqs.Queue(f"late{i}") for i in range(3))
+"""
+    # In a process of its own, so a stall fails the test instead of hanging the suite.
+    planner = (
+        "import json, sys; from mlops_infra.engine import run_program; "
+        "stack = run_program(sys.argv[1], 'dev'); "
+        "print(json.dumps({r.name: {'urn': r.urn, 'dependencies': r.dependencies} for r in stack.resources}))"
+    )
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", planner, str(make_project(program))],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the plan stalled")
+    resources = json.loads(completed.stdout)
+    late = {resources[f"late{i}"]["urn"] for i in range(3)}
+    leaves = [resources[f"leaf{i}"] for i in range(40)]
+    assert all(late <= set(leaf["dependencies"]) for leaf in leaves)
 
 
 def test_aliases_are_recorded(make_project):
