@@ -10,9 +10,10 @@ skipped or repeated hour, which this count ignores).
 
 from __future__ import annotations
 
-import datetime as dt
+import calendar
 import functools
 import re
+from collections import Counter
 
 from mlops_infra.spec.schedule import field_values
 
@@ -42,6 +43,21 @@ def _aws_day_of_week(text: str) -> str:
 
 
 @functools.cache
+def _month_shapes(months: frozenset[int]) -> Counter[tuple[int, int]]:
+    """How many of the cycle's months (among ``months``) start on each weekday (0 = Sunday) with each length.
+
+    A month's matching days depend only on its length and the weekday it starts on, so the 400-year
+    cycle (4,800 months) is counted by shape instead of day by day.
+    """
+    shapes: Counter[tuple[int, int]] = Counter()
+    for year in range(2000, 2400):  # any 400 consecutive years: the cycle repeats exactly
+        for month in months:
+            first_weekday, length = calendar.monthrange(year, month)  # Monday = 0
+            shapes[((first_weekday + 1) % 7, length)] += 1
+    return shapes
+
+
+@functools.cache
 def runs_per_month(expression: str) -> float:
     """Average fires in a 30.4-day month of ``cron(...)``, ``rate(...)`` or a 5-field cron."""
     text = expression.strip()
@@ -64,17 +80,14 @@ def runs_per_month(expression: str) -> float:
     except ValueError as exc:
         raise ScheduleError(f"{expression!r}: {exc}") from exc
     dom_any, dow_any = dom in ("*", "?"), dow in ("*", "?")
-    start = dt.date(2000, 1, 1)  # any start works: the 400-year cycle repeats exactly
     matching = 0
-    for offset in range(_CYCLE_DAYS):
-        day = start + dt.timedelta(days=offset)
-        if day.month not in months:
-            continue
-        in_dom = dom_any or day.day in days
-        in_dow = dow_any or day.isoweekday() % 7 in weekdays
-        # Both restricted: Vixie cron fires on either field; otherwise the restricted one decides.
-        if (in_dom or in_dow) if not (dom_any or dow_any) else (in_dom and in_dow):
-            matching += 1
+    for (first_weekday, length), count in _month_shapes(frozenset(months)).items():
+        for day in range(1, length + 1):
+            in_dom = dom_any or day in days
+            in_dow = dow_any or (first_weekday + day - 1) % 7 in weekdays
+            # Both restricted: Vixie cron fires on either field; otherwise the restricted one decides.
+            if (in_dom or in_dow) if not (dom_any or dow_any) else (in_dom and in_dow):
+                matching += count
     return matching * per_day * MONTH_DAYS / _CYCLE_DAYS
 
 

@@ -7,21 +7,26 @@ Not collected by pytest (no ``test_`` prefix); it prints figures and asserts not
 
 Sections (each measurement in a fresh process, so peak RSS belongs to that run alone):
 
+First the site-packages and the project are byte-compiled (as pip does at install), so cold
+processes are compared as a user's installation runs them.
+
 1. Scale (``--n``, default 1 10 50 200): the AWS stack (stacks/aws-sagemaker, prod) with N endpoints,
    planned cold and warm; the same custom resources registered as raw typed ``pulumi_aws`` classes
-   (top-level inputs as keyword arguments, no components, no transform) and as generic
-   ``pulumi.CustomResource`` under the same mocks; ratios plan/typed and plan/generic (warm), peak
-   RSS, rule evaluation and schema-conformance time. Target: plan <= 1.2x typed at every N.
+   (top-level inputs as keyword arguments, no components, no transform), once with plain values
+   ("typed") and once with the plan's data flow ("wired": each input taken from other resources
+   passed as an Output of them), and as generic ``pulumi.CustomResource``, all under the same mocks
+   and with the collector off as the CLI runs; ratios to each (warm), peak RSS, rule evaluation and
+   schema-conformance time. Target: plan <= 1.2x typed at every N.
 2. Rule evaluation (``--rules-n``, default 1 50 200 400): ``evaluate_stack`` on the N-endpoint plan
    (best of 3) and its growth factor per doubling of resources (1.0 = linear).
 3. Cold CLI (``--no-cli`` skips): ``mlops-infra --help``, and ``plan`` and ``check`` of each shipped
    stack, wall seconds and peak RSS. Targets: ``--help`` <= 0.2 s.
-4. checkov (optional, never a dependency): when ``checkov`` is installed, ``check`` of the N plan
-   against checkov on the same resources converted to a Terraform plan JSON (type tokens mapped
-   by name: ``aws:s3/bucketV2:BucketV2`` -> ``aws_s3_bucket_v2``, top-level inputs snake_cased;
-   approximate), run offline (``--skip-download``); the line shows how many checks checkov ran, so an
-   empty comparison is visible. Install it apart from the project (``uv tool install checkov``);
-   otherwise it prints "checkov: not installed".
+4. checkov (optional, never a dependency): when ``checkov`` is installed, ``check`` of the shipped
+   stack and of the largest N plan against checkov on the same resources converted to a Terraform
+   plan JSON (type tokens mapped by name: ``aws:s3/bucketV2:BucketV2`` -> ``aws_s3_bucket_v2``,
+   top-level inputs snake_cased; approximate), run offline (``--skip-download``); the line shows
+   how many checks checkov ran, so an empty comparison is visible. Install it apart from the
+   project (``uv tool install checkov``); otherwise it prints "checkov: not installed".
 """
 
 from __future__ import annotations
@@ -63,7 +68,8 @@ def endpoint_specs(count: int) -> list[dict[str, Any]]:
 
 
 def _overrides(count: int) -> list[str]:
-    return [f"endpoints={json.dumps(endpoint_specs(count))}"]
+    """``--config`` overrides for N endpoints; N = 0 is the shipped stack as it is."""
+    return [f"endpoints={json.dumps(endpoint_specs(count))}"] if count else []
 
 
 def _peak_rss_mb() -> float:
@@ -358,12 +364,18 @@ def terraform_plan(raw: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def checkov_section(count: int) -> None:
-    print("\n== 4. check vs checkov on the converted plan")
+def checkov_section(counts: list[int]) -> None:
+    """``check`` vs checkov, cold, for each N (0: the shipped stack as it is)."""
+    print("\n== 4. check vs checkov on the converted plan (cold processes)")
     binary = shutil.which("checkov")
     if binary is None and importlib.util.find_spec("checkov") is None:
         print("checkov: not installed (optional; pip install checkov in a separate environment to compare)")
         return
+    for count in counts:
+        _checkov_row(binary, count)
+
+
+def _checkov_row(binary: str | None, count: int) -> None:
     raw_path = _raw_file(count)
     if not raw_path.exists():
         _run_child("plan", count)
@@ -372,7 +384,8 @@ def checkov_section(count: int) -> None:
     report_file = WORK / f"mlops-benchmark-checkov-{count}.json"
     os.environ.setdefault("BC_SKIP_MAPPING", "TRUE")  # offline: no guideline download
     ours, _, _ = timed_process(
-        [sys.executable, "-m", "mlops_infra.cli", "check", str(STACK), "--stack", "prod", "-c", _overrides(count)[0]]
+        [sys.executable, "-m", "mlops_infra.cli", "check", str(STACK), "--stack", "prod"]
+        + [argument for override in _overrides(count) for argument in ("-c", override)]
     )
     theirs, _, _ = timed_process(
         [
@@ -388,10 +401,29 @@ def checkov_section(count: int) -> None:
         ran = f"{summary.get('passed', 0)} passed, {summary.get('failed', 0)} failed checks"
     except (ValueError, AttributeError, IndexError):
         ran = "its report could not be read"
+    label = f"N={count}" if count else "shipped aws-sagemaker prod"
     print(
-        f"N={count}: mlops-infra check {ours:.2f} s, checkov {theirs:.2f} s ({ran}), ratio {ours / theirs:.2f} "
+        f"{label}: mlops-infra check {ours:.2f} s, checkov {theirs:.2f} s ({ran}), ratio {ours / theirs:.2f} "
         "(target <= 0.5)"
     )
+
+
+def byte_compile() -> None:
+    """Write the .pyc files a normal installation has, so cold processes compare with checkov's.
+
+    pip compiles packages when it installs them; uv compiles lazily on first import, which
+    ``PYTHONDONTWRITEBYTECODE=1`` (set on some machines) turns into compiling the provider SDKs again
+    in every process: about 1 s of each cold command. Files already compiled are only checked.
+    """
+    import compileall
+    import sysconfig
+
+    started = time.perf_counter()
+    targets = [Path(sysconfig.get_paths()["purelib"]), ROOT / "mlops_infra", ROOT / "stacks"]
+    for target in targets:
+        compileall.compile_dir(target, quiet=2, workers=0)
+    seconds = time.perf_counter() - started
+    print(f"byte-compiled site-packages and the project ({seconds:.1f} s; as pip does at install)\n")
 
 
 def main() -> None:
@@ -404,11 +436,12 @@ def main() -> None:
     if args.child:
         _child(args.child[0], int(args.child[1]))
         return
+    byte_compile()
     scale_section(args.n)
     rules_section(args.rules_n)
     if not args.no_cli:
         cli_section()
-    checkov_section(args.n[-1])
+    checkov_section([0, args.n[-1]])
 
 
 if __name__ == "__main__":
