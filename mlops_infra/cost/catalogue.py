@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlops_infra.engine.errors import ProgramError, validation_message
+from mlops_infra.engine.yaml_load import safe_load
 
 PROVIDERS: tuple[str, ...] = ("aws", "gcp", "k8s")
 GRADES: tuple[str, ...] = ("P", "S", "C", "D", "N")
@@ -247,14 +248,9 @@ def _error_text(exc: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
-# libyaml's safe loader when PyYAML was built with it (its wheels are): the packaged price files are
-# ~8,000 YAML nodes, a third of a small stack's `check` with the pure-Python loader.
-_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _read_yaml(path: Path | str, text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader (C or Python)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path}: not valid YAML: {exc}") from exc
 

@@ -25,6 +25,7 @@ from mlops_infra.cost.model import Pricer, Unreadable, number, read_bool, read_c
 from mlops_infra.cost.runs import ScheduleError, runs_per_month
 from mlops_infra.cost.vertex import machine_hourly
 from mlops_infra.engine.captured import CapturedResource
+from mlops_infra.engine.yaml_load import safe_load
 
 T_SCHEDULER_JOB = "gcp:cloudscheduler/job:Job"
 T_WORKFLOW = "gcp:workflows/workflow:Workflow"
@@ -58,7 +59,7 @@ def _batch_jobs(document: Any) -> list[dict[str, Any]]:
 def _price_workflow(p: Pricer, workflow: CapturedResource, triggers: dict[str, list[CapturedResource]]) -> None:
     source = read_text(workflow.inputs.get("sourceContents"), "sourceContents", default="")
     try:
-        document = yaml.safe_load(source) if source else None
+        document = safe_load(source) if source else None
     except yaml.YAMLError:
         return  # not a definition this pricer reads (vertex_pipelines reports it)
     jobs = _batch_jobs(document)

@@ -39,6 +39,7 @@ from mlops_infra.cost.runs import ScheduleError, runs_per_month
 from mlops_infra.cost.vertex import gcp_rate
 from mlops_infra.cost.vertex_pipeline_steps import steps_per_run
 from mlops_infra.engine.captured import CapturedResource
+from mlops_infra.engine.yaml_load import safe_load
 
 T_SCHEDULER_JOB = "gcp:cloudscheduler/job:Job"
 T_VERTEX_SCHEDULE = "pulumi-python:dynamic/vertex:VertexSchedule"
@@ -145,7 +146,7 @@ def _pipeline_jobs(document: Any) -> list[dict[str, Any]]:
 def _price_workflow(p: Pricer, workflow: CapturedResource, triggers: dict[str, list[CapturedResource]]) -> None:
     source = read_text(workflow.inputs.get("sourceContents"), "sourceContents", default="")
     try:
-        document = yaml.safe_load(source) if source else None  # YAML is a superset of the JSON form
+        document = safe_load(source) if source else None  # YAML is a superset of the JSON form
     except yaml.YAMLError:
         raise Unreadable("its sourceContents is not a workflow definition the estimator can read") from None
     jobs = _pipeline_jobs(document)

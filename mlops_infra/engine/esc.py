@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from mlops_infra.engine.errors import ProgramError
+from mlops_infra.engine.yaml_load import safe_load
 
 ESC_SECRET_PLACEHOLDER = "offline-esc-secret-placeholder"
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
@@ -103,7 +104,7 @@ class _Resolver:
 
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProgramError(f"--esc-file {path}: cannot read it ({exc.strerror}). Pass an existing file.") from None
     except yaml.YAMLError as exc:

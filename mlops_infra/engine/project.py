@@ -22,6 +22,7 @@ import yaml
 
 from mlops_infra.engine.errors import ProgramError
 from mlops_infra.engine.esc import EscConfig
+from mlops_infra.engine.yaml_load import safe_load
 
 SECRET_CONFIG_PLACEHOLDER = "offline-secret-placeholder"
 # The documented offline placeholder ciphertext: nonce "placeholder" (base64), any base64 after it.
@@ -109,7 +110,7 @@ def check_ciphertext(key: str, value: Any, where: str) -> None:
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return safe_load(handle)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -20,6 +20,7 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.config.base import ComponentArgs
+from mlops_infra.engine.yaml_load import safe_load
 from mlops_infra.gcp.pipeline_template import training_pipeline
 from mlops_infra.spec.compute import check_gcp_machine_type
 from mlops_infra.spec.types import PinnedImage
@@ -142,7 +143,7 @@ def compile_pipeline(function: Callable[..., Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mlops-infra-kfp-") as directory:
         path = os.path.join(directory, "pipeline.yaml")
         compiler.Compiler().compile(pipeline_func=function, package_path=path)
-        return check_spec(yaml.safe_load(Path(path).read_text(encoding="utf-8")), "the compiled pipeline")
+        return check_spec(safe_load(Path(path).read_text(encoding="utf-8")), "the compiled pipeline")
 
 
 def load_spec_file(path: str) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def load_spec_file(path: str) -> dict[str, Any]:
         raise ValueError(f"pipeline spec file {path!r} not found (relative to {Path.cwd()})")
     text = file.read_text(encoding="utf-8")
     try:
-        document = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+        document = json.loads(text) if file.suffix == ".json" else safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"pipeline spec file {path!r} is not valid JSON/YAML: {exc}") from None
     if isinstance(document, dict) and "pipelineSpec" in document:

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from mlops_infra.config.platform import REQUIRED_TAG_KEYS
 from mlops_infra.conventions.markers import ALLOW_PUBLIC_MARKER
 from mlops_infra.engine.errors import ProgramError, validation_message
+from mlops_infra.engine.yaml_load import safe_load
 from mlops_infra.policy.model import POLICY_IDS, Enforcement
 
 # Broad general-purpose, memory, compute and mainstream GPU/inference families. The largest GPU
@@ -350,7 +351,7 @@ def load_policy_config(path: str | Path | None) -> PolicyConfig:
     except OSError as exc:
         raise PolicyConfigError(f"cannot read policy config {file}: {exc.strerror or exc}") from None
     try:
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if file.suffix == ".json" else safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise PolicyConfigError(
             f"policy config {file} is not valid {'JSON' if file.suffix == '.json' else 'YAML'}: "

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from mlops_infra.engine.yaml_load import safe_load
 from mlops_infra.spec.platform import PlatformSpec
 
 SCHEMA_ID = "https://mlops-infra.dev/schemas/platform-spec.json"
@@ -33,7 +34,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 def read_document(path: Path) -> dict[str, Any]:
     """The mapping in a YAML or JSON file; raises ValueError naming the file when it is not one."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValueError(f"cannot read the platform spec {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
