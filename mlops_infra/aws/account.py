@@ -64,3 +64,35 @@ def region_name(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output
 def partition(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
     """``aws``, ``aws-cn`` or ``aws-us-gov``: the partition of the provider in use."""
     return _read_once("partition", opts, lambda: aws.get_partition_output(opts=opts).partition)
+
+
+def _identity(opts: pulumi.InvokeOutputOptions | None) -> pulumi.Output[list[str]]:
+    """``[partition, region, account id]`` of the provider in use, one Output per stack run and provider."""
+    return _read_once("identity", opts, lambda: pulumi.Output.all(partition(opts), region_name(opts), account_id(opts)))
+
+
+def arn(
+    service: str,
+    resource: pulumi.Input[str],
+    opts: pulumi.InvokeOutputOptions | None = None,
+    *,
+    region: str | None = None,
+    account: str | None = None,
+) -> pulumi.Output[str]:
+    """``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`` in the provider's partition.
+
+    ``region`` and ``account`` default to the provider's; pass ``""`` for services whose ARNs have
+    none (``s3``, ``iam``), ``"*"`` for a wildcard, or another account's id. One Output per ARN
+    (``Output.concat`` of the parts makes an Output of every part).
+    """
+
+    def render(values: list[Any]) -> str:
+        (partition_name, here, account_id_), name = values[0], values[1] if len(values) > 1 else resource
+        where = here if region is None else region
+        owner = account_id_ if account is None else account
+        return f"arn:{partition_name}:{service}:{where}:{owner}:{name}"
+
+    identity = _identity(opts)
+    if isinstance(resource, str):
+        return identity.apply(lambda ids: render([ids]))
+    return pulumi.Output.all(identity, resource).apply(render)

@@ -21,7 +21,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 
-from mlops_infra.aws.account import account_id, partition, region_name
+from mlops_infra.aws.account import account_id, arn, partition
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.endpoint_alarms import create_variant_alarms
 from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment
@@ -97,7 +97,6 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         settings = self.args
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         self._account = account_id(invoke_opts)
-        self._region = region_name(invoke_opts)
         self._partition = partition(invoke_opts)
         self.physical_name: str = self.platform.name(name, naming.SAGEMAKER)
         self.kms_key_arn: pulumi.Output[str] = pulumi.Output.from_input(
@@ -259,11 +258,10 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         return [uri for uri in (settings.output_s3_uri, settings.failure_s3_uri) if uri is not None]
 
     def _arn(self, service: str, resource: pulumi.Input[str], *, regional: bool = True) -> pulumi.Output[str]:
+        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         if not regional:
-            return pulumi.Output.concat("arn:", self._partition, ":", service, ":::", resource)
-        return pulumi.Output.concat(
-            "arn:", self._partition, ":", service, ":", self._region, ":", self._account, ":", resource
-        )
+            return arn(service, resource, invoke_opts, region="", account="")
+        return arn(service, resource, invoke_opts)
 
     def _role_statements(self) -> list[dict[str, Any]]:
         """Least privilege: this endpoint's artifacts, images, key, capture prefix and log group only."""

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from mlops_infra.aws.account import account_id, partition, region_name
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.feature_store_args import (
     FeatureDefinition,
     FeatureGroupDefinition,
@@ -52,8 +52,6 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         self.kms_key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn, requester=self)
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         self._account = account_id(invoke_opts)
-        self._region = region_name(invoke_opts)
-        self._partition = partition(invoke_opts)
 
         self.offline_bucket = SecureBucket(
             self.child_name("offline-store"),
@@ -110,7 +108,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         )
 
     def _glue_arn(self, resource: pulumi.Input[str]) -> pulumi.Output[str]:
-        return pulumi.Output.concat("arn:", self._partition, ":glue:", self._region, ":", self._account, ":", resource)
+        return arn("glue", resource, pulumi.InvokeOutputOptions(parent=self))
 
     def _role_policy(self) -> pulumi.Output[str]:
         """The bucket, the key and this store's Glue database: explicit actions, no wildcard resource."""

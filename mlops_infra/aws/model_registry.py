@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
-from mlops_infra.aws.account import account_id, partition, region_name
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.arns import KmsKeyOrAliasArn, check_service_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
@@ -165,8 +165,6 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
         self.physical_group_name: str = self.platform.name(short, naming.SAGEMAKER)
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         self._account = account_id(invoke_opts)
-        self._region = region_name(invoke_opts)
-        self._partition = partition(invoke_opts)
 
         self.group = aws.sagemaker.ModelPackageGroup(
             self.child_name("group"),
@@ -239,15 +237,14 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
         )
 
     def _sagemaker_arn(self, resource: str) -> pulumi.Output[str]:
-        return pulumi.Output.concat(
-            "arn:", self._partition, ":sagemaker:", self._region, ":", self._account, ":", resource
-        )
+        return arn("sagemaker", resource, pulumi.InvokeOutputOptions(parent=self))
 
     def _cross_account_policy(self) -> aws.sagemaker.ModelPackageGroupPolicy | None:
         accounts = self.args.consumer_account_ids
         if not accounts:
             return None
-        principals = [pulumi.Output.concat("arn:", self._partition, ":iam::", account, ":root") for account in accounts]
+        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        principals = [arn("iam", "root", invoke_opts, region="", account=account) for account in accounts]
         # SageMaker lowercases names inside ARNs; list both spellings when they differ.
         spellings = sorted({self.physical_group_name, self.physical_group_name.lower()})
         group_arns: list[pulumi.Input[str]] = [self._sagemaker_arn(f"model-package-group/{n}") for n in spellings]

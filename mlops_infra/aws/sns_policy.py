@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra.aws.account import account_id, partition, region_name
+from mlops_infra.aws.account import arn
 from mlops_infra.aws.iam import statement
 from mlops_infra.outputs import json_text
 
@@ -68,6 +68,4 @@ def event_rule_arn(rule_name: str, opts: pulumi.InvokeOutputOptions | None = Non
     Physical rule names are deterministic (``PlatformContext.name``), so a topic's policy can name
     the rules that publish to it without waiting for them.
     """
-    return pulumi.Output.concat(
-        "arn:", partition(opts), ":events:", region_name(opts), ":", account_id(opts), ":rule/", rule_name
-    )
+    return arn("events", f"rule/{rule_name}", opts)

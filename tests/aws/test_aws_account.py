@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from mlops_infra.aws.account import account_id, partition, region_name
+from mlops_infra.aws.account import account_id, arn, partition, region_name
 from mlops_infra.engine import run_function
 from mlops_infra.engine.monitor import DeterministicMocks
 
@@ -72,3 +72,40 @@ def test_options_with_dependencies_are_not_shared(invokes: Counter[str]) -> None
 
     run_function(program)
     assert invokes["aws:index/getRegion:getRegion"] == 3
+
+
+def test_arns_in_the_providers_partition_region_and_account(invokes: Counter[str]) -> None:
+    def program() -> None:
+        eu = aws.Provider("eu", region="eu-west-1", allowed_account_ids=["111122223333"])
+        key = aws.kms.Key("key")
+        abroad = pulumi.InvokeOutputOptions(provider=eu)
+        pulumi.export("logs", arn("logs", "log-group:/aws/sagemaker/Endpoints/churn"))
+        pulumi.export("bucket", arn("s3", "models/churn/*", region="", account=""))
+        pulumi.export("consumer", arn("iam", "root", region="", account="210987654321"))
+        pulumi.export("trails", arn("cloudtrail", "trail/*", region="*"))
+        pulumi.export("wired", arn("kms", key.key_id.apply(lambda k: f"key/{k}")))
+        pulumi.export("abroad", arn("sagemaker", "endpoint/churn", abroad))
+
+    stack = run_function(program, config={"aws:region": "us-east-2"})
+    account = stack.outputs["logs"].split(":")[4]
+    assert stack.outputs["logs"] == f"arn:aws:logs:us-east-2:{account}:log-group:/aws/sagemaker/Endpoints/churn"
+    assert stack.outputs["bucket"] == "arn:aws:s3:::models/churn/*"
+    assert stack.outputs["consumer"] == "arn:aws:iam::210987654321:root"
+    assert stack.outputs["trails"] == f"arn:aws:cloudtrail:*:{account}:trail/*"
+    key = next(r for r in stack.resources if r.name == "key")
+    assert stack.outputs["wired"].startswith(f"arn:aws:kms:us-east-2:{account}:key/") and key.urn
+    assert stack.outputs["abroad"].startswith("arn:aws:sagemaker:eu-west-1:")
+    # Six ARNs under two providers: one read of each kind per provider.
+    assert invokes["aws:index/getCallerIdentity:getCallerIdentity"] == 2
+    assert invokes["aws:index/getPartition:getPartition"] == 2
+
+
+def test_an_arn_depends_on_the_resource_it_names() -> None:
+    def program() -> None:
+        key = aws.kms.Key("key")
+        aws.iam.Policy("use-key", policy=arn("kms", key.key_id.apply(lambda k: f"key/{k}")))
+
+    stack = run_function(program)
+    key = next(r for r in stack.resources if r.name == "key")
+    policy = next(r for r in stack.resources if r.name == "use-key")
+    assert key.urn in policy.dependencies
