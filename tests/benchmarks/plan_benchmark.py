@@ -91,6 +91,7 @@ def measure_plan(count: int) -> dict[str, Any]:
     timings = []
     for _ in range(1 + WARM_RUNS):
         wiring.clear()
+        gc.collect()  # the previous run's garbage (collection is off during runs), so peak RSS is one run's
         started = time.perf_counter()
         stack = run_program(STACK, "prod", _overrides(count))
         timings.append(time.perf_counter() - started)
@@ -200,6 +201,7 @@ def measure_registration(count: int, mode: str) -> dict[str, Any]:
 
     timings = []
     for _ in range(1 + WARM_RUNS):
+        gc.collect()  # as in measure_plan
         started = time.perf_counter()
         stack = run_function(program, project="raw", stack="prod")
         timings.append(time.perf_counter() - started)
