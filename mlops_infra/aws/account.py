@@ -9,7 +9,6 @@ a version) are not cached.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +17,9 @@ import pulumi_aws as aws
 from pulumi.runtime import settings
 
 _CacheKey = tuple[str, pulumi.ProviderResource | None]
-# Per stack run (the root Stack resource of the run), so each plan or deployment reads its own answers.
-_per_stack: weakref.WeakKeyDictionary[pulumi.Resource, dict[_CacheKey, pulumi.Output[Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+# Kept on the run's root Stack resource, so each plan or deployment reads its own answers and they go
+# with it. (A weak-keyed map would never let go: the cached Outputs reach the Stack through their parents.)
+_ANSWERS = "_mlops_infra_aws_answers"
 _TOKEN = "aws:index/getRegion:getRegion"  # any aws token: the provider lookup reads only the package
 
 
@@ -44,7 +42,7 @@ def _read_once(
     root = settings.get_root_resource()
     if root is None or not _cacheable(opts):
         return read()
-    answers = _per_stack.setdefault(root, {})
+    answers: dict[_CacheKey, pulumi.Output[Any]] = root.__dict__.setdefault(_ANSWERS, {})
     key = (kind, _provider(opts))
     if key not in answers:
         answers[key] = read()
