@@ -14,12 +14,10 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pulumi.runtime import settings
+
+from mlops_infra.conventions.per_stack import per_stack_table
 
 _CacheKey = tuple[str, pulumi.ProviderResource | None]
-# Kept on the run's root Stack resource, so each plan or deployment reads its own answers and they go
-# with it. (A weak-keyed map would never let go: the cached Outputs reach the Stack through their parents.)
-_ANSWERS = "_mlops_infra_aws_answers"
 _TOKEN = "aws:index/getRegion:getRegion"  # any aws token: the provider lookup reads only the package
 
 
@@ -39,10 +37,9 @@ def _cacheable(opts: pulumi.InvokeOutputOptions | None) -> bool:
 def _read_once(
     kind: str, opts: pulumi.InvokeOutputOptions | None, read: Callable[[], pulumi.Output[Any]]
 ) -> pulumi.Output[Any]:
-    root = settings.get_root_resource()
-    if root is None or not _cacheable(opts):
+    if not _cacheable(opts):
         return read()
-    answers: dict[_CacheKey, pulumi.Output[Any]] = root.__dict__.setdefault(_ANSWERS, {})
+    answers: dict[_CacheKey, pulumi.Output[Any]] = per_stack_table("aws_answers")  # each run reads its own
     key = (kind, _provider(opts))
     if key not in answers:
         answers[key] = read()

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Annotated, Any
 
 import pulumi
 import pulumi_aws as aws
-from pulumi.runtime.settings import get_root_resource
 from pydantic import AfterValidator, Field
 
 from mlops_infra.aws.account import account_id, region_name
 from mlops_infra.aws.iam import kms_use_actions, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.conventions.per_stack import per_stack_table
 from mlops_infra.outputs import json_text
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.types import check_arn
@@ -246,10 +245,6 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         return statements
 
 
-# Shared keys per stack (keyed by the root resource) and per AWS provider (None = the default provider).
-_SHARED_KEYS: weakref.WeakKeyDictionary[Any, dict[str | None, PlatformKey]] = weakref.WeakKeyDictionary()
-
-
 def shared_platform_key(requester: pulumi.Resource | None = None) -> PlatformKey:
     """The stack's shared key, created on first use, in the requester's AWS provider (account/region).
 
@@ -259,8 +254,8 @@ def shared_platform_key(requester: pulumi.Resource | None = None) -> PlatformKey
     """
     provider = requester.get_provider("aws:kms/key:Key") if requester is not None else None
     provider_name: str | None = provider._name if provider is not None else None
-    root = get_root_resource()
-    keys = _SHARED_KEYS.setdefault(root, {}) if root is not None else {}
+    # Per stack and per AWS provider (None = the default provider).
+    keys: dict[str | None, PlatformKey] = per_stack_table("aws_shared_keys")
     key = keys.get(provider_name)
     if key is None:
         name = "platform" if provider_name is None else f"platform-{provider_name}"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
 import pulumi_gcp as gcp
-from pulumi.runtime.settings import get_root_resource
 from pydantic import Field
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import ComponentArgs
 from mlops_infra.conventions import naming
+from mlops_infra.conventions.per_stack import per_stack_table
 from mlops_infra.gcp.iam import (
     KMS_ENCRYPTER_DECRYPTER,
     Principal,
@@ -106,17 +105,13 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         return [self.bindings[agent] for agent in agents if agent in self.bindings]
 
 
-_SHARED_KEYS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], PlatformKey]] = weakref.WeakKeyDictionary()
-
-
 def _shared_slot(
     region: str, requester: pulumi.Resource | None
 ) -> tuple[dict[tuple[str, str | None], PlatformKey], tuple[str, str | None], pulumi.ProviderResource | None]:
     """The stack's shared-key table, the requester's slot in it, and the requester's GCP provider."""
     provider = requester.get_provider("gcp:kms/cryptoKey:CryptoKey") if requester is not None else None
     provider_name: str | None = provider._name if provider is not None else None
-    root = get_root_resource()
-    keys = _SHARED_KEYS.setdefault(root, {}) if root is not None else {}
+    keys: dict[tuple[str, str | None], PlatformKey] = per_stack_table("gcp_shared_keys")
     return keys, (region, provider_name), provider
 
 
@@ -185,12 +180,6 @@ def key_name_or_shared(
     return key_for(explicit, region, requester=requester).name
 
 
-# Per stack: (key identity, agent) -> the one grant of that on-demand agent on that key (and the key name).
-_AGENT_GRANTS: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, gcp.kms.CryptoKeyIAMMember]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def on_demand_agent_grant(
     key: KeyRef, owner: PlatformComponent[Any], *, agent: str, member: pulumi.Input[str]
 ) -> gcp.kms.CryptoKeyIAMMember:
@@ -206,8 +195,8 @@ def on_demand_agent_grant(
     off, so another component creates it), deleting the old resource must not drop the binding the new
     one shares; and the key it is on outlives any single workflow or topic.
     """
-    root = get_root_resource()
-    grants = _AGENT_GRANTS.setdefault(root, {}) if root is not None else {}
+    # Per stack: (key identity, agent) -> the one grant of that on-demand agent on that key (and the key name).
+    grants: dict[Any, tuple[Any, gcp.kms.CryptoKeyIAMMember]] = per_stack_table("gcp_agent_grants")
     identity: Any = (key.name if isinstance(key.name, str) else id(key.name), agent)
     found = grants.get(identity)
     if found is not None:
