@@ -21,7 +21,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 
-from mlops_infra.aws.account import account_id, arn, partition
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.endpoint_alarms import create_variant_alarms
 from mlops_infra.aws.endpoint_args import EndpointArgs, VariantArgs, check_environment
@@ -95,9 +95,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         super().__init__(name, validated, opts)
         self.rollout_strategy: str | None = strategy
         settings = self.args
-        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
-        self._account = account_id(invoke_opts)
-        self._partition = partition(invoke_opts)
+        self._invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        self._account = account_id(self._invoke_opts)
         self.physical_name: str = self.platform.name(name, naming.SAGEMAKER)
         self.kms_key_arn: pulumi.Output[str] = pulumi.Output.from_input(
             key_arn_or_shared(settings.kms_key_arn, requester=self)
@@ -258,10 +257,14 @@ class Endpoint(PlatformComponent[EndpointArgs]):
         return [uri for uri in (settings.output_s3_uri, settings.failure_s3_uri) if uri is not None]
 
     def _arn(self, service: str, resource: pulumi.Input[str], *, regional: bool = True) -> pulumi.Output[str]:
-        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         if not regional:
-            return arn(service, resource, invoke_opts, region="", account="")
-        return arn(service, resource, invoke_opts)
+            return arn(service, resource, self._invoke_opts, region="", account="")
+        return arn(service, resource, self._invoke_opts)
+
+    def _prefix_objects_arn(self, uri: pulumi.Input[str]) -> pulumi.Output[str]:
+        """The objects under an ``s3://bucket/prefix`` URI, as an S3 ARN."""
+        objects = pulumi.Output.from_input(uri).apply(lambda known: "/".join(filter(None, split_s3_uri(known))) + "/*")
+        return self._arn("s3", objects, regional=False)
 
     def _role_statements(self) -> list[dict[str, Any]]:
         """Least privilege: this endpoint's artifacts, images, key, capture prefix and log group only."""
@@ -295,18 +298,11 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             ),
         ]
         if self.capture_s3_uri is not None:
-            capture_objects = pulumi.Output.all(self._partition, self.capture_s3_uri).apply(
-                lambda parts: f"arn:{parts[0]}:s3:::{'/'.join(filter(None, split_s3_uri(parts[1])))}/*"
-            )
+            capture_objects = self._prefix_objects_arn(self.capture_s3_uri)
             statements.append(statement(["s3:PutObject"], [capture_objects], sid="WriteCapturedData"))
         prefixes = self._async_prefixes()
         if prefixes:
-            objects: list[pulumi.Input[str]] = [
-                pulumi.Output.all(self._partition, uri).apply(
-                    lambda parts: f"arn:{parts[0]}:s3:::{'/'.join(filter(None, split_s3_uri(parts[1])))}/*"
-                )
-                for uri in prefixes
-            ]
+            objects: list[pulumi.Input[str]] = [self._prefix_objects_arn(uri) for uri in prefixes]
             topics: list[pulumi.Input[str]] = [
                 t for t in (self.async_success_topic_arn, self.async_error_topic_arn) if t is not None
             ]

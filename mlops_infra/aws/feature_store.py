@@ -50,8 +50,8 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         super().__init__(name, args, opts)
         settings = self.args
         self.kms_key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn, requester=self)
-        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
-        self._account = account_id(invoke_opts)
+        self._invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        self._account = account_id(self._invoke_opts)
 
         self.offline_bucket = SecureBucket(
             self.child_name("offline-store"),
@@ -108,7 +108,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
         )
 
     def _glue_arn(self, resource: pulumi.Input[str]) -> pulumi.Output[str]:
-        return arn("glue", resource, pulumi.InvokeOutputOptions(parent=self))
+        return arn("glue", resource, self._invoke_opts)
 
     def _role_policy(self) -> pulumi.Output[str]:
         """The bucket, the key and this store's Glue database: explicit actions, no wildcard resource."""

@@ -163,8 +163,8 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
 
         short = self.args.group_name or name
         self.physical_group_name: str = self.platform.name(short, naming.SAGEMAKER)
-        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
-        self._account = account_id(invoke_opts)
+        self._invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        self._account = account_id(self._invoke_opts)
 
         self.group = aws.sagemaker.ModelPackageGroup(
             self.child_name("group"),
@@ -237,14 +237,13 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
         )
 
     def _sagemaker_arn(self, resource: str) -> pulumi.Output[str]:
-        return arn("sagemaker", resource, pulumi.InvokeOutputOptions(parent=self))
+        return arn("sagemaker", resource, self._invoke_opts)
 
     def _cross_account_policy(self) -> aws.sagemaker.ModelPackageGroupPolicy | None:
         accounts = self.args.consumer_account_ids
         if not accounts:
             return None
-        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
-        principals = [arn("iam", "root", invoke_opts, region="", account=account) for account in accounts]
+        principals = [arn("iam", "root", self._invoke_opts, region="", account=account) for account in accounts]
         # SageMaker lowercases names inside ARNs; list both spellings when they differ.
         spellings = sorted({self.physical_group_name, self.physical_group_name.lower()})
         group_arns: list[pulumi.Input[str]] = [self._sagemaker_arn(f"model-package-group/{n}") for n in spellings]

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.runtime.settings import get_root_resource
 
 from mlops_infra.config.platform import PlatformSettings
 from mlops_infra.conventions.labels import gcp_labels, k8s_labels
 from mlops_infra.conventions.naming import NameRule, content_suffixed, physical_name
+from mlops_infra.conventions.per_stack import per_stack_table
 from mlops_infra.conventions.transform import make_stack_transform
 
-# One context per running stack (keyed by its root resource), so many programs can run in one process.
-_CONTEXTS: weakref.WeakKeyDictionary[Any, PlatformContext] = weakref.WeakKeyDictionary()
+# One context per running stack (kept on its root resource), so many programs can run in one process.
+_TABLE = "platform_context"
 
 _CONFIG_KEYS = ("environment", "owner", "costCenter", "tags", "protectedEnvironments", "protectionExemptions")
 
@@ -75,27 +74,25 @@ def init_platform(settings: PlatformSettings | None = None, **defaults: Any) -> 
     ``defaults`` (``owner=...``, ``costCenter=...``, ``environment=...``). Raises a pydantic
     ValidationError naming the field before any resource is registered.
     """
-    root = get_root_resource()
-    existing = _CONTEXTS.get(root) if root is not None else None
+    contexts: dict[str, PlatformContext] = per_stack_table(_TABLE)
+    existing = contexts.get("context")
     if existing is not None:
         if settings is not None and settings != existing.settings:
             raise ValueError("init_platform() was already called for this stack with different settings")
         return existing
     context = PlatformContext(settings or _settings_from_config(defaults))
     pulumi.runtime.register_resource_transform(make_stack_transform(context.settings))
-    if root is not None:
-        _CONTEXTS[root] = context
+    contexts["context"] = context  # kept only inside a running stack (outside, the table is a fresh one)
     return context
 
 
 def initialized_platform() -> PlatformContext | None:
     """The stack's context if ``init_platform`` already ran, without creating one."""
-    root = get_root_resource()
-    return _CONTEXTS.get(root) if root is not None else None
+    context: PlatformContext | None = per_stack_table(_TABLE).get("context")
+    return context
 
 
 def current_platform() -> PlatformContext:
     """The stack's context, initialised from stack config on first use."""
-    root = get_root_resource()
-    context = _CONTEXTS.get(root) if root is not None else None
+    context = initialized_platform()
     return context if context is not None else init_platform()

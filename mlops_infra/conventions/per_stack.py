@@ -1,7 +1,7 @@
 """State kept per running stack: on the run's root Stack resource, so it goes with the run.
 
-Components share some resources across a stack (the platform key, a service agent's grant on it,
-the account id read once). Keying such tables by the root resource in a weak-keyed map leaks: the
+Components share some state across a stack (the platform context, the platform key, a service
+agent's grant on it, the account id read once). Keying such tables by the root resource in a weak-keyed map leaks: the
 values are resources whose parents lead back to the root, so the key never dies and every run of a
 process that plans repeatedly stays alive. Kept as an attribute of the root instead, the table is
 part of the run's object graph and is freed with it.
