@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime._depends_on import _resolve_depends_on_urns
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.settings import get_project, get_stack
@@ -88,22 +89,37 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def _write_back(wire: Any, received: dict[str, Any], transformed: dict[str, Any]) -> None:
-    """Update ``wire`` (the request's Struct) where ``transformed`` differs from ``received``.
+def serialized(props: dict[str, Any]) -> Any:
+    """``props`` in wire form (a Struct), as ``rpc.serialize_properties(props, {})`` gives it.
+
+    Plain values (what mocks answer and transforms return) serialize without waiting on anything,
+    so the coroutine is driven to its end here instead of spinning an event loop per registration;
+    a value that must be awaited (an Output or a resource a transform put in) takes the loop.
+    """
+    coroutine = rpc.serialize_properties(props, {})
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    return _sync_await(rpc.serialize_properties(props, {}))
+
+
+def _transformed_inputs(received: dict[str, Any], transformed: dict[str, Any]) -> dict[str, Any]:
+    """The inputs after a transform, in the form a full serialize/deserialize round trip gives them.
 
     Transforms return new values for what they change (pulumi's contract: props are not mutated in
-    place), so a property whose value is the same object is unchanged and keeps its wire form.
+    place), so a property whose value is the same object is unchanged and kept as received; only
+    the replaced ones make the round trip (tuples become lists, Outputs their values, a value that
+    serializes to nothing is dropped).
     """
     changed = {key: value for key, value in transformed.items() if received.get(key, _MISSING) is not value}
-    serialized = _sync_await(rpc.serialize_properties(changed, {})) if changed else None
-    for key in changed:
-        if serialized is not None and key in serialized.fields:
-            wire.fields[key].CopyFrom(serialized.fields[key])
-        elif key in wire.fields:  # a value that serializes to nothing is absent, as in a full serialization
-            del wire.fields[key]
-    for key in received.keys() - transformed.keys():
-        if key in wire.fields:
-            del wire.fields[key]
+    wire = rpc.deserialize_properties(serialized(changed)) if changed else {}
+    return {
+        key: (wire[key] if key in changed else value)
+        for key, value in transformed.items()
+        if key not in changed or key in wire
+    }
 
 
 _MISSING = object()
@@ -214,19 +230,32 @@ class CaptureMonitor(MockMonitor):
         return placement_of(package, name, explicit, self.config)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """What ``MockMonitor.RegisterResource`` does, after the transforms, deserializing the request once."""
         self._track_thread_loop()
+        urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
-            return super().RegisterResource(request)
+            return resource_pb2.RegisterResourceResponse(urn=urn)
         received = rpc.deserialize_properties(request.object)
+        own_transforms = self.callbacks.resolve(request.transforms)
         # As the engine does: the resource's own transforms, then its ancestors' (nearest first), then the stack's.
-        inherited = self.callbacks.resolve(request.transforms) + self._inherited_transforms.get(request.parent, [])
+        inherited = own_transforms + self._inherited_transforms.get(request.parent, [])
         transforms = inherited + list(self._stack_transforms)
         inputs, opts = self._apply_transforms(transforms, request, received)
         if inputs is not received:
-            # The mocks and the program must see the transformed inputs: only the top-level
-            # properties a transform replaced are serialized again, not the whole object.
-            _write_back(request.object, received, inputs)
-        response = super().RegisterResource(request)
+            inputs = _transformed_inputs(received, inputs)
+        resource_id, state = self.mocks.new_resource(
+            MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+                transforms=own_transforms,
+            )
+        )
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        response = resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized(state))
         if response.urn in self._urns:
             # The Pulumi engine refuses a second registration of one URN (`pulumi up` fails); reported
             # as a warning so the rest of the plan stays visible.

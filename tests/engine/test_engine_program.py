@@ -160,18 +160,25 @@ pulumi.export("seen", pulumi.Output.all(q.delay_seconds, q.message_retention_sec
     assert stack.resources[0].inputs == {"messageRetentionSeconds": 60, "visibilityTimeoutSeconds": 7}
 
 
-def test_writing_back_only_the_changes_gives_the_wire_form_of_a_full_serialization():
+def test_only_the_properties_a_transform_replaced_make_the_wire_round_trip_and_the_result_is_a_full_ones():
     from pulumi.runtime import rpc
     from pulumi.runtime.sync_await import _sync_await
 
-    from mlops_infra.engine.monitor import _write_back
+    from mlops_infra.engine.monitor import _transformed_inputs, serialized
 
-    received = {"name": "q", "tags": {"a": "1"}, "delaySeconds": 5, "policy": {"rules": [1, {"x": None}]}}
-    transformed = {**received, "tags": {"a": "1", "team": "ml"}, "added": [True], "emptied": None}
+    def round_trip(props: dict) -> dict:
+        return rpc.deserialize_properties(_sync_await(rpc.serialize_properties(props, {})))
+
+    # What the monitor receives is already deserialized: numbers are floats, None leaves dicts.
+    received = round_trip({"name": "q", "tags": {"a": "1"}, "delaySeconds": 5, "policy": {"rules": [1, {"x": None}]}})
+    transformed = {**received, "tags": {"a": "1", "team": "ml"}, "added": (True, 2), "emptied": None}
     del transformed["delaySeconds"]
-    wire = _sync_await(rpc.serialize_properties(received, {}))
-    _write_back(wire, received, transformed)
-    assert wire == _sync_await(rpc.serialize_properties(transformed, {}))
+    full = round_trip(transformed)
+    result = _transformed_inputs(received, transformed)
+    assert result == full
+    assert "emptied" not in result and result["added"] == [True, 2]  # dropped, and the tuple is a list
+    assert result["policy"] is received["policy"]  # unchanged values are not copied
+    assert serialized(transformed) == _sync_await(rpc.serialize_properties(transformed, {}))
 
 
 def test_a_components_transforms_run_on_its_descendants_nearest_first_and_may_add_dependencies(make_project):
