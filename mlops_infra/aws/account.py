@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.conventions.per_stack import per_stack_table
+from mlops_infra.outputs import combined
 
 _CacheKey = tuple[str, pulumi.ProviderResource | None]
 _TOKEN = "aws:index/getRegion:getRegion"  # any aws token: the provider lookup reads only the package
@@ -77,17 +78,14 @@ def arn(
     """``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`` in the provider's partition.
 
     ``region`` and ``account`` default to the provider's; pass ``""`` for services whose ARNs have
-    none (``s3``, ``iam``), ``"*"`` for a wildcard, or another account's id. One Output per ARN
-    (``Output.concat`` of the parts makes an Output of every part).
+    none (``s3``, ``iam``), ``"*"`` for a wildcard, or another account's id. One ``apply`` per
+    ARN (one more when ``resource`` is an Output); ``Output.concat`` of the parts lifts every part.
     """
 
-    def render(values: list[Any]) -> str:
-        (partition_name, here, account_id_), name = values[0], values[1] if len(values) > 1 else resource
+    def render(identity: list[str], name: str) -> str:
+        partition_name, here, account_id_ = identity
         where = here if region is None else region
         owner = account_id_ if account is None else account
         return f"arn:{partition_name}:{service}:{where}:{owner}:{name}"
 
-    identity = _identity(opts)
-    if isinstance(resource, str):
-        return identity.apply(lambda ids: render([ids]))
-    return pulumi.Output.all(identity, resource).apply(render)
+    return combined(render, _identity(opts), resource)

@@ -36,6 +36,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import current_platform
+from mlops_infra.outputs import combined, concat, resolved
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 CAPTURE_PREFIX = "data-capture"
@@ -67,7 +68,7 @@ def canonical_json(value: Any) -> str:
 
 def _grant(url: pulumi.Input[str], suffix: str) -> pulumi.Output[str]:
     """``bucket/key`` of an artifact known at deploy time, plus ``suffix`` (``/*`` for a prefix)."""
-    return pulumi.Output.from_input(url).apply(lambda known: "/".join(split_s3_uri(known)) + suffix)
+    return combined(lambda known: "/".join(split_s3_uri(known)) + suffix, url)
 
 
 class Endpoint(PlatformComponent[EndpointArgs]):
@@ -197,8 +198,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
 
     def _versioned_name(self, name: str, props: dict[str, Any]) -> pulumi.Output[str]:
         """``{project}-{env}-{name}-{hash of props}``: new content, new (immutable) resource."""
-        return pulumi.Output.from_input(props).apply(
-            lambda resolved: self.platform.versioned_name(name, canonical_json(resolved), naming.SAGEMAKER)
+        return resolved(props).apply(
+            lambda known: self.platform.versioned_name(name, canonical_json(known), naming.SAGEMAKER)
         )
 
     def _version_opts(self) -> pulumi.ResourceOptions:
@@ -220,7 +221,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             ),
             opts=self.child_opts(),
         )
-        return pulumi.Output.concat("s3://", self.capture_bucket.bucket_name, "/", CAPTURE_PREFIX)
+        return concat("s3://", self.capture_bucket.bucket_name, "/", CAPTURE_PREFIX)
 
     def _async_topics(self) -> None:
         """The success and error topics of an asynchronous endpoint: given, or KMS-encrypted topics of its own."""
@@ -263,7 +264,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
 
     def _prefix_objects_arn(self, uri: pulumi.Input[str]) -> pulumi.Output[str]:
         """The objects under an ``s3://bucket/prefix`` URI, as an S3 ARN."""
-        objects = pulumi.Output.from_input(uri).apply(lambda known: "/".join(filter(None, split_s3_uri(known))) + "/*")
+        objects = combined(lambda known: "/".join(filter(None, split_s3_uri(known))) + "/*", uri)
         return self._arn("s3", objects, regional=False)
 
     def _role_statements(self) -> list[dict[str, Any]]:
@@ -312,10 +313,8 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             ]
         if settings.vpc is not None:
             interfaces = self._arn("ec2", "network-interface/*")
-            subnets = [self._arn("ec2", pulumi.Output.concat("subnet/", s)) for s in settings.vpc.subnet_ids]
-            groups = [
-                self._arn("ec2", pulumi.Output.concat("security-group/", g)) for g in settings.vpc.security_group_ids
-            ]
+            subnets = [self._arn("ec2", concat("subnet/", s)) for s in settings.vpc.subnet_ids]
+            groups = [self._arn("ec2", concat("security-group/", g)) for g in settings.vpc.security_group_ids]
             statements += [
                 statement(["ec2:CreateNetworkInterface"], [interfaces, *subnets, *groups], sid="AttachToVpc"),
                 statement(ENI_ACTIONS, [interfaces], sid="ManageNetworkInterfaces"),

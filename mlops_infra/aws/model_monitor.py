@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, arn, region_name
 from mlops_infra.aws.arns import KmsKeyArn, SnsTopicArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
@@ -26,6 +26,7 @@ from mlops_infra.aws.schedule import model_monitor_cron
 from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import combined
 from mlops_infra.policy.facts.instance_types import has_local_storage
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput
@@ -52,7 +53,7 @@ def _object_arn(uri: StrInput) -> pulumi.Input[str]:
     """``arn:aws:s3:::BUCKET/KEY`` of an s3:// URI, known now or at deploy time."""
     if isinstance(uri, str):
         return "arn:aws:s3:::{}/{}".format(*split_s3_uri(uri))
-    return pulumi.Output.from_input(uri).apply(lambda known: "arn:aws:s3:::{}/{}".format(*split_s3_uri(known)))
+    return combined(lambda known: "arn:aws:s3:::{}/{}".format(*split_s3_uri(known)), uri)
 
 
 def _monitoring_instance_type(value: str) -> str:
@@ -142,9 +143,8 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
         settings = self.args
         key_arn = key_arn_or_shared(settings.kms_key_arn, requester=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account, region = account_id(invoke), region_name(invoke)
-        capture_uri: pulumi.Output[str] = pulumi.Output.from_input(settings.capture_s3_uri)
-        capture = capture_uri.apply(split_s3_uri)
+        account = account_id(invoke)
+        capture = combined(split_s3_uri, settings.capture_s3_uri)
         capture_bucket_arn = capture.apply(lambda c: f"arn:aws:s3:::{c[0]}")
         output_uri = capture.apply(lambda c: f"s3://{c[0]}/monitoring/{name}")
         baselines = [u for u in (settings.baseline_statistics_s3_uri, settings.baseline_constraints_s3_uri) if u]
@@ -175,11 +175,7 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
                     statement(kms_use_actions(), [key_arn], sid="UsePlatformKey"),
                     statement(
                         ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                        [
-                            pulumi.Output.concat(
-                                "arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/ProcessingJobs*"
-                            )
-                        ],
+                        [arn("logs", "log-group:/aws/sagemaker/ProcessingJobs*", invoke)],
                         sid="WriteJobLogs",
                     ),
                     statement(

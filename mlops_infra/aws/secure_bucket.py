@@ -14,6 +14,7 @@ from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.iam import policy_document, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import combined
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import Switch
 
@@ -129,8 +130,10 @@ class SecureBucket(PlatformComponent[SecureBucketArgs]):
         self._grants = grants
         settings = self.args
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
-        physical = pulumi.Output.all(account_id(invoke_opts), region_name(invoke_opts)).apply(
-            lambda parts: self.platform.name(f"{name}-{parts[0]}-{parts[1]}", naming.S3_BUCKET)
+        physical = combined(
+            lambda account, region: self.platform.name(f"{name}-{account}-{region}", naming.S3_BUCKET),
+            account_id(invoke_opts),
+            region_name(invoke_opts),
         )
         self.bucket = aws.s3.Bucket(
             self.child_name("bucket"),

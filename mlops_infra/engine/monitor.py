@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime._depends_on import _resolve_depends_on_urns
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -254,8 +254,9 @@ class CaptureMonitor(MockMonitor):
                 transforms=own_transforms,
             )
         )
-        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
-        response = resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized(state))
+        # Stored as the SDK's mock monitor stores it (no id at preview); on the wire an absent id is "".
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)  # type: ignore[arg-type]
+        response = resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=serialized(state))
         if response.urn in self._urns:
             # The Pulumi engine refuses a second registration of one URN (`pulumi up` fails); reported
             # as a warning so the rest of the plan stays visible.
