@@ -22,12 +22,13 @@ import pulumi
 import pydantic
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.engine.errors import ProgramError, validation_message
 from mlops_infra.engine.esc import load_esc_file
 from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
+from mlops_infra.engine.inline_calls import inline_monitor_calls
 from mlops_infra.engine.monitor import SECRET_PLACEHOLDER, CaptureMonitor, DeterministicMocks, plain_value
 from mlops_infra.engine.plain_urns import plain_urn_strings
 from mlops_infra.engine.project import (
@@ -201,7 +202,8 @@ def run_project(
     with _program_context(project), collector_paused(manage_gc), cheap_source_positions(), plain_urn_strings():
         _install_runtime(project, stack, monitor, _program_logger(diagnostics), preview)
         try:
-            _sync_await(run_pulumi_func(pulumi_program))
+            with inline_monitor_calls(_ensure_event_loop()):  # type: ignore[no-untyped-call]  # the loop _sync_await runs
+                _sync_await(run_pulumi_func(pulumi_program))
             monitor.resolve_added_dependencies()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
