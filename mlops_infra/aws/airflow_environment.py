@@ -25,6 +25,7 @@ from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import concat
 from mlops_infra.policy.facts.managed_airflow import MWAA_LOG_TYPES, MWAA_PRIVATE_ACCESS
 from mlops_infra.spec.aws import SubnetId
 from mlops_infra.spec.base import Spec as ComponentArgs
@@ -223,19 +224,15 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
         """The execution role's statements (Amazon MWAA User Guide, execution role with a customer-managed key)."""
         a = self.args
         bucket = self.dag_bucket.arn
-        logs = pulumi.Output.concat(
-            "arn:aws:logs:", region, ":", account, f":log-group:airflow-{self.environment_name}-*"
-        )
-        environment = pulumi.Output.concat(
-            "arn:aws:airflow:", region, ":", account, f":environment/{self.environment_name}"
-        )
+        logs = concat("arn:aws:logs:", region, ":", account, f":log-group:airflow-{self.environment_name}-*")
+        environment = concat("arn:aws:airflow:", region, ":", account, f":environment/{self.environment_name}")
         via = region.apply(lambda r: [f"sqs.{r}.amazonaws.com", f"s3.{r}.amazonaws.com"])
         return [
             statement(["airflow:PublishMetrics"], [environment], sid="PublishMetrics"),
             statement(DAG_BUCKET_ACTIONS, [bucket], sid="DagBucket"),
-            statement(DAG_OBJECT_ACTIONS, [pulumi.Output.concat(bucket, "/*")], sid="DagObjects"),
+            statement(DAG_OBJECT_ACTIONS, [concat(bucket, "/*")], sid="DagObjects"),
             statement(["s3:GetAccountPublicAccessBlock"], ["*"], sid="AccountPublicAccessBlock"),
-            statement(LOG_ACTIONS, [logs, pulumi.Output.concat(logs, ":*")], sid="EnvironmentLogs"),
+            statement(LOG_ACTIONS, [logs, concat(logs, ":*")], sid="EnvironmentLogs"),
             statement(["logs:DescribeLogGroups"], ["*"], sid="DescribeLogGroups"),
             statement(
                 ["cloudwatch:PutMetricData"],
@@ -245,7 +242,7 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
             ),
             statement(
                 CELERY_QUEUE_ACTIONS,
-                [pulumi.Output.concat("arn:aws:sqs:", region, ":*:airflow-celery-*")],
+                [concat("arn:aws:sqs:", region, ":*:airflow-celery-*")],
                 sid="CeleryQueue",
             ),
             statement(

@@ -27,6 +27,7 @@ from mlops_infra.aws.platform_key import CLOUDTRAIL_PRINCIPAL
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput, Switch
 
 SAGEMAKER_DATA_TYPES: Final = ("AWS::SageMaker::Endpoint", "AWS::SageMaker::FeatureGroup")
@@ -68,11 +69,11 @@ class AuditTrail(PlatformComponent[AuditTrailArgs]):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account, region = account_id(invoke), region_name(invoke)
         trail_name = global_name(self, name, naming.CLOUDTRAIL)
-        trail_arn = pulumi.Output.concat("arn:aws:cloudtrail:", region, ":", account, ":trail/", trail_name)
+        trail_arn = concat("arn:aws:cloudtrail:", region, ":", account, ":trail/", trail_name)
 
         def cloudtrail_writes(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
             source = {"StringEquals": {"aws:SourceArn": trail_arn}}
-            logs = pulumi.Output.concat(bucket_arn, "/AWSLogs/", account, "/*")
+            logs = concat(bucket_arn, "/AWSLogs/", account, "/*")
             principal = {"Service": CLOUDTRAIL_PRINCIPAL}
             return [
                 resource_statement(
@@ -96,7 +97,7 @@ class AuditTrail(PlatformComponent[AuditTrailArgs]):
                     "Objects of the platform's buckets",
                     _field("eventCategory", equals=["Data"]),
                     _field("resources.type", equals=["AWS::S3::Object"]),
-                    _field("resources.ARN", starts_withs=[pulumi.Output.concat(b, "/") for b in a.data_bucket_arns]),
+                    _field("resources.ARN", starts_withs=[concat(b, "/") for b in a.data_bucket_arns]),
                 )
             )
         if a.sagemaker_data_events:
@@ -105,7 +106,7 @@ class AuditTrail(PlatformComponent[AuditTrailArgs]):
             ).lower()
             for resource_type in SAGEMAKER_DATA_TYPES:
                 kind = "endpoint" if resource_type.endswith("Endpoint") else "feature-group"
-                arn_prefix = pulumi.Output.concat("arn:aws:sagemaker:", region, ":", account, f":{kind}/{prefix}-")
+                arn_prefix = concat("arn:aws:sagemaker:", region, ":", account, f":{kind}/{prefix}-")
                 selectors.append(
                     _selector(
                         f"The platform's {resource_type.rsplit('::', 1)[1]}s",

@@ -44,6 +44,7 @@ from mlops_infra.aws.training_schedule import (
 )
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput
 from mlops_infra.spec.compute import check_aws_instance_type
@@ -122,7 +123,7 @@ def _bucket_and_prefix(uri: str) -> tuple[str, str]:
 
 def _prefix_grants(uri: StrInput, actions: list[str], sid: str) -> list[dict[str, Any]]:
     """``actions`` on the objects under ``uri``, and listing that prefix (not the bucket)."""
-    parts = pulumi.Output.concat(uri).apply(_bucket_and_prefix)
+    parts = concat(uri).apply(_bucket_and_prefix)
     return [
         statement(actions, [parts.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}*")], sid=f"{sid}Objects"),
         statement(
@@ -155,7 +156,7 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
         self.key_arn: pulumi.Input[str] = key_arn_or_shared(a.kms_key_arn, requester=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account, region = account_id(invoke), region_name(invoke)
-        sagemaker_arn = pulumi.Output.concat("arn:aws:sagemaker:", region, ":", account, ":")
+        sagemaker_arn = concat("arn:aws:sagemaker:", region, ":", account, ":")
         pipeline_name = self.platform.name(name, naming.SAGEMAKER_PIPELINE)
         self.role = aws.iam.Role(
             self.child_name("execution-role"),
@@ -237,7 +238,7 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
     ) -> list[dict[str, Any]]:
         """Exactly what the model and the transform need: its prefixes, key, image, models and jobs."""
         a = self.args
-        log_groups = pulumi.Output.concat("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/*")
+        log_groups = concat("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/*")
         statements = [
             *_prefix_grants(a.input_s3_uri, ["s3:GetObject"], "ReadInput"),
             *_prefix_grants(a.output_s3_uri, ["s3:AbortMultipartUpload", "s3:PutObject"], "WriteOutput"),
@@ -256,15 +257,15 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
             statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
             statement(
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                [log_groups, pulumi.Output.concat(log_groups, ":log-stream:*")],
+                [log_groups, concat(log_groups, ":log-stream:*")],
                 sid="JobLogs",
             ),
             # Pipelines name the models and jobs it creates pipelines-<execution>-...
             statement(
                 _TRANSFORM_ACTIONS,
                 [
-                    pulumi.Output.concat(sagemaker_arn, "model/pipelines-*"),
-                    pulumi.Output.concat(sagemaker_arn, "transform-job/pipelines-*"),
+                    concat(sagemaker_arn, "model/pipelines-*"),
+                    concat(sagemaker_arn, "transform-job/pipelines-*"),
                 ],
                 sid="RunTransform",
             ),
@@ -280,7 +281,7 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
                 statement(["sagemaker:DescribeModelPackage"], [a.model_package_arn], sid="ReadModelVersion")
             )
         if a.model_data_url is not None:
-            artifact = pulumi.Output.concat(a.model_data_url).apply(split_s3_uri)
+            artifact = concat(a.model_data_url).apply(split_s3_uri)
             statements.append(
                 statement(["s3:GetObject"], [artifact.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}")], sid="ReadModel")
             )
@@ -306,7 +307,7 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
                     statement(["sagemaker:StartPipelineExecution"], [pipeline_arn], sid="StartRun"),
                     statement(
                         ["sagemaker:DescribePipelineExecution", "sagemaker:StopPipelineExecution"],
-                        [pulumi.Output.concat(pipeline_arn, "/execution/*")],
+                        [concat(pipeline_arn, "/execution/*")],
                         sid="WatchAndStopRun",
                     ),
                     statement(["kms:Decrypt", "kms:GenerateDataKey"], [self.key_arn], sid="UsePlatformKey"),

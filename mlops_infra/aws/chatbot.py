@@ -24,6 +24,7 @@ from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.naming import NameRule
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec
 
 CHATBOT_PRINCIPAL = "chatbot.amazonaws.com"
@@ -81,7 +82,7 @@ class SlackChatbot(PlatformComponent[SlackChatbotArgs]):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account, region = account_id(invoke), region_name(invoke)
         prefix = f"{self.platform.settings.project}-{self.platform.environment}"
-        alarms = pulumi.Output.concat("arn:aws:cloudwatch:", region, ":", account, ":alarm:", prefix, "-*")
+        alarms = concat("arn:aws:cloudwatch:", region, ":", account, ":alarm:", prefix, "-*")
         self.role = aws.iam.Role(
             self.child_name("role"),
             name=global_name(self, f"{name}-chatbot", naming.IAM_ROLE),

@@ -27,7 +27,7 @@ from mlops_infra.aws.endpoint_alarms import NAMESPACE as SAGEMAKER_NAMESPACE
 from mlops_infra.aws.model_monitor import DATA_METRICS_NAMESPACE
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions.naming import NameRule
-from mlops_infra.outputs import json_text
+from mlops_infra.outputs import concat, json_text
 from mlops_infra.spec.base import Spec, StrInput
 
 # CloudWatch dashboard names: up to 255 letters, digits, '-' and '_'.
@@ -190,7 +190,7 @@ def dashboard_body(args: DashboardArgs, region: StrInput) -> dict[str, Any]:
     widgets: list[dict[str, Any]] = [header]
     for endpoint in args.endpoints:
         name = endpoint.endpoint_name
-        title = f"### Endpoint {name}" if isinstance(name, str) else pulumi.Output.concat("### Endpoint ", name)
+        title = f"### Endpoint {name}" if isinstance(name, str) else concat("### Endpoint ", name)
         widgets.append({"type": "text", "width": WIDTH, "height": 1, "properties": {"markdown": title}})
         widgets.extend(endpoint_widgets(endpoint, region))
     if args.cost:

@@ -30,6 +30,7 @@ from mlops_infra.aws.account import account_id
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import PlatformContext
+from mlops_infra.outputs import concat
 from mlops_infra.registry import deploy_request
 from mlops_infra.registry.deploy_request import ApprovedEvent
 from mlops_infra.registry.deploy_token import check_deploy_token
@@ -61,7 +62,7 @@ def deploy_on_approval(
     """Connection, API destination, role and target of ``rule_name`` (the registry's approval rule)."""
     check_deploy_token(webhook)
     token = pulumi.Config().require_secret(webhook.token_secret)
-    authorization = pulumi.Output.concat(deploy_request.authorization_scheme(webhook.kind), " ", token)
+    authorization = concat(deploy_request.authorization_scheme(webhook.kind), " ", token)
     connection = aws.cloudwatch.EventConnection(
         f"{name}-connection",
         name=platform.name(f"{name}-connection", naming.EVENTBRIDGE_RULE),

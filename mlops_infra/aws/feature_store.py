@@ -20,6 +20,7 @@ from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import concat
 
 __all__ = ["FeatureDefinition", "FeatureGroupDefinition", "FeatureStore", "FeatureStoreArgs", "OnlineTtl"]
 
@@ -124,9 +125,9 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
                     GLUE_TABLE_ACTIONS,
                     [
                         self._glue_arn("catalog"),
-                        self._glue_arn(pulumi.Output.concat("database/", database)),
+                        self._glue_arn(concat("database/", database)),
                         # The database is this store's own, so its tables are exactly the groups' tables.
-                        self._glue_arn(pulumi.Output.concat("table/", database, "/*")),
+                        self._glue_arn(concat("table/", database, "/*")),
                     ],
                     sid="OfflineTables",
                 ),
@@ -172,7 +173,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
     ) -> aws.sagemaker.FeatureGroupOfflineStoreConfigArgs:
         return aws.sagemaker.FeatureGroupOfflineStoreConfigArgs(
             s3_storage_config=aws.sagemaker.FeatureGroupOfflineStoreConfigS3StorageConfigArgs(
-                s3_uri=pulumi.Output.concat("s3://", self.offline_bucket.bucket_name, "/", group.name),
+                s3_uri=concat("s3://", self.offline_bucket.bucket_name, "/", group.name),
                 kms_key_id=self.kms_key_arn,
             ),
             # An explicit, stable table in our database instead of SageMaker's timestamped default.

@@ -24,6 +24,7 @@ from typing import Any, Final
 import pulumi
 
 from mlops_infra.aws.iam import statement
+from mlops_infra.outputs import concat
 from mlops_infra.spec.access import APPROVER_ONLY_ENVIRONMENT
 
 READ_REGISTRY: Final = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
@@ -79,7 +80,7 @@ class PlatformArns:
 
 
 def _objects(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.concat(bucket_arn, "/*")
+    return concat(bucket_arn, "/*")
 
 
 def _bucket_read(sid: str, bucket_arn: pulumi.Input[str] | None) -> list[dict[str, Any]]:
@@ -119,7 +120,7 @@ def pipeline_use(arns: PlatformArns, run: bool) -> list[dict[str, Any]]:
     """Read the pipeline and its runs; with ``run``, also start, stop and retry them."""
     if arns.pipeline is None:
         return []
-    runs = pulumi.Output.concat(arns.pipeline, "/execution/*")
+    runs = concat(arns.pipeline, "/execution/*")
     result = [
         statement(READ_PIPELINE + (START_PIPELINE if run else []), [arns.pipeline], sid="Pipeline"),
         statement(READ_RUNS + (CONTROL_RUNS if run else []), [runs], sid="PipelineRuns"),
@@ -131,7 +132,7 @@ def batch_use(arns: PlatformArns, *, start: bool, control: bool) -> list[dict[st
     """Read the scheduled batch pipelines and their runs; ``start`` a run, ``control`` (stop, retry) runs."""
     if not arns.batch_pipelines:
         return []
-    runs: list[pulumi.Input[str]] = [pulumi.Output.concat(p, "/execution/*") for p in arns.batch_pipelines]
+    runs: list[pulumi.Input[str]] = [concat(p, "/execution/*") for p in arns.batch_pipelines]
     return [
         statement(READ_PIPELINE + (START_PIPELINE if start else []), list(arns.batch_pipelines), sid="BatchPipelines"),
         statement(READ_RUNS + (CONTROL_RUNS if control else []), runs, sid="BatchRuns"),

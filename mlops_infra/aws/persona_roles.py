@@ -22,6 +22,7 @@ from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import policy_document
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import concat
 from mlops_infra.spec.access import Group
 from mlops_infra.spec.aws import IdentityProviderArn
 from mlops_infra.spec.base import Spec, StrInput
@@ -128,7 +129,7 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
         def sagemaker(resource: str, name: pulumi.Input[str], suffix: str = "") -> pulumi.Output[str]:
             # SageMaker ARNs carry the resource's name in lower case.
             lower = pulumi.Output.from_input(name).apply(str.lower)
-            return pulumi.Output.concat("arn:aws:sagemaker:", region, ":", account, f":{resource}/", lower, suffix)
+            return concat("arn:aws:sagemaker:", region, ":", account, f":{resource}/", lower, suffix)
 
         prefix = naming.physical_name(self.platform.settings.project, self.platform.environment, "", naming.SAGEMAKER)
         return policies.PlatformArns(
@@ -143,16 +144,14 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
             endpoints=[sagemaker("endpoint", n) for n in a.endpoint_names],
             endpoint_configs=sagemaker("endpoint-config", prefix, "*") if a.endpoint_names else None,
             endpoint_log_groups=[
-                pulumi.Output.concat(
-                    "arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/Endpoints/", n, ":*"
-                )
+                concat("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/Endpoints/", n, ":*")
                 for n in a.endpoint_names
             ],
             alarms=list(a.alarm_arns),
-            dashboard=pulumi.Output.concat("arn:aws:cloudwatch::", account, ":dashboard/", a.dashboard_name)
+            dashboard=concat("arn:aws:cloudwatch::", account, ":dashboard/", a.dashboard_name)
             if a.dashboard_name is not None
             else None,
-            budget=pulumi.Output.concat("arn:aws:budgets::", account, ":budget/", a.budget_name)
+            budget=concat("arn:aws:budgets::", account, ":budget/", a.budget_name)
             if a.budget_name is not None
             else None,
         )

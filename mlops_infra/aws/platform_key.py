@@ -14,7 +14,7 @@ from mlops_infra.aws.iam import kms_use_actions, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.per_stack import per_stack_table
-from mlops_infra.outputs import json_text
+from mlops_infra.outputs import concat, json_text
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.types import check_arn
 
@@ -60,7 +60,7 @@ def cloudtrail_statements(account: pulumi.Input[str]) -> list[dict[str, Any]]:
     DescribeKey carries no encryption context, so it is a statement of its own (AWS CloudTrail User Guide,
     "Configure AWS KMS key policies for CloudTrail").
     """
-    trails = pulumi.Output.concat("arn:aws:cloudtrail:*:", account, ":trail/*")
+    trails = concat("arn:aws:cloudtrail:*:", account, ":trail/*")
     principal = {"Principal": {"Service": CLOUDTRAIL_PRINCIPAL}}
     return [
         {
@@ -179,7 +179,7 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
                     sid="CloudWatchLogsUseKey",
                     conditions={
                         "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                            "kms:EncryptionContext:aws:logs:arn": concat(
                                 "arn:aws:logs:", region, ":", account, ":log-group:*"
                             )
                         }

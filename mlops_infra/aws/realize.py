@@ -58,7 +58,7 @@ from mlops_infra.aws.tracking_server import TrackingServer, TrackingServerArgs
 from mlops_infra.aws.training_pipeline import TrainingPipeline, resolve_approval_status
 from mlops_infra.aws.training_pipeline_args import MAX_TRAINING_SECONDS, TrainingPipelineArgs
 from mlops_infra.conventions import naming
-from mlops_infra.outputs import json_text
+from mlops_infra.outputs import concat, json_text
 from mlops_infra.realization import RealizeContext
 from mlops_infra.registry import follows_latest_approved, latest_sagemaker_package
 from mlops_infra.registry.deploy_token import check_deploy_token
@@ -155,7 +155,7 @@ def _store_base(spec: PlatformSpec, store_bucket: StrInput | None) -> StrInput:
         return cast(pulumi.Output[str], uri).apply(lambda known: known.rstrip("/"))
     if store_bucket is None:
         return _STORE_PLACEHOLDER
-    return pulumi.Output.concat("s3://", store_bucket)
+    return concat("s3://", store_bucket)
 
 
 def _resolve(path: str, base: StrInput) -> StrInput:
@@ -164,7 +164,7 @@ def _resolve(path: str, base: StrInput) -> StrInput:
         return path
     if isinstance(base, str):
         return f"{base}/{path}"
-    return pulumi.Output.concat(base, "/", path)
+    return concat(base, "/", path)
 
 
 def _check_s3(value: str, location: Loc, what: str) -> None:
@@ -815,7 +815,7 @@ def _batch(
         ),
         opts=context.opts(parent),
     )
-    data_base = pulumi.Output.concat("s3://", built.batch_data.bucket_name)
+    data_base = concat("s3://", built.batch_data.bucket_name)
     realized: dict[str, BatchTransform] = {}
     for index, batch in enumerate(spec.batch):
         reference = _package_reference(spec, batch.name)
@@ -1019,7 +1019,7 @@ def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: p
     invoke = pulumi.InvokeOutputOptions(parent=parent)
     # SageMaker lowercases the group name inside model package ARNs.
     group = registry.physical_group_name.lower()
-    return pulumi.Output.concat(
+    return concat(
         "arn:aws:sagemaker:", region_name(invoke), ":", account_id(invoke), f":model-package/{group}/{reference}"
     )
 

@@ -23,6 +23,7 @@ from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_docu
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput, Switch
 from mlops_infra.spec.tracking import TrackingSize
@@ -114,7 +115,7 @@ class TrackingServer(PlatformComponent[TrackingServerArgs]):
         self.server = aws.sagemaker.MlflowTrackingServer(
             self.child_name("server"),
             tracking_server_name=self.platform.name(name, naming.SAGEMAKER),
-            artifact_store_uri=pulumi.Output.concat("s3://", self.artifact_bucket.bucket_name, "/mlflow"),
+            artifact_store_uri=concat("s3://", self.artifact_bucket.bucket_name, "/mlflow"),
             role_arn=self.role.arn,
             tracking_server_size=SIZES[a.size],
             mlflow_version=a.mlflow_version,
@@ -135,18 +136,18 @@ class TrackingServer(PlatformComponent[TrackingServerArgs]):
         bucket = self.artifact_bucket.arn
         statements = [
             statement(ARTIFACT_BUCKET_ACTIONS, [bucket], sid="ArtifactBucket"),
-            statement(ARTIFACT_OBJECT_ACTIONS, [pulumi.Output.concat(bucket, "/*")], sid="ArtifactObjects"),
+            statement(ARTIFACT_OBJECT_ACTIONS, [concat(bucket, "/*")], sid="ArtifactObjects"),
             statement(kms_use_actions(), [a.kms_key_arn], sid="ArtifactKey"),
         ]
         if a.automatic_model_registration and a.model_package_group_name is not None:
             group = pulumi.Output.from_input(a.model_package_group_name).apply(lambda name: str(name).lower())
-            base = pulumi.Output.concat("arn:aws:sagemaker:", region, ":", account, ":")
+            base = concat("arn:aws:sagemaker:", region, ":", account, ":")
             statements.append(
                 statement(
                     REGISTRATION_ACTIONS,
                     [
-                        pulumi.Output.concat(base, "model-package-group/", group),
-                        pulumi.Output.concat(base, "model-package/", group, "/*"),
+                        concat(base, "model-package-group/", group),
+                        concat(base, "model-package/", group, "/*"),
                     ],
                     sid="RegisterModels",
                 )

@@ -35,6 +35,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.config.base import validate_args
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.context import PlatformContext, current_platform
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import field_error
 
 __all__ = ["TrainingPipeline", "TrainingPipelineArgs"]
@@ -114,10 +115,10 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.role, self.role_policy = create_execution_role(
             self, self.key_arn, bucket_arn, prefix=self.prefix, account=account, region=region
         )
-        artifact_uri = pulumi.Output.concat("s3://", bucket_name, "/", self.prefix)
+        artifact_uri = concat("s3://", bucket_name, "/", self.prefix)
         # Where the RefreshBaseline step writes the drift monitor's baseline (under the pipeline's own prefix).
         self.baseline_s3_uri: pulumi.Output[str] | None = (
-            pulumi.Output.concat(artifact_uri, "/", BASELINE_PREFIX) if self._refreshes_baseline else None
+            concat(artifact_uri, "/", BASELINE_PREFIX) if self._refreshes_baseline else None
         )
         definition = pulumi.Output.all(
             self.role.arn,

@@ -23,6 +23,7 @@ from mlops_infra.aws.tracking_server import tracking_statement
 from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
+from mlops_infra.outputs import concat
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 _JOB_ACTIONS = [
@@ -89,7 +90,7 @@ def _execution_statements(
     region: pulumi.Output[str],
 ) -> list[dict[str, Any]]:
     """Exactly what the steps need, on this pipeline's own prefix, key, images, jobs and group."""
-    arn = pulumi.Output.concat
+    arn = concat
     sagemaker_arn = arn("arn:aws:sagemaker:", region, ":", account, ":")
     group = settings.model_package_group_name
     log_groups = arn("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/*")

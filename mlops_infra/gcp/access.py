@@ -26,6 +26,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.gcp.iam import Principal
 from mlops_infra.gcp.project import project_id
+from mlops_infra.outputs import concat
 from mlops_infra.spec.access import APPROVER_ONLY_ENVIRONMENT
 from mlops_infra.spec.base import Spec, StrInput
 
@@ -102,14 +103,14 @@ class PlatformAccess(PlatformComponent[PlatformAccessArgs]):
                     self._project_binding(f"{prefix}-{role.split('/')[1].replace('.', '-')}", project, role, principal)
                 for suffix in custom:
                     custom_role = self._custom_role(suffix, project)
-                    role_name = pulumi.Output.concat("projects/", project, "/roles/", custom_role.role_id)
+                    role_name = concat("projects/", project, "/roles/", custom_role.role_id)
                     self._project_binding(f"{prefix}-{suffix}", project, role_name, principal)
                 if "pipelineRunner" in custom and a.pipeline_service_account is not None:
                     # Submitting a pipeline job runs it as this account: act as it, and no other.
                     self.bindings.append(
                         gcp.serviceaccount.IAMMember(
                             self.child_name(f"{prefix}-pipeline-account-user"),
-                            service_account_id=pulumi.Output.concat(
+                            service_account_id=concat(
                                 "projects/", project, "/serviceAccounts/", a.pipeline_service_account
                             ),
                             role="roles/iam.serviceAccountUser",

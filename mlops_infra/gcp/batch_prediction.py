@@ -39,6 +39,7 @@ from mlops_infra.gcp.project import project_id
 from mlops_infra.gcp.scheduled_workflow import cmek_workflow, failed_executions, project_role_grants, workflow_schedule
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
+from mlops_infra.outputs import concat
 from mlops_infra.spec.compute import check_gcp_machine_type
 from mlops_infra.spec.schedule import Schedule
 
@@ -125,7 +126,7 @@ class BatchPrediction(PlatformComponent[BatchPredictionArgs]):
         self.job_body: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(
             {
                 "displayName": physical,
-                "model": pulumi.Output.concat(a.model, "@", a.alias),
+                "model": concat(a.model, "@", a.alias),
                 "inputConfig": {"instancesFormat": a.instances_format, "gcsSource": {"uris": a.input_uris}},
                 # Vertex writes a custom-trained model's predictions as JSON Lines (or to BigQuery), never CSV.
                 "outputConfig": {

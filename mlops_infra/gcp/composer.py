@@ -31,6 +31,7 @@ from mlops_infra.gcp.pipeline_job import pipeline_jobs_url
 from mlops_infra.gcp.project import project_id, project_number
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import Region
+from mlops_infra.outputs import concat
 from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import KeyRef
 
@@ -210,7 +211,7 @@ class ComposerEnvironment(PlatformComponent[ComposerEnvironmentArgs]):
                 opts=self.child_opts(),
             )
         )
-        pipeline_account = pulumi.Output.concat(
+        pipeline_account = concat(
             "projects/", project, "/serviceAccounts/", pulumi.Output.from_input(a.pipeline_service_account)
         )
         grants.append(

@@ -35,6 +35,7 @@ from mlops_infra.gcp.platform_key import key_for, workflows_agent_grant
 from mlops_infra.gcp.project import project_id, project_number
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
+from mlops_infra.outputs import concat
 from mlops_infra.registry.deploy_token import check_deploy_token
 from mlops_infra.spec.approval import DeployWebhook
 from mlops_infra.spec.base import Spec
@@ -147,7 +148,7 @@ class DeployOnApproval(PlatformComponent[DeployOnApprovalArgs]):
         self.model_reader = gcp.projects.IAMMember(
             self.child_name("workflow-model-reader"),
             project=project,
-            role=pulumi.Output.concat("projects/", project, "/roles/", role_id),
+            role=concat("projects/", project, "/roles/", role_id),
             member=workflow_member,
             opts=self.child_opts(depends_on=[self.model_reader_role]),
         )

@@ -56,6 +56,7 @@ from mlops_infra.gcp.scheduled_workflow import (
 )
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput, field_error
 from mlops_infra.spec.schedule import Schedule
 
@@ -224,9 +225,7 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
             grants.append(
                 gcp.serviceaccount.IAMMember(
                     self.child_name("act-as-pipeline"),
-                    service_account_id=pulumi.Output.concat(
-                        "projects/", project, "/serviceAccounts/", a.pipeline_service_account
-                    ),
+                    service_account_id=concat("projects/", project, "/serviceAccounts/", a.pipeline_service_account),
                     role="roles/iam.serviceAccountUser",
                     member=member,
                     opts=self.child_opts(),
@@ -331,7 +330,7 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
         self.metric_type: str = f"logging.googleapis.com/user/{metric_name}"
         """The Cloud Monitoring metric type counting drift detections (dashboards chart it)."""
         metric_resource = "workflows.googleapis.com/Workflow"
-        detections: pulumi.Input[str] = pulumi.Output.concat(
+        detections: pulumi.Input[str] = concat(
             'resource.type="workflows.googleapis.com/Workflow" AND resource.labels.workflow_id="',
             workflow_name,
             f'" AND jsonPayload.event="{DRIFT_EVENT}"',

@@ -24,6 +24,7 @@ import pulumi_gcp as gcp
 
 from mlops_infra.gcp.dynamic.vertex_monitoring import ANOMALY_LOG, MONITORING_JOB_RESOURCE
 from mlops_infra.gcp.topic_trigger import cmek_topic, workflow_trigger
+from mlops_infra.outputs import concat
 
 
 def anomaly_filter(project: pulumi.Input[str], job_ids: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
@@ -122,7 +123,7 @@ def anomaly_trigger(
         name=topic_name,
         project=project,
         description="Vertex model monitoring anomalies of the watched endpoints, to the retraining topic",
-        destination=pulumi.Output.concat("pubsub.googleapis.com/", topic.id),
+        destination=concat("pubsub.googleapis.com/", topic.id),
         filter=anomaly_filter(project, job_ids),
         unique_writer_identity=True,
         opts=owner.child_opts(),

@@ -25,6 +25,7 @@ from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpo
 from mlops_infra.gcp.settings import KmsKeyName, Network, Region
 from mlops_infra.gcp.traffic import check_traffic_steps
 from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERSION_ALIAS_PATTERN
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Switch, field_error
 from mlops_infra.spec.compute import check_gcp_machine_type
 from mlops_infra.spec.types import PositivePercent
@@ -256,15 +257,13 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                 opts=self.child_opts(),
             )
             depends.append(writer)
-            self.logging_table = pulumi.Output.concat(
-                project, ".", self.logging_dataset.dataset_id, ".", a.request_logging.table
-            )
+            self.logging_table = concat(project, ".", self.logging_dataset.dataset_id, ".", a.request_logging.table)
             logging = gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigArgs(
                 enabled=True,
                 # Vertex samples a 0-1 fraction of requests.
                 sampling_rate=a.request_logging.sampling_percent / 100,
                 bigquery_destination=gcp.vertex.AiEndpointPredictRequestResponseLoggingConfigBigqueryDestinationArgs(
-                    output_uri=pulumi.Output.concat("bq://", self.logging_table)
+                    output_uri=concat("bq://", self.logging_table)
                 ),
             )
         psc = None
@@ -288,7 +287,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
             # The deployment resource owns the traffic split.
             opts=self.child_opts(depends_on=depends, ignore_changes=["trafficSplit"]),
         )
-        self.resource_name: pulumi.Output[str] = pulumi.Output.concat(
+        self.resource_name: pulumi.Output[str] = concat(
             "projects/", project, f"/locations/{a.region}/endpoints/{self.endpoint_id}"
         )
         self.deployment: VertexModelDeployment | None = None

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
+from mlops_infra.outputs import concat
 from mlops_infra.spec.alerts import Alerts, Severity
 from mlops_infra.spec.base import StrInput, Switch
 
@@ -47,7 +48,7 @@ class EndpointAlerts(Alerts):
 
 
 def _filter(endpoint_id: pulumi.Input[str], metric: str) -> pulumi.Output[str]:
-    return pulumi.Output.concat(
+    return concat(
         f'resource.type = "{RESOURCE_TYPE}" AND resource.labels.endpoint_id = "',
         endpoint_id,
         f'" AND metric.type = "{METRIC_PREFIX}/{metric}"',

@@ -20,6 +20,7 @@ from mlops_infra.gcp.project import project_id, project_number
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN, VERTEX_FEATURE_PATTERN
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Switch
 from mlops_infra.spec.schedule import Schedule
 
@@ -234,7 +235,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
                 opts=self.child_opts(depends_on=list(key.depends_on)),
             )
             depends.append(table)
-        source_uri = pulumi.Output.concat("bq://", project, ".", self.dataset.dataset_id, ".", spec.table)
+        source_uri = concat("bq://", project, ".", self.dataset.dataset_id, ".", spec.table)
         group = gcp.vertex.AiFeatureGroup(
             self.child_name(spec.name),
             name=self.platform.name(spec.name, naming.VERTEX_FEATURE_ID),

@@ -9,6 +9,8 @@ from typing import Annotated
 import pulumi
 from pydantic import AfterValidator
 
+from mlops_infra.outputs import concat
+
 # Basic ("primitive") roles grant thousands of permissions across every service in a project.
 PRIMITIVE_ROLES: frozenset[str] = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 
@@ -73,4 +75,4 @@ def service_agent_member(agent: ServiceAgent, project_number: pulumi.Input[str])
 
 def service_account_member(email: pulumi.Input[str]) -> pulumi.Output[str]:
     """``serviceAccount:<email>``."""
-    return pulumi.Output.concat("serviceAccount:", email)
+    return concat("serviceAccount:", email)

@@ -26,6 +26,7 @@ from mlops_infra.gcp.project import project_id, project_number, vertex_api_endpo
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import field_error
 from mlops_infra.spec.types import GcsUri, PinnedImage, has_digest
 
@@ -171,7 +172,7 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
             opts=self.child_opts(),
         )
         vertex_key = key_for(a.kms_key_name, a.region, ServiceAgent.AIPLATFORM, requester=self)
-        self.repository_url: pulumi.Output[str] = pulumi.Output.concat(
+        self.repository_url: pulumi.Output[str] = concat(
             f"{a.region}-docker.pkg.dev/", project, "/", self.image_repository.repository_id
         )
         self.models: dict[str, VertexModel] = {}

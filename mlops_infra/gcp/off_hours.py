@@ -38,6 +38,7 @@ from mlops_infra.gcp.scheduled_workflow import (
     workflow_schedule,
 )
 from mlops_infra.gcp.settings import KmsKeyName, Region
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput
 from mlops_infra.spec.schedule import Schedule
 
@@ -165,7 +166,7 @@ class OffHours(PlatformComponent[OffHoursArgs]):
         binding = gcp.projects.IAMMember(
             self.child_name("endpoint-operator"),
             project=project,
-            role=pulumi.Output.concat("projects/", project, "/roles/", role_id),
+            role=concat("projects/", project, "/roles/", role_id),
             member=member,
             opts=self.child_opts(depends_on=[self.endpoint_role]),
         )
@@ -179,7 +180,7 @@ class OffHours(PlatformComponent[OffHoursArgs]):
         return [
             gcp.serviceaccount.IAMMember(
                 self.child_name(f"act-as-serving-{index}"),
-                service_account_id=pulumi.Output.concat("projects/", project, "/serviceAccounts/", account),
+                service_account_id=concat("projects/", project, "/serviceAccounts/", account),
                 role="roles/iam.serviceAccountUser",
                 member=member,
                 opts=self.child_opts(),

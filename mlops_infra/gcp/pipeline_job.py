@@ -8,6 +8,8 @@ from typing import Any
 
 import pulumi
 
+from mlops_infra.outputs import concat
+
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
@@ -51,7 +53,7 @@ def encode_body(body: pulumi.Input[dict[str, Any]]) -> pulumi.Output[str]:
 
 def pipeline_jobs_url(project: pulumi.Input[str], region: str) -> pulumi.Output[str]:
     """``pipelineJobs.create`` on the regional Vertex AI REST endpoint."""
-    return pulumi.Output.concat(
+    return concat(
         f"https://{region}-aiplatform.googleapis.com/v1/projects/", project, f"/locations/{region}/pipelineJobs"
     )
 

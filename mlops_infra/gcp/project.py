@@ -6,6 +6,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_gcp.config as gcp_config
 
+from mlops_infra.outputs import concat
+
 # Vertex AI, BigQuery, Cloud KMS and GCS must share a region for CMEK to apply, so every
 # component takes one explicit region (``region`` arg, else the ``gcp:region`` stack config).
 REGION_PATTERN = r"^[a-z]+-[a-z]+[0-9]+$"
@@ -33,4 +35,4 @@ def vertex_api_endpoint(region: str) -> str:
 
 def location_path(project: pulumi.Input[str], region: str) -> pulumi.Output[str]:
     """``projects/{project}/locations/{region}``: the parent of every regional Vertex resource."""
-    return pulumi.Output.concat("projects/", project, "/locations/", region)
+    return concat("projects/", project, "/locations/", region)

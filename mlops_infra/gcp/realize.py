@@ -74,6 +74,7 @@ from mlops_infra.gcp.tensorboard import ExperimentTracking
 from mlops_infra.gcp.training_alerts import training_failure_policy
 from mlops_infra.gcp.training_pipeline import TrainingPipeline
 from mlops_infra.gcp.validation import VERSION_ALIAS_PATTERN
+from mlops_infra.outputs import concat
 from mlops_infra.realization import RealizeContext
 from mlops_infra.registry import follows_latest_approved, latest_vertex_version
 from mlops_infra.registry.deploy_token import check_deploy_token
@@ -439,7 +440,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
     registered_model = (
         registry.model_name(spec.registry.model_name)
         if spec.registry.model_name in registry.models
-        else pulumi.Output.concat(
+        else concat(
             "projects/",
             project,
             f"/locations/{region}/models/",
@@ -720,9 +721,7 @@ def _artifact_directory(store: pulumi.Input[str], artifact: str) -> pulumi.Input
         return _directory(artifact)
     if isinstance(store, str):
         return _directory(f"{store.rstrip('/')}/{artifact}")
-    return pulumi.Output.concat(store, "/", artifact).apply(
-        lambda uri: _directory(uri.replace("//" + artifact, "/" + artifact))
-    )
+    return concat(store, "/", artifact).apply(lambda uri: _directory(uri.replace("//" + artifact, "/" + artifact)))
 
 
 def _directory(uri: str) -> str:
@@ -756,7 +755,7 @@ def _training(
     if features is not None and spec.feature_store is not None:
         project = project_id(pulumi.InvokeOutputOptions(parent=parent))
         table = spec.feature_store.feature_groups[0].name
-        parameters["source_uri"] = pulumi.Output.concat("bq://", project, ".", features.dataset_id, f".{table}")
+        parameters["source_uri"] = concat("bq://", project, ".", features.dataset_id, f".{table}")
     parameters.update(training.parameters)
     return TrainingPipeline(
         context.child_name("training"),
@@ -1027,7 +1026,7 @@ def _drift(
                 }
                 for name in drift.features
             ],
-            "baseline_table": pulumi.Output.concat(project, ".", features.dataset_id, f".{group.name}"),
+            "baseline_table": concat(project, ".", features.dataset_id, f".{group.name}"),
             "baseline_time_column": group.event_time,
             "logging_tables": [e.logging_table for e in logged if e.logging_table is not None],
             "read_datasets": [

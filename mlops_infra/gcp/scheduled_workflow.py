@@ -21,6 +21,7 @@ import pulumi_gcp as gcp
 
 from mlops_infra.component import PlatformComponent
 from mlops_infra.gcp.pipeline_job import CLOUD_PLATFORM_SCOPE
+from mlops_infra.outputs import concat
 from mlops_infra.spec.schedule import Schedule
 
 EXECUTIONS_API = "https://workflowexecutions.googleapis.com/v1/"
@@ -116,7 +117,7 @@ def workflow_schedule(
         schedule=schedule.cron,
         time_zone=schedule.time_zone,
         http_target=gcp.cloudscheduler.JobHttpTargetArgs(
-            uri=pulumi.Output.concat(EXECUTIONS_API, workflow.id, "/executions"),
+            uri=concat(EXECUTIONS_API, workflow.id, "/executions"),
             http_method="POST",
             headers={"Content-Type": "application/json"},
             body=execution_body(argument),

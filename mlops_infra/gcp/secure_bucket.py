@@ -15,6 +15,7 @@ from mlops_infra.conventions.markers import public_exposure_labels
 from mlops_infra.gcp.iam import ServiceAgent
 from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.settings import KmsKeyName, Region
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Switch
 
 SECONDS_PER_DAY = 86_400
@@ -118,5 +119,5 @@ class SecureBucket(PlatformComponent[SecureBucketArgs]):
             opts=self.child_opts(depends_on=list(key.depends_on)),
         )
         self.bucket_name: pulumi.Output[str] = self.bucket.name
-        self.url: pulumi.Output[str] = pulumi.Output.concat("gs://", self.bucket.name)
+        self.url: pulumi.Output[str] = concat("gs://", self.bucket.name)
         self.register_outputs({"name": self.bucket_name, "url": self.url})

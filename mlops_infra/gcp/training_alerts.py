@@ -16,6 +16,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from mlops_infra.gcp.alert_policy import severity_alert_policy
+from mlops_infra.outputs import concat
 
 PIPELINE_FAILED_FILTER = (
     'resource.type="aiplatform.googleapis.com/PipelineJob" AND jsonPayload.state="PIPELINE_STATE_FAILED"'
@@ -29,7 +30,7 @@ def failure_filter(scheduler_jobs: list[pulumi.Input[str]]) -> pulumi.Output[str
         parts.extend(
             [' OR (resource.type="cloud_scheduler_job" AND resource.labels.job_id="', job, '" AND severity>=ERROR)']
         )
-    return pulumi.Output.concat(*parts)
+    return concat(*parts)
 
 
 def training_failure_policy(

@@ -37,6 +37,7 @@ from mlops_infra.gcp.platform_key import key_for
 from mlops_infra.gcp.project import project_id
 from mlops_infra.gcp.secure_bucket import SecureBucket
 from mlops_infra.gcp.settings import KmsKeyName, Network, Region
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Switch
 from mlops_infra.spec.schedule import Schedule
 
@@ -163,7 +164,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             },
             opts=self.child_opts(),
         )
-        self.pipeline_root: pulumi.Output[str] = pulumi.Output.concat(self.pipeline_root_bucket.url, "/pipeline-root")
+        self.pipeline_root: pulumi.Output[str] = concat(self.pipeline_root_bucket.url, "/pipeline-root")
         ar_key = key_for(a.kms_key_name, a.region, ServiceAgent.ARTIFACT_REGISTRY, requester=self)
         self.repository = gcp.artifactregistry.Repository(
             self.child_name("templates"),
@@ -210,7 +211,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
                 platform["network"] = self.args.network
             if self.args.tensorboard is not None:
                 platform["tensorboard"] = self.args.tensorboard
-                platform["tensorboard_logs"] = pulumi.Output.concat(self.pipeline_root_bucket.url, "/tensorboard")
+                platform["tensorboard_logs"] = concat(self.pipeline_root_bucket.url, "/tensorboard")
             return {**platform, **self.args.parameter_values}
         return dict(self.args.parameter_values)
 

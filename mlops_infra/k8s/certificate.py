@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from mlops_infra.component import PlatformComponent
 from mlops_infra.k8s import objects
 from mlops_infra.k8s.workload import Mount
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec
 
 CERT_MANAGER_API = "cert-manager.io/v1"
@@ -97,9 +98,9 @@ def service_dns_names(service: str, namespace: pulumi.Input[str]) -> list[pulumi
     """Every name a client in the cluster may use for ``service`` (so hostname verification passes)."""
     return [
         service,
-        pulumi.Output.concat(service, ".", namespace),
-        pulumi.Output.concat(service, ".", namespace, ".svc"),
-        pulumi.Output.concat(service, ".", namespace, ".svc.cluster.local"),
+        concat(service, ".", namespace),
+        concat(service, ".", namespace, ".svc"),
+        concat(service, ".", namespace, ".svc.cluster.local"),
     ]
 
 

@@ -35,6 +35,7 @@ from mlops_infra.conventions.markers import ALLOW_PUBLIC_MARKER
 from mlops_infra.k8s import labels as lbl
 from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.workload import ComputeResources, container_security_context, pod_spec_fields, scratch_mount
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput, Switch, field_error
 from mlops_infra.spec.types import ObjectUri, Percent, check_object_uri
 
@@ -259,7 +260,7 @@ class Endpoint(PlatformComponent[EndpointArgs]):
                 opts=self.child_opts(),
             )
         self.network_policies = self._network_policies(ns, part_of)
-        self.url: pulumi.Output[str] = pulumi.Output.concat("http://", self.isvc_name, ".", ns, ".svc.cluster.local")
+        self.url: pulumi.Output[str] = concat("http://", self.isvc_name, ".", ns, ".svc.cluster.local")
         self.register_outputs({"name": self.isvc_name, "url": self.url})
 
     def _exposure_labels(self) -> dict[str, str]:

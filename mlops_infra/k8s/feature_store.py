@@ -37,6 +37,7 @@ from mlops_infra.k8s.feast_repo import (
 from mlops_infra.k8s.redis import RedisSettings, redis
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput
 from mlops_infra.spec.schedule import Schedule
 from mlops_infra.spec.types import PinnedImage
@@ -254,9 +255,7 @@ class FeatureStore(PlatformComponent[FeatureStoreArgs]):
                 ns, labels("feast", lbl.FEATURE_MATERIALIZE), a.materialization, mounts, env, password, sa_name
             )
         self.network_policies = self._network_policies(ns, server_labels, part_of)
-        self.feature_server_url: pulumi.Output[str] = pulumi.Output.concat(
-            "http://", f"{base}-server.", ns, ".svc.cluster.local"
-        )
+        self.feature_server_url: pulumi.Output[str] = concat("http://", f"{base}-server.", ns, ".svc.cluster.local")
         self.register_outputs(
             {
                 "feature_server_url": self.feature_server_url,

@@ -30,6 +30,7 @@ from mlops_infra.k8s.postgres import PostgresSettings, client_url, postgres
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput
 from mlops_infra.spec.types import PinnedImage
 
@@ -117,7 +118,7 @@ def _in_cluster_uri(
     pg: PostgresSettings, password: pulumi.Output[str], service: str, namespace: StrInput, tls: bool
 ) -> pulumi.Output[str]:
     """The in-cluster database's URL; with ``tls`` libpq verifies the certificate and the host name."""
-    host = pulumi.Output.concat(service, ".", namespace, ".svc.cluster.local")
+    host = concat(service, ".", namespace, ".svc.cluster.local")
     ca_file = f"{DATABASE_CA_DIR}/ca.crt" if tls else None
     return pulumi.Output.all(password, host).apply(lambda v: client_url(pg, v[0], v[1], ca_file))
 
@@ -262,9 +263,9 @@ class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
             ports.append(("tracking", MLFLOW_PORT, "tracking"))
         self.service = objects.service(self, "service", base, ns, mlflow_labels, ports)
         self.network_policies = self._network_policies(ns, base, mlflow_labels, part_of)
-        svc = pulumi.Output.concat(base, ".", ns, ".svc.cluster.local")
-        self.ui_url: pulumi.Output[str] = pulumi.Output.concat("http://", svc)
-        self.tracking_uri: pulumi.Output[str] = pulumi.Output.concat("http://", svc, f":{MLFLOW_PORT}")
+        svc = concat(base, ".", ns, ".svc.cluster.local")
+        self.ui_url: pulumi.Output[str] = concat("http://", svc)
+        self.tracking_uri: pulumi.Output[str] = concat("http://", svc, f":{MLFLOW_PORT}")
         self.register_outputs({"ui_url": self.ui_url, "tracking_uri": self.tracking_uri, "secret": secret_name})
 
     def _network_policies(self, ns: StrInput, base: str, policy_labels: dict[str, str], part_of: str) -> list[Any]:

@@ -26,6 +26,7 @@ from mlops_infra.component import PlatformComponent
 from mlops_infra.k8s import objects
 from mlops_infra.k8s.certificate import ServerTls, server_certificate
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec
 from mlops_infra.spec.types import PinnedImage
 
@@ -163,6 +164,6 @@ def postgres(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) l
         service_name=objects.name_of(service),
         depends_on=[claim, hba, *([cert] if cert else []), *depends_on],
     )
-    host = pulumi.Output.concat(name, ".", namespace, ".svc.cluster.local")
+    host = concat(name, ".", namespace, ".svc.cluster.local")
     tls_secret = f"{name}-tls" if cert else None
     return Postgres(host, POSTGRES_PORT, service, stateful_set, claim, cert, tls_secret)

@@ -25,6 +25,7 @@ from mlops_infra.k8s import objects
 from mlops_infra.k8s.certificate import ServerTls, server_certificate
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, pod_spec, pod_template
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec
 from mlops_infra.spec.types import PinnedImage
 
@@ -169,6 +170,6 @@ def redis(  # noqa: PLR0917 - (owner, suffix, name, namespace, labels, ...) like
         service_name=objects.name_of(service),
         depends_on=[secret, claim, *([cert] if cert else [])],
     )
-    host = pulumi.Output.concat(name, ".", namespace, ".svc.cluster.local")
+    host = concat(name, ".", namespace, ".svc.cluster.local")
     tls_secret = f"{name}-tls" if cert else None
     return Redis(host, REDIS_PORT, secret, f"{name}-auth", service, stateful_set, claim, cert, tls_secret)

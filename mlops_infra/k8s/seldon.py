@@ -51,6 +51,7 @@ from mlops_infra.k8s.endpoint import _check_storage_uri, _when_known
 from mlops_infra.k8s.in_cluster_controller import API_CLIENT_ANNOTATIONS, api_token_mount, identity
 from mlops_infra.k8s.quantity import quantity
 from mlops_infra.k8s.workload import ComputeResources, Mount, container_security_context, pod_spec_fields, scratch_mount
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput, Switch, field_error
 from mlops_infra.spec.types import ObjectUri, PositivePercent
 
@@ -208,7 +209,7 @@ class SeldonEndpoint(PlatformComponent[SeldonEndpointArgs]):
             )
         self.network_policies = self._network_policies(ns, part_of)
         # Seldon's Envoy (Service seldon-mesh:80 of the namespace's SeldonRuntime) routes by the seldon-model header.
-        self.url: pulumi.Output[str] = pulumi.Output.concat(
+        self.url: pulumi.Output[str] = concat(
             "http://seldon-mesh.", ns, ".svc.cluster.local/v2/models/", self.model_name
         )
         self.register_outputs({"model": self.model_name, "servers": self.servers, "url": self.url})

@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.k8s import network, objects
+from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec, StrInput
 from mlops_infra.spec.types import PositivePercent
 
@@ -133,7 +134,7 @@ class TrafficRouter(PlatformComponent[TrafficRouterArgs]):
                 }
             ],
         )
-        self.url: pulumi.Output[str] = pulumi.Output.concat("http://", self.service_name, ".", ns, ".svc.cluster.local")
+        self.url: pulumi.Output[str] = concat("http://", self.service_name, ".", ns, ".svc.cluster.local")
         self.register_outputs(
             {"service": self.service_name, "url": self.url, "router": a.router, "mode": a.mode, "percent": a.percent}
         )
@@ -167,7 +168,7 @@ class TrafficRouter(PlatformComponent[TrafficRouterArgs]):
         a = self.args
 
         def host(service: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(service, ".", ns, ".svc.cluster.local")
+            return concat(service, ".", ns, ".svc.cluster.local")
 
         def destination(isvc: str) -> dict[str, Any]:
             return {"host": host(predictor_service(isvc)), "port": {"number": 80}}

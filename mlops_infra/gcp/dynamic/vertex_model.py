@@ -28,6 +28,7 @@ import pulumi.dynamic as dyn
 from mlops_infra.gcp.dynamic import clients
 from mlops_infra.gcp.dynamic.errors import VertexError, is_not_found, vertex_call, wait
 from mlops_infra.gcp.dynamic.props import DEFAULT_OPERATION_TIMEOUT_SECONDS, timeout_of, without_provider
+from mlops_infra.outputs import concat
 
 # Inputs that define a model version's content: changing one uploads a new version.
 VERSION_FIELDS = ("artifact_uri", "serving_image_uri", "predict_route", "health_route", "ports", "kms_key_name")
@@ -295,7 +296,7 @@ class VertexModel(dyn.Resource, module="vertex", name="VertexModel"):
         timeout_seconds: int = DEFAULT_OPERATION_TIMEOUT_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        name = parent_model or pulumi.Output.concat("projects/", project, f"/locations/{region}/models/{model_id}")
+        name = parent_model or concat("projects/", project, f"/locations/{region}/models/{model_id}")
         props: dict[str, Any] = {
             "project": project,
             "region": region,
