@@ -64,7 +64,9 @@ def partition(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[s
 
 def _identity(opts: pulumi.InvokeOutputOptions | None) -> pulumi.Output[list[str]]:
     """``[partition, region, account id]`` of the provider in use, one Output per stack run and provider."""
-    return _read_once("identity", opts, lambda: pulumi.Output.all(partition(opts), region_name(opts), account_id(opts)))
+    return _read_once(
+        "identity", opts, lambda: combined(lambda *ids: list(ids), partition(opts), region_name(opts), account_id(opts))
+    )
 
 
 def arn(

@@ -56,7 +56,7 @@ from mlops_infra.gcp.scheduled_workflow import (
 )
 from mlops_infra.gcp.settings import KmsKeyName, Region
 from mlops_infra.gcp.validation import BIGQUERY_ID_PATTERN
-from mlops_infra.outputs import concat
+from mlops_infra.outputs import combined, concat
 from mlops_infra.spec.base import Spec, StrInput, field_error
 from mlops_infra.spec.schedule import Schedule
 
@@ -401,16 +401,18 @@ class DriftRetraining(PlatformComponent[DriftRetrainingArgs]):
         assert a.baseline_time_column is not None  # check_engine
         time_column = a.baseline_time_column
         url = pipeline_jobs_url(project, a.region)
-        query = pulumi.Output.all(a.baseline_table, *a.logging_tables).apply(
-            lambda tables: drift_query(
+        query = combined(
+            lambda baseline, *logged: drift_query(
                 features=a.features,
-                baseline_table=str(tables[0]),
+                baseline_table=str(baseline),
                 baseline_time_column=time_column,
-                logging_tables=[str(t) for t in tables[1:]],
+                logging_tables=[str(t) for t in logged],
                 threshold=a.threshold,
                 baseline_days=a.baseline_days,
                 window_hours=a.window_hours,
-            )
+            ),
+            a.baseline_table,
+            *a.logging_tables,
         )
         thresholds = {f.name: f.threshold if f.threshold is not None else a.threshold for f in a.features}
         return pulumi.Output.all(project, query, url, a.pipeline_job).apply(

@@ -24,19 +24,19 @@ import pulumi_gcp as gcp
 
 from mlops_infra.gcp.dynamic.vertex_monitoring import ANOMALY_LOG, MONITORING_JOB_RESOURCE
 from mlops_infra.gcp.topic_trigger import cmek_topic, workflow_trigger
-from mlops_infra.outputs import concat
+from mlops_infra.outputs import combined, concat
 
 
 def anomaly_filter(project: pulumi.Input[str], job_ids: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
     """Cloud Logging filter of the anomalies the given monitoring jobs log (and nothing else)."""
-    return pulumi.Output.all(project, *job_ids).apply(
-        lambda values: (
-            f'logName="projects/{values[0]}/logs/{ANOMALY_LOG}" '
+    return combined(
+        lambda project_id, *ids: (
+            f'logName="projects/{project_id}/logs/{ANOMALY_LOG}" '
             f'AND resource.type="{MONITORING_JOB_RESOURCE}" '
-            "AND resource.labels.model_deployment_monitoring_job=("
-            + " OR ".join(f'"{job_id}"' for job_id in values[1:])
-            + ")"
-        )
+            "AND resource.labels.model_deployment_monitoring_job=(" + " OR ".join(f'"{job_id}"' for job_id in ids) + ")"
+        ),
+        project,
+        *job_ids,
     )
 
 

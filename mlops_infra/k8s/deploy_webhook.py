@@ -32,6 +32,7 @@ from mlops_infra.k8s import network, objects
 from mlops_infra.k8s.model_registry import MLFLOW_PORT
 from mlops_infra.k8s.secrets import opaque_secret
 from mlops_infra.k8s.workload import ComputeResources, Container, SecretEnv, pod_spec, pod_template
+from mlops_infra.outputs import combined
 from mlops_infra.registry import deploy_request
 from mlops_infra.registry.deploy_request import ApprovedEvent
 from mlops_infra.registry.deploy_token import check_deploy_token
@@ -169,7 +170,7 @@ class DeployWebhookPoller(PlatformComponent[DeployWebhookPollerArgs]):
 
     def _env(self) -> dict[str, pulumi.Input[str]]:
         a = self.args
-        services = pulumi.Output.all(*a.inference_services).apply(lambda names: ",".join(str(n) for n in names))
+        services = combined(lambda *names: ",".join(str(n) for n in names), *a.inference_services)
         return {
             "NAMESPACE": a.namespace,
             "INFERENCE_SERVICES": services,

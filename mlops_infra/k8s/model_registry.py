@@ -30,7 +30,7 @@ from mlops_infra.k8s.postgres import PostgresSettings, client_url, postgres
 from mlops_infra.k8s.secrets import as_secret, opaque_secret
 from mlops_infra.k8s.storage import StorageLocation
 from mlops_infra.k8s.workload import ComputeResources, Container, Mount, SecretEnv, pod_spec, pod_template
-from mlops_infra.outputs import concat
+from mlops_infra.outputs import combined, concat
 from mlops_infra.spec.base import Spec, StrInput
 from mlops_infra.spec.types import PinnedImage
 
@@ -120,7 +120,7 @@ def _in_cluster_uri(
     """The in-cluster database's URL; with ``tls`` libpq verifies the certificate and the host name."""
     host = concat(service, ".", namespace, ".svc.cluster.local")
     ca_file = f"{DATABASE_CA_DIR}/ca.crt" if tls else None
-    return pulumi.Output.all(password, host).apply(lambda v: client_url(pg, v[0], v[1], ca_file))
+    return combined(lambda secret, known_host: client_url(pg, secret, known_host, ca_file), password, host)
 
 
 class ModelRegistry(PlatformComponent[ModelRegistryArgs]):
