@@ -65,7 +65,21 @@ def test_a_call_made_while_another_is_answered_goes_to_a_worker_thread_and_the_l
         assert seen[0] == threading.main_thread().name and seen[1] != seen[0]
         assert "run_in_executor" not in vars(loop)
     finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
+
+
+def test_a_program_that_invokes_synchronously_plans_with_the_answer() -> None:
+    # A blocking invoke (not the *_output form) pumps the loop from inside the program: the monitor's
+    # answer and the registrations made meanwhile must still arrive.
+    def program() -> None:
+        identity = aws.get_caller_identity()
+        region = aws.get_region()
+        aws.sqs.Queue("queue", name=f"q-{identity.account_id}-{region.region}")
+
+    stack = run_function(program, config={"aws:region": "eu-west-1"})
+    queue = next(r for r in stack.resources if r.name == "queue")
+    assert queue.inputs["name"] == "q-123456789012-eu-west-1"
 
 
 def test_a_failure_in_the_mocks_fails_the_plan_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
