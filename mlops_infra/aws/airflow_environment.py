@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from mlops_infra.airflow_dag import sagemaker_pipeline_dag
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, arn, region_name
 from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
@@ -155,7 +155,7 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
         self.role_policy = aws.iam.RolePolicy(
             self.child_name("role-policy"),
             role=self.role.id,
-            policy=policy_document(self.statements(account, region)),
+            policy=policy_document(self.statements(region, invoke)),
             opts=self.child_opts(),
         )
         self.dag_text: pulumi.Output[str] = pulumi.Output.from_input(a.pipeline_name).apply(
@@ -220,12 +220,12 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
             worker_logs=aws.mwaa.EnvironmentLoggingConfigurationWorkerLogsArgs(**enabled()),
         )
 
-    def statements(self, account: pulumi.Output[str], region: pulumi.Output[str]) -> list[dict[str, Any]]:
+    def statements(self, region: pulumi.Output[str], invoke: pulumi.InvokeOutputOptions) -> list[dict[str, Any]]:
         """The execution role's statements (Amazon MWAA User Guide, execution role with a customer-managed key)."""
         a = self.args
         bucket = self.dag_bucket.arn
-        logs = concat("arn:aws:logs:", region, ":", account, f":log-group:airflow-{self.environment_name}-*")
-        environment = concat("arn:aws:airflow:", region, ":", account, f":environment/{self.environment_name}")
+        logs = arn("logs", f"log-group:airflow-{self.environment_name}-*", invoke)
+        environment = arn("airflow", f"environment/{self.environment_name}", invoke)
         via = region.apply(lambda r: [f"sqs.{r}.amazonaws.com", f"s3.{r}.amazonaws.com"])
         return [
             statement(["airflow:PublishMetrics"], [environment], sid="PublishMetrics"),
@@ -242,7 +242,7 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
             ),
             statement(
                 CELERY_QUEUE_ACTIONS,
-                [concat("arn:aws:sqs:", region, ":*:airflow-celery-*")],
+                [arn("sqs", "airflow-celery-*", invoke, account="*")],
                 sid="CeleryQueue",
             ),
             statement(

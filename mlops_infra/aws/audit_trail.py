@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import resource_statement
@@ -67,9 +67,9 @@ class AuditTrail(PlatformComponent[AuditTrailArgs]):
         super().__init__(name, args, opts)
         a = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account, region = account_id(invoke), region_name(invoke)
+        account = account_id(invoke)
         trail_name = global_name(self, name, naming.CLOUDTRAIL)
-        trail_arn = concat("arn:aws:cloudtrail:", region, ":", account, ":trail/", trail_name)
+        trail_arn = arn("cloudtrail", concat("trail/", trail_name), invoke)
 
         def cloudtrail_writes(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
             source = {"StringEquals": {"aws:SourceArn": trail_arn}}
@@ -106,7 +106,7 @@ class AuditTrail(PlatformComponent[AuditTrailArgs]):
             ).lower()
             for resource_type in SAGEMAKER_DATA_TYPES:
                 kind = "endpoint" if resource_type.endswith("Endpoint") else "feature-group"
-                arn_prefix = concat("arn:aws:sagemaker:", region, ":", account, f":{kind}/{prefix}-")
+                arn_prefix = arn("sagemaker", f"{kind}/{prefix}-", invoke)
                 selectors.append(
                     _selector(
                         f"The platform's {resource_type.rsplit('::', 1)[1]}s",

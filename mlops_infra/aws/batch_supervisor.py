@@ -11,7 +11,7 @@ keeps it for Vertex batch prediction:
 
 The deadline counts polls (``ceil(max_runtime_seconds / poll_seconds)``): the stop comes after at
 least ``max_runtime_seconds`` and at most one poll (plus the API calls' latency) later. Amazon
-States Language (JSONPath); the AWS SDK integrations are named ``arn:aws:states:::aws-sdk:sagemaker:...``.
+States Language (JSONPath); the AWS SDK integrations are named ``arn:PARTITION:states:::aws-sdk:sagemaker:...``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 
 POLL_SECONDS = 60
 """Seconds between two reads of the execution's status."""
-SDK = "arn:aws:states:::aws-sdk:sagemaker:"
 START, DESCRIBE, STOP = "startPipelineExecution", "describePipelineExecution", "stopPipelineExecution"
 MAX_RUNTIME_ERROR = "MaxRuntimeExceeded"
 RUN_FAILED_ERROR = "BatchRunFailed"
@@ -40,10 +39,15 @@ def max_polls(max_runtime_seconds: int, poll_seconds: int = POLL_SECONDS) -> int
     return math.ceil(max_runtime_seconds / poll_seconds)
 
 
+def sagemaker_integration(partition: str, action: str) -> str:
+    """The Step Functions AWS SDK integration calling SageMaker's ``action`` in ``partition``."""
+    return f"arn:{partition}:states:::aws-sdk:sagemaker:{action}"
+
+
 def supervisor_definition(
-    pipeline_name: str, max_runtime_seconds: int, poll_seconds: int = POLL_SECONDS
+    pipeline_name: str, max_runtime_seconds: int, poll_seconds: int = POLL_SECONDS, *, partition: str
 ) -> dict[str, Any]:
-    """The state machine (see the module docstring) for ``pipeline_name``."""
+    """The state machine (see the module docstring) for ``pipeline_name``, its integrations in ``partition``."""
     arn = "$.run.PipelineExecutionArn"
     return {
         "Comment": f"Runs the batch pipeline {pipeline_name}, stops it after {max_runtime_seconds} s",
@@ -54,7 +58,7 @@ def supervisor_definition(
             "Begin": {"Type": "Pass", "Result": {"count": 0}, "ResultPath": "$.polls", "Next": "StartRun"},
             "StartRun": {
                 "Type": "Task",
-                "Resource": SDK + START,
+                "Resource": sagemaker_integration(partition, START),
                 "Parameters": {"PipelineName": pipeline_name, "ClientRequestToken.$": "States.UUID()"},
                 "ResultSelector": {"PipelineExecutionArn.$": "$.PipelineExecutionArn"},
                 "ResultPath": "$.run",
@@ -64,7 +68,7 @@ def supervisor_definition(
             "Wait": {"Type": "Wait", "Seconds": poll_seconds, "Next": "Describe"},
             "Describe": {
                 "Type": "Task",
-                "Resource": SDK + DESCRIBE,
+                "Resource": sagemaker_integration(partition, DESCRIBE),
                 "Parameters": {"PipelineExecutionArn.$": arn},
                 "ResultSelector": {"status.$": "$.PipelineExecutionStatus"},
                 "ResultPath": "$.state",
@@ -98,7 +102,7 @@ def supervisor_definition(
             },
             "Stop": {
                 "Type": "Task",
-                "Resource": SDK + STOP,
+                "Resource": sagemaker_integration(partition, STOP),
                 "Parameters": {"PipelineExecutionArn.$": arn, "ClientRequestToken.$": "States.UUID()"},
                 "ResultPath": None,
                 "Retry": _RETRY,

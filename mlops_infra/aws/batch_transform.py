@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, arn, partition
 from mlops_infra.aws.arns import KmsKeyArn, ModelPackageVersionArn
 from mlops_infra.aws.batch_pipeline import BatchInputs, render_batch_definition
 from mlops_infra.aws.batch_supervisor import supervisor_definition
@@ -44,7 +44,7 @@ from mlops_infra.aws.training_schedule import (
 )
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
-from mlops_infra.outputs import concat
+from mlops_infra.outputs import combined, concat
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.base import StrInput
 from mlops_infra.spec.compute import check_aws_instance_type
@@ -121,14 +121,21 @@ def _bucket_and_prefix(uri: str) -> tuple[str, str]:
     return bucket, f"{key}/" if key and uri.endswith("/") else key
 
 
-def _prefix_grants(uri: StrInput, actions: list[str], sid: str) -> list[dict[str, Any]]:
+def _s3_arn(resource: pulumi.Input[str], invoke: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """``arn:PARTITION:s3:::RESOURCE`` (a bucket, or ``bucket/key``) in the provider's partition."""
+    return arn("s3", resource, invoke, region="", account="")
+
+
+def _prefix_grants(
+    uri: StrInput, actions: list[str], sid: str, invoke: pulumi.InvokeOutputOptions
+) -> list[dict[str, Any]]:
     """``actions`` on the objects under ``uri``, and listing that prefix (not the bucket)."""
     parts = concat(uri).apply(_bucket_and_prefix)
     return [
-        statement(actions, [parts.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}*")], sid=f"{sid}Objects"),
+        statement(actions, [_s3_arn(parts.apply(lambda p: f"{p[0]}/{p[1]}*"), invoke)], sid=f"{sid}Objects"),
         statement(
             ["s3:ListBucket"],
-            [parts.apply(lambda p: f"arn:aws:s3:::{p[0]}")],
+            [_s3_arn(parts.apply(lambda p: p[0]), invoke)],
             sid=f"{sid}List",
             conditions={"StringLike": {"s3:prefix": [parts.apply(lambda p: f"{p[1]}*")]}},
         ),
@@ -155,8 +162,7 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
         a = self.args
         self.key_arn: pulumi.Input[str] = key_arn_or_shared(a.kms_key_arn, requester=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account, region = account_id(invoke), region_name(invoke)
-        sagemaker_arn = concat("arn:aws:sagemaker:", region, ":", account, ":")
+        account = account_id(invoke)
         pipeline_name = self.platform.name(name, naming.SAGEMAKER_PIPELINE)
         self.role = aws.iam.Role(
             self.child_name("execution-role"),
@@ -168,7 +174,7 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
         role_policy = aws.iam.RolePolicy(
             self.child_name("execution-policy"),
             role=self.role.id,
-            policy=policy_document(self._execution_statements(sagemaker_arn, region, account)),
+            policy=policy_document(self._execution_statements(invoke)),
             opts=self.child_opts(),
         )
         definition = pulumi.Output.all(
@@ -233,15 +239,13 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
             max_payload_mb=a.max_payload_mb,
         )
 
-    def _execution_statements(
-        self, sagemaker_arn: pulumi.Output[str], region: pulumi.Output[str], account: pulumi.Output[str]
-    ) -> list[dict[str, Any]]:
+    def _execution_statements(self, invoke: pulumi.InvokeOutputOptions) -> list[dict[str, Any]]:
         """Exactly what the model and the transform need: its prefixes, key, image, models and jobs."""
         a = self.args
-        log_groups = concat("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/*")
+        log_groups = arn("logs", "log-group:/aws/sagemaker/*", invoke)
         statements = [
-            *_prefix_grants(a.input_s3_uri, ["s3:GetObject"], "ReadInput"),
-            *_prefix_grants(a.output_s3_uri, ["s3:AbortMultipartUpload", "s3:PutObject"], "WriteOutput"),
+            *_prefix_grants(a.input_s3_uri, ["s3:GetObject"], "ReadInput", invoke),
+            *_prefix_grants(a.output_s3_uri, ["s3:AbortMultipartUpload", "s3:PutObject"], "WriteOutput", invoke),
             statement(kms_use_actions(), [self.key_arn], sid="UsePlatformKey"),
             statement(
                 ["kms:CreateGrant"],
@@ -264,8 +268,8 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
             statement(
                 _TRANSFORM_ACTIONS,
                 [
-                    concat(sagemaker_arn, "model/pipelines-*"),
-                    concat(sagemaker_arn, "transform-job/pipelines-*"),
+                    arn("sagemaker", "model/pipelines-*", invoke),
+                    arn("sagemaker", "transform-job/pipelines-*", invoke),
                 ],
                 sid="RunTransform",
             ),
@@ -283,7 +287,9 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
         if a.model_data_url is not None:
             artifact = concat(a.model_data_url).apply(split_s3_uri)
             statements.append(
-                statement(["s3:GetObject"], [artifact.apply(lambda p: f"arn:aws:s3:::{p[0]}/{p[1]}")], sid="ReadModel")
+                statement(
+                    ["s3:GetObject"], [_s3_arn(artifact.apply(lambda p: f"{p[0]}/{p[1]}"), invoke)], sid="ReadModel"
+                )
             )
         return statements
 
@@ -321,7 +327,12 @@ class BatchTransform(PlatformComponent[BatchTransformArgs]):
             name=self.platform.name(f"{self.logical_name}-supervisor", naming.STEP_FUNCTIONS_STATE_MACHINE),
             role_arn=role.arn,
             type="STANDARD",
-            definition=json.dumps(supervisor_definition(pipeline_name, runtime), sort_keys=True),
+            definition=combined(
+                lambda partition_name: json.dumps(
+                    supervisor_definition(pipeline_name, runtime, partition=partition_name), sort_keys=True
+                ),
+                partition(pulumi.InvokeOutputOptions(parent=self)),
+            ),
             encryption_configuration=aws.sfn.StateMachineEncryptionConfigurationArgs(
                 type="CUSTOMER_MANAGED_KMS_KEY", kms_key_id=self.key_arn, kms_data_key_reuse_period_seconds=300
             ),

@@ -17,14 +17,13 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.arns import SnsTopicArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.naming import NameRule
-from mlops_infra.outputs import concat
 from mlops_infra.spec.base import Spec
 
 CHATBOT_PRINCIPAL = "chatbot.amazonaws.com"
@@ -33,10 +32,7 @@ CHATBOT_CONFIGURATION = NameRule(128, r"A-Za-z0-9_-")
 # (Metric chart images need cloudwatch:GetMetricWidgetImage, which AWS cannot scope to a resource: not granted.)
 NOTIFICATION_READ_ACTIONS = ["cloudwatch:DescribeAlarmHistory", "cloudwatch:DescribeAlarms"]
 # Guardrails cap what any channel member can do through Chatbot; only AWS-managed read-only policies.
-READ_ONLY_GUARDRAILS = {
-    "CloudWatchReadOnlyAccess": "arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess",
-    "ReadOnlyAccess": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-}
+# (ARN ``arn:PARTITION:iam::aws:policy/NAME`` in the provider's partition.)
 Guardrail = Literal["CloudWatchReadOnlyAccess", "ReadOnlyAccess"]
 DEFAULT_GUARDRAILS: tuple[Guardrail, ...] = ("CloudWatchReadOnlyAccess",)
 
@@ -80,9 +76,9 @@ class SlackChatbot(PlatformComponent[SlackChatbotArgs]):
         super().__init__(name, args, opts)
         settings = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account, region = account_id(invoke), region_name(invoke)
+        account = account_id(invoke)
         prefix = f"{self.platform.settings.project}-{self.platform.environment}"
-        alarms = concat("arn:aws:cloudwatch:", region, ":", account, ":alarm:", prefix, "-*")
+        alarms = arn("cloudwatch", f"alarm:{prefix}-*", invoke)
         self.role = aws.iam.Role(
             self.child_name("role"),
             name=global_name(self, f"{name}-chatbot", naming.IAM_ROLE),
@@ -103,7 +99,9 @@ class SlackChatbot(PlatformComponent[SlackChatbotArgs]):
             slack_channel_id=settings.channel_id,
             slack_team_id=settings.workspace_id,
             sns_topic_arns=list(settings.sns_topic_arns),
-            guardrail_policy_arns=[READ_ONLY_GUARDRAILS[g] for g in settings.guardrails],
+            guardrail_policy_arns=[
+                arn("iam", f"policy/{g}", invoke, region="", account="aws") for g in settings.guardrails
+            ],
             logging_level=settings.logging_level,
             # Every member acts as themselves (their own IAM permissions, within the guardrails), not as the role.
             user_authorization_required=True,

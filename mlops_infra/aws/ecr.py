@@ -36,7 +36,7 @@ def parse_ecr_image(image: str) -> re.Match[str]:
 def ecr_repository_arn(image: str) -> str:
     """ARN of the ECR repository an image is pulled from (its account and region, not the caller's)."""
     parts = parse_ecr_image(image)
-    partition = "aws-cn" if parts["china"] else "aws"
+    partition = "aws-cn" if parts["china"] else "aws-us-gov" if parts["region"].startswith("us-gov-") else "aws"
     return f"arn:{partition}:ecr:{parts['region']}:{parts['account']}:repository/{parts['repository']}"
 
 

@@ -49,11 +49,16 @@ def _image_for_region(region: str) -> str:
     return image
 
 
-def _object_arn(uri: StrInput) -> pulumi.Input[str]:
-    """``arn:aws:s3:::BUCKET/KEY`` of an s3:// URI, known now or at deploy time."""
+def _s3_arn(resource: pulumi.Input[str], invoke: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """``arn:PARTITION:s3:::RESOURCE`` (a bucket, or ``bucket/key``) in the provider's partition."""
+    return arn("s3", resource, invoke, region="", account="")
+
+
+def _object_arn(uri: StrInput, invoke: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """``arn:PARTITION:s3:::BUCKET/KEY`` of an s3:// URI, known now or at deploy time."""
     if isinstance(uri, str):
-        return "arn:aws:s3:::{}/{}".format(*split_s3_uri(uri))
-    return combined(lambda known: "arn:aws:s3:::{}/{}".format(*split_s3_uri(known)), uri)
+        return _s3_arn("{}/{}".format(*split_s3_uri(uri)), invoke)
+    return _s3_arn(combined(lambda known: "{}/{}".format(*split_s3_uri(known)), uri), invoke)
 
 
 def _monitoring_instance_type(value: str) -> str:
@@ -145,14 +150,14 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = account_id(invoke)
         capture = combined(split_s3_uri, settings.capture_s3_uri)
-        capture_bucket_arn = capture.apply(lambda c: f"arn:aws:s3:::{c[0]}")
+        capture_bucket_arn = _s3_arn(capture.apply(lambda c: c[0]), invoke)
         output_uri = capture.apply(lambda c: f"s3://{c[0]}/monitoring/{name}")
         baselines = [u for u in (settings.baseline_statistics_s3_uri, settings.baseline_constraints_s3_uri) if u]
 
         reads: list[pulumi.Input[str]] = [
-            capture.apply(lambda c: f"arn:aws:s3:::{c[0]}/{c[1]}/*" if c[1] else f"arn:aws:s3:::{c[0]}/*")
+            _s3_arn(capture.apply(lambda c: f"{c[0]}/{c[1]}/*" if c[1] else f"{c[0]}/*"), invoke)
         ]
-        reads += [_object_arn(u) for u in baselines]
+        reads += [_object_arn(u, invoke) for u in baselines]
         role_name = global_name(self, f"{name}-monitor", naming.IAM_ROLE)
         self.role = aws.iam.Role(
             self.child_name("role"),
@@ -169,7 +174,7 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
                     statement(["s3:ListBucket"], [capture_bucket_arn], sid="ListCapture"),
                     statement(
                         ["s3:PutObject"],
-                        [capture.apply(lambda c: f"arn:aws:s3:::{c[0]}/monitoring/{name}/*")],
+                        [_s3_arn(capture.apply(lambda c: f"{c[0]}/monitoring/{name}/*"), invoke)],
                         sid="WriteReports",
                     ),
                     statement(kms_use_actions(), [key_arn], sid="UsePlatformKey"),

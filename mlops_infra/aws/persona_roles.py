@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from pydantic import Field, model_validator
 
 from mlops_infra.aws import persona_policies as policies
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import policy_document
 from mlops_infra.component import PlatformComponent
@@ -89,7 +89,7 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
         super().__init__(name, args, opts)
         a = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        arns = self._arns(account_id(invoke), region_name(invoke))
+        arns = self._arns(invoke)
         statements = {
             "data_scientists": policies.data_scientist(arns, self.platform.protected),
             "ml_engineers": policies.ml_engineer(arns, self.platform.environment),
@@ -123,13 +123,13 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
         self.role_arns: dict[str, pulumi.Output[str]] = {p: role.arn for p, role in self.roles.items()}
         self.register_outputs({"roleArns": self.role_arns})
 
-    def _arns(self, account: pulumi.Output[str], region: pulumi.Output[str]) -> policies.PlatformArns:
+    def _arns(self, invoke: pulumi.InvokeOutputOptions) -> policies.PlatformArns:
         a = self.args
 
         def sagemaker(resource: str, name: pulumi.Input[str], suffix: str = "") -> pulumi.Output[str]:
             # SageMaker ARNs carry the resource's name in lower case.
             lower = pulumi.Output.from_input(name).apply(str.lower)
-            return concat("arn:aws:sagemaker:", region, ":", account, f":{resource}/", lower, suffix)
+            return arn("sagemaker", concat(f"{resource}/", lower, suffix), invoke)
 
         prefix = naming.physical_name(self.platform.settings.project, self.platform.environment, "", naming.SAGEMAKER)
         return policies.PlatformArns(
@@ -144,14 +144,13 @@ class PersonaRoles(PlatformComponent[PersonaRolesArgs]):
             endpoints=[sagemaker("endpoint", n) for n in a.endpoint_names],
             endpoint_configs=sagemaker("endpoint-config", prefix, "*") if a.endpoint_names else None,
             endpoint_log_groups=[
-                concat("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/Endpoints/", n, ":*")
-                for n in a.endpoint_names
+                arn("logs", concat("log-group:/aws/sagemaker/Endpoints/", n, ":*"), invoke) for n in a.endpoint_names
             ],
             alarms=list(a.alarm_arns),
-            dashboard=concat("arn:aws:cloudwatch::", account, ":dashboard/", a.dashboard_name)
+            dashboard=arn("cloudwatch", concat("dashboard/", a.dashboard_name), invoke, region="")
             if a.dashboard_name is not None
             else None,
-            budget=concat("arn:aws:budgets::", account, ":budget/", a.budget_name)
+            budget=arn("budgets", concat("budget/", a.budget_name), invoke, region="")
             if a.budget_name is not None
             else None,
         )

@@ -9,12 +9,12 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import AfterValidator, Field
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, arn, region_name
 from mlops_infra.aws.iam import kms_use_actions, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
 from mlops_infra.conventions.per_stack import per_stack_table
-from mlops_infra.outputs import concat, json_text
+from mlops_infra.outputs import json_text
 from mlops_infra.spec.base import Spec as ComponentArgs
 from mlops_infra.spec.types import check_arn
 
@@ -54,13 +54,13 @@ SERVICE_PRINCIPALS: list[str] = [
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
 
 
-def cloudtrail_statements(account: pulumi.Input[str]) -> list[dict[str, Any]]:
+def cloudtrail_statements(account: pulumi.Input[str], invoke: pulumi.InvokeOutputOptions) -> list[dict[str, Any]]:
     """CloudTrail encrypts this account's trails' log files, and describes the key when a trail is saved.
 
     DescribeKey carries no encryption context, so it is a statement of its own (AWS CloudTrail User Guide,
     "Configure AWS KMS key policies for CloudTrail").
     """
-    trails = concat("arn:aws:cloudtrail:*:", account, ":trail/*")
+    trails = arn("cloudtrail", "trail/*", invoke, region="*")
     principal = {"Principal": {"Service": CLOUDTRAIL_PRINCIPAL}}
     return [
         {
@@ -145,13 +145,14 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(name, args, opts)
-        account = account_id(pulumi.InvokeOutputOptions(parent=self))
-        region = region_name(pulumi.InvokeOutputOptions(parent=self))
-        root = account.apply(lambda a: f"arn:aws:iam::{a}:root")
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = account_id(invoke)
+        region = region_name(invoke)
+        root = arn("iam", "root", invoke, region="")
         role_prefix = naming.physical_name(
             self.platform.settings.project, self.platform.environment, "", naming.IAM_ROLE
         )
-        role_pattern = account.apply(lambda a: f"arn:aws:iam::{a}:role/{role_prefix}-*")
+        role_pattern = arn("iam", f"role/{role_prefix}-*", invoke, region="")
         statements: list[dict[str, Any]] = [
             {**statement(KEY_ADMIN_ACTIONS, ["*"], sid="KeyAdministration"), "Principal": {"AWS": root}},
             {
@@ -177,18 +178,12 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
                     ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                     ["*"],
                     sid="CloudWatchLogsUseKey",
-                    conditions={
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": concat(
-                                "arn:aws:logs:", region, ":", account, ":log-group:*"
-                            )
-                        }
-                    },
+                    conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": arn("logs", "log-group:*", invoke)}},
                 ),
                 "Principal": {"Service": region.apply(lambda r: f"logs.{r}.amazonaws.com")},
             },
         ]
-        statements += self._extra_principal_statements(account)
+        statements += self._extra_principal_statements(account, invoke)
         # In a key policy "Resource": "*" means "this key"; it grants nothing else.
         self.key = aws.kms.Key(
             self.child_name("key"),
@@ -214,7 +209,9 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
     def _iam_users(self) -> list[str]:
         return [u for u in self.args.extra_key_users if u.startswith("arn:")]
 
-    def _extra_principal_statements(self, account: pulumi.Output[str]) -> list[dict[str, Any]]:
+    def _extra_principal_statements(
+        self, account: pulumi.Output[str], invoke: pulumi.InvokeOutputOptions
+    ) -> list[dict[str, Any]]:
         """Other accounts use the key through their own IAM; services only on behalf of this account."""
         accounts = sorted({u for u in self.args.extra_key_users if _ACCOUNT_ID.fullmatch(u)})
         services = sorted(
@@ -222,12 +219,12 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         )
         statements: list[dict[str, Any]] = []
         if CLOUDTRAIL_PRINCIPAL in self.args.extra_key_users:
-            statements += cloudtrail_statements(account)
+            statements += cloudtrail_statements(account, invoke)
         if accounts:
             statements.append(
                 {
                     **statement(kms_use_actions(), ["*"], sid="OtherAccountsUseKey"),
-                    "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+                    "Principal": {"AWS": [arn("iam", "root", invoke, region="", account=a) for a in accounts]},
                 }
             )
         if services:

@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from pydantic import ValidationError
 
 from mlops_infra.aws import pipeline_template as template
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import arn
 from mlops_infra.aws.airflow_realization import airflow_args, realize_airflow
 from mlops_infra.aws.alert_routing import SeverityActions, check_alerts, create_alert_routing
 from mlops_infra.aws.audit_trail import AuditTrail
@@ -1019,9 +1019,7 @@ def _package_arn(reference: int | str | None, registry: ModelRegistry, parent: p
     invoke = pulumi.InvokeOutputOptions(parent=parent)
     # SageMaker lowercases the group name inside model package ARNs.
     group = registry.physical_group_name.lower()
-    return concat(
-        "arn:aws:sagemaker:", region_name(invoke), ":", account_id(invoke), f":model-package/{group}/{reference}"
-    )
+    return arn("sagemaker", f"model-package/{group}/{reference}", invoke)
 
 
 def _publishing_rules(
@@ -1216,7 +1214,7 @@ def realize(parent: pulumi.ComponentResource, spec: PlatformSpec, context: Reali
         artifact_bucket = (built.store.bucket_name, built.store.arn)
     elif isinstance(spec.aws.model_store_uri, str):
         bucket, _, prefix = spec.aws.model_store_uri.removeprefix("s3://").partition("/")
-        artifact_bucket = (bucket, f"arn:aws:s3:::{bucket}")
+        artifact_bucket = (bucket, arn("s3", bucket, pulumi.InvokeOutputOptions(parent=parent), region="", account=""))
         artifact_prefix = "/".join(filter(None, (prefix.strip("/"), "pipelines", name("training"))))
     store_base = _store_base(spec, built.store.bucket_name if built.store else None)
 

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
-from mlops_infra.aws.account import account_id, region_name
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
@@ -88,7 +88,7 @@ class TrackingServer(PlatformComponent[TrackingServerArgs]):
         super().__init__(name, args, opts)
         a = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account, region = account_id(invoke), region_name(invoke)
+        account = account_id(invoke)
         self.artifact_bucket = SecureBucket(
             self.child_name("artifacts"),
             SecureBucketArgs(
@@ -108,7 +108,7 @@ class TrackingServer(PlatformComponent[TrackingServerArgs]):
         self.role_policy = aws.iam.RolePolicy(
             self.child_name("role-policy"),
             role=self.role.id,
-            policy=policy_document(self._statements(account, region)),
+            policy=policy_document(self._statements(invoke)),
             opts=self.child_opts(),
         )
         registers = a.automatic_model_registration and a.model_package_group_name is not None
@@ -131,7 +131,7 @@ class TrackingServer(PlatformComponent[TrackingServerArgs]):
             {"serverArn": self.server_arn, "artifactBucket": self.artifact_bucket.bucket_name, "roleArn": self.role.arn}
         )
 
-    def _statements(self, account: pulumi.Output[str], region: pulumi.Output[str]) -> list[dict[str, Any]]:
+    def _statements(self, invoke: pulumi.InvokeOutputOptions) -> list[dict[str, Any]]:
         a = self.args
         bucket = self.artifact_bucket.arn
         statements = [
@@ -141,13 +141,12 @@ class TrackingServer(PlatformComponent[TrackingServerArgs]):
         ]
         if a.automatic_model_registration and a.model_package_group_name is not None:
             group = pulumi.Output.from_input(a.model_package_group_name).apply(lambda name: str(name).lower())
-            base = concat("arn:aws:sagemaker:", region, ":", account, ":")
             statements.append(
                 statement(
                     REGISTRATION_ACTIONS,
                     [
-                        concat(base, "model-package-group/", group),
-                        concat(base, "model-package/", group, "/*"),
+                        arn("sagemaker", concat("model-package-group/", group), invoke),
+                        arn("sagemaker", concat("model-package/", group, "/*"), invoke),
                     ],
                     sid="RegisterModels",
                 )

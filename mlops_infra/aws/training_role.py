@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.account import arn
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
@@ -86,18 +87,16 @@ def _execution_statements(
     *,
     prefix: str,
     key_arn: pulumi.Input[str],
-    account: pulumi.Output[str],
     region: pulumi.Output[str],
+    invoke: pulumi.InvokeOutputOptions,
 ) -> list[dict[str, Any]]:
     """Exactly what the steps need, on this pipeline's own prefix, key, images, jobs and group."""
-    arn = concat
-    sagemaker_arn = arn("arn:aws:sagemaker:", region, ":", account, ":")
     group = settings.model_package_group_name
-    log_groups = arn("arn:aws:logs:", region, ":", account, ":log-group:/aws/sagemaker/*")
+    log_groups = arn("logs", "log-group:/aws/sagemaker/*", invoke)
     statements = [
         statement(
             ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            [arn(bucket_arn, "/", prefix, "/*")],
+            [concat(bucket_arn, "/", prefix, "/*")],
             sid="ArtifactObjects",
         ),
         statement(
@@ -121,17 +120,23 @@ def _execution_statements(
         statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
         statement(
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            [log_groups, arn(log_groups, ":log-stream:*")],
+            [log_groups, concat(log_groups, ":log-stream:*")],
             sid="JobLogs",
         ),
         statement(
             _JOB_ACTIONS,
-            [arn(sagemaker_arn, "processing-job/pipelines-*"), arn(sagemaker_arn, "training-job/pipelines-*")],
+            [
+                arn("sagemaker", "processing-job/pipelines-*", invoke),
+                arn("sagemaker", "training-job/pipelines-*", invoke),
+            ],
             sid="RunPipelineJobs",
         ),
         statement(
             ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"],
-            [arn(sagemaker_arn, "model-package-group/", group), arn(sagemaker_arn, "model-package/", group, "/*")],
+            [
+                arn("sagemaker", concat("model-package-group/", group), invoke),
+                arn("sagemaker", concat("model-package/", group, "/*"), invoke),
+            ],
             sid="RegisterModelVersions",
         ),
     ]
@@ -155,21 +160,24 @@ def _execution_statements(
     reads = [uri for uri in sources if uri]
     for index, (bucket, keys) in enumerate(sorted(_s3_read_grants(reads).items())):
         statements.append(
-            statement(["s3:GetObject"], [f"arn:aws:s3:::{bucket}/{key}*" for key in keys], sid=f"ReadInputs{index}")
+            statement(
+                ["s3:GetObject"],
+                [arn("s3", f"{bucket}/{key}*", invoke, region="", account="") for key in keys],
+                sid=f"ReadInputs{index}",
+            )
         )
         statements.append(
             statement(
                 ["s3:ListBucket"],
-                [f"arn:aws:s3:::{bucket}"],
+                [arn("s3", bucket, invoke, region="", account="")],
                 sid=f"ListInputs{index}",
                 conditions={"StringLike": {"s3:prefix": [f"{key}*" for key in keys]}},
             )
         )
     if settings.vpc_subnet_ids:
-        ec2 = arn("arn:aws:ec2:", region, ":", account, ":")
-        interfaces: list[pulumi.Input[str]] = [arn(ec2, "network-interface/*")]
-        interfaces += [arn(ec2, "subnet/", s) for s in settings.vpc_subnet_ids]
-        interfaces += [arn(ec2, "security-group/", g) for g in settings.vpc_security_group_ids]
+        interfaces: list[pulumi.Input[str]] = [arn("ec2", "network-interface/*", invoke)]
+        interfaces += [arn("ec2", f"subnet/{s}", invoke) for s in settings.vpc_subnet_ids]
+        interfaces += [arn("ec2", f"security-group/{g}", invoke) for g in settings.vpc_security_group_ids]
         statements.append(statement(_VPC_INTERFACE_ACTIONS, interfaces, sid="VpcNetworkInterfaces"))
         statements.append(statement(_VPC_DESCRIBE_ACTIONS, ["*"], sid="VpcDescribe"))
     if settings.tracking_server_arn is not None:  # the jobs log their runs to the platform's tracker
@@ -209,7 +217,13 @@ def create_execution_role(
         role=role.id,
         policy=policy_document(
             _execution_statements(
-                component.args, role.arn, bucket_arn, prefix=prefix, key_arn=key_arn, account=account, region=region
+                component.args,
+                role.arn,
+                bucket_arn,
+                prefix=prefix,
+                key_arn=key_arn,
+                region=region,
+                invoke=pulumi.InvokeOutputOptions(parent=component),
             )
         ),
         opts=component.child_opts(),

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
-from mlops_infra.aws.account import account_id
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.arns import check_service_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, resource_statement, statement
@@ -26,8 +26,11 @@ from mlops_infra.outputs import json_text
 from mlops_infra.spec.base import StrInput
 from mlops_infra.spec.schedule import Schedule
 
-# EventBridge Scheduler's universal target for the SageMaker API (the input is the request).
-START_PIPELINE_TARGET_ARN = "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"
+# EventBridge Scheduler's universal target for the SageMaker API (the input is the request), named
+# arn:PARTITION:scheduler:::aws-sdk:sagemaker:startPipelineExecution in the provider's partition.
+START_PIPELINE_TARGET = "aws-sdk:sagemaker:startPipelineExecution"
+# The target in the commercial partition (what start_pipeline_target_arn gives there).
+START_PIPELINE_TARGET_ARN = f"arn:aws:scheduler:::{START_PIPELINE_TARGET}"
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: time to notice and replay a missed start
@@ -157,6 +160,11 @@ def create_dead_letter_queue(component: PlatformComponent[Any], key_arn: pulumi.
     )
 
 
+def start_pipeline_target_arn(invoke: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """The Scheduler universal target starting a SageMaker pipeline, in the provider's partition."""
+    return arn("scheduler", START_PIPELINE_TARGET, invoke, region="", account="")
+
+
 def create_schedule(
     component: PlatformComponent[Any],
     settings: TrainingScheduleArgs,
@@ -171,7 +179,7 @@ def create_schedule(
     return create_start_schedule(
         component,
         settings,
-        target=(START_PIPELINE_TARGET_ARN, request),
+        target=(start_pipeline_target_arn(pulumi.InvokeOutputOptions(parent=component)), request),
         start=statement(["sagemaker:StartPipelineExecution"], [pipeline.arn], sid="StartThisPipeline"),
         key_arn=key_arn,
         dlq=dlq,

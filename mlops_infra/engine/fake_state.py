@@ -43,27 +43,41 @@ _AWS_ARN_SHAPES: dict[str, tuple[str, str]] = {
 }
 
 
+def aws_partition(region: str) -> str:
+    """The partition AWS serves ``region`` in: ``aws-us-gov`` (GovCloud), ``aws-cn`` (China), else ``aws``."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
+
+
+def _aws_dns_suffix(partition: str) -> str:
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+
+
 def _aws_arn(type_token: str, physical: str, region: str) -> str:
     # "aws:sagemaker/endpointConfiguration:EndpointConfiguration" -> service "sagemaker",
     # resource kind "endpoint-configuration" (the form SageMaker ARNs take).
+    partition = aws_partition(region)
     module = type_token.split(":")[1]
     service = module.split("/")[0]
     kind = _kebab(type_token.split(":")[2])
     if type_token in _AWS_ARN_SHAPES:
         arn_service, prefix = _AWS_ARN_SHAPES[type_token]
-        return f"arn:aws:{arn_service}:{region}:{FAKE_AWS_ACCOUNT}:{prefix}{physical}"
+        return f"arn:{partition}:{arn_service}:{region}:{FAKE_AWS_ACCOUNT}:{prefix}{physical}"
     if service == "s3":
-        return f"arn:aws:s3:::{physical}"
+        return f"arn:{partition}:s3:::{physical}"
     if service == "iam":
-        return f"arn:aws:iam::{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
+        return f"arn:{partition}:iam::{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
     if service in ("sns", "sqs"):
-        return f"arn:aws:{service}:{region}:{FAKE_AWS_ACCOUNT}:{physical}"
+        return f"arn:{partition}:{service}:{region}:{FAKE_AWS_ACCOUNT}:{physical}"
     if service == "kms" and kind == "key":
-        return f"arn:aws:kms:{region}:{FAKE_AWS_ACCOUNT}:key/{physical}"
+        return f"arn:{partition}:kms:{region}:{FAKE_AWS_ACCOUNT}:key/{physical}"
     if service == "sagemaker":
         # SageMaker lowercases resource names inside ARNs.
-        return f"arn:aws:sagemaker:{region}:{FAKE_AWS_ACCOUNT}:{kind}/{physical.lower()}"
-    return f"arn:aws:{service}:{region}:{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
+        return f"arn:{partition}:sagemaker:{region}:{FAKE_AWS_ACCOUNT}:{kind}/{physical.lower()}"
+    return f"arn:{partition}:{service}:{region}:{FAKE_AWS_ACCOUNT}:{kind}/{physical}"
 
 
 def _aws_physical_name(type_token: str, name: str, inputs: dict[str, Any]) -> str:
@@ -176,15 +190,20 @@ def fake_invoke_result(
     token: str, args: dict[str, Any], *, aws_region: str, gcp_project: str, gcp_region: str
 ) -> dict[str, Any]:
     """Answers for the data-source invokes that platform programs commonly call."""
+    partition = aws_partition(aws_region)
     known: dict[str, dict[str, Any]] = {
         "aws:index/getCallerIdentity:getCallerIdentity": {
             "accountId": FAKE_AWS_ACCOUNT,
-            "arn": f"arn:aws:iam::{FAKE_AWS_ACCOUNT}:user/offline",
+            "arn": f"arn:{partition}:iam::{FAKE_AWS_ACCOUNT}:user/offline",
             "userId": "AIDAOFFLINE",
             "id": FAKE_AWS_ACCOUNT,
         },
         "aws:index/getRegion:getRegion": {"name": aws_region, "region": aws_region, "id": aws_region},
-        "aws:index/getPartition:getPartition": {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+        "aws:index/getPartition:getPartition": {
+            "partition": partition,
+            "dnsSuffix": _aws_dns_suffix(partition),
+            "id": partition,
+        },
         "gcp:organizations/getProject:getProject": {
             "projectId": gcp_project,
             "number": "123456789012",

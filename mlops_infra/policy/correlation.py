@@ -14,7 +14,9 @@ from mlops_infra.policy.model import ResourceView, StackView
 from mlops_infra.policy.values import is_unknown
 
 S3_BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
-S3_ARN_PREFIX = "arn:aws:s3:::"
+# A bucket ARN names the bucket in whichever partition it lives (commercial, China, GovCloud, ISO).
+AWS_PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
+S3_ARN_PREFIXES = tuple(f"arn:{partition}:s3:::" for partition in AWS_PARTITIONS)
 
 
 def identifiers(view: ResourceView, *props: str) -> set[str]:
@@ -32,7 +34,7 @@ def bucket_identifiers(bucket: ResourceView) -> set[str]:
     names = identifiers(bucket, "bucket", "id")
     return (
         names
-        | {f"{S3_ARN_PREFIX}{n}" for n in names}
+        | {f"{prefix}{n}" for prefix in S3_ARN_PREFIXES for n in names}
         | ({str(bucket.props["arn"])} if isinstance(bucket.props.get("arn"), str) else set())
     )
 

@@ -1,0 +1,181 @@
+"""ARNs follow the provider's partition: GovCloud (``aws-us-gov``) and China (``aws-cn``) plans name no ``arn:aws:``.
+
+The program composes the main AWS components with every input in the region's own partition (images in
+the region's ECR, the Model Monitor analyzer image passed explicitly: its image map has no GovCloud or
+China region), so any ``arn:aws:`` left in a plan is one the library built itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from mlops_infra.aws import Endpoint, PlatformKey, TrainingPipeline
+from mlops_infra.aws.airflow_environment import AirflowEnvironment
+from mlops_infra.aws.audit_trail import AuditTrail
+from mlops_infra.aws.batch_transform import BatchTransform
+from mlops_infra.aws.chatbot import SlackChatbot
+from mlops_infra.aws.model_monitor import ModelMonitor
+from mlops_infra.aws.persona_roles import PersonaRoles
+from mlops_infra.aws.tracking_server import TrackingServer
+from mlops_infra.engine import CapturedStack
+from mlops_infra.engine.fake_state import FAKE_AWS_ACCOUNT, aws_partition
+from mlops_infra.testing import plan
+
+COMMERCIAL = "arn:aws:"
+
+
+def _program(region: str) -> Callable[[], None]:
+    partition = aws_partition(region)
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    ecr = f"{FAKE_AWS_ACCOUNT}.dkr.ecr.{region}.{suffix}"
+
+    def program() -> None:
+        key = PlatformKey("platform", {"extra_key_users": ["cloudtrail.amazonaws.com", "210987654321"]})
+        endpoint = Endpoint(
+            "scoring",
+            {
+                "kms_key_arn": key.arn,
+                "variants": [
+                    {
+                        "name": "champion",
+                        "model": {"image": f"{ecr}/churn-serve:1.0", "model_data_url": "s3://churn-models/m.tar.gz"},
+                        "instance_type": "ml.c5.xlarge",
+                        "initial_instance_count": 2,
+                        "autoscaling": {"min_replicas": 2, "max_replicas": 4},
+                    }
+                ],
+                "data_capture": {"sampling_percent": 20},
+            },
+        )
+        ModelMonitor(
+            "scoring-monitor",
+            {
+                "kms_key_arn": key.arn,
+                "endpoint_name": endpoint.endpoint_name,
+                "capture_s3_uri": endpoint.capture_s3_uri,
+                "baseline_statistics_s3_uri": "s3://churn-baselines/v7/statistics.json",
+                "baseline_constraints_s3_uri": "s3://churn-baselines/v7/constraints.json",
+                "drift_features": ["tenure_months"],
+                "analyzer_image_uri": f"{ecr}/sagemaker-model-monitor-analyzer:latest",
+            },
+        )
+        training = TrainingPipeline(
+            "churn-training",
+            {
+                "kms_key_arn": key.arn,
+                "model_package_group_name": "churn-models",
+                "training_image_uri": f"{ecr}/churn-train:1.0",
+                "processing_image_uri": f"{ecr}/churn-process:1.0",
+                "training_instance_type": "ml.m5.xlarge",
+                "processing_instance_type": "ml.m5.large",
+                "volume_size_gb": 50,
+                "max_runtime_seconds": 3600,
+                "gate": {"name": "auc", "threshold": 0.8, "direction": "maximize"},
+                "input_data_s3_uri": "s3://churn-raw-data/weekly/",
+                "vpc_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
+                "vpc_security_group_ids": ["sg-0aaaaaaaaaaaaaaaa"],
+                "schedule": {"cron": "0 3 * * 1"},
+            },
+        )
+        BatchTransform(
+            "nightly",
+            {
+                "kms_key_arn": key.arn,
+                "image": f"{ecr}/churn-serve:1.0",
+                "model_data_url": "s3://churn-models/champion/model.tar.gz",
+                "input_s3_uri": "s3://churn-batch/scoring/input/",
+                "output_s3_uri": "s3://churn-batch/predictions/nightly/",
+                "record_format": "csv",
+                "instance_type": "ml.m5.xlarge",
+                "schedule": {"cron": "0 2 * * *"},
+            },
+        )
+        tracking = TrackingServer("tracking", {"kms_key_arn": key.arn, "model_package_group_name": "churn-models"})
+        AuditTrail("audit", {"kms_key_arn": key.arn, "data_bucket_arns": [tracking.artifact_bucket.arn]})
+        PersonaRoles(
+            "personas",
+            {
+                "identity_provider_arn": f"arn:{partition}:iam::{FAKE_AWS_ACCOUNT}:saml-provider/churn-sso",
+                "data_scientists": ["ds"],
+                "ml_engineers": ["mle"],
+                "devops": ["ops"],
+                "analysts": ["analysts"],
+                "kms_key_arn": key.arn,
+                "model_package_group_name": "churn-models",
+                "feature_group_names": ["customer-profile"],
+                "pipeline_arn": training.pipeline_arn,
+                "endpoint_names": [endpoint.endpoint_name],
+                "dashboard_name": "churn-ops",
+                "budget_name": "churn-budget",
+            },
+        )
+        SlackChatbot(
+            "slack",
+            {
+                "channel_id": "C0CHURNML1",
+                "workspace_id": "T0ACMEML01",
+                "sns_topic_arns": [f"arn:{partition}:sns:{region}:{FAKE_AWS_ACCOUNT}:churn-warnings"],
+                "guardrails": ["CloudWatchReadOnlyAccess", "ReadOnlyAccess"],
+            },
+        )
+        AirflowEnvironment(
+            "airflow",
+            {
+                "kms_key_arn": key.arn,
+                "vpc_id": "vpc-0123456789abcdef0",
+                "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+                "pipeline_name": training.pipeline_name,
+                "pipeline_arn": training.pipeline_arn,
+            },
+        )
+
+    return program
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside ``value``, JSON documents (policies, definitions) opened too."""
+    if isinstance(value, str):
+        yield value
+        if value[:1] in "{[":
+            try:
+                document = json.loads(value)
+            except ValueError:
+                return
+            yield from _strings(document)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _arns_by_resource(stack: CapturedStack) -> dict[str, list[str]]:
+    return {r.urn: [s for s in _strings(r.inputs) if s.startswith("arn:") or ":arn:" in s] for r in stack.resources}
+
+
+@pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
+def test_every_arn_is_in_the_regions_partition(region: str, partition: str) -> None:
+    stack = plan(_program(region), environment="prod", config={"aws:region": region})
+    commercial = {r.urn: [s for s in _strings(r.inputs) if COMMERCIAL in s] for r in stack.resources}
+    commercial = {urn: found for urn, found in commercial.items() if found}
+    assert commercial == {}
+    assert len({r.type for r in stack.resources if r.type.startswith("mlops-infra:aws:")}) >= 10
+    found = [s for values in _arns_by_resource(stack).values() for s in values if f"arn:{partition}:" in s]
+    for expected in (
+        f"arn:{partition}:iam::{FAKE_AWS_ACCOUNT}:root",  # the key policy's principal
+        f"arn:{partition}:iam::aws:policy/ReadOnlyAccess",  # a Chatbot guardrail
+        f"arn:{partition}:scheduler:::aws-sdk:sagemaker:startPipelineExecution",  # the training schedule's target
+        f"arn:{partition}:states:::aws-sdk:sagemaker:stopPipelineExecution",  # the batch supervisor
+        f"arn:{partition}:s3:::churn-batch/scoring/input/*",  # a batch job's read
+    ):
+        assert any(expected in s for s in found), expected
+
+
+def test_the_offline_engine_answers_partitions_by_region() -> None:
+    regions = ("us-east-1", "us-gov-east-1", "cn-northwest-1")
+    assert [aws_partition(r) for r in regions] == ["aws", "aws-us-gov", "aws-cn"]
