@@ -76,7 +76,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
     """A SageMaker Pipeline that retrains on a schedule (and on alarms) and registers good models.
 
     Outputs: ``pipeline_name``, ``pipeline_arn``, ``execution_role_arn``, ``artifact_bucket_name``,
-    ``schedule_arn`` and ``dlq_arn`` (None without a schedule or alarms), ``retrain_rule_arn``.
+    ``artifact_bucket_arn``, ``schedule_arn`` and ``dlq_arn`` (None without a schedule or alarms), ``retrain_rule_arn``.
     """
 
     TYPE_TOKEN = "mlops-infra:aws:TrainingPipeline"
@@ -146,6 +146,8 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.pipeline_arn: pulumi.Output[str] = self.pipeline.arn
         self.execution_role_arn: pulumi.Output[str] = self.role.arn
         self.artifact_bucket_name: pulumi.Output[str] = pulumi.Output.from_input(bucket_name)
+        # The bucket's ARN in its partition (for audit selectors and grants elsewhere in the stack).
+        self.artifact_bucket_arn: pulumi.Output[str] = pulumi.Output.from_input(bucket_arn)
         self.register_outputs(
             {
                 "pipelineName": self.pipeline_name,

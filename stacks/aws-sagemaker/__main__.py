@@ -147,10 +147,7 @@ audit = (
         "audit",
         {
             "kms_key_arn": key.arn,
-            "data_bucket_arns": [
-                features.bucket_arn,
-                pulumi.Output.concat("arn:aws:s3:::", training.artifact_bucket_name),
-            ],
+            "data_bucket_arns": [features.bucket_arn, training.artifact_bucket_arn],
         },
     )
     if platform.protected

@@ -728,3 +728,20 @@ def test_alarm_name_patterns_scale_retraining_to_any_number_of_monitors():
     assert both["$or"] == [{"resources": [arn]}, {"detail": {"alarmName": [{"wildcard": "churn-prod-*-drift-*"}]}}]
     assert both["detail"] == {"state": {"value": ["ALARM"]}}
     assert len(_json.dumps(only_names)) < 2048  # EventBridge's default pattern size limit
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own-bucket", "shared-bucket"])
+def test_the_artifact_bucket_arn_is_exported_for_the_rest_of_the_stack(shared: bool) -> None:
+    overrides = {"artifact_bucket_name": "shared", "artifact_bucket_arn": "arn:aws:s3:::shared"} if shared else {}
+
+    def program() -> None:
+        pipeline = TrainingPipeline("churn", args(**overrides))
+        pulumi.export("arn", pipeline.artifact_bucket_arn)
+        pulumi.export("name", pipeline.artifact_bucket_name)
+
+    stack = plan(program)
+    if shared:
+        assert not stack.by_type("aws:s3/bucket:Bucket") and stack.outputs["arn"] == "arn:aws:s3:::shared"
+    else:
+        assert stack.outputs["arn"] == f"arn:aws:s3:::{one(stack, 'aws:s3/bucket:Bucket').inputs['bucket']}"
+    assert stack.outputs["arn"].endswith(f":::{stack.outputs['name']}")
