@@ -15,7 +15,8 @@ processes are compared as a user's installation runs them.
    the same custom resources registered as raw typed ``pulumi_aws`` classes
    (top-level inputs as keyword arguments, no components, no transform), once with plain values
    ("typed") and once with the plan's data flow ("wired": each input taken from other resources
-   passed as an Output of them), and as generic ``pulumi.CustomResource``, all under the same mocks
+   passed as an Output of them), "wired" under the plan's tree of component resources ("tree"), and
+   as generic ``pulumi.CustomResource``, all under the same mocks
    and with the collector off as the CLI runs; ratios to each (warm), peak RSS, rule evaluation and
    schema-conformance time. Target: plan <= 1.2x typed at every N.
 2. Rule evaluation (``--rules-n``, default 1 50 200 400): ``evaluate_stack`` on the N-endpoint plan
@@ -83,6 +84,11 @@ def _raw_file(count: int) -> Path:
     return WORK / f"mlops-benchmark-raw-{count}.json"
 
 
+def _tree_file(count: int) -> Path:
+    """The plan's component resources (urn, type, name, parent), for the ``tree`` baseline."""
+    return WORK / f"mlops-benchmark-tree-{count}.json"
+
+
 def measure_plan(count: int) -> dict[str, Any]:
     """Plan cold (provider submodules load lazily), then warm; time rules and schema checks.
 
@@ -111,10 +117,19 @@ def measure_plan(count: int) -> dict[str, Any]:
     assert recorded.to_json() == stack.to_json(), "the recorded run planned something else"
     order = {urn: index for index, urn in enumerate(wiring)}
     raw = [
-        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": r.inputs, "wired": wiring.get(r.urn, {})}
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "inputs": r.inputs,
+            "wired": wiring.get(r.urn, {}),
+            "parent": r.parent,
+        }
         for r in sorted(stack.custom_resources(), key=lambda r: order.get(r.urn, len(order)))
     ]
     _raw_file(count).write_text(json.dumps(raw))
+    tree = [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent} for r in stack.resources if not r.custom]
+    _tree_file(count).write_text(json.dumps(tree))
     return {
         "resources": len(stack.resources),
         "cold": timings[0],
@@ -166,8 +181,10 @@ def measure_registration(count: int, mode: str) -> dict[str, Any]:
 
     ``typed``: typed provider classes with every input a plain value (no resource depends on another);
     ``wired``: typed classes, and each input that came from other resources' outputs passed as an
-    Output of those resources (what hand-written code does with ``role.arn``); ``generic``:
-    ``pulumi.CustomResource`` with plain inputs.
+    Output of those resources (what hand-written code does with ``role.arn``); ``tree``: ``wired``,
+    each resource under the plan's tree of component resources (plain ``ComponentResource``s of the
+    same types and names, each registering empty outputs); ``generic``: ``pulumi.CustomResource``
+    with plain inputs.
     """
     import inspect
 
@@ -189,14 +206,29 @@ def measure_registration(count: int, mode: str) -> dict[str, Any]:
         for key, value in item["inputs"].items():
             if _snake(key) not in accepted:
                 dropped += 1
-            elif mode == "wired" and item["wired"].get(key):
+            elif mode in ("wired", "tree") and item["wired"].get(key):
                 wired[_snake(key)] = (item["wired"][key], value)
             else:
                 kwargs[_snake(key)] = value
-        plans.append((cls, name, kwargs, {"urn": item["urn"], "wired": wired}))
+        parent = item.get("parent") if mode == "tree" else None
+        plans.append((cls, name, kwargs, {"urn": item["urn"], "wired": wired, "parent": parent}))
+    components = {c["urn"]: c for c in json.loads(_tree_file(count).read_text())} if mode == "tree" else {}
 
     def program() -> None:
         created: dict[str, pulumi.Resource] = {}
+        tree: dict[str, pulumi.ComponentResource] = {}
+
+        def component(urn: str | None) -> pulumi.ComponentResource | None:
+            if urn is None or urn not in components:
+                return None
+            if urn not in tree:
+                spec = components[urn]
+                above = component(spec["parent"])
+                tree[urn] = pulumi.ComponentResource(
+                    spec["type"], spec["name"], None, pulumi.ResourceOptions(parent=above) if above else None
+                )
+            return tree[urn]
+
         for cls, name, payload, extra in plans:
             if cls is None:
                 pulumi.CustomResource(payload["type"], name, payload["inputs"])
@@ -205,7 +237,11 @@ def measure_registration(count: int, mode: str) -> dict[str, Any]:
             for key, (urns, value) in extra["wired"].items():
                 sources = [created[urn].urn for urn in urns if urn in created]
                 inputs[key] = pulumi.Output.all(*sources).apply(lambda _, value=value: value) if sources else value
-            created[extra["urn"]] = cls(name, **inputs)
+            parent = component(extra.get("parent"))
+            opts = pulumi.ResourceOptions(parent=parent) if parent is not None else None
+            created[extra["urn"]] = cls(name, **inputs, opts=opts)
+        for each in tree.values():
+            each.register_outputs({})
 
     timings = []
     for _ in range(1 + WARM_RUNS):
@@ -281,39 +317,40 @@ def timed_process(argv: list[str], stdout: Path | None = None) -> tuple[float, f
 def scale_section(counts: list[int]) -> None:
     print("== 1. plan vs the same resources as raw typed provider classes, wired or not, vs generic (warm, seconds)")
     header = (
-        f"{'N':>4} {'resources':>9} {'plan cold':>9} {'plan':>6} {'typed':>6} {'wired':>6} {'generic':>7} "
-        f"{'plan/typed':>10} {'plan/wired':>10} {'plan/generic':>12} {'RSS MB':>6} {'typed RSS':>9} "
-        f"{'rules 1st':>9} {'schema s':>8}"
+        f"{'N':>4} {'resources':>9} {'plan cold':>9} {'plan':>6} {'typed':>6} {'wired':>6} {'tree':>6} "
+        f"{'generic':>7} {'plan/typed':>10} {'plan/wired':>10} {'plan/tree':>9} {'plan/generic':>12} "
+        f"{'RSS MB':>6} {'typed RSS':>9} {'rules 1st':>9} {'schema s':>8}"
     )
     print(header)
     print("-" * len(header))
     notes = []
+    modes = ("plan", "typed", "wired", "tree", "generic")
     for count in counts:
         # Interleaved rounds: a slow spell of the machine hits every mode, and the best process counts.
-        rounds = [
-            {mode: _run_child(mode, count) for mode in ("plan", "typed", "wired", "generic")} for _ in range(ROUNDS)
-        ]
-        planned, typed, wired, generic = (
-            min((r[mode] for r in rounds), key=lambda result: result["seconds"])
-            for mode in ("plan", "typed", "wired", "generic")
+        rounds = [{mode: _run_child(mode, count) for mode in modes} for _ in range(ROUNDS)]
+        planned, typed, wired, tree, generic = (
+            min((r[mode] for r in rounds), key=lambda result: result["seconds"]) for mode in modes
         )
         plan = planned["seconds"]
         print(
             f"{count:>4} {planned['resources']:>9} {planned['cold']:>9.2f} {plan:>6.2f} {typed['seconds']:>6.2f} "
-            f"{wired['seconds']:>6.2f} {generic['seconds']:>7.2f} {plan / typed['seconds']:>10.2f} "
-            f"{plan / wired['seconds']:>10.2f} {plan / generic['seconds']:>12.2f} {planned['rss_mb']:>6.0f} "
-            f"{typed['rss_mb']:>9.0f} {planned['rules']:>9.3f} {planned['schema']:>8.3f}"
+            f"{wired['seconds']:>6.2f} {tree['seconds']:>6.2f} {generic['seconds']:>7.2f} "
+            f"{plan / typed['seconds']:>10.2f} {plan / wired['seconds']:>10.2f} {plan / tree['seconds']:>9.2f} "
+            f"{plan / generic['seconds']:>12.2f} {planned['rss_mb']:>6.0f} {typed['rss_mb']:>9.0f} "
+            f"{planned['rules']:>9.3f} {planned['schema']:>8.3f}"
         )
         notes.append(
             f"N={count}: typed run registered {typed['generic']} resources generically (no typed class) and "
             f"left out {typed['dropped_inputs']} top-level inputs its constructor does not take; the wired run "
-            f"passed {wired['wired_inputs']} inputs as Outputs of the resources they came from"
+            f"passed {wired['wired_inputs']} inputs as Outputs of the resources they came from; the tree run "
+            f"registered {tree['resources'] - wired['resources']} component resources"
         )
     print("\n".join(notes))
     print(
         "target: plan <= 1.2x typed at every N; 5,000 resources plan + check <= 15 s and <= 1 GB peak RSS.\n"
         "typed: every input a plain value, so no resource waits for another; wired: the same classes with the\n"
-        "plan's data flow (role.arn into the model, as hand-written code has it): closer to a user's own program"
+        "plan's data flow (role.arn into the model, as hand-written code has it): closer to a user's own program;\n"
+        "tree: wired, each resource under the plan's tree of (empty) component resources"
     )
 
 
