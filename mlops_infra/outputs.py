@@ -82,18 +82,20 @@ def combined(render: Callable[..., T], *sources: Any) -> pulumi.Output[T]:
     return after(0, ())
 
 
+def _rendered(document: Any, render: Callable[[Any], T]) -> pulumi.Output[T]:
+    """``render(document)`` with the Outputs inside the document replaced by their values, waiting on those only."""
+    found: list[pulumi.Output[Any]] = []
+    _outputs_in(document, found)
+    return combined(lambda *values: render(_filled(document, found, values)), *found)
+
+
 def resolved(document: T) -> pulumi.Output[T]:
     """``document`` (dicts, lists, scalars) with the Outputs inside it replaced by their values.
 
     ``Output.from_input(document)`` for documents without input-type classes, waiting only on the
     Outputs the document holds.
     """
-    found: list[pulumi.Output[Any]] = []
-    _outputs_in(document, found)
-    if not found:
-        return pulumi.Output.from_input(document)
-
-    return combined(lambda *values: _filled(document, found, values), *found)
+    return _rendered(document, lambda filled: filled)
 
 
 def concat(*parts: Any) -> pulumi.Output[str]:
@@ -107,9 +109,4 @@ def json_text(document: Any) -> pulumi.Output[str]:
     Unknown while any nested Output is unknown (preview), secret when any is secret, and depending
     on every resource they depend on, as ``pulumi.Output.json_dumps``.
     """
-    found: list[pulumi.Output[Any]] = []
-    _outputs_in(document, found)
-    if not found:
-        return pulumi.Output.from_input(json.dumps(document))
-
-    return combined(lambda *values: json.dumps(_filled(document, found, values)), *found)
+    return _rendered(document, json.dumps)

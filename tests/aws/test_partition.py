@@ -23,6 +23,7 @@ from mlops_infra.aws.persona_roles import PersonaRoles
 from mlops_infra.aws.tracking_server import TrackingServer
 from mlops_infra.engine import CapturedStack
 from mlops_infra.engine.fake_state import FAKE_AWS_ACCOUNT, aws_partition
+from mlops_infra.policy.stack_index import strings_in
 from mlops_infra.testing import plan
 
 COMMERCIAL = "arn:aws:"
@@ -138,20 +139,14 @@ def _program(region: str) -> Callable[[], None]:
 
 def _strings(value: Any) -> Iterator[str]:
     """Every string inside ``value``, JSON documents (policies, definitions) opened too."""
-    if isinstance(value, str):
-        yield value
-        if value[:1] in "{[":
+    for text in strings_in(value):
+        yield text
+        if text[:1] in "{[":
             try:
-                document = json.loads(value)
+                document = json.loads(text)
             except ValueError:
-                return
+                continue
             yield from _strings(document)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
 
 
 def _arns_by_resource(stack: CapturedStack) -> dict[str, list[str]]:
