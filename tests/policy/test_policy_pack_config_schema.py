@@ -7,6 +7,8 @@ but the model refuses would fail every Analyze call of that policy instead of be
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -43,15 +45,31 @@ REFUSED = {
     "requiredTagKeys": [[" "], [], [""]],
     "allowedInstanceTypes": [[" "]],
     "allowedInstanceTypesByEnvironment": [{" ": ["ml.t3.*"]}, {"dev": [" "]}],
-    "allowPublicMarker": ["Allow-Public", "", "a" * 64],
+    "allowPublicMarker": ["Allow-Public", "", "a" * 64, "mlops-infra/allow-public\n", "0\n"],
     "prices": ["", " "],
     "maxKeyRotationDays": [0, 366, 30.5, True],
     "encryptedStorageClasses": [[" "], [""], ["ok", "\t"]],
 }
 
 
+def _pattern_as_the_cli_reads_it(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """JSON Schema's ``pattern`` with ECMA-262 (and the CLI's Go) semantics: ``$`` is the very end.
+
+    Python's ``re`` also lets ``$`` match before a final newline, so the stock validator admits
+    ``"name\n"`` where the CLI and pydantic refuse it.
+    """
+    end_anchored = re.sub(r"(?<!\\)\$$", r"\\Z", pattern)
+    if validator.is_type(instance, "string") and not re.search(end_anchored, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+CliValidator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": _pattern_as_the_cli_reads_it})
+
+
 def schema_admits(name: str, value: Any) -> bool:
-    return jsonschema.Draft7Validator(PROPERTY_SCHEMAS[name]).is_valid(value)
+    return bool(CliValidator(PROPERTY_SCHEMAS[name]).is_valid(value))
 
 
 def model_accepts(name: str, value: Any) -> bool:
