@@ -57,9 +57,39 @@ def region_name(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output
     return _read_once("region", opts, lambda: aws.get_region_output(opts=opts).region)
 
 
+def _partition_facts(opts: pulumi.InvokeOutputOptions | None) -> pulumi.Output[aws.GetPartitionResult]:
+    return _read_once("partition-facts", opts, lambda: aws.get_partition_output(opts=opts))
+
+
 def partition(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
     """``aws``, ``aws-cn`` or ``aws-us-gov``: the partition of the provider in use."""
-    return _read_once("partition", opts, lambda: aws.get_partition_output(opts=opts).partition)
+    return _read_once("partition", opts, lambda: _partition_facts(opts).partition)
+
+
+def dns_suffix(opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
+    """The partition's DNS suffix: ``amazonaws.com``, ``amazonaws.com.cn`` in China."""
+    return _read_once("dns-suffix", opts, lambda: _partition_facts(opts).dns_suffix)
+
+
+def regional_host(service: str, opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
+    """``SERVICE.REGION.DNS_SUFFIX``: the host of ``service``'s endpoint in the provider's region.
+
+    This is the value ``kms:ViaService`` compares (``sqs.us-east-1.amazonaws.com``,
+    ``sqs.cn-north-1.amazonaws.com.cn``).
+    """
+    return combined(lambda suffix, where: f"{service}.{where}.{suffix}", dns_suffix(opts), region_name(opts))
+
+
+def regional_service_principal(service: str, opts: pulumi.InvokeOutputOptions | None = None) -> pulumi.Output[str]:
+    """The principal of ``service`` in the provider's region, as the AWS provider names it.
+
+    ``logs.us-east-1.amazonaws.com``; in China ``logs.cn-north-1.amazonaws.com.cn``. Most services keep
+    ``amazonaws.com`` in every partition and a few do not, so the provider's own table decides
+    (the ``getServicePrincipal`` data source) rather than a copy of it here.
+    """
+    return _read_once(
+        f"principal:{service}", opts, lambda: aws.get_service_principal_output(service_name=service, opts=opts).id
+    )
 
 
 def _identity(opts: pulumi.InvokeOutputOptions | None) -> pulumi.Output[list[str]]:

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from mlops_infra.airflow_dag import sagemaker_pipeline_dag
-from mlops_infra.aws.account import account_id, arn, region_name
+from mlops_infra.aws.account import account_id, arn, regional_host
 from mlops_infra.aws.arns import KmsKeyArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, policy_document, statement
@@ -107,7 +107,7 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
         super().__init__(name, args, opts)
         a = self.args
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account, region = account_id(invoke), region_name(invoke)
+        account = account_id(invoke)
         self.environment_name = self.platform.name(name, naming.MWAA_ENVIRONMENT)
         self.dag_bucket = SecureBucket(
             self.child_name("dags"),
@@ -155,7 +155,7 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
         self.role_policy = aws.iam.RolePolicy(
             self.child_name("role-policy"),
             role=self.role.id,
-            policy=policy_document(self.statements(region, invoke)),
+            policy=policy_document(self.statements(invoke)),
             opts=self.child_opts(),
         )
         self.dag_text: pulumi.Output[str] = pulumi.Output.from_input(a.pipeline_name).apply(
@@ -220,13 +220,13 @@ class AirflowEnvironment(PlatformComponent[AirflowEnvironmentArgs]):
             worker_logs=aws.mwaa.EnvironmentLoggingConfigurationWorkerLogsArgs(**enabled()),
         )
 
-    def statements(self, region: pulumi.Output[str], invoke: pulumi.InvokeOutputOptions) -> list[dict[str, Any]]:
+    def statements(self, invoke: pulumi.InvokeOutputOptions) -> list[dict[str, Any]]:
         """The execution role's statements (Amazon MWAA User Guide, execution role with a customer-managed key)."""
         a = self.args
         bucket = self.dag_bucket.arn
         logs = arn("logs", f"log-group:airflow-{self.environment_name}-*", invoke)
         environment = arn("airflow", f"environment/{self.environment_name}", invoke)
-        via = region.apply(lambda r: [f"sqs.{r}.amazonaws.com", f"s3.{r}.amazonaws.com"])
+        via = [regional_host("sqs", invoke), regional_host("s3", invoke)]  # the queues and the DAG bucket
         return [
             statement(["airflow:PublishMetrics"], [environment], sid="PublishMetrics"),
             statement(DAG_BUCKET_ACTIONS, [bucket], sid="DagBucket"),

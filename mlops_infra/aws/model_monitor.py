@@ -44,7 +44,8 @@ def _image_for_region(region: str) -> str:
     if image is None:
         raise ValueError(
             f"analyzer_image_uri: no Model Monitor image is known for region {region!r}; "
-            "set aws:region to a commercial region or pass analyzer_image_uri"
+            "pass analyzer_image_uri (the image in your region's ECR), "
+            "or set aws:region to a region SageMaker publishes it in"
         )
     return image
 

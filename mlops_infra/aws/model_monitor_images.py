@@ -1,4 +1,4 @@
-"""Where SageMaker Model Monitor's prebuilt analyzer image lives in each commercial region.
+"""Where SageMaker Model Monitor's prebuilt analyzer image lives in each commercial and China region.
 
 Facts from the sagemaker SDK's image registry (``image_uri_config/model-monitor.json``), copied
 so the core package does not need the SDK; a test cross-checks them when the extra is installed.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 
-# AWS account that hosts the analyzer image, per region (commercial partition only).
+# AWS account that hosts the analyzer image, per region (the commercial and China partitions; the
+# SDK knows no GovCloud account, so GovCloud stacks pass ``analyzer_image_uri``).
 ANALYZER_REGISTRY_ACCOUNTS: dict[str, str] = {
     "af-south-1": "875698925577",
     "ap-east-1": "001633400207",
@@ -20,6 +21,8 @@ ANALYZER_REGISTRY_ACCOUNTS: dict[str, str] = {
     "ap-southeast-2": "563025443158",
     "ap-southeast-3": "669540362728",
     "ca-central-1": "536280801234",
+    "cn-north-1": "453000072557",
+    "cn-northwest-1": "453252182341",
     "eu-central-1": "048819808253",
     "eu-central-2": "590183933784",
     "eu-north-1": "895015795356",
@@ -40,9 +43,10 @@ ANALYZER_REGISTRY_ACCOUNTS: dict[str, str] = {
 
 
 def analyzer_image_uri(region: str) -> str | None:
-    """The Model Monitor analyzer image for ``region``, or None when it is not a known commercial region."""
+    """The Model Monitor analyzer image for ``region``, or None when no image is known there."""
     account = ANALYZER_REGISTRY_ACCOUNTS.get(region)
     if account is None:
         return None
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"  # ECR's host in China
     # AWS publishes and patches this image; SageMaker resolves it untagged, as the SDK does.
-    return f"{account}.dkr.ecr.{region}.amazonaws.com/{ANALYZER_REPOSITORY}"
+    return f"{account}.dkr.ecr.{region}.{domain}/{ANALYZER_REPOSITORY}"

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import AfterValidator, Field
 
-from mlops_infra.aws.account import account_id, arn, region_name
+from mlops_infra.aws.account import account_id, arn, regional_service_principal
 from mlops_infra.aws.iam import kms_use_actions, statement
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
@@ -147,7 +147,6 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
         super().__init__(name, args, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = account_id(invoke)
-        region = region_name(invoke)
         root = arn("iam", "root", invoke, region="")
         role_prefix = naming.physical_name(
             self.platform.settings.project, self.platform.environment, "", naming.IAM_ROLE
@@ -180,7 +179,7 @@ class PlatformKey(PlatformComponent[PlatformKeyArgs]):
                     sid="CloudWatchLogsUseKey",
                     conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": arn("logs", "log-group:*", invoke)}},
                 ),
-                "Principal": {"Service": region.apply(lambda r: f"logs.{r}.amazonaws.com")},
+                "Principal": {"Service": regional_service_principal("logs", invoke)},
             },
         ]
         statements += self._extra_principal_statements(account, invoke)

@@ -56,6 +56,28 @@ def _aws_dns_suffix(partition: str) -> str:
     return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
+# Services whose principals take the partition's DNS suffix instead of ``amazonaws.com`` (the AWS
+# provider's getServicePrincipal data source, after the AWS CDK's region facts); every other
+# service is ``SERVICE.amazonaws.com`` in every partition.
+_PARTITION_SUFFIXED_PRINCIPALS: dict[str, frozenset[str]] = {
+    "aws-cn": frozenset({"codedeploy", "elasticmapreduce", "logs"}),
+}
+
+
+def _aws_service_principal(service: str, region: str) -> dict[str, str]:
+    """What the provider's getServicePrincipal answers for ``service`` in ``region``."""
+    partition = aws_partition(region)
+    suffixed = service in _PARTITION_SUFFIXED_PRINCIPALS.get(partition, frozenset())
+    suffix = _aws_dns_suffix(partition) if suffixed else "amazonaws.com"
+    return {
+        "id": f"{service}.{region}.{suffix}",
+        "name": f"{service}.{suffix}",
+        "suffix": suffix,
+        "region": region,
+        "serviceName": service,
+    }
+
+
 def _aws_arn(type_token: str, physical: str, region: str) -> str:
     # "aws:sagemaker/endpointConfiguration:EndpointConfiguration" -> service "sagemaker",
     # resource kind "endpoint-configuration" (the form SageMaker ARNs take).
@@ -100,10 +122,11 @@ def _aws_state(type_token: str, name: str, inputs: dict[str, Any], region: str) 
         state["keyId"] = key_id
     if type_token.startswith("aws:s3/bucket"):
         state.setdefault("bucket", physical)
-        state["bucketDomainName"] = f"{physical}.s3.amazonaws.com"
-        state["bucketRegionalDomainName"] = f"{physical}.s3.{region}.amazonaws.com"
+        suffix = _aws_dns_suffix(aws_partition(region))
+        state["bucketDomainName"] = f"{physical}.s3.{suffix}"
+        state["bucketRegionalDomainName"] = f"{physical}.s3.{region}.{suffix}"
     if type_token == "aws:sqs/queue:Queue":
-        state["url"] = f"https://sqs.{region}.amazonaws.com/{FAKE_AWS_ACCOUNT}/{physical}"
+        state["url"] = f"https://sqs.{region}.{_aws_dns_suffix(aws_partition(region))}/{FAKE_AWS_ACCOUNT}/{physical}"
     state["arn"] = _aws_arn(type_token, physical, region)
     state.setdefault("name", physical)
     state["tagsAll"] = _string_map(inputs.get("tags"))
@@ -215,4 +238,6 @@ def fake_invoke_result(
             "accessToken": "offline",
         },
     }
+    if token == "aws:index/getServicePrincipal:getServicePrincipal":
+        return _aws_service_principal(str(args["serviceName"]), str(args.get("region") or aws_region))
     return known.get(token, dict(args))

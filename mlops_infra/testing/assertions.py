@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from mlops_infra.config.platform import REQUIRED_TAG_KEYS
 from mlops_infra.conventions.taggable import tag_property
 from mlops_infra.engine.captured import CapturedResource, CapturedStack
+from mlops_infra.policy.stack_index import strings_in
 
 
 def one(stack: CapturedStack, type_token: str) -> CapturedResource:
@@ -57,3 +59,18 @@ def iam_statements(resource: CapturedResource, prop: str = "policy") -> list[dic
     parsed = json.loads(document) if isinstance(document, str) else document
     statements = parsed["Statement"]
     return statements if isinstance(statements, list) else [statements]
+
+
+def every_string(value: Any) -> Iterator[str]:
+    """Every string inside ``value``, and inside the JSON documents among them (policies, definitions).
+
+    For assertions over everything a resource names: ``any("arn:aws:" in s for s in every_string(r.inputs))``.
+    """
+    for text in strings_in(value):
+        yield text
+        if text[:1] in "{[":
+            try:
+                document = json.loads(text)
+            except ValueError:
+                continue
+            yield from every_string(document)

@@ -7,7 +7,7 @@ tagged for cost allocation, and capped by a monthly budget.
 """
 
 import pulumi
-from spec import ECR, load_spec
+from spec import load_spec
 
 from mlops_infra.aws import Budget, Endpoint, FeatureStore, ModelRegistry, PlatformKey, TrainingPipeline
 from mlops_infra.aws.alert_routing import AlertRouting
@@ -100,6 +100,7 @@ monitors = [
             "baseline_constraints_s3_uri": spec.monitoring.baseline_constraints_s3_uri,
             "drift_features": spec.monitoring.drift_features,
             "drift_threshold": spec.monitoring.drift_threshold,
+            "analyzer_image_uri": spec.monitoring.analyzer_image_uri,
             "alarm_actions": alerts.actions("warning"),
         },
     )
@@ -112,8 +113,8 @@ training = TrainingPipeline(
         "kms_key_arn": key.arn,
         "model_package_group_name": registry.group_name,
         "model_approval_status": registry.initial_approval_status,
-        "training_image_uri": f"{ECR}/churn-train:1.4.2",
-        "processing_image_uri": f"{ECR}/churn-process:1.4.2",
+        "training_image_uri": spec.training.image,
+        "processing_image_uri": spec.training.processing_image,
         "training_instance_type": spec.training.instance_type,
         "processing_instance_type": "ml.m5.large",
         "volume_size_gb": 50,

@@ -40,6 +40,10 @@ class TrainingSpec(_Spec):
     time_zone: Annotated[str, AfterValidator(check_time_zone)] = Field("Europe/Berlin", alias="timeZone")
 
     metric_threshold: float = Field(0.8, alias="metricThreshold")
+    image: str = Field(f"{ECR}/churn-train:1.4.2", description="The training container image.")
+    processing_image: str = Field(
+        f"{ECR}/churn-process:1.4.2", alias="processingImage", description="The preprocess/evaluate image."
+    )
     use_spot: bool = Field(True, alias="useSpot")
 
 
@@ -54,6 +58,8 @@ class MonitoringSpec(_Spec):
         default_factory=lambda: ["tenure_months", "monthly_charges", "contract_type"], alias="driftFeatures"
     )
     drift_threshold: float = Field(0.2, gt=0, le=1, alias="driftThreshold")
+    # The analyzer image in the region's ECR, for regions SageMaker publishes no image in (GovCloud).
+    analyzer_image_uri: str | None = Field(None, alias="analyzerImageUri")
 
 
 class ChurnPlatformSpec(_Spec):

@@ -1,5 +1,8 @@
 """Model Monitor on an endpoint: encrypted, isolated data-quality jobs; drift alarms that can start retraining."""
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -159,3 +162,11 @@ def test_image_registry_matches_the_sagemaker_sdk():
     image_uris = pytest.importorskip("sagemaker.image_uris")
     for region in ANALYZER_REGISTRY_ACCOUNTS:
         assert analyzer_image_uri(region) == image_uris.retrieve("model-monitor", region)
+    # Every region the SDK knows in the commercial and China partitions is known here too
+    # (the SDK's ISO-F regions are another partition this library does not target).
+    registry_file = Path(image_uris.__file__).parent / "image_uri_config" / "model-monitor.json"
+    registry = json.loads(registry_file.read_text())["versions"][""]["registries"]
+    assert {r for r in registry if not r.startswith("us-iso")} == set(ANALYZER_REGISTRY_ACCOUNTS)
+    assert analyzer_image_uri("cn-north-1") == (
+        "453000072557.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-model-monitor-analyzer"
+    )

@@ -1,15 +1,17 @@
-"""ARNs follow the provider's partition: GovCloud (``aws-us-gov``) and China (``aws-cn``) plans name no ``arn:aws:``.
+"""ARNs and service names follow the provider's partition: GovCloud (``aws-us-gov``) and China (``aws-cn``).
 
 The program composes the main AWS components with every input in the region's own partition (images in
-the region's ECR, the Model Monitor analyzer image passed explicitly: its image map has no GovCloud or
-China region), so any ``arn:aws:`` left in a plan is one the library built itself.
+the region's ECR, the Model Monitor analyzer image passed explicitly: its image map has no GovCloud
+region), so any ``arn:aws:`` left in a plan is one the library built itself. Endpoint hosts
+(``kms:ViaService``) are checked against botocore's endpoint resolver.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -23,8 +25,7 @@ from mlops_infra.aws.persona_roles import PersonaRoles
 from mlops_infra.aws.tracking_server import TrackingServer
 from mlops_infra.engine import CapturedStack
 from mlops_infra.engine.fake_state import FAKE_AWS_ACCOUNT, aws_partition
-from mlops_infra.policy.stack_index import strings_in
-from mlops_infra.testing import plan
+from mlops_infra.testing import every_string, plan
 
 COMMERCIAL = "arn:aws:"
 
@@ -137,26 +138,14 @@ def _program(region: str) -> Callable[[], None]:
     return program
 
 
-def _strings(value: Any) -> Iterator[str]:
-    """Every string inside ``value``, JSON documents (policies, definitions) opened too."""
-    for text in strings_in(value):
-        yield text
-        if text[:1] in "{[":
-            try:
-                document = json.loads(text)
-            except ValueError:
-                continue
-            yield from _strings(document)
-
-
 def _arns_by_resource(stack: CapturedStack) -> dict[str, list[str]]:
-    return {r.urn: [s for s in _strings(r.inputs) if s.startswith("arn:") or ":arn:" in s] for r in stack.resources}
+    return {r.urn: [s for s in every_string(r.inputs) if s.startswith("arn:") or ":arn:" in s] for r in stack.resources}
 
 
 @pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
 def test_every_arn_is_in_the_regions_partition(region: str, partition: str) -> None:
     stack = plan(_program(region), environment="prod", config={"aws:region": region})
-    commercial = {r.urn: [s for s in _strings(r.inputs) if COMMERCIAL in s] for r in stack.resources}
+    commercial = {r.urn: [s for s in every_string(r.inputs) if COMMERCIAL in s] for r in stack.resources}
     commercial = {urn: found for urn, found in commercial.items() if found}
     assert commercial == {}
     assert len({r.type for r in stack.resources if r.type.startswith("mlops-infra:aws:")}) >= 10
@@ -169,6 +158,58 @@ def test_every_arn_is_in_the_regions_partition(region: str, partition: str) -> N
         f"arn:{partition}:s3:::churn-batch/scoring/input/*",  # a batch job's read
     ):
         assert any(expected in s for s in found), expected
+
+
+def _policy_statements(stack: CapturedStack, type_token: str, key: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for resource in stack.resources
+        if resource.type == type_token
+        for statement in json.loads(resource.inputs[key])["Statement"]
+    ]
+
+
+def _endpoint_host(service: str, region: str) -> str:
+    """The host of ``service``'s regional endpoint, as botocore resolves it (no request is sent)."""
+    session = pytest.importorskip("botocore.session").get_session()
+    config = pytest.importorskip("botocore.config").Config(s3={"us_east_1_regional_endpoint": "regional"})
+    client = session.create_client(
+        service, region_name=region, aws_access_key_id="offline", aws_secret_access_key="offline", config=config
+    )
+    return str(urlparse(client.meta.endpoint_url).hostname)
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "us-gov-west-1", "cn-north-1"])
+def test_service_names_follow_the_partition(region: str) -> None:
+    stack = plan(_program(region), environment="prod", config={"aws:region": region})
+    key_policy = {s["Sid"]: s for s in _policy_statements(stack, "aws:kms/key:Key", "policy")}
+    # CloudWatch Logs is one of the services whose principal takes the China suffix.
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    assert key_policy["CloudWatchLogsUseKey"]["Principal"] == {"Service": f"logs.{region}.{suffix}"}
+    # The other principals keep amazonaws.com in every partition.
+    assert "sagemaker.amazonaws.com" in key_policy["AwsServicesUseKey"]["Principal"]["Service"]
+    airflow = {s["Sid"]: s for s in _policy_statements(stack, "aws:iam/rolePolicy:RolePolicy", "policy")}
+    via = airflow["PlatformKey"]["Condition"]["StringLike"]["kms:ViaService"]
+    assert via == [_endpoint_host("sqs", region), _endpoint_host("s3", region)]
+
+
+def test_a_china_stack_finds_the_model_monitor_image_without_an_override() -> None:
+    def program() -> None:
+        ModelMonitor(
+            "scoring-monitor",
+            {
+                "kms_key_arn": f"arn:aws-cn:kms:cn-north-1:{FAKE_AWS_ACCOUNT}:key/abc",
+                "endpoint_name": "churn-scoring",
+                "capture_s3_uri": "s3://churn-capture/datacapture",
+                "baseline_statistics_s3_uri": "s3://churn-baselines/v7/statistics.json",
+                "baseline_constraints_s3_uri": "s3://churn-baselines/v7/constraints.json",
+            },
+        )
+
+    stack = plan(program, environment="prod", config={"aws:region": "cn-north-1"})
+    (job,) = [r for r in stack.resources if r.type.endswith("DataQualityJobDefinition")]
+    image = job.inputs["dataQualityAppSpecification"]["imageUri"]
+    assert image == "453000072557.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-model-monitor-analyzer"
 
 
 def test_the_offline_engine_answers_partitions_by_region() -> None:

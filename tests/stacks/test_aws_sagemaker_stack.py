@@ -11,6 +11,7 @@ from mlops_infra.cli import app
 from mlops_infra.config.platform import REQUIRED_TAG_KEYS
 from mlops_infra.conventions import STATEFUL_TYPES, tag_property
 from mlops_infra.engine import ProgramError, run_program
+from mlops_infra.testing import every_string
 
 STACK = Path(__file__).resolve().parents[2] / "stacks" / "aws-sagemaker"
 
@@ -104,3 +105,47 @@ def test_scaled_endpoints_come_from_config():
 def test_bad_stack_config_names_the_key():
     with pytest.raises(ProgramError, match=r"endpoints\.0\.minReplicas: Input should be greater than or equal to 1"):
         run_program(STACK, "dev", ['endpoints=[{"name": "x", "minReplicas": 0}]'])
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "analyzer_image"),
+    [
+        # SageMaker publishes no Model Monitor image in GovCloud: the stack takes the region's copy.
+        ("us-gov-west-1", "aws-us-gov", "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/model-monitor-analyzer"),
+        ("cn-north-1", "aws-cn", None),
+    ],
+)
+def test_the_stack_plans_in_govcloud_and_china(region, partition, analyzer_image):
+    package = f"arn:{partition}:sagemaker:{region}:123456789012:model-package/churn-prod-churn-models-group/7"
+    ecr = f"123456789012.dkr.ecr.{region}.amazonaws.com{'.cn' if partition == 'aws-cn' else ''}"
+    monitoring = {"driftFeatures": ["tenure_months"], "driftThreshold": 0.15}
+    if analyzer_image:
+        monitoring["analyzerImageUri"] = analyzer_image
+    endpoints = [
+        {
+            "name": "churn-scoring",
+            "image": f"{ecr}/churn/xgboost-serve:1.7.6-2",
+            "minReplicas": 2,
+            "maxReplicas": 8,
+            "modelPackageArn": package,
+        }
+    ]
+    training = {"image": f"{ecr}/churn-train:1.4.2", "processingImage": f"{ecr}/churn-process:1.4.2"}
+    overrides = [
+        f"aws:region={region}",
+        f"endpoints={json.dumps(endpoints)}",
+        f"monitoring={json.dumps(monitoring)}",
+        f"training={json.dumps(training)}",
+    ]
+    stack = run_program(STACK, "prod", overrides)
+    commercial = sorted({s for r in stack.resources for s in every_string(r.inputs) if "arn:aws:" in s})
+    assert commercial == []
+    (job,) = [r for r in stack.resources if r.type == "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"]
+    image = job.inputs["dataQualityAppSpecification"]["imageUri"]
+    china_image = "453000072557.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-model-monitor-analyzer"
+    assert image == (analyzer_image or china_image)
+
+
+def test_a_govcloud_stack_without_an_analyzer_image_names_the_config_key():
+    with pytest.raises(ProgramError, match="analyzer_image_uri"):
+        run_program(STACK, "prod", ["aws:region=us-gov-west-1"])
