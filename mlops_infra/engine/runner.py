@@ -25,6 +25,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from mlops_infra.engine.captured import CapturedStack
+from mlops_infra.engine.echoed_failures import drop_leftover_reports
 from mlops_infra.engine.errors import ProgramError, validation_message
 from mlops_infra.engine.esc import load_esc_file
 from mlops_infra.engine.fake_state import FAKE_AWS_REGION, FAKE_GCP_PROJECT, FAKE_GCP_REGION
@@ -201,13 +202,15 @@ def run_project(
     diagnostics = _DiagnosticsHandler()
     with _program_context(project), collector_paused(manage_gc), cheap_source_positions(), plain_urn_strings():
         _install_runtime(project, stack, monitor, _program_logger(diagnostics), preview)
+        loop = _ensure_event_loop()  # type: ignore[no-untyped-call]  # the loop _sync_await runs
         try:
-            with inline_monitor_calls(_ensure_event_loop()):  # type: ignore[no-untyped-call]  # the loop _sync_await runs
+            with inline_monitor_calls(loop):
                 _sync_await(run_pulumi_func(pulumi_program))
             monitor.resolve_added_dependencies()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
+            drop_leftover_reports(loop)
             error = _as_program_error(exc, project)
             error.registered = sorted(r.urn for r in monitor.captured)
             raise error from exc
