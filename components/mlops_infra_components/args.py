@@ -560,6 +560,8 @@ class AwsPlatformSpec(TypedDict):
     "Days before CloudTrail log files move to GLACIER_IR (never expired)."
     network: NotRequired[AwsNetworkSpec]
     "VPC and private subnets of the Airflow environment (training.orchestrator: airflow); required with that orchestrator, unused otherwise."
+    analyzer_image_uri: NotRequired[str]
+    "The SageMaker Model Monitor analyzer image the drift jobs and the baseline step run; default the region's. SageMaker publishes none in GovCloud: copy it to your ECR and name the copy here."
     approved_challenger_packages: NotRequired[dict[str, Any]]
     "Per endpoint name, the approved model package version its challenger serves (same forms as approved_model_packages). Required in protected environments for every endpoint with a challenger."
 
@@ -1492,6 +1494,8 @@ class AwsTrainingPipelineArgs(TypedDict):
     description: NotRequired[str]
     refresh_monitoring_baseline: NotRequired[bool]
     "Built-in template: after RegisterModel, write the drift monitor's data-quality baseline (statistics.json, constraints.json) of the new model's training split to baseline_s3_uri."
+    analyzer_image_uri: NotRequired[str]
+    "The Model Monitor analyzer image the baseline step runs; default: the region's (SageMaker publishes none in GovCloud: pass your ECR copy)."
 
 
 class GcpAlertChannelsArgs(TypedDict):

@@ -7,7 +7,6 @@ The alarms are what closes the loop: pass ``drift_alarm_arns`` to a TrainingPipe
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Annotated, Any
 
@@ -15,11 +14,11 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from mlops_infra.aws.account import account_id, arn, region_name
+from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.arns import KmsKeyArn, SnsTopicArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
-from mlops_infra.aws.model_monitor_images import analyzer_image_uri
+from mlops_infra.aws.model_monitor_images import resolve_analyzer_image
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.s3 import split_s3_uri
 from mlops_infra.aws.schedule import model_monitor_cron
@@ -37,17 +36,6 @@ from mlops_infra.spec.types import S3Uri
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _FEATURE = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
-
-
-def _image_for_region(region: str) -> str:
-    image = analyzer_image_uri(region)
-    if image is None:
-        raise ValueError(
-            f"analyzer_image_uri: no Model Monitor image is known for region {region!r}; "
-            "pass analyzer_image_uri (the image in your region's ECR), "
-            "or set aws:region to a region SageMaker publishes it in"
-        )
-    return image
 
 
 def _s3_arn(resource: pulumi.Input[str], invoke: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
@@ -299,12 +287,4 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
     @staticmethod
     def _analyzer_image(args: ModelMonitorArgs) -> pulumi.Input[str]:
         """The analyzer image: explicit, else from the configured region (checked now), else the provider's."""
-        if args.analyzer_image_uri:
-            return args.analyzer_image_uri
-        region = (
-            pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        )
-        if region is None:
-            # Region comes from the provider (profile, instance metadata): resolve the image from it.
-            return region_name().apply(_image_for_region)
-        return _image_for_region(region)
+        return resolve_analyzer_image(args.analyzer_image_uri)

@@ -6,6 +6,12 @@ so the core package does not need the SDK; a test cross-checks them when the ext
 
 from __future__ import annotations
 
+import os
+
+import pulumi
+
+from mlops_infra.aws.account import region_name
+
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 
 # AWS account that hosts the analyzer image, per region (the commercial and China partitions; the
@@ -50,3 +56,35 @@ def analyzer_image_uri(region: str) -> str | None:
     domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"  # ECR's host in China
     # AWS publishes and patches this image; SageMaker resolves it untagged, as the SDK does.
     return f"{account}.dkr.ecr.{region}.{domain}/{ANALYZER_REPOSITORY}"
+
+
+def configured_region() -> str | None:
+    """The region the stack names (``aws:region``, else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``), if any."""
+    return pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+def _image_for_region(region: str, field: str) -> str:
+    image = analyzer_image_uri(region)
+    if image is None:
+        raise ValueError(
+            f"{field}: no Model Monitor image is known for region {region!r}; "
+            f"pass {field} (the image in your region's ECR), "
+            "or set aws:region to a region SageMaker publishes it in"
+        )
+    return image
+
+
+def resolve_analyzer_image(explicit: str | None, field: str = "analyzer_image_uri") -> pulumi.Input[str]:
+    """The analyzer image a component runs: ``explicit``, else the configured region's, else the provider's.
+
+    With ``aws:region`` (or ``AWS_REGION`` / ``AWS_DEFAULT_REGION``) set, a region without an image is
+    a config error now, naming ``field``, before anything registers; otherwise the provider's region
+    decides at deploy time.
+    """
+    if explicit:
+        return explicit
+    region = configured_region()
+    if region is None:
+        # The provider's region (profile, instance metadata) decides at deploy time.
+        return region_name().apply(lambda provider_region: _image_for_region(provider_region, field))
+    return _image_for_region(region, field)

@@ -47,6 +47,7 @@ from mlops_infra.aws.endpoint_args import EndpointArgs, check_environment
 from mlops_infra.aws.feature_store import FeatureStore
 from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureStoreArgs
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
+from mlops_infra.aws.model_monitor_images import analyzer_image_uri, configured_region
 from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
 from mlops_infra.aws.persona_roles import PERSONAS, PersonaRoles
 from mlops_infra.aws.platform_key import CLOUDTRAIL_PRINCIPAL, PlatformKey
@@ -329,6 +330,7 @@ def training_args(
         "tracking_experiment": spec.tracking.experiment_name(spec.registry.model_name) if spec.tracking else None,
         # After a registration, the pipeline writes the baseline the drift monitors read.
         "refresh_monitoring_baseline": refresh_baseline,
+        "analyzer_image_uri": spec.aws.analyzer_image_uri,
     }
     if artifact_bucket is not None:
         values["artifact_bucket_name"], values["artifact_bucket_arn"] = artifact_bucket
@@ -746,6 +748,7 @@ def monitor_args(
             "drift_features": list(drift.features),
             "drift_threshold": drift.threshold,
             "alarm_actions": alarm_actions or [],
+            "analyzer_image_uri": spec.aws.analyzer_image_uri,
         },
         ("endpoints", index),
     )
@@ -978,6 +981,19 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     budget_args(spec, _KEY_PLACEHOLDER)
     airflow_args(spec, _KEY_PLACEHOLDER, "placeholder", _PIPELINE_PLACEHOLDER)
     _check_access(spec)
+    if monitored or _refreshes_baseline(spec, monitored):
+        _check_analyzer_image(spec)
+
+
+def _check_analyzer_image(spec: PlatformSpec) -> None:
+    """Drift jobs and the baseline step need a Model Monitor image in the stack's region, or the spec's own."""
+    region = configured_region()
+    if spec.aws.analyzer_image_uri is None and region is not None and analyzer_image_uri(region) is None:
+        raise _error(
+            ("aws", "analyzer_image_uri"),
+            f"drift monitoring runs SageMaker's Model Monitor analyzer, and SageMaker publishes no image of it in "
+            f"{region}: copy the image to your ECR there and set aws.analyzer_image_uri to the copy",
+        )
 
 
 def _check_access(spec: PlatformSpec) -> None:

@@ -19,8 +19,8 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_infra.aws import pipeline_template as template
-from mlops_infra.aws.account import account_id, region_name
-from mlops_infra.aws.model_monitor_images import analyzer_image_uri
+from mlops_infra.aws.account import account_id
+from mlops_infra.aws.model_monitor_images import resolve_analyzer_image
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
@@ -91,6 +91,9 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         # Every check, including the environment-dependent one, runs before anything is registered.
         validated = validate_args(TrainingPipelineArgs, args)
         self.approval_status: str = resolve_approval_status(validated, current_platform())
+        refreshes = validated.refresh_monitoring_baseline and validated.pipeline_definition is None
+        # The baseline step's image; a configured region without one is a config error before anything registers.
+        self._analyzer_image = resolve_analyzer_image(validated.analyzer_image_uri) if refreshes else None
         super().__init__(name, validated, opts)
         settings = self.args
         self.key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn, requester=self)
@@ -111,9 +114,9 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             )
             bucket_name, bucket_arn = self.artifact_bucket.bucket_name, self.artifact_bucket.arn
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account, region = account_id(invoke), region_name(invoke)
+        account = account_id(invoke)
         self.role, self.role_policy = create_execution_role(
-            self, self.key_arn, bucket_arn, prefix=self.prefix, account=account, region=region
+            self, self.key_arn, bucket_arn, prefix=self.prefix, account=account, analyzer_image=self._analyzer_image
         )
         artifact_uri = concat("s3://", bucket_name, "/", self.prefix)
         # Where the RefreshBaseline step writes the drift monitor's baseline (under the pipeline's own prefix).
@@ -125,7 +128,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             self.key_arn,
             artifact_uri,
             settings.model_package_group_name,
-            region,
+            self._analyzer_image or "",
             settings.tracking_server_arn or "",
         )
         pipeline_name = self.platform.name(name, naming.SAGEMAKER_PIPELINE)
@@ -200,7 +203,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         key_arn: str,
         artifact_uri: str,
         group_name: str,
-        region: str = "",
+        analyzer_image: str = "",
         *,
         tracking_uri: str = "",
     ) -> dict[str, Any]:
@@ -248,7 +251,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
                 inference_instance_types=tuple(settings.inference_instance_types),
                 transform_instance_types=tuple(settings.transform_instance_types),
                 baseline_s3_uri=f"{artifact_uri}/{BASELINE_PREFIX}" if self._refreshes_baseline else None,
-                baseline_image_uri=analyzer_image_uri(region) if self._refreshes_baseline else None,
+                baseline_image_uri=analyzer_image or None,
                 tracking_environment={
                     "MLFLOW_TRACKING_URI": tracking_uri,
                     "MLFLOW_EXPERIMENT_NAME": settings.tracking_experiment or group_name.lower(),

@@ -146,6 +146,11 @@ class TrainingPipelineArgs(ComponentArgs):
         description="Built-in template: after RegisterModel, write the drift monitor's data-quality baseline "
         "(statistics.json, constraints.json) of the new model's training split to baseline_s3_uri.",
     )
+    analyzer_image_uri: str | None = Field(
+        None,
+        description="The Model Monitor analyzer image the baseline step runs; default: the region's "
+        "(SageMaker publishes none in GovCloud: pass your ECR copy).",
+    )
 
     @field_validator("training_image_uri", "processing_image_uri", "inference_image_uri")
     @classmethod

@@ -17,14 +17,13 @@ from mlops_infra.aws.account import arn
 from mlops_infra.aws.ecr import ecr_repository_arn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
-from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.pipeline_definition import container_images
 from mlops_infra.aws.s3 import split_s3_uri
 from mlops_infra.aws.tracking_server import tracking_statement
 from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
 from mlops_infra.component import PlatformComponent
 from mlops_infra.conventions import naming
-from mlops_infra.outputs import concat
+from mlops_infra.outputs import combined, concat
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 _JOB_ACTIONS = [
@@ -73,13 +72,6 @@ def _image_uris(settings: TrainingPipelineArgs) -> list[str]:
     return sorted(images)
 
 
-def _analyzer_repository_arn(region: str) -> str:
-    image = analyzer_image_uri(region)
-    if image is None:
-        raise ValueError(f"no Model Monitor analyzer image is known for region {region!r}")
-    return ecr_repository_arn(image)
-
-
 def _execution_statements(
     settings: TrainingPipelineArgs,
     role_arn: pulumi.Output[str],
@@ -87,7 +79,7 @@ def _execution_statements(
     *,
     prefix: str,
     key_arn: pulumi.Input[str],
-    region: pulumi.Output[str],
+    analyzer_image: pulumi.Input[str] | None,
     invoke: pulumi.InvokeOutputOptions,
 ) -> list[dict[str, Any]]:
     """Exactly what the steps need, on this pipeline's own prefix, key, images, jobs and group."""
@@ -140,12 +132,12 @@ def _execution_statements(
             sid="RegisterModelVersions",
         ),
     ]
-    if settings.refresh_monitoring_baseline and settings.pipeline_definition is None:
-        # The RefreshBaseline step runs AWS's Model Monitor analyzer image of this region.
+    if analyzer_image is not None:
+        # The RefreshBaseline step runs the Model Monitor analyzer image (AWS's in this region, or a copy).
         statements.append(
             statement(
                 ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                [region.apply(_analyzer_repository_arn)],
+                [combined(ecr_repository_arn, analyzer_image)],
                 sid="PullModelMonitorAnalyzer",
             )
         )
@@ -201,7 +193,7 @@ def create_execution_role(
     *,
     prefix: str,
     account: pulumi.Output[str],
-    region: pulumi.Output[str],
+    analyzer_image: pulumi.Input[str] | None,
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """The role SageMaker runs the pipeline's jobs as, and its inline policy (the role's own ARN is in it)."""
     name = component.logical_name
@@ -222,7 +214,7 @@ def create_execution_role(
                 bucket_arn,
                 prefix=prefix,
                 key_arn=key_arn,
-                region=region,
+                analyzer_image=analyzer_image,
                 invoke=pulumi.InvokeOutputOptions(parent=component),
             )
         ),

@@ -105,6 +105,15 @@ class AwsPlatformSpec(Spec):
         description="VPC and private subnets of the Airflow environment (training.orchestrator: airflow); "
         "required with that orchestrator, unused otherwise.",
     )
+    analyzer_image_uri: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description=(
+            "The SageMaker Model Monitor analyzer image the drift jobs and the baseline step run; default the "
+            "region's. SageMaker publishes none in GovCloud: copy it to your ECR and name the copy here."
+        ),
+    )
     approved_challenger_packages: dict[Name, ApprovedVersion] = Field(
         default_factory=dict,
         description=(

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+from mlops_infra.aws import TrainingPipeline
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.pipeline_definition import iter_steps, security_findings, step_dependencies, topological_order
+from mlops_infra.engine import ProgramError
 from mlops_infra.engine.captured import CapturedStack
 from mlops_infra.platform import MlPlatform
 from mlops_infra.spec.load import deep_merge
@@ -98,3 +100,47 @@ def test_a_fixed_baseline_in_the_spec_is_kept_and_not_refreshed():
     assert job["dataQualityBaselineConfig"]["statisticsResource"]["s3Uri"] == (
         "s3://churn-prod-aws-model-store-123456789012-us-east-1/fixed/v7/statistics.json"
     )
+
+
+GOVCLOUD_ANALYZER = "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:copied"
+
+
+def test_in_govcloud_the_specs_analyzer_copy_runs_the_drift_jobs_and_the_baseline_step():
+    # SageMaker publishes no analyzer image in GovCloud: the spec names the copy in the stack's own ECR.
+    spec = churn_spec(aws={"analyzer_image_uri": GOVCLOUD_ANALYZER})
+    stack = plan(lambda: MlPlatform("churn", spec), environment="prod", config={"aws:region": "us-gov-west-1"})
+    job = one(stack, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
+    assert job["dataQualityAppSpecification"]["imageUri"] == GOVCLOUD_ANALYZER
+    step = next(s for s, _ in iter_steps(_definition(stack)) if s["Name"] == template.REFRESH_BASELINE)
+    assert step["Arguments"]["AppSpecification"]["ImageUri"] == GOVCLOUD_ANALYZER
+    policy = next(p for p in stack.by_type("aws:iam/rolePolicy:RolePolicy") if "aws-training-execution-policy" in p.urn)
+    statements = {s["Sid"]: s for s in iam_statements(policy)}
+    assert statements["PullModelMonitorAnalyzer"]["Resource"] == [
+        "arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/sagemaker-model-monitor-analyzer"
+    ]
+
+
+def test_in_govcloud_without_an_analyzer_copy_the_spec_field_is_named_before_anything_registers():
+    with pytest.raises(
+        ProgramError, match=r"aws\.analyzer_image_uri: .*publishes no image of it in us-gov-west-1"
+    ) as caught:
+        plan(lambda: MlPlatform("churn", SPEC), environment="prod", config={"aws:region": "us-gov-west-1"})
+    assert caught.value.registered == []
+
+
+def test_the_training_pipeline_alone_names_its_argument_for_a_region_without_an_image():
+    args = {
+        "model_package_group_name": "churn-models",
+        "training_image_uri": "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/churn-train:1.0",
+        "processing_image_uri": "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/churn-process:1.0",
+        "training_instance_type": "ml.m5.xlarge",
+        "processing_instance_type": "ml.m5.large",
+        "volume_size_gb": 50,
+        "max_runtime_seconds": 3600,
+        "gate": {"name": "auc", "threshold": 0.8, "direction": "maximize"},
+        "input_data_s3_uri": "s3://churn-raw-data/weekly/",
+        "refresh_monitoring_baseline": True,
+    }
+    with pytest.raises(ProgramError, match="analyzer_image_uri: no Model Monitor image is known for region") as caught:
+        plan(lambda: TrainingPipeline("churn-training", args), config={"aws:region": "us-gov-west-1"})
+    assert caught.value.registered == []
