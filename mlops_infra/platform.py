@@ -51,7 +51,9 @@ class MlPlatform(pulumi.ComponentResource):
         self.spec: PlatformSpec = spec if isinstance(spec, PlatformSpec) else PlatformSpec.model_validate(dict(spec))
         self.platform: PlatformContext = current_platform()
         defaults = environment_defaults(self.platform.environment, self.platform.protected)
-        contexts = [RealizeContext(cloud, name, defaults, self.platform) for cloud in self.spec.clouds]
+        contexts = [
+            RealizeContext(cloud, name, defaults, self.platform, platform_opts=opts) for cloud in self.spec.clouds
+        ]
         realizers = {context.cloud: _realizer(context.cloud) for context in contexts}
         for context in contexts:
             realizers[context.cloud].check(self.spec, context)

@@ -30,6 +30,8 @@ class RealizeContext:
     platform: PlatformContext
     requires: tuple[pulumi.Resource, ...] = ()
     """What every resource created under :meth:`opts` waits for (e.g. the cluster's prerequisites)."""
+    platform_opts: pulumi.ResourceOptions | None = None
+    """The platform component's own options (its providers reach every component on this cloud)."""
 
     def child_name(self, name: str) -> str:
         """Logical name of a component on this cloud: ``{cloud}-{name}``, unique across targets."""

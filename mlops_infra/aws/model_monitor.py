@@ -18,7 +18,7 @@ from mlops_infra.aws.account import account_id, arn
 from mlops_infra.aws.arns import KmsKeyArn, SnsTopicArn
 from mlops_infra.aws.global_names import global_name
 from mlops_infra.aws.iam import assume_role_policy, kms_use_actions, policy_document, statement
-from mlops_infra.aws.model_monitor_images import resolve_analyzer_image
+from mlops_infra.aws.model_monitor_images import analyzer_image, check_analyzer_region
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.s3 import split_s3_uri
 from mlops_infra.aws.schedule import model_monitor_cron
@@ -132,11 +132,12 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
         self, name: str, args: ModelMonitorArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
         validated = validate_args(ModelMonitorArgs, args)
-        image = self._analyzer_image(validated)  # before anything registers: an unknown region is a config error
+        check_analyzer_region(validated.analyzer_image_uri, opts)  # a region without an image: a config error now
         super().__init__(name, validated, opts)
         settings = self.args
         key_arn = key_arn_or_shared(settings.kms_key_arn, requester=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
+        image = analyzer_image(settings.analyzer_image_uri, invoke)
         account = account_id(invoke)
         capture = combined(split_s3_uri, settings.capture_s3_uri)
         capture_bucket_arn = _s3_arn(capture.apply(lambda c: c[0]), invoke)
@@ -283,8 +284,3 @@ class ModelMonitor(PlatformComponent[ModelMonitorArgs]):
                 "roleArn": self.role_arn,
             }
         )
-
-    @staticmethod
-    def _analyzer_image(args: ModelMonitorArgs) -> pulumi.Input[str]:
-        """The analyzer image: explicit, else from the configured region (checked now), else the provider's."""
-        return resolve_analyzer_image(args.analyzer_image_uri)

@@ -7,12 +7,14 @@ so the core package does not need the SDK; a test cross-checks them when the ext
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import pulumi
 
 from mlops_infra.aws.account import region_name
 
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
+_AWS_TOKEN = "aws:index/getRegion:getRegion"  # any aws token: a parent's provider lookup reads only the package
 
 # AWS account that hosts the analyzer image, per region (the commercial and China partitions; the
 # SDK knows no GovCloud account, so GovCloud stacks pass ``analyzer_image_uri``).
@@ -74,17 +76,36 @@ def _image_for_region(region: str, field: str) -> str:
     return image
 
 
-def resolve_analyzer_image(explicit: str | None, field: str = "analyzer_image_uri") -> pulumi.Input[str]:
-    """The analyzer image a component runs: ``explicit``, else the configured region's, else the provider's.
+def has_own_aws_provider(opts: pulumi.ResourceOptions | None) -> bool:
+    """Whether the component gets an AWS provider of its own (``provider``, ``providers`` or its parent's)."""
+    if opts is None:
+        return False
+    if opts.provider is not None:
+        return True
+    providers = opts.providers
+    named = providers.keys() if isinstance(providers, Mapping) else [p.package for p in providers or []]
+    return "aws" in named or (opts.parent is not None and opts.parent.get_provider(_AWS_TOKEN) is not None)
 
-    With ``aws:region`` (or ``AWS_REGION`` / ``AWS_DEFAULT_REGION``) set, a region without an image is
-    a config error now, naming ``field``, before anything registers; otherwise the provider's region
-    decides at deploy time.
+
+def check_analyzer_region(
+    explicit: str | None, opts: pulumi.ResourceOptions | None, field: str = "analyzer_image_uri"
+) -> None:
+    """Before anything registers: no image named, the stack's provider in a region without one, is a config error.
+
+    The region is ``aws:region`` (else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``). A component with a
+    provider of its own is checked against that provider's region when it runs (:func:`analyzer_image`).
     """
+    if explicit or has_own_aws_provider(opts):
+        return
+    region = configured_region()
+    if region is not None:
+        _image_for_region(region, field)
+
+
+def analyzer_image(
+    explicit: str | None, invoke: pulumi.InvokeOutputOptions, field: str = "analyzer_image_uri"
+) -> pulumi.Input[str]:
+    """The analyzer image a component runs: ``explicit``, else the one in its provider's region."""
     if explicit:
         return explicit
-    region = configured_region()
-    if region is None:
-        # The provider's region (profile, instance metadata) decides at deploy time.
-        return region_name().apply(lambda provider_region: _image_for_region(provider_region, field))
-    return _image_for_region(region, field)
+    return region_name(invoke).apply(lambda region: _image_for_region(region, field))

@@ -47,7 +47,7 @@ from mlops_infra.aws.endpoint_args import EndpointArgs, check_environment
 from mlops_infra.aws.feature_store import FeatureStore
 from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureStoreArgs
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
-from mlops_infra.aws.model_monitor_images import analyzer_image_uri, configured_region
+from mlops_infra.aws.model_monitor_images import analyzer_image_uri, configured_region, has_own_aws_provider
 from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
 from mlops_infra.aws.persona_roles import PERSONAS, PersonaRoles
 from mlops_infra.aws.platform_key import CLOUDTRAIL_PRINCIPAL, PlatformKey
@@ -982,13 +982,18 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     airflow_args(spec, _KEY_PLACEHOLDER, "placeholder", _PIPELINE_PLACEHOLDER)
     _check_access(spec)
     if monitored or _refreshes_baseline(spec, monitored):
-        _check_analyzer_image(spec)
+        _check_analyzer_image(spec, context)
 
 
-def _check_analyzer_image(spec: PlatformSpec) -> None:
-    """Drift jobs and the baseline step need a Model Monitor image in the stack's region, or the spec's own."""
+def _check_analyzer_image(spec: PlatformSpec, context: RealizeContext) -> None:
+    """Drift jobs and the baseline step need a Model Monitor image in the stack's region, or the spec's own.
+
+    A platform given an AWS provider of its own runs the image of that provider's region (checked at deploy).
+    """
+    if spec.aws.analyzer_image_uri is not None or has_own_aws_provider(context.platform_opts):
+        return
     region = configured_region()
-    if spec.aws.analyzer_image_uri is None and region is not None and analyzer_image_uri(region) is None:
+    if region is not None and analyzer_image_uri(region) is None:
         raise _error(
             ("aws", "analyzer_image_uri"),
             f"drift monitoring runs SageMaker's Model Monitor analyzer, and SageMaker publishes no image of it in "

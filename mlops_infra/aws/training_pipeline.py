@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from mlops_infra.aws import pipeline_template as template
 from mlops_infra.aws.account import account_id
-from mlops_infra.aws.model_monitor_images import resolve_analyzer_image
+from mlops_infra.aws.model_monitor_images import analyzer_image, check_analyzer_region
 from mlops_infra.aws.platform_key import key_arn_or_shared
 from mlops_infra.aws.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_infra.aws.training_pipeline_args import PLACEHOLDERS, TrainingPipelineArgs
@@ -91,9 +91,8 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         # Every check, including the environment-dependent one, runs before anything is registered.
         validated = validate_args(TrainingPipelineArgs, args)
         self.approval_status: str = resolve_approval_status(validated, current_platform())
-        refreshes = validated.refresh_monitoring_baseline and validated.pipeline_definition is None
-        # The baseline step's image; a configured region without one is a config error before anything registers.
-        self._analyzer_image = resolve_analyzer_image(validated.analyzer_image_uri) if refreshes else None
+        if validated.refresh_monitoring_baseline and validated.pipeline_definition is None:
+            check_analyzer_region(validated.analyzer_image_uri, opts)  # a region without an image: a config error now
         super().__init__(name, validated, opts)
         settings = self.args
         self.key_arn: pulumi.Input[str] = key_arn_or_shared(settings.kms_key_arn, requester=self)
@@ -115,6 +114,8 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
             bucket_name, bucket_arn = self.artifact_bucket.bucket_name, self.artifact_bucket.arn
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = account_id(invoke)
+        # The baseline step's image: the one named, else AWS's in the provider's region.
+        self._analyzer_image = analyzer_image(settings.analyzer_image_uri, invoke) if self._refreshes_baseline else None
         self.role, self.role_policy = create_execution_role(
             self, self.key_arn, bucket_arn, prefix=self.prefix, account=account, analyzer_image=self._analyzer_image
         )

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 import yaml
 
 from mlops_infra.aws import TrainingPipeline
 from mlops_infra.aws import pipeline_template as template
+from mlops_infra.aws.model_monitor import ModelMonitor
 from mlops_infra.aws.model_monitor_images import analyzer_image_uri
 from mlops_infra.aws.pipeline_definition import iter_steps, security_findings, step_dependencies, topological_order
 from mlops_infra.engine import ProgramError
@@ -128,8 +131,8 @@ def test_in_govcloud_without_an_analyzer_copy_the_spec_field_is_named_before_any
     assert caught.value.registered == []
 
 
-def test_the_training_pipeline_alone_names_its_argument_for_a_region_without_an_image():
-    args = {
+def _pipeline_args(**overrides: Any) -> dict[str, Any]:
+    return {
         "model_package_group_name": "churn-models",
         "training_image_uri": "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/churn-train:1.0",
         "processing_image_uri": "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/churn-process:1.0",
@@ -140,7 +143,47 @@ def test_the_training_pipeline_alone_names_its_argument_for_a_region_without_an_
         "gate": {"name": "auc", "threshold": 0.8, "direction": "maximize"},
         "input_data_s3_uri": "s3://churn-raw-data/weekly/",
         "refresh_monitoring_baseline": True,
+        **overrides,
     }
+
+
+def test_the_training_pipeline_alone_names_its_argument_for_a_region_without_an_image():
+    args = _pipeline_args()
     with pytest.raises(ProgramError, match="analyzer_image_uri: no Model Monitor image is known for region") as caught:
         plan(lambda: TrainingPipeline("churn-training", args), config={"aws:region": "us-gov-west-1"})
     assert caught.value.registered == []
+
+
+def test_a_component_with_its_own_provider_runs_the_image_of_that_providers_region():
+    # The stack's default region has no image, but these components deploy through a provider in eu-west-1.
+    def program() -> None:
+        commercial = pulumi.ResourceOptions(provider=aws.Provider("eu", region="eu-west-1"))
+        TrainingPipeline("churn-training", _pipeline_args(), opts=commercial)
+        ModelMonitor(
+            "scoring-monitor",
+            {
+                "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/abc",
+                "endpoint_name": "churn-scoring",
+                "capture_s3_uri": "s3://churn-capture/datacapture",
+                "baseline_statistics_s3_uri": "s3://churn-baselines/v7/statistics.json",
+                "baseline_constraints_s3_uri": "s3://churn-baselines/v7/constraints.json",
+            },
+            opts=commercial,
+        )
+
+    stack = plan(program, environment="prod", config={"aws:region": "us-gov-west-1"})
+    eu_image = analyzer_image_uri("eu-west-1")
+    job = one(stack, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
+    assert job["dataQualityAppSpecification"]["imageUri"] == eu_image
+    step = next(s for s, _ in iter_steps(_definition(stack)) if s["Name"] == template.REFRESH_BASELINE)
+    assert step["Arguments"]["AppSpecification"]["ImageUri"] == eu_image
+
+
+def test_a_platform_with_its_own_aws_provider_is_checked_against_that_providers_region():
+    def program() -> None:
+        eu = aws.Provider("eu", region="eu-west-1")
+        MlPlatform("churn", SPEC, opts=pulumi.ResourceOptions(providers=[eu]))
+
+    stack = plan(program, environment="prod", config={"aws:region": "us-gov-west-1"})
+    job = one(stack, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
+    assert job["dataQualityAppSpecification"]["imageUri"] == analyzer_image_uri("eu-west-1")
