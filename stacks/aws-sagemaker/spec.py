@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from mlops_infra.aws.model_monitor_images import check_analyzer_region
 from mlops_infra.spec.alerts import PagerDuty, Slack
 from mlops_infra.spec.schedule import check_time_zone, cron_fields
 
@@ -83,4 +84,7 @@ def load_spec() -> ChurnPlatformSpec:
         value = config.get_object(key)
         if value is not None:
             raw[key] = value
-    return ChurnPlatformSpec.model_validate(raw)
+    spec = ChurnPlatformSpec.model_validate(raw)
+    # SageMaker publishes no Model Monitor image in GovCloud: there the config names a copy in the stack's ECR.
+    check_analyzer_region(spec.monitoring.analyzer_image_uri, None, field="monitoring.analyzerImageUri")
+    return spec

@@ -147,5 +147,7 @@ def test_the_stack_plans_in_govcloud_and_china(region, partition, analyzer_image
 
 
 def test_a_govcloud_stack_without_an_analyzer_image_names_the_config_key():
-    with pytest.raises(ProgramError, match="analyzer_image_uri"):
+    refused = r"monitoring\.analyzerImageUri: no Model Monitor image .* 'us-gov-west-1'"
+    with pytest.raises(ProgramError, match=refused) as caught:
         run_program(STACK, "prod", ["aws:region=us-gov-west-1"])
+    assert caught.value.registered == []
