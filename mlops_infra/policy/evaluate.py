@@ -51,8 +51,14 @@ def _resource_violations(
     spec: PolicySpec, view: ResourceView, environment: str | None, stack_env: str | None, config: PolicyConfig
 ) -> list[Violation]:
     """:func:`resource_violations` with the resource's and the stack's environment already read."""
+    return _leveled_violations(spec, view, environment, enforcement_for(spec.id, stack_env, config), config)
+
+
+def _leveled_violations(
+    spec: PolicySpec, view: ResourceView, environment: str | None, level: Enforcement, config: PolicyConfig
+) -> list[Violation]:
+    """One policy's resource rule on one resource at enforcement ``level``."""
     assert spec.resource_check is not None
-    level = enforcement_for(spec.id, stack_env, config)
     if level is Enforcement.DISABLED:
         return []
     ctx = RuleContext(config, environment)
@@ -148,17 +154,31 @@ def evaluate_view(
     violations: list[Violation] = []
     config = with_platform_protection(config, stack.config, stack.resources)
     specs = list(policies if policies is not None else REGISTRY.values())
-    resource_specs = [spec for spec in specs if spec.resource_check is not None]
     stack_env = stack_environment(stack.config)  # read once: it is the same for every resource and rule
+    # Each rule's level is the stack's; a disabled rule, or one with no handler for a type, finds nothing there.
+    levels = {spec.id: enforcement_for(spec.id, stack_env, config) for spec in specs}
+    resource_specs = [
+        spec for spec in specs if spec.resource_check is not None and levels[spec.id] is not Enforcement.DISABLED
+    ]
+    by_type: dict[str, list[PolicySpec]] = {}
     for view in stack.resources:
         if not view.custom or view.type.startswith(PROVIDER_PREFIX):
             continue
         environment = stack_env if stack_env is not None else resource_environment(view)
-        for spec in resource_specs:
-            violations += _resource_violations(spec, view, environment, stack_env, config)
+        applicable = by_type.get(view.type)
+        if applicable is None:
+            applicable = by_type[view.type] = [spec for spec in resource_specs if _applies(spec, view.type)]
+        for spec in applicable:
+            violations += _leveled_violations(spec, view, environment, levels[spec.id], config)
     for spec in specs:
         violations += stack_violations(spec, stack, config)
     return sorted(violations, key=lambda v: (v.policy_id, v.urn, v.message))
+
+
+def _applies(spec: PolicySpec, type_token: str) -> bool:
+    """False only when the rule's check says it has nothing for ``type_token`` (a ``dispatch`` check)."""
+    applies_to = getattr(spec.resource_check, "applies_to", None)
+    return applies_to is None or bool(applies_to(type_token))
 
 
 def evaluate_stack(stack: CapturedStack, config: PolicyConfig | None = None) -> list[Violation]:

@@ -33,6 +33,11 @@ def dispatch(handlers: dict[str, Handler], patterns: Iterable[tuple[re.Pattern[s
             with ctx.unknowns():
                 yield from handler(view, ctx)
 
+    def applies_to(type_token: str) -> bool:
+        """Whether ``check`` has a handler for ``type_token`` (it finds nothing on any other type)."""
+        return type_token in handlers or any(p.match(type_token) for p, _ in pattern_list)
+
+    check.applies_to = applies_to  # type: ignore[attr-defined]  # read by evaluate_view to skip other types
     return check
 
 
