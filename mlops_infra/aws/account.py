@@ -9,7 +9,8 @@ a version) are not cached.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -29,6 +30,25 @@ def _provider(opts: pulumi.InvokeOutputOptions | None) -> pulumi.ProviderResourc
     if opts.provider is not None:
         return opts.provider
     return opts.parent.get_provider(_TOKEN) if opts.parent is not None else None
+
+
+def has_own_provider(opts: pulumi.ResourceOptions | None) -> bool:
+    """Whether a component gets an AWS provider of its own (``provider``, ``providers`` or its parent's)."""
+    if opts is None:
+        return False
+    if opts.provider is not None:
+        return True
+    providers = opts.providers
+    named = providers.keys() if isinstance(providers, Mapping) else [p.package for p in providers or []]
+    return "aws" in named or (opts.parent is not None and opts.parent.get_provider(_TOKEN) is not None)
+
+
+def configured_region() -> str | None:
+    """The default provider's region as the stack names it, known before anything registers.
+
+    ``aws:region``, else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``; None when only the provider knows it.
+    """
+    return pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
 def _cacheable(opts: pulumi.InvokeOutputOptions | None) -> bool:

@@ -6,15 +6,11 @@ so the core package does not need the SDK; a test cross-checks them when the ext
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-
 import pulumi
 
-from mlops_infra.aws.account import region_name
+from mlops_infra.aws.account import configured_region, has_own_provider, region_name
 
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
-_AWS_TOKEN = "aws:index/getRegion:getRegion"  # any aws token: a parent's provider lookup reads only the package
 
 # AWS account that hosts the analyzer image, per region (the commercial and China partitions; the
 # SDK knows no GovCloud account, so GovCloud stacks pass ``analyzer_image_uri``).
@@ -60,11 +56,6 @@ def analyzer_image_uri(region: str) -> str | None:
     return f"{account}.dkr.ecr.{region}.{domain}/{ANALYZER_REPOSITORY}"
 
 
-def configured_region() -> str | None:
-    """The region the stack names (``aws:region``, else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``), if any."""
-    return pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-
-
 def _image_for_region(region: str, field: str) -> str:
     image = analyzer_image_uri(region)
     if image is None:
@@ -76,15 +67,16 @@ def _image_for_region(region: str, field: str) -> str:
     return image
 
 
-def has_own_aws_provider(opts: pulumi.ResourceOptions | None) -> bool:
-    """Whether the component gets an AWS provider of its own (``provider``, ``providers`` or its parent's)."""
-    if opts is None:
-        return False
-    if opts.provider is not None:
-        return True
-    providers = opts.providers
-    named = providers.keys() if isinstance(providers, Mapping) else [p.package for p in providers or []]
-    return "aws" in named or (opts.parent is not None and opts.parent.get_provider(_AWS_TOKEN) is not None)
+def region_without_image(explicit: str | None, opts: pulumi.ResourceOptions | None) -> str | None:
+    """The stack's region when a component there would find no analyzer image; checked before anything registers.
+
+    None when an image is named, when the component has a provider of its own (its region is checked
+    when it runs, :func:`analyzer_image`), when the stack names no region, or when the region has one.
+    """
+    if explicit or has_own_provider(opts):
+        return None
+    region = configured_region()
+    return region if region is not None and analyzer_image_uri(region) is None else None
 
 
 def check_analyzer_region(
@@ -92,12 +84,9 @@ def check_analyzer_region(
 ) -> None:
     """Before anything registers: no image named, the stack's provider in a region without one, is a config error.
 
-    The region is ``aws:region`` (else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``). A component with a
-    provider of its own is checked against that provider's region when it runs (:func:`analyzer_image`).
+    See :func:`region_without_image`.
     """
-    if explicit or has_own_aws_provider(opts):
-        return
-    region = configured_region()
+    region = region_without_image(explicit, opts)
     if region is not None:
         _image_for_region(region, field)
 

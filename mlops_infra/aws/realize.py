@@ -47,7 +47,7 @@ from mlops_infra.aws.endpoint_args import EndpointArgs, check_environment
 from mlops_infra.aws.feature_store import FeatureStore
 from mlops_infra.aws.feature_store_args import RESERVED_FEATURE_NAMES, FeatureStoreArgs
 from mlops_infra.aws.model_monitor import ModelMonitor, ModelMonitorArgs
-from mlops_infra.aws.model_monitor_images import analyzer_image_uri, configured_region, has_own_aws_provider
+from mlops_infra.aws.model_monitor_images import region_without_image
 from mlops_infra.aws.model_registry import ModelRegistry, ModelRegistryArgs
 from mlops_infra.aws.persona_roles import PERSONAS, PersonaRoles
 from mlops_infra.aws.platform_key import CLOUDTRAIL_PRINCIPAL, PlatformKey
@@ -981,7 +981,7 @@ def check(spec: PlatformSpec, context: RealizeContext) -> None:
     budget_args(spec, _KEY_PLACEHOLDER)
     airflow_args(spec, _KEY_PLACEHOLDER, "placeholder", _PIPELINE_PLACEHOLDER)
     _check_access(spec)
-    if monitored or _refreshes_baseline(spec, monitored):
+    if monitored:  # drift jobs, and the baseline step (only ever with monitoring)
         _check_analyzer_image(spec, context)
 
 
@@ -990,10 +990,8 @@ def _check_analyzer_image(spec: PlatformSpec, context: RealizeContext) -> None:
 
     A platform given an AWS provider of its own runs the image of that provider's region (checked at deploy).
     """
-    if spec.aws.analyzer_image_uri is not None or has_own_aws_provider(context.platform_opts):
-        return
-    region = configured_region()
-    if region is not None and analyzer_image_uri(region) is None:
+    region = region_without_image(spec.aws.analyzer_image_uri, context.platform_opts)
+    if region is not None:
         raise _error(
             ("aws", "analyzer_image_uri"),
             f"drift monitoring runs SageMaker's Model Monitor analyzer, and SageMaker publishes no image of it in "

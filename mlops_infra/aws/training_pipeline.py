@@ -91,7 +91,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         # Every check, including the environment-dependent one, runs before anything is registered.
         validated = validate_args(TrainingPipelineArgs, args)
         self.approval_status: str = resolve_approval_status(validated, current_platform())
-        if validated.refresh_monitoring_baseline and validated.pipeline_definition is None:
+        if validated.refreshes_baseline:
             check_analyzer_region(validated.analyzer_image_uri, opts)  # a region without an image: a config error now
         super().__init__(name, validated, opts)
         settings = self.args
@@ -115,14 +115,16 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = account_id(invoke)
         # The baseline step's image: the one named, else AWS's in the provider's region.
-        self._analyzer_image = analyzer_image(settings.analyzer_image_uri, invoke) if self._refreshes_baseline else None
+        self._analyzer_image = (
+            analyzer_image(settings.analyzer_image_uri, invoke) if settings.refreshes_baseline else None
+        )
         self.role, self.role_policy = create_execution_role(
             self, self.key_arn, bucket_arn, prefix=self.prefix, account=account, analyzer_image=self._analyzer_image
         )
         artifact_uri = concat("s3://", bucket_name, "/", self.prefix)
         # Where the RefreshBaseline step writes the drift monitor's baseline (under the pipeline's own prefix).
         self.baseline_s3_uri: pulumi.Output[str] | None = (
-            concat(artifact_uri, "/", BASELINE_PREFIX) if self._refreshes_baseline else None
+            concat(artifact_uri, "/", BASELINE_PREFIX) if settings.refreshes_baseline else None
         )
         definition = pulumi.Output.all(
             self.role.arn,
@@ -194,10 +196,6 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
         self.dlq_arn: pulumi.Output[str] | None = self.dlq.arn if self.dlq else None
         self.retrain_rule_arn: pulumi.Output[str] | None = self.retrain_rule.arn if self.retrain_rule else None
 
-    @property
-    def _refreshes_baseline(self) -> bool:
-        return self.args.refresh_monitoring_baseline and self.args.pipeline_definition is None
-
     def _definition(
         self,
         role_arn: str,
@@ -251,7 +249,7 @@ class TrainingPipeline(PlatformComponent[TrainingPipelineArgs]):
                 response_types=tuple(settings.response_types),
                 inference_instance_types=tuple(settings.inference_instance_types),
                 transform_instance_types=tuple(settings.transform_instance_types),
-                baseline_s3_uri=f"{artifact_uri}/{BASELINE_PREFIX}" if self._refreshes_baseline else None,
+                baseline_s3_uri=f"{artifact_uri}/{BASELINE_PREFIX}" if settings.refreshes_baseline else None,
                 baseline_image_uri=analyzer_image or None,
                 tracking_environment={
                     "MLFLOW_TRACKING_URI": tracking_uri,

@@ -152,6 +152,11 @@ class TrainingPipelineArgs(ComponentArgs):
         "(SageMaker publishes none in GovCloud: pass your ECR copy).",
     )
 
+    @property
+    def refreshes_baseline(self) -> bool:
+        """The built-in template writes the monitor's baseline (a supplied definition never does)."""
+        return self.refresh_monitoring_baseline and self.pipeline_definition is None
+
     @field_validator("training_image_uri", "processing_image_uri", "inference_image_uri")
     @classmethod
     def _pinned(cls, value: str | None) -> str | None:
